@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# CLI cold start: hyperfine of `node -e 0` (the floor), `cms --version`, `cms cluster list` with no clusters, and
+# `cms cluster list` with one 1-host cluster (created here and killed afterwards, unless BENCH_COLD_CLUSTER=0).
+# Goal: every cms command <= 3x `node -e 0`.
+# Env: BENCH_WARMUP=3 BENCH_COLD_RUNS=20 BENCH_COLD_CLUSTER=1 BENCH_SETUP=1
+# Writes bench/results/cold-start.{md,json} (hyperfine JSON); prints the markdown table to stdout.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_DIR"
+
+WARMUP=${BENCH_WARMUP:-3}
+RUNS=${BENCH_COLD_RUNS:-20}
+WITH_CLUSTER=${BENCH_COLD_CLUSTER:-1}
+
+if [[ "${BENCH_SETUP:-1}" != 0 ]]; then
+  ensure_tools
+  ensure_testbed
+fi
+docker info >/dev/null 2>&1 || die "docker engine is not running"
+ensure_cms_built
+node bin/run.js --version >/dev/null || die "node bin/run.js --version fails"
+
+WORK="$(mktemp -d /tmp/cms-bench-cold.XXXXXX)"
+export CMS_HOME="$WORK/empty-home"
+mkdir -p "$CMS_HOME"
+CLUSTER=""
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n "$CLUSTER" ]]; then
+    CMS_HOME="$WORK/cluster-home" timeout 120 node bin/run.js cluster kill -n "$CLUSTER" --yes >/dev/null 2>&1
+    remove_by_label "cms.cluster=$CLUSTER"
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+existing="$(docker ps -aq --filter label=cms.cluster | wc -l)"
+((existing == 0)) || log "note: $existing cms containers already exist; 'list, no clusters' will list them"
+
+NODE="$(command -v node)"
+RUN="$REPO_DIR/bin/run.js"
+log "hyperfine: node -e 0, --version, cluster list (no clusters)"
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start.json" \
+  -n 'node -e 0' "$NODE -e 0" \
+  -n 'cms --version' "$NODE $RUN --version" \
+  -n 'cms cluster list (no clusters)' "$NODE $RUN cluster list" >&2
+
+FILES=("$RESULTS_DIR/cold-start.json")
+if [[ "$WITH_CLUSTER" != 0 ]]; then
+  [[ -f "${CMS_SPARK_DIST:-}" ]] || die "CMS_SPARK_DIST is not set"
+  CLUSTER="benchcold$$"
+  mkdir -p "$WORK/cluster-home"
+  log "creating 1-host cluster $CLUSTER for 'list with one cluster'"
+  if CMS_HOME="$WORK/cluster-home" timeout 600 node bin/run.js cluster create -n "$CLUSTER" --hosts 1 --json >/dev/null 2>"$WORK/create.err"; then
+    # The list runs with the empty CMS_HOME: docker clusters are found from container labels alone.
+    hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start-one-cluster.json" \
+      -n 'cms cluster list (1 cluster)' "$NODE $RUN cluster list" >&2
+    FILES+=("$RESULTS_DIR/cold-start-one-cluster.json")
+  else
+    log "cluster create failed; skipping 'list with one cluster': $(tail -n 3 "$WORK/create.err" | tr '\n' ' ')"
+  fi
+fi
+
+node - "${FILES[@]}" >"$RESULTS_DIR/cold-start.md" <<'EOF'
+const fs = require('fs')
+const results = process.argv.slice(2).flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')).results)
+const base = results.find((r) => r.command === 'node -e 0')
+const ms = (s) => (s * 1000).toFixed(1)
+const lines = [
+  '### CLI cold start (hyperfine, shell=none)',
+  '',
+  '| command | mean ms | ± ms | min ms | median ms | x node -e 0 (mean) | goal <= 3x |',
+  '|---|---:|---:|---:|---:|---:|---|',
+]
+for (const r of results) {
+  const x = r.mean / base.mean
+  const goal = r === base ? '' : x <= 3 ? 'PASS' : 'FAIL'
+  lines.push(`| ${r.command} | ${ms(r.mean)} | ${ms(r.stddev ?? 0)} | ${ms(r.min)} | ${ms(r.median)} | ${x.toFixed(2)} | ${goal} |`)
+}
+console.log(lines.join('\n'))
+EOF
+cat "$RESULTS_DIR/cold-start.md"

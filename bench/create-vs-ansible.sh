@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Peer comparison: `cms cluster create` vs an Ansible playbook doing the same work on the same kind of fresh
+# container hosts (same host image, same Spark tarball). Both timings include starting the containers.
+#
+# Env knobs:
+#   BENCH_HOSTS=8          hosts for the head-to-head comparison
+#   BENCH_RUNS=1           repetitions of each timed create (median is reported)
+#   BENCH_RATIO_SIZES="1 3 8"  cluster sizes for cms's upload ratio (and 1-vs-N timing)
+#   BENCH_SKIP_CMS=1 / BENCH_SKIP_ANSIBLE=1   run only one half
+#   BENCH_SETUP=0          skip tool/testbed setup (run.sh already did it)
+# Writes bench/results/create-vs-ansible.{md,json}; prints the markdown table to stdout.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_DIR"
+
+N=${BENCH_HOSTS:-8}
+RUNS=${BENCH_RUNS:-1}
+RATIO_SIZES=${BENCH_RATIO_SIZES:-"1 3 $N"}
+SKIP_CMS=${BENCH_SKIP_CMS:-0}
+SKIP_ANSIBLE=${BENCH_SKIP_ANSIBLE:-0}
+LABEL=cms.bench=1
+NET=cms-bench-net
+IMAGE=cms-bench-host
+CMS_PREFIX=bench$$
+
+if [[ "${BENCH_SETUP:-1}" != 0 ]]; then
+  ensure_tools
+  ensure_testbed
+fi
+[[ -f "${CMS_SPARK_DIST:-}" ]] || die "CMS_SPARK_DIST is not set (eval \"\$(bash scripts/testbed.sh)\")"
+docker info >/dev/null 2>&1 || die "docker engine is not running"
+
+WORK="$(mktemp -d /tmp/cms-bench.XXXXXX)"
+export CMS_HOME="$WORK/cms-home"
+mkdir -p "$CMS_HOME"
+CMS_CLUSTERS=()
+
+remove_bench_docker() { remove_by_label "$LABEL"; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  local c
+  for c in "${CMS_CLUSTERS[@]}"; do
+    if [[ -n "$(docker ps -aq --filter "label=cms.cluster=$c")" ]]; then
+      log "cleanup: killing cms cluster $c"
+      timeout 120 node bin/run.js cluster kill -n "$c" --yes >/dev/null 2>&1
+      remove_by_label "cms.cluster=$c"
+    fi
+  done
+  remove_bench_docker
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+DIST_BYTES=$(stat -c %s "$CMS_SPARK_DIST")
+DIST_MB=$(awk -v b="$DIST_BYTES" 'BEGIN { printf "%.0f", b / 1048576 }')
+log "Spark dist: $CMS_SPARK_DIST ($DIST_MB MiB), hosts=$N, runs=$RUNS"
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Sum of eth0 rx bytes over a set of containers: what the network delivered to them.
+rx_sum() {
+  local total=0 c b
+  for c in "$@"; do
+    b=$(docker exec "$c" cat /sys/class/net/eth0/statistics/rx_bytes 2>/dev/null || echo 0)
+    total=$((total + b))
+  done
+  echo "$total"
+}
+
+# ---------------------------------------------------------------- Ansible
+ANSIBLE_TIMES=()
+ANSIBLE_RX=""
+ANSIBLE_1_TIME=""
+
+ansible_setup() {
+  log "building $IMAGE from images/host (should hit the layer cache)"
+  docker build -q -t "$IMAGE" images/host >/dev/null
+  ssh-keygen -q -t ed25519 -N '' -C cms-bench -f "$WORK/bench_key"
+  # Top-level directories to strip so the tree lands directly in spark_home.
+  local first
+  first="$(tar -tzf "$CMS_SPARK_DIST" | head -n 1 || true)"
+  STRIP=0
+  [[ "$first" == */* || "$first" == */ ]] && STRIP=1
+  [[ "$first" == ./* ]] && STRIP=$((STRIP + 1))
+  cat >"$WORK/ansible.cfg" <<EOF
+[defaults]
+forks = 8
+host_key_checking = True
+retry_files_enabled = False
+interpreter_python = /usr/bin/python3
+timeout = 30
+[ssh_connection]
+pipelining = True
+EOF
+}
+
+# ansible_run HOSTS -> sets LAST_SECONDS, LAST_RX
+ansible_run() {
+  local hosts=$1 i pids=() names=() t0 t1 ips=() rc=0
+  remove_bench_docker
+  : >"$WORK/known_hosts"
+  for ((i = 1; i <= hosts; i++)); do names+=("cms-bench-$i"); done
+
+  t0=$(now)
+  # ---- timed: network + containers (cms create does the same), then the playbook
+  docker network create --label "$LABEL" "$NET" >/dev/null
+  for c in "${names[@]}"; do
+    docker run -d --name "$c" --hostname "$c" --label "$LABEL" --network "$NET" \
+      -e CMS_AUTHORIZED_KEY="$(cat "$WORK/bench_key.pub")" "$IMAGE" >/dev/null &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  ((rc == 0)) || die "docker run failed"
+  for c in "${names[@]}"; do
+    ips+=("$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$c")")
+  done
+  {
+    echo "[spark]"
+    for ((i = 0; i < hosts; i++)); do echo "${names[$i]} ansible_host=${ips[$i]}"; done
+    echo "[spark:vars]"
+    echo "ansible_user=root"
+    echo "ansible_ssh_private_key_file=$WORK/bench_key"
+    echo "ansible_ssh_common_args='-o UserKnownHostsFile=$WORK/known_hosts -o StrictHostKeyChecking=accept-new'"
+  } >"$WORK/inventory.ini"
+  if ! ANSIBLE_CONFIG="$WORK/ansible.cfg" timeout 900 ansible-playbook -i "$WORK/inventory.ini" \
+    -e "spark_dist=$CMS_SPARK_DIST" -e "spark_strip=$STRIP" "$BENCH_DIR/ansible/site.yml" >"$WORK/ansible.log" 2>&1; then
+    tail -n 40 "$WORK/ansible.log" >&2
+    die "ansible-playbook failed ($hosts hosts)"
+  fi
+  t1=$(now)
+  # ---- untimed
+  LAST_SECONDS=$(elapsed "$t0" "$t1")
+  LAST_RX=$(rx_sum "${names[@]}")
+  grep -E '^(PLAY RECAP|[^ ]+ +: ok=)' "$WORK/ansible.log" | tail -n "$((hosts + 1))" >&2 || true
+  remove_bench_docker
+}
+
+if [[ "$SKIP_ANSIBLE" == 0 ]]; then
+  ansible_setup
+  for ((r = 1; r <= RUNS; r++)); do
+    log "ansible: $N hosts, run $r/$RUNS"
+    ansible_run "$N"
+    log "ansible: $N hosts took ${LAST_SECONDS}s, containers received $LAST_RX bytes"
+    ANSIBLE_TIMES+=("$LAST_SECONDS")
+    ANSIBLE_RX=$LAST_RX
+  done
+  log "ansible: 1 host"
+  ansible_run 1
+  ANSIBLE_1_TIME=$LAST_SECONDS
+  log "ansible: 1 host took ${LAST_SECONDS}s"
+fi
+
+# ---------------------------------------------------------------- cms
+declare -A CMS_TIMES=() CMS_RATIO=() CMS_UPLOADED=() CMS_SECONDS=() CMS_HEAD_RX=()
+CMS_ERROR=""
+
+cms_create() { # cms_create NAME HOSTS OUTFILE
+  CMS_CLUSTERS+=("$1")
+  timeout 900 node bin/run.js cluster create -n "$1" --hosts "$2" --json >"$3" 2>"$3.err"
+}
+cms_kill() {
+  timeout 300 node bin/run.js cluster kill -n "$1" --yes >/dev/null 2>"$WORK/kill.err" ||
+    { log "cms kill $1 failed: $(tail -n 3 "$WORK/kill.err")"; return 1; }
+}
+json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], j.result ?? j); console.log(v ?? "")' "$1" "$2"; }
+
+if [[ "$SKIP_CMS" == 0 ]]; then
+  if ensure_cms_built && node bin/run.js --version >/dev/null 2>&1; then
+    log "cms: warm-up create+kill of 1 host (builds the host image if needed; untimed)"
+    if cms_create "${CMS_PREFIX}w" 1 "$WORK/warm.json"; then
+      cms_kill "${CMS_PREFIX}w" || true
+    else
+      CMS_ERROR="warm-up create failed: $(tail -n 5 "$WORK/warm.json.err" | tr '\n' ' ')"
+      log "cms: $CMS_ERROR"
+    fi
+  else
+    CMS_ERROR="cms does not build or run (npm run build / node bin/run.js --version)"
+    log "cms: $CMS_ERROR"
+  fi
+
+  if [[ -z "$CMS_ERROR" ]]; then
+    sizes="$(echo "$RATIO_SIZES $N" | tr ' ' '\n' | grep -v '^$' | sort -nu | tr '\n' ' ')"
+    for n in $sizes; do
+      runs=1
+      [[ "$n" == "$N" || "$n" == 1 ]] && runs=$RUNS
+      times=""
+      for ((r = 1; r <= runs; r++)); do
+        name="${CMS_PREFIX}n${n}r${r}"
+        out="$WORK/cms-$n-$r.json"
+        log "cms: create $n hosts, run $r/$runs"
+        t0=$(now)
+        if ! cms_create "$name" "$n" "$out"; then
+          CMS_ERROR="create --hosts $n failed: $(tail -n 5 "$out.err" | tr '\n' ' ')"
+          log "cms: $CMS_ERROR"
+          cms_kill "$name" || true
+          break 2
+        fi
+        t1=$(now)
+        times+=" $(elapsed "$t0" "$t1")"
+        head="$(docker ps -q --filter "label=cms.cluster=$name" --filter label=cms.role=head | head -n 1)"
+        CMS_HEAD_RX[$n]=$([[ -n "$head" ]] && rx_sum "$head" || echo "")
+        CMS_RATIO[$n]=$(json_get "$out" transfer.uploadRatio)
+        CMS_UPLOADED[$n]=$(json_get "$out" transfer.uploadedBytes)
+        CMS_SECONDS[$n]=$(json_get "$out" seconds)
+        log "cms: $n hosts took $(elapsed "$t0" "$t1")s (cms says ${CMS_SECONDS[$n]}s), uploadRatio=${CMS_RATIO[$n]}"
+        cms_kill "$name" || true
+      done
+      CMS_TIMES[$n]=$(echo "$times" | median)
+    done
+  fi
+fi
+
+# ---------------------------------------------------------------- report
+A8=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
+C8=${CMS_TIMES[$N]:-}
+C1=${CMS_TIMES[1]:-}
+fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
+pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
+R=$([[ -n "$A8" && -n "$C8" ]] && ratio "$C8" "$A8" || echo "n/a")
+ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$DIST_BYTES" || echo "n/a")
+
+{
+  echo "### Cluster create: cms vs Ansible"
+  echo
+  echo "Spark distribution: $(basename "$CMS_SPARK_DIST"), $DIST_BYTES bytes ($DIST_MB MiB). Runs per timing: $RUNS (median)."
+  echo "Both timings include creating the bridge network and starting the containers, and end when the master reports every worker alive."
+  echo
+  echo "| measure | cms | Ansible | cms/Ansible | goal |"
+  echo "|---|---:|---:|---:|---|"
+  echo "| create $N hosts (s) | $(fmt "$C8") | $(fmt "$A8") | $R | <= 0.50 ($(pass "$R" 0.5)) |"
+  A1R=$([[ -n "$C1" && -n "$ANSIBLE_1_TIME" ]] && ratio "$C1" "$ANSIBLE_1_TIME" || echo "n/a")
+  echo "| create 1 host (s) | $(fmt "$C1") | $(fmt "$ANSIBLE_1_TIME") | $A1R | |"
+  S1=$([[ -n "$C1" && -n "$C8" ]] && ratio "$C8" "$C1" || echo "n/a")
+  SA=$([[ -n "$ANSIBLE_1_TIME" && -n "$A8" ]] && ratio "$A8" "$ANSIBLE_1_TIME" || echo "n/a")
+  echo "| $N hosts / 1 host | $S1 | $SA | | |"
+  echo
+  echo "| upload (controller -> hosts) | hosts | cms uploadRatio (--json) | cms head eth0 rx / dist | Ansible (computed N x dist) | Ansible measured rx / dist | goal |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  for n in $(echo "$RATIO_SIZES $N" | tr ' ' '\n' | grep -v '^$' | sort -nu); do
+    hr=$([[ -n "${CMS_HEAD_RX[$n]:-}" ]] && ratio "${CMS_HEAD_RX[$n]}" "$DIST_BYTES" || echo "n/a")
+    mr="n/a"
+    [[ "$n" == "$N" ]] && mr=$ANS_RX_RATIO
+    echo "| | $n | $(fmt "${CMS_RATIO[$n]:-}") | $hr | $n.00 | $mr | cms <= 1.1 ($(pass "${CMS_RATIO[$n]:-}" 1.1)) |"
+  done
+  echo
+  echo "Ansible measured rx = sum of eth0 rx_bytes over its $N containers (SSH + module traffic included)."
+  echo "cms head eth0 rx = bytes the head received (controller upload + small replies from workers)."
+  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
+  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
+  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+} >"$RESULTS_DIR/create-vs-ansible.md"
+
+cat >"$RESULTS_DIR/create-vs-ansible.json" <<EOF
+{
+  "hosts": $N,
+  "runs": $RUNS,
+  "distributionBytes": $DIST_BYTES,
+  "ansible": {"createSeconds": [$(IFS=,; echo "${ANSIBLE_TIMES[*]}")], "oneHostSeconds": ${ANSIBLE_1_TIME:-null}, "rxBytes": ${ANSIBLE_RX:-null}},
+  "cms": {$(first=1; for n in "${!CMS_TIMES[@]}"; do
+    ((first)) || printf ', '; first=0
+    printf '"%s": {"wallSeconds": %s, "reportedSeconds": %s, "uploadRatio": %s, "uploadedBytes": %s, "headRxBytes": %s}' \
+      "$n" "${CMS_TIMES[$n]:-null}" "${CMS_SECONDS[$n]:-null}" "${CMS_RATIO[$n]:-null}" "${CMS_UPLOADED[$n]:-null}" "${CMS_HEAD_RX[$n]:-null}"
+  done)},
+  "cmsError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$CMS_ERROR"),
+  "ratioCmsOverAnsible": $([[ "$R" == n/a ]] && echo null || echo "$R")
+}
+EOF
+
+cat "$RESULTS_DIR/create-vs-ansible.md"

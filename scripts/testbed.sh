@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# Sets up everything the demo and the tests need on a fresh Debian/Ubuntu machine, and does nothing that is
+# already done (a warm rerun takes about a second):
+#   - Debian packages: docker.io, mmdebstrap, openssh-client, openjdk-17-jre-headless, python3 (+ pip);
+#   - a running Docker engine (dockerd started in the background when none answers; log /var/log/cms-dockerd.log);
+#   - the base image debian:bookworm-slim, made with mmdebstrap + docker import (no registry needed);
+#   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, verified before use.
+# Progress goes to stderr. stdout carries only shell assignments for `eval "$(bash scripts/testbed.sh)"`:
+#   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi.tgz
+#   CMS_SPARK_VERSION=<ver>
+# Settings (environment):
+#   CMS_TESTBED_CACHE            cache folder (default ~/.cache/cms-testbed)
+#   CMS_TESTBED_PYSPARK_VERSION  pyspark release to build the runtime from (default below)
+#   CMS_TESTBED_DEBIAN_MIRROR    Debian mirror for the base image (default http://deb.debian.org)
+#   CMS_DOCKERD_FLAGS            extra flags for a dockerd this script starts
+set -euo pipefail
+
+PYSPARK_VERSION=${CMS_TESTBED_PYSPARK_VERSION:-4.3.0}
+CACHE=${CMS_TESTBED_CACHE:-${HOME:-/root}/.cache/cms-testbed}
+MIRROR=${CMS_TESTBED_DEBIAN_MIRROR:-http://deb.debian.org}
+BASE_IMAGE=debian:bookworm-slim
+DOCKERD_LOG=/var/log/cms-dockerd.log
+export DEBIAN_FRONTEND=noninteractive
+
+started=$(date +%s%N)
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root() { "$@"; }
+else
+  command -v sudo >/dev/null || die "run as root, or install sudo"
+  as_root() { sudo -n -E "$@"; }
+fi
+
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd -P)
+# One testbed setup at a time per cache (the demo and the tests may start together).
+exec 9>"$CACHE/.lock"
+flock 9
+rm -rf "$CACHE"/.build.* "$CACHE"/.*.partial.tar 2>/dev/null || true
+
+# --- Debian packages ---------------------------------------------------------------------------------------
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+want=()
+command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || want+=(docker.io)
+installed mmdebstrap || want+=(mmdebstrap)
+command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || want+=(openssh-client)
+# Java 17 and Debian's python3 verify the Spark runtime with what the hosts run.
+installed openjdk-17-jre-headless || want+=(openjdk-17-jre-headless)
+[ -x /usr/bin/python3 ] || want+=(python3)
+command -v curl >/dev/null 2>&1 || want+=(curl)
+if [ ! -f "$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz" ] && ! python3 -m pip --version >/dev/null 2>&1; then
+  want+=(python3-pip)
+fi
+
+if [ "${#want[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${want[*]}"
+  apt_install() { as_root apt-get install -y -q --no-install-recommends "${want[@]}" >&2; }
+  # Update the package lists only when there are none, or when installing from the present ones fails.
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then as_root apt-get update -q >&2; fi
+  if ! apt_install; then
+    log "installing failed; updating the package lists and retrying"
+    as_root apt-get update -q >&2
+    apt_install
+  fi
+fi
+
+# --- Docker engine -----------------------------------------------------------------------------------------
+
+if ! docker info >/dev/null 2>&1; then
+  if ! pgrep -x dockerd >/dev/null; then
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    # No systemd here: a detached dockerd that outlives this script. It starts its own containerd.
+    # shellcheck disable=SC2086
+    as_root setsid nohup dockerd ${CMS_DOCKERD_FLAGS:-} >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  else
+    log "dockerd runs but does not answer yet; waiting"
+  fi
+  for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  if ! docker info >/dev/null 2>&1; then
+    tail -n 30 "$DOCKERD_LOG" >&2 2>/dev/null || true
+    die "the Docker engine did not come up within 60 s (see $DOCKERD_LOG)"
+  fi
+  log "dockerd is up ($(elapsed))"
+fi
+
+# --- Base image debian:bookworm-slim -----------------------------------------------------------------------
+
+if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  rootfs="$CACHE/debian-bookworm-minbase.tar"
+  if [ ! -s "$rootfs" ]; then
+    log "building a Debian bookworm rootfs with mmdebstrap (about a minute)"
+    partial="$CACHE/.rootfs.$$.partial.tar"
+    # Slim like the official image: no man pages, docs (but copyrights) or info pages; security updates on.
+    as_root mmdebstrap --variant=minbase --format=tar --quiet \
+      --aptopt='Acquire::Languages "none"' \
+      --dpkgopt='path-exclude=/usr/share/man/*' \
+      --dpkgopt='path-exclude=/usr/share/doc/*' \
+      --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+      --dpkgopt='path-exclude=/usr/share/info/*' \
+      bookworm "$partial" \
+      "deb $MIRROR/debian bookworm main" \
+      "deb $MIRROR/debian bookworm-updates main" \
+      "deb $MIRROR/debian-security bookworm-security main" >&2
+    mv "$partial" "$rootfs"
+  fi
+  log "importing $BASE_IMAGE"
+  # An imported image has no config: give it the PATH and command of the official image.
+  docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["bash"]' \
+    --message 'cms testbed: mmdebstrap --variant=minbase bookworm' \
+    "$rootfs" "$BASE_IMAGE" >/dev/null
+fi
+
+# --- Spark runtime from PyPI -------------------------------------------------------------------------------
+
+java17_home() {
+  local d
+  for d in /usr/lib/jvm/java-17-openjdk-*; do [ -x "$d/bin/java" ] && { echo "$d"; return; }; done
+  die "no Java 17 runtime under /usr/lib/jvm"
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Start/stop scripts the pyspark package leaves out (it ships spark-daemon.sh and spark-config.sh): small
+# wrappers around spark-daemon.sh with the behaviour and settings of Apache Spark's own sbin scripts.
+write_sbin_scripts() {
+  local sbin=$1
+  cat >"$sbin/start-master.sh" <<'EOF'
+#!/usr/bin/env bash
+# Starts a Spark standalone master on this machine (added by cms scripts/testbed.sh; the PyPI package lacks it).
+# Settings: SPARK_MASTER_HOST (default: hostname -f), SPARK_MASTER_PORT (7077), SPARK_MASTER_WEBUI_PORT (8080).
+if [ -z "${SPARK_HOME:-}" ]; then export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"; fi
+. "$SPARK_HOME/sbin/spark-config.sh"
+. "$SPARK_HOME/bin/load-spark-env.sh"
+SPARK_MASTER_PORT=${SPARK_MASTER_PORT:-7077}
+SPARK_MASTER_WEBUI_PORT=${SPARK_MASTER_WEBUI_PORT:-8080}
+if [ -z "${SPARK_MASTER_HOST:-}" ]; then SPARK_MASTER_HOST=$(hostname -f 2>/dev/null || hostname); fi
+exec "$SPARK_HOME/sbin/spark-daemon.sh" start org.apache.spark.deploy.master.Master 1 \
+  --host "$SPARK_MASTER_HOST" --port "$SPARK_MASTER_PORT" --webui-port "$SPARK_MASTER_WEBUI_PORT" "$@"
+EOF
+  cat >"$sbin/stop-master.sh" <<'EOF'
+#!/usr/bin/env bash
+# Stops the Spark standalone master on this machine (added by cms scripts/testbed.sh).
+if [ -z "${SPARK_HOME:-}" ]; then export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"; fi
+. "$SPARK_HOME/sbin/spark-config.sh"
+. "$SPARK_HOME/bin/load-spark-env.sh"
+exec "$SPARK_HOME/sbin/spark-daemon.sh" stop org.apache.spark.deploy.master.Master 1
+EOF
+  cat >"$sbin/start-worker.sh" <<'EOF'
+#!/usr/bin/env bash
+# Starts Spark standalone worker(s) on this machine: start-worker.sh <master-url> [options]
+# (added by cms scripts/testbed.sh). Settings: SPARK_WORKER_INSTANCES (1), SPARK_WORKER_PORT (any; instance
+# n uses base + n - 1), SPARK_WORKER_WEBUI_PORT (8081; likewise).
+if [ -z "${SPARK_HOME:-}" ]; then export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"; fi
+if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
+  echo "Usage: ./sbin/start-worker.sh <master> [options]" >&2
+  [ $# -lt 1 ] && exit 1 || exit 0
+fi
+. "$SPARK_HOME/sbin/spark-config.sh"
+. "$SPARK_HOME/bin/load-spark-env.sh"
+master=$1
+shift
+webui=${SPARK_WORKER_WEBUI_PORT:-8081}
+for ((n = 1; n <= ${SPARK_WORKER_INSTANCES:-1}; n++)); do
+  port=()
+  if [ -n "${SPARK_WORKER_PORT:-}" ]; then port=(--port $((SPARK_WORKER_PORT + n - 1))); fi
+  "$SPARK_HOME/sbin/spark-daemon.sh" start org.apache.spark.deploy.worker.Worker "$n" \
+    --webui-port $((webui + n - 1)) "${port[@]}" "$master" "$@"
+done
+EOF
+  cat >"$sbin/stop-worker.sh" <<'EOF'
+#!/usr/bin/env bash
+# Stops the Spark standalone worker(s) on this machine (added by cms scripts/testbed.sh).
+if [ -z "${SPARK_HOME:-}" ]; then export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"; fi
+. "$SPARK_HOME/sbin/spark-config.sh"
+. "$SPARK_HOME/bin/load-spark-env.sh"
+for ((n = 1; n <= ${SPARK_WORKER_INSTANCES:-1}; n++)); do
+  "$SPARK_HOME/sbin/spark-daemon.sh" stop org.apache.spark.deploy.worker.Worker "$n"
+done
+EOF
+  cat >"$sbin/decommission-worker.sh" <<'EOF'
+#!/usr/bin/env bash
+# Decommissions the Spark standalone worker(s) on this machine (SIGPWR via spark-daemon.sh; added by cms
+# scripts/testbed.sh).
+if [ -z "${SPARK_HOME:-}" ]; then export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"; fi
+. "$SPARK_HOME/sbin/spark-config.sh"
+. "$SPARK_HOME/bin/load-spark-env.sh"
+for ((n = 1; n <= ${SPARK_WORKER_INSTANCES:-1}; n++)); do
+  "$SPARK_HOME/sbin/spark-daemon.sh" decommission org.apache.spark.deploy.worker.Worker "$n"
+done
+EOF
+}
+
+# Zips a Python package folder reproducibly (fixed timestamps, sorted, no bytecode).
+zip_package() { # zip_package OUT.zip PARENT_DIR PACKAGE [EXCLUDED_SUBDIR...]
+  python3 - "$@" <<'EOF'
+import os, sys, zipfile
+out, parent, package, *excluded = sys.argv[1:]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for root, dirs, files in os.walk(os.path.join(parent, package)):
+        rel = os.path.relpath(root, parent)
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not (rel == package and d in excluded))
+        for f in sorted(files):
+            if f.endswith(".pyc"):
+                continue
+            info = zipfile.ZipInfo(os.path.join(rel, f), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(os.path.join(root, f), "rb") as src:
+                z.writestr(info, src.read())
+EOF
+}
+
+pip_download() { # pip_download DIR REQUIREMENT
+  log "pip download $2"
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check -d "$1" "$2" >&2
+}
+
+# Checks a built Spark home with Java 17: version, a standalone master serving /json, a Python job.
+verify_spark_home() {
+  local home=$1 work=$2 version=$3 java_home py ui_port master_port json ok=
+  java_home=$(java17_home)
+  py=/usr/bin/python3
+  [ -x "$py" ] || py=$(command -v python3)
+  local -a env=(env "JAVA_HOME=$java_home" "SPARK_HOME=$home" "SPARK_CONF_DIR=$work/conf" "SPARK_LOG_DIR=$work/logs"
+    "SPARK_PID_DIR=$work/run" "SPARK_LOCAL_IP=127.0.0.1" "SPARK_IDENT_STRING=cms-testbed-verify"
+    "PYSPARK_PYTHON=$py" "PYSPARK_DRIVER_PYTHON=$py")
+  mkdir -p "$work/conf" "$work/logs" "$work/run"
+
+  local out
+  out=$("${env[@]}" "$home/bin/spark-submit" --version 2>&1) || die "spark-submit --version failed: $out"
+  grep -q "version $version" <<<"$out" || die "spark-submit --version does not report $version: $out"
+
+  ui_port=8080
+  port_free "$ui_port" || ui_port=$(free_port)
+  master_port=$(free_port)
+  "${env[@]}" SPARK_MASTER_HOST=127.0.0.1 SPARK_MASTER_PORT="$master_port" SPARK_MASTER_WEBUI_PORT="$ui_port" \
+    "$home/sbin/start-master.sh" >&2
+  for _ in $(seq 1 120); do
+    json=$(curl -fsS "http://127.0.0.1:$ui_port/json" 2>/dev/null || true)
+    if printf '%s' "$json" | grep -q '"status" *: *"ALIVE"'; then ok=1; break; fi
+    sleep 0.5
+  done
+  "${env[@]}" "$home/sbin/stop-master.sh" >&2 || true
+  if [ -z "$ok" ]; then
+    tail -n 40 "$work"/logs/* >&2 2>/dev/null || true
+    die "the Spark master from the built runtime did not serve http://127.0.0.1:$ui_port/json"
+  fi
+  log "verified: master served /json on 127.0.0.1:$ui_port with Java 17"
+
+  "${env[@]}" "$home/bin/spark-submit" --master 'local[1]' --conf spark.ui.enabled=false \
+    "$home/examples/src/main/python/pi.py" 2 >"$work/pi.out" 2>"$work/pi.err" \
+    || { tail -n 40 "$work/pi.err" >&2; die "pi.py failed on the built runtime"; }
+  grep -q 'Pi is roughly' "$work/pi.out" || { tail -n 40 "$work/pi.err" >&2; die "pi.py printed no result"; }
+  log "verified: $(grep 'Pi is roughly' "$work/pi.out") (pi.py with $("$py" --version 2>&1))"
+}
+
+build_spark_dist() {
+  local version=$1 dist=$2 pypi="$CACHE/pypi" work sdist src home py4j epoch hadoop
+  mkdir -p "$pypi"
+  sdist="$pypi/pyspark-$version.tar.gz"
+  [ -s "$sdist" ] || pip_download "$pypi" "pyspark==$version"
+  [ -s "$sdist" ] || die "pip did not fetch the pyspark $version sdist (got: $(ls "$pypi"))"
+
+  work=$(mktemp -d "$CACHE/.build.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'" EXIT
+  log "building the Spark $version runtime from $(basename "$sdist")"
+  src="$work/src"
+  mkdir -p "$src"
+  tar -xzf "$sdist" -C "$src" --strip-components=1 --no-same-owner
+  [ -d "$src/deps/jars" ] && [ -x "$src/deps/bin/spark-class" ] && [ -f "$src/deps/sbin/spark-daemon.sh" ] \
+    || die "unexpected layout in $(basename "$sdist") (no deps/jars, deps/bin/spark-class or deps/sbin/spark-daemon.sh)"
+
+  # py4j: the version Spark's own jar carries; PythonRunner looks for python/lib/py4j-<that>-src.zip.
+  py4j=$(cd "$src/deps/jars" && ls py4j-*.jar 2>/dev/null | sed -n 's/^py4j-\(.*\)\.jar$/\1/p' | head -n 1)
+  [ -n "$py4j" ] || die "no py4j jar in the pyspark package"
+  log "pyspark $version requires $(sed -n 's/^Requires-Dist: \(py4j[^;]*\)$/\1/p' "$src/PKG-INFO" | head -n 1); its jar is py4j $py4j"
+
+  home="$work/spark-$version"
+  mkdir -p "$home"/{bin,sbin,jars,conf,data,licenses,python/lib,examples/src/main/python}
+  cp -R "$src/deps/jars/." "$home/jars/"
+  cp -R "$src/deps/bin/." "$home/bin/"
+  cp -R "$src/deps/sbin/." "$home/sbin/"
+  [ -d "$src/deps/data" ] && cp -R "$src/deps/data/." "$home/data/"
+  [ -d "$src/deps/licenses" ] && cp -R "$src/deps/licenses/." "$home/licenses/"
+  [ -d "$src/deps/examples" ] && cp -R "$src/deps/examples/." "$home/examples/src/main/python/"
+  for f in LICENSE NOTICE; do [ -f "$src/$f" ] && cp "$src/$f" "$home/"; done
+  # The Python side as in Apache's distribution: python/pyspark (used by bin/pyspark) and the zips that
+  # spark-submit puts on the driver's and executors' PYTHONPATH.
+  cp -R "$src/pyspark" "$home/python/pyspark"
+  if [ -f "$src/lib/pyspark.zip" ]; then
+    cp "$src/lib/pyspark.zip" "$home/python/lib/"
+  else
+    zip_package "$home/python/lib/pyspark.zip" "$src" pyspark jars bin sbin examples data licenses
+  fi
+  if [ -f "$src/lib/py4j-$py4j-src.zip" ]; then
+    cp "$src/lib/py4j-$py4j-src.zip" "$home/python/lib/"
+  else
+    local whl
+    whl=$(ls "$pypi"/py4j-"$py4j"-*.whl 2>/dev/null | head -n 1 || true)
+    if [ -z "$whl" ]; then pip_download "$pypi" "py4j==$py4j"; whl=$(ls "$pypi"/py4j-"$py4j"-*.whl | head -n 1); fi
+    mkdir -p "$work/py4j"
+    python3 -m zipfile -e "$whl" "$work/py4j"
+    zip_package "$home/python/lib/py4j-$py4j-src.zip" "$work/py4j" py4j
+  fi
+  find "$home/python" -name __pycache__ -prune -exec rm -rf {} +
+  for s in start-master.sh stop-master.sh start-worker.sh stop-worker.sh decommission-worker.sh; do
+    [ -e "$home/sbin/$s" ] && continue
+    write_sbin_scripts "$home/sbin"
+    break
+  done
+  hadoop=$(cd "$home/jars" && ls hadoop-client-api-*.jar 2>/dev/null | sed -n 's/^hadoop-client-api-\(.*\)\.jar$/\1/p' | head -n 1)
+  printf 'Spark %s built for Hadoop %s\nAssembled by cms scripts/testbed.sh from PyPI pyspark %s (py4j %s); sbin start/stop scripts added.\n' \
+    "$version" "${hadoop:-unknown}" "$version" "$py4j" >"$home/RELEASE"
+  chmod 0755 "$home"/bin/* "$home"/sbin/*
+  chmod -R u+rwX,go+rX,go-w "$home"
+
+  # Reproducible archive: same sdist, same bytes (cms names the unpacked runtime on hosts by its hash).
+  epoch=$(stat -c %Y "$sdist")
+  log "packing $(basename "$dist") ($(du -sm "$home" | cut -f1) MB unpacked)"
+  local gz=(gzip -1 -n)
+  command -v pigz >/dev/null 2>&1 && gz=(pigz -1 -n)
+  tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "spark-$version" \
+    | "${gz[@]}" >"$work/dist.tgz"
+
+  # Verify the archive itself, unpacked afresh, before it enters the cache.
+  mkdir -p "$work/verify"
+  tar -xzf "$work/dist.tgz" -C "$work/verify"
+  verify_spark_home "$work/verify/spark-$version" "$work/check" "$version"
+
+  mv "$work/dist.tgz" "$dist"
+  rm -rf "$work"
+  trap - EXIT
+  log "Spark runtime ready: $dist ($(stat -c %s "$dist") bytes)"
+}
+
+dist="$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz"
+[ -s "$dist" ] || build_spark_dist "$PYSPARK_VERSION" "$dist"
+
+log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION"
+printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\n' "$dist" "$PYSPARK_VERSION"

@@ -1,0 +1,58 @@
+import {deleteAccess} from '../config/access.js'
+import {SparkEngine} from '../engines/spark/engine.js'
+import {runPerHost} from '../output/progress.js'
+import type {KillReport} from '../output/results.js'
+import {openCluster, type RunOptions} from './context.js'
+import {validateClusterName} from './names.js'
+
+/**
+ * Leaves nothing behind: docker containers, network and key are removed; on ssh hosts every process cms started
+ * is stopped and every file it installed is deleted. Works on half-made clusters; rerun it if a host was down.
+ */
+export async function killCluster(req: {name: string}, run: RunOptions): Promise<KillReport> {
+  const started = Date.now()
+  validateClusterName(req.name)
+  const handle = await openCluster(req.name, run)
+  try {
+    const hosts = await handle.provider.observe(req.name).catch((error: Error) => {
+      if (handle.provider.name === 'docker') throw error
+      throw new Error(`cannot read the cluster's hosts from its head: ${error.message}`)
+    })
+    if (handle.provider.name === 'docker') {
+      await handle.provider.destroy(req.name)
+      deleteAccess(req.name)
+      return {
+        name: req.name,
+        provider: 'docker',
+        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds: 0, detail: 'container removed'})),
+        seconds: (Date.now() - started) / 1000,
+      }
+    }
+    const engine = new SparkEngine()
+    const results = await runPerHost(
+      hosts.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
+      run.parallel,
+      async (host, report) => {
+        report.update('connecting')
+        const ctx = await engine.hostContext(await handle.pool.get(host.target), host, req.name)
+        report.update('stopping Spark and removing cms files')
+        const left = await engine.cleanup(ctx)
+        if (left > 0) throw new Error(`${left} processes of the cluster still run after cleanup`)
+        return 'cleaned'
+      },
+      {quiet: run.quiet, doneText: () => 'stopped, files removed'},
+    )
+    if (results.every((r) => r.ok)) {
+      await handle.provider.destroy(req.name)
+      deleteAccess(req.name)
+    }
+    return {
+      name: req.name,
+      provider: handle.provider.name,
+      hosts: results.map((r) => ({host: r.host, ok: r.ok, seconds: r.ms / 1000, detail: r.ok ? 'stopped, files removed' : undefined, error: r.error?.message})),
+      seconds: (Date.now() - started) / 1000,
+    }
+  } finally {
+    handle.pool.closeAll()
+  }
+}

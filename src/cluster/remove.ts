@@ -1,0 +1,98 @@
+import {SparkEngine} from '../engines/spark/engine.js'
+import {aliveWorkerHosts} from '../engines/spark/master-api.js'
+import {runPerHost} from '../output/progress.js'
+import type {HostReport, RemoveReport} from '../output/results.js'
+import type {Host} from '../providers/provider.js'
+import {UsageError} from '../remote/errors.js'
+import {hostFacts} from '../remote/host-facts.js'
+import {openCluster, type RunOptions} from './context.js'
+import {describeCluster} from './describe.js'
+import {manifestHosts, readManifest, writeManifest} from './manifest.js'
+import {validateClusterName} from './names.js'
+import {NotFoundError} from './not-found.js'
+
+/** Matches what the user typed against a host's id, its address or user@address:port. */
+export function matchHosts(hosts: Host[], wanted: string[]): Host[] {
+  if (wanted.length === 0) throw new UsageError('name the hosts to remove (see HOST in `cms cluster info`)')
+  return wanted.map((w) => {
+    const found = hosts.find(
+      (h) =>
+        h.id === w ||
+        h.target.host === w ||
+        h.privateAddress === w ||
+        `${h.target.user}@${h.target.host}` === w ||
+        `${h.target.user}@${h.target.host}:${h.target.port}` === w,
+    )
+    if (!found) throw new NotFoundError(`host ${JSON.stringify(w)} is not in the cluster (hosts: ${hosts.map((h) => h.id).join(', ')})`)
+    if (found.role === 'head') throw new UsageError(`cannot remove the head ${found.id}: it runs the Spark master ('cms cluster kill' removes the whole cluster)`)
+    return found
+  })
+}
+
+/**
+ * Decommissions the workers (the master stops giving them work, executors migrate blocks), waits for the
+ * master to drop them, stops them, removes cms's files (ssh) or the containers (docker).
+ */
+export async function removeHosts(req: {name: string; hosts: string[]; graceSeconds: number}, run: RunOptions): Promise<RemoveReport> {
+  const started = Date.now()
+  validateClusterName(req.name)
+  const handle = await openCluster(req.name, run)
+  try {
+    const hosts = await handle.provider.observe(req.name)
+    if (hosts.length === 0) throw new NotFoundError(`cluster ${JSON.stringify(req.name)} not found`)
+    const targets = matchHosts(hosts, req.hosts)
+    const engine = new SparkEngine()
+    const head = hosts.find((h) => h.role === 'head')!
+    const headSession = await handle.pool.get(head.target)
+    const headCtx = await engine.hostContext(headSession, head, req.name)
+    const docker = handle.provider.name === 'docker'
+
+    const results = await runPerHost(
+      targets.map((h) => ({key: h.id, label: `${h.id} (worker)`, item: h})),
+      run.parallel,
+      async (host, report) => {
+        if (host.state === 'stopped') {
+          report.update('host is stopped; skipping decommission')
+          return 'stopped'
+        }
+        report.update('connecting')
+        const ctx = await engine.hostContext(await handle.pool.get(host.target), host, req.name)
+        const sparkHome = await engine.sparkHome(ctx)
+        if (sparkHome) {
+          report.update('decommissioning worker')
+          await engine.decommission(ctx, sparkHome, req.graceSeconds)
+        }
+        report.update('waiting for the master to drop the worker')
+        const deadline = Date.now() + 60_000
+        for (let i = 0; i < 120 && Date.now() < deadline; i++) {
+          if (!aliveWorkerHosts(await engine.status(headSession, headCtx.address)).has(ctx.address)) break
+          await new Promise((r) => setTimeout(r, 500))
+        }
+        if (!docker) {
+          report.update('removing cms files')
+          const left = await engine.cleanup(ctx)
+          if (left > 0) throw new Error(`${left} Spark processes still run after cleanup`)
+        }
+        return 'decommissioned'
+      },
+      {quiet: run.quiet, doneText: (v) => v},
+    )
+    const removable = targets.filter((_, i) => results[i].ok || docker)
+    if (docker) await handle.provider.release(req.name, removable)
+    const remaining = hosts.filter((h) => !removable.includes(h))
+    const home = (await hostFacts(headSession)).home
+    const manifest = await readManifest(headSession, home, req.name)
+    if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
+    const removed: HostReport[] = results.map((r) => ({
+      host: r.host,
+      ok: r.ok || docker,
+      seconds: r.ms / 1000,
+      detail: r.ok ? `${r.value}${docker ? ', container removed' : ', files removed'}` : docker ? `container removed (decommission failed: ${r.error?.message})` : undefined,
+      error: r.ok || docker ? undefined : r.error?.message,
+    }))
+    const cluster = await describeCluster(handle, docker ? undefined : remaining)
+    return {cluster, removed, seconds: (Date.now() - started) / 1000}
+  } finally {
+    handle.pool.closeAll()
+  }
+}

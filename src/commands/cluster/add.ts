@@ -1,0 +1,37 @@
+import {Args, Flags} from '@oclif/core'
+import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {addHosts} from '../../cluster/add.js'
+import type {ConvergeReport} from '../../output/results.js'
+
+export default class ClusterAdd extends CmsCommand {
+  static summary = 'Join more hosts to a cluster as Spark workers.'
+  static examples = [
+    {description: 'One more container host', command: '<%= config.bin %> <%= command.id %> -n demo'},
+    {description: 'Two more container hosts', command: '<%= config.bin %> <%= command.id %> -n demo --hosts 2'},
+    {description: 'An SSH host', command: '<%= config.bin %> <%= command.id %> -n lab admin@10.0.0.7'},
+  ]
+  static strict = false
+  static args = {hosts: Args.string({description: 'ssh provider: hosts to add as user@host[:port].'})}
+  static flags = {
+    name: clusterNameFlag,
+    hosts: Flags.integer({description: 'docker provider: number of hosts to add [default: 1].'}),
+    'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with.'}),
+    'spark-dist': Flags.string({description: 'Spark distribution archive [default: the one the cluster runs, from its head].'}),
+  }
+
+  async run(): Promise<ConvergeReport> {
+    const {flags, argv} = await this.parse(ClusterAdd)
+    const report = await addHosts(
+      {
+        name: flags.name,
+        hostCount: flags.hosts,
+        hostSpecs: argv as string[],
+        identityFile: flags['identity-file'],
+        sparkDist: flags['spark-dist'],
+      },
+      this.runOptions(flags),
+    )
+    this.showConverge(report)
+    return report
+  }
+}

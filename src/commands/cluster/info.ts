@@ -1,0 +1,38 @@
+import {CmsCommand, optionalClusterNameFlag} from '../../cli/base-command.js'
+import {openCluster} from '../../cluster/context.js'
+import {describeCluster} from '../../cluster/describe.js'
+import {listClusterNames} from '../../cluster/list.js'
+import {validateClusterName} from '../../cluster/names.js'
+import {renderClusterInfo} from '../../output/render.js'
+import type {ClusterInfo} from '../../output/results.js'
+import {UsageError} from '../../remote/errors.js'
+
+export default class ClusterInfoCommand extends CmsCommand {
+  static summary = 'Show a cluster live: hosts from the provider, workers and apps from the Spark master.'
+  static description = 'Without -n, shows the only cluster there is. Exit code 1 if the cluster is not healthy.'
+  static examples = [
+    {description: 'Human-readable', command: '<%= config.bin %> <%= command.id %> -n demo'},
+    {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> -n demo --json | jq .master.aliveWorkers'},
+  ]
+  static flags = {name: optionalClusterNameFlag}
+
+  async run(): Promise<ClusterInfo> {
+    const {flags} = await this.parse(ClusterInfoCommand)
+    let name = flags.name
+    if (name === undefined) {
+      const names = await listClusterNames(this.runOptions(flags).log)
+      if (names.length !== 1) throw new UsageError(names.length === 0 ? 'there are no clusters' : `there are ${names.length} clusters (${names.join(', ')}): pass -n NAME`)
+      name = names[0]
+    }
+    validateClusterName(name)
+    const handle = await openCluster(name, this.runOptions(flags))
+    try {
+      const info = await describeCluster(handle)
+      this.log(renderClusterInfo(info))
+      if (info.health !== 'healthy') this.failWith(1)
+      return info
+    } finally {
+      handle.pool.closeAll()
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import {Args, Flags} from '@oclif/core'
+import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {removeHosts} from '../../cluster/remove.js'
+import {renderClusterInfo, renderHostReports} from '../../output/render.js'
+import type {RemoveReport} from '../../output/results.js'
+
+export default class ClusterRemove extends CmsCommand {
+  static summary = 'Decommission workers and take their hosts out of a cluster.'
+  static description = `Each worker is decommissioned first: the master stops scheduling on it and running executors migrate their blocks; after the grace period the worker is stopped. Docker hosts are then removed; on ssh hosts every file cms installed is deleted. The head cannot be removed (use kill).`
+  static examples = [
+    {description: 'Remove a container host', command: '<%= config.bin %> <%= command.id %> -n demo cms-demo-4'},
+    {description: 'Remove an SSH host, giving running work two minutes', command: '<%= config.bin %> <%= command.id %> -n lab admin@10.0.0.7 --grace 120'},
+  ]
+  static strict = false
+  static args = {hosts: Args.string({description: 'Hosts to remove: HOST names from `cms cluster info`, or their addresses.', required: true})}
+  static flags = {
+    name: clusterNameFlag,
+    grace: Flags.integer({description: 'Seconds a decommissioning worker gets to finish or hand over its work.', default: 30, min: 0}),
+  }
+
+  async run(): Promise<RemoveReport> {
+    const {flags, argv} = await this.parse(ClusterRemove)
+    const report = await removeHosts({name: flags.name, hosts: argv as string[], graceSeconds: flags.grace}, this.runOptions(flags))
+    this.log(renderClusterInfo(report.cluster))
+    if (report.removed.some((r) => !r.ok)) {
+      this.logToStderr(`\n${renderHostReports(report.removed)}`)
+      this.failWith(1)
+    }
+    return report
+  }
+}

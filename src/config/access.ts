@@ -1,0 +1,46 @@
+import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname} from 'node:path'
+import {localPaths} from './paths.js'
+
+/**
+ * An access file says how to reach a cluster's head, like a kubeconfig entry. It holds no membership and no
+ * status: deleting it loses no docker cluster (labels find it again), and an ssh cluster is found again by its head.
+ */
+export interface AccessEntry {
+  name: string
+  provider: 'docker' | 'ssh'
+  head: {host: string; port: number; user: string}
+  identityFile?: string
+}
+
+export function readAccess(cluster: string): AccessEntry | undefined {
+  try {
+    return JSON.parse(readFileSync(localPaths.accessFile(cluster), 'utf8')) as AccessEntry
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+export function writeAccess(entry: AccessEntry): void {
+  const file = localPaths.accessFile(entry.name)
+  mkdirSync(dirname(file), {recursive: true, mode: 0o700})
+  writeFileSync(file, JSON.stringify(entry, null, 2) + '\n', {mode: 0o600})
+}
+
+export function deleteAccess(cluster: string): void {
+  rmSync(localPaths.accessFile(cluster), {force: true})
+}
+
+export function listAccess(): AccessEntry[] {
+  let files: string[]
+  try {
+    files = readdirSync(localPaths.accessDir())
+  } catch {
+    return []
+  }
+  return files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => readAccess(f.slice(0, -'.json'.length)))
+    .filter((e): e is AccessEntry => e !== undefined)
+}

@@ -1,0 +1,237 @@
+import {shq} from '../../remote/shell.js'
+import {pidFile, SPARK_PORTS, type SparkDaemon, type SparkLayout} from './layout.js'
+
+/**
+ * Pure builders of the shell scripts that run on hosts. Every value is quoted with shq; names and addresses
+ * are validated before they get here, quoting is the second line of defence.
+ */
+
+const MARKER = '.cms-complete'
+
+export function tarFlags(archiveExt: string): string {
+  return archiveExt === '.tar' ? '-xf -' : '-xzf -'
+}
+
+/** Prints `unpacked=0|1 archive=<bytes>` (0 when there is no archive). */
+export function distStateScript(l: SparkLayout): string {
+  return [
+    `u=0; [ -f ${shq(`${l.distDir}/${MARKER}`)} ] && u=1`,
+    `a=0; [ -f ${shq(l.distArchive)} ] && a=$(wc -c < ${shq(l.distArchive)})`,
+    'echo "unpacked=$u archive=$a"',
+  ].join('\n')
+}
+
+export function parseDistState(output: string): {unpacked: boolean; archiveBytes: number} {
+  const m = /unpacked=(\d) archive=\s*(\d+)/.exec(output)
+  if (!m) throw new Error(`unexpected answer from the host while checking Spark: ${output.trim().slice(0, 200)}`)
+  return {unpacked: m[1] === '1', archiveBytes: Number(m[2])}
+}
+
+/** Unpacks a distribution streamed in by `source` (a shell pipeline writing the archive to stdout). */
+export function unpackScript(l: SparkLayout, source: string, archiveExt: string): string {
+  return [
+    'set -e',
+    `if [ -f ${shq(`${l.distDir}/${MARKER}`)} ]; then exit 0; fi`,
+    `mkdir -p ${shq(l.distRoot)}`,
+    `tmp=${shq(l.distDir)}.tmp.$$`,
+    `trap 'rm -rf "$tmp"' EXIT`,
+    'mkdir -p "$tmp"',
+    `${source} | tar ${tarFlags(archiveExt)} -C "$tmp"`,
+    `sc=$(cd "$tmp" && find . -maxdepth 3 -type f -path '*/bin/spark-class' | head -n 1)`,
+    `[ -n "$sc" ] || { echo 'the Spark distribution has no bin/spark-class' >&2; exit 3; }`,
+    `home=$(dirname "$(dirname "$sc")"); home=\${home#./}`,
+    `"$tmp/$home/bin/spark-class" --version >/dev/null 2>&1 || true`,
+    `printf '%s\\n' "$home" > "$tmp/${MARKER}"`,
+    `rm -rf ${shq(l.distDir)}`,
+    `mv "$tmp" ${shq(l.distDir)}`,
+    'trap - EXIT',
+  ].join('\n')
+}
+
+export function unpackUploadedScript(l: SparkLayout, archiveExt: string): string {
+  return unpackScript(l, `cat ${shq(l.distArchive)}`, archiveExt)
+}
+
+export function unpackFromHeadScript(l: SparkLayout, url: string, archiveExt: string): string {
+  return unpackScript(l, `curl -fsS --retry 3 ${shq(url)}`, archiveExt)
+}
+
+/** SPARK_HOME of the unpacked distribution. */
+export function sparkHomeScript(l: SparkLayout): string {
+  return `printf '%s/%s' ${shq(l.distDir)} "$(head -n 1 ${shq(`${l.distDir}/${MARKER}`)})"`
+}
+
+/**
+ * A one-off HTTP server on the head's private address that lets workers fetch the distribution from the head
+ * instead of from the client; it serves the dist folder only, exits after `ttlSeconds`, prints its port.
+ */
+export function serveDistScript(l: SparkLayout, bindAddress: string, ttlSeconds: number): string {
+  const server = [
+    'import http.server, sys',
+    'class Quiet(http.server.SimpleHTTPRequestHandler):',
+    '    def log_message(self, *args): pass',
+    's = http.server.ThreadingHTTPServer((sys.argv[1], 0), Quiet)',
+    'print(s.server_address[1], flush=True)',
+    's.serve_forever()',
+  ].join('\n')
+  return [
+    'set -e',
+    `cd ${shq(l.distRoot)}`,
+    `port_file=${shq(`${l.distRoot}/.serve-port.$$`)}`,
+    `nohup timeout ${ttlSeconds} python3 -c ${shq(server)} ${shq(bindAddress)} > "$port_file" 2>/dev/null < /dev/null &`,
+    'pid=$!',
+    'for _ in $(seq 1 50); do [ -s "$port_file" ] && break; sleep 0.1; done',
+    '[ -s "$port_file" ] || { echo "the distribution server on the head did not start" >&2; kill "$pid" 2>/dev/null; exit 4; }',
+    'printf "pid=%s port=%s\\n" "$pid" "$(head -n 1 "$port_file")"',
+    'rm -f "$port_file"',
+  ].join('\n')
+}
+
+export function stopServerScript(pid: number): string {
+  return `kill ${Number(pid)} 2>/dev/null || true`
+}
+
+export interface SparkConfig {
+  cluster: string
+  sparkHome: string
+  privateAddress: string
+  headAddress: string
+  daemonMemory: string
+  workerCores?: number
+  workerMemory?: string
+}
+
+export function sparkEnvFile(l: SparkLayout, c: SparkConfig): string {
+  const lines: Array<[string, string]> = [
+    ['SPARK_HOME', c.sparkHome],
+    ['SPARK_CONF_DIR', l.confDir],
+    ['SPARK_LOCAL_IP', c.privateAddress],
+    ['SPARK_PUBLIC_DNS', c.privateAddress],
+    ['SPARK_MASTER_HOST', c.headAddress],
+    ['SPARK_MASTER_PORT', String(SPARK_PORTS.master)],
+    ['SPARK_MASTER_WEBUI_PORT', String(SPARK_PORTS.masterUi)],
+    ['SPARK_WORKER_WEBUI_PORT', String(SPARK_PORTS.workerUi)],
+    ['SPARK_WORKER_DIR', l.workDir],
+    ['SPARK_LOG_DIR', l.logDir],
+    ['SPARK_PID_DIR', l.runDir],
+    ['SPARK_IDENT_STRING', l.ident],
+    ['SPARK_DAEMON_MEMORY', c.daemonMemory],
+  ]
+  if (c.workerCores) lines.push(['SPARK_WORKER_CORES', String(c.workerCores)])
+  if (c.workerMemory) lines.push(['SPARK_WORKER_MEMORY', c.workerMemory])
+  return `# written by cms for cluster ${c.cluster}\n` + lines.map(([k, v]) => `export ${k}=${shq(v)}`).join('\n') + '\n'
+}
+
+/**
+ * The REST submission server binds to the master's host, the private address; it has no authentication, so
+ * cms reaches it only through SSH tunnels.
+ */
+export function sparkDefaultsFile(c: SparkConfig): string {
+  return [
+    `spark.master.rest.enabled true`,
+    `spark.master.rest.port ${SPARK_PORTS.rest}`,
+    `spark.decommission.enabled true`,
+    `spark.storage.decommission.enabled true`,
+    `spark.storage.decommission.rddBlocks.enabled true`,
+    `spark.storage.decommission.shuffleBlocks.enabled true`,
+    `spark.worker.cleanup.enabled true`,
+    `spark.master ${masterUrl(c.headAddress)}`,
+    '',
+  ].join('\n')
+}
+
+export function masterUrl(headAddress: string): string {
+  const host = headAddress.includes(':') ? `[${headAddress}]` : headAddress
+  return `spark://${host}:${SPARK_PORTS.master}`
+}
+
+export function writeConfigScript(l: SparkLayout, env: string, defaults: string): string {
+  return [
+    'set -e',
+    `mkdir -p ${[l.confDir, l.logDir, l.workDir, l.runDir].map(shq).join(' ')}`,
+    `printf '%s' ${shq(env)} > ${shq(`${l.confDir}/spark-env.sh`)}`,
+    `printf '%s' ${shq(defaults)} > ${shq(`${l.confDir}/spark-defaults.conf`)}`,
+  ].join('\n')
+}
+
+/**
+ * Starts a daemon unless it already runs with the same configuration; a changed configuration (another head,
+ * other resources) restarts it. Prints `running`, `started` or `restarted`.
+ */
+export function startDaemonScript(l: SparkLayout, sparkHome: string, daemon: SparkDaemon, configHash: string, headAddress: string): string {
+  const hashFile = `${l.runDir}/${daemon}.config`
+  const start = daemon === 'master' ? `${shq(`${sparkHome}/sbin/start-master.sh`)}` : `${shq(`${sparkHome}/sbin/start-worker.sh`)} ${shq(masterUrl(headAddress))}`
+  const stop = shq(`${sparkHome}/sbin/stop-${daemon}.sh`)
+  return [
+    'set -e',
+    `export SPARK_CONF_DIR=${shq(l.confDir)}`,
+    `pidf=${shq(pidFile(l, daemon))}`,
+    'state=started',
+    'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
+    `  if [ "$(cat ${shq(hashFile)} 2>/dev/null)" = ${shq(configHash)} ]; then echo running; exit 0; fi`,
+    `  ${stop} >/dev/null`,
+    '  state=restarted',
+    'fi',
+    `${start} >/dev/null`,
+    `printf '%s\\n' ${shq(configHash)} > ${shq(hashFile)}`,
+    'echo "$state"',
+  ].join('\n')
+}
+
+/**
+ * Decommissions this host's worker (SIGPWR, the signal Spark's decommission-worker.sh sends): the master stops
+ * scheduling onto it and executors migrate their blocks; after `graceSeconds` the worker is stopped.
+ */
+export function decommissionScript(l: SparkLayout, sparkHome: string, graceSeconds: number): string {
+  return [
+    `export SPARK_CONF_DIR=${shq(l.confDir)}`,
+    `pidf=${shq(pidFile(l, 'worker'))}`,
+    'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
+    '  pid=$(cat "$pidf")',
+    '  kill -s PWR "$pid" 2>/dev/null || true',
+    `  for _ in $(seq 1 ${Math.max(1, graceSeconds * 2)}); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done`,
+    `  ${shq(`${sparkHome}/sbin/stop-worker.sh`)} >/dev/null 2>&1 || true`,
+    'fi',
+  ].join('\n')
+}
+
+/**
+ * Stops every process cms started for the cluster on this host and removes every file it installed; the dist
+ * cache and ~/.cms go too once no other cluster uses them, so the host is as it was before.
+ */
+export function cleanupScript(l: SparkLayout, home: string): string {
+  const cmsDir = `${home}/.cms`
+  const daemons: SparkDaemon[] = ['worker', 'master']
+  return [
+    `c=${shq(l.clusterDir)}`,
+    'if [ -d "$c" ]; then',
+    ...daemons.map((d) => `  [ -f ${shq(pidFile(l, d))} ] && kill "$(cat ${shq(pidFile(l, d))})" 2>/dev/null || true`),
+    `  for _ in $(seq 1 20); do pgrep -f -- ${selfSafePattern(l.confDir)} >/dev/null || break; sleep 0.5; done`,
+    `  pkill -9 -f -- ${selfSafePattern(l.confDir)} 2>/dev/null || true`,
+    '  rm -rf "$c"',
+    'fi',
+    `rmdir ${shq(`${cmsDir}/clusters`)} 2>/dev/null || true`,
+    `if [ ! -d ${shq(`${cmsDir}/clusters`)} ]; then pkill -f -- ${selfSafePattern(`${cmsDir}/dist`)} 2>/dev/null || true; rm -rf ${shq(cmsDir)}; fi`,
+    'exit 0',
+  ].join('\n')
+}
+
+/** Number of processes (Spark daemons, their executors) that run from the cluster's configuration. */
+export function processCheckScript(l: SparkLayout): string {
+  return `pgrep -f -- ${selfSafePattern(l.confDir)} | wc -l`
+}
+
+/**
+ * A pgrep/pkill pattern for a path that does not match the shell running the script: its own command line
+ * contains the pattern text, and `[/]x` matches "/x" but not "[/]x". Regex metacharacters in the path are escaped.
+ */
+export function selfSafePattern(path: string): string {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return shq(`[${escaped[0]}]${escaped.slice(1)}`)
+}
+
+export function tailLogScript(l: SparkLayout, daemon: SparkDaemon, lines: number): string {
+  return `tail -n ${Math.floor(lines)} ${shq(l.logDir)}/spark-${l.ident}-*${daemon === 'master' ? 'Master' : 'Worker'}*.out 2>/dev/null || true`
+}
+
+export {SPARK_PORTS, shq}

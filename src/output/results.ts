@@ -1,0 +1,105 @@
+/**
+ * The --json contract of every cluster command: these types are what `--json` prints, documented in README.md.
+ * Change them only compatibly (add fields; never rename or remove).
+ */
+
+export interface WorkerView {
+  id: string
+  state: string
+  cores: number
+  coresUsed: number
+  memoryMb: number
+  memoryUsedMb: number
+}
+
+export interface HostView {
+  id: string
+  role: 'head' | 'worker'
+  address: string
+  privateAddress?: string
+  /** The provider's view: running / stopped (docker), unknown (ssh). */
+  state: string
+  /** The Spark master's view of this host's worker; absent if the master does not list it. */
+  worker?: WorkerView
+}
+
+export interface AppView {
+  id: string
+  name: string
+  state: string
+  cores: number
+  durationMs: number
+}
+
+export interface MasterView {
+  url: string
+  restUrl: string
+  webUiUrl: string
+  status: string
+  aliveWorkers: number
+  cores: number
+  coresUsed: number
+  memoryMb: number
+  memoryUsedMb: number
+  activeApps: AppView[]
+  completedApps: number
+}
+
+export interface ClusterInfo {
+  name: string
+  provider: string
+  engine: string
+  /** healthy: master alive and every host's worker alive; degraded: some are not; down: master unreachable. */
+  health: 'healthy' | 'degraded' | 'down'
+  head?: {id: string; address: string; privateAddress?: string}
+  master?: MasterView
+  masterError?: string
+  hosts: HostView[]
+}
+
+export interface HostReport {
+  host: string
+  ok: boolean
+  seconds: number
+  detail?: string
+  error?: string
+}
+
+export interface ConvergeReport {
+  cluster: ClusterInfo
+  hosts: HostReport[]
+  transfer: {distributionBytes: number; uploadedBytes: number; uploadRatio: number}
+  seconds: number
+}
+
+export interface RemoveReport {
+  cluster: ClusterInfo
+  removed: HostReport[]
+  seconds: number
+}
+
+export interface KillReport {
+  name: string
+  provider: string
+  hosts: HostReport[]
+  seconds: number
+}
+
+export interface ClusterListEntry {
+  name: string
+  provider: string
+  engine: string
+  hosts: number
+  runningHosts?: number
+  head?: string
+  masterStatus?: string
+  aliveWorkers?: number
+  cores?: number
+  memoryMb?: number
+  activeApps?: number
+  error?: string
+}
+
+export interface ClusterList {
+  clusters: ClusterListEntry[]
+}

@@ -1,0 +1,56 @@
+import type {SshTarget} from '../remote/target.js'
+
+export type ProviderName = 'docker' | 'ssh'
+export const PROVIDERS: ProviderName[] = ['docker', 'ssh']
+export type HostRole = 'head' | 'worker'
+
+/** One machine of a cluster as its provider sees it. Everything after provisioning goes over SSH to `target`. */
+export interface Host {
+  /** Stable name users pass to `remove`: the container name (docker) or user@host:port (ssh). */
+  id: string
+  role: HostRole
+  target: SshTarget
+  /** Address the engine binds to and other hosts use; the provider knows it (docker) or the host reports it (ssh). */
+  privateAddress?: string
+  state: 'running' | 'stopped' | 'unknown'
+}
+
+export interface ClusterSummary {
+  name: string
+  provider: ProviderName
+  engine: string
+  hosts: number
+  /** Hosts the provider reports running; undefined where the provider cannot tell without the engine (ssh). */
+  runningHosts?: number
+  head?: string
+  error?: string
+}
+
+/** How cms authenticates to a cluster's hosts: a key cms made (docker) or the user's own keys and agent (ssh). */
+export interface HostCredentials {
+  privateKey?: Buffer
+}
+
+export interface Provider {
+  readonly name: ProviderName
+  /** Observe: the cluster's hosts as they are now (empty if the cluster does not exist). */
+  observe(cluster: string): Promise<Host[]>
+  /** Converge: make `count` more hosts (docker) or take these host specs (ssh) and return them, plus start stopped ones. */
+  provision(cluster: string, request: ProvisionRequest): Promise<Host[]>
+  /** Give hosts back: remove containers (docker); nothing for ssh hosts, which the engine has already cleaned. */
+  release(cluster: string, hosts: Host[]): Promise<void>
+  /** Remove whatever the provider holds for the cluster (containers, networks, keys). */
+  destroy(cluster: string): Promise<void>
+  credentials(cluster: string): Promise<HostCredentials>
+}
+
+export interface ProvisionRequest {
+  engine: string
+  /** Hosts the cluster already has (from observe); the first role=head host stays the head. */
+  existing: Host[]
+  /** docker: how many hosts in total the cluster should have after this call. */
+  total?: number
+  /** ssh: hosts named by the user, user@host[:port]. */
+  specs?: string[]
+  identityFile?: string
+}

@@ -1,0 +1,45 @@
+import {readdirSync} from 'node:fs'
+import {afterAll, describe, expect, it} from 'vitest'
+import {cms, docker, makeCmsHome} from './helpers.js'
+
+// Bad input: one clear line, exit code 2, and nothing created anywhere.
+describe('hostile and invalid input', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  afterAll(cleanup)
+
+  const cases: Array<[string, string[]]> = [
+    ['shell metacharacters in a name', ['cluster', 'create', '-n', 'x;touch /tmp/cms-pwned']],
+    ['command substitution in a name', ['cluster', 'create', '-n', '$(id)']],
+    ['path traversal in a name', ['cluster', 'create', '-n', '../etc']],
+    ['uppercase name', ['cluster', 'create', '-n', 'Prod']],
+    ['overlong name', ['cluster', 'create', '-n', 'a'.repeat(40)]],
+    ['zero hosts', ['cluster', 'create', '-n', 'ok-name', '--hosts', '0']],
+    ['unknown provider', ['cluster', 'create', '-n', 'ok-name', '-p', 'gcp']],
+    ['hostile ssh host', ['cluster', 'create', '-n', 'ok-name', '-p', 'ssh', 'root@h;id']],
+    ['ssh provider without hosts', ['cluster', 'create', '-n', 'ok-name', '-p', 'ssh']],
+    ['missing Spark distribution', ['cluster', 'create', '-n', 'ok-name', '--spark-dist', '/nonexistent/spark.tgz']],
+    ['unknown cluster info', ['cluster', 'info', '-n', 'no-such-cluster']],
+    ['unknown cluster kill', ['cluster', 'kill', '-n', 'no-such-cluster', '--yes']],
+    ['unknown cluster add', ['cluster', 'add', '-n', 'no-such-cluster']],
+    ['unknown flag', ['cluster', 'list', '--bogus']],
+  ]
+
+  it.each(cases)('%s: exit 2, one line, nothing created', async (_label, args) => {
+    const before = await docker('ps', '-aq', '--filter', 'label=cms.cluster')
+    const networksBefore = await docker('network', 'ls', '-q', '--filter', 'label=cms.cluster')
+    const r = await cms(args, env)
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.trim().length).toBeGreaterThan(0)
+    expect(await docker('ps', '-aq', '--filter', 'label=cms.cluster')).toBe(before)
+    expect(await docker('network', 'ls', '-q', '--filter', 'label=cms.cluster')).toBe(networksBefore)
+    expect(readdirSync(home)).toEqual([])
+  })
+
+  it('--json errors are JSON with exit 2', async () => {
+    const r = await cms(['cluster', 'create', '-n', 'Bad Name', '--json'], env)
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error.kind).toBe('usage')
+  })
+})

@@ -1,0 +1,104 @@
+import {execFile, spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+
+const run = promisify(execFile)
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const BIN = join(ROOT, 'bin', 'run.js')
+
+export interface CmsResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** A private CMS_HOME per test file: access files, keys and known_hosts of that test only. */
+export function makeCmsHome(): {home: string; cleanup: () => void} {
+  const home = mkdtempSync(join(tmpdir(), 'cms-e2e-'))
+  return {home, cleanup: () => rmSync(home, {recursive: true, force: true})}
+}
+
+export function cms(args: string[], env: Record<string, string>, opts: {timeoutMs?: number} = {}): Promise<CmsResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code: code ?? -1, stdout, stderr})
+    })
+  })
+}
+
+export function startCms(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, ...args], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const done = new Promise<CmsResult>((resolve) => child.on('close', (code) => resolve({code: code ?? -1, stdout, stderr})))
+  return {child, done}
+}
+
+export async function docker(...args: string[]): Promise<string> {
+  const {stdout} = await run('docker', args, {maxBuffer: 64 << 20})
+  return stdout.trim()
+}
+
+export async function labelledContainers(cluster: string): Promise<Array<{name: string; role: string; state: string; ip: string}>> {
+  const ids = (await docker('ps', '-aq', '--filter', `label=cms.cluster=${cluster}`)).split('\n').filter(Boolean)
+  if (ids.length === 0) return []
+  const inspected = JSON.parse(await docker('inspect', ...ids)) as Array<{
+    Name: string
+    Config: {Labels: Record<string, string>}
+    State: {Status: string}
+    NetworkSettings: {Networks: Record<string, {IPAddress: string}>}
+  }>
+  return inspected.map((c) => ({
+    name: c.Name.replace(/^\//, ''),
+    role: c.Config.Labels['cms.role'],
+    state: c.State.Status,
+    ip: Object.values(c.NetworkSettings.Networks)[0]?.IPAddress ?? '',
+  }))
+}
+
+export interface MasterJson {
+  status: string
+  aliveworkers: number
+  workers: Array<{host: string; state: string; cores: number}>
+}
+
+/** The Spark master's own status page, read straight from the head container (a host this test created). */
+export async function masterJson(headIp: string): Promise<MasterJson> {
+  const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
+  return (await res.json()) as MasterJson
+}
+
+export function aliveWorkers(m: MasterJson): string[] {
+  return m.workers.filter((w) => w.state === 'ALIVE').map((w) => w.host).sort()
+}
+
+/** Waits (bounded) until the master reports `count` alive workers; Spark drops dead workers after a heartbeat timeout. */
+export async function waitForAliveWorkers(headIp: string, count: number, timeoutMs = 90_000): Promise<MasterJson> {
+  const deadline = Date.now() + timeoutMs
+  let last: MasterJson | undefined
+  for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+    last = await masterJson(headIp).catch(() => undefined)
+    if (last && last.aliveworkers === count) return last
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  throw new Error(`master at ${headIp} reports ${last?.aliveworkers} alive workers, expected ${count}`)
+}
+
+export async function removeClusterContainers(cluster: string): Promise<void> {
+  const ids = (await docker('ps', '-aq', '--filter', `label=cms.cluster=${cluster}`)).split('\n').filter(Boolean)
+  if (ids.length > 0) await docker('rm', '-f', ...ids)
+  await docker('network', 'rm', `cms-${cluster}`).catch(() => undefined)
+}

@@ -1,0 +1,74 @@
+import {execFileSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {aliveWorkers, cms, docker, makeCmsHome, masterJson, ROOT} from './helpers.js'
+
+// Container hosts that cms did not make, addressed as plain SSH hosts with the test's own key.
+const PREFIX = 'cms-e2e-ssh'
+const NETWORK = `${PREFIX}-net`
+const IMAGE = 'cms-e2e-sshhost:latest'
+
+async function cleanupContainers() {
+  const ids = (await docker('ps', '-aq', '--filter', `label=${PREFIX}`)).split('\n').filter(Boolean)
+  if (ids.length > 0) await docker('rm', '-f', ...ids)
+  await docker('network', 'rm', NETWORK).catch(() => undefined)
+}
+
+describe('ssh provider on plain SSH hosts', () => {
+  const {home, cleanup} = makeCmsHome()
+  const key = join(home, 'id_ed25519')
+  const env = {CMS_HOME: home}
+  const ips: string[] = []
+  const names = [`${PREFIX}-1`, `${PREFIX}-2`]
+
+  beforeAll(async () => {
+    await cleanupContainers()
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+    await docker('build', '-q', '-t', IMAGE, join(ROOT, 'images', 'host'))
+    await docker('network', 'create', '--label', PREFIX, NETWORK)
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim()
+    for (const name of names) {
+      await docker('run', '-d', '--name', name, '--label', PREFIX, '--network', NETWORK, '-e', `CMS_AUTHORIZED_KEY=${pub}`, IMAGE)
+      ips.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, name))
+    }
+  })
+
+  afterAll(async () => {
+    await cleanupContainers()
+    cleanup()
+  })
+
+  it('creates a Spark cluster on the hosts; the master reports both workers', async () => {
+    const r = await cms(['cluster', 'create', '-n', 'e2e-ssh', '-p', 'ssh', '-i', key, ...ips.map((ip) => `root@${ip}`), '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const master = await masterJson(ips[0])
+    expect(master.status).toBe('ALIVE')
+    expect(aliveWorkers(master)).toEqual([...ips].sort())
+    expect(r.stderr).toContain('Recorded host key')
+    const info = await cms(['cluster', 'info', '-n', 'e2e-ssh', '--json'], env)
+    expect(info.code, info.stderr).toBe(0)
+    expect(JSON.parse(info.stdout).hosts.map((h: {privateAddress: string}) => h.privateAddress)).toEqual(ips)
+  })
+
+  it('kill stops every process and removes every file cms installed', async () => {
+    const r = await cms(['cluster', 'kill', '-n', 'e2e-ssh', '--yes'], env)
+    expect(r.code, r.stderr).toBe(0)
+    for (const name of names) {
+      expect(await docker('exec', name, 'sh', '-c', 'pgrep -c java || true')).toBe('0')
+      expect(await docker('exec', name, 'sh', '-c', 'test -e /root/.cms && echo left || echo clean')).toBe('clean')
+    }
+    expect((await cms(['cluster', 'info', '-n', 'e2e-ssh'], env)).code).toBe(2)
+  })
+
+  it('refuses a host whose key changed, naming both fingerprints, and installs nothing', async () => {
+    // cms has recorded this host's key above; now the host presents another one.
+    await docker('exec', names[1], 'sh', '-c', "rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && kill -HUP 1")
+    await new Promise((r) => setTimeout(r, 1000))
+    const r = await cms(['cluster', 'create', '-n', 'e2e-key', '-p', 'ssh', '-i', key, `root@${ips[1]}`, '--connect-timeout', '10'], env)
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain(ips[1])
+    expect(r.stderr.match(/SHA256:[A-Za-z0-9+/]{43}/g)?.length ?? 0).toBeGreaterThanOrEqual(2)
+    expect(await docker('exec', names[1], 'sh', '-c', 'test -e /root/.cms && echo left || echo clean')).toBe('clean')
+  })
+})

@@ -1,0 +1,228 @@
+/**
+ * Integration test of the SSH transport against a real OpenSSH sshd started on 127.0.0.1 (random port).
+ * Installs openssh-server with apt-get when /usr/sbin/sshd is missing and we are root; otherwise skipped.
+ * Set CMS_SSH_BENCH=1 to also compare SFTP upload strategies (fastPut vs write stream).
+ */
+import {createHash, randomBytes} from 'node:crypto'
+import {createReadStream, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {pipeline} from 'node:stream/promises'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ConnectError, HostKeyChangedError, RemoteCommandError} from '../../../src/remote/errors.js'
+import {fingerprint, KnownHosts} from '../../../src/remote/known-hosts.js'
+import {SessionPool} from '../../../src/remote/pool.js'
+import {SshSession} from '../../../src/remote/session.js'
+import {shq} from '../../../src/remote/shell.js'
+import type {SshTarget} from '../../../src/remote/target.js'
+import {ensureSshd, freePort, keygen, TestSshd} from './sshd-harness.js'
+
+const skipReason = ensureSshd()
+if (skipReason) console.warn(`session.sshd.test.ts skipped: ${skipReason}`)
+
+function blobOfPub(pubPath: string): Buffer {
+  return Buffer.from(readFileSync(pubPath, 'utf8').trim().split(/\s+/)[1]!, 'base64')
+}
+
+describe.skipIf(Boolean(skipReason))('SshSession against a real sshd', () => {
+  let sshd: TestSshd
+  let target: SshTarget
+  let work: string
+  let knownHosts: KnownHosts
+  let session: SshSession
+  const logs: string[] = []
+  let echo: Server
+
+  beforeAll(async () => {
+    sshd = new TestSshd(await freePort())
+    await sshd.start(sshd.hostKey('host_a'))
+    work = mkdtempSync(join(tmpdir(), 'cms-sess-'))
+    knownHosts = new KnownHosts({ownFile: join(work, 'cms', 'known_hosts'), userFiles: []})
+    target = {host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [sshd.clientKey]}
+    echo = createServer((sock) => sock.pipe(sock))
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()))
+  })
+
+  afterAll(async () => {
+    session?.close()
+    echo?.close()
+    await sshd?.stop()
+  })
+
+  it('connects, records the host key on first contact, and matches it next time', async () => {
+    session = await SshSession.connect(target, {knownHosts, useAgent: false, log: (l) => logs.push(l)})
+    const fp = fingerprint(blobOfPub(`${sshd.hostKey('host_a')}.pub`))
+    expect(logs.some((l) => l.includes('Recorded host key for') && l.includes(fp))).toBe(true)
+    const recorded = readFileSync(knownHosts.ownFile, 'utf8')
+    expect(recorded).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 `)
+    const again = await SshSession.connect(target, {knownHosts, useAgent: false, log: (l) => logs.push(l)})
+    again.close()
+    expect(logs.filter((l) => l.includes('Recorded host key')).length).toBe(1)
+  })
+
+  it('exec returns exit codes without throwing; run throws RemoteCommandError with the label only', async () => {
+    const ok = await session.exec('echo out; echo err >&2; exit 0')
+    expect(ok).toMatchObject({code: 0, stdout: 'out\n', stderr: 'err\n'})
+    const bad = await session.exec('echo oops >&2; exit 3')
+    expect(bad.code).toBe(3)
+    expect(await session.run('printf %s "$((6*7))"')).toBe('42')
+    const err = await session.run('SECRET=hunter2; echo failed-here >&2; exit 5', {label: 'do thing'}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RemoteCommandError)
+    expect((err as RemoteCommandError).code).toBe(5)
+    expect((err as Error).message).toContain('do thing')
+    expect((err as Error).message).toContain('failed-here')
+    expect((err as Error).message).not.toContain('hunter2')
+  })
+
+  it('streams output, takes stdin, times out, and runs many commands concurrently on one connection', async () => {
+    const chunks: string[] = []
+    const r = await session.exec('for i in 1 2 3; do echo line$i; sleep 0.1; done', {onStdout: (c) => chunks.push(c)})
+    expect(r.stdout).toBe('line1\nline2\nline3\n')
+    expect(chunks.length).toBeGreaterThanOrEqual(2)
+    expect(await session.run('cat', {stdin: 'from stdin ✓'})).toBe('from stdin ✓')
+    const t0 = Date.now()
+    const slow = await session.exec('sleep 30', {timeoutMs: 300})
+    expect(slow.code).toBeNull()
+    expect(slow.timedOut).toBe(true)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    const many = await Promise.all(Array.from({length: 25}, (_, i) => session.run(`echo ${i}`)))
+    expect(many.map((s) => Number(s.trim()))).toEqual(Array.from({length: 25}, (_, i) => i))
+  })
+
+  it('writeFile / readFile round-trip with mode; readFile of a missing file is undefined', async () => {
+    const dir = (await session.run('mktemp -d')).trim()
+    const path = `${dir}/secret file`
+    await session.writeFile(path, 'token=abc\n', 0o600)
+    expect((await session.readFile(path))?.toString()).toBe('token=abc\n')
+    expect((await session.run(`stat -c %a ${shq(path)}`)).trim()).toBe('600')
+    await session.writeFile(path, Buffer.from('v2'), 0o644) // overwrite in place
+    expect((await session.readFile(path))?.toString()).toBe('v2')
+    expect((await session.run(`stat -c %a ${shq(path)}`)).trim()).toBe('644')
+    expect(await session.readFile(`${dir}/missing`)).toBeUndefined()
+  })
+
+  it('uploads a ~20 MB file intact via .part + rename', async () => {
+    const local = join(work, 'blob.bin')
+    const data = randomBytes(20 * 1024 * 1024)
+    writeFileSync(local, data)
+    const dir = (await session.run('mktemp -d')).trim()
+    const remote = `${dir}/blob.bin`
+    let last = 0
+    const t0 = performance.now()
+    const sent = await session.upload(local, remote, {onProgress: (s, total) => (last = s === total ? s : last)})
+    const secs = (performance.now() - t0) / 1000
+    console.log(`upload() 20 MiB: ${(20 / secs).toFixed(0)} MiB/s`)
+    expect(sent).toBe(data.length)
+    expect(last).toBe(data.length)
+    const remoteSum = (await session.run(`sha256sum ${shq(remote)}`)).split(' ')[0]
+    expect(remoteSum).toBe(createHash('sha256').update(data).digest('hex'))
+    expect((await session.exec(`test -e ${shq(`${remote}.part`)}`)).code).toBe(1)
+  })
+
+  it.skipIf(!process.env.CMS_SSH_BENCH)('benchmark: fastPut vs write stream', async () => {
+    const local = join(work, 'bench.bin')
+    writeFileSync(local, randomBytes(64 * 1024 * 1024))
+    const dir = (await session.run('mktemp -d')).trim()
+    const sftp = await (session as unknown as {sftp(): Promise<import('ssh2').SFTPWrapper>}).sftp()
+    const time = async (name: string, fn: () => Promise<void>) => {
+      const t0 = performance.now()
+      await fn()
+      console.log(`${name}: ${(64 / ((performance.now() - t0) / 1000)).toFixed(0)} MiB/s`)
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const [conc, chunk] of [[64, 32768], [16, 65536], [64, 65536], [32, 262144]] as const) {
+        await time(`fastPut c=${conc} chunk=${chunk}`, () => new Promise<void>((res, rej) => sftp.fastPut(local, `${dir}/a`, {concurrency: conc, chunkSize: chunk}, (e) => (e ? rej(e) : res()))))
+      }
+      for (const hwm of [65536, 262144, 1048576]) {
+        await time(`stream hwm=${hwm}`, () => pipeline(createReadStream(local, {highWaterMark: hwm}), sftp.createWriteStream(`${dir}/b`, {highWaterMark: hwm})))
+      }
+    }
+  })
+
+  it('forward() opens a direct-tcpip stream to a local echo server', async () => {
+    const port = (echo.address() as {port: number}).port
+    const stream = await session.forward('127.0.0.1', port)
+    const got = await new Promise<string>((resolve) => {
+      let buf = ''
+      stream.on('data', (b: Buffer) => {
+        buf += b.toString()
+        if (buf.length >= 11) resolve(buf)
+      })
+      stream.write('hello tunnel')
+    })
+    expect(got).toBe('hello tunnel')
+    stream.end()
+  })
+
+  it('a pool shares one connection per target and connects once for concurrent callers', async () => {
+    const pool = new SessionPool({knownHosts, useAgent: false})
+    const [a, b] = await Promise.all([pool.get(target), pool.get({...target})])
+    expect(a).toBe(b)
+    pool.closeAll()
+  })
+
+  it('auth failure is a ConnectError naming the identity files tried, never retried', async () => {
+    const other = join(work, 'id_other')
+    const locked = join(work, 'id_locked')
+    keygen(other)
+    keygen(locked, 'ed25519', 'passphrase')
+    let retries = 0
+    const err = await SshSession.connect({...target, identityFiles: [locked, other]}, {knownHosts, useAgent: false, onRetry: () => retries++}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectError)
+    expect((err as Error).message).toContain(other)
+    expect((err as Error).message).toMatch(/id_locked skipped: it is passphrase-protected/)
+    expect(retries).toBe(0)
+  })
+
+  it('retries while the port is not yet listening, then connects', async () => {
+    const port = await freePort()
+    const late = new TestSshd(port)
+    const hostKey = late.hostKey('late_host')
+    const timer = setTimeout(() => void late.start(hostKey), 1000)
+    const attempts: number[] = []
+    try {
+      const s = await SshSession.connect(
+        {host: '127.0.0.1', port, user: late.user, identityFiles: [late.clientKey]},
+        {knownHosts, useAgent: false, onRetry: (n) => attempts.push(n)},
+      )
+      expect((await s.run('echo up')).trim()).toBe('up')
+      s.close()
+      expect(attempts.length).toBeGreaterThanOrEqual(1)
+    } finally {
+      clearTimeout(timer)
+      await late.stop()
+    }
+  })
+
+  it('gives up within the deadline on a port that never listens', async () => {
+    const port = await freePort()
+    const t0 = Date.now()
+    const err = await SshSession.connect({...target, port}, {knownHosts, useAgent: false, deadlineMs: 1500}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectError)
+    expect((err as Error).message).toMatch(/ECONNREFUSED.*gave up after \d+ attempts/)
+    expect(Date.now() - t0).toBeLessThan(3000)
+  })
+
+  it('a changed host key throws HostKeyChangedError naming both fingerprints and the known_hosts line', async () => {
+    session.close()
+    await sshd.stop()
+    await sshd.start(sshd.hostKey('host_b'))
+    const oldFp = fingerprint(blobOfPub(`${sshd.hostKey('host_a')}.pub`))
+    const newFp = fingerprint(blobOfPub(`${sshd.hostKey('host_b')}.pub`))
+    let retries = 0
+    const err = await SshSession.connect(target, {knownHosts, useAgent: false, onRetry: () => retries++}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HostKeyChangedError)
+    const e = err as HostKeyChangedError
+    expect(e.expected).toEqual([oldFp])
+    expect(e.presented).toBe(newFp)
+    expect(e.message).toContain(oldFp)
+    expect(e.message).toContain(newFp)
+    expect(e.message).toContain(`${knownHosts.ownFile}:1`)
+    expect(retries).toBe(0)
+    // the provider-knows-the-key path: replace, then connect succeeds
+    knownHosts.replace('127.0.0.1', sshd.port, 'ssh-ed25519', blobOfPub(`${sshd.hostKey('host_b')}.pub`))
+    session = await SshSession.connect(target, {knownHosts, useAgent: false})
+    expect((await session.run('echo ok')).trim()).toBe('ok')
+  })
+})

@@ -1,0 +1,130 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {pidFile, sparkLayout} from '../../src/engines/spark/layout.js'
+import * as scripts from '../../src/engines/spark/scripts.js'
+
+const layout = sparkLayout('/home/it\'s me', 'demo', 'abc123', '.tgz')
+const config: scripts.SparkConfig = {
+  cluster: 'demo',
+  sparkHome: '/home/x/.cms/dist/abc/spark-4.0.1',
+  privateAddress: '172.18.0.3',
+  headAddress: '172.18.0.2',
+  daemonMemory: '512m',
+}
+
+function sh(script: string, env: Record<string, string> = {}) {
+  return execFileSync('bash', ['-c', script], {env: {...process.env, ...env}, encoding: 'utf8'})
+}
+
+describe('spark layout', () => {
+  it('keeps everything under ~/.cms with names spark-daemon.sh uses', () => {
+    expect(layout.clusterDir).toBe("/home/it's me/.cms/clusters/demo")
+    expect(layout.distArchive).toBe("/home/it's me/.cms/dist/abc123.tgz")
+    expect(pidFile(layout, 'worker')).toBe("/home/it's me/.cms/clusters/demo/run/spark-cms-demo-org.apache.spark.deploy.worker.Worker-1.pid")
+  })
+})
+
+describe('spark config files', () => {
+  it('binds everything to the private address and enables REST on it', () => {
+    const env = scripts.sparkEnvFile(layout, config)
+    expect(env).toContain('export SPARK_LOCAL_IP=172.18.0.3')
+    expect(env).toContain('export SPARK_MASTER_HOST=172.18.0.2')
+    expect(env).toContain(`export SPARK_CONF_DIR='/home/it'\\''s me/.cms/clusters/demo/conf'`)
+    const defaults = scripts.sparkDefaultsFile(config)
+    expect(defaults).toContain('spark.master.rest.enabled true')
+    expect(defaults).toContain('spark.decommission.enabled true')
+    expect(defaults).toContain('spark.master spark://172.18.0.2:7077')
+  })
+
+  it('sources cleanly in a real shell, quoting paths with quotes and spaces', () => {
+    const out = sh(`${scripts.sparkEnvFile(layout, config)}\nprintf '%s|%s' "$SPARK_LOG_DIR" "$SPARK_IDENT_STRING"`)
+    expect(out).toBe("/home/it's me/.cms/clusters/demo/logs|cms-demo")
+  })
+
+  it('brackets IPv6 master addresses', () => {
+    expect(scripts.masterUrl('fd00::2')).toBe('spark://[fd00::2]:7077')
+  })
+
+  it('worker settings appear only when given', () => {
+    expect(scripts.sparkEnvFile(layout, config)).not.toContain('SPARK_WORKER_CORES')
+    expect(scripts.sparkEnvFile(layout, {...config, workerCores: 2, workerMemory: '4g'})).toContain('SPARK_WORKER_MEMORY=4g')
+  })
+})
+
+describe('distribution scripts', () => {
+  it('parses the dist state line', () => {
+    expect(scripts.parseDistState('unpacked=1 archive=12345\n')).toEqual({unpacked: true, archiveBytes: 12345})
+    expect(scripts.parseDistState('unpacked=0 archive=0')).toEqual({unpacked: false, archiveBytes: 0})
+    expect(() => scripts.parseDistState('garbage')).toThrow(/unexpected answer/)
+  })
+
+  it('unpacks an archive, finds SPARK_HOME, and reports state, in a real shell', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
+    const src = join(home, 'src', 'spark-9.9.9')
+    mkdirSync(join(src, 'bin'), {recursive: true})
+    writeFileSync(join(src, 'bin', 'spark-class'), '#!/bin/sh\necho spark\n', {mode: 0o755})
+    const l = sparkLayout(home, 'demo', 'id1', '.tgz')
+    mkdirSync(l.distRoot, {recursive: true})
+    execFileSync('tar', ['-czf', l.distArchive, '-C', join(home, 'src'), 'spark-9.9.9'])
+    expect(scripts.parseDistState(sh(scripts.distStateScript(l)))).toEqual({unpacked: false, archiveBytes: readFileSync(l.distArchive).length})
+    sh(scripts.unpackUploadedScript(l, '.tgz'))
+    expect(sh(scripts.sparkHomeScript(l))).toBe(`${l.distDir}/spark-9.9.9`)
+    expect(scripts.parseDistState(sh(scripts.distStateScript(l))).unpacked).toBe(true)
+    // idempotent
+    sh(scripts.unpackUploadedScript(l, '.tgz'))
+    expect(existsSync(join(l.distDir, 'spark-9.9.9', 'bin', 'spark-class'))).toBe(true)
+  })
+
+  it('refuses an archive without bin/spark-class and leaves no partial directory', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
+    mkdirSync(join(home, 'src', 'junk'), {recursive: true})
+    const l = sparkLayout(home, 'demo', 'id2', '.tgz')
+    mkdirSync(l.distRoot, {recursive: true})
+    execFileSync('tar', ['-czf', l.distArchive, '-C', join(home, 'src'), 'junk'])
+    expect(() => sh(scripts.unpackUploadedScript(l, '.tgz'))).toThrow()
+    expect(existsSync(l.distDir)).toBe(false)
+    expect(sh(`ls ${JSON.stringify(l.distRoot)}`).trim()).toBe('id2.tgz')
+  })
+})
+
+describe('cleanup', () => {
+  it('removes the cluster dir and ~/.cms when it was the last cluster, and never kills its own shell', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
+    const l = sparkLayout(home, 'demo', 'id3', '.tgz')
+    mkdirSync(l.confDir, {recursive: true})
+    mkdirSync(l.distDir, {recursive: true})
+    sh(scripts.cleanupScript(l, home))
+    expect(existsSync(join(home, '.cms'))).toBe(false)
+  })
+
+  it('keeps ~/.cms while another cluster uses the host', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
+    const l = sparkLayout(home, 'demo', 'id3', '.tgz')
+    const other = sparkLayout(home, 'other', 'id3', '.tgz')
+    mkdirSync(l.confDir, {recursive: true})
+    mkdirSync(other.confDir, {recursive: true})
+    sh(scripts.cleanupScript(l, home))
+    expect(existsSync(l.clusterDir)).toBe(false)
+    expect(existsSync(other.clusterDir)).toBe(true)
+  })
+
+  it('builds pgrep patterns that match the path but not themselves', () => {
+    const pattern = scripts.selfSafePattern('/root/.cms/clusters/a.b/conf')
+    expect(pattern).toBe("'[/]root/\\.cms/clusters/a\\.b/conf'")
+    const regex = new RegExp(pattern.slice(1, -1))
+    expect(regex.test('java -cp /root/.cms/clusters/a.b/conf/:/jars')).toBe(true)
+    expect(regex.test(pattern)).toBe(false)
+  })
+})
+
+describe('daemon start script', () => {
+  it('compares the config hash and names the right sbin script', () => {
+    const s = scripts.startDaemonScript(layout, '/opt/spark', 'worker', 'h1', '10.0.0.1')
+    expect(s).toContain('/opt/spark/sbin/start-worker.sh spark://10.0.0.1:7077')
+    expect(s).toContain('/opt/spark/sbin/stop-worker.sh')
+    expect(s).toContain('= h1 ]')
+  })
+})
