@@ -23,7 +23,7 @@ DOCKERD_LOG=/var/log/cms-dockerd.log
 export DEBIAN_FRONTEND=noninteractive
 
 started=$(date +%s%N)
-log() { printf 'testbed: %s\n' "$*" >&2; }
+log() { printf 'testbed [%5.1fs]: %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
 
@@ -244,16 +244,16 @@ verify_spark_home() {
   "${env[@]}" SPARK_MASTER_HOST=127.0.0.1 SPARK_MASTER_PORT="$master_port" SPARK_MASTER_WEBUI_PORT="$ui_port" \
     "$home/sbin/start-master.sh" >&2
   for _ in $(seq 1 120); do
-    json=$(curl -fsS "http://127.0.0.1:$ui_port/json" 2>/dev/null || true)
+    json=$(curl -fsSL "http://127.0.0.1:$ui_port/json/" 2>/dev/null || true)
     if printf '%s' "$json" | grep -q '"status" *: *"ALIVE"'; then ok=1; break; fi
     sleep 0.5
   done
   "${env[@]}" "$home/sbin/stop-master.sh" >&2 || true
   if [ -z "$ok" ]; then
     tail -n 40 "$work"/logs/* >&2 2>/dev/null || true
-    die "the Spark master from the built runtime did not serve http://127.0.0.1:$ui_port/json"
+    die "the Spark master from the built runtime did not serve http://127.0.0.1:$ui_port/json/"
   fi
-  log "verified: master served /json on 127.0.0.1:$ui_port with Java 17"
+  log "verified: master served /json/ on 127.0.0.1:$ui_port with Java 17"
 
   "${env[@]}" "$home/bin/spark-submit" --master 'local[1]' --conf spark.ui.enabled=false \
     "$home/examples/src/main/python/pi.py" 2 >"$work/pi.out" 2>"$work/pi.err" \

@@ -41,15 +41,16 @@ export abstract class CmsCommand extends Command {
   }
 
   protected async catch(error: Interfaces.CommandError): Promise<unknown> {
-    const usage = error instanceof UsageError || (error as {oclif?: {exit?: number}}).oclif?.exit === 2
+    const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
+    if (oclifExit !== undefined && error.message.startsWith('EEXIT')) throw error
+    const usage = error instanceof UsageError || oclifExit === 2
+    const exitCode = usage ? 2 : 1
     const message = error.message.split('\n')[0]
-    if (this.jsonEnabled()) {
-      this.logJson({error: {message, kind: usage ? 'usage' : 'failure'}})
-      this.exit(usage ? 2 : 1)
-    }
-    if (error instanceof UsageError) this.error(message, {exit: 2})
-    if ((error as {oclif?: unknown}).oclif) throw error
-    this.error(message, {exit: 1})
+    if (this.jsonEnabled()) this.logJson({error: {message, kind: usage ? 'usage' : 'failure'}})
+    // One unwrapped line, whatever the terminal width, so scripts and CI logs can grep it.
+    else process.stderr.write(`Error: ${message}\n`)
+    if (process.env.CMS_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
+    return this.exit(exitCode)
   }
 }
 
