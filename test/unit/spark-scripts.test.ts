@@ -123,8 +123,8 @@ describe('cleanup', () => {
 describe('daemon start script', () => {
   it('compares the config hash and names the right sbin script', () => {
     const s = scripts.startDaemonScript(layout, '/opt/spark', 'worker', 'h1', '10.0.0.1')
-    expect(s).toContain('/opt/spark/sbin/start-worker.sh spark://10.0.0.1:7077')
-    expect(s).toContain('/opt/spark/sbin/stop-worker.sh')
+    expect(s).toContain('/opt/spark/sbin/spark-daemon.sh start org.apache.spark.deploy.worker.Worker 1 --webui-port 8081 spark://10.0.0.1:7077')
+    expect(s).toContain('/opt/spark/sbin/spark-daemon.sh stop org.apache.spark.deploy.worker.Worker 1')
     expect(s).toContain('= h1 ]')
   })
 })

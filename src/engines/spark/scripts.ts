@@ -1,5 +1,5 @@
 import {shq} from '../../remote/shell.js'
-import {pidFile, SPARK_PORTS, type SparkDaemon, type SparkLayout} from './layout.js'
+import {DAEMON_CLASS, pidFile, SPARK_PORTS, type SparkDaemon, type SparkLayout} from './layout.js'
 
 /**
  * Pure builders of the shell scripts that run on hosts. Every value is quoted with shq; names and addresses
@@ -155,13 +155,25 @@ export function writeConfigScript(l: SparkLayout, env: string, defaults: string)
 }
 
 /**
+ * sbin/spark-daemon.sh is in every Spark layout (Apache's and PyPI's, which lacks start-master.sh and friends);
+ * it writes the pid file and the log, and sources spark-env.sh from SPARK_CONF_DIR.
+ */
+function daemonCommand(sparkHome: string, action: 'start' | 'stop' | 'decommission', daemon: SparkDaemon, args: string[] = []): string {
+  return [`${shq(`${sparkHome}/sbin/spark-daemon.sh`)}`, action, DAEMON_CLASS[daemon], '1', ...args.map(shq)].join(' ')
+}
+
+export function daemonArgs(daemon: SparkDaemon, headAddress: string): string[] {
+  return daemon === 'master'
+    ? ['--host', headAddress, '--port', String(SPARK_PORTS.master), '--webui-port', String(SPARK_PORTS.masterUi)]
+    : ['--webui-port', String(SPARK_PORTS.workerUi), masterUrl(headAddress)]
+}
+
+/**
  * Starts a daemon unless it already runs with the same configuration; a changed configuration (another head,
  * other resources) restarts it. Prints `running`, `started` or `restarted`.
  */
 export function startDaemonScript(l: SparkLayout, sparkHome: string, daemon: SparkDaemon, configHash: string, headAddress: string): string {
   const hashFile = `${l.runDir}/${daemon}.config`
-  const start = daemon === 'master' ? `${shq(`${sparkHome}/sbin/start-master.sh`)}` : `${shq(`${sparkHome}/sbin/start-worker.sh`)} ${shq(masterUrl(headAddress))}`
-  const stop = shq(`${sparkHome}/sbin/stop-${daemon}.sh`)
   return [
     'set -e',
     `export SPARK_CONF_DIR=${shq(l.confDir)}`,
@@ -169,18 +181,19 @@ export function startDaemonScript(l: SparkLayout, sparkHome: string, daemon: Spa
     'state=started',
     'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
     `  if [ "$(cat ${shq(hashFile)} 2>/dev/null)" = ${shq(configHash)} ]; then echo running; exit 0; fi`,
-    `  ${stop} >/dev/null`,
+    `  ${daemonCommand(sparkHome, 'stop', daemon)} >/dev/null`,
     '  state=restarted',
     'fi',
-    `${start} >/dev/null`,
+    `${daemonCommand(sparkHome, 'start', daemon, daemonArgs(daemon, headAddress))} >/dev/null`,
     `printf '%s\\n' ${shq(configHash)} > ${shq(hashFile)}`,
     'echo "$state"',
   ].join('\n')
 }
 
 /**
- * Decommissions this host's worker (SIGPWR, the signal Spark's decommission-worker.sh sends): the master stops
- * scheduling onto it and executors migrate their blocks; after `graceSeconds` the worker is stopped.
+ * Decommissions this host's worker (spark-daemon.sh decommission sends SIGPWR): the master stops scheduling onto
+ * it and executors migrate their blocks. Once it runs no executors or drivers (its child processes), or after
+ * `graceSeconds`, the worker is stopped.
  */
 export function decommissionScript(l: SparkLayout, sparkHome: string, graceSeconds: number): string {
   return [
@@ -188,9 +201,9 @@ export function decommissionScript(l: SparkLayout, sparkHome: string, graceSecon
     `pidf=${shq(pidFile(l, 'worker'))}`,
     'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
     '  pid=$(cat "$pidf")',
-    '  kill -s PWR "$pid" 2>/dev/null || true',
-    `  for _ in $(seq 1 ${Math.max(1, graceSeconds * 2)}); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done`,
-    `  ${shq(`${sparkHome}/sbin/stop-worker.sh`)} >/dev/null 2>&1 || true`,
+    `  ${daemonCommand(sparkHome, 'decommission', 'worker')} >/dev/null 2>&1 || true`,
+    `  for _ in $(seq 1 ${Math.max(1, graceSeconds * 2)}); do pgrep -P "$pid" >/dev/null || break; sleep 0.5; done`,
+    `  ${daemonCommand(sparkHome, 'stop', 'worker')} >/dev/null 2>&1 || true`,
     'fi',
   ].join('\n')
 }
