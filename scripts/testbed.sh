@@ -37,8 +37,9 @@ fi
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd -P)
 # One testbed setup at a time per cache (the demo and the tests may start together).
-exec 9>"$CACHE/.lock"
-flock 9
+# fd 9 must never leak into a long-lived child (dockerd would hold the lock forever): see the dockerd start.
+exec 9>"$CACHE/.testbed.lock"
+flock -w 1800 9 || die "another scripts/testbed.sh has held $CACHE/.testbed.lock for 30 minutes"
 rm -rf "$CACHE"/.build.* "$CACHE"/.*.partial.tar 2>/dev/null || true
 
 # --- Debian packages ---------------------------------------------------------------------------------------
@@ -73,9 +74,11 @@ fi
 if ! docker info >/dev/null 2>&1; then
   if ! pgrep -x dockerd >/dev/null; then
     log "starting dockerd (log: $DOCKERD_LOG)"
-    # No systemd here: a detached dockerd that outlives this script. It starts its own containerd.
+    # No systemd here: a detached dockerd (own session, parent init) that outlives this script and starts its
+    # own containerd. It gets no descriptor of ours but the log: an inherited lock fd would pass on to
+    # containerd and every container shim and hold the lock for as long as they live.
     # shellcheck disable=SC2086
-    as_root setsid nohup dockerd ${CMS_DOCKERD_FLAGS:-} >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    as_root setsid -f nohup dockerd ${CMS_DOCKERD_FLAGS:-} >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&-
   else
     log "dockerd runs but does not answer yet; waiting"
   fi
@@ -323,13 +326,12 @@ build_spark_dist() {
   chmod 0755 "$home"/bin/* "$home"/sbin/*
   chmod -R u+rwX,go+rX,go-w "$home"
 
-  # Reproducible archive: same sdist, same bytes (cms names the unpacked runtime on hosts by its hash).
-  epoch=$(stat -c %Y "$sdist")
+  # Reproducible archive: the same sdist gives the same bytes on every machine (cms names the unpacked
+  # runtime on hosts by the archive's hash). gzip -1: the jars are compressed already.
+  epoch=$(stat -c %Y "$src/PKG-INFO")
   log "packing $(basename "$dist") ($(du -sm "$home" | cut -f1) MB unpacked)"
-  local gz=(gzip -1 -n)
-  command -v pigz >/dev/null 2>&1 && gz=(pigz -1 -n)
   tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "spark-$version" \
-    | "${gz[@]}" >"$work/dist.tgz"
+    | gzip -1 -n >"$work/dist.tgz"
 
   # Verify the archive itself, unpacked afresh, before it enters the cache.
   mkdir -p "$work/verify"

@@ -309,7 +309,13 @@ export class SshSession {
   async run(command: string, opts: ExecOptions = {}): Promise<string> {
     const r = await this.exec(command, opts)
     if (r.code !== 0) {
-      const detail = r.timedOut ? `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)}s` : r.signal ? `was killed by SIG${r.signal}` : undefined
+      const detail = r.timedOut
+        ? `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)}s`
+        : r.signal
+          ? `was killed by SIG${r.signal}`
+          : r.code === null && this.closedError
+            ? `lost its SSH connection (${this.closedError.message})`
+            : undefined
       throw new RemoteCommandError(this.label, opts.label ?? 'command', r.code, r.stderr, detail)
     }
     return r.stdout

@@ -18,11 +18,11 @@ describe('docker provider lifecycle', () => {
 
   it('create makes 3 labelled hosts and the master reports 3 alive workers', async () => {
     const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '3', '--json'], env)
-    expect(r.code, r.stderr).toBe(0)
     const containers = await labelledContainers(NAME)
+    headIp = containers.find((c) => c.role === 'head')?.ip ?? ''
+    expect(r.code, r.stderr).toBe(0)
     expect(containers).toHaveLength(3)
     expect(containers.filter((c) => c.role === 'head')).toHaveLength(1)
-    headIp = containers.find((c) => c.role === 'head')!.ip
     const master = await masterJson(headIp)
     expect(master.status).toBe('ALIVE')
     expect(aliveWorkers(master)).toEqual(containers.map((c) => c.ip).sort())
