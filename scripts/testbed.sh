@@ -49,6 +49,8 @@ want=()
 command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || want+=(docker.io)
 installed mmdebstrap || want+=(mmdebstrap)
 command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || want+=(openssh-client)
+# The SSH layer's tests run a real sshd on loopback.
+[ -x /usr/sbin/sshd ] || want+=(openssh-server)
 # Java 17 and Debian's python3 verify the Spark runtime with what the hosts run.
 installed openjdk-17-jre-headless || want+=(openjdk-17-jre-headless)
 [ -x /usr/bin/python3 ] || want+=(python3)

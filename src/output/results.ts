@@ -103,3 +103,42 @@ export interface ClusterListEntry {
 export interface ClusterList {
   clusters: ClusterListEntry[]
 }
+
+export interface JobAttemptView {
+  n: number
+  submittedAt: string
+  mode: 'cluster' | 'client'
+  state: string
+  submissionId?: string
+  driverState?: string
+  workerHostPort?: string
+  exitCode?: number
+}
+
+export interface JobView {
+  id: string
+  name: string
+  cluster: string
+  /** jvm: REST submission, cluster deploy mode; python: spark-submit in client mode on the head. */
+  kind: 'jvm' | 'python'
+  state: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
+  createdAt: string
+  retries: number
+  priority: number
+  attempts: JobAttemptView[]
+  rerunOf?: string
+}
+
+export interface JobList {
+  cluster: string
+  jobs: JobView[]
+  /** The master's own list of applications, running and completed. */
+  applications: Array<{id: string; name: string; state: string; cores: number; durationMs: number}>
+}
+
+export interface SubmitReport {
+  cluster: string
+  jobs: JobView[]
+  waited: boolean
+  seconds: number
+}
