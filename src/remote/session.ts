@@ -239,9 +239,19 @@ export class SshSession {
     this.ensureOpen()
     const release = await this.channels.acquire()
     try {
+      // The exit status can arrive in the same packet as the exec's success reply, before any await resumes:
+      // listen for it inside the callback or it is lost.
+      const exit: {code?: number | null; signal?: string} = {}
       const stream = await new Promise<ClientChannel>((resolve, reject) => {
         try {
-          this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)))
+          this.client.exec(command, (err, ch) => {
+            if (err) return reject(err)
+            ch.on('exit', (c: number | null, sig?: string) => {
+              if (typeof c === 'number') exit.code = c
+              else if (sig) exit.signal = sig
+            })
+            resolve(ch)
+          })
         } catch (error) {
           reject(error)
         }
@@ -277,10 +287,6 @@ export class SshSession {
         }
         stream.on('data', (b: Buffer) => onOut(outDec.write(b)))
         stream.stderr.on('data', (b: Buffer) => onErr(errDec.write(b)))
-        stream.on('exit', (c: number | null, sig?: string) => {
-          if (typeof c === 'number') code = c
-          else if (sig) signal = sig
-        })
         stream.on('error', () => undefined)
         let done = false
         const finish = () => {
@@ -289,6 +295,8 @@ export class SshSession {
           if (timer) clearTimeout(timer)
           onOut(outDec.end())
           onErr(errDec.end())
+          code = exit.code ?? null
+          signal = exit.signal
           const result: ExecResult = {code: timedOut ? null : code, stdout: out.join(''), stderr: err.join('')}
           if (signal) result.signal = signal
           if (timedOut) result.timedOut = true
