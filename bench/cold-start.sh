@@ -25,9 +25,11 @@ WORK="$(mktemp -d /tmp/cms-bench-cold.XXXXXX)"
 export CMS_HOME="$WORK/empty-home"
 mkdir -p "$CMS_HOME"
 CLUSTER=""
+VIEW_PIDS=()
 cleanup() {
-  local rc=$?
+  local rc=$? p
   set +e
+  for p in "${VIEW_PIDS[@]}"; do kill "$p" 2>/dev/null; done
   if [[ -n "$CLUSTER" ]]; then
     CMS_HOME="$WORK/cluster-home" timeout 120 node bin/run.js cluster kill -n "$CLUSTER" --yes >/dev/null 2>&1
     remove_by_label "cms.cluster=$CLUSTER"
@@ -38,16 +40,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-existing="$(docker ps -aq --filter label=cms.cluster | wc -l)"
-((existing == 0)) || log "note: $existing cms containers already exist; 'list, no clusters' will list them"
+# On a shared machine other people's cms clusters may exist. Then the list runs against bench/docker-view.py:
+# the real Docker API, with /containers/json narrowed to the clusters this script means (none, or its own).
+NOTES=()
+foreign_clusters() { # names of cms clusters present, other than "$1"
+  docker ps -a --filter label=cms.cluster --format '{{.Label "cms.cluster"}}' | sort -u | grep -vxF -- "${1:-}" || true
+}
+docker_host_for() { # docker_host_for [KEEP_CLUSTER] -> sets DH, the DOCKER_HOST to use
+  local foreign sock
+  foreign="$(foreign_clusters "${1:-}" | tr '\n' ' ')"
+  DH="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+  [[ -n "$foreign" ]] || return 0
+  sock="$WORK/docker-view-${1:-none}.sock"
+  timeout 1800 python3 "$BENCH_DIR/docker-view.py" "$sock" ${1:+--keep "$1"} >&2 &
+  VIEW_PIDS+=($!)
+  wait_for 10 test -S "$sock" || die "docker-view.py did not start"
+  NOTES+=("other cms clusters were present ($foreign); 'cluster list${1:+ (1 cluster)}' ran against bench/docker-view.py, the Docker API filtered to ${1:-no clusters}")
+  DH="unix://$sock"
+}
 
 NODE="$(command -v node)"
 RUN="$REPO_DIR/bin/run.js"
-log "hyperfine: node -e 0, --version, cluster list (no clusters)"
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start.json" \
+docker_host_for
+log "hyperfine: node -e 0, --version, cluster list (no clusters; DOCKER_HOST=$DH)"
+DOCKER_HOST="$DH" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start.json" \
   -n 'node -e 0' "$NODE -e 0" \
   -n 'cms --version' "$NODE $RUN --version" \
   -n 'cms cluster list (no clusters)' "$NODE $RUN cluster list" >&2
+DOCKER_HOST="$DH" node "$RUN" cluster list >&2
 
 FILES=("$RESULTS_DIR/cold-start.json")
 if [[ "$WITH_CLUSTER" != 0 ]]; then
@@ -57,7 +77,9 @@ if [[ "$WITH_CLUSTER" != 0 ]]; then
   log "creating 1-host cluster $CLUSTER for 'list with one cluster'"
   if CMS_HOME="$WORK/cluster-home" timeout 600 node bin/run.js cluster create -n "$CLUSTER" --hosts 1 --json >/dev/null 2>"$WORK/create.err"; then
     # The list runs with the empty CMS_HOME: docker clusters are found from container labels alone.
-    hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start-one-cluster.json" \
+    docker_host_for "$CLUSTER"
+    DOCKER_HOST="$DH" node "$RUN" cluster list >&2
+    DOCKER_HOST="$DH" hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$RESULTS_DIR/cold-start-one-cluster.json" \
       -n 'cms cluster list (1 cluster)' "$NODE $RUN cluster list" >&2
     FILES+=("$RESULTS_DIR/cold-start-one-cluster.json")
   else
@@ -65,9 +87,11 @@ if [[ "$WITH_CLUSTER" != 0 ]]; then
   fi
 fi
 
-node - "${FILES[@]}" >"$RESULTS_DIR/cold-start.md" <<'EOF'
+printf '%s\n' "${NOTES[@]}" >"$WORK/notes.txt"
+node - "$WORK/notes.txt" "${FILES[@]}" >"$RESULTS_DIR/cold-start.md" <<'EOF'
 const fs = require('fs')
-const results = process.argv.slice(2).flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')).results)
+const notes = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean)
+const results = process.argv.slice(3).flatMap((f) => JSON.parse(fs.readFileSync(f, 'utf8')).results)
 const base = results.find((r) => r.command === 'node -e 0')
 const ms = (s) => (s * 1000).toFixed(1)
 const lines = [
@@ -81,6 +105,7 @@ for (const r of results) {
   const goal = r === base ? '' : x <= 3 ? 'PASS' : 'FAIL'
   lines.push(`| ${r.command} | ${ms(r.mean)} | ${ms(r.stddev ?? 0)} | ${ms(r.min)} | ${ms(r.median)} | ${x.toFixed(2)} | ${goal} |`)
 }
+for (const n of notes) lines.push('', `Note: ${n}.`)
 console.log(lines.join('\n'))
 EOF
 cat "$RESULTS_DIR/cold-start.md"

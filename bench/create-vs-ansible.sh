@@ -94,6 +94,7 @@ host_key_checking = True
 retry_files_enabled = False
 interpreter_python = /usr/bin/python3
 timeout = 30
+callbacks_enabled = ansible.posix.profile_tasks
 [ssh_connection]
 pipelining = True
 EOF
@@ -136,7 +137,8 @@ ansible_run() {
   # ---- untimed
   LAST_SECONDS=$(elapsed "$t0" "$t1")
   LAST_RX=$(rx_sum "${names[@]}")
-  grep -E '^(PLAY RECAP|[^ ]+ +: ok=)' "$WORK/ansible.log" | tail -n "$((hosts + 1))" >&2 || true
+  grep -E ' -+ +[0-9.]+s$' "$WORK/ansible.log" | sed 's/^/  ansible task: /' >&2 || true
+  cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-$hosts-hosts.log"
   remove_bench_docker
 }
 

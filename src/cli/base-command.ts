@@ -45,7 +45,8 @@ export abstract class CmsCommand extends Command {
     if (oclifExit !== undefined && error.message.startsWith('EEXIT')) throw error
     const usage = error instanceof UsageError || oclifExit === 2
     const exitCode = usage ? 2 : 1
-    const message = error.message.split('\n')[0]
+    // Bad usage may name several problems (one line per bad job file); other failures print their first line.
+    const message = usage ? error.message.trim() : error.message.split('\n')[0]
     if (this.jsonEnabled()) this.logJson({error: {message, kind: usage ? 'usage' : 'failure'}})
     // One unwrapped line, whatever the terminal width, so scripts and CI logs can grep it.
     else process.stderr.write(`Error: ${message}\n`)

@@ -3,8 +3,7 @@ import {DockerUnavailableError} from '../providers/docker-api.js'
 import type {ClusterSummary} from '../providers/provider.js'
 import type {ClusterList, ClusterListEntry} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
-import {openCluster, type RunOptions} from './context.js'
-import {describeCluster} from './describe.js'
+import type {RunOptions} from './context.js'
 
 async function dockerClusters(log: (line: string) => void): Promise<ClusterSummary[]> {
   const {listContainers} = await import('../providers/docker-api.js')
@@ -37,6 +36,8 @@ export async function listClusterNames(log: (line: string) => void): Promise<str
 
 export async function listClusters(run: RunOptions): Promise<ClusterList> {
   const all = await allClusters(run.log)
+  if (all.length === 0) return {clusters: []}
+  const [{openCluster}, {describeCluster}] = await Promise.all([import('./context.js'), import('./describe.js')])
   const clusters = await mapLimit(all, 8, async (summary): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
     try {

@@ -121,12 +121,18 @@ export class DockerProvider implements Provider {
     writeFileSync(`${file}.pub`, pair.public + '\n', {mode: 0o644})
     const existing = await this.containers(cluster)
     if (existing.length > 0) {
+      // Appended, not replaced: other machines that manage this cluster keep their own keys.
       const docker = await this.docker()
-      const archive = tarArchive([{path: 'authorized_keys', content: pair.public + '\n', mode: 0o600}])
       for (const c of existing) {
-        await docker.getContainer(c.Id).putArchive(archive, {path: '/root/.ssh'})
+        const container = docker.getContainer(c.Id)
+        const current = await container
+          .getArchive({path: '/root/.ssh/authorized_keys'})
+          .then((stream) => readTarFile(stream).then((b) => b.toString('utf8')))
+          .catch(() => '')
+        const keys = `${current}${current && !current.endsWith('\n') ? '\n' : ''}${pair.public}\n`
+        await container.putArchive(tarArchive([{path: 'authorized_keys', content: keys, mode: 0o600}]), {path: '/root/.ssh'})
       }
-      this.log(`Made a new access key for cluster ${cluster} and installed it on ${existing.length} hosts`)
+      this.log(`Made an access key for cluster ${cluster} on this machine and added it on ${existing.length} hosts`)
     }
     return readFileSync(file)
   }

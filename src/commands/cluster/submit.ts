@@ -1,0 +1,42 @@
+import {Args, Flags} from '@oclif/core'
+import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {submitJobs} from '../../cluster/submit.js'
+import {renderJobs} from '../../output/render-jobs.js'
+import type {SubmitReport} from '../../output/results.js'
+
+export default class ClusterSubmit extends CmsCommand {
+  static summary = 'Submit jobs to a cluster through the engine’s own API and optionally follow them to the end.'
+  static description = `JOBFILE is a job spec (YAML or JSON; see README) or a bare .jar / .py (then --class, --conf and -- ARGS fill in the rest). JVM apps go through the Spark master's REST API in cluster deploy mode; Python apps run with spark-submit in client mode on the head. What a job needs is uploaded first. Several jobfiles are submitted concurrently. Prints one job id per line. With --wait, exits 0 only if every job succeeded.`
+  static examples = [
+    {description: 'A spec file, waiting for the result (CI, Airflow BashOperator)', command: '<%= config.bin %> <%= command.id %> -n demo jobs/etl.yaml --wait'},
+    {description: 'A bare jar', command: '<%= config.bin %> <%= command.id %> -n demo app.jar --class com.example.Main --conf spark.executor.memory=1g -- 2026-11-01 in/ out/'},
+    {description: 'A Python app', command: '<%= config.bin %> <%= command.id %> -n demo pi.py -- 10'},
+  ]
+  static strict = false
+  static args = {jobfile: Args.string({description: 'Job spec (.yaml/.yml/.json) or app (.jar/.py); several allowed.', required: true})}
+  static flags = {
+    name: clusterNameFlag,
+    wait: Flags.boolean({char: 'w', description: 'Follow every job to its end; exit 0 only if all succeeded.', default: false}),
+    class: Flags.string({description: 'Main class of a bare .jar.'}),
+    conf: Flags.string({description: 'Spark property k=v (repeatable).', multiple: true}),
+    timeout: Flags.integer({description: 'With --wait: give up after this many seconds (exit 1).', default: 86_400, min: 1}),
+  }
+
+  async run(): Promise<SubmitReport> {
+    const {flags, argv} = await this.parse(ClusterSubmit)
+    const dashdash = this.argv.indexOf('--')
+    const appArgs = dashdash >= 0 ? this.argv.slice(dashdash + 1) : undefined
+    const files = (argv as string[]).slice(0, appArgs ? argv.length - appArgs.length : argv.length)
+    const report = await submitJobs(
+      {name: flags.name, files, overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs}, wait: flags.wait, waitTimeoutMs: flags.timeout * 1000},
+      this.runOptions(flags),
+    )
+    if (report.waited) {
+      this.log(renderJobs(report.jobs))
+      if (!report.jobs.every((j) => j.state === 'SUCCEEDED')) this.failWith(1)
+    } else {
+      for (const job of report.jobs) this.log(job.id)
+    }
+    return report
+  }
+}

@@ -1,0 +1,271 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {basename} from 'node:path'
+import {appKind, type JobSpec} from '../../jobs/spec.js'
+import {restCreateRequest, sparkProperties, sparkSubmitArgv} from '../../jobs/spark-translate.js'
+import type {JobAttemptView, JobView} from '../../output/results.js'
+import type {Host} from '../../providers/provider.js'
+import {UsageError} from '../../remote/errors.js'
+import {mapLimit} from '../../remote/fanout.js'
+import {hostFacts} from '../../remote/host-facts.js'
+import type {SshSession} from '../../remote/session.js'
+import {shq} from '../../remote/shell.js'
+import type {SparkHostContext} from './engine.js'
+import * as js from './job-scripts.js'
+import {jobState, stateOfClientAttempt, stateOfDriver, type AttemptRecord, type AttemptView} from './job-state.js'
+import {SPARK_PORTS} from './layout.js'
+import {restCreate, restKill, restStatus} from './rest.js'
+import {masterUrl} from './scripts.js'
+
+/** What the head keeps about a job (jobs/<id>/job.json): enough to report on it and to run it again. */
+export interface JobRecord {
+  id: string
+  name: string
+  cluster: string
+  kind: 'jvm' | 'python'
+  createdAt: string
+  retries: number
+  priority: number
+  spec: JobSpec
+  /** jvm: the REST create request, also in request.json for the head-side retry loop. */
+  request?: object
+  /** python: the runner script that runs spark-submit in client mode. */
+  runner?: string
+  rerunOf?: string
+}
+
+interface HeadRecords {
+  job: JobRecord
+  attempts: AttemptRecord[]
+  killed: boolean
+  runnerAlive: boolean
+}
+
+export interface SparkJobsContext {
+  cluster: string
+  head: SparkHostContext
+  sparkHome: string
+  sparkVersion: string
+  headHost: Host
+  /** Every host of the cluster with a session, connected on first use: cluster-mode drivers may run on any. */
+  hosts: () => Promise<Array<{host: Host; session: SshSession}>>
+}
+
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/
+
+export function validateJobId(id: string): string {
+  if (!JOB_ID.test(id)) throw new UsageError(`invalid job id ${JSON.stringify(id)}`)
+  return id
+}
+
+export function newJobId(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+  return `${name}-${stamp}-${randomBytes(2).toString('hex')}`
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s)
+
+/** Spark standalone jobs: JVM apps through the master's REST API (cluster mode), Python apps in client mode on the head. */
+export class SparkJobs {
+  private readonly jobsDir: string
+  private readonly uploads = new Map<string, Promise<string>>()
+
+  constructor(private readonly ctx: SparkJobsContext) {
+    this.jobsDir = js.jobsDir(ctx.head.layout.clusterDir)
+  }
+
+  get headContext(): SparkHostContext {
+    return this.ctx.head
+  }
+
+  private jobDir(id: string): string {
+    return `${this.jobsDir}/${id}`
+  }
+
+  /**
+   * Puts a local file at the same content-addressed path on the given hosts (cluster mode needs the app at the
+   * same path on every host; the path names the content, so resubmitting never uploads twice).
+   */
+  private stage(localPath: string, targets: Array<{host: Host; session: SshSession}>): Promise<string> {
+    const key = `${localPath}\0${targets.map((t) => t.host.id).join(',')}`
+    let staged = this.uploads.get(key)
+    if (!staged) {
+      staged = (async () => {
+        const remote = `${this.ctx.head.layout.clusterDir}/files/${(await sha256File(localPath)).slice(0, 16)}/${basename(localPath)}`
+        await mapLimit(targets, 16, async ({session}) => {
+          const present = await session.exec(`test -f ${shq(remote)}`)
+          if (present.code === 0) return
+          await session.run(`mkdir -p ${shq(remote.slice(0, remote.lastIndexOf('/')))}`, {label: 'mkdir job files'})
+          await session.upload(localPath, remote)
+        })
+        return remote
+      })()
+      this.uploads.set(key, staged)
+      staged.catch(() => this.uploads.delete(key))
+    }
+    return staged
+  }
+
+  private async stageAll(paths: string[], targets: Array<{host: Host; session: SshSession}>): Promise<string[]> {
+    return Promise.all(paths.map((p) => (isUrl(p) ? Promise.resolve(p) : this.stage(p, targets))))
+  }
+
+  private async clusterTargets() {
+    const hosts = await this.ctx.hosts()
+    const homes = new Set(await Promise.all(hosts.map(async (h) => (await hostFacts(h.session)).home)))
+    if (homes.size > 1) throw new Error('cluster-mode jobs need the same home directory on every host (the app must be at the same path everywhere)')
+    return hosts
+  }
+
+  async submit(spec: JobSpec, rerunOf?: string): Promise<JobView> {
+    const kind = appKind(spec)
+    const head = this.ctx.head
+    const id = newJobId(spec.name)
+    const master = masterUrl(head.address)
+    const base = {id, name: spec.name, cluster: this.ctx.cluster, kind, createdAt: new Date().toISOString(), retries: spec.retries, priority: spec.priority, spec, rerunOf}
+    if (kind === 'jvm') {
+      const targets = await this.clusterTargets()
+      const [app] = await this.stageAll([spec.app], targets)
+      const [jars, files] = await Promise.all([this.stageAll(spec.jars, targets), this.stageAll(spec.files, targets)])
+      const appResource = isUrl(app) ? app : `file:${app}`
+      const props = sparkProperties(spec, {masterUrl: master, appResource, remoteJars: jars, remoteFiles: files, remotePyFiles: []})
+      const request = restCreateRequest(spec, props, {appResource, sparkVersion: this.ctx.sparkVersion})
+      return this.submitRecord({...base, request})
+    }
+    const headOnly = [{host: this.ctx.headHost, session: head.session}]
+    const [app] = await this.stageAll([spec.app], headOnly)
+    const [jars, files, pyFiles] = await Promise.all([this.stageAll(spec.jars, headOnly), this.stageAll(spec.files, headOnly), this.stageAll(spec.pyFiles, headOnly)])
+    const props = sparkProperties(spec, {masterUrl: master, appResource: app, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles})
+    const runner = js.pythonRunner({
+      sparkHome: this.ctx.sparkHome,
+      confDir: head.layout.confDir,
+      argv: sparkSubmitArgv(spec, props, {appPath: app}),
+      env: spec.env,
+      attempts: spec.retries + 1,
+    })
+    return this.submitRecord({...base, runner})
+  }
+
+  /** Writes the record on the head, then submits the first attempt and, where needed, starts the runner. */
+  private async submitRecord(record: JobRecord): Promise<JobView> {
+    const session = this.ctx.head.session
+    const dir = this.jobDir(record.id)
+    if (record.kind === 'jvm') {
+      const supervisor = record.retries > 0 ? {file: 'supervise.py', content: js.restSupervisor({restUrl: `http://${this.ctx.head.address}:${SPARK_PORTS.rest}`, attempts: record.retries + 1, pollSeconds: 2, maxHours: 72})} : undefined
+      await session.run(
+        `${js.prepareJobScript(dir, JSON.stringify(record), supervisor)}\nprintf '%s' ${shq(JSON.stringify(record.request))} > ${shq(`${dir}/request.json`)}`,
+        {label: 'record job'},
+      )
+      const submissionId = await restCreate(session, this.ctx.head.address, record.request!)
+      const attempt: AttemptRecord = {n: 1, submittedAt: new Date().toISOString(), mode: 'cluster', submissionId}
+      await session.run(js.recordAttemptScript(dir, attempt), {label: 'record attempt'})
+      if (supervisor) await session.run(js.startRunnerScript(dir, 'python3 supervise.py'), {label: 'start retry loop'})
+      return this.view({job: record, attempts: [attempt], killed: false, runnerAlive: Boolean(supervisor)}, false)
+    }
+    await session.run(js.prepareJobScript(dir, JSON.stringify(record), {file: 'run.sh', content: record.runner!}), {label: 'record job'})
+    await session.run(js.startRunnerScript(dir, 'bash run.sh'), {label: 'start spark-submit'})
+    return this.view({job: record, attempts: [], killed: false, runnerAlive: true}, false)
+  }
+
+  private async records(ids?: string[]): Promise<HeadRecords[]> {
+    const out = await this.ctx.head.session.run(js.readJobsScript(this.jobsDir, ids), {label: 'read job records'})
+    return JSON.parse(out) as HeadRecords[]
+  }
+
+  private async record(id: string): Promise<HeadRecords> {
+    validateJobId(id)
+    const [found] = await this.records([id])
+    if (!found) throw new UsageError(`job ${JSON.stringify(id)} not found on cluster ${this.ctx.cluster} (see 'cms job list -n ${this.ctx.cluster}')`)
+    return found
+  }
+
+  /** Live state: the master's REST status for cluster-mode attempts, the runner's records for client mode. */
+  private async view(r: HeadRecords, live = true): Promise<JobView> {
+    const attempts: AttemptView[] = await Promise.all(
+      r.attempts.map(async (a): Promise<AttemptView> => {
+        if (a.mode === 'client') return {...a, state: stateOfClientAttempt(a, r.runnerAlive, r.killed)}
+        if (!live || !a.submissionId) return {...a, state: 'SUBMITTED'}
+        const s = await restStatus(this.ctx.head.session, this.ctx.head.address, a.submissionId).catch(() => undefined)
+        return {...a, state: stateOfDriver(s?.driverState), driverState: s?.driverState, workerHostPort: s?.workerHostPort}
+      }),
+    )
+    return {
+      id: r.job.id,
+      name: r.job.name,
+      cluster: r.job.cluster,
+      kind: r.job.kind,
+      state: jobState(attempts, r.job.retries + 1, r.runnerAlive, r.killed),
+      createdAt: r.job.createdAt,
+      retries: r.job.retries,
+      priority: r.job.priority,
+      attempts: attempts as JobAttemptView[],
+      ...(r.job.rerunOf ? {rerunOf: r.job.rerunOf} : {}),
+    }
+  }
+
+  async list(): Promise<JobView[]> {
+    const all = await this.records()
+    const views = await mapLimit(all, 16, (r) => this.view(r))
+    return views.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+  }
+
+  async status(id: string): Promise<JobView> {
+    return this.view(await this.record(id))
+  }
+
+  async kill(id: string): Promise<JobView> {
+    const r = await this.record(id)
+    const session = this.ctx.head.session
+    // The marker first: a retry loop must not resubmit what is being killed.
+    await session.run(js.killRunnerScript(this.jobDir(id)), {label: 'stop job runner'})
+    const last = r.attempts.at(-1)
+    if (last?.mode === 'cluster' && last.submissionId) await restKill(session, this.ctx.head.address, last.submissionId)
+    for (let i = 0; i < 30; i++) {
+      const view = await this.status(id)
+      if (['KILLED', 'SUCCEEDED', 'FAILED'].includes(view.state)) return view
+      await new Promise((res) => setTimeout(res, 500))
+    }
+    return this.status(id)
+  }
+
+  async rerun(id: string): Promise<JobView> {
+    const {job} = await this.record(id)
+    const fresh: JobRecord = {...job, id: newJobId(job.name), createdAt: new Date().toISOString(), rerunOf: job.id}
+    if (job.kind === 'jvm') {
+      const app = (job.request as {appResource?: string}).appResource ?? ''
+      if (app.startsWith('file:')) {
+        const missing = await this.ctx.head.session.exec(`test -f ${shq(app.slice('file:'.length))}`)
+        if (missing.code !== 0) throw new UsageError(`the files of job ${id} are no longer on the cluster: submit its spec again`)
+      }
+    }
+    return this.submitRecord(fresh)
+  }
+
+  /** Where the latest attempt's driver output is: a log on the head (client mode) or the driver's work dir on a worker. */
+  async logSources(id: string): Promise<{view: JobView; sources: Array<{session: SshSession; path: string; stream: 'stdout' | 'stderr'}>}> {
+    const r = await this.record(id)
+    const view = await this.view(r)
+    const last = view.attempts.at(-1)
+    if (!last) return {view, sources: []}
+    if (last.mode === 'client') return {view, sources: [{session: this.ctx.head.session, path: `${this.jobDir(id)}/attempt-${last.n}.log`, stream: 'stdout'}]}
+    const workerIp = last.workerHostPort?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
+    const hosts = await this.ctx.hosts()
+    const worker = hosts.find((h) => h.host.privateAddress === workerIp) ?? hosts.find((h) => h.host.target.host === workerIp)
+    if (!worker || !last.submissionId) return {view, sources: []}
+    const home = (await hostFacts(worker.session)).home
+    const dir = `${home}/.cms/clusters/${this.ctx.cluster}/work/${last.submissionId}`
+    return {
+      view,
+      sources: [
+        {session: worker.session, path: `${dir}/stdout`, stream: 'stdout'},
+        {session: worker.session, path: `${dir}/stderr`, stream: 'stderr'},
+      ],
+    }
+  }
+}

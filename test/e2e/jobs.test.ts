@@ -1,0 +1,180 @@
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+
+// Jobs on a real cluster: a JVM job compiled here against the runtime's own jars, Spark's bundled Python
+// example, and what the master itself reports about the drivers.
+const NAME = 'e2e-jobs'
+const WORK = join(ROOT, '.cache', 'e2e-jobs')
+
+interface Driver {
+  id: string
+  state: string
+}
+
+async function masterDrivers(headIp: string): Promise<Driver[]> {
+  const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
+  const json = (await res.json()) as {activedrivers: Driver[]; completeddrivers: Driver[]}
+  return [...json.activedrivers, ...json.completeddrivers]
+}
+
+/** The Spark runtime's jars and Python example, extracted once from CMS_SPARK_DIST; the test job compiled against them. */
+function buildFixtures(): {jar: string; piPy: string} {
+  const dist = process.env.CMS_SPARK_DIST
+  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
+  const runtime = join(WORK, 'runtime')
+  if (!existsSync(join(runtime, '.done'))) {
+    mkdirSync(runtime, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(runtime, '.done'), '')
+  }
+  const home = join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
+  const jar = join(WORK, 'cms-e2e-job.jar')
+  if (!existsSync(jar)) {
+    const classes = join(WORK, 'classes')
+    mkdirSync(classes, {recursive: true})
+    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsE2eJob.java')])
+    execFileSync('jar', ['cf', jar, '-C', classes, '.'])
+  }
+  return {jar, piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
+}
+
+describe('jobs on a Spark cluster', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  let headIp = ''
+  let fixtures: {jar: string; piPy: string}
+  let okJob = ''
+
+  const spec = (file: string, body: string) => {
+    const path = join(home, file)
+    writeFileSync(path, body)
+    return path
+  }
+
+  beforeAll(async () => {
+    fixtures = buildFixtures()
+    await removeClusterContainers(NAME)
+    const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '2'], env)
+    if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
+    headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
+  })
+
+  afterAll(async () => {
+    await removeClusterContainers(NAME)
+    cleanup()
+  })
+
+  it('a JVM job that succeeds: --wait exits 0 and the master reports the driver FINISHED', async () => {
+    const file = spec('ok.yaml', `name: sum\napp: ${fixtures.jar}\nmainClass: CmsE2eJob\nargs: [ok]\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
+    const r = await cms(['cluster', 'submit', '-n', NAME, file, '--wait', '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const job = JSON.parse(r.stdout).jobs[0]
+    okJob = job.id
+    expect(job.state).toBe('SUCCEEDED')
+    const driver = (await masterDrivers(headIp)).find((d) => d.id === job.attempts[0].submissionId)
+    expect(driver?.state).toBe('FINISHED')
+  })
+
+  it('logs shows the driver output, fetched from the worker that ran it', async () => {
+    const r = await cms(['job', 'logs', '-n', NAME, okJob], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('CMS-E2E-RESULT sum=500500')
+  })
+
+  it('a JVM job that throws: --wait exits 1 and the master reports the driver FAILED', async () => {
+    const r = await cms(['cluster', 'submit', '-n', NAME, fixtures.jar, '--class', 'CmsE2eJob', '--conf', 'spark.executor.memory=512m', '--wait', '--json', '--', 'fail'], env)
+    expect(r.code).toBe(1)
+    const job = JSON.parse(r.stdout).jobs[0]
+    expect(job.state).toBe('FAILED')
+    expect((await masterDrivers(headIp)).find((d) => d.id === job.attempts[0].submissionId)?.state).toBe('FAILED')
+    const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
+    expect(logs.stderr).toContain('CMS-E2E-FAILURE')
+  })
+
+  it("Spark's Python example runs in client mode on the head; logs show its result", async () => {
+    const r = await cms(['cluster', 'submit', '-n', NAME, fixtures.piPy, '--wait', '--json', '--', '2'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const job = JSON.parse(r.stdout).jobs[0]
+    expect(job).toMatchObject({kind: 'python', state: 'SUCCEEDED'})
+    const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
+    expect(logs.stdout).toMatch(/Pi is roughly 3\.\d+/)
+  })
+
+  it('retries a failing job up to the spec’s count; the attempts are visible in status', async () => {
+    const file = spec('retry.yaml', `app: ${fixtures.jar}\nmainClass: CmsE2eJob\nargs: [fail]\nretries: 1\nexecutor: {memory: 512m}\n`)
+    const r = await cms(['cluster', 'submit', '-n', NAME, file, '--wait', '--json'], env)
+    expect(r.code).toBe(1)
+    const job = JSON.parse(r.stdout).jobs[0]
+    expect(job.attempts).toHaveLength(2)
+    const drivers = await masterDrivers(headIp)
+    for (const a of job.attempts) expect(drivers.find((d) => d.id === a.submissionId)?.state).toBe('FAILED')
+  })
+
+  it('kill stops a long-running job and the master reports it KILLED', async () => {
+    const r = await cms(['cluster', 'submit', '-n', NAME, fixtures.jar, '--class', 'CmsE2eJob', '--json', '--', 'sleep'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const id = JSON.parse(r.stdout).jobs[0].id
+    for (let i = 0; i < 120; i++) {
+      const s = JSON.parse((await cms(['job', 'status', '-n', NAME, id, '--json'], env)).stdout)
+      if (s.state === 'RUNNING') break
+      await new Promise((res) => setTimeout(res, 1000))
+    }
+    const killed = await cms(['job', 'kill', '-n', NAME, id, '--json'], env)
+    expect(killed.code, killed.stderr).toBe(0)
+    const view = JSON.parse(killed.stdout)
+    expect(view.state).toBe('KILLED')
+    expect((await masterDrivers(headIp)).find((d) => d.id === view.attempts[0].submissionId)?.state).toBe('KILLED')
+  })
+
+  it('rerun submits the same spec again under a new id', async () => {
+    const r = await cms(['job', 'rerun', '-n', NAME, okJob, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const fresh = JSON.parse(r.stdout)
+    expect(fresh.id).not.toBe(okJob)
+    expect(fresh.rerunOf).toBe(okJob)
+    let state = ''
+    for (let i = 0; i < 180 && !['SUCCEEDED', 'FAILED'].includes(state); i++) {
+      state = JSON.parse((await cms(['job', 'status', '-n', NAME, fresh.id, '--json'], env)).stdout).state
+      if (!['SUCCEEDED', 'FAILED'].includes(state)) await new Promise((res) => setTimeout(res, 1000))
+    }
+    expect(state).toBe('SUCCEEDED')
+  })
+
+  it('job list agrees with the master about every driver', async () => {
+    const r = await cms(['job', 'list', '-n', NAME, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const list = JSON.parse(r.stdout)
+    const drivers = await masterDrivers(headIp)
+    const expected: Record<string, string> = {FINISHED: 'SUCCEEDED', FAILED: 'FAILED', KILLED: 'KILLED'}
+    const jvm = list.jobs.filter((j: {kind: string}) => j.kind === 'jvm')
+    expect(jvm.length).toBeGreaterThanOrEqual(4)
+    for (const job of jvm) {
+      const last = job.attempts.at(-1)
+      const driver = drivers.find((d) => d.id === last.submissionId)
+      expect(driver, job.id).toBeDefined()
+      expect(job.state).toBe(expected[driver!.state])
+    }
+  })
+
+  it('refuses invalid specs and missing files with exit 2 and submits nothing', async () => {
+    const before = (await masterDrivers(headIp)).length
+    const bad = spec('bad.yaml', `app: ${fixtures.jar}\nmainClass: CmsE2eJob\nexecutors: 3\n`)
+    const cases = [
+      ['cluster', 'submit', '-n', NAME, bad],
+      ['cluster', 'submit', '-n', NAME, spec('nomain.yaml', `app: ${fixtures.jar}\n`)],
+      ['cluster', 'submit', '-n', NAME, '/nonexistent/job.yaml'],
+      ['cluster', 'submit', '-n', NAME, spec('missing-app.yaml', 'app: /nonexistent/app.jar\nmainClass: X\n')],
+      ['cluster', 'submit', '-n', 'no-such-cluster', fixtures.jar, '--class', 'CmsE2eJob'],
+      ['job', 'status', '-n', NAME, 'no-such-job'],
+    ]
+    for (const args of cases) {
+      const r = await cms(args, env)
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+    expect((await masterDrivers(headIp)).length).toBe(before)
+  })
+})
