@@ -53,9 +53,9 @@ describe('job spec schema', () => {
   })
 })
 
-describe('README-spec.md', () => {
+describe('README.md job spec examples', () => {
   it('its YAML examples are valid specs', () => {
-    const md = readFileSync(new URL('../../../src/jobs/README-spec.md', import.meta.url), 'utf8')
+    const md = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
     const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
     expect(blocks).toHaveLength(2)
     const kinds = blocks.map((b) => appKind(parseJobSpec(parse(b), 'README')))
