@@ -174,7 +174,7 @@ cms_create() { # cms_create NAME HOSTS OUTFILE
   CMS_NAME=$1
   cms_create_once "$1" "$2" "$3" && return 0
   local why
-  why="$(grep -v '^[❯✔]' "$3.err" | tail -n 3 | tr '\n' ' ')"
+  why="$(grep -v -e '^❯' -e '^✔' "$3.err" | tail -n 3 | tr '\n' ' ')"
   log "cms: create $1 ($2 hosts) failed, retrying once with a new cluster: $why"
   CMS_RETRIES+=("create --hosts $2 failed once and was retried: $why")
   cms_kill "$1" || true
