@@ -77,10 +77,11 @@ ANSIBLE_TIMES=()
 ANSIBLE_RX=""
 ANSIBLE_1_TIME=""
 ANSIBLE_1_RX=""
+ANSIBLE_ERROR=""
 
 ansible_setup() {
   log "building $IMAGE from images/host (should hit the layer cache)"
-  docker build -q -t "$IMAGE" images/host >/dev/null
+  docker build -q -t "$IMAGE" images/host >/dev/null || { ANSIBLE_ERROR="docker build of images/host failed"; return 1; }
   ssh-keygen -q -t ed25519 -N '' -C cms-bench -f "$WORK/bench_key"
   # Top-level directories to strip so the tree lands directly in spark_home.
   local first
@@ -117,7 +118,7 @@ ansible_run() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
-  ((rc == 0)) || die "docker run failed"
+  ((rc == 0)) || { ANSIBLE_ERROR="docker run failed ($hosts hosts)"; return 1; }
   for c in "${names[@]}"; do
     ips+=("$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$c")")
   done
@@ -132,7 +133,9 @@ ansible_run() {
   if ! ANSIBLE_CONFIG="$WORK/ansible.cfg" timeout 900 ansible-playbook -i "$WORK/inventory.ini" \
     -e "spark_dist=$CMS_SPARK_DIST" -e "spark_strip=$STRIP" "$BENCH_DIR/ansible/site.yml" >"$WORK/ansible.log" 2>&1; then
     tail -n 40 "$WORK/ansible.log" >&2
-    die "ansible-playbook failed ($hosts hosts)"
+    cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-$hosts-hosts.log"
+    ANSIBLE_ERROR="ansible-playbook failed ($hosts hosts; see bench/results/ansible-$hosts-hosts.log): $(grep -m1 -E 'fatal:|FAILED' "$WORK/ansible.log" | cut -c1-300)"
+    return 1
   fi
   t1=$(now)
   # ---- untimed
@@ -143,30 +146,22 @@ ansible_run() {
   remove_bench_docker
 }
 
-if [[ "$SKIP_ANSIBLE" == 0 ]]; then
-  ansible_setup
-  for ((r = 1; r <= RUNS; r++)); do
-    log "ansible: $N hosts, run $r/$RUNS"
-    ansible_run "$N"
-    log "ansible: $N hosts took ${LAST_SECONDS}s, containers received $LAST_RX bytes"
-    ANSIBLE_TIMES+=("$LAST_SECONDS")
-    ANSIBLE_RX=$LAST_RX
-  done
-  log "ansible: 1 host"
-  ansible_run 1
-  ANSIBLE_1_TIME=$LAST_SECONDS
-  ANSIBLE_1_RX=$LAST_RX
-  log "ansible: 1 host took ${LAST_SECONDS}s"
-fi
-
 # ---------------------------------------------------------------- cms
-declare -A CMS_TIMES=() CMS_RATIO=() CMS_UPLOADED=() CMS_SECONDS=() CMS_HEAD_RX=()
+declare -A CMS_TIMELIST=() CMS_TIMES=() CMS_RATIO=() CMS_UPLOADED=() CMS_SECONDS=() CMS_HEAD_RX=()
 CMS_ERROR=""
 CMS_RETRIES=()
+CMS_OK=0
 
-cms_create_once() { # cms_create_once NAME HOSTS OUTFILE
+cms_create_once() { # cms_create_once NAME HOSTS OUTFILE; keeps the output of a failed create in bench/results
+  local rc=0
   CMS_CLUSTERS+=("$1")
-  timeout 900 node bin/run.js cluster create -n "$1" --hosts "$2" --json >"$3" 2>"$3.err"
+  timeout 900 node bin/run.js cluster create -n "$1" --hosts "$2" --json >"$3" 2>"$3.err" || rc=$?
+  if ((rc != 0)); then
+    echo "exit status $rc" >>"$3.err"
+    cp "$3" "$RESULTS_DIR/cms-failed-$1.json"
+    cp "$3.err" "$RESULTS_DIR/cms-failed-$1.err"
+  fi
+  return "$rc"
 }
 # One retry on a fresh cluster if a create fails (recorded in the report): a benchmark measures speed, and one
 # rare failure should not void a long run. Sets CMS_NAME to the cluster that was made.
@@ -187,51 +182,82 @@ cms_kill() {
 }
 json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], j.result ?? j); console.log(v ?? "")' "$1" "$2"; }
 
-if [[ "$SKIP_CMS" == 0 ]]; then
-  if ensure_cms_built && node bin/run.js --version >/dev/null 2>&1; then
-    log "cms: warm-up create+kill of 1 host (builds the host image if needed; untimed)"
-    if cms_create "${CMS_PREFIX}w" 1 "$WORK/warm.json"; then
-      cms_kill "$CMS_NAME" || true
-    else
-      CMS_ERROR="warm-up create failed: $(tail -n 5 "$WORK/warm.json.err" | tr '\n' ' ')"
-      log "cms: $CMS_ERROR"
-    fi
-  else
+cms_warm() {
+  if ! { ensure_cms_built && node bin/run.js --version >/dev/null 2>&1; }; then
     CMS_ERROR="cms does not build or run (npm run build / node bin/run.js --version)"
     log "cms: $CMS_ERROR"
+    return 0
   fi
+  log "cms: warm-up create+kill of 1 host (builds the host image if needed; untimed)"
+  if cms_create "${CMS_PREFIX}w" 1 "$WORK/warm.json"; then
+    cms_kill "$CMS_NAME" || true
+    CMS_OK=1
+  else
+    CMS_ERROR="warm-up create failed: $(tail -n 5 "$WORK/warm.json.err" | tr '\n' ' ')"
+    log "cms: $CMS_ERROR"
+    cms_kill "$CMS_NAME" || true
+  fi
+}
 
-  if [[ -z "$CMS_ERROR" ]]; then
-    sizes="$(echo "$RATIO_SIZES $N" | tr ' ' '\n' | grep -v '^$' | sort -nu | tr '\n' ' ')"
-    for n in $sizes; do
-      runs=1
-      [[ "$n" == "$N" || "$n" == 1 ]] && runs=$RUNS
-      times=""
-      for ((r = 1; r <= runs; r++)); do
-        name="${CMS_PREFIX}n${n}r${r}"
-        out="$WORK/cms-$n-$r.json"
-        log "cms: create $n hosts, run $r/$runs"
-        t0=$(now)
-        if ! cms_create "$name" "$n" "$out"; then
-          CMS_ERROR="create --hosts $n failed: $(tail -n 5 "$out.err" | tr '\n' ' ')"
-          log "cms: $CMS_ERROR"
-          cms_kill "$CMS_NAME" || true
-          break 2
-        fi
-        t1=$(now)
-        times+=" $(elapsed "$t0" "$t1")"
-        head="$(docker ps -q --filter "label=cms.cluster=$CMS_NAME" --filter label=cms.role=head | head -n 1)"
-        CMS_HEAD_RX[$n]=$([[ -n "$head" ]] && rx_sum "$head" || echo "")
-        CMS_RATIO[$n]=$(json_get "$out" transfer.uploadRatio)
-        CMS_UPLOADED[$n]=$(json_get "$out" transfer.uploadedBytes)
-        CMS_SECONDS[$n]=$(json_get "$out" seconds)
-        log "cms: $n hosts took $(elapsed "$t0" "$t1")s (cms says ${CMS_SECONDS[$n]}s), uploadRatio=${CMS_RATIO[$n]}"
-        cms_kill "$CMS_NAME" || true
-      done
-      CMS_TIMES[$n]=$(echo "$times" | median)
-    done
+cms_measure() { # cms_measure HOSTS RUN
+  local n=$1 r=$2 out t0 t1 head
+  ((CMS_OK)) || return 0
+  out="$WORK/cms-$n-$r.json"
+  log "cms: create $n hosts, run $r"
+  t0=$(now)
+  if ! cms_create "${CMS_PREFIX}n${n}r${r}" "$n" "$out"; then
+    CMS_ERROR="create --hosts $n failed: $(grep -v -e '^❯' -e '^✔' "$out.err" | tail -n 5 | tr '\n' ' ')"
+    log "cms: $CMS_ERROR"
+    cms_kill "$CMS_NAME" || true
+    CMS_OK=0
+    return 0
   fi
-fi
+  t1=$(now)
+  CMS_TIMELIST[$n]="${CMS_TIMELIST[$n]:-} $(elapsed "$t0" "$t1")"
+  head="$(docker ps -q --filter "label=cms.cluster=$CMS_NAME" --filter label=cms.role=head | head -n 1)"
+  CMS_HEAD_RX[$n]=$([[ -n "$head" ]] && rx_sum "$head" || echo "")
+  CMS_RATIO[$n]=$(json_get "$out" transfer.uploadRatio)
+  CMS_UPLOADED[$n]=$(json_get "$out" transfer.uploadedBytes)
+  CMS_SECONDS[$n]=$(json_get "$out" seconds)
+  cp "$out" "$RESULTS_DIR/cms-create-$n-hosts.json"
+  log "cms: $n hosts took $(elapsed "$t0" "$t1")s (cms says ${CMS_SECONDS[$n]}s), uploadRatio=${CMS_RATIO[$n]}"
+  cms_kill "$CMS_NAME" || true
+}
+
+ansible_measure() { # ansible_measure HOSTS RUN
+  [[ "$SKIP_ANSIBLE" == 0 && -z "$ANSIBLE_ERROR" ]] || return 0
+  log "ansible: $1 hosts, run $2"
+  if ! ansible_run "$1"; then
+    log "ansible: $ANSIBLE_ERROR"
+    remove_bench_docker
+    return 0
+  fi
+  log "ansible: $1 hosts took ${LAST_SECONDS}s, containers received $LAST_RX bytes"
+  if [[ "$1" == "$N" ]]; then
+    ANSIBLE_TIMES+=("$LAST_SECONDS")
+    ANSIBLE_RX=$LAST_RX
+  else
+    ANSIBLE_1_TIME=$LAST_SECONDS
+    ANSIBLE_1_RX=$LAST_RX
+  fi
+}
+
+# ---------------------------------------------------------------- schedule
+# The N-host timings alternate tool by tool, so a change in machine load hits both alike.
+[[ "$SKIP_ANSIBLE" != 0 ]] || ansible_setup || log "ansible: ${ANSIBLE_ERROR:=setup failed}"
+[[ "$SKIP_CMS" != 0 ]] || cms_warm
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((r = 1; r <= RUNS; r++)); do
+  ansible_measure "$N" "$r"
+  cms_measure "$N" "$r"
+done
+for ((r = 1; r <= RUNS; r++)); do cms_measure 1 "$r"; done
+ansible_measure 1 1
+for n in $RATIO_SIZES; do
+  [[ "$n" == 1 || "$n" == "$N" ]] || cms_measure "$n" 1
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+for n in "${!CMS_TIMELIST[@]}"; do CMS_TIMES[$n]=$(echo "${CMS_TIMELIST[$n]}" | median); done
 
 # ---------------------------------------------------------------- report
 A8=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
@@ -247,6 +273,7 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$DIST_BYTES" || ec
   echo
   echo "Spark distribution: $(basename "$CMS_SPARK_DIST"), $DIST_BYTES bytes ($DIST_MB MiB). Runs per timing: $RUNS (median)."
   echo "Both timings include creating the bridge network and starting the containers, and end when the master reports every worker alive."
+  echo "The $N-host runs alternate Ansible, cms, Ansible, cms... Load average (1/5/15 min) at start: $LOAD_BEFORE; at end: $LOAD_AFTER ($(nproc) CPUs)."
   echo
   echo "| measure | cms | Ansible | cms/Ansible | goal |"
   echo "|---|---:|---:|---:|---|"
@@ -270,6 +297,7 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$DIST_BYTES" || ec
   echo "Ansible measured rx = sum of eth0 rx_bytes over its $N containers (SSH + module traffic included)."
   echo "cms head eth0 rx = bytes the head received (controller upload + small replies from workers)."
   [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
+  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
   for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
   [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
   [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
@@ -280,6 +308,8 @@ cat >"$RESULTS_DIR/create-vs-ansible.json" <<EOF
   "hosts": $N,
   "runs": $RUNS,
   "distributionBytes": $DIST_BYTES,
+  "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
+  "cmsCreateSeconds": {$(first=1; for n in "${!CMS_TIMELIST[@]}"; do ((first)) || printf ', '; first=0; printf '"%s": [%s]' "$n" "$(echo "${CMS_TIMELIST[$n]}" | xargs | tr ' ' ',')"; done)},
   "ansible": {"createSeconds": [$(IFS=,; echo "${ANSIBLE_TIMES[*]}")], "oneHostSeconds": ${ANSIBLE_1_TIME:-null}, "rxBytes": ${ANSIBLE_RX:-null}, "oneHostRxBytes": ${ANSIBLE_1_RX:-null}},
   "cms": {$(first=1; for n in "${!CMS_TIMES[@]}"; do
     ((first)) || printf ', '; first=0
@@ -287,9 +317,11 @@ cat >"$RESULTS_DIR/create-vs-ansible.json" <<EOF
       "$n" "${CMS_TIMES[$n]:-null}" "${CMS_SECONDS[$n]:-null}" "${CMS_RATIO[$n]:-null}" "${CMS_UPLOADED[$n]:-null}" "${CMS_HEAD_RX[$n]:-null}"
   done)},
   "cmsRetries": ${#CMS_RETRIES[@]},
+  "ansibleError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$ANSIBLE_ERROR"),
   "cmsError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$CMS_ERROR"),
   "ratioCmsOverAnsible": $([[ "$R" == n/a ]] && echo null || echo "$R")
 }
 EOF
 
 cat "$RESULTS_DIR/create-vs-ansible.md"
+[[ -z "$CMS_ERROR" && -z "$ANSIBLE_ERROR" ]]
