@@ -95,6 +95,8 @@ MASTER=$(jq -r '.master.url' "$WORK/info.json")
 [[ "$MASTER" == spark://* && -n "$HEAD_IP" && "$HEAD_IP" != null ]] || die "no master url / head address in cluster info"
 log "master $MASTER"
 
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+load1() { cut -d ' ' -f 1 /proc/loadavg; }
 master_json() { curl -fsS --max-time 10 "http://$HEAD_IP:8080/json/"; }
 driver_count() { master_json | jq '(.activedrivers | length) + (.completeddrivers | length)'; }
 active_ids() { master_json | jq -r '.activedrivers[].id'; }
@@ -170,9 +172,6 @@ echo "\$i \$(awk -v a="\$t0" -v b="\$t1" 'BEGIN { printf "%.2f", b - a }') \$rc 
 exit \$rc
 EOF
 chmod +x "$WORK/peer-one.sh"
-
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-load1() { cut -d ' ' -f 1 /proc/loadavg; }
 
 # run_peer LABEL PARALLEL: sets P_WALL P_USER P_SYS P_FAIL P_MEDIAN P_ACC P_ACCEPTED P_LOAD
 run_peer() {
