@@ -114,8 +114,8 @@ export class DockerProvider implements Provider {
   private async ensureClusterKey(cluster: string): Promise<Buffer> {
     const file = localPaths.keyFile(cluster)
     if (existsSync(file)) return readFileSync(file)
-    const {utils} = (await import('ssh2')).default
-    const pair = utils.generateKeyPairSync('ed25519', {comment: `cms-${cluster}`})
+    const {generateEd25519} = await import('./ssh-keys.js')
+    const pair = generateEd25519(`cms-${cluster}`)
     mkdirSync(dirname(file), {recursive: true, mode: 0o700})
     writeFileSync(file, pair.private, {mode: 0o600})
     writeFileSync(`${file}.pub`, pair.public + '\n', {mode: 0o644})
@@ -168,8 +168,8 @@ export class DockerProvider implements Provider {
 
   private async createHost(docker: Dockerode, cluster: string, image: string, publicKey: string, engine: string, index: number, role: string) {
     const name = containerName(cluster, index)
-    const {utils} = (await import('ssh2')).default
-    const hostKey = utils.generateKeyPairSync('ed25519', {comment: name})
+    const {generateEd25519} = await import('./ssh-keys.js')
+    const hostKey = generateEd25519(name)
     const container = await docker.createContainer({
       name,
       Hostname: name,
