@@ -53,6 +53,8 @@ command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || want+
 [ -x /usr/sbin/sshd ] || want+=(openssh-server)
 # Java 17 and Debian's python3 verify the Spark runtime with what the hosts run.
 installed openjdk-17-jre-headless || want+=(openjdk-17-jre-headless)
+# The end-to-end tests compile a small Spark job against the runtime's jars.
+command -v javac >/dev/null 2>&1 && command -v jar >/dev/null 2>&1 || want+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3 ] || want+=(python3)
 command -v curl >/dev/null 2>&1 || want+=(curl)
 if [ ! -f "$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz" ] && ! python3 -m pip --version >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {RunOptions} from '../cluster/context.js'
 import {renderClusterInfo, renderHostReports} from '../output/render.js'
 import type {ConvergeReport} from '../output/results.js'
@@ -42,7 +42,7 @@ export abstract class CmsCommand extends Command {
 
   protected async catch(error: Interfaces.CommandError): Promise<unknown> {
     const oclifExit = (error as {oclif?: {exit?: number}}).oclif?.exit
-    if (oclifExit !== undefined && error.message.startsWith('EEXIT')) throw error
+    if (error instanceof Errors.ExitError) throw error
     const usage = error instanceof UsageError || oclifExit === 2
     const exitCode = usage ? 2 : 1
     // Bad usage may name several problems (one line per bad job file); other failures print their first line.

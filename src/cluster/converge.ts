@@ -95,10 +95,6 @@ export async function convergeCluster(
   }
 }
 
-export function failedHosts(report: {hosts?: HostReport[]; removed?: HostReport[]}): HostReport[] {
-  return [...(report.hosts ?? []), ...(report.removed ?? [])].filter((h) => !h.ok)
-}
-
 /** The manifest cms keeps on the cluster's head, if the head answers. */
 export async function readHeadManifest(handle: ClusterHandle, hosts: Host[]) {
   const head = hosts.find((h) => h.role === 'head')

@@ -1,12 +1,11 @@
 import {listAccess} from '../config/access.js'
-import {DockerUnavailableError} from '../providers/docker-api.js'
+import {DockerUnavailableError, listContainers} from '../providers/docker-api.js'
 import type {ClusterSummary} from '../providers/provider.js'
 import type {ClusterList, ClusterListEntry} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
 import type {RunOptions} from './context.js'
 
 async function dockerClusters(log: (line: string) => void): Promise<ClusterSummary[]> {
-  const {listContainers} = await import('../providers/docker-api.js')
   try {
     const {summarizeContainers} = await import('../providers/docker.js')
     return summarizeContainers(await listContainers(['cms.cluster']))
@@ -37,11 +36,11 @@ export async function listClusterNames(log: (line: string) => void): Promise<str
 export async function listClusters(run: RunOptions): Promise<ClusterList> {
   const all = await allClusters(run.log)
   if (all.length === 0) return {clusters: []}
-  const [{openCluster}, {describeCluster}] = await Promise.all([import('./context.js'), import('./describe.js')])
+  const [{connectProvider}, {describeCluster}] = await Promise.all([import('./context.js'), import('./describe.js')])
   const clusters = await mapLimit(all, 8, async (summary): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
     try {
-      const handle = await openCluster(summary.name, {...run, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
+      const handle = await connectProvider(summary.name, summary.provider, {...run, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
       try {
         const info = await describeCluster(handle)
         entry.hosts = info.hosts.length

@@ -1,10 +1,8 @@
 import {SparkEngine} from '../engines/spark/engine.js'
-import {aliveWorkerHosts} from '../engines/spark/master-api.js'
 import {runPerHost} from '../output/progress.js'
 import type {HostReport, RemoveReport} from '../output/results.js'
 import type {Host} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
-import {hostFacts} from '../remote/host-facts.js'
 import {openCluster, type RunOptions} from './context.js'
 import {describeCluster} from './describe.js'
 import {manifestHosts, readManifest, writeManifest} from './manifest.js'
@@ -60,13 +58,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
         const sparkHome = await engine.sparkHome(ctx)
         if (sparkHome) {
           report.update('decommissioning worker')
-          await engine.decommission(ctx, sparkHome, req.graceSeconds)
-        }
-        report.update('waiting for the master to drop the worker')
-        const deadline = Date.now() + 60_000
-        for (let i = 0; i < 120 && Date.now() < deadline; i++) {
-          if (!aliveWorkerHosts(await engine.status(headSession, headCtx.address)).has(ctx.address)) break
-          await new Promise((r) => setTimeout(r, 500))
+          await engine.decommission(ctx, sparkHome, req.graceSeconds, headCtx)
         }
         if (!docker) {
           report.update('removing cms files')
@@ -80,7 +72,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const removable = targets.filter((_, i) => results[i].ok || docker)
     if (docker) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
-    const home = (await hostFacts(headSession)).home
+    const home = headCtx.facts.home
     const manifest = await readManifest(headSession, home, req.name)
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
     const removed: HostReport[] = results.map((r) => ({

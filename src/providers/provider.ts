@@ -1,7 +1,6 @@
 import type {SshTarget} from '../remote/target.js'
 
 export type ProviderName = 'docker' | 'ssh'
-export const PROVIDERS: ProviderName[] = ['docker', 'ssh']
 export type HostRole = 'head' | 'worker'
 
 /** One machine of a cluster as its provider sees it. Everything after provisioning goes over SSH to `target`. */

@@ -210,9 +210,10 @@ export class SparkEngine {
     return masterStatus(head, headAddress)
   }
 
-  /** Decommissions the workers on these hosts and waits until the master no longer counts them alive. */
-  async decommission(ctx: SparkHostContext, sparkHome: string, graceSeconds: number): Promise<void> {
+  /** Decommissions this host's worker, stops it, and waits until the master no longer counts it alive. */
+  async decommission(ctx: SparkHostContext, sparkHome: string, graceSeconds: number, head: SparkHostContext): Promise<void> {
     await ctx.session.run(scripts.decommissionScript(ctx.layout, sparkHome, graceSeconds), {label: 'decommission worker', timeoutMs: (graceSeconds + 60) * 1000})
+    await waitFor(60_000, async () => !aliveWorkerHosts(await masterStatus(head.session, head.address)).has(ctx.address), `the master still lists the worker on ${ctx.address} as alive`)
   }
 
   async cleanup(ctx: SparkHostContext): Promise<number> {

@@ -99,10 +99,8 @@ export class SparkJobs {
       staged = (async () => {
         const remote = `${this.ctx.head.layout.clusterDir}/files/${(await sha256File(localPath)).slice(0, 16)}/${basename(localPath)}`
         await mapLimit(targets, 16, async ({session}) => {
-          const present = await session.exec(`test -f ${shq(remote)}`)
-          if (present.code === 0) return
-          await session.run(`mkdir -p ${shq(remote.slice(0, remote.lastIndexOf('/')))}`, {label: 'mkdir job files'})
-          await session.upload(localPath, remote)
+          const state = await session.run(`test -f ${shq(remote)} && echo present || mkdir -p ${shq(remote.slice(0, remote.lastIndexOf('/')))}`, {label: 'check job file'})
+          if (state.trim() !== 'present') await session.upload(localPath, remote)
         })
         return remote
       })()
@@ -164,8 +162,8 @@ export class SparkJobs {
       )
       const submissionId = await restCreate(session, this.ctx.head.address, record.request!)
       const attempt: AttemptRecord = {n: 1, submittedAt: new Date().toISOString(), mode: 'cluster', submissionId}
-      await session.run(js.recordAttemptScript(dir, attempt), {label: 'record attempt'})
-      if (supervisor) await session.run(js.startRunnerScript(dir, 'python3 supervise.py'), {label: 'start retry loop'})
+      const startRetries = supervisor ? `\n${js.startRunnerScript(dir, 'python3 supervise.py')}` : ''
+      await session.run(js.recordAttemptScript(dir, attempt) + startRetries, {label: 'record attempt'})
       return this.view({job: record, attempts: [attempt], killed: false, runnerAlive: Boolean(supervisor)}, false)
     }
     await session.run(js.prepareJobScript(dir, JSON.stringify(record), {file: 'run.sh', content: record.runner!}), {label: 'record job'})

@@ -245,8 +245,4 @@ export function selfSafePattern(path: string): string {
   return shq(`[${escaped[0]}]${escaped.slice(1)}`)
 }
 
-export function tailLogScript(l: SparkLayout, daemon: SparkDaemon, lines: number): string {
-  return `tail -n ${Math.floor(lines)} ${shq(l.logDir)}/spark-${l.ident}-*${daemon === 'master' ? 'Master' : 'Worker'}*.out 2>/dev/null || true`
-}
-
 export {SPARK_PORTS, shq}

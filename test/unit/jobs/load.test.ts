@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
 import {loadJobFile, loadJobFiles, parseConfOverrides} from '../../../src/jobs/load.js'
 import {UsageError} from '../../../src/remote/errors.js'
+import {SPEC_DEFAULTS} from './spec-defaults.js'
 
 let dir: string
 
@@ -41,16 +42,7 @@ describe('loadJobFile: YAML spec', () => {
       name: 'pi',
       app: join(dir, 'app/pi.jar'),
       mainClass: 'org.apache.spark.examples.SparkPi',
-      args: [],
-      conf: {},
-      jars: [],
-      pyFiles: [],
-      files: [],
-      env: {},
-      driver: {},
-      executor: {},
-      priority: 0,
-      retries: 0,
+      ...SPEC_DEFAULTS,
     })
   })
 

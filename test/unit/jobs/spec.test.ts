@@ -3,22 +3,14 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {appKind, defaultJobName, formatPath, jobSpecSchema, parseJobSpec} from '../../../src/jobs/spec.js'
 import {UsageError} from '../../../src/remote/errors.js'
+import {SPEC_DEFAULTS} from './spec-defaults.js'
 
 describe('job spec schema', () => {
   it('fills defaults and derives the name from the app', () => {
     expect(parseJobSpec({app: 's3/x/My Job (v2).py'}, 'x')).toEqual({
       name: 'My-Job-v2',
       app: 's3/x/My Job (v2).py',
-      args: [],
-      conf: {},
-      jars: [],
-      pyFiles: [],
-      files: [],
-      env: {},
-      driver: {},
-      executor: {},
-      priority: 0,
-      retries: 0,
+      ...SPEC_DEFAULTS,
     })
   })
 
