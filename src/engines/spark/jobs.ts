@@ -12,7 +12,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import type {SparkHostContext} from './engine.js'
 import * as js from './job-scripts.js'
-import {jobState, stateOfClientAttempt, stateOfDriver, type AttemptRecord, type AttemptView} from './job-state.js'
+import {jobState, stateOfClientAttempt, stateOfDriver, TERMINAL, type AttemptRecord, type AttemptView, type JobState} from './job-state.js'
 import {SPARK_PORTS} from './layout.js'
 import {restCreate, restKill, restStatus} from './rest.js'
 import {masterUrl} from './scripts.js'
@@ -224,9 +224,11 @@ export class SparkJobs {
     await session.run(js.killRunnerScript(this.jobDir(id)), {label: 'stop job runner'})
     const last = r.attempts.at(-1)
     if (last?.mode === 'cluster' && last.submissionId) await restKill(session, this.ctx.head.address, last.submissionId)
-    for (let i = 0; i < 30; i++) {
+    // Done when the engine itself reports the last attempt ended (the killed marker alone already reads KILLED).
+    for (let i = 0; i < 60; i++) {
       const view = await this.status(id)
-      if (['KILLED', 'SUCCEEDED', 'FAILED'].includes(view.state)) return view
+      const attempt = view.attempts.at(-1)
+      if (!attempt || TERMINAL.has(attempt.state as JobState)) return view
       await new Promise((res) => setTimeout(res, 500))
     }
     return this.status(id)
