@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import type Dockerode from 'dockerode'
+import {packageRoot} from '../config/package-root.js'
 import {localPaths} from '../config/paths.js'
 import type {KnownHosts} from '../remote/known-hosts.js'
 import {mapLimit} from '../remote/fanout.js'
@@ -18,7 +18,7 @@ export const LABEL = {
   index: 'cms.index',
 } as const
 
-const HOST_IMAGE_DIR = fileURLToPath(new URL('../../images/host/', import.meta.url))
+const hostImageDir = (): string => join(packageRoot(), 'images', 'host')
 const SSH_USER = 'root'
 
 export function containerName(cluster: string, index: number): string {
@@ -30,7 +30,7 @@ export function networkName(cluster: string): string {
 }
 
 /** The host image tag carries a hash of images/host, so changing the Dockerfile builds a new image. */
-export function hostImageTag(dir = HOST_IMAGE_DIR): string {
+export function hostImageTag(dir = hostImageDir()): string {
   const hash = createHash('sha256')
   for (const file of readdirSync(dir).sort()) hash.update(file).update('\0').update(readFileSync(join(dir, file)))
   return `cms-host:${hash.digest('hex').slice(0, 12)}`
@@ -218,7 +218,8 @@ export class DockerProvider implements Provider {
       // not built yet
     }
     this.log(`Building host image ${tag} from images/host (once)`)
-    const stream = await docker.buildImage({context: HOST_IMAGE_DIR, src: readdirSync(HOST_IMAGE_DIR)}, {t: tag, rm: true, forcerm: true})
+    const context = hostImageDir()
+    const stream = await docker.buildImage({context, src: readdirSync(context)}, {t: tag, rm: true, forcerm: true})
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(stream, (error: Error | null, events: Array<{error?: string}>) => {
         const failed = events?.find((e) => e.error)
