@@ -21,9 +21,9 @@ export async function describeCluster(handle: ClusterHandle, knownHosts?: Host[]
     try {
       const engine = new SparkEngine()
       const session = await handle.pool.get(head.target)
-      const ctx = await engine.hostContext(session, head, handle.name)
-      headAddress = ctx.address
-      status = await engine.status(session, ctx.address)
+      // The provider usually knows the private address; asking the host costs a round trip.
+      headAddress = head.privateAddress || (await engine.hostContext(session, head, handle.name)).address
+      status = await engine.status(session, headAddress)
     } catch (error) {
       masterError = (error as Error).message
     }
