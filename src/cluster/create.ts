@@ -1,7 +1,8 @@
 import type {SparkSettings} from '../engines/spark/engine.js'
 import {checkSparkDistSource, resolveSparkDist} from '../engines/spark/dist.js'
+import {sharedWorkerMemory} from '../engines/spark/shared-machine.js'
 import type {ConvergeReport} from '../output/results.js'
-import type {ProviderName} from '../providers/provider.js'
+import type {Provider, ProviderName} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
 import {resolveTarget} from '../remote/target.js'
 import {connectProvider, findClusterProvider, type RunOptions} from './context.js'
@@ -20,11 +21,17 @@ export interface CreateRequest {
 }
 
 export const DEFAULT_DOCKER_HOSTS = 3
+/** SPARK_WORKER_MEMORY needs a unit: Spark reads a bare number as bytes. */
+const WORKER_MEMORY_RE = /^[1-9]\d*[mgt]$/i
 
 /** Checks everything the user typed before anything is created. */
 export function validateCreate(req: CreateRequest): {distSource: string} {
   validateClusterName(req.name)
   if (req.engine !== 'spark') throw new UsageError(`unknown engine ${JSON.stringify(req.engine)}: only spark is available`)
+  const {workerMemory} = req.settings
+  if (workerMemory !== undefined && !WORKER_MEMORY_RE.test(workerMemory)) {
+    throw new UsageError(`invalid --worker-memory ${JSON.stringify(workerMemory)}: use a size with a unit, like 4g or 1500m`)
+  }
   if (req.provider === 'docker') {
     if (req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
     if (req.hostCount !== undefined) validateHostCount(req.hostCount)
@@ -49,6 +56,7 @@ export async function createCluster(req: CreateRequest, run: RunOptions): Promis
     run.log(`Cluster ${req.name} has ${existing.length} hosts, more than --hosts ${req.hostCount}: keeping them (use 'cms cluster remove' to shrink)`)
   }
   const dist = await resolveSparkDist(distSource, run.log)
+  const settings = await defaultWorkerMemory(req.settings, handle.provider, total, run.log)
   try {
     const hosts = await handle.provider.provision(req.name, {
       engine: req.engine,
@@ -57,8 +65,17 @@ export async function createCluster(req: CreateRequest, run: RunOptions): Promis
       specs: req.hostSpecs,
       identityFile: req.identityFile,
     })
-    return await convergeCluster(handle, hosts, {dist, settings: req.settings, identityFile: req.identityFile, run})
+    return await convergeCluster(handle, hosts, {dist, settings, identityFile: req.identityFile, run})
   } finally {
     handle.pool.closeAll()
   }
+}
+
+/** Hosts that share one machine split its memory, unless the user said how much each worker offers. */
+async function defaultWorkerMemory(settings: SparkSettings, provider: Provider, hosts: number, log: (line: string) => void): Promise<SparkSettings> {
+  if (settings.workerMemory || !provider.sharedMachine) return settings
+  const machine = await provider.sharedMachine()
+  const workerMemory = sharedWorkerMemory(machine, hosts)
+  log(`Each worker offers ${workerMemory}: ${hosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB (--worker-memory to change)`)
+  return {...settings, workerMemory}
 }

@@ -48,3 +48,8 @@ export function listContainers(labelFilters: string[]): Promise<ContainerSummary
   const filters = encodeURIComponent(JSON.stringify({label: labelFilters}))
   return dockerGet<ContainerSummary[]>(`/containers/json?all=true&filters=${filters}`)
 }
+
+/** The Docker engine's machine: what every container on it shares. */
+export async function engineInfo(): Promise<{MemTotal: number; NCPU: number}> {
+  return dockerGet<{MemTotal: number; NCPU: number}>('/info')
+}

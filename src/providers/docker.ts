@@ -6,10 +6,10 @@ import {packageRoot} from '../config/package-root.js'
 import {localPaths} from '../config/paths.js'
 import type {KnownHosts} from '../remote/known-hosts.js'
 import {mapLimit} from '../remote/fanout.js'
-import {listContainers, type ContainerSummary} from './docker-api.js'
+import {engineInfo, listContainers, type ContainerSummary} from './docker-api.js'
 import {readTarFile} from './tar-read.js'
 import {tarArchive} from './tar.js'
-import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from './provider.js'
+import type {ClusterSummary, Host, HostCredentials, MachineSize, Provider, ProvisionRequest} from './provider.js'
 
 export const LABEL = {
   cluster: 'cms.cluster',
@@ -105,6 +105,11 @@ export class DockerProvider implements Provider {
 
   async credentials(cluster: string): Promise<HostCredentials> {
     return {privateKey: await this.ensureClusterKey(cluster)}
+  }
+
+  async sharedMachine(): Promise<MachineSize> {
+    const info = await engineInfo()
+    return {memoryMb: Math.floor(info.MemTotal / 2 ** 20), cpus: info.NCPU}
   }
 
   /**

@@ -41,6 +41,13 @@ export interface Provider {
   /** Remove whatever the provider holds for the cluster (containers, networks, keys). */
   destroy(cluster: string): Promise<void>
   credentials(cluster: string): Promise<HostCredentials>
+  /** For providers whose hosts all run on one machine (docker): that machine's size, which the hosts share. */
+  sharedMachine?(): Promise<MachineSize>
+}
+
+export interface MachineSize {
+  memoryMb: number
+  cpus: number
 }
 
 export interface ProvisionRequest {

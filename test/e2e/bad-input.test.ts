@@ -18,6 +18,7 @@ describe('hostile and invalid input', () => {
     ['unknown provider', ['cluster', 'create', '-n', 'ok-name', '-p', 'gcp']],
     ['hostile ssh host', ['cluster', 'create', '-n', 'ok-name', '-p', 'ssh', 'root@h;id']],
     ['ssh provider without hosts', ['cluster', 'create', '-n', 'ok-name', '-p', 'ssh']],
+    ['worker memory without a unit', ['cluster', 'create', '-n', 'ok-name', '--worker-memory', '4096']],
     ['missing Spark distribution', ['cluster', 'create', '-n', 'ok-name', '--spark-dist', '/nonexistent/spark.tgz']],
     ['unknown cluster info', ['cluster', 'info', '-n', 'no-such-cluster']],
     ['unknown cluster kill', ['cluster', 'kill', '-n', 'no-such-cluster', '--yes']],

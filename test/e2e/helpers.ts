@@ -72,7 +72,7 @@ export async function labelledContainers(cluster: string): Promise<Array<{name: 
 export interface MasterJson {
   status: string
   aliveworkers: number
-  workers: Array<{host: string; state: string; cores: number}>
+  workers: Array<{host: string; state: string; cores: number; memory: number}>
 }
 
 /** The Spark master's own status page, read straight from the head container (a host this test created). */

@@ -9,6 +9,7 @@ describe('docker provider lifecycle', () => {
   const {home, cleanup} = makeCmsHome()
   const env = {CMS_HOME: home}
   let headIp = ''
+  let shareMb = 0
 
   beforeAll(async () => removeClusterContainers(NAME))
   afterAll(async () => {
@@ -26,6 +27,10 @@ describe('docker provider lifecycle', () => {
     const master = await masterJson(headIp)
     expect(master.status).toBe('ALIVE')
     expect(aliveWorkers(master)).toEqual(containers.map((c) => c.ip).sort())
+    // The three containers share this machine, so each worker offers a third of it, less 1 GiB, not all of it.
+    const machineMb = Math.floor(Number(await docker('info', '--format', '{{.MemTotal}}')) / 2 ** 20)
+    shareMb = Math.max(1024, Math.floor(machineMb / 3) - 1024)
+    expect(master.workers.map((w) => w.memory)).toEqual([shareMb, shareMb, shareMb])
     const report = JSON.parse(r.stdout)
     expect(report.cluster.health).toBe('healthy')
     expect(report.cluster.master.aliveWorkers).toBe(3)
@@ -58,7 +63,10 @@ describe('docker provider lifecycle', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
     expect(await labelledContainers(NAME)).toHaveLength(4)
-    await waitForAliveWorkers(headIp, 4)
+    const master = await waitForAliveWorkers(headIp, 4)
+    // The new worker takes the settings the cluster was created with, recorded on the head.
+    const alive = master.workers.filter((w) => w.state === 'ALIVE')
+    expect(alive.map((w) => w.memory)).toEqual([shareMb, shareMb, shareMb, shareMb])
   })
 
   it('remove decommissions a worker and removes its container', async () => {

@@ -23,7 +23,7 @@ export default class ClusterCreate extends CmsCommand {
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with (tried before ssh-agent and ~/.ssh keys).'}),
     'spark-dist': Flags.string({description: 'Spark distribution archive, a path or URL (.tgz/.tar) [default: $CMS_SPARK_DIST, else Apache Spark 4.0.1].'}),
     'worker-cores': Flags.integer({description: 'Cores each worker offers [default: all].', min: 1}),
-    'worker-memory': Flags.string({description: 'Memory each worker offers, e.g. 4g [default: all but 1 GiB].'}),
+    'worker-memory': Flags.string({description: 'Memory each worker offers, e.g. 4g [default: all but 1 GiB; docker: an equal share of the machine, less 1 GiB].'}),
   }
 
   async run(): Promise<ConvergeReport> {
