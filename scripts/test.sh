@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime), builds cms,
-# runs the unit tests, then the end-to-end tests against real container hosts.
+# runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
+# lifecycle and bad-input end-to-end tests again on Node.js 22 and 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,20 @@ mkdir -p .cache
 status=0
 npx vitest run --config vitest.config.ts --reporter=default --reporter=json --outputFile=.cache/unit.json || status=$?
 npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e.json || status=$?
-node scripts/test-summary.js .cache/unit.json .cache/e2e.json
+results=(.cache/unit.json .cache/e2e.json)
+if majors="$(bash scripts/node-majors.sh 22 24)"; then
+  while read -r major node; do
+    echo "== Node.js $major ($("$node" --version))"
+    "$node" node_modules/vitest/vitest.mjs run --config vitest.config.ts --reporter=dot --reporter=json \
+      --outputFile=".cache/unit-node$major.json" </dev/null || status=$?
+    # The e2e helpers run cms with the Node.js that runs vitest.
+    "$node" node_modules/vitest/vitest.mjs run --config vitest.e2e.config.ts --reporter=default --reporter=json \
+      --outputFile=".cache/e2e-node$major.json" test/e2e/lifecycle.test.ts test/e2e/bad-input.test.ts </dev/null || status=$?
+    results+=(".cache/unit-node$major.json" ".cache/e2e-node$major.json")
+  done <<<"$majors"
+else
+  echo "cannot get Node.js 22 and 24 from the npm registry: the tests on them did not run" >&2
+  status=1
+fi
+node scripts/test-summary.js "${results[@]}"
 exit "$status"
