@@ -1,6 +1,7 @@
 // Bundles the CLI: dist/cli/oclif.js (what bin/run.js loads), one file per command under dist/commands (found by
-// oclif through the manifest) and shared chunks, so that a cold start reads a handful of files instead of hundreds. Runtime dependencies other than @oclif/core stay in
-// node_modules: they load only in the commands that use them (ssh2 also has optional native parts).
+// oclif through the manifest) and shared chunks, so that a cold start reads a handful of files instead of
+// hundreds. Runtime dependencies other than @oclif/core stay in node_modules: they load only in the commands that
+// use them (ssh2 also has optional native parts).
 import {readFileSync, readdirSync} from 'node:fs'
 import {build} from 'esbuild'
 

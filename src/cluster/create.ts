@@ -56,8 +56,8 @@ export async function createCluster(req: CreateRequest, run: RunOptions): Promis
     run.log(`Cluster ${req.name} has ${existing.length} hosts, more than --hosts ${req.hostCount}: keeping them (use 'cms cluster remove' to shrink)`)
   }
   const dist = await resolveSparkDist(distSource, run.log)
-  const settings = await defaultWorkerMemory(req.settings, handle.provider, total, run.log)
   try {
+    const settings = await defaultWorkerMemory(req.settings, handle.provider, total, run.log)
     const hosts = await handle.provider.provision(req.name, {
       engine: req.engine,
       existing,
