@@ -1,10 +1,10 @@
 import {readAccess} from '../config/access.js'
-import {settingsFromRecord} from '../engines/spark/engine.js'
-import {checkSparkDistSource, distFromSettings, resolveSparkDist} from '../engines/spark/dist.js'
+import type {EngineOptions} from '../engines/engine.js'
+import {checkEngineOptions} from '../engines/registry.js'
 import type {ConvergeReport} from '../output/results.js'
 import {UsageError} from '../remote/errors.js'
 import {resolveTarget} from '../remote/target.js'
-import {openCluster, type RunOptions} from './context.js'
+import {locateCluster, connectProvider, type RunOptions} from './context.js'
 import {convergeCluster, readHeadManifest} from './converge.js'
 import {validateClusterName, validateHostCount} from './names.js'
 import {NotFoundError} from './not-found.js'
@@ -14,36 +14,39 @@ export interface AddRequest {
   hostCount?: number
   hostSpecs: string[]
   identityFile?: string
-  sparkDist?: string
+  /** The engine's own flags; unset ones keep what the cluster already runs (recorded on its head). */
+  options: EngineOptions
 }
 
-/** Joins new hosts as workers; the cluster's existing hosts are only checked. */
+/** Joins new hosts; the cluster's existing hosts are only checked. */
 export async function addHosts(req: AddRequest, run: RunOptions): Promise<ConvergeReport> {
   validateClusterName(req.name)
   if (req.hostCount !== undefined) validateHostCount(req.hostCount)
-  const distSource = req.sparkDist === undefined ? undefined : checkSparkDistSource(req.sparkDist)
-  const handle = await openCluster(req.name, run)
+  const found = await locateCluster(req.name)
+  checkEngineOptions(found.engine, req.options, {adding: true})
+  const docker = found.provider === 'docker'
+  if (docker && req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
+  if (!docker && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker provider; name ssh hosts as user@host[:port] arguments')
+  if (!docker && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
+  const identityFile = req.identityFile ?? readAccess(req.name)?.identityFile
+  for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile})
+  const handle = await connectProvider(req.name, found.provider, found.engine, run)
   try {
-    const docker = handle.provider.name === 'docker'
-    if (docker && req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
-    if (!docker && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker provider; name ssh hosts as user@host[:port] arguments')
-    if (!docker && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
-    const identityFile = req.identityFile ?? readAccess(req.name)?.identityFile
-    for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile})
     const existing = await handle.provider.observe(req.name)
     if (existing.length === 0) throw new NotFoundError(`cluster ${JSON.stringify(req.name)} not found`)
-    // New hosts get the distribution the cluster already runs, from its head, unless --spark-dist says otherwise.
-    const recordedSettings = (await readHeadManifest(handle, existing))?.engineSettings ?? {}
-    const recorded = distFromSettings(recordedSettings)
-    const dist = distSource ? await resolveSparkDist(distSource, run.log) : recorded ?? (await resolveSparkDist(checkSparkDistSource(undefined), run.log))
+    // New hosts get what the cluster already runs, from its head, unless a flag says otherwise.
+    const recorded = (await readHeadManifest(handle, existing))?.engineSettings ?? {}
+    const total = existing.length + (req.hostCount ?? (docker ? 1 : req.hostSpecs.length))
+    const plan = await handle.engine.plan({cluster: req.name, options: req.options, recorded, provider: handle.provider, totalHosts: total, log: run.log})
     const hosts = await handle.provider.provision(req.name, {
-      engine: 'spark',
+      engine: handle.engine.name,
+      containerNeeds: handle.engine.containerNeeds,
       existing,
       total: existing.length + (req.hostCount ?? (docker ? 1 : 0)),
       specs: req.hostSpecs,
       identityFile,
     })
-    return await convergeCluster(handle, hosts, {dist, settings: settingsFromRecord(recordedSettings), identityFile, run})
+    return await convergeCluster(handle, hosts, {plan, identityFile, run})
   } finally {
     handle.pool.closeAll()
   }

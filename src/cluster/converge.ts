@@ -1,22 +1,24 @@
 import {writeAccess} from '../config/access.js'
-import {SparkEngine, settingsToRecord, type SparkSettings} from '../engines/spark/engine.js'
-import {distSettings, type SparkDist} from '../engines/spark/dist.js'
+import type {EnginePlan} from '../engines/engine.js'
+import {hostContext} from '../engines/host-context.js'
+import {Shipment} from '../engines/shipping.js'
 import {runPerHost} from '../output/progress.js'
 import type {ConvergeReport, HostReport} from '../output/results.js'
 import type {Host} from '../providers/provider.js'
 import {hostFacts} from '../remote/host-facts.js'
 import type {ClusterHandle, RunOptions} from './context.js'
-import {clusterInfo, describeCluster} from './describe.js'
+import {describeCluster, describeWithoutHead} from './describe.js'
 import {manifestHosts, readManifest, writeManifest} from './manifest.js'
 
 /**
- * Brings every host to the desired state: Spark installed, configured, master on the head, a worker everywhere,
- * registered with the master. Hosts already there only get checked, so create and add are safe to rerun.
+ * Brings every host to the desired state through the cluster's engine: its archives shipped (once to the head,
+ * fetched from there by the others), configured, started, joined. Hosts already there only get checked, so create
+ * and add are safe to rerun.
  */
 export async function convergeCluster(
   handle: ClusterHandle,
   hosts: Host[],
-  opts: {dist: SparkDist; settings: SparkSettings; identityFile?: string; run: RunOptions},
+  opts: {plan: EnginePlan; identityFile?: string; run: RunOptions},
 ): Promise<ConvergeReport> {
   const started = Date.now()
   const ordered = [...hosts.filter((h) => h.role === 'head'), ...hosts.filter((h) => h.role !== 'head')]
@@ -26,6 +28,7 @@ export async function convergeCluster(
   writeAccess({
     name: handle.name,
     provider: handle.provider.name,
+    engine: handle.engine.name,
     head: {host: head.target.host, port: head.target.port, user: head.target.user},
     identityFile: opts.identityFile,
   })
@@ -34,62 +37,59 @@ export async function convergeCluster(
     await writeManifest(session, (await hostFacts(session)).home, {
       cluster: handle.name,
       provider: handle.provider.name,
-      engine: 'spark',
+      engine: handle.engine.name,
       updatedAt: new Date().toISOString(),
       hosts: manifestHosts(ordered),
       engineSettings,
     })
   }
 
-  const engine = new SparkEngine()
-  const result = await engine.converge({
-    cluster: handle.name,
-    hosts: ordered,
-    dist: opts.dist,
-    settings: opts.settings,
-    connect: async (host) => {
-      const session = await handle.pool.get(host.target)
-      if (host === head) await writeHeadManifest({...distSettings(opts.dist), ...settingsToRecord(opts.settings), state: 'converging'})
-      return session
-    },
-    perHost: (fn) =>
-      runPerHost(
-        ordered.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
-        opts.run.parallel,
-        fn,
-        {quiet: opts.run.quiet, doneText: (o) => `ready: ${o.master ? `master ${o.master}, ` : ''}worker ${o.worker}, Spark ${o.distribution}`},
-      ),
-  })
+  const shipment = new Shipment(opts.plan.artifacts, ordered.length > 1)
+  const result = await handle.engine
+    .converge({
+      cluster: handle.name,
+      hosts: ordered,
+      plan: opts.plan,
+      shipment,
+      log: opts.run.log,
+      connect: async (host) => {
+        const session = await handle.pool.get(host.target)
+        if (host === head) await writeHeadManifest({...opts.plan.settings, state: 'converging'})
+        return hostContext(session, host)
+      },
+      perHost: (fn) =>
+        runPerHost(
+          ordered.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
+          opts.run.parallel,
+          fn,
+          {quiet: opts.run.quiet, doneText: (o) => `ready: ${o.detail}`},
+        ),
+    })
+    .finally(() => shipment.finish())
 
   result.outcomes.forEach((o, i) => {
     if (o.value && !ordered[i].privateAddress) ordered[i] = {...ordered[i], privateAddress: o.value.address}
   })
   const headOk = result.outcomes[0]?.ok
-  if (headOk) {
-    await writeHeadManifest({
-      ...distSettings(opts.dist),
-      ...settingsToRecord(opts.settings),
-      sparkHome: result.sparkHome ?? '',
-      masterUrl: result.masterUrl ?? '',
-    })
-  }
+  if (headOk) await writeHeadManifest({...opts.plan.settings, ...result.settings})
   const reports: HostReport[] = result.outcomes.map((o) => ({
     host: o.host,
     ok: o.ok,
     seconds: o.ms / 1000,
-    detail: o.value ? `master ${o.value.master ?? '-'}, worker ${o.value.worker}, Spark ${o.value.distribution}` : undefined,
+    detail: o.value?.detail,
     error: o.error?.message,
   }))
   const info = headOk
     ? await describeCluster(handle, await handle.provider.observe(handle.name).then((h) => (h.length > 0 ? h : ordered)))
-    : clusterInfo(handle.name, handle.provider.name, ordered, undefined, undefined, result.outcomes[0]?.error?.message)
+    : await describeWithoutHead(handle, ordered, result.outcomes[0]?.error?.message ?? 'the head failed')
+  const distributionBytes = shipment.totalBytes
   return {
     cluster: info,
     hosts: reports,
     transfer: {
-      distributionBytes: opts.dist.bytes,
-      uploadedBytes: result.uploadedBytes,
-      uploadRatio: Number((result.uploadedBytes / opts.dist.bytes).toFixed(3)),
+      distributionBytes,
+      uploadedBytes: shipment.uploadedBytes,
+      uploadRatio: distributionBytes > 0 ? Number((shipment.uploadedBytes / distributionBytes).toFixed(3)) : 0,
     },
     seconds: (Date.now() - started) / 1000,
   }

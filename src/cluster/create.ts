@@ -1,11 +1,10 @@
-import type {SparkSettings} from '../engines/spark/engine.js'
-import {checkSparkDistSource, resolveSparkDist} from '../engines/spark/dist.js'
-import {sharedWorkerMemory} from '../engines/spark/shared-machine.js'
+import type {EngineOptions} from '../engines/engine.js'
+import {checkEngineOptions, requireEngine} from '../engines/registry.js'
 import type {ConvergeReport} from '../output/results.js'
-import type {Provider, ProviderName} from '../providers/provider.js'
+import type {ProviderName} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
 import {resolveTarget} from '../remote/target.js'
-import {connectProvider, findClusterProvider, type RunOptions} from './context.js'
+import {connectProvider, findCluster, type RunOptions} from './context.js'
 import {convergeCluster} from './converge.js'
 import {validateClusterName, validateHostCount} from './names.js'
 
@@ -16,22 +15,16 @@ export interface CreateRequest {
   hostCount?: number
   hostSpecs: string[]
   identityFile?: string
-  sparkDist?: string
-  settings: SparkSettings
+  /** The engine's own flags (--spark-dist, --worker-memory, --nomad-dist, --servers, ...). */
+  options: EngineOptions
 }
 
 export const DEFAULT_DOCKER_HOSTS = 3
-/** SPARK_WORKER_MEMORY needs a unit: Spark reads a bare number as bytes. */
-const WORKER_MEMORY_RE = /^[1-9]\d*[mgt]$/i
 
 /** Checks everything the user typed before anything is created. */
-export function validateCreate(req: CreateRequest): {distSource: string} {
+export function validateCreate(req: CreateRequest): void {
   validateClusterName(req.name)
-  if (req.engine !== 'spark') throw new UsageError(`unknown engine ${JSON.stringify(req.engine)}: only spark is available`)
-  const {workerMemory} = req.settings
-  if (workerMemory !== undefined && !WORKER_MEMORY_RE.test(workerMemory)) {
-    throw new UsageError(`invalid --worker-memory ${JSON.stringify(workerMemory)}: use a size with a unit, like 4g or 1500m`)
-  }
+  requireEngine(req.engine)
   if (req.provider === 'docker') {
     if (req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
     if (req.hostCount !== undefined) validateHostCount(req.hostCount)
@@ -40,42 +33,34 @@ export function validateCreate(req: CreateRequest): {distSource: string} {
     if (req.hostSpecs.length === 0) throw new UsageError('the ssh provider needs hosts: pass user@host[:port] arguments (the first is the head)')
     for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile: req.identityFile})
   }
-  return {distSource: checkSparkDistSource(req.sparkDist)}
+  checkEngineOptions(req.engine, req.options, {adding: false})
 }
 
 /** Observe what exists, make only what is missing, then converge every host. Rerunning finishes a failed create. */
 export async function createCluster(req: CreateRequest, run: RunOptions): Promise<ConvergeReport> {
-  const {distSource} = validateCreate(req)
-  const owner = await findClusterProvider(req.name)
-  if (owner && owner !== req.provider) throw new UsageError(`cluster ${req.name} already exists on the ${owner} provider`)
-  const handle = await connectProvider(req.name, req.provider, run)
-  const existing = await handle.provider.observe(req.name)
-  if (existing.length > 0) run.log(`Cluster ${req.name} already has ${existing.length} hosts: finishing what is missing`)
-  const total = Math.max(req.hostCount ?? (existing.length || DEFAULT_DOCKER_HOSTS), existing.length)
-  if (req.hostCount !== undefined && req.hostCount < existing.length) {
-    run.log(`Cluster ${req.name} has ${existing.length} hosts, more than --hosts ${req.hostCount}: keeping them (use 'cms cluster remove' to shrink)`)
-  }
-  const dist = await resolveSparkDist(distSource, run.log)
+  validateCreate(req)
+  const owner = await findCluster(req.name)
+  if (owner && owner.provider !== req.provider) throw new UsageError(`cluster ${req.name} already exists on the ${owner.provider} provider`)
+  if (owner && owner.engine !== req.engine) throw new UsageError(`cluster ${req.name} already exists and runs ${owner.engine}, not ${req.engine}`)
+  const handle = await connectProvider(req.name, req.provider, req.engine, run)
   try {
-    const settings = await defaultWorkerMemory(req.settings, handle.provider, total, run.log)
+    const existing = await handle.provider.observe(req.name)
+    if (existing.length > 0) run.log(`Cluster ${req.name} already has ${existing.length} hosts: finishing what is missing`)
+    const total = Math.max(req.hostCount ?? (existing.length || (req.provider === 'docker' ? DEFAULT_DOCKER_HOSTS : req.hostSpecs.length)), existing.length)
+    if (req.hostCount !== undefined && req.hostCount < existing.length) {
+      run.log(`Cluster ${req.name} has ${existing.length} hosts, more than --hosts ${req.hostCount}: keeping them (use 'cms cluster remove' to shrink)`)
+    }
+    const plan = await handle.engine.plan({cluster: req.name, options: req.options, provider: handle.provider, totalHosts: total, log: run.log})
     const hosts = await handle.provider.provision(req.name, {
       engine: req.engine,
+      containerNeeds: handle.engine.containerNeeds,
       existing,
       total,
       specs: req.hostSpecs,
       identityFile: req.identityFile,
     })
-    return await convergeCluster(handle, hosts, {dist, settings, identityFile: req.identityFile, run})
+    return await convergeCluster(handle, hosts, {plan, identityFile: req.identityFile, run})
   } finally {
     handle.pool.closeAll()
   }
-}
-
-/** Hosts that share one machine split its memory, unless the user said how much each worker offers. */
-async function defaultWorkerMemory(settings: SparkSettings, provider: Provider, hosts: number, log: (line: string) => void): Promise<SparkSettings> {
-  if (settings.workerMemory || !provider.sharedMachine) return settings
-  const machine = await provider.sharedMachine()
-  const workerMemory = sharedWorkerMemory(machine, hosts)
-  log(`Each worker offers ${workerMemory}: ${hosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB (--worker-memory to change)`)
-  return {...settings, workerMemory}
 }

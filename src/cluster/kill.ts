@@ -1,12 +1,12 @@
 import {deleteAccess} from '../config/access.js'
-import {SparkEngine} from '../engines/spark/engine.js'
+import {hostContext} from '../engines/host-context.js'
 import {runPerHost} from '../output/progress.js'
 import type {KillReport} from '../output/results.js'
 import {openCluster, type RunOptions} from './context.js'
 import {validateClusterName} from './names.js'
 
 /**
- * Leaves nothing behind: docker containers, network and key are removed; on ssh hosts every process cms started
+ * Leaves nothing behind: hosts the provider made are destroyed with its networks and keys; on ssh hosts every process cms started
  * is stopped and every file it installed is deleted. Works on half-made clusters; rerun it if a host was down.
  */
 export async function killCluster(req: {name: string}, run: RunOptions): Promise<KillReport> {
@@ -15,28 +15,27 @@ export async function killCluster(req: {name: string}, run: RunOptions): Promise
   const handle = await openCluster(req.name, run)
   try {
     const hosts = await handle.provider.observe(req.name).catch((error: Error) => {
-      if (handle.provider.name === 'docker') throw error
+      if (handle.provider.ownsHosts) throw error
       throw new Error(`cannot read the cluster's hosts from its head: ${error.message}`)
     })
-    if (handle.provider.name === 'docker') {
+    if (handle.provider.ownsHosts) {
       await handle.provider.destroy(req.name)
       deleteAccess(req.name)
       return {
         name: req.name,
-        provider: 'docker',
-        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds: 0, detail: 'container removed'})),
+        provider: handle.provider.name,
+        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds: 0, detail: 'host removed'})),
         seconds: (Date.now() - started) / 1000,
       }
     }
-    const engine = new SparkEngine()
     const results = await runPerHost(
       hosts.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
       run.parallel,
       async (host, report) => {
         report.update('connecting')
-        const ctx = await engine.hostContext(await handle.pool.get(host.target), host, req.name)
-        report.update('stopping Spark and removing cms files')
-        const left = await engine.cleanup(ctx)
+        const ctx = await hostContext(await handle.pool.get(host.target), host)
+        report.update(`stopping ${handle.engine.name} and removing cms files`)
+        const left = await handle.engine.cleanup(ctx, req.name)
         if (left > 0) throw new Error(`${left} processes of the cluster still run after cleanup`)
         return 'cleaned'
       },

@@ -17,7 +17,7 @@ async function dockerClusters(log: (line: string) => void): Promise<ClusterSumma
 }
 
 /**
- * Every cluster the providers know (docker labels, ssh access files), each with its master's live status.
+ * Every cluster the providers know (docker labels, ssh access files), each with its engine's live status.
  * Modules for SSH load only when there is a cluster to ask, so an empty list starts fast.
  */
 async function allClusters(log: (line: string) => void): Promise<ClusterSummary[]> {
@@ -25,7 +25,7 @@ async function allClusters(log: (line: string) => void): Promise<ClusterSummary[
   const seen = new Set(docker.map((c) => c.name))
   const ssh: ClusterSummary[] = listAccess()
     .filter((a) => a.provider === 'ssh' && !seen.has(a.name))
-    .map((a) => ({name: a.name, provider: 'ssh', engine: 'spark', hosts: 0, head: a.head.host}))
+    .map((a) => ({name: a.name, provider: 'ssh', engine: a.engine ?? 'spark', hosts: 0, head: a.head.host}))
   return [...docker, ...ssh].sort((a, b) => a.name.localeCompare(b.name))
 }
 
@@ -40,18 +40,12 @@ export async function listClusters(run: RunOptions): Promise<ClusterList> {
   const clusters = await mapLimit(all, 8, async (summary): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
     try {
-      const handle = await connectProvider(summary.name, summary.provider, {...run, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
+      const handle = await connectProvider(summary.name, summary.provider, summary.engine, {...run, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
       try {
         const info = await describeCluster(handle)
         entry.hosts = info.hosts.length
         entry.head = info.head?.privateAddress ?? entry.head
-        if (info.master) {
-          entry.masterStatus = info.master.status
-          entry.aliveWorkers = info.master.aliveWorkers
-          entry.cores = info.master.cores
-          entry.memoryMb = info.master.memoryMb
-          entry.activeApps = info.master.activeApps.length
-        } else entry.error = info.masterError
+        Object.assign(entry, handle.engine.listFields(info))
       } finally {
         handle.pool.closeAll()
       }

@@ -1,4 +1,4 @@
-import {SparkEngine} from '../engines/spark/engine.js'
+import {hostContext} from '../engines/host-context.js'
 import {runPerHost} from '../output/progress.js'
 import type {HostReport, RemoveReport} from '../output/results.js'
 import type {Host} from '../providers/provider.js'
@@ -22,14 +22,14 @@ export function matchHosts(hosts: Host[], wanted: string[]): Host[] {
         `${h.target.user}@${h.target.host}:${h.target.port}` === w,
     )
     if (!found) throw new NotFoundError(`host ${JSON.stringify(w)} is not in the cluster (hosts: ${hosts.map((h) => h.id).join(', ')})`)
-    if (found.role === 'head') throw new UsageError(`cannot remove the head ${found.id}: it runs the Spark master ('cms cluster kill' removes the whole cluster)`)
+    if (found.role === 'head') throw new UsageError(`cannot remove the head ${found.id}: it runs the cluster's control plane ('cms cluster kill' removes the whole cluster)`)
     return found
   })
 }
 
 /**
- * Decommissions the workers (the master stops giving them work, executors migrate blocks), waits for the
- * master to drop them, stops them, removes cms's files (ssh) or the containers (docker).
+ * Drains the hosts through the engine (work moves elsewhere first), stops what runs there, removes cms's files
+ * (ssh) or the hosts themselves (containers, instances).
  */
 export async function removeHosts(req: {name: string; hosts: string[]; graceSeconds: number}, run: RunOptions): Promise<RemoveReport> {
   const started = Date.now()
@@ -39,14 +39,15 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const hosts = await handle.provider.observe(req.name)
     if (hosts.length === 0) throw new NotFoundError(`cluster ${JSON.stringify(req.name)} not found`)
     const targets = matchHosts(hosts, req.hosts)
-    const engine = new SparkEngine()
+    const engine = handle.engine
+    for (const target of targets) engine.checkRemovable?.(target, hosts)
     const head = hosts.find((h) => h.role === 'head')!
     const headSession = await handle.pool.get(head.target)
-    const headCtx = await engine.hostContext(headSession, head, req.name)
-    const docker = handle.provider.name === 'docker'
+    const headCtx = await hostContext(headSession, head)
+    const owned = handle.provider.ownsHosts
 
     const results = await runPerHost(
-      targets.map((h) => ({key: h.id, label: `${h.id} (worker)`, item: h})),
+      targets.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
       run.parallel,
       async (host, report) => {
         if (host.state === 'stopped') {
@@ -54,35 +55,31 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
           return 'stopped'
         }
         report.update('connecting')
-        const ctx = await engine.hostContext(await handle.pool.get(host.target), host, req.name)
-        const sparkHome = await engine.sparkHome(ctx)
-        if (sparkHome) {
-          report.update('decommissioning worker')
-          await engine.decommission(ctx, sparkHome, req.graceSeconds, headCtx)
-        }
-        if (!docker) {
+        const ctx = await hostContext(await handle.pool.get(host.target), host)
+        const drained = await engine.drain({cluster: req.name, ctx, head: headCtx, graceSeconds: req.graceSeconds, report})
+        if (!owned) {
           report.update('removing cms files')
-          const left = await engine.cleanup(ctx)
-          if (left > 0) throw new Error(`${left} Spark processes still run after cleanup`)
+          const left = await engine.cleanup(ctx, req.name)
+          if (left > 0) throw new Error(`${left} processes of the cluster still run after cleanup`)
         }
-        return 'decommissioned'
+        return drained
       },
       {quiet: run.quiet, doneText: (v) => v},
     )
-    const removable = targets.filter((_, i) => results[i].ok || docker)
-    if (docker) await handle.provider.release(req.name, removable)
+    const removable = targets.filter((_, i) => results[i].ok || owned)
+    if (owned) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
     const home = headCtx.facts.home
     const manifest = await readManifest(headSession, home, req.name)
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
     const removed: HostReport[] = results.map((r) => ({
       host: r.host,
-      ok: r.ok || docker,
+      ok: r.ok || owned,
       seconds: r.ms / 1000,
-      detail: r.ok ? `${r.value}${docker ? ', container removed' : ', files removed'}` : docker ? `container removed (decommission failed: ${r.error?.message})` : undefined,
-      error: r.ok || docker ? undefined : r.error?.message,
+      detail: r.ok ? `${r.value}${owned ? ', host removed' : ', files removed'}` : owned ? `host removed (drain failed: ${r.error?.message})` : undefined,
+      error: r.ok || owned ? undefined : r.error?.message,
     }))
-    const cluster = await describeCluster(handle, docker ? undefined : remaining)
+    const cluster = await describeCluster(handle, owned ? undefined : remaining)
     return {cluster, removed, seconds: (Date.now() - started) / 1000}
   } finally {
     handle.pool.closeAll()

@@ -9,6 +9,8 @@ import {localPaths} from './paths.js'
 export interface AccessEntry {
   name: string
   provider: 'docker' | 'ssh'
+  /** The engine the cluster runs (absent in files written before there was more than Spark). */
+  engine?: string
   head: {host: string; port: number; user: string}
   identityFile?: string
 }

@@ -32,6 +32,11 @@ export interface HostCredentials {
 
 export interface Provider {
   readonly name: ProviderName
+  /**
+   * The provider makes and destroys the hosts (containers, instances): users ask for a number of hosts, and
+   * releasing a host removes everything on it. Otherwise (ssh) users name hosts and the engine cleans them.
+   */
+  readonly ownsHosts: boolean
   /** Observe: the cluster's hosts as they are now (empty if the cluster does not exist). */
   observe(cluster: string): Promise<Host[]>
   /** Converge: make `count` more hosts (docker) or take these host specs (ssh) and return them, plus start stopped ones. */
@@ -50,8 +55,16 @@ export interface MachineSize {
   cpus: number
 }
 
+/** What an engine needs from a container beyond a plain host (the docker provider applies it; never --privileged). */
+export interface ContainerNeeds {
+  capAdd?: string[]
+  /** Mount points that get an empty tmpfs (e.g. /sys/fs/cgroup for a Nomad client without cgroup control). */
+  tmpfs?: string[]
+}
+
 export interface ProvisionRequest {
   engine: string
+  containerNeeds?: ContainerNeeds
   /** Hosts the cluster already has (from observe); the first role=head host stays the head. */
   existing: Host[]
   /** docker: how many hosts in total the cluster should have after this call. */

@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 import {validateCreate, type CreateRequest} from '../../src/cluster/create.js'
-import {DEFAULT_SPARK_SETTINGS} from '../../src/engines/spark/engine.js'
 import {sharedWorkerMemory} from '../../src/engines/spark/shared-machine.js'
 import {UsageError} from '../../src/remote/errors.js'
 
@@ -9,8 +8,8 @@ const request = (workerMemory?: string): CreateRequest => ({
   provider: 'docker',
   engine: 'spark',
   hostSpecs: [],
-  sparkDist: 'https://downloads.example.invalid/spark-4.3.0-bin-hadoop3.tgz', // a URL is only checked for its form
-  settings: {...DEFAULT_SPARK_SETTINGS, workerMemory},
+  // a URL is only checked for its form
+  options: {'spark-dist': 'https://downloads.example.invalid/spark-4.3.0-bin-hadoop3.tgz', 'worker-memory': workerMemory},
 })
 
 describe('worker memory on a shared machine', () => {

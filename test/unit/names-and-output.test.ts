@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {validateClusterName, validateHostCount} from '../../src/cluster/names.js'
-import {clusterInfo} from '../../src/cluster/describe.js'
+import {clusterInfo} from '../../src/engines/spark/describe.js'
 import {matchHosts} from '../../src/cluster/remove.js'
 import {archiveExtension, distFromSettings, distSettings, versionFromName} from '../../src/engines/spark/dist.js'
 import {settingsFromRecord, settingsToRecord} from '../../src/engines/spark/engine.js'

@@ -54,42 +54,6 @@ describe('spark config files', () => {
   })
 })
 
-describe('distribution scripts', () => {
-  it('parses the dist state line', () => {
-    expect(scripts.parseDistState('unpacked=1 archive=12345\n')).toEqual({unpacked: true, archiveBytes: 12345})
-    expect(scripts.parseDistState('unpacked=0 archive=0')).toEqual({unpacked: false, archiveBytes: 0})
-    expect(() => scripts.parseDistState('garbage')).toThrow(/unexpected answer/)
-  })
-
-  it('unpacks an archive, finds SPARK_HOME, and reports state, in a real shell', () => {
-    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
-    const src = join(home, 'src', 'spark-9.9.9')
-    mkdirSync(join(src, 'bin'), {recursive: true})
-    writeFileSync(join(src, 'bin', 'spark-class'), '#!/bin/sh\necho spark\n', {mode: 0o755})
-    const l = sparkLayout(home, 'demo', 'id1', '.tgz')
-    mkdirSync(l.distRoot, {recursive: true})
-    execFileSync('tar', ['-czf', l.distArchive, '-C', join(home, 'src'), 'spark-9.9.9'])
-    expect(scripts.parseDistState(sh(scripts.distStateScript(l)))).toEqual({unpacked: false, archiveBytes: readFileSync(l.distArchive).length})
-    sh(scripts.unpackUploadedScript(l, '.tgz'))
-    expect(sh(scripts.sparkHomeScript(l))).toBe(`${l.distDir}/spark-9.9.9`)
-    expect(scripts.parseDistState(sh(scripts.distStateScript(l))).unpacked).toBe(true)
-    // idempotent
-    sh(scripts.unpackUploadedScript(l, '.tgz'))
-    expect(existsSync(join(l.distDir, 'spark-9.9.9', 'bin', 'spark-class'))).toBe(true)
-  })
-
-  it('refuses an archive without bin/spark-class and leaves no partial directory', () => {
-    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
-    mkdirSync(join(home, 'src', 'junk'), {recursive: true})
-    const l = sparkLayout(home, 'demo', 'id2', '.tgz')
-    mkdirSync(l.distRoot, {recursive: true})
-    execFileSync('tar', ['-czf', l.distArchive, '-C', join(home, 'src'), 'junk'])
-    expect(() => sh(scripts.unpackUploadedScript(l, '.tgz'))).toThrow()
-    expect(existsSync(l.distDir)).toBe(false)
-    expect(sh(`ls ${JSON.stringify(l.distRoot)}`).trim()).toBe('id2.tgz')
-  })
-})
-
 describe('cleanup', () => {
   it('removes the cluster dir and ~/.cms when it was the last cluster, and never kills its own shell', () => {
     const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))

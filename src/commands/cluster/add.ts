@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {addHosts} from '../../cluster/add.js'
+import {engineAddFlags, engineOptionsOf} from '../../engines/registry.js'
 import type {ConvergeReport} from '../../output/results.js'
 
 export default class ClusterAdd extends CmsCommand {
-  static summary = 'Join more hosts to a cluster as Spark workers.'
+  static summary = 'Join more hosts to a cluster (Spark workers, Nomad clients).'
   static examples = [
     {description: 'One more container host', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Two more container hosts', command: '<%= config.bin %> <%= command.id %> -n demo --hosts 2'},
@@ -16,7 +17,7 @@ export default class ClusterAdd extends CmsCommand {
     name: clusterNameFlag,
     hosts: Flags.integer({description: 'docker provider: number of hosts to add [default: 1].'}),
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with.'}),
-    'spark-dist': Flags.string({description: 'Spark distribution archive [default: the one the cluster runs, from its head].'}),
+    ...engineAddFlags,
   }
 
   async run(): Promise<ConvergeReport> {
@@ -27,7 +28,7 @@ export default class ClusterAdd extends CmsCommand {
         hostCount: flags.hosts,
         hostSpecs: argv as string[],
         identityFile: flags['identity-file'],
-        sparkDist: flags['spark-dist'],
+        options: engineOptionsOf(flags, engineAddFlags),
       },
       this.runOptions(flags),
     )

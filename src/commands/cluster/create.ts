@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {createCluster} from '../../cluster/create.js'
-import {DEFAULT_SPARK_SETTINGS} from '../../engines/spark/engine.js'
+import {ENGINE_NAMES, engineFlags, engineOptionsOf} from '../../engines/registry.js'
 import type {ConvergeReport} from '../../output/results.js'
 import {requireProvider} from '../../cluster/context.js'
 
@@ -18,12 +18,10 @@ export default class ClusterCreate extends CmsCommand {
   static flags = {
     name: clusterNameFlag,
     provider: Flags.string({char: 'p', description: 'Where hosts come from.', options: ['docker', 'ssh'], default: 'docker'}),
-    engine: Flags.string({char: 'e', description: 'What runs on the hosts.', options: ['spark'], default: 'spark'}),
+    engine: Flags.string({char: 'e', description: 'What runs on the hosts.', options: ENGINE_NAMES, default: 'spark'}),
     hosts: Flags.integer({description: 'docker provider: number of hosts [default: 3].'}),
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with (tried before ssh-agent and ~/.ssh keys).'}),
-    'spark-dist': Flags.string({description: 'Spark distribution archive, a path or URL (.tgz/.tar) [default: $CMS_SPARK_DIST, else Apache Spark 4.0.1].'}),
-    'worker-cores': Flags.integer({description: 'Cores each worker offers [default: all].', min: 1}),
-    'worker-memory': Flags.string({description: 'Memory each worker offers, e.g. 4g [default: all but 1 GiB; docker: an equal share of the machine, less 1 GiB].'}),
+    ...engineFlags,
   }
 
   async run(): Promise<ConvergeReport> {
@@ -36,8 +34,7 @@ export default class ClusterCreate extends CmsCommand {
         hostCount: flags.hosts,
         hostSpecs: argv as string[],
         identityFile: flags['identity-file'],
-        sparkDist: flags['spark-dist'],
-        settings: {...DEFAULT_SPARK_SETTINGS, workerCores: flags['worker-cores'], workerMemory: flags['worker-memory']},
+        options: engineOptionsOf(flags),
       },
       this.runOptions(flags),
     )

@@ -1,18 +1,21 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {killJob} from '../../cluster/job-ops.js'
 import {renderJob} from '../../output/render-jobs.js'
 import type {JobView} from '../../output/results.js'
 
 export default class JobKillCommand extends CmsCommand {
-  static summary = 'Stop a running job (and its remaining retries).'
+  static summary = 'Stop a running job (and its remaining retries); --purge also removes it from the engine (Nomad).'
   static examples = ['<%= config.bin %> <%= command.id %> -n demo pi-20261122-101500-3f2a']
   static args = {id: Args.string({description: 'Job id.', required: true})}
-  static flags = {name: clusterNameFlag}
+  static flags = {
+    name: clusterNameFlag,
+    purge: Flags.boolean({description: 'Nomad: also purge the job from the cluster (as `nomad job stop -purge`).', default: false}),
+  }
 
   async run(): Promise<JobView> {
     const {flags, args} = await this.parse(JobKillCommand)
-    const job = await killJob(flags.name, args.id, this.runOptions(flags))
+    const job = await killJob(flags.name, args.id, {purge: flags.purge}, this.runOptions(flags))
     this.log(renderJob(job))
     if (job.state !== 'KILLED') this.logToStderr(`Job ${job.id} ended as ${job.state} before it could be killed.`)
     return job

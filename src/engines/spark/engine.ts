@@ -1,14 +1,18 @@
 import {createHash} from 'node:crypto'
 import type {Host} from '../../providers/provider.js'
-import type {HostResult} from '../../remote/fanout.js'
-import {hostFacts, type HostFacts} from '../../remote/host-facts.js'
 import type {SshSession} from '../../remote/session.js'
 import type {HostReporter} from '../../output/progress.js'
-import {Deferred, once} from './deferred.js'
-import type {SparkDist} from './dist.js'
+import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
+import type {JobOverrides} from '../../jobs/load.js'
+import {Deferred, waitFor} from '../coordination.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import {hostContext, type HostContext} from '../host-context.js'
+import {clusterInfo} from './describe.js'
+import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from './dist.js'
 import {sparkLayout, SPARK_PORTS, type SparkLayout} from './layout.js'
 import {aliveWorkerHosts, masterStatus, type MasterStatus} from './master-api.js'
 import * as scripts from './scripts.js'
+import {sharedWorkerMemory} from './shared-machine.js'
 
 export interface SparkSettings {
   daemonMemory: string
@@ -37,36 +41,7 @@ export function settingsFromRecord(record: Record<string, string>): SparkSetting
   }
 }
 
-export interface HostOutcome {
-  address: string
-  sparkHome: string
-  distribution: 'present' | 'uploaded' | 'from-head'
-  master?: 'running' | 'started' | 'restarted'
-  worker: 'running' | 'started' | 'restarted'
-}
-
-export interface ConvergeInput {
-  cluster: string
-  /** Head first. */
-  hosts: Host[]
-  dist: SparkDist
-  settings: SparkSettings
-  connect: (host: Host) => Promise<SshSession>
-  perHost: (fn: (host: Host, report: HostReporter) => Promise<HostOutcome>) => Promise<Array<HostResult<HostOutcome>>>
-}
-
-export interface ConvergeResult {
-  outcomes: Array<HostResult<HostOutcome>>
-  uploadedBytes: number
-  headAddress?: string
-  masterUrl?: string
-  sparkHome?: string
-}
-
-export interface SparkHostContext {
-  session: SshSession
-  facts: HostFacts
-  address: string
+export interface SparkHostContext extends HostContext {
   layout: SparkLayout
 }
 
@@ -74,88 +49,64 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /** Spark standalone: a master on the head, a worker on every host, the distribution shipped once from the client. */
-export class SparkEngine {
+export class SparkEngine implements Engine {
   readonly name = 'spark'
 
-  async hostContext(session: SshSession, host: Host, cluster: string, dist?: Pick<SparkDist, 'id' | 'archiveExt'>): Promise<SparkHostContext> {
-    const facts = await hostFacts(session)
-    const address = host.privateAddress || facts.connectedAddress
-    if (!address) throw new Error(`cannot tell the private address of ${host.id}`)
-    return {session, facts, address, layout: sparkLayout(facts.home, cluster, dist?.id ?? 'unknown', dist?.archiveExt ?? '.tgz')}
+  async hostContext(session: SshSession, host: Host, cluster: string, distId = 'unknown', archiveExt = '.tgz'): Promise<SparkHostContext> {
+    const ctx = await hostContext(session, host)
+    return {...ctx, layout: sparkLayout(ctx.facts.home, cluster, distId, archiveExt)}
+  }
+
+  private withLayout(ctx: HostContext, cluster: string): SparkHostContext {
+    return {...ctx, layout: sparkLayout(ctx.facts.home, cluster, 'unknown', '.tgz')}
+  }
+
+  /**
+   * The distribution: --spark-dist when given, else the one the cluster already runs (add), else the default.
+   * Worker settings: the flags, else the recorded ones; hosts sharing one machine split its memory.
+   */
+  async plan(input: PlanInput): Promise<EnginePlan> {
+    const {options, recorded} = input
+    const given = options['spark-dist'] as string | undefined
+    const recordedDist = recorded && !given ? distFromSettings(recorded) : undefined
+    const dist = recordedDist ?? (await resolveSparkDist(checkSparkDistSource(given), input.log))
+    let settings: SparkSettings = recorded
+      ? settingsFromRecord(recorded)
+      : {...DEFAULT_SPARK_SETTINGS, workerCores: options['worker-cores'] as number | undefined, workerMemory: options['worker-memory'] as string | undefined}
+    if (!recorded && !settings.workerMemory && input.provider.sharedMachine) {
+      const machine = await input.provider.sharedMachine()
+      const workerMemory = sharedWorkerMemory(machine, input.totalHosts)
+      input.log(`Each worker offers ${workerMemory}: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB (--worker-memory to change)`)
+      settings = {...settings, workerMemory}
+    }
+    return {artifacts: [sparkArtifact(dist)], settings: {...distSettings(dist), ...settingsToRecord(settings)}}
   }
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
-    const {cluster, dist, settings} = input
+    const {cluster, shipment} = input
+    const [dist] = shipment.artifacts
+    const settings = settingsFromRecord(input.plan.settings)
     const head = input.hosts[0]
-    let uploadedBytes = 0
-    const headReady = new Deferred<{ctx: SparkHostContext}>()
-    const masterReady = new Deferred<void>()
-    let server: {pid: number; url: string} | undefined
-    const serveFromHead = once(async () => {
-      const {ctx} = await headReady.promise
-      if (!ctx.facts.python3) return undefined
-      const out = await ctx.session.run(scripts.serveDistScript(ctx.layout, ctx.address, 900), {label: 'start distribution server'})
-      const match = /pid=(\d+) port=(\d+)/.exec(out)
-      if (!match) return undefined
-      server = {pid: Number(match[1]), url: `http://${ctx.address}:${match[2]}/${dist.id}${dist.archiveExt}`}
-      return server
-    })
-    const status = pollingStatus(headReady)
+    const masterStarted = new Deferred<SparkHostContext>()
+    const masterReady = new Deferred<SparkHostContext>()
+    const status = pollingStatus(masterStarted)
+    let sparkHome: string | undefined
 
-    const upload = async (ctx: SparkHostContext, report: HostReporter) => {
-      if (!dist.path) throw new Error(`the Spark archive ${dist.id}${dist.archiveExt} is missing on the head: pass --spark-dist to upload it again`)
-      await ctx.session.run(`mkdir -p ${scripts.shq(ctx.layout.distRoot)}`, {label: 'mkdir dist'})
-      const bytes = await ctx.session.upload(dist.path, ctx.layout.distArchive, {
-        onProgress: (sent, total) => report.update(`uploading Spark ${Math.floor((sent / total) * 100)}%`),
-      })
-      uploadedBytes += bytes
-    }
-
-    const installOnHost = async (ctx: SparkHostContext, host: Host, report: HostReporter): Promise<HostOutcome['distribution']> => {
-      report.update('checking Spark')
-      const state = scripts.parseDistState(await ctx.session.run(scripts.distStateScript(ctx.layout), {label: 'check Spark'}))
-      let distribution: HostOutcome['distribution'] = 'present'
-      if (host === head) {
-        // The head keeps the archive: workers added now or later fetch it from here, not from the client.
-        if (state.archiveBytes !== dist.bytes && (!state.unpacked || input.hosts.length > 1)) {
-          await upload(ctx, report)
-          distribution = 'uploaded'
-        }
-        headReady.resolve({ctx})
-      } else if (!state.unpacked) {
-        report.update('waiting for the head')
-        const source = ctx.facts.curl ? await serveFromHead() : undefined
-        if (source) {
-          report.update('fetching Spark from the head')
-          await ctx.session.run(scripts.unpackFromHeadScript(ctx.layout, source.url, dist.archiveExt), {label: 'fetch Spark from head', timeoutMs: 600_000})
-          return 'from-head'
-        }
-        await upload(ctx, report)
-        distribution = 'uploaded'
-      }
-      if (!state.unpacked) {
-        report.update('unpacking Spark')
-        await ctx.session.run(scripts.unpackUploadedScript(ctx.layout, dist.archiveExt), {label: 'unpack Spark', timeoutMs: 600_000})
-      }
-      return distribution
-    }
-
-    const outcomes = await input.perHost(async (host, report) => {
+    const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
       const isHead = host === head
       try {
         report.update('connecting')
-        const session = await input.connect(host)
-        const ctx = await this.hostContext(session, host, cluster, dist)
+        const base = await input.connect(host)
+        const ctx: SparkHostContext = {...base, layout: sparkLayout(base.facts.home, cluster, dist.id, dist.archiveExt)}
         if (!ctx.facts.java) throw new Error('java not found on the host: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)')
-        const distribution = await installOnHost(ctx, host, report)
-        const sparkHome = (await session.run(scripts.sparkHomeScript(ctx.layout), {label: 'locate SPARK_HOME'})).trim()
-        const headCtx = isHead ? ctx : (await headReady.promise).ctx
+        const [delivery] = await shipment.deliver(ctx, isHead, report)
+        const home = await shipment.root(ctx, dist)
+        if (isHead) sparkHome = home
+        const headCtx = isHead ? ctx : await masterReady.promise
         const config: scripts.SparkConfig = {
           cluster,
-          sparkHome,
+          sparkHome: home,
           privateAddress: ctx.address,
           headAddress: headCtx.address,
           daemonMemory: settings.daemonMemory,
@@ -165,58 +116,56 @@ export class SparkEngine {
         const env = scripts.sparkEnvFile(ctx.layout, config)
         const defaults = scripts.sparkDefaultsFile(config)
         report.update('configuring')
-        await session.run(scripts.writeConfigScript(ctx.layout, env, defaults), {label: 'write Spark config'})
+        await ctx.session.run(scripts.writeConfigScript(ctx.layout, env, defaults), {label: 'write Spark config'})
         const configHash = hash(env + defaults)
-        let master: HostOutcome['master']
+        let master: string | undefined
         if (isHead) {
           report.update('starting master')
-          master = (await session.run(scripts.startDaemonScript(ctx.layout, sparkHome, 'master', configHash, headCtx.address), {label: 'start master', timeoutMs: 120_000})).trim() as HostOutcome['master']
+          master = (await ctx.session.run(scripts.startDaemonScript(ctx.layout, home, 'master', configHash, headCtx.address), {label: 'start master', timeoutMs: 120_000})).trim()
+          masterStarted.resolve(ctx)
           await waitFor(settings.readyTimeoutMs, async () => (await status()).status === 'ALIVE', 'the Spark master did not come up')
-          masterReady.resolve()
+          masterReady.resolve(ctx)
         } else {
           report.update('waiting for the master')
           await masterReady.promise
         }
         report.update('starting worker')
-        const worker = (await session.run(scripts.startDaemonScript(ctx.layout, sparkHome, 'worker', configHash, headCtx.address), {label: 'start worker', timeoutMs: 120_000})).trim() as HostOutcome['worker']
+        const worker = (await ctx.session.run(scripts.startDaemonScript(ctx.layout, home, 'worker', configHash, headCtx.address), {label: 'start worker', timeoutMs: 120_000})).trim()
         report.update('waiting for the worker to register')
         await waitFor(settings.readyTimeoutMs, async () => aliveWorkerHosts(await status()).has(ctx.address), `the worker on ${ctx.address} did not register with the master (see ${ctx.layout.logDir})`)
-        return {address: ctx.address, sparkHome, distribution, master, worker}
+        return {address: ctx.address, detail: `master ${master ?? '-'}, worker ${worker}, Spark ${delivery}`}
       } catch (error) {
         if (isHead) {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
-          headReady.reject(reason)
+          shipment.headFailed(reason)
+          masterStarted.reject(reason)
           masterReady.reject(reason)
         }
         throw error
       }
     })
 
-    if (server) {
-      const {ctx} = await headReady.promise
-      await ctx.session.exec(scripts.stopServerScript(server.pid)).catch(() => undefined)
-    }
-    const headOutcome = outcomes[0]?.value
-    return {
-      outcomes,
-      uploadedBytes,
-      headAddress: headOutcome?.address,
-      masterUrl: headOutcome ? scripts.masterUrl(headOutcome.address) : undefined,
-      sparkHome: headOutcome?.sparkHome,
-    }
+    const headAddress = outcomes[0]?.value?.address
+    return {outcomes, settings: headAddress && sparkHome ? {sparkHome, masterUrl: scripts.masterUrl(headAddress)} : {}}
   }
 
   async status(head: SshSession, headAddress: string): Promise<MasterStatus> {
     return masterStatus(head, headAddress)
   }
 
-  /** Decommissions this host's worker, stops it, and waits until the master no longer counts it alive. */
-  async decommission(ctx: SparkHostContext, sparkHome: string, graceSeconds: number, head: SparkHostContext): Promise<void> {
-    await ctx.session.run(scripts.decommissionScript(ctx.layout, sparkHome, graceSeconds), {label: 'decommission worker', timeoutMs: (graceSeconds + 60) * 1000})
-    await waitFor(60_000, async () => !aliveWorkerHosts(await masterStatus(head.session, head.address)).has(ctx.address), `the master still lists the worker on ${ctx.address} as alive`)
+  /** Decommissions this host's worker (executors migrate blocks), stops it, and waits until the master drops it. */
+  async drain(input: DrainInput): Promise<string> {
+    const ctx = this.withLayout(input.ctx, input.cluster)
+    const sparkHome = await this.sparkHome(ctx)
+    if (!sparkHome) return 'no Spark worker'
+    input.report.update('decommissioning worker')
+    await ctx.session.run(scripts.decommissionScript(ctx.layout, sparkHome, input.graceSeconds), {label: 'decommission worker', timeoutMs: (input.graceSeconds + 60) * 1000})
+    await waitFor(60_000, async () => !aliveWorkerHosts(await masterStatus(input.head.session, input.head.address)).has(ctx.address), `the master still lists the worker on ${ctx.address} as alive`)
+    return 'decommissioned'
   }
 
-  async cleanup(ctx: SparkHostContext): Promise<number> {
+  async cleanup(base: HostContext, cluster: string): Promise<number> {
+    const ctx = this.withLayout(base, cluster)
     await ctx.session.run(scripts.cleanupScript(ctx.layout, ctx.facts.home), {label: 'remove Spark files and processes', timeoutMs: 120_000})
     return Number((await ctx.session.run(scripts.processCheckScript(ctx.layout), {label: 'check processes'})).trim()) || 0
   }
@@ -225,13 +174,55 @@ export class SparkEngine {
     const out = await ctx.session.exec(`. ${scripts.shq(`${ctx.layout.confDir}/spark-env.sh`)} 2>/dev/null && printf '%s' "$SPARK_HOME"`)
     return out.stdout.trim() || undefined
   }
+
+  async describe(input: DescribeInput): Promise<ClusterInfo> {
+    let status: MasterStatus | undefined
+    let error = input.headError
+    if (input.head) {
+      try {
+        status = await masterStatus(input.head.session, input.head.address)
+      } catch (e) {
+        error = (e as Error).message
+      }
+    }
+    return clusterInfo(input.cluster, input.provider, input.hosts, status, input.head?.address, error)
+  }
+
+  listFields(info: ClusterInfo): Partial<ClusterListEntry> {
+    if (!info.master) return {error: info.masterError}
+    return {
+      masterStatus: info.master.status,
+      aliveWorkers: info.master.aliveWorkers,
+      cores: info.master.cores,
+      memoryMb: info.master.memoryMb,
+      activeApps: info.master.activeApps.length,
+    }
+  }
+
+  async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
+    const {loadJobFiles} = await import('../../jobs/load.js')
+    return loadJobFiles(files, overrides).map((spec, i) => ({file: files[i], name: spec.name, spec}))
+  }
+
+  async openJobs(input: JobsInput): Promise<JobService> {
+    const {SparkJobService} = await import('./job-service.js')
+    return SparkJobService.open(this, this.withLayout(input.head, input.cluster), input)
+  }
+
+  async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
+    const address = input.head.address
+    return [
+      {name: 'ui', description: 'Spark master web UI', address, port: SPARK_PORTS.masterUi, scheme: 'http'},
+      {name: 'rest', description: 'Spark REST submission API (unauthenticated: local only)', address, port: SPARK_PORTS.rest, scheme: 'http'},
+    ]
+  }
 }
 
 /** Master status shared by all host pipelines, fetched at most about once a second. */
-function pollingStatus(headReady: Deferred<{ctx: SparkHostContext}>): () => Promise<MasterStatus> {
+function pollingStatus(masterStarted: Deferred<SparkHostContext>): () => Promise<MasterStatus> {
   let last: {at: number; value: Promise<MasterStatus>} | undefined
   return async () => {
-    const {ctx} = await headReady.promise
+    const ctx = await masterStarted.promise
     if (!last || Date.now() - last.at > 900) {
       const value = masterStatus(ctx.session, ctx.address)
       last = {at: Date.now(), value}
@@ -241,20 +232,6 @@ function pollingStatus(headReady: Deferred<{ctx: SparkHostContext}>): () => Prom
     }
     return last.value
   }
-}
-
-async function waitFor(timeoutMs: number, check: () => Promise<boolean>, message: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: Error | undefined
-  for (let attempt = 0; Date.now() < deadline && attempt < 1000; attempt++) {
-    try {
-      if (await check()) return
-    } catch (error) {
-      lastError = error as Error
-    }
-    await sleep(Math.min(1000, 200 * (attempt + 1)))
-  }
-  throw new Error(`${message} within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError.message})` : ''}`)
 }
 
 export {SPARK_PORTS}

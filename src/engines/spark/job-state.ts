@@ -1,7 +1,6 @@
-/** What cms reports for a job, from the records on the head and the engine's own view of each attempt. */
-export type JobState = 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
+import {TERMINAL, type JobState} from '../../jobs/states.js'
 
-export const TERMINAL: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'KILLED'])
+export {TERMINAL, type JobState}
 
 export interface AttemptRecord {
   n: number

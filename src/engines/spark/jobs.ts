@@ -80,8 +80,8 @@ export class SparkJobs {
     this.jobsDir = js.jobsDir(ctx.head.layout.clusterDir)
   }
 
-  get headContext(): SparkHostContext {
-    return this.ctx.head
+  get cluster(): string {
+    return this.ctx.cluster
   }
 
   private jobDir(id: string): string {

@@ -1,0 +1,149 @@
+import type {JobOverrides} from '../jobs/load.js'
+import type {HostReporter} from '../output/progress.js'
+import type {ClusterInfo, ClusterListEntry, JobList, JobView} from '../output/results.js'
+import type {ContainerNeeds, Host, Provider} from '../providers/provider.js'
+import type {HostResult} from '../remote/fanout.js'
+import type {SshSession} from '../remote/session.js'
+import type {Artifact} from './artifact.js'
+import type {HostContext} from './host-context.js'
+import type {Shipment} from './shipping.js'
+
+/**
+ * The engine seam. Use-cases in src/cluster speak of hosts, a head and an engine; everything that knows Spark,
+ * Nomad or Kubernetes lives behind this interface under src/engines/NAME/.
+ */
+export interface Engine {
+  readonly name: string
+  /** What the docker provider must give this engine's containers beyond a plain host (Nomad: a cgroup tmpfs). */
+  readonly containerNeeds?: ContainerNeeds
+  /** What to ship and which settings to record; `recorded` is the manifest of an existing cluster (add, rerun). */
+  plan(input: PlanInput): Promise<EnginePlan>
+  /** Brings every host to the desired state: installed, configured, started, joined. Idempotent. */
+  converge(input: ConvergeInput): Promise<ConvergeResult>
+  /** remove: refuses hosts the engine cannot lose (the head, Nomad servers); UsageError. */
+  checkRemovable?(host: Host, hosts: Host[]): void
+  /** remove: moves the host's work away through the engine's API and stops its agent; returns what was done. */
+  drain(input: DrainInput): Promise<string>
+  /** remove/kill on hosts cms does not own: stops every process of the cluster, deletes its files; returns leftovers. */
+  cleanup(ctx: HostContext, cluster: string): Promise<number>
+  /** info: the cluster as its engine reports it now. */
+  describe(input: DescribeInput): Promise<ClusterInfo>
+  /** list: the few live figures of one cluster. */
+  listFields(info: ClusterInfo): Partial<ClusterListEntry>
+  /** Checks job files locally (exit 2 on a bad one) before the cluster is contacted. */
+  loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]>
+  /** The cluster's job service, through the head. */
+  openJobs(input: JobsInput): Promise<JobService>
+  /** tunnel: what a native client or a browser on the user's machine reaches, and how. */
+  endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]>
+  /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */
+  clientEnvironment?(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>>
+}
+
+/** Values of the engine's create/add flags (checked by its entry in registry.ts before the engine loads) (e.g. spark-dist, worker-memory, nomad-dist, servers). */
+export type EngineOptions = Record<string, string | number | boolean | undefined>
+
+export interface PlanInput {
+  cluster: string
+  options: EngineOptions
+  recorded?: Record<string, string>
+  provider: Provider
+  /** Hosts the cluster will have. */
+  totalHosts: number
+  log: (line: string) => void
+}
+
+export interface EnginePlan {
+  /** Archives every host needs, shipped once to the head. */
+  artifacts: Artifact[]
+  /** Recorded in the head manifest, so `add` configures new hosts like the existing ones. */
+  settings: Record<string, string>
+}
+
+export interface HostOutcome {
+  address: string
+  /** One line for the per-host report. */
+  detail: string
+}
+
+export interface ConvergeInput {
+  cluster: string
+  /** Head first. */
+  hosts: Host[]
+  plan: EnginePlan
+  shipment: Shipment
+  connect: (host: Host) => Promise<HostContext>
+  perHost: (fn: (host: Host, report: HostReporter) => Promise<HostOutcome>) => Promise<Array<HostResult<HostOutcome>>>
+  log: (line: string) => void
+}
+
+export interface ConvergeResult {
+  outcomes: Array<HostResult<HostOutcome>>
+  /** Settings learnt while converging (where the runtime was unpacked, the API's URL), added to the manifest. */
+  settings: Record<string, string>
+}
+
+export interface DrainInput {
+  cluster: string
+  ctx: HostContext
+  head: HostContext
+  graceSeconds: number
+  report: HostReporter
+}
+
+export interface DescribeInput {
+  cluster: string
+  provider: string
+  hosts: Host[]
+  /** The head, reached; absent with `headError` when it cannot be. */
+  head?: {host: Host; session: SshSession; address: string}
+  headError?: string
+}
+
+export interface JobsInput {
+  cluster: string
+  hosts: Host[]
+  head: HostContext
+  /** Other hosts, connected on first use. */
+  connect: (host: Host) => Promise<SshSession>
+  /** The engine settings recorded in the head manifest. */
+  settings: Record<string, string>
+  parallel: number
+  log: (line: string) => void
+}
+
+/** A job file checked locally: the engine's own form, opaque to the use-cases. */
+export interface LoadedJob {
+  file: string
+  name: string
+}
+
+export interface JobService {
+  /** Checks every job with the engine itself (Nomad's parser, a Kubernetes dry run) before any is submitted. */
+  prepare?(jobs: LoadedJob[]): Promise<LoadedJob[]>
+  submit(job: LoadedJob): Promise<JobView>
+  /** Follows jobs to their end (or the timeout), logging each change of state. */
+  wait(ids: string[], timeoutMs: number, log: (line: string) => void): Promise<JobView[]>
+  list(): Promise<JobList>
+  status(id: string): Promise<JobView>
+  kill(id: string, opts: {purge: boolean}): Promise<JobView>
+  rerun(id: string): Promise<JobView>
+  logs(id: string, opts: LogOptions): Promise<JobView>
+}
+
+export interface LogOptions {
+  follow: boolean
+  timeoutMs: number
+  out: (chunk: string) => void
+  err: (chunk: string) => void
+}
+
+export interface Endpoint {
+  /** Short name used in flags and output: api, ui, rest. */
+  name: string
+  description: string
+  address: string
+  port: number
+  scheme: 'http' | 'https'
+  path?: string
+}

@@ -1,0 +1,101 @@
+import type {HostReporter} from '../output/progress.js'
+import {shq} from '../remote/shell.js'
+import type {Artifact} from './artifact.js'
+import {Deferred, once} from './coordination.js'
+import type {HostContext} from './host-context.js'
+import * as s from './shipping-scripts.js'
+
+export type Delivery = 'present' | 'uploaded' | 'from-head'
+
+/**
+ * Puts a cluster's archives on its hosts with one upload from the client: the head keeps each archive, the other
+ * hosts fetch it from a short-lived HTTP server on the head's private address (or get it uploaded when they lack
+ * curl or the head lacks python3). Shared by every engine.
+ */
+export class Shipment {
+  uploadedBytes = 0
+  private readonly head = new Deferred<HostContext>()
+  private server: {pid: number; port: number} | undefined
+  private readonly serve = once(async () => {
+    const ctx = await this.head.promise
+    if (!ctx.facts.python3) return undefined
+    const root = s.artifactPaths(ctx.facts.home, 'x', '.tgz').distRoot
+    const out = await ctx.session.run(s.serveDistScript(root, ctx.address, 900), {label: 'start distribution server'})
+    const match = /pid=(\d+) port=(\d+)/.exec(out)
+    if (!match) return undefined
+    this.server = {pid: Number(match[1]), port: Number(match[2])}
+    return {address: ctx.address, port: this.server.port}
+  })
+
+  constructor(
+    readonly artifacts: Artifact[],
+    /** More than one host: the head must keep the archives for the others. */
+    private readonly shared: boolean,
+  ) {}
+
+  get totalBytes(): number {
+    return this.artifacts.reduce((sum, a) => sum + a.bytes, 0)
+  }
+
+  /** The head failed before it had the archives: hosts waiting to fetch from it fail with this reason. */
+  headFailed(reason: Error): void {
+    this.head.reject(reason)
+  }
+
+  /** Makes every archive present and unpacked on the host; the head first keeps the archives for the others. */
+  async deliver(ctx: HostContext, isHead: boolean, report: HostReporter): Promise<Delivery[]> {
+    const deliveries: Delivery[] = []
+    for (const artifact of this.artifacts) deliveries.push(await this.deliverOne(ctx, isHead, artifact, report))
+    if (isHead) this.head.resolve(ctx)
+    return deliveries
+  }
+
+  private async deliverOne(ctx: HostContext, isHead: boolean, a: Artifact, report: HostReporter): Promise<Delivery> {
+    const paths = s.artifactPaths(ctx.facts.home, a.id, a.archiveExt)
+    report.update(`checking ${a.what}`)
+    const state = s.parseDistState(await ctx.session.run(s.distStateScript(paths), {label: `check ${a.what}`}))
+    let delivery: Delivery = 'present'
+    if (isHead) {
+      if (state.archiveBytes !== a.bytes && (!state.unpacked || this.shared)) {
+        await this.upload(ctx, a, paths, report)
+        delivery = 'uploaded'
+      }
+    } else if (!state.unpacked) {
+      report.update('waiting for the head')
+      const source = ctx.facts.curl ? await this.serve() : undefined
+      if (source) {
+        report.update(`fetching ${a.what} from the head`)
+        const url = `http://${source.address.includes(':') ? `[${source.address}]` : source.address}:${source.port}/${a.id}${a.archiveExt}`
+        await ctx.session.run(s.unpackFromHeadScript(paths, url, a.archiveExt, a.probe, a.what), {label: `fetch ${a.what} from head`, timeoutMs: 600_000})
+        return 'from-head'
+      }
+      await this.upload(ctx, a, paths, report)
+      delivery = 'uploaded'
+    }
+    if (!state.unpacked) {
+      report.update(`unpacking ${a.what}`)
+      await ctx.session.run(s.unpackUploadedScript(paths, a.archiveExt, a.probe, a.what), {label: `unpack ${a.what}`, timeoutMs: 600_000})
+    }
+    return delivery
+  }
+
+  private async upload(ctx: HostContext, a: Artifact, paths: s.ArtifactPaths, report: HostReporter): Promise<void> {
+    if (!a.path) throw new Error(`the ${a.what} archive ${a.id}${a.archiveExt} is missing on the head: pass ${a.flag} to upload it again`)
+    await ctx.session.run(`mkdir -p ${shq(paths.distRoot)}`, {label: 'mkdir dist'})
+    this.uploadedBytes += await ctx.session.upload(a.path, paths.distArchive, {
+      onProgress: (sent, total) => report.update(`uploading ${a.what} ${Math.floor((sent / total) * 100)}%`),
+    })
+  }
+
+  /** Where the archive is unpacked on this host (its root folder). */
+  async root(ctx: HostContext, a: Artifact): Promise<string> {
+    return (await ctx.session.run(s.artifactRootScript(s.artifactPaths(ctx.facts.home, a.id, a.archiveExt)), {label: `locate ${a.what}`})).trim()
+  }
+
+  /** Stops the head's distribution server, if one was started. */
+  async finish(): Promise<void> {
+    if (!this.server) return
+    const ctx = await this.head.promise.catch(() => undefined)
+    await ctx?.session.exec(s.stopServerScript(this.server.pid)).catch(() => undefined)
+  }
+}

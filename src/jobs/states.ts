@@ -1,0 +1,25 @@
+import type {JobView} from '../output/results.js'
+
+/** What cms reports for a job on every engine, from the engine's own view of it. */
+export type JobState = JobView['state']
+
+export const TERMINAL: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'KILLED'])
+
+/** Polls until every job has reached an end state (or the timeout passes), logging each change of state. */
+export async function pollJobs(ids: string[], status: (id: string) => Promise<JobView>, timeoutMs: number, log: (line: string) => void): Promise<JobView[]> {
+  const {mapLimit} = await import('../remote/fanout.js')
+  const deadline = Date.now() + timeoutMs
+  const last = new Map<string, JobState>()
+  let views: JobView[] = []
+  for (let round = 0; round < 1_000_000; round++) {
+    views = await mapLimit(ids, 16, status)
+    for (const v of views) {
+      const attempt = v.attempts.length > 1 ? ` (attempt ${v.attempts.length} of ${v.retries + 1})` : ''
+      if (last.get(v.id) !== v.state) log(`${v.id}: ${v.state}${attempt}`)
+      last.set(v.id, v.state)
+    }
+    if (views.every((v) => TERMINAL.has(v.state)) || Date.now() > deadline) break
+    await new Promise((r) => setTimeout(r, Math.min(2000, 500 + round * 250)))
+  }
+  return views
+}
