@@ -1,4 +1,4 @@
-import type {ClusterInfo, ClusterList, HostReport} from './results.js'
+import type {ClusterInfo, ClusterList, HostReport, TunnelReport} from './results.js'
 import {duration, mb, table} from './table.js'
 
 export function renderClusterInfo(info: ClusterInfo): string {
@@ -65,4 +65,12 @@ export function renderHostReports(reports: HostReport[]): string {
     ['HOST', 'RESULT', 'TIME', 'DETAIL'],
     reports.map((r) => [r.host, r.ok ? 'ok' : 'FAILED', `${r.seconds.toFixed(1)}s`, r.ok ? r.detail : r.error]),
   )
+}
+
+export function renderTunnel(report: TunnelReport): string {
+  const lines = [table(['ENDPOINT', 'LOCAL URL', 'REMOTE', 'WHAT'], report.endpoints.map((e) => [e.name, e.url, e.remote, e.description]))]
+  const env = Object.entries(report.environment)
+  if (env.length > 0) lines.push('', ...env.map(([k, v]) => `export ${k}=${v}`))
+  if (report.envFile) lines.push('', `Secrets (tokens) are in ${report.envFile}: . ${report.envFile}`)
+  return lines.join('\n')
 }

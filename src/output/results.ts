@@ -142,3 +142,20 @@ export interface SubmitReport {
   waited: boolean
   seconds: number
 }
+
+export interface TunnelEndpointView {
+  name: string
+  description: string
+  /** Local URL on 127.0.0.1, carried through SSH to `remote`. */
+  url: string
+  remote: string
+}
+
+export interface TunnelReport {
+  cluster: string
+  engine: string
+  endpoints: TunnelEndpointView[]
+  /** What a native client needs; secrets (NOMAD_TOKEN...) only in --env-file or in the command's environment. */
+  environment: Record<string, string>
+  envFile?: string
+}

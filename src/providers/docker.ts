@@ -168,11 +168,12 @@ export class DockerProvider implements Provider {
       index: nextIndex++,
       role: !hasHead && i === 0 ? 'head' : 'worker',
     }))
-    await mapLimit(plans, 8, (plan) => this.createHost(docker, cluster, image, publicKey, request.engine, plan.index, plan.role))
+    await mapLimit(plans, 8, (plan) => this.createHost(docker, cluster, image, publicKey, request, plan.index, plan.role))
     return this.observe(cluster)
   }
 
-  private async createHost(docker: Dockerode, cluster: string, image: string, publicKey: string, engine: string, index: number, role: string) {
+  private async createHost(docker: Dockerode, cluster: string, image: string, publicKey: string, request: ProvisionRequest, index: number, role: string) {
+    const needs = request.containerNeeds ?? {}
     const name = containerName(cluster, index)
     const {generateEd25519} = await import('./ssh-keys.js')
     const hostKey = generateEd25519(name)
@@ -180,9 +181,14 @@ export class DockerProvider implements Provider {
       name,
       Hostname: name,
       Image: image,
-      Labels: {[LABEL.cluster]: cluster, [LABEL.role]: role, [LABEL.engine]: engine, [LABEL.index]: String(index)},
+      Labels: {[LABEL.cluster]: cluster, [LABEL.role]: role, [LABEL.engine]: request.engine, [LABEL.index]: String(index)},
       Env: [`CMS_AUTHORIZED_KEY=${publicKey}`],
-      HostConfig: {NetworkMode: networkName(cluster), Init: false},
+      HostConfig: {
+        NetworkMode: networkName(cluster),
+        Init: false,
+        ...(needs.capAdd ? {CapAdd: needs.capAdd} : {}),
+        ...(needs.tmpfs ? {Tmpfs: Object.fromEntries(needs.tmpfs.map((path) => [path, 'rw']))} : {}),
+      },
     })
     // The host key is made here and placed before sshd first starts, so cms knows it from the Docker API rather
     // than trusting whatever answers on the network the first time.

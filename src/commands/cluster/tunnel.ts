@@ -1,0 +1,62 @@
+import {spawn} from 'node:child_process'
+import {Flags} from '@oclif/core'
+import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {openTunnel} from '../../cluster/tunnel.js'
+import {renderTunnel} from '../../output/render.js'
+import type {TunnelReport} from '../../output/results.js'
+
+export default class ClusterTunnel extends CmsCommand {
+  static summary = "Reach the engine's API and web UI from this machine through SSH, for native clients and browsers."
+  static description = `Opens local forwards on 127.0.0.1 to the engine's API and web UI on the head (which listen on private addresses only), prints their local URLs and the environment a native client needs (NOMAD_ADDR, NOMAD_CACERT, ...), and holds them until Ctrl-C. Secrets such as NOMAD_TOKEN are never printed: --env-file writes them to a 0600 file (removed when the tunnel closes), and with a command after -- cms runs it with the full environment and closes the tunnel when it exits.`
+  static examples = [
+    {description: 'Hold the tunnel; use the printed URLs', command: '<%= config.bin %> <%= command.id %> -n demo'},
+    {description: 'Run the native Nomad CLI through it', command: '<%= config.bin %> <%= command.id %> -n jobs -- nomad status'},
+    {description: 'Secrets in a file for another shell', command: '<%= config.bin %> <%= command.id %> -n jobs --env-file ~/.cms-jobs.env'},
+  ]
+  static strict = false
+  static flags = {
+    name: clusterNameFlag,
+    'env-file': Flags.string({description: 'Write the client environment, secrets included, to this file (0600; removed when the tunnel closes).'}),
+  }
+
+  private jsonPrinted = false
+
+  logJson(json: unknown): void {
+    if (!this.jsonPrinted) super.logJson(json)
+  }
+
+  async run(): Promise<TunnelReport> {
+    const {flags} = await this.parse(ClusterTunnel)
+    const dashdash = this.argv.indexOf('--')
+    const command = dashdash >= 0 ? this.argv.slice(dashdash + 1) : []
+    const tunnel = await openTunnel({name: flags.name, envFile: flags['env-file'], withSecrets: command.length > 0}, this.runOptions(flags))
+    try {
+      if (command.length > 0) {
+        const code = await new Promise<number>((resolve) => {
+          const child = spawn(command[0], command.slice(1), {stdio: 'inherit', env: {...process.env, ...tunnel.secretEnvironment}})
+          child.on('error', (error) => {
+            this.logToStderr(`Error: cannot run ${command[0]}: ${error.message}`)
+            resolve(127)
+          })
+          child.on('close', (c) => resolve(c ?? 1))
+        })
+        if (code !== 0) this.failWith(code)
+        return tunnel.report
+      }
+      this.log(renderTunnel(tunnel.report))
+      // The result is printed while the tunnel holds, not when it closes.
+      if (this.jsonEnabled()) {
+        super.logJson(tunnel.report)
+        this.jsonPrinted = true
+      }
+      this.logToStderr('Tunnel open; Ctrl-C closes it.')
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve())
+        process.once('SIGTERM', () => resolve())
+      })
+      return tunnel.report
+    } finally {
+      await tunnel.close()
+    }
+  }
+}
