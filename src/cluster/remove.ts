@@ -40,10 +40,12 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     if (hosts.length === 0) throw new NotFoundError(`cluster ${JSON.stringify(req.name)} not found`)
     const targets = matchHosts(hosts, req.hosts)
     const engine = handle.engine
-    for (const target of targets) engine.checkRemovable?.(target, hosts)
     const head = hosts.find((h) => h.role === 'head')!
     const headSession = await handle.pool.get(head.target)
     const headCtx = await hostContext(headSession, head)
+    const home = headCtx.facts.home
+    const manifest = await readManifest(headSession, home, req.name)
+    for (const target of targets) engine.checkRemovable?.(target, hosts, manifest?.engineSettings ?? {})
     const owned = handle.provider.ownsHosts
 
     const results = await runPerHost(
@@ -69,8 +71,6 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const removable = targets.filter((_, i) => results[i].ok || owned)
     if (owned) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
-    const home = headCtx.facts.home
-    const manifest = await readManifest(headSession, home, req.name)
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
     const removed: HostReport[] = results.map((r) => ({
       host: r.host,

@@ -18,6 +18,9 @@ export interface JobOverrides {
   /** When given (even empty), replaces the spec's args. */
   args?: string[]
   name?: string
+  /** Nomad HCL jobfiles: input variables `k=v` (--var, repeatable) and variable files (--var-file). */
+  vars?: string[]
+  varFiles?: string[]
 }
 
 const SPEC_EXT = /\.(ya?ml|json)$/i
@@ -78,6 +81,7 @@ function isMapping(v: unknown): v is Record<string, unknown> {
  */
 export function loadJobFiles(paths: readonly string[], overrides: JobOverrides = {}): JobSpec[] {
   if (paths.length === 0) throw new UsageError('no job file given')
+  if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError('--var and --var-file are for Nomad HCL jobfiles; this cluster takes job specs and .jar/.py apps')
   const specs: JobSpec[] = []
   const errors: string[] = []
   for (const p of paths) {

@@ -21,6 +21,36 @@ export interface HostView {
   state: string
   /** The Spark master's view of this host's worker; absent if the master does not list it. */
   worker?: WorkerView
+  /** Nomad's view of this host's client node (engine nomad); absent if Nomad does not list it. */
+  node?: NodeView
+}
+
+export interface NodeView {
+  id: string
+  name: string
+  /** Nomad's node status: ready, initializing, down, disconnected. */
+  status: string
+  /** eligible or ineligible (draining, or marked so). */
+  eligibility: string
+  draining: boolean
+  /** Task drivers Nomad reports healthy on the node. */
+  drivers: string[]
+  cores?: number
+  cpuMhz?: number
+  memoryMb?: number
+  server: boolean
+}
+
+/** Nomad's own view of the cluster (engine nomad). */
+export interface NomadView {
+  apiUrl: string
+  /** The leader's RPC address; empty when there is none. */
+  leader: string
+  /** Raft peers (servers), as RPC addresses. */
+  servers: string[]
+  readyNodes: number
+  cpuCores: number
+  memoryMb: number
 }
 
 export interface AppView {
@@ -49,10 +79,16 @@ export interface ClusterInfo {
   name: string
   provider: string
   engine: string
-  /** healthy: master alive and every host's worker alive; degraded: some are not; down: master unreachable. */
+  /**
+   * healthy: the control plane is up (Spark master alive, a Nomad leader) and every host takes work (worker alive,
+   * node ready and eligible); degraded: some hosts do not; down: the control plane is unreachable.
+   */
   health: 'healthy' | 'degraded' | 'down'
   head?: {id: string; address: string; privateAddress?: string}
   master?: MasterView
+  /** engine nomad: the servers and leader. */
+  nomad?: NomadView
+  /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]
 }

@@ -1,38 +1,74 @@
-import {request} from 'node:http'
+import {request, type IncomingMessage} from 'node:http'
+import type {Socket} from 'node:net'
+import {connect as tlsConnect} from 'node:tls'
 import type {SshSession} from './session.js'
 
+/** TLS to the remote API: the cluster's CA, the name its certificate carries, and a client certificate if required. */
+export interface TunnelTls {
+  ca: string
+  servername: string
+  cert?: string
+  key?: string
+}
+
+export interface TunnelRequest {
+  method?: string
+  body?: string
+  headers?: Record<string, string>
+  timeoutMs?: number
+  tls?: TunnelTls
+}
+
 /**
- * An HTTP request to an address only the remote host can reach, carried over the host's SSH connection
- * (direct-tcpip), so engine APIs never need to listen on a public address.
+ * An HTTP(S) request to an address only the remote host can reach, carried over the host's SSH connection
+ * (direct-tcpip), so engine APIs never need to listen on a public address. Resolves with the response once its
+ * headers arrive; the body is read by the caller (a stream, for logs that follow).
  */
+export async function openHttpViaSsh(session: SshSession, address: string, port: number, path: string, opts: TunnelRequest = {}): Promise<IncomingMessage> {
+  const stream = await session.forward(address, port)
+  const socket = opts.tls
+    ? tlsConnect({socket: stream as unknown as Socket, ca: opts.tls.ca, servername: opts.tls.servername, cert: opts.tls.cert, key: opts.tls.key})
+    : (stream as unknown as Socket)
+  const scheme = opts.tls ? 'https' : 'http'
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = {...opts.headers}
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json'
+      headers['content-length'] = Buffer.byteLength(opts.body)
+    }
+    const req = request(
+      {host: address, port, path, method: opts.method ?? 'GET', headers, createConnection: () => socket, timeout: opts.timeoutMs ?? 15_000},
+      (res) => {
+        req.setTimeout(0)
+        resolve(res)
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error(`${scheme}://${address}:${port}${path.split('?')[0]} via ${session.target.host}: timed out`)))
+    req.on('error', reject)
+    req.end(opts.body)
+  })
+}
+
+/** Like openHttpViaSsh, with the whole body read as text. */
 export async function httpViaSsh(
   session: SshSession,
   address: string,
   port: number,
   path: string,
-  opts: {method?: string; body?: string; timeoutMs?: number} = {},
-): Promise<{status: number; body: string}> {
-  const stream = await session.forward(address, port)
+  opts: TunnelRequest = {},
+): Promise<{status: number; body: string; headers: Record<string, string | string[] | undefined>}> {
+  const res = await openHttpViaSsh(session, address, port, path, opts)
+  const chunks: Buffer[] = []
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: address,
-        port,
-        path,
-        method: opts.method ?? 'GET',
-        headers: opts.body === undefined ? {} : {'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.body)},
-        createConnection: () => stream as unknown as import('node:net').Socket,
-        timeout: opts.timeoutMs ?? 15_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8')}))
-        res.on('error', reject)
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error(`http://${address}:${port}${path} via ${session.target.host}: timed out`)))
-    req.on('error', reject)
-    req.end(opts.body)
+    const timer = setTimeout(() => res.destroy(new Error(`${path.split('?')[0]} via ${session.target.host}: the response did not finish in time`)), opts.timeoutMs ?? 15_000)
+    res.on('data', (c: Buffer) => chunks.push(c))
+    res.on('end', () => {
+      clearTimeout(timer)
+      resolve({status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers})
+    })
+    res.on('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
   })
 }

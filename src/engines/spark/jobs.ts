@@ -1,7 +1,6 @@
-import {createHash, randomBytes} from 'node:crypto'
-import {createReadStream} from 'node:fs'
-import {basename} from 'node:path'
-import {appKind, type JobSpec} from '../../jobs/spec.js'
+import {newJobId, validateJobId} from '../../jobs/ids.js'
+import {appKind, isUrl, type JobSpec} from '../../jobs/spec.js'
+import {FileStager} from '../stage-files.js'
 import {restCreateRequest, sparkProperties, sparkSubmitArgv} from '../../jobs/spark-translate.js'
 import type {JobAttemptView, JobView} from '../../output/results.js'
 import type {Host} from '../../providers/provider.js'
@@ -51,33 +50,16 @@ export interface SparkJobsContext {
   hosts: () => Promise<Array<{host: Host; session: SshSession}>>
 }
 
-const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/
 
-export function validateJobId(id: string): string {
-  if (!JOB_ID.test(id)) throw new UsageError(`invalid job id ${JSON.stringify(id)}`)
-  return id
-}
-
-export function newJobId(name: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
-  return `${name}-${stamp}-${randomBytes(2).toString('hex')}`
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
-const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s)
 
 /** Spark standalone jobs: JVM apps through the master's REST API (cluster mode), Python apps in client mode on the head. */
 export class SparkJobs {
   private readonly jobsDir: string
-  private readonly uploads = new Map<string, Promise<string>>()
+  private readonly stager: FileStager
 
   constructor(private readonly ctx: SparkJobsContext) {
     this.jobsDir = js.jobsDir(ctx.head.layout.clusterDir)
+    this.stager = new FileStager(`${ctx.head.layout.clusterDir}/files`)
   }
 
   get cluster(): string {
@@ -88,30 +70,8 @@ export class SparkJobs {
     return `${this.jobsDir}/${id}`
   }
 
-  /**
-   * Puts a local file at the same content-addressed path on the given hosts (cluster mode needs the app at the
-   * same path on every host; the path names the content, so resubmitting never uploads twice).
-   */
-  private stage(localPath: string, targets: Array<{host: Host; session: SshSession}>): Promise<string> {
-    const key = `${localPath}\0${targets.map((t) => t.host.id).join(',')}`
-    let staged = this.uploads.get(key)
-    if (!staged) {
-      staged = (async () => {
-        const remote = `${this.ctx.head.layout.clusterDir}/files/${(await sha256File(localPath)).slice(0, 16)}/${basename(localPath)}`
-        await mapLimit(targets, 16, async ({session}) => {
-          const state = await session.run(`test -f ${shq(remote)} && echo present || mkdir -p ${shq(remote.slice(0, remote.lastIndexOf('/')))}`, {label: 'check job file'})
-          if (state.trim() !== 'present') await session.upload(localPath, remote)
-        })
-        return remote
-      })()
-      this.uploads.set(key, staged)
-      staged.catch(() => this.uploads.delete(key))
-    }
-    return staged
-  }
-
-  private async stageAll(paths: string[], targets: Array<{host: Host; session: SshSession}>): Promise<string[]> {
-    return Promise.all(paths.map((p) => (isUrl(p) ? Promise.resolve(p) : this.stage(p, targets))))
+  private stageAll(paths: string[], targets: Array<{host: Host; session: SshSession}>): Promise<string[]> {
+    return this.stager.stageAll(paths, targets.map((t) => ({id: t.host.id, session: t.session})))
   }
 
   private async clusterTargets() {

@@ -1,4 +1,5 @@
 import {shq} from '../../remote/shell.js'
+import {releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
 import {DAEMON_CLASS, pidFile, SPARK_PORTS, type SparkDaemon, type SparkLayout} from './layout.js'
 
 /**
@@ -128,7 +129,6 @@ export function decommissionScript(l: SparkLayout, sparkHome: string, graceSecon
  * cache and ~/.cms go too once no other cluster uses them, so the host is as it was before.
  */
 export function cleanupScript(l: SparkLayout, home: string): string {
-  const cmsDir = `${home}/.cms`
   const daemons: SparkDaemon[] = ['worker', 'master']
   return [
     `c=${shq(l.clusterDir)}`,
@@ -140,8 +140,7 @@ export function cleanupScript(l: SparkLayout, home: string): string {
     `  pkill -9 -f -- ${selfSafePattern(l.confDir)} 2>/dev/null || true`,
     '  rm -rf "$c"',
     'fi',
-    `rmdir ${shq(`${cmsDir}/clusters`)} 2>/dev/null || true`,
-    `if [ ! -d ${shq(`${cmsDir}/clusters`)} ]; then pkill -f -- ${selfSafePattern(`${cmsDir}/dist`)} 2>/dev/null || true; rm -rf ${shq(cmsDir)}; fi`,
+    releaseCmsHomeScript(home),
     'exit 0',
   ].join('\n')
 }
@@ -151,13 +150,4 @@ export function processCheckScript(l: SparkLayout): string {
   return `pgrep -f -- ${selfSafePattern(l.confDir)} | wc -l`
 }
 
-/**
- * A pgrep/pkill pattern for a path that does not match the shell running the script: its own command line
- * contains the pattern text, and `[/]x` matches "/x" but not "[/]x". Regex metacharacters in the path are escaped.
- */
-export function selfSafePattern(path: string): string {
-  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  return shq(`[${escaped[0]}]${escaped.slice(1)}`)
-}
-
-export {SPARK_PORTS, shq}
+export {SPARK_PORTS, selfSafePattern, shq}

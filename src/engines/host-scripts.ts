@@ -1,0 +1,24 @@
+import {shq} from '../remote/shell.js'
+
+/** Pure builders of host scripts every engine shares. */
+
+/**
+ * A pgrep/pkill pattern for a path that does not match the shell running the script: its own command line
+ * contains the pattern text, and `[/]x` matches "/x" but not "[/]x". Regex metacharacters in the path are escaped.
+ */
+export function selfSafePattern(path: string): string {
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return shq(`[${escaped[0]}]${escaped.slice(1)}`)
+}
+
+/**
+ * Once no cluster uses the host any more, removes ~/.cms altogether (the dist cache with it, after stopping any
+ * distribution server still serving from it), so the host is as it was before cms.
+ */
+export function releaseCmsHomeScript(home: string): string {
+  const cmsDir = `${home}/.cms`
+  return [
+    `rmdir ${shq(`${cmsDir}/clusters`)} 2>/dev/null || true`,
+    `if [ ! -d ${shq(`${cmsDir}/clusters`)} ]; then pkill -f -- ${selfSafePattern(`${cmsDir}/dist`)} 2>/dev/null || true; rm -rf ${shq(cmsDir)}; fi`,
+  ].join('\n')
+}
