@@ -8,4 +8,11 @@ if [ -n "${CMS_AUTHORIZED_KEY:-}" ]; then
   touch /root/.ssh/authorized_keys && chmod 0600 /root/.ssh/authorized_keys
   grep -qxF "$CMS_AUTHORIZED_KEY" /root/.ssh/authorized_keys || printf '%s\n' "$CMS_AUTHORIZED_KEY" >> /root/.ssh/authorized_keys
 fi
+# Engines that manage cgroups (a root Nomad client, the kubelet) get the container's own cgroup tree writable: the
+# container runs in a private cgroup namespace, so this is its subtree only, never the machine's.
+if [ "${CMS_WRITABLE_CGROUPS:-}" = 1 ]; then
+  for m in /sys/fs/cgroup/*/; do
+    mount -o remount,bind,rw "$m" 2>/dev/null || echo "cms-entrypoint: cannot make $m writable" >&2
+  done
+fi
 exec /usr/sbin/sshd -D -e

@@ -1,4 +1,5 @@
 import type {JobOverrides} from '../jobs/load.js'
+import {jobSucceeded} from '../jobs/states.js'
 import type {SubmitReport} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
 import {connectProvider, locateCluster, type RunOptions} from './context.js'
@@ -31,7 +32,9 @@ export async function submitJobs(req: SubmitRequest, run: RunOptions): Promise<S
     const checked = jh.jobs.prepare ? await jh.jobs.prepare(loaded) : loaded
     let jobs = await mapLimit(checked, 16, (job) => jh.jobs.submit(job))
     if (req.wait) jobs = await jh.jobs.wait(jobs.map((j) => j.id), req.waitTimeoutMs, run.log)
-    return {cluster: req.name, jobs, waited: req.wait, seconds: (Date.now() - started) / 1000}
+    const report: SubmitReport = {cluster: req.name, jobs, waited: req.wait, seconds: (Date.now() - started) / 1000}
+    if (req.wait) report.ok = jobs.every(jobSucceeded)
+    return report
   } finally {
     jh.close()
   }

@@ -4,7 +4,7 @@
  * passes their paths on the hosts in.
  */
 import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
-import type {JobSpec} from './spec.js'
+import {appKind, type JobSpec} from './spec.js'
 
 export interface NomadSpecInput {
   /** The Nomad job ID (unique per submission). */
@@ -70,7 +70,7 @@ export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<st
     Type: 'batch',
     Priority: nomadPriority(spec.priority),
     Datacenters: ['*'],
-    Meta: {'cms.spec': spec.name, 'cms.app': input.appPath},
+    Meta: {'cms.spec': spec.name, 'cms.kind': appKind(spec), 'cms.retries': String(spec.retries)},
     TaskGroups: [
       {
         Name: 'app',

@@ -23,3 +23,8 @@ export async function pollJobs(ids: string[], status: (id: string) => Promise<Jo
   }
   return views
 }
+
+/** Whether --wait may exit 0 for this job: it succeeded, or (Nomad) a service is healthy or a scheduler registered. */
+export function jobSucceeded(view: JobView): boolean {
+  return view.state === 'SUCCEEDED' || view.healthy === true || view.scheduled === true
+}

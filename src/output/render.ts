@@ -17,8 +17,37 @@ export function renderClusterInfo(info: ClusterInfo): string {
       `Workers:   ${m.aliveWorkers} alive, ${m.cores} cores (${m.coresUsed} used), ${mb(m.memoryMb)} memory (${mb(m.memoryUsedMb)} used)`,
       `Apps:      ${m.activeApps.length} running, ${m.completedApps} completed`,
     )
+  } else if (info.nomad) {
+    const n = info.nomad
+    lines.push(
+      `API:       ${n.apiUrl} (private; mutual TLS and an ACL token; 'cms cluster tunnel' reaches it)`,
+      `Leader:    ${n.leader || 'none'}`,
+      `Servers:   ${n.servers.join(', ') || 'none'}`,
+      `Nodes:     ${n.readyNodes} ready, ${n.cpuCores} cores, ${mb(n.memoryMb)} memory`,
+    )
   } else if (info.masterError) {
-    lines.push(`Master:    unreachable: ${info.masterError}`)
+    lines.push(`${info.engine === 'spark' ? 'Master:   ' : 'Control:  '} unreachable: ${info.masterError}`)
+  }
+  if (info.nomad && info.masterError) lines.push(`Problem:   ${info.masterError}`)
+  if (info.engine === 'nomad') {
+    lines.push(
+      '',
+      table(
+        ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'NODE', 'ELIGIBILITY', 'DRIVERS', 'CORES', 'MEMORY'],
+        info.hosts.map((h) => [
+          h.id,
+          h.node?.server ? `${h.role}, server` : h.role,
+          h.privateAddress ?? h.address,
+          h.state,
+          h.node?.status ?? 'absent',
+          h.node ? (h.node.draining ? 'draining' : h.node.eligibility) : undefined,
+          h.node?.drivers.join(',') || undefined,
+          h.node?.cores,
+          h.node ? mb(h.node.memoryMb) : undefined,
+        ]),
+      ),
+    )
+    return lines.join('\n')
   }
   lines.push(
     '',

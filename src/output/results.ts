@@ -143,26 +143,47 @@ export interface ClusterList {
 export interface JobAttemptView {
   n: number
   submittedAt: string
-  mode: 'cluster' | 'client'
+  /** cluster/client: Spark deploy modes; allocation: one Nomad allocation of the job. */
+  mode: 'cluster' | 'client' | 'allocation'
   state: string
   submissionId?: string
   driverState?: string
   workerHostPort?: string
   exitCode?: number
+  /** Nomad: the allocation, where it ran, its task group and Nomad's own client status. */
+  allocationId?: string
+  node?: string
+  taskGroup?: string
+  clientStatus?: string
 }
 
 export interface JobView {
   id: string
   name: string
   cluster: string
-  /** jvm: REST submission, cluster deploy mode; python: spark-submit in client mode on the head. */
-  kind: 'jvm' | 'python'
+  /**
+   * jvm / python: a job spec's app (Spark: REST in cluster mode / spark-submit in client mode on the head; Nomad: a
+   * task running Spark); nomad: a native Nomad jobfile (HCL or JSON).
+   */
+  kind: 'jvm' | 'python' | 'nomad'
   state: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
   createdAt: string
   retries: number
   priority: number
   attempts: JobAttemptView[]
   rerunOf?: string
+  /** Nomad: the job's type (batch, service, system, sysbatch), Nomad's own status and the job version. */
+  type?: string
+  status?: string
+  version?: number
+  /** A periodic or parameterized job: it launches child jobs and is never "done" itself. */
+  scheduled?: boolean
+  /** Periodic jobs: the next launch, computed from the cron spec as `nomad job status` does. */
+  nextLaunch?: string
+  /** Service jobs: every allocation running and healthy (the deployment succeeded). */
+  healthy?: boolean
+  /** Why Nomad could not place the job (no node with the resources, constraints), when it cannot. */
+  placementFailures?: string
 }
 
 export interface JobList {
@@ -175,6 +196,8 @@ export interface JobList {
 export interface SubmitReport {
   cluster: string
   jobs: JobView[]
+  /** With --wait: every job succeeded (batch), is healthy (service) or is registered (periodic, parameterized). */
+  ok?: boolean
   waited: boolean
   seconds: number
 }

@@ -182,12 +182,12 @@ export class DockerProvider implements Provider {
       Hostname: name,
       Image: image,
       Labels: {[LABEL.cluster]: cluster, [LABEL.role]: role, [LABEL.engine]: request.engine, [LABEL.index]: String(index)},
-      Env: [`CMS_AUTHORIZED_KEY=${publicKey}`],
+      Env: [`CMS_AUTHORIZED_KEY=${publicKey}`, ...(needs.writableCgroups ? ['CMS_WRITABLE_CGROUPS=1'] : [])],
       HostConfig: {
         NetworkMode: networkName(cluster),
         Init: false,
         ...(needs.capAdd ? {CapAdd: needs.capAdd} : {}),
-        ...(needs.tmpfs ? {Tmpfs: Object.fromEntries(needs.tmpfs.map((path) => [path, 'rw']))} : {}),
+        ...(needs.writableCgroups ? {CgroupnsMode: 'private'} : {}),
       },
     })
     // The host key is made here and placed before sshd first starts, so cms knows it from the Docker API rather

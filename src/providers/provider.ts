@@ -58,8 +58,11 @@ export interface MachineSize {
 /** What an engine needs from a container beyond a plain host (the docker provider applies it; never --privileged). */
 export interface ContainerNeeds {
   capAdd?: string[]
-  /** Mount points that get an empty tmpfs (e.g. /sys/fs/cgroup for a Nomad client without cgroup control). */
-  tmpfs?: string[]
+  /**
+   * The container's own cgroup tree, writable, in a private cgroup namespace (a root Nomad client, the kubelet):
+   * what the engine changes there stays inside the container's cgroup.
+   */
+  writableCgroups?: boolean
 }
 
 export interface ProvisionRequest {

@@ -33,7 +33,7 @@ export default class ClusterSubmit extends CmsCommand {
     )
     if (report.waited) {
       this.log(renderJobs(report.jobs))
-      if (!report.jobs.every((j) => j.state === 'SUCCEEDED')) this.failWith(1)
+      if (!report.ok) this.failWith(1)
     } else {
       for (const job of report.jobs) this.log(job.id)
     }

@@ -1,0 +1,307 @@
+import {createHash, randomBytes, randomUUID} from 'node:crypto'
+import type {JobOverrides} from '../../jobs/load.js'
+import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
+import type {Host} from '../../providers/provider.js'
+import {UsageError} from '../../remote/errors.js'
+import {hostFacts} from '../../remote/host-facts.js'
+import {shq} from '../../remote/shell.js'
+import {Deferred, waitFor} from '../coordination.js'
+import type {Artifact} from '../artifact.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {HostContext} from '../host-context.js'
+import {distFromSettings, distSettings, resolveSparkDist, checkSparkDistSource, sparkArtifact} from '../spark/dist.js'
+import {NOMAD_PORTS, renderAgentConfig} from './agent-config.js'
+import type {NomadApi} from './api.js'
+import {headApi, SERVER_NAME} from './client.js'
+import {nomadClusterInfo} from './describe.js'
+import {checkNomadDistSource, nomadDistFromSettings, nomadDistSettings, resolveNomadDist} from './dist.js'
+import {nomadLayout, secretFiles, type NomadLayout} from './layout.js'
+import {createCertificateAuthority, issueCertificate, type KeyPairPem} from './pki.js'
+import * as scripts from './scripts.js'
+
+const REGION = 'global'
+const DATACENTER = 'dc1'
+const READY_TIMEOUT_MS = 180_000
+
+interface HeadSecrets {
+  ca: KeyPairPem
+  gossipKey: string
+}
+
+/** Node names: the host id where Nomad accepts it (container names), else a safe form of it. */
+export function nodeName(host: Host): string {
+  const safe = host.id.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63)
+  return safe || 'node'
+}
+
+/** The hosts that run a Nomad server: those recorded at create, else the first `count` (the head first). */
+export function serverHosts(hosts: Host[], settings: Record<string, string>): Host[] {
+  const recorded = (settings.serverIds ?? '').split(',').filter(Boolean)
+  if (recorded.length > 0) return hosts.filter((h) => recorded.includes(h.id))
+  return hosts.slice(0, Number(settings.servers) || 1)
+}
+
+/**
+ * Nomad: servers on the head (or the first three hosts), a client on every host. Locked down from the start: ACLs
+ * bootstrapped by cms with a random management token, gossip encryption, mutual TLS with a per-cluster CA for
+ * HTTP and RPC, every listener on the host's private address. Secrets stay on the head, 0600.
+ */
+export class NomadEngine implements Engine {
+  readonly name = 'nomad'
+  /**
+   * A root Nomad client manages cgroups for its tasks; in a container it gets the container's own cgroup tree,
+   * writable in a private cgroup namespace (and the right to remount it). Never --privileged.
+   */
+  readonly containerNeeds = {capAdd: ['SYS_ADMIN'], writableCgroups: true}
+
+  async plan(input: PlanInput): Promise<EnginePlan> {
+    const {options, recorded} = input
+    const servers = Number(options.servers ?? recorded?.servers ?? 1)
+    if (!recorded && servers > input.totalHosts) throw new UsageError(`--servers ${servers} needs at least ${servers} hosts (the cluster will have ${input.totalHosts})`)
+    const nomadGiven = options['nomad-dist'] as string | undefined
+    const nomad = (!nomadGiven && recorded ? nomadDistFromSettings(recorded) : undefined) ?? (await resolveNomadDist(checkNomadDistSource(nomadGiven), input.log))
+    const sparkGiven = options['spark-dist'] as string | undefined
+    const spark = sparkGiven ? await resolveSparkDist(checkSparkDistSource(sparkGiven), input.log) : recorded ? distFromSettings(recorded) : undefined
+    const artifacts: Artifact[] = [nomad, ...(spark ? [sparkArtifact(spark)] : [])]
+    const settings: Record<string, string> = {
+      ...nomadDistSettings(nomad),
+      ...(spark ? distSettings(spark) : {}),
+      servers: String(servers),
+      region: REGION,
+      datacenter: DATACENTER,
+    }
+    if (recorded?.serverIds) settings.serverIds = recorded.serverIds
+    return {artifacts, settings}
+  }
+
+  async converge(input: ConvergeInput): Promise<ConvergeResult> {
+    const {cluster, shipment, plan} = input
+    const [nomadDist, sparkDist] = shipment.artifacts
+    const head = input.hosts[0]
+    const servers = serverHosts(input.hosts, plan.settings)
+    const secrets = new Deferred<HeadSecrets>()
+    const serverAddresses = new Map<string, Deferred<string>>(servers.map((h) => [h.id, new Deferred<string>()]))
+    const aclReady = new Deferred<NomadApi>()
+    let sparkHome: string | undefined
+
+    const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
+      const isHead = host === head
+      const isServer = serverAddresses.has(host.id)
+      try {
+        report.update('connecting')
+        const ctx = await input.connect(host)
+        const layout = nomadLayout(ctx.facts.home, cluster)
+        const deliveries = await shipment.deliver(ctx, isHead, report)
+        const binary = `${await shipment.root(ctx, nomadDist)}/nomad`
+        if (sparkDist) {
+          const home = await shipment.root(ctx, sparkDist)
+          if (isHead) sparkHome = home
+        }
+        await ctx.session.run(scripts.prepareDirsScript(layout), {label: 'prepare Nomad folders'})
+        if (isHead) secrets.resolve(await this.headSecrets(ctx, layout))
+        if (isServer) serverAddresses.get(host.id)!.resolve(ctx.address)
+        report.update(isHead ? 'configuring' : 'waiting for the head')
+        const {ca, gossipKey} = await secrets.promise
+        const joins = await Promise.all([...serverAddresses.values()].map((d) => d.promise))
+        await this.writeTls(ctx, layout, ca, isServer)
+        const config = renderAgentConfig({
+          nodeName: nodeName(host),
+          region: REGION,
+          datacenter: DATACENTER,
+          dataDir: layout.dataDir,
+          privateAddress: ctx.address,
+          tls: {caFile: layout.caFile, certFile: layout.certFile, keyFile: layout.keyFile},
+          server: isServer ? {bootstrapExpect: servers.length, gossipKey, join: joins} : undefined,
+          client: {servers: joins, drivers: ['raw_exec'], meta: {'cms.host': host.id, 'cms.role': host.role}},
+        })
+        await ctx.session.writeFile(layout.config, config, 0o600)
+        report.update('starting agent')
+        const hash = createHash('sha256').update(config).digest('hex').slice(0, 16)
+        const agent = (await ctx.session.run(scripts.startAgentScript(layout, binary, hash), {label: 'start Nomad agent', timeoutMs: 120_000})).trim()
+        if (isHead) {
+          report.update('waiting for a leader')
+          const api = await headApi({session: ctx.session, address: ctx.address, home: ctx.facts.home}, cluster, {withToken: false})
+          await waitFor(READY_TIMEOUT_MS, async () => Boolean(await api.leader()), 'the Nomad servers did not elect a leader')
+          report.update('bootstrapping ACLs')
+          aclReady.resolve(await this.bootstrapAcl(ctx, layout, cluster))
+        }
+        const api = await aclReady.promise
+        report.update('waiting for the node to be ready')
+        let nodeId = ''
+        await waitFor(
+          READY_TIMEOUT_MS,
+          async () => {
+            const node = (await api.nodes()).find((n) => n.Address === ctx.address)
+            nodeId = node?.ID ?? ''
+            return node?.Status === 'ready' && node.SchedulingEligibility === 'eligible'
+          },
+          `the Nomad client on ${ctx.address} did not become ready (see ${layout.logFile})`,
+        )
+        const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
+        return {address: ctx.address, detail: `${isServer ? 'server+client' : 'client'} ${agent}, node ${nodeId.slice(0, 8)}, ${shipped}`}
+      } catch (error) {
+        const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
+        if (isHead) {
+          shipment.headFailed(reason)
+          secrets.reject(reason)
+          aclReady.reject(reason)
+        }
+        if (isServer) serverAddresses.get(host.id)!.reject(new Error(`the server ${host.id} failed: ${(error as Error).message}`))
+        throw error
+      }
+    })
+
+    const ok = outcomes[0]?.ok
+    const settings: Record<string, string> = ok ? {serverIds: servers.map((h) => h.id).join(',')} : {}
+    if (ok && sparkHome) settings.sparkHome = sparkHome
+    return {outcomes, settings}
+  }
+
+  /** The cluster's CA and gossip key, made once on the head (0600) and read back on every converge. */
+  private async headSecrets(ctx: HostContext, layout: NomadLayout): Promise<HeadSecrets> {
+    const files = secretFiles(layout)
+    const [caCert, caKey, gossip, cliCert] = await Promise.all([layout.caFile, files.caKey, files.gossipKey, files.cliCert].map((f) => ctx.session.readFile(`${f}`)))
+    let ca: KeyPairPem
+    if (caCert && caKey) ca = {certificatePem: caCert.toString('utf8'), privateKeyPem: caKey.toString('utf8')}
+    else {
+      ca = createCertificateAuthority({commonName: `cms Nomad CA ${randomBytes(4).toString('hex')}`, validityDays: 3650})
+      await ctx.session.writeFile(files.caKey, ca.privateKeyPem, 0o600)
+      await ctx.session.writeFile(layout.caFile, ca.certificatePem, 0o644)
+    }
+    let gossipKey = gossip?.toString('utf8').trim()
+    if (!gossipKey) {
+      gossipKey = randomBytes(32).toString('base64')
+      await ctx.session.writeFile(files.gossipKey, `${gossipKey}\n`, 0o600)
+    }
+    if (!cliCert) {
+      // cms's own client certificate for the HTTPS API (verify_https_client), kept on the head like the rest.
+      const cli = issueCertificate(ca, {commonName: 'cli.global.nomad', dnsNames: ['cli.global.nomad'], keyUsages: ['digitalSignature'], extendedKeyUsages: ['clientAuth'], validityDays: 3650})
+      await ctx.session.writeFile(files.cliKey, cli.privateKeyPem, 0o600)
+      await ctx.session.writeFile(files.cliCert, cli.certificatePem, 0o600)
+    }
+    return {ca, gossipKey}
+  }
+
+  /** Each agent's certificate, issued once per host for its private address (servers also carry the server name). */
+  private async writeTls(ctx: HostContext, layout: NomadLayout, ca: KeyPairPem, isServer: boolean): Promise<void> {
+    const present = await ctx.session.exec(`test -s ${shq(layout.certFile)} && test -s ${shq(layout.keyFile)} && test -s ${shq(layout.caFile)}`)
+    if (present.code === 0) return
+    const names = isServer ? [SERVER_NAME, `client.${REGION}.nomad`, 'localhost'] : [`client.${REGION}.nomad`, 'localhost']
+    const cert = issueCertificate(ca, {
+      commonName: names[0],
+      dnsNames: names,
+      ipAddresses: [ctx.address, '127.0.0.1'],
+      keyUsages: ['digitalSignature', 'keyEncipherment'],
+      extendedKeyUsages: ['serverAuth', 'clientAuth'],
+      validityDays: 3650,
+    })
+    await ctx.session.writeFile(layout.keyFile, cert.privateKeyPem, 0o600)
+    await ctx.session.writeFile(layout.certFile, cert.certificatePem, 0o644)
+    await ctx.session.writeFile(layout.caFile, ca.certificatePem, 0o644)
+  }
+
+  /**
+   * Bootstraps ACLs with a management token cms chooses: the token is written on the head (0600) before Nomad is
+   * asked, so a create interrupted in between finds it on the rerun. Returns the API with the token.
+   */
+  private async bootstrapAcl(ctx: HostContext, layout: NomadLayout, cluster: string): Promise<NomadApi> {
+    const files = secretFiles(layout)
+    let token = (await ctx.session.readFile(files.token))?.toString('utf8').trim()
+    if (!token) {
+      token = randomUUID()
+      await ctx.session.writeFile(files.token, `${token}\n`, 0o600)
+    }
+    const head = {session: ctx.session, address: ctx.address, home: ctx.facts.home}
+    const api = await headApi(head, cluster)
+    await waitFor(60_000, async () => {
+      if (await api.tokenWorks()) return true
+      await api.bootstrapAcl(token)
+      return true
+    }, 'the Nomad ACL system could not be bootstrapped')
+    return api
+  }
+
+  checkRemovable(host: Host, hosts: Host[], settings: Record<string, string> = {}): void {
+    if (serverHosts(hosts, settings).some((s) => s.id === host.id)) {
+      throw new UsageError(`cannot remove ${host.id}: it runs a Nomad server ('cms cluster kill' removes the whole cluster)`)
+    }
+  }
+
+  /** Drains the node through the API (allocations move first), waits until it is done, then stops the agent. */
+  async drain(input: DrainInput): Promise<string> {
+    const api = await headApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
+    const node = (await api.nodes()).find((n) => n.Address === input.ctx.address)
+    const layout = nomadLayout(input.ctx.facts.home, input.cluster)
+    if (node && node.Status !== 'down') {
+      input.report.update('draining the node')
+      await api.drainNode(node.ID, {deadlineSeconds: input.graceSeconds})
+      await waitFor((input.graceSeconds + 120) * 1000, async () => (await api.node(node.ID)).DrainStrategy == null, `the drain of ${input.ctx.host.id} did not finish`)
+    }
+    input.report.update('stopping the agent')
+    await input.ctx.session.run(scripts.stopAgentScript(layout), {label: 'stop Nomad agent', timeoutMs: 60_000})
+    if (node) await api.purgeNode(node.ID).catch(() => undefined)
+    return node ? 'drained' : 'no Nomad node'
+  }
+
+  async cleanup(ctx: HostContext, cluster: string): Promise<number> {
+    const layout = nomadLayout(ctx.facts.home, cluster)
+    await ctx.session.run(scripts.cleanupScript(layout, ctx.facts.home), {label: 'remove Nomad files and processes', timeoutMs: 120_000})
+    return Number((await ctx.session.run(scripts.leftoverScript(layout), {label: 'check processes'})).trim()) || 0
+  }
+
+  async describe(input: DescribeInput): Promise<ClusterInfo> {
+    if (!input.head) return nomadClusterInfo(input.cluster, input.provider, input.hosts, undefined, input.headError)
+    try {
+      const {home} = await hostFacts(input.head.session)
+      const api = await headApi({session: input.head.session, address: input.head.address, home}, input.cluster)
+      const [leader, peers, nodes] = await Promise.all([api.leader(), api.peers(), api.nodes({resources: true})])
+      return nomadClusterInfo(input.cluster, input.provider, input.hosts, {leader, peers, nodes, apiUrl: `https://${input.head.address}:${NOMAD_PORTS.http}`})
+    } catch (error) {
+      return nomadClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
+    }
+  }
+
+  listFields(info: ClusterInfo): Partial<ClusterListEntry> {
+    if (!info.nomad) return {error: info.masterError}
+    const ready = (info.hosts ?? []).filter((h) => h.node?.status === 'ready').length
+    return {
+      masterStatus: info.nomad.leader ? 'LEADER' : 'NO LEADER',
+      aliveWorkers: ready,
+      cores: info.nomad.cpuCores,
+      memoryMb: info.nomad.memoryMb,
+    }
+  }
+
+  async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
+    const {loadNomadJobFiles} = await import('./job-files.js')
+    return loadNomadJobFiles(files, overrides)
+  }
+
+  async openJobs(input: JobsInput): Promise<JobService> {
+    const {NomadJobService} = await import('./jobs.js')
+    const api = await headApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
+    return new NomadJobService(api, input)
+  }
+
+  async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
+    return [{name: 'api', description: 'Nomad HTTP API and web UI (mutual TLS + ACL token)', address: input.head.address, port: NOMAD_PORTS.http, scheme: 'https'}]
+  }
+
+  /** NOMAD_ADDR and the TLS files the nomad CLI reads; the token and client key only when asked (0600). */
+  async clientEnvironment(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>> {
+    const {writeFileSync} = await import('node:fs')
+    const layout = nomadLayout(input.head.facts.home, input.cluster)
+    const files = secretFiles(layout)
+    const read = async (path: string) => (await input.head.session.readFile(path))?.toString('utf8') ?? ''
+    const caPath = `${input.secretsDir}/ca.pem`
+    writeFileSync(caPath, await read(layout.caFile), {mode: 0o600})
+    const env: Record<string, string> = {NOMAD_ADDR: input.local.api, NOMAD_CACERT: caPath, NOMAD_TLS_SERVER_NAME: SERVER_NAME}
+    if (!input.withSecrets) return env
+    const certPath = `${input.secretsDir}/cli.pem`
+    const keyPath = `${input.secretsDir}/cli-key.pem`
+    writeFileSync(certPath, await read(files.cliCert), {mode: 0o600})
+    writeFileSync(keyPath, await read(files.cliKey), {mode: 0o600})
+    return {...env, NOMAD_CLIENT_CERT: certPath, NOMAD_CLIENT_KEY: keyPath, NOMAD_TOKEN: (await read(files.token)).trim()}
+  }
+}
+

@@ -1,0 +1,194 @@
+import type {Readable} from 'node:stream'
+import {newJobId, validateJobId} from '../../jobs/ids.js'
+import {nomadJobForSpec} from '../../jobs/nomad-translate.js'
+import {TERMINAL} from '../../jobs/states.js'
+import type {JobList, JobView} from '../../output/results.js'
+import {UsageError} from '../../remote/errors.js'
+import {mapLimit} from '../../remote/fanout.js'
+import {remoteClusterDir} from '../../cluster/manifest.js'
+import type {JobService, JobsInput, LoadedJob, LogOptions} from '../engine.js'
+import {FileStager} from '../stage-files.js'
+import {NomadApiError, type NomadApi, type NomadJob} from './api.js'
+import type {NomadJobFile} from './job-files.js'
+import {isScheduler, nomadJobView, type NomadJobFacts} from './job-state.js'
+
+type Prepared = LoadedJob & {job: Record<string, unknown>}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Jobs through Nomad's own HTTP API: native HCL/JSON jobfiles as they are, portable specs as Spark tasks. */
+export class NomadJobService implements JobService {
+  private readonly stager: FileStager
+
+  constructor(
+    private readonly api: NomadApi,
+    private readonly input: JobsInput,
+  ) {
+    this.stager = new FileStager(`${remoteClusterDir(input.head.facts.home, input.cluster)}/files`)
+  }
+
+  /** Nomad parses every HCL file (variables included) and specs are staged and translated before any is registered. */
+  async prepare(jobs: LoadedJob[]): Promise<LoadedJob[]> {
+    const errors: string[] = []
+    const prepared = await mapLimit(jobs as NomadJobFile[], 8, async (f): Promise<Prepared | undefined> => {
+      try {
+        if (f.kind === 'json') return {...f, job: f.job}
+        if (f.kind === 'hcl') {
+          const job = await this.api.parseJob(f.hcl, f.variables)
+          return {...f, name: job.ID, job: job as Record<string, unknown>}
+        }
+        return {...f, job: await this.specJob(f)}
+      } catch (error) {
+        if (error instanceof NomadApiError && error.status >= 400 && error.status < 500) {
+          errors.push(`${f.file}: ${error.nomadMessage.trim().split('\n').join(' ')}`)
+          return undefined
+        }
+        if (error instanceof UsageError) {
+          errors.push(error.message)
+          return undefined
+        }
+        throw error
+      }
+    })
+    if (errors.length > 0) throw new UsageError(errors.join('\n'))
+    return prepared as Prepared[]
+  }
+
+  private async specJob(f: Extract<NomadJobFile, {kind: 'spec'}>): Promise<Record<string, unknown>> {
+    const sparkHome = this.input.settings.sparkHome
+    if (!sparkHome) throw new UsageError(`${f.file}: this Nomad cluster has no Spark runtime to run job specs: add one with 'cms cluster create -n ${this.input.cluster} -e nomad --spark-dist PATH'`)
+    const targets = await mapLimit(
+      this.input.hosts.filter((h) => h.state !== 'stopped'),
+      this.input.parallel,
+      async (host) => ({id: host.id, session: host === this.input.head.host ? this.input.head.session : await this.input.connect(host)}),
+    )
+    const {spec} = f
+    const [[app], jars, files, pyFiles] = await Promise.all([
+      this.stager.stageAll([spec.app], targets),
+      this.stager.stageAll(spec.jars, targets),
+      this.stager.stageAll(spec.files, targets),
+      this.stager.stageAll(spec.pyFiles, targets),
+    ])
+    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles})
+  }
+
+  async submit(job: LoadedJob): Promise<JobView> {
+    const {job: body} = job as Prepared
+    const registered = await this.api.registerJob(body)
+    this.input.log(`Submitted ${String(body.ID)} (Nomad evaluation ${registered.EvalID.slice(0, 8)})`)
+    return this.status(String(body.ID))
+  }
+
+  private async facts(id: string, opts: {evaluations?: boolean} = {}): Promise<NomadJobFacts> {
+    validateJobId(id)
+    let job: NomadJob
+    try {
+      job = await this.api.job(id)
+    } catch (error) {
+      if (error instanceof NomadApiError && error.status === 404) throw new UsageError(`job ${JSON.stringify(id)} not found on cluster ${this.input.cluster} (see 'cms job list -n ${this.input.cluster}')`)
+      throw error
+    }
+    if (isScheduler(job)) return {job, allocations: []}
+    const service = job.Type === 'service'
+    const [summary, allocations, evaluations, deployment] = await Promise.all([
+      this.api.jobSummary(id).then((r) => r.value),
+      this.api.jobAllocations(id).then((r) => r.value),
+      opts.evaluations === false ? Promise.resolve(undefined) : this.api.jobEvaluations(id),
+      service ? this.api.latestDeployment(id) : Promise.resolve(undefined),
+    ])
+    return {job, summary, allocations, evaluations, deployment}
+  }
+
+  async status(id: string): Promise<JobView> {
+    return nomadJobView(this.input.cluster, await this.facts(id))
+  }
+
+  /**
+   * Follows each job with blocking queries on its allocations (Nomad answers when something changed, or after the
+   * wait): until it ends, a service is healthy, a scheduler is registered, or Nomad reports it cannot be placed.
+   */
+  async wait(ids: string[], timeoutMs: number, log: (line: string) => void): Promise<JobView[]> {
+    const deadline = Date.now() + timeoutMs
+    return mapLimit(ids, 16, async (id) => {
+      let index = 0
+      let last = ''
+      let view = await this.status(id)
+      for (let round = 0; round < 100_000; round++) {
+        const line = `${view.state}${view.healthy ? ' (healthy)' : ''}${view.placementFailures ? ` — cannot be placed: ${view.placementFailures}` : ''}`
+        if (line !== last) log(`${id}: ${line}`)
+        last = line
+        const done = TERMINAL.has(view.state) || view.scheduled || view.healthy || Boolean(view.placementFailures)
+        const left = deadline - Date.now()
+        if (done || left <= 0) return view
+        index = (await this.api.jobAllocations(id, {index, waitSeconds: Math.max(1, Math.min(10, Math.ceil(left / 1000)))})).index
+        view = await this.status(id)
+      }
+      return view
+    })
+  }
+
+  async list(): Promise<JobList> {
+    const stubs = await this.api.jobs()
+    const jobs = await mapLimit(stubs, 8, async (stub) => {
+      // Stubs carry the summary; the full job only where the view needs it (periodic specs, allocations).
+      const job = stub.Periodic ? await this.api.job(stub.ID) : stub
+      const allocations = isScheduler(job) ? [] : (await this.api.jobAllocations(stub.ID)).value
+      return nomadJobView(this.input.cluster, {job: {...job, JobSummary: stub.JobSummary}, summary: stub.JobSummary, allocations})
+    })
+    return {cluster: this.input.cluster, jobs: jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt)), applications: []}
+  }
+
+  /** Stops the job (and with purge removes it), then waits until Nomad reports its allocations stopped. */
+  async kill(id: string, opts: {purge: boolean}): Promise<JobView> {
+    const before = await this.status(id)
+    await this.api.stopJob(id, opts)
+    for (let i = 0; i < 120; i++) {
+      const allocations = (await this.api.jobAllocations(id)).value
+      if (allocations.every((a) => a.ClientStatus !== 'running' && a.ClientStatus !== 'pending')) break
+      await sleep(500)
+    }
+    if (opts.purge) return {...before, state: 'KILLED', status: 'purged'}
+    return this.status(id)
+  }
+
+  /** Registers the job again as a new version (a changed meta value), so Nomad runs it anew even if it completed. */
+  async rerun(id: string): Promise<JobView> {
+    const {job} = await this.facts(id, {evaluations: false})
+    if (job.ParentID) throw new UsageError(`job ${id} was launched by ${job.ParentID}: rerun that job, or force a periodic launch with the nomad CLI`)
+    const again = {...job, Stop: false, Meta: {...(job.Meta ?? {}), 'cms.rerun-of': id, 'cms.rerun-at': new Date().toISOString()}}
+    await this.api.registerJob(again)
+    return this.status(id)
+  }
+
+  /**
+   * Every task's stdout and stderr of the job's current allocations, through Nomad's logs API; with follow, the
+   * streams stay open until the job ends (or the timeout).
+   */
+  async logs(id: string, opts: LogOptions): Promise<JobView> {
+    const facts = await this.facts(id, {evaluations: false})
+    const current = facts.allocations.filter((a) => a.JobVersion === undefined || a.JobVersion === facts.job.Version)
+    const sources = (current.length > 0 ? current : facts.allocations).flatMap((a) =>
+      Object.keys(a.TaskStates ?? {}).flatMap((task) => (['stdout', 'stderr'] as const).map((type) => ({alloc: a.ID, task, type}))),
+    )
+    const streams: Readable[] = []
+    const pumps = sources.map(async (s) => {
+      const stream = await this.api.logs(s.alloc, s.task, s.type, {follow: opts.follow})
+      streams.push(stream)
+      const write = s.type === 'stdout' ? opts.out : opts.err
+      for await (const chunk of stream) write((chunk as Buffer).toString('utf8'))
+    })
+    if (opts.follow) {
+      const deadline = Date.now() + opts.timeoutMs
+      const done = Promise.allSettled(pumps)
+      for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
+        const ended = await Promise.race([done.then(() => true), sleep(2000).then(() => false)])
+        if (ended || TERMINAL.has((await this.status(id)).state)) break
+      }
+      // Output flushed as the job ended arrives within a moment; then the streams are closed.
+      await Promise.race([done, sleep(1500)])
+      for (const s of streams) s.destroy()
+    }
+    await Promise.allSettled(pumps)
+    return this.status(id)
+  }
+}
