@@ -1,8 +1,17 @@
 import type {JobList, JobView} from './results.js'
 import {duration, table} from './table.js'
 
+/** Nomad jobs carry Nomad's own type and status; their attempts are allocations. */
+const isNomad = (j: JobView) => j.type !== undefined
+
 export function renderJobs(jobs: JobView[]): string {
   if (jobs.length === 0) return 'No jobs.'
+  if (jobs.every(isNomad)) {
+    return table(
+      ['JOB', 'TYPE', 'STATE', 'NOMAD STATUS', 'ALLOCATIONS', 'PRIORITY', 'NEXT LAUNCH', 'SUBMITTED'],
+      jobs.map((j) => [j.id, j.type, j.healthy ? `${j.state} (healthy)` : j.state, j.status, j.scheduled ? undefined : j.attempts.length, j.priority, j.nextLaunch, j.createdAt]),
+    )
+  }
   return table(
     ['JOB', 'NAME', 'KIND', 'STATE', 'ATTEMPTS', 'SPARK', 'SUBMITTED'],
     jobs.map((j) => {
@@ -24,12 +33,25 @@ export function renderJob(job: JobView): string {
     `Job:       ${job.id}`,
     `Name:      ${job.name}`,
     `Cluster:   ${job.cluster}`,
-    `Kind:      ${job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
+    `Kind:      ${isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
     `State:     ${job.state}`,
     `Submitted: ${job.createdAt}`,
     `Retries:   ${job.retries}`,
   ]
   if (job.rerunOf) lines.push(`Rerun of:  ${job.rerunOf}`)
+  if (job.nextLaunch) lines.push(`Next run:  ${job.nextLaunch}`)
+  if (job.healthy !== undefined) lines.push(`Healthy:   ${job.healthy ? 'yes' : 'no'}`)
+  if (job.placementFailures) lines.push(`Unplaced:  ${job.placementFailures}`)
+  if (isNomad(job)) {
+    lines.push(
+      '',
+      table(
+        ['ALLOCATION', 'STATE', 'NOMAD STATUS', 'NODE', 'GROUP', 'EXIT', 'CREATED'],
+        job.attempts.map((a) => [a.allocationId?.slice(0, 8), a.state, a.clientStatus, a.node, a.taskGroup, a.exitCode, a.submittedAt]),
+      ),
+    )
+    return lines.join('\n')
+  }
   lines.push(
     '',
     table(

@@ -19,6 +19,8 @@ export default class ClusterSubmit extends CmsCommand {
     wait: Flags.boolean({char: 'w', description: 'Follow every job to its end; exit 0 only if all succeeded.', default: false}),
     class: Flags.string({description: 'Main class of a bare .jar.'}),
     conf: Flags.string({description: 'Spark property k=v (repeatable).', multiple: true}),
+    var: Flags.string({description: 'Nomad HCL jobfiles: input variable NAME=VALUE (repeatable), as `nomad job run -var`.', multiple: true}),
+    'var-file': Flags.string({description: 'Nomad HCL jobfiles: a variables file (repeatable), as `nomad job run -var-file`.', multiple: true}),
     timeout: Flags.integer({description: 'With --wait: give up after this many seconds (exit 1).', default: 86_400, min: 1}),
   }
 
@@ -28,7 +30,7 @@ export default class ClusterSubmit extends CmsCommand {
     const appArgs = dashdash >= 0 ? this.argv.slice(dashdash + 1) : undefined
     const files = (argv as string[]).slice(0, appArgs ? argv.length - appArgs.length : argv.length)
     const report = await submitJobs(
-      {name: flags.name, files, overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs}, wait: flags.wait, waitTimeoutMs: flags.timeout * 1000},
+      {name: flags.name, files, overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs, vars: flags.var, varFiles: flags['var-file']}, wait: flags.wait, waitTimeoutMs: flags.timeout * 1000},
       this.runOptions(flags),
     )
     if (report.waited) {

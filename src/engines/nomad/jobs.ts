@@ -40,7 +40,8 @@ export class NomadJobService implements JobService {
         return {...f, job: await this.specJob(f)}
       } catch (error) {
         if (error instanceof NomadApiError && error.status >= 400 && error.status < 500) {
-          errors.push(`${f.file}: ${error.nomadMessage.trim().split('\n').join(' ')}`)
+          // Nomad names the text it parsed "input.hcl": name the user's file instead.
+          errors.push(`${f.file}: ${error.nomadMessage.trim().split('\n').join(' ').replaceAll('input.hcl:', `${f.file}:`)}`)
           return undefined
         }
         if (error instanceof UsageError) {
