@@ -18,7 +18,7 @@ export interface OpenTunnel {
 
 /**
  * Local forwards on 127.0.0.1 to the engine's API and web UI, through the head's SSH connection, plus the
- * environment a native client (nomad, kubectl) needs. Files it writes (CA certificate, --env-file) are 0600 in a
+ * environment a native client (nomad, kubectl) needs. Files it writes (CA certificate, --write-env) are 0600 in a
  * private directory removed by close().
  */
 export async function openTunnel(req: {name: string; envFile?: string; withSecrets: boolean}, run: RunOptions): Promise<OpenTunnel> {

@@ -214,7 +214,7 @@ export interface TunnelReport {
   cluster: string
   engine: string
   endpoints: TunnelEndpointView[]
-  /** What a native client needs; secrets (NOMAD_TOKEN...) only in --env-file or in the command's environment. */
+  /** What a native client needs; secrets (NOMAD_TOKEN...) only in --write-env or in the command's environment. */
   environment: Record<string, string>
   envFile?: string
 }

@@ -7,16 +7,16 @@ import type {TunnelReport} from '../../output/results.js'
 
 export default class ClusterTunnel extends CmsCommand {
   static summary = "Reach the engine's API and web UI from this machine through SSH, for native clients and browsers."
-  static description = `Opens local forwards on 127.0.0.1 to the engine's API and web UI on the head (which listen on private addresses only), prints their local URLs and the environment a native client needs (NOMAD_ADDR, NOMAD_CACERT, ...), and holds them until Ctrl-C. Secrets such as NOMAD_TOKEN are never printed: --env-file writes them to a 0600 file (removed when the tunnel closes), and with a command after -- cms runs it with the full environment and closes the tunnel when it exits.`
+  static description = `Opens local forwards on 127.0.0.1 to the engine's API and web UI on the head (which listen on private addresses only), prints their local URLs and the environment a native client needs (NOMAD_ADDR, NOMAD_CACERT, ...), and holds them until Ctrl-C. Secrets such as NOMAD_TOKEN are never printed: --write-env writes them to a 0600 file (removed when the tunnel closes), and with a command after -- cms runs it with the full environment and closes the tunnel when it exits.`
   static examples = [
     {description: 'Hold the tunnel; use the printed URLs', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Run the native Nomad CLI through it', command: '<%= config.bin %> <%= command.id %> -n jobs -- nomad status'},
-    {description: 'Secrets in a file for another shell', command: '<%= config.bin %> <%= command.id %> -n jobs --env-file ~/.cms-jobs.env'},
+    {description: 'Secrets in a file for another shell', command: '<%= config.bin %> <%= command.id %> -n jobs --write-env ~/.cms-jobs.env'},
   ]
   static strict = false
   static flags = {
     name: clusterNameFlag,
-    'env-file': Flags.string({description: 'Write the client environment, secrets included, to this file (0600; removed when the tunnel closes).'}),
+    'write-env': Flags.string({description: 'Write the client environment, secrets included, to this file (0600; removed when the tunnel closes).'}),
   }
 
   private jsonPrinted = false
@@ -29,7 +29,7 @@ export default class ClusterTunnel extends CmsCommand {
     const {flags} = await this.parse(ClusterTunnel)
     const dashdash = this.argv.indexOf('--')
     const command = dashdash >= 0 ? this.argv.slice(dashdash + 1) : []
-    const tunnel = await openTunnel({name: flags.name, envFile: flags['env-file'], withSecrets: command.length > 0}, this.runOptions(flags))
+    const tunnel = await openTunnel({name: flags.name, envFile: flags['write-env'], withSecrets: command.length > 0}, this.runOptions(flags))
     try {
       if (command.length > 0) {
         const code = await new Promise<number>((resolve) => {

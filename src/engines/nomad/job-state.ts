@@ -87,7 +87,16 @@ export function nextLaunch(job: NomadJob, now = new Date()): string | undefined 
 
 function attempt(a: NomadAllocation, n: number): JobAttemptView {
   const exitCodes = Object.values(a.TaskStates ?? {}).flatMap((s) => (s.Events ?? []).filter((e) => e.Type === 'Terminated').map((e) => e.ExitCode ?? 0))
-  const state = a.ClientStatus === 'complete' ? 'SUCCEEDED' : a.ClientStatus === 'failed' || a.ClientStatus === 'lost' ? 'FAILED' : a.ClientStatus === 'running' ? 'RUNNING' : a.DesiredStatus === 'stop' && a.ClientStatus !== 'pending' ? 'KILLED' : 'SUBMITTED'
+  // An allocation Nomad stopped (job stopped, node drained, a newer version) ends "complete" too: it was killed.
+  const stopped = a.DesiredStatus === 'stop' || a.DesiredStatus === 'evict'
+  const state =
+    a.ClientStatus === 'failed' || a.ClientStatus === 'lost'
+      ? 'FAILED'
+      : a.ClientStatus === 'complete'
+        ? stopped ? 'KILLED' : 'SUCCEEDED'
+        : a.ClientStatus === 'running'
+          ? 'RUNNING'
+          : stopped ? 'KILLED' : 'SUBMITTED'
   const view: JobAttemptView = {
     n,
     submittedAt: nsToIso(a.CreateTime),
