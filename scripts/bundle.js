@@ -1,13 +1,14 @@
 // Bundles the CLI: dist/cli/oclif.js (what bin/run.js loads), one file per command under dist/commands (found by
 // oclif through the manifest) and shared chunks, so that a cold start reads a handful of files instead of
-// hundreds. Runtime dependencies other than @oclif/core stay in node_modules: they load only in the commands that
-// use them (ssh2 also has optional native parts).
+// hundreds. oclif and its plugins are bundled, so they share one @oclif/core (the plugins' commands are cms's own
+// command files: no plugin is loaded at start-up). Other runtime dependencies stay in node_modules: they load only in
+// the commands that use them (ssh2 also has optional native parts).
 import {readFileSync, readdirSync} from 'node:fs'
 import {build} from 'esbuild'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 const external = [
-  ...Object.keys(pkg.dependencies).filter((name) => name !== '@oclif/core'),
+  ...Object.keys(pkg.dependencies).filter((name) => !name.startsWith('@oclif/')),
   // Required by oclif only for TypeScript development setups, never by the built CLI.
   'typescript',
   'ts-node',
@@ -20,7 +21,8 @@ const commands = readdirSync('src/commands', {recursive: true, encoding: 'utf8'}
   .map((file) => `src/commands/${file}`)
 
 await build({
-  entryPoints: ['src/cli/oclif.ts', ...commands],
+  // not-found.ts is oclif's command_not_found hook (package.json oclif.hooks), loaded only when that happens.
+  entryPoints: ['src/cli/oclif.ts', 'src/cli/not-found.ts', ...commands],
   outbase: 'src',
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',

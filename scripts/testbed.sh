@@ -57,6 +57,9 @@ installed openjdk-17-jre-headless || want+=(openjdk-17-jre-headless)
 command -v javac >/dev/null 2>&1 && command -v jar >/dev/null 2>&1 || want+=(openjdk-17-jdk-headless)
 [ -x /usr/bin/python3 ] || want+=(python3)
 command -v curl >/dev/null 2>&1 || want+=(curl)
+# The shell completion tests run the scripts cms prints in real bash, zsh and fish.
+command -v zsh >/dev/null 2>&1 || want+=(zsh)
+command -v fish >/dev/null 2>&1 || want+=(fish)
 if [ ! -f "$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz" ] && ! python3 -m pip --version >/dev/null 2>&1; then
   want+=(python3-pip)
 fi

@@ -21,6 +21,11 @@ export const LABEL = {
 const hostImageDir = (): string => join(packageRoot(), 'images', 'host')
 const SSH_USER = 'root'
 
+interface KeyPair {
+  private: string
+  public: string
+}
+
 export function containerName(cluster: string, index: number): string {
   return `cms-${cluster}-${index}`
 }
@@ -81,6 +86,7 @@ export class DockerProvider implements Provider {
   readonly name = 'docker' as const
   readonly ownsHosts = true
   private dockerode?: Dockerode
+  private readonly pendingKeys = new Map<string, KeyPair>()
 
   constructor(
     private readonly knownHosts: KnownHosts,
@@ -104,8 +110,25 @@ export class DockerProvider implements Provider {
     return (await this.containers(cluster)).map((c) => hostFromContainer(c, cluster))
   }
 
+  /**
+   * The key cms authenticates with. A cluster with no hosts yet gets a key held in memory only: it is written to
+   * ~/.cms/keys when provision makes the first host, so a create refused before that leaves no file behind.
+   */
   async credentials(cluster: string): Promise<HostCredentials> {
-    return {privateKey: await this.ensureClusterKey(cluster)}
+    const file = localPaths.keyFile(cluster)
+    if (existsSync(file)) return {privateKey: readFileSync(file)}
+    if ((await this.containers(cluster)).length > 0) return {privateKey: await this.ensureClusterKey(cluster)}
+    return {privateKey: Buffer.from((await this.pendingKey(cluster)).private)}
+  }
+
+  private async pendingKey(cluster: string): Promise<KeyPair> {
+    let pair = this.pendingKeys.get(cluster)
+    if (!pair) {
+      const {generateEd25519} = await import('./ssh-keys.js')
+      pair = generateEd25519(`cms-${cluster}`)
+      this.pendingKeys.set(cluster, pair)
+    }
+    return pair
   }
 
   async sharedMachine(): Promise<MachineSize> {
@@ -120,8 +143,7 @@ export class DockerProvider implements Provider {
   private async ensureClusterKey(cluster: string): Promise<Buffer> {
     const file = localPaths.keyFile(cluster)
     if (existsSync(file)) return readFileSync(file)
-    const {generateEd25519} = await import('./ssh-keys.js')
-    const pair = generateEd25519(`cms-${cluster}`)
+    const pair = await this.pendingKey(cluster)
     mkdirSync(dirname(file), {recursive: true, mode: 0o700})
     writeFileSync(file, pair.private, {mode: 0o600})
     writeFileSync(`${file}.pub`, pair.public + '\n', {mode: 0o644})

@@ -1,0 +1,26 @@
+import {listClusterNames} from '../cluster/list.js'
+import {listAccess} from '../config/access.js'
+
+/**
+ * Cluster names for shell completion, bounded in time: what the providers know right now, or, when they do not
+ * answer within `ms` (a hung Docker engine), the names of this machine's access files. Never prints or prompts.
+ */
+export async function clusterNamesWithin(ms: number): Promise<{names: string[]; timedOut: boolean}> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  const names = await Promise.race([listClusterNames(() => {}).catch(() => localNames()), timeout])
+  clearTimeout(timer)
+  return names ? {names, timedOut: false} : {names: localNames(), timedOut: true}
+}
+
+function localNames(): string[] {
+  try {
+    return listAccess()
+      .map((a) => a.name)
+      .sort()
+  } catch {
+    return []
+  }
+}
