@@ -5,6 +5,7 @@ import {StringDecoder} from 'node:string_decoder'
 import ssh2 from 'ssh2'
 import type {AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper} from 'ssh2'
 import {ConnectError, HostKeyChangedError, RemoteCommandError} from './errors.js'
+import {isHostTimeoutExit, KILL_GRACE_SECONDS, withHostTimeout} from './host-timeout.js'
 import {fingerprint, type KnownHosts, keyTypeOfBlob} from './known-hosts.js'
 import type {SshTarget} from './target.js'
 import {targetLabel} from './target.js'
@@ -34,7 +35,10 @@ export interface ExecOptions {
   onStderr?: (chunk: string) => void
   /** Short description used in errors instead of the command (which may contain secrets). */
   label?: string
-  /** Kill the command (signal KILL, close the channel) after this long; exec then returns code null. */
+  /**
+   * Stop the command after this long; exec then returns code null with timedOut. The host ends it itself
+   * (timeout(1): TERM, then KILL a grace later) and cms also asks sshd to KILL it and closes the channel.
+   */
   timeoutMs?: number
 }
 
@@ -146,20 +150,43 @@ function collectIdentities(target: SshTarget, opts: ConnectOptions): {ids: Ident
   return {ids, notes}
 }
 
-/** Bounds concurrent exec channels: OpenSSH refuses more than MaxSessions (default 10) per connection. */
+/**
+ * Session channels cms keeps open on one connection. sshd refuses more than MaxSessions (default 10) per
+ * connection; it counts exec and subsystem (sftp) sessions, not direct-tcpip tunnels (OpenSSH's sshd_config(5),
+ * and verified against OpenSSH 9.2 in test/unit/remote/session.sshd.test.ts: tunnels open while every session is
+ * taken), so forward() takes no slot. A session counts until sshd closes its channel, which it does only once the
+ * command has exited. One below the default as a margin; a host set lower is learnt from its refusals.
+ */
+const MAX_SESSIONS = 9
+
+/** A refused session open is tried this many times in all, 100 ms, 200 ms, ... apart (3.1 s of backoff at most). */
+const OPEN_ATTEMPTS = 6
+
+/** A channel open the host refused (sshd says "open failed" at MaxSessions), as opposed to a broken connection. */
+function isRefusedOpen(err: Error & {reason?: unknown}): boolean {
+  return typeof err.reason === 'number' && err.reason !== 3 // 3: unknown channel type, which no retry changes
+}
+
 class Semaphore {
   private active = 0
   private readonly waiting: Array<() => void> = []
-  constructor(private readonly limit: number) {}
+  constructor(private limitValue: number) {}
+  get limit(): number {
+    return this.limitValue
+  }
+  /** Lower the limit (never below 1); slots already taken stay taken. */
+  lower(limit: number): void {
+    this.limitValue = Math.max(1, Math.min(this.limitValue, limit))
+  }
   async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r))
+    while (this.active >= this.limitValue) await new Promise<void>((r) => this.waiting.push(r))
     this.active++
     let released = false
     return () => {
       if (released) return
       released = true
       this.active--
-      this.waiting.shift()?.()
+      if (this.active < this.limitValue) this.waiting.shift()?.()
     }
   }
 }
@@ -171,7 +198,9 @@ export class SshSession {
   readonly target: SshTarget
   private readonly client: Client
   private readonly label: string
-  private readonly channels = new Semaphore(8)
+  private readonly sessions = new Semaphore(MAX_SESSIONS)
+  /** Session channels the host has opened and not yet closed. */
+  private openSessions = 0
   private sftpPromise: Promise<SFTPWrapper> | undefined
   private closedError: Error | undefined
   private readonly log: (line: string) => void
@@ -234,83 +263,128 @@ export class SshSession {
     if (this.closedError) throw new RemoteCommandError(this.label, 'ssh connection', null, '', `is closed (${this.closedError.message})`)
   }
 
-  /** Run a command; resolves with its exit code and output, never rejects on a non-zero exit. */
-  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    this.ensureOpen()
-    const release = await this.channels.acquire()
-    try {
-      // The exit status can arrive in the same packet as the exec's success reply, before any await resumes:
-      // listen for it inside the callback or it is lost.
-      const exit: {code?: number | null; signal?: string} = {}
-      const stream = await new Promise<ClientChannel>((resolve, reject) => {
-        try {
-          this.client.exec(command, (err, ch) => {
+  /**
+   * Open a session channel (exec or sftp) in one of the connection's session slots, held until the host closes
+   * the channel. `open` must pass its channel to `cb` synchronously from ssh2's callback. A refusal while n of
+   * our sessions are open means the host allows no more than n (sshd MaxSessions): the limit drops to n, and the
+   * retry waits for one of them to close. A refusal with none open is retried with a backoff, then an error.
+   */
+  private async openSession<T extends NodeJS.EventEmitter>(what: string, open: (cb: (err: Error | undefined, ch: T) => void) => void): Promise<T> {
+    let delay = 100
+    for (let attempt = 1; ; attempt++) {
+      const release = await this.sessions.acquire()
+      try {
+        this.ensureOpen()
+        return await new Promise<T>((resolve, reject) => {
+          open((err, ch) => {
             if (err) return reject(err)
-            ch.on('exit', (c: number | null, sig?: string) => {
-              if (typeof c === 'number') exit.code = c
-              else if (sig) exit.signal = sig
+            this.openSessions++
+            ch.once('close', () => {
+              this.openSessions--
+              release()
             })
             resolve(ch)
           })
-        } catch (error) {
-          reject(error)
+        })
+      } catch (error) {
+        release()
+        const err = error as Error
+        if (err instanceof RemoteCommandError) throw err
+        if (!isRefusedOpen(err)) throw new RemoteCommandError(this.label, what, null, '', `could not start (${err.message})`)
+        if (this.openSessions > 0 && this.openSessions < this.sessions.limit) {
+          this.sessions.lower(this.openSessions)
+          this.log(`${this.label}: the host refuses more than ${this.openSessions} sessions per connection (sshd MaxSessions): running at most ${this.openSessions} at a time`)
         }
-      }).catch((error: Error) => {
-        throw new RemoteCommandError(this.label, opts.label ?? 'command', null, '', `could not start (${error.message})`)
-      })
-      return await new Promise<ExecResult>((resolve) => {
-        const out: string[] = []
-        const err: string[] = []
-        const outDec = new StringDecoder('utf8')
-        const errDec = new StringDecoder('utf8')
-        let code: number | null = null
-        let signal: string | undefined
-        let timedOut = false
-        let timer: NodeJS.Timeout | undefined
-        if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
-          timer = setTimeout(() => {
-            timedOut = true
-            killChannel(stream)
-            // sshd only closes the channel once the process is gone: do not wait long for a host that ignores the signal
-            setTimeout(finish, 2000).unref()
-          }, opts.timeoutMs)
+        if (attempt >= OPEN_ATTEMPTS) {
+          throw new RemoteCommandError(
+            this.label,
+            what,
+            null,
+            '',
+            `could not start: the host refused a new session ${attempt} times with ${this.openSessions} open: too many sessions open on one connection: sshd MaxSessions (${err.message})`,
+          )
         }
-        const onOut = (s: string) => {
-          if (s === '') return
-          out.push(s)
-          opts.onStdout?.(s)
-        }
-        const onErr = (s: string) => {
-          if (s === '') return
-          err.push(s)
-          opts.onStderr?.(s)
-        }
-        stream.on('data', (b: Buffer) => onOut(outDec.write(b)))
-        stream.stderr.on('data', (b: Buffer) => onErr(errDec.write(b)))
-        stream.on('error', () => undefined)
-        let done = false
-        const finish = () => {
-          if (done) return
-          done = true
-          if (timer) clearTimeout(timer)
-          onOut(outDec.end())
-          onErr(errDec.end())
-          code = exit.code ?? null
-          signal = exit.signal
-          const result: ExecResult = {code: timedOut ? null : code, stdout: out.join(''), stderr: err.join('')}
-          if (signal) result.signal = signal
-          if (timedOut) result.timedOut = true
-          resolve(result)
-        }
-        stream.on('close', finish)
-        const stdin = opts.stdin
-        if (stdin === undefined) stream.end()
-        else if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) stream.end(stdin)
-        else (stdin as Readable).pipe(stream)
-      })
-    } finally {
-      release()
+        await sleep(delay)
+        delay *= 2
+      }
     }
+  }
+
+  /** Run a command; resolves with its exit code and output, never rejects on a non-zero exit. */
+  async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.ensureOpen()
+    const timeoutMs = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? opts.timeoutMs : undefined
+    const remoteCommand = timeoutMs === undefined ? command : withHostTimeout(command, timeoutMs)
+    // The exit status can arrive in the same packet as the exec's success reply, before any await resumes:
+    // listen for it inside the callback or it is lost. The session's slot stays taken until the host closes the
+    // channel, which for a command that outlived its timeout is after exec() stopped waiting for it.
+    const exit: {code?: number | null; signal?: string} = {}
+    let sentAt = 0
+    const stream = await this.openSession<ClientChannel>(opts.label ?? 'command', (cb) => {
+      sentAt = Date.now()
+      this.client.exec(remoteCommand, (err, ch) => {
+        if (!err) {
+          ch.on('exit', (c: number | null, sig?: string) => {
+            if (typeof c === 'number') exit.code = c
+            else if (sig) exit.signal = sig
+          })
+        }
+        cb(err, ch)
+      })
+    })
+    return await new Promise<ExecResult>((resolve) => {
+      const out: string[] = []
+      const err: string[] = []
+      const outDec = new StringDecoder('utf8')
+      const errDec = new StringDecoder('utf8')
+      let code: number | null = null
+      let signal: string | undefined
+      let timedOut = false
+      let timer: NodeJS.Timeout | undefined
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          timedOut = true
+          killChannel(stream)
+          // sshd only closes the channel once the process is gone: do not wait past timeout(1)'s kill grace
+          setTimeout(finish, KILL_GRACE_SECONDS * 1000).unref()
+        }, timeoutMs)
+      }
+      const onOut = (s: string) => {
+        if (s === '') return
+        out.push(s)
+        opts.onStdout?.(s)
+      }
+      const onErr = (s: string) => {
+        if (s === '') return
+        err.push(s)
+        opts.onStderr?.(s)
+      }
+      stream.on('data', (b: Buffer) => onOut(outDec.write(b)))
+      stream.stderr.on('data', (b: Buffer) => onErr(errDec.write(b)))
+      stream.on('error', () => undefined)
+      let done = false
+      const finish = () => {
+        if (done) return
+        done = true
+        if (timer) clearTimeout(timer)
+        onOut(outDec.end())
+        onErr(errDec.end())
+        code = exit.code ?? null
+        signal = exit.signal
+        // timeout(1) on the host may end the command just before our own timer fires; its host timer started
+        // after sentAt, so a command's own 124 that early is told apart
+        if (timeoutMs !== undefined && isHostTimeoutExit(code) && Date.now() - sentAt >= timeoutMs) timedOut = true
+        const result: ExecResult = {code: timedOut ? null : code, stdout: out.join(''), stderr: err.join('')}
+        if (signal) result.signal = signal
+        if (timedOut) result.timedOut = true
+        resolve(result)
+      }
+      stream.on('close', finish)
+      const stdin = opts.stdin
+      if (stdin === undefined) stream.end()
+      else if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) stream.end(stdin)
+      else (stdin as Readable).pipe(stream)
+    })
   }
 
   /** Run a command; returns stdout, throws RemoteCommandError (with the label, never the command) on failure. */
@@ -332,14 +406,11 @@ export class SshSession {
   private sftp(): Promise<SFTPWrapper> {
     this.ensureOpen()
     if (!this.sftpPromise) {
-      const p = new Promise<SFTPWrapper>((resolve, reject) => {
-        this.client.sftp((err, sftp) => {
-          if (err) return reject(new RemoteCommandError(this.label, 'sftp', null, '', `could not start (${err.message})`))
-          sftp.on('close', () => {
-            if (this.sftpPromise === p) this.sftpPromise = undefined
-          })
-          resolve(sftp)
+      const p = this.openSession<SFTPWrapper>('sftp', (cb) => this.client.sftp(cb)).then((sftp) => {
+        sftp.on('close', () => {
+          if (this.sftpPromise === p) this.sftpPromise = undefined
         })
+        return sftp
       })
       p.catch(() => {
         if (this.sftpPromise === p) this.sftpPromise = undefined
@@ -439,9 +510,8 @@ export class SshSession {
  * Ask sshd to SIGKILL the command's process group, then close the channel. ssh2's channel.signal() is a silent
  * no-op once stdin has been ended (it checks `writable`), which is always the case here, so the request is sent
  * through the protocol object directly. OpenSSH >= 7.9 honours 'signal' requests (killpg of the session), but
- * NOT for root logins ('session signalling requires privilege separation'): there the remote command keeps
- * running until it ends by itself, and exec() returns after a 2 s grace. Wrap long commands in `timeout` if
- * they must die.
+ * NOT for root logins ('session signalling requires privilege separation'): there only the timeout(1) wrapper
+ * (withHostTimeout) ends the command, and exec() returns after timeout(1)'s kill grace at the latest.
  */
 function killChannel(stream: ClientChannel): void {
   const ch = stream as unknown as {outgoing?: {id: number; state: string}; _client?: {_protocol?: {signal(id: number, sig: string): void}}}

@@ -16,7 +16,7 @@ import {SessionPool} from '../../../src/remote/pool.js'
 import {SshSession} from '../../../src/remote/session.js'
 import {shq} from '../../../src/remote/shell.js'
 import type {SshTarget} from '../../../src/remote/target.js'
-import {ensureSshd, freePort, keygen, TestSshd} from './sshd-harness.js'
+import {ensureSshd, freePort, keygen, pidsRunning, TestSshd} from './sshd-harness.js'
 
 const skipReason = ensureSshd()
 if (skipReason) console.warn(`session.sshd.test.ts skipped: ${skipReason}`)
@@ -24,6 +24,19 @@ if (skipReason) console.warn(`session.sshd.test.ts skipped: ${skipReason}`)
 function blobOfPub(pubPath: string): Buffer {
   return Buffer.from(readFileSync(pubPath, 'utf8').trim().split(/\s+/)[1]!, 'base64')
 }
+
+/** Waits (bounded) until no process runs `argv`; returns the pids still running at the deadline. */
+async function goneWithin(argv: string[], ms: number): Promise<number[]> {
+  const until = Date.now() + ms
+  let pids = pidsRunning(argv)
+  while (pids.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100))
+    pids = pidsRunning(argv)
+  }
+  return pids
+}
+
+const range = (n: number) => Array.from({length: n}, (_, i) => i)
 
 describe.skipIf(Boolean(skipReason))('SshSession against a real sshd', () => {
   let sshd: TestSshd
@@ -88,6 +101,44 @@ describe.skipIf(Boolean(skipReason))('SshSession against a real sshd', () => {
     expect(Date.now() - t0).toBeLessThan(5000)
     const many = await Promise.all(Array.from({length: 25}, (_, i) => session.run(`echo ${i}`)))
     expect(many.map((s) => Number(s.trim()))).toEqual(Array.from({length: 25}, (_, i) => i))
+  })
+
+  // Issue 11: as root, sshd ignores the KILL signal request, so a timed-out command used to run on and hold its
+  // session (MaxSessions 10) while cms already reused its slot: the burst after it was refused a channel.
+  it('timed-out commands end on the host and free their sessions: a burst of commands right after them all run', async () => {
+    const s = await SshSession.connect(target, {knownHosts, useAgent: false})
+    const secs = `30.${process.pid}` // an argv no other process has
+    try {
+      const t0 = Date.now()
+      const slow = await Promise.all(range(6).map(() => s.exec(`sleep ${secs}`, {timeoutMs: 300})))
+      for (const r of slow) expect(r).toMatchObject({code: null, timedOut: true})
+      expect(Date.now() - t0).toBeLessThan(5000)
+      const many = await Promise.all(range(25).map((i) => s.run(`echo ${i}`)))
+      expect(many.map((x) => Number(x.trim()))).toEqual(range(25))
+      expect(await goneWithin(['sleep', secs], 5000)).toEqual([])
+    } finally {
+      s.close()
+    }
+  })
+
+  it('a timed-out command that ignores SIGTERM is killed after a grace; its session counts until the host closes it', async () => {
+    const s = await SshSession.connect(target, {knownHosts, useAgent: false})
+    const secs = `31.${process.pid}`
+    try {
+      const slow = await Promise.all(range(6).map(() => s.exec(`trap '' TERM; sleep ${secs}; echo not-reached`, {timeoutMs: 300})))
+      for (const r of slow) expect(r).toMatchObject({code: null, timedOut: true, stdout: ''})
+      const many = await Promise.all(range(25).map((i) => s.run(`echo ${i}`)))
+      expect(many.map((x) => Number(x.trim()))).toEqual(range(25))
+      expect(await goneWithin(['sleep', secs], 5000)).toEqual([])
+    } finally {
+      s.close()
+    }
+  })
+
+  it('with a timeout, a command keeps its own exit code and stdin, even 124', async () => {
+    expect(await session.exec('exit 124', {timeoutMs: 10_000})).toMatchObject({code: 124})
+    expect((await session.exec('exit 124', {timeoutMs: 10_000})).timedOut).toBeUndefined()
+    expect(await session.exec('cat; exit 7', {timeoutMs: 10_000, stdin: "it's ✓"})).toMatchObject({code: 7, stdout: "it's ✓"})
   })
 
   it('writeFile / readFile round-trip with mode; readFile of a missing file is undefined', async () => {
@@ -224,5 +275,69 @@ describe.skipIf(Boolean(skipReason))('SshSession against a real sshd', () => {
     knownHosts.replace('127.0.0.1', sshd.port, 'ssh-ed25519', blobOfPub(`${sshd.hostKey('host_b')}.pub`))
     session = await SshSession.connect(target, {knownHosts, useAgent: false})
     expect((await session.run('echo ok')).trim()).toBe('ok')
+  })
+})
+
+describe.skipIf(Boolean(skipReason))('SshSession against an sshd with a low MaxSessions', () => {
+  let sshd: TestSshd
+  let target: SshTarget
+  let knownHosts: KnownHosts
+  let echo: Server
+
+  beforeAll(async () => {
+    sshd = new TestSshd(await freePort())
+    const work = mkdtempSync(join(tmpdir(), 'cms-sess-max-'))
+    knownHosts = new KnownHosts({ownFile: join(work, 'known_hosts'), userFiles: []})
+    target = {host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFiles: [sshd.clientKey]}
+    echo = createServer((sock) => sock.pipe(sock))
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()))
+  })
+
+  afterAll(async () => {
+    echo?.close()
+    await sshd?.stop()
+  })
+
+  it('a refused session waits for one of the connection\'s own sessions to close; tunnels do not count against MaxSessions', async () => {
+    await sshd.start(sshd.hostKey('host_max'), ['MaxSessions 2'])
+    const logs: string[] = []
+    const s = await SshSession.connect(target, {knownHosts, useAgent: false, log: (l) => logs.push(l)})
+    try {
+      const busy = Promise.all(range(2).map(() => s.run('sleep 2')))
+      busy.catch(() => undefined) // awaited below; a failure before that must not be an unhandled rejection
+      await new Promise((r) => setTimeout(r, 300))
+      const port = (echo.address() as {port: number}).port
+      const tunnels = await Promise.all(range(3).map(() => s.forward('127.0.0.1', port)))
+      for (const t of tunnels) t.destroy()
+      // refused at first (both sessions busy for longer than the backoff lasts), then run two at a time
+      const many = await Promise.all(range(6).map((i) => s.run(`sleep 0.2; echo ${i}`)))
+      expect(many.map((x) => Number(x.trim()))).toEqual(range(6))
+      await busy
+      expect(logs.filter((l) => l.includes('refuses more than 2 sessions per connection (sshd MaxSessions)'))).toHaveLength(1)
+    } finally {
+      s.close()
+      await sshd.stop()
+    }
+  })
+
+  it('gives up on a refused session within a bounded time, naming the host and sshd MaxSessions', async () => {
+    await sshd.start(sshd.hostKey('host_max'), ['MaxSessions 0']) // no sessions at all, tunnels only
+    const s = await SshSession.connect(target, {knownHosts, useAgent: false})
+    try {
+      const t0 = Date.now()
+      const err = await s.run('echo hi', {label: 'probe'}).catch((e: unknown) => e)
+      const took = Date.now() - t0
+      expect(err).toBeInstanceOf(RemoteCommandError)
+      expect((err as Error).message).toContain(`${sshd.user}@127.0.0.1:${sshd.port}: probe could not start`)
+      expect((err as Error).message).toMatch(/refused a new session 6 times.*too many sessions open on one connection: sshd MaxSessions/)
+      expect(took).toBeGreaterThan(2500) // 100 + 200 + 400 + 800 + 1600 ms of backoff
+      expect(took).toBeLessThan(8000)
+      const port = (echo.address() as {port: number}).port
+      const tunnel = await s.forward('127.0.0.1', port)
+      tunnel.destroy()
+    } finally {
+      s.close()
+      await sshd.stop()
+    }
   })
 })

@@ -1,6 +1,6 @@
 /** Test helper: a throwaway OpenSSH sshd on 127.0.0.1, run as a child process. Not a test file itself. */
 import {type ChildProcess, execFileSync, spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
@@ -32,6 +32,21 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Pids of the processes on this machine (where the test sshd runs its sessions) whose argv is exactly `argv`. */
+export function pidsRunning(argv: string[]): number[] {
+  const want = `${argv.join('\0')}\0`
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === want) pids.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids
+}
+
 export function keygen(path: string, type = 'ed25519', passphrase = ''): void {
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', passphrase, '-C', 'cms-test', '-f', path], {stdio: 'ignore'})
 }
@@ -57,7 +72,8 @@ export class TestSshd {
     return p
   }
 
-  async start(hostKeyPath: string): Promise<void> {
+  /** Start sshd with the host key at `hostKeyPath`; `extraConfig` lines (e.g. 'MaxSessions 1') go after the defaults. */
+  async start(hostKeyPath: string, extraConfig: string[] = []): Promise<void> {
     const config = join(this.dir, 'sshd_config')
     writeFileSync(
       config,
@@ -75,6 +91,7 @@ export class TestSshd {
         'AllowTcpForwarding yes',
         'Subsystem sftp internal-sftp',
         'LogLevel ERROR',
+        ...extraConfig,
         '',
       ].join('\n'),
     )
