@@ -56,12 +56,13 @@ export function stopAgentScript(l: NomadLayout): string {
 export function cleanupScript(l: NomadLayout, home: string): string {
   return [
     `if [ -d ${shq(l.clusterDir)} ]; then`,
+    `  ${dataDirVar(l)}`,
     ...stopAgentLines(l).map((s) => `  ${s}`),
     `  pkill -TERM -f -- ${selfSafePattern(l.dataDir)} 2>/dev/null || true`,
     `  for _ in $(seq 1 20); do pgrep -f -- ${selfSafePattern(l.dataDir)} >/dev/null || break; sleep 0.5; done`,
     `  pkill -9 -f -- ${selfSafePattern(l.dataDir)} 2>/dev/null || true`,
-    `  for p in $(${taskPidsLine(l)}); do kill -9 "$p" 2>/dev/null || true; done`,
-    `  awk -v d=${shq(`${l.dataDir}/`)} 'index($2, d) == 1 {print $2}' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done`,
+    `  for p in $(${TASK_PIDS}); do kill -9 "$p" 2>/dev/null || true; done`,
+    `  awk -v d="$dd/" 'index($2, d) == 1 {print $2}' /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done`,
     `  rm -rf ${shq(l.clusterDir)}`,
     'fi',
     releaseCmsHomeScript(home),
@@ -70,19 +71,26 @@ export function cleanupScript(l: NomadLayout, home: string): string {
 }
 
 /**
- * Task processes (raw_exec ones may outlive their executor): Nomad gives every task NOMAD_ALLOC_DIR and friends,
- * paths under the data dir, in its environment.
+ * The data dir in $dd, assembled at run time: the script's own command line must not contain the path, or the
+ * pkill/pgrep patterns and the environment scan below would find the script itself.
  */
-function taskPidsLine(l: NomadLayout): string {
-  return `for e in /proc/[0-9]*/environ; do grep -qsF ${shq(`${l.dataDir}/`)} "$e" && { p=\${e#/proc/}; echo "\${p%/environ}"; }; done`
+function dataDirVar(l: NomadLayout): string {
+  return `dd="$(dirname ${shq(l.config)})/data"`
 }
+
+/**
+ * Task processes (raw_exec ones may outlive their executor): Nomad gives every task NOMAD_ALLOC_DIR and friends,
+ * paths under the data dir ($dd), in its environment.
+ */
+const TASK_PIDS = `for e in /proc/[0-9]*/environ; do grep -qsF "$dd/" "$e" && { p=\${e#/proc/}; echo "\${p%/environ}"; }; done`
 
 /** Processes of the cluster's agent and tasks still running, and mounts left under its data dir. */
 export function leftoverScript(l: NomadLayout): string {
   return [
-    `n=$( (pgrep -f -- ${selfSafePattern(l.dataDir)}; ${taskPidsLine(l)}) | sort -u | wc -l)`,
+    dataDirVar(l),
+    `n=$( (pgrep -f -- ${selfSafePattern(l.dataDir)}; ${TASK_PIDS}) | sort -u | wc -l)`,
     `[ -f ${shq(l.pidFile)} ] && kill -0 "$(cat ${shq(l.pidFile)})" 2>/dev/null && n=$((n + 1))`,
-    `m=$(awk -v d=${shq(`${l.dataDir}/`)} 'index($2, d) == 1' /proc/mounts 2>/dev/null | wc -l)`,
+    `m=$(awk -v d="$dd/" 'index($2, d) == 1' /proc/mounts 2>/dev/null | wc -l)`,
     'echo $((n + m))',
   ].join('\n')
 }

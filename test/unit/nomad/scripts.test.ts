@@ -1,0 +1,44 @@
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {nomadLayout} from '../../../src/engines/nomad/layout.js'
+import * as scripts from '../../../src/engines/nomad/scripts.js'
+
+const sh = (script: string) => execFileSync('/bin/bash', ['-c', script], {encoding: 'utf8'})
+
+describe('Nomad host scripts in a real shell', () => {
+  it('cleanup stops tasks found by their environment and by the data dir, removes the files, never itself', async () => {
+    const home = mkdtempSync(join(tmpdir(), "cms-nomad-it's-"))
+    const l = nomadLayout(home, 'demo')
+    sh(scripts.prepareDirsScript(l))
+    writeFileSync(l.config, '# config\n')
+    // A raw_exec-like task: nothing of the data dir on its command line, only in its environment.
+    const task = spawn('sleep', ['300'], {env: {...process.env, NOMAD_ALLOC_DIR: `${l.dataDir}/alloc/x/alloc`}, detached: true, stdio: 'ignore'})
+    // An executor-like process with the data dir on its command line.
+    const executor = spawn('bash', ['-c', 'sleep 300; true', `${l.dataDir}/alloc/x/executor.out`], {detached: true, stdio: 'ignore'})
+    await new Promise((r) => setTimeout(r, 300))
+    expect(Number(sh(scripts.leftoverScript(l)).trim())).toBe(2)
+    sh(scripts.cleanupScript(l, home))
+    const exited = (p: ReturnType<typeof spawn>) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(true) : p.once('exit', () => r(true))))
+    await Promise.all([exited(task), exited(executor)])
+    expect(existsSync(join(home, '.cms'))).toBe(false)
+    mkdirSync(l.dir, {recursive: true})
+    writeFileSync(l.config, '')
+    expect(sh(scripts.leftoverScript(l)).trim()).toBe('0')
+  })
+
+  it('starts an agent once per configuration and restarts it when the configuration changes', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-nomad-'))
+    const l = nomadLayout(home, 'demo')
+    sh(scripts.prepareDirsScript(l))
+    const fake = join(home, 'nomad')
+    writeFileSync(fake, '#!/bin/sh\nexec sleep 300\n', {mode: 0o755})
+    expect(sh(scripts.startAgentScript(l, fake, 'h1')).trim()).toBe('started')
+    expect(sh(scripts.startAgentScript(l, fake, 'h1')).trim()).toBe('running')
+    expect(sh(scripts.startAgentScript(l, fake, 'h2')).trim()).toBe('restarted')
+    sh(scripts.stopAgentScript(l))
+    expect(existsSync(l.pidFile)).toBe(false)
+  })
+})
