@@ -206,6 +206,30 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     expect(logs.stdout).toMatch(/Pi is roughly 3\.\d+/)
   })
 
+  it('info and list show what Nomad reports; add joins a fourth node', async () => {
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout)
+    expect(info.nomad.leader).toBe(`${headIp}:4647`)
+    expect(info.hosts.map((h: {node?: {status: string; drivers: string[]}}) => [h.node?.status, h.node?.drivers])).toEqual(Array(3).fill(['ready', ['raw_exec']]))
+    const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
+    expect(list.clusters.find((c: {name: string}) => c.name === NAME)).toMatchObject({engine: 'nomad', masterStatus: 'LEADER', aliveWorkers: 3})
+    const r = await cms(['cluster', 'add', '-n', NAME, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
+    const nodes = (await nomadApi<NomadNode[]>(headIp, '/v1/nodes')).body
+    expect(nodes.filter((n) => n.Status === 'ready')).toHaveLength(4)
+  })
+
+  it('a host that died comes back: create again restarts it and its agent, Nomad reports it ready', async () => {
+    const victim = (await labelledContainers(NAME)).find((c) => c.role === 'worker')!
+    await docker('kill', victim.name)
+    await waitUntil('Nomad to see the node down', async () => (await nomadApi<NomadNode[]>(headIp, '/v1/nodes')).body.some((n) => n.Name === victim.name && n.Status === 'down'), 180_000)
+    expect((await cms(['cluster', 'info', '-n', NAME], env)).code).toBe(1)
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'nomad'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const nodes = (await nomadApi<NomadNode[]>(headIp, '/v1/nodes')).body
+    expect(nodes.filter((n) => n.Status === 'ready')).toHaveLength(4)
+  })
+
   it('remove drains a node running a long allocation: Nomad moves it elsewhere and the node leaves', async () => {
     const r = await cms(['cluster', 'submit', '-n', NAME, join(jobs, 'long.hcl'), '--wait'], env)
     expect(r.code, r.stderr).toBe(0)
