@@ -57,9 +57,10 @@ export interface NomadAgentConfigInput {
 
 /**
  * Cloud environment fingerprinters probe 169.254.169.254 (unreachable on most hosts, and the AWS one crashes the
- * agent when AWS_CA_BUNDLE is set): a cms node's environment is the host itself.
+ * agent when AWS_CA_BUNDLE is set): a cms node's environment is the host itself. The consul one polls
+ * 127.0.0.1:8500, and cms clusters have no Consul.
  */
-export const FINGERPRINT_DENYLIST = ['env_aws', 'env_gce', 'env_azure', 'env_digitalocean'] as const
+export const FINGERPRINT_DENYLIST = ['env_aws', 'env_gce', 'env_azure', 'env_digitalocean', 'consul'] as const
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 const GOSSIP_KEY = /^[A-Za-z0-9+/]{43}=$|^[A-Za-z0-9+/]{22}==$|^[A-Za-z0-9+/]{32}$/
@@ -115,6 +116,14 @@ export function renderAgentConfig(input: NomadAgentConfigInput): string {
     '  verify_server_hostname = true',
     '  verify_https_client    = true',
     '}',
+    '',
+    // No Consul on cms clusters: without this, servers look for peers and advertise themselves at
+    // 127.0.0.1:8500 (errors in the log while they wait for bootstrap_expect).
+    'consul {',
+    '  auto_advertise   = false',
+    '  server_auto_join = false',
+    '  client_auto_join = false',
+    '}',
   )
   if (input.server) {
     lines.push(
@@ -139,6 +148,9 @@ export function renderAgentConfig(input: NomadAgentConfigInput): string {
       `  servers = ${hclList(c.servers.map((a) => hostPort(a, ports.rpc)))}`,
       '  options {',
       `    ${hclString('fingerprint.denylist')} = ${hclString(FINGERPRINT_DENYLIST.join(','))}`,
+      // Only the drivers asked for are loaded and fingerprinted (docker's would poke at /var/run/docker.sock,
+      // java's and qemu's run binaries).
+      `    ${hclString('driver.allowlist')}     = ${hclString(c.drivers.join(','))}`,
       '  }',
     )
     const meta = Object.entries(c.meta ?? {})
@@ -146,13 +158,8 @@ export function renderAgentConfig(input: NomadAgentConfigInput): string {
       lines.push('  meta {', ...meta.map(([k, v]) => `    ${hclString(k)} = ${hclString(v)}`), '  }')
     }
     lines.push('}')
-    for (const driver of ['raw_exec', 'exec', 'docker'] as const) {
-      const on = c.drivers.includes(driver)
-      // raw_exec is off unless enabled; exec and docker are on by default in Nomad and must be turned off
-      // explicitly when not wanted (docker's fingerprinting would otherwise poke at /var/run/docker.sock).
-      if (driver === 'raw_exec' && on) lines.push('', 'plugin "raw_exec" {', '  config {', '    enabled = true', '  }', '}')
-      if (driver !== 'raw_exec' && !on) lines.push('', `plugin ${hclString(driver)} {`, '  config {', '    enabled = false', '  }', '}')
-    }
+    // raw_exec runs tasks as the agent's user with no isolation: off in Nomad unless enabled here.
+    if (c.drivers.includes('raw_exec')) lines.push('', 'plugin "raw_exec" {', '  config {', '    enabled = true', '  }', '}')
   }
   return lines.join('\n') + '\n'
 }
@@ -186,6 +193,7 @@ function validate(input: NomadAgentConfigInput): void {
     if (!GOSSIP_KEY.test(input.server.gossipKey)) throw new Error('the gossip key must be 16 or 32 bytes, base64')
   }
   if (input.client && input.client.servers.length === 0) throw new Error('a Nomad client needs at least one server address')
+  if (input.client && input.client.drivers.length === 0) throw new Error('a Nomad client needs at least one task driver')
   const ports = input.ports ?? NOMAD_PORTS
   for (const p of [ports.http, ports.rpc, ports.serf]) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`invalid port ${p}`)
