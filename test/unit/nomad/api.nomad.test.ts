@@ -10,7 +10,7 @@ import type {Indexed} from '../../../src/engines/nomad/api.js'
 import {nomadHttp} from '../../../src/engines/nomad/http-transport.js'
 import type {NomadHttp} from '../../../src/engines/nomad/http-transport.js'
 import {createCertificateAuthority, issueCertificate} from '../../../src/engines/nomad/pki.js'
-import {DevAgent, nomadSkipReason} from './dev-agent.js'
+import {DevAgent, nomadSkipReason, TRICKY_META} from './dev-agent.js'
 
 const skip = nomadSkipReason()
 if (skip) console.warn(`skipping the Nomad API tests: ${skip}`)
@@ -78,6 +78,7 @@ describe.skipIf(skip !== undefined)('NomadApi against nomad agent -dev (ACLs, mu
     expect(index).toBeGreaterThan(0)
     expect(detail.HTTPAddr).toBe(`127.0.0.1:${agent.ports.http}`)
     expect(detail.Meta?.['cms.host']).toBe('devtest')
+    expect(detail.Meta?.['cms.note']).toBe(TRICKY_META)
     expect(detail.Attributes['unique.platform.aws.instance-id']).toBeUndefined()
     expect(detail.NodeResources.Cpu?.CpuShares).toBeGreaterThan(0)
   })

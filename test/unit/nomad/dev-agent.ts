@@ -33,8 +33,11 @@ function freePort(): Promise<number> {
   })
 }
 
+/** A meta value that only survives if agent-config.ts quotes it right (checked through /v1/node/:id). */
+export const TRICKY_META = 'quote " backslash \\ newline \n tab \t unicode é ✓ $dollar {brace}'
+
 export class DevAgent {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cms-nomad-dev-'))
+  dir = ''
   readonly region = 'global'
   readonly ca: KeyPairPem = nomadCertificateAuthority('devtest')
   readonly cli: KeyPairPem = nomadCliCertificate(this.ca, {region: this.region})
@@ -44,6 +47,7 @@ export class DevAgent {
   log = ''
 
   async start(): Promise<void> {
+    this.dir = mkdtempSync(join(tmpdir(), 'cms-nomad-dev-'))
     const bin = join(this.dir, 'bin')
     mkdirSync(bin)
     // The release zip holds one file, nomad (python3's zipfile: no unzip needed on the machine).
@@ -65,7 +69,7 @@ export class DevAgent {
       ports: this.ports,
       tls: {caFile: join(tls, 'ca.pem'), certFile: join(tls, 'agent.pem'), keyFile: join(tls, 'agent-key.pem')},
       server: {bootstrapExpect: 1, gossipKey: randomBytes(32).toString('base64'), join: []},
-      client: {servers: ['127.0.0.1'], drivers: ['raw_exec'], meta: {'cms.host': 'devtest'}},
+      client: {servers: ['127.0.0.1'], drivers: ['raw_exec'], meta: {'cms.host': 'devtest', 'cms.note': TRICKY_META}},
     })
     writeFileSync(join(this.dir, 'agent.hcl'), config)
     mkdirSync(join(this.dir, 'data'))
@@ -95,6 +99,7 @@ export class DevAgent {
   }
 
   async stop(): Promise<void> {
+    if (!this.dir) return
     const p = this.proc
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()))
