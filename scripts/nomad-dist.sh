@@ -10,8 +10,9 @@
 # then `CGO_ENABLED=0 go build -trimpath -tags hashicorpmetrics` (no `ui` tag: its generated assets are not in
 # the module download). CGO off: raw_exec, docker, java and qemu drivers, no `exec` driver.
 #
-# Requires: Go >= the version Nomad's go.mod names (1.25 for v1.11.3; `tool` directives need >= 1.24), reaching
-# a Go module proxy (GOPROXY, default proxy.golang.org) and the checksum database; python3 (to zip); flock.
+# Requires: Go >= the version Nomad's go.mod names (1.25.8 for v1.11.3), or Go 1.21+ which then fetches that
+# toolchain itself (GOTOOLCHAIN, from the module proxy, checksum-verified, ~12 s once); reaching a Go module proxy
+# (GOPROXY, default proxy.golang.org) and the checksum database; python3 (to zip); flock.
 # Debian bookworm's golang (1.19) is too old: install Go from go.dev (or bookworm-backports' golang-1.2x).
 # Cold: a few minutes of downloads and ~6-10 minutes of compiling on 2 cores; the module and build caches live
 # under the cache folder, so a rebuild after the zip was removed takes well under a minute.
@@ -102,7 +103,12 @@ module_time=$( [ -f "$info_file" ] && python3 -c 'import json,sys; print(json.lo
 
 need_go=$(go mod edit -json "$gomod" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Go") or "")')
 if [ -n "$need_go" ] && ! version_ge "$go_version" "$need_go"; then
-  die "Nomad v$NOMAD_VERSION needs Go $need_go; this machine has $go_version: install a newer Go from https://go.dev/dl/"
+  # Go 1.21+ fetches a newer toolchain itself: a module from the proxy, checked against the checksum database.
+  version_ge "$go_version" 1.21 \
+    || die "Nomad v$NOMAD_VERSION needs Go $need_go; this machine has $go_version: install a newer Go from https://go.dev/dl/"
+  export GOTOOLCHAIN="go$need_go"
+  log "Nomad v$NOMAD_VERSION needs Go $need_go: using GOTOOLCHAIN=$GOTOOLCHAIN (downloaded once into the cache)"
+  go_version=$(go env GOVERSION) || die "could not get Go $need_go through GOTOOLCHAIN"
 fi
 
 # --- The wrapper module ------------------------------------------------------------------------------------
