@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime), builds cms,
+# Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad), builds cms,
 # runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
 # lifecycle and bad-input end-to-end tests again on Node.js 22 and 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(bash scripts/testbed.sh)"
-export CMS_SPARK_DIST CMS_SPARK_VERSION
+export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

@@ -4,10 +4,13 @@
 #   - Debian packages: docker.io, mmdebstrap, openssh-client, openjdk-17-jre-headless, python3 (+ pip);
 #   - a running Docker engine (dockerd started in the background when none answers; log /var/log/cms-dockerd.log);
 #   - the base image debian:bookworm-slim, made with mmdebstrap + docker import (no registry needed);
-#   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, verified before use.
+#   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, verified before use;
+#   - a Nomad release zip built from the Go module proxy (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache).
 # Progress goes to stderr. stdout carries only shell assignments for `eval "$(bash scripts/testbed.sh)"`:
 #   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi.tgz
 #   CMS_SPARK_VERSION=<ver>
+#   CMS_NOMAD_DIST=/abs/path/nomad_<ver>_linux_<arch>.zip
+#   CMS_NOMAD_VERSION=<ver>
 # Settings (environment):
 #   CMS_TESTBED_CACHE            cache folder (default ~/.cache/cms-testbed)
 #   CMS_TESTBED_PYSPARK_VERSION  pyspark release to build the runtime from (default below)
@@ -354,5 +357,14 @@ build_spark_dist() {
 dist="$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz"
 [ -s "$dist" ] || build_spark_dist "$PYSPARK_VERSION" "$dist"
 
-log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION"
-printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\n' "$dist" "$PYSPARK_VERSION"
+# --- Nomad release (its own script and lock; fd 9 stays here) ------------------------------------------------
+
+nomad_vars=$(CMS_TESTBED_CACHE="$CACHE" bash "$(dirname "${BASH_SOURCE[0]}")/nomad-dist.sh" 9>&-) \
+  || die "building the Nomad release failed (scripts/nomad-dist.sh; see above)"
+CMS_NOMAD_DIST='' CMS_NOMAD_VERSION=''
+eval "$nomad_vars"
+[ -s "$CMS_NOMAD_DIST" ] && [ -n "$CMS_NOMAD_VERSION" ] || die "scripts/nomad-dist.sh printed no release: $nomad_vars"
+
+log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION, Nomad $CMS_NOMAD_VERSION"
+printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\nCMS_NOMAD_DIST=%q\nCMS_NOMAD_VERSION=%q\n' \
+  "$dist" "$PYSPARK_VERSION" "$CMS_NOMAD_DIST" "$CMS_NOMAD_VERSION"

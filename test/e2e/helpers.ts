@@ -102,3 +102,31 @@ export async function removeClusterContainers(cluster: string): Promise<void> {
   if (ids.length > 0) await docker('rm', '-f', ...ids)
   await docker('network', 'rm', `cms-${cluster}`).catch(() => undefined)
 }
+
+/**
+ * Container hosts cms did not make, addressed as plain SSH hosts: built from the host image, on a network of their
+ * own, labelled `prefix`, authorising a fresh key of the test's (written to `key`). `cleanup` removes them by label.
+ */
+export async function startPlainHosts(prefix: string, count: number, key: string, runFlags: string[] = []) {
+  const {execFileSync} = await import('node:child_process')
+  const {readFileSync} = await import('node:fs')
+  const network = `${prefix}-net`
+  const image = 'cms-e2e-sshhost:latest'
+  const cleanup = async () => {
+    const ids = (await docker('ps', '-aq', '--filter', `label=${prefix}`)).split('\n').filter(Boolean)
+    if (ids.length > 0) await docker('rm', '-f', ...ids)
+    await docker('network', 'rm', network).catch(() => undefined)
+  }
+  await cleanup()
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+  await docker('build', '-q', '-t', image, join(ROOT, 'images', 'host'))
+  await docker('network', 'create', '--label', prefix, network)
+  const pub = readFileSync(`${key}.pub`, 'utf8').trim()
+  const names = Array.from({length: count}, (_, i) => `${prefix}-${i + 1}`)
+  const ips: string[] = []
+  for (const name of names) {
+    await docker('run', '-d', '--name', name, '--label', prefix, '--network', network, ...runFlags, '-e', `CMS_AUTHORIZED_KEY=${pub}`, image)
+    ips.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name))
+  }
+  return {names, ips, cleanup}
+}

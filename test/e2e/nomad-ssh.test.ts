@@ -1,20 +1,10 @@
-import {execFileSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, docker, makeCmsHome, ROOT} from './helpers.js'
+import {cms, docker, makeCmsHome, startPlainHosts} from './helpers.js'
 
 // Hosts cms did not make, reached as plain SSH hosts: a 3-server Nomad cluster (a real Raft quorum) on them.
 const PREFIX = 'cms-e2e-nomadssh'
-const NETWORK = `${PREFIX}-net`
-const IMAGE = 'cms-e2e-sshhost:latest'
 const NAME = 'e2e-nomad-ssh'
-
-async function cleanupContainers() {
-  const ids = (await docker('ps', '-aq', '--filter', `label=${PREFIX}`)).split('\n').filter(Boolean)
-  if (ids.length > 0) await docker('rm', '-f', ...ids)
-  await docker('network', 'rm', NETWORK).catch(() => undefined)
-}
 
 /** Nomad's API as the head itself sees it (curl on the host, with the cluster's TLS files and token). */
 async function apiOnHead(host: string, ip: string, path: string): Promise<unknown> {
@@ -27,24 +17,18 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST)('nomad engine on plain SSH hosts', 
   const {home, cleanup} = makeCmsHome()
   const key = join(home, 'id_ed25519')
   const env = {CMS_HOME: home}
-  const ips: string[] = []
-  const names = [`${PREFIX}-1`, `${PREFIX}-2`, `${PREFIX}-3`]
+  let ips: string[] = []
+  let names: string[] = []
+  let removeHosts = async () => {}
 
   beforeAll(async () => {
-    await cleanupContainers()
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
-    await docker('build', '-q', '-t', IMAGE, join(ROOT, 'images', 'host'))
-    await docker('network', 'create', '--label', PREFIX, NETWORK)
-    const pub = readFileSync(`${key}.pub`, 'utf8').trim()
-    for (const name of names) {
-      // What a root Nomad client needs in a container: its own cgroup tree, writable (never --privileged).
-      await docker('run', '-d', '--name', name, '--label', PREFIX, '--network', NETWORK, '--cap-add', 'SYS_ADMIN', '--cgroupns', 'private', '-e', 'CMS_WRITABLE_CGROUPS=1', '-e', `CMS_AUTHORIZED_KEY=${pub}`, IMAGE)
-      ips.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, name))
-    }
+    // What a root Nomad client needs in a container: its own cgroup tree, writable (never --privileged).
+    const flags = ['--cap-add', 'SYS_ADMIN', '--cgroupns', 'private', '-e', 'CMS_WRITABLE_CGROUPS=1']
+    ;({names, ips, cleanup: removeHosts} = await startPlainHosts(PREFIX, 3, key, flags))
   })
 
   afterAll(async () => {
-    await cleanupContainers()
+    await removeHosts()
     cleanup()
   })
 

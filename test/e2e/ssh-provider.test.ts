@@ -1,41 +1,24 @@
-import {execFileSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {aliveWorkers, cms, docker, makeCmsHome, masterJson, ROOT} from './helpers.js'
+import {aliveWorkers, cms, docker, makeCmsHome, masterJson, startPlainHosts} from './helpers.js'
 
 // Container hosts that cms did not make, addressed as plain SSH hosts with the test's own key.
 const PREFIX = 'cms-e2e-ssh'
-const NETWORK = `${PREFIX}-net`
-const IMAGE = 'cms-e2e-sshhost:latest'
-
-async function cleanupContainers() {
-  const ids = (await docker('ps', '-aq', '--filter', `label=${PREFIX}`)).split('\n').filter(Boolean)
-  if (ids.length > 0) await docker('rm', '-f', ...ids)
-  await docker('network', 'rm', NETWORK).catch(() => undefined)
-}
 
 describe('ssh provider on plain SSH hosts', () => {
   const {home, cleanup} = makeCmsHome()
   const key = join(home, 'id_ed25519')
   const env = {CMS_HOME: home}
-  const ips: string[] = []
-  const names = [`${PREFIX}-1`, `${PREFIX}-2`]
+  let ips: string[] = []
+  let names: string[] = []
+  let removeHosts = async () => {}
 
   beforeAll(async () => {
-    await cleanupContainers()
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
-    await docker('build', '-q', '-t', IMAGE, join(ROOT, 'images', 'host'))
-    await docker('network', 'create', '--label', PREFIX, NETWORK)
-    const pub = readFileSync(`${key}.pub`, 'utf8').trim()
-    for (const name of names) {
-      await docker('run', '-d', '--name', name, '--label', PREFIX, '--network', NETWORK, '-e', `CMS_AUTHORIZED_KEY=${pub}`, IMAGE)
-      ips.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, name))
-    }
+    ;({names, ips, cleanup: removeHosts} = await startPlainHosts(PREFIX, 2, key))
   })
 
   afterAll(async () => {
-    await cleanupContainers()
+    await removeHosts()
     cleanup()
   })
 

@@ -57,9 +57,10 @@ export interface NomadAgentConfigInput {
 
 /**
  * Cloud environment fingerprinters probe 169.254.169.254 (unreachable on most hosts, and the AWS one crashes the
- * agent when AWS_CA_BUNDLE is set): a cms node's environment is the host itself.
+ * agent when AWS_CA_BUNDLE is set): a cms node's environment is the host itself. The consul one polls
+ * 127.0.0.1:8500, and cms clusters have no Consul.
  */
-export const FINGERPRINT_DENYLIST = ['env_aws', 'env_gce', 'env_azure', 'env_digitalocean'] as const
+export const FINGERPRINT_DENYLIST = ['env_aws', 'env_gce', 'env_azure', 'env_digitalocean', 'consul'] as const
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 const GOSSIP_KEY = /^[A-Za-z0-9+/]{43}=$|^[A-Za-z0-9+/]{22}==$|^[A-Za-z0-9+/]{32}$/
@@ -91,9 +92,9 @@ export function renderAgentConfig(input: NomadAgentConfigInput): string {
     '}',
     '',
     'advertise {',
-    `  http = ${hclString(`${addr}:${ports.http}`)}`,
-    `  rpc  = ${hclString(`${addr}:${ports.rpc}`)}`,
-    `  serf = ${hclString(`${addr}:${ports.serf}`)}`,
+    `  http = ${hclString(hostPort(addr, ports.http))}`,
+    `  rpc  = ${hclString(hostPort(addr, ports.rpc))}`,
+    `  serf = ${hclString(hostPort(addr, ports.serf))}`,
     '}',
     '',
     'ports {',
@@ -114,6 +115,14 @@ export function renderAgentConfig(input: NomadAgentConfigInput): string {
     `  key_file  = ${hclString(input.tls.keyFile)}`,
     '  verify_server_hostname = true',
     '  verify_https_client    = true',
+    '}',
+    '',
+    // No Consul on cms clusters: without this, servers look for peers and advertise themselves at
+    // 127.0.0.1:8500 (errors in the log while they wait for bootstrap_expect).
+    'consul {',
+    '  auto_advertise   = false',
+    '  server_auto_join = false',
+    '  client_auto_join = false',
     '}',
   )
   if (input.server) {

@@ -1,15 +1,15 @@
 import type {ClusterInfo, HostView, NodeView} from '../../output/results.js'
 import type {Host} from '../../providers/provider.js'
-import type {NomadNode} from './api.js'
+import type {NodeListStub} from './api.js'
 
 export interface NomadState {
   apiUrl: string
   leader: string
   peers: string[]
-  nodes: NomadNode[]
+  nodes: NodeListStub[]
 }
 
-function nodeView(n: NomadNode, servers: Set<string>): NodeView {
+function nodeView(n: NodeListStub, servers: Set<string>): NodeView {
   const drivers = Object.entries(n.Drivers ?? {})
     .filter(([, d]) => d.Healthy && d.Detected)
     .map(([name]) => name)

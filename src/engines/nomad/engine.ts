@@ -11,15 +11,15 @@ import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint,
 import type {HostContext} from '../host-context.js'
 import {distFromSettings, distSettings, resolveSparkDist, checkSparkDistSource, sparkArtifact} from '../spark/dist.js'
 import {NOMAD_PORTS, renderAgentConfig} from './agent-config.js'
-import type {NomadApi} from './api.js'
-import {headApi, SERVER_NAME} from './client.js'
+import {NomadApiError, type NomadApi} from './api.js'
+import {nomadAgentCertificate, nomadCertificateAuthority, nomadCliCertificate, nomadServerName} from './certificates.js'
+import {headApi, REGION} from './client.js'
 import {nomadClusterInfo} from './describe.js'
 import {checkNomadDistSource, nomadDistFromSettings, nomadDistSettings, resolveNomadDist} from './dist.js'
 import {nomadLayout, secretFiles, type NomadLayout} from './layout.js'
-import {createCertificateAuthority, issueCertificate, type KeyPairPem} from './pki.js'
+import type {KeyPairPem} from './pki.js'
 import * as scripts from './scripts.js'
 
-const REGION = 'global'
 const DATACENTER = 'dc1'
 const READY_TIMEOUT_MS = 180_000
 
@@ -98,7 +98,7 @@ export class NomadEngine implements Engine {
           if (isHead) sparkHome = home
         }
         await ctx.session.run(scripts.prepareDirsScript(layout), {label: 'prepare Nomad folders'})
-        if (isHead) secrets.resolve(await this.headSecrets(ctx, layout))
+        if (isHead) secrets.resolve(await this.headSecrets(ctx, layout, cluster))
         if (isServer) serverAddresses.get(host.id)!.resolve(ctx.address)
         report.update(isHead ? 'configuring' : 'waiting for the head')
         const {ca, gossipKey} = await secrets.promise
@@ -131,7 +131,7 @@ export class NomadEngine implements Engine {
         await waitFor(
           READY_TIMEOUT_MS,
           async () => {
-            const node = (await api.nodes()).find((n) => n.Address === ctx.address)
+            const node = (await api.nodes()).value.find((n) => n.Address === ctx.address)
             nodeId = node?.ID ?? ''
             return node?.Status === 'ready' && node.SchedulingEligibility === 'eligible'
           },
@@ -158,13 +158,13 @@ export class NomadEngine implements Engine {
   }
 
   /** The cluster's CA and gossip key, made once on the head (0600) and read back on every converge. */
-  private async headSecrets(ctx: HostContext, layout: NomadLayout): Promise<HeadSecrets> {
+  private async headSecrets(ctx: HostContext, layout: NomadLayout, cluster: string): Promise<HeadSecrets> {
     const files = secretFiles(layout)
     const [caCert, caKey, gossip, cliCert] = await Promise.all([layout.caFile, files.caKey, files.gossipKey, files.cliCert].map((f) => ctx.session.readFile(`${f}`)))
     let ca: KeyPairPem
     if (caCert && caKey) ca = {certificatePem: caCert.toString('utf8'), privateKeyPem: caKey.toString('utf8')}
     else {
-      ca = createCertificateAuthority({commonName: `cms Nomad CA ${randomBytes(4).toString('hex')}`, validityDays: 3650})
+      ca = nomadCertificateAuthority(cluster)
       await ctx.session.writeFile(files.caKey, ca.privateKeyPem, 0o600)
       await ctx.session.writeFile(layout.caFile, ca.certificatePem, 0o644)
     }
@@ -175,7 +175,7 @@ export class NomadEngine implements Engine {
     }
     if (!cliCert) {
       // cms's own client certificate for the HTTPS API (verify_https_client), kept on the head like the rest.
-      const cli = issueCertificate(ca, {commonName: 'cli.global.nomad', dnsNames: ['cli.global.nomad'], keyUsages: ['digitalSignature'], extendedKeyUsages: ['clientAuth'], validityDays: 3650})
+      const cli = nomadCliCertificate(ca, {region: REGION})
       await ctx.session.writeFile(files.cliKey, cli.privateKeyPem, 0o600)
       await ctx.session.writeFile(files.cliCert, cli.certificatePem, 0o600)
     }
@@ -186,15 +186,7 @@ export class NomadEngine implements Engine {
   private async writeTls(ctx: HostContext, layout: NomadLayout, ca: KeyPairPem, isServer: boolean): Promise<void> {
     const present = await ctx.session.exec(`test -s ${shq(layout.certFile)} && test -s ${shq(layout.keyFile)} && test -s ${shq(layout.caFile)}`)
     if (present.code === 0) return
-    const names = isServer ? [SERVER_NAME, `client.${REGION}.nomad`, 'localhost'] : [`client.${REGION}.nomad`, 'localhost']
-    const cert = issueCertificate(ca, {
-      commonName: names[0],
-      dnsNames: names,
-      ipAddresses: [ctx.address, '127.0.0.1'],
-      keyUsages: ['digitalSignature', 'keyEncipherment'],
-      extendedKeyUsages: ['serverAuth', 'clientAuth'],
-      validityDays: 3650,
-    })
+    const cert = nomadAgentCertificate(ca, {role: isServer ? 'server' : 'client', region: REGION, addresses: [ctx.address]})
     await ctx.session.writeFile(layout.keyFile, cert.privateKeyPem, 0o600)
     await ctx.session.writeFile(layout.certFile, cert.certificatePem, 0o644)
     await ctx.session.writeFile(layout.caFile, ca.certificatePem, 0o644)
@@ -211,13 +203,26 @@ export class NomadEngine implements Engine {
       token = randomUUID()
       await ctx.session.writeFile(files.token, `${token}\n`, 0o600)
     }
-    const head = {session: ctx.session, address: ctx.address, home: ctx.facts.home}
-    const api = await headApi(head, cluster)
-    await waitFor(60_000, async () => {
-      if (await api.tokenWorks()) return true
-      await api.bootstrapAcl(token)
-      return true
-    }, 'the Nomad ACL system could not be bootstrapped')
+    const api = await headApi({session: ctx.session, address: ctx.address, home: ctx.facts.home}, cluster)
+    await waitFor(
+      60_000,
+      async () => {
+        try {
+          await api.aclBootstrap(token)
+        } catch (error) {
+          // Already bootstrapped (a rerun): the token cms wrote must then be the one that works.
+          if (!(error instanceof NomadApiError && error.status === 400)) throw error
+        }
+        try {
+          await api.nodes()
+          return true
+        } catch (error) {
+          if (error instanceof NomadApiError && error.status === 403) throw new Error(`Nomad's ACLs on ${cluster} were bootstrapped with a token cms does not hold (${files.token})`)
+          throw error
+        }
+      },
+      'the Nomad ACL system could not be bootstrapped',
+    )
     return api
   }
 
@@ -227,20 +232,34 @@ export class NomadEngine implements Engine {
     }
   }
 
-  /** Drains the node through the API (allocations move first), waits until it is done, then stops the agent. */
+  /**
+   * Moves the node's work away through the API before its agent stops: the node becomes ineligible, batch
+   * allocations (which a drain would only stop) are stopped so the scheduler replaces them elsewhere, then the drain
+   * migrates the rest; once it is done the agent stops and the node is purged.
+   */
   async drain(input: DrainInput): Promise<string> {
     const api = await headApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
-    const node = (await api.nodes()).find((n) => n.Address === input.ctx.address)
+    const node = (await api.nodes()).value.find((n) => n.Address === input.ctx.address)
     const layout = nomadLayout(input.ctx.facts.home, input.cluster)
+    let moved = 0
     if (node && node.Status !== 'down') {
       input.report.update('draining the node')
-      await api.drainNode(node.ID, {deadlineSeconds: input.graceSeconds})
-      await waitFor((input.graceSeconds + 120) * 1000, async () => (await api.node(node.ID)).DrainStrategy == null, `the drain of ${input.ctx.host.id} did not finish`)
+      await api.setEligibility(node.ID, false)
+      const running = (await api.nodeAllocations(node.ID)).value.filter((a) => a.DesiredStatus === 'run' && (a.ClientStatus === 'running' || a.ClientStatus === 'pending'))
+      const types = new Map<string, string>()
+      for (const a of running) if (!types.has(a.JobID)) types.set(a.JobID, (await api.job(a.JobID)).value.Type ?? '')
+      for (const a of running.filter((a) => types.get(a.JobID) === 'batch')) {
+        await api.stopAllocation(a.ID)
+        moved++
+      }
+      await api.drainNode(node.ID, {deadlineMs: input.graceSeconds * 1000})
+      await waitFor((input.graceSeconds + 120) * 1000, async () => (await api.node(node.ID)).value.DrainStrategy == null, `the drain of ${input.ctx.host.id} did not finish`)
+      moved += running.length - moved
     }
     input.report.update('stopping the agent')
     await input.ctx.session.run(scripts.stopAgentScript(layout), {label: 'stop Nomad agent', timeoutMs: 60_000})
     if (node) await api.purgeNode(node.ID).catch(() => undefined)
-    return node ? 'drained' : 'no Nomad node'
+    return node ? `drained (${moved} allocation${moved === 1 ? '' : 's'} moved)` : 'no Nomad node'
   }
 
   async cleanup(ctx: HostContext, cluster: string): Promise<number> {
@@ -254,7 +273,7 @@ export class NomadEngine implements Engine {
     try {
       const {home} = await hostFacts(input.head.session)
       const api = await headApi({session: input.head.session, address: input.head.address, home}, input.cluster)
-      const [leader, peers, nodes] = await Promise.all([api.leader(), api.peers(), api.nodes({resources: true})])
+      const [leader, peers, nodes] = await Promise.all([api.leader(), api.peers(), api.nodes({resources: true}).then((r) => r.value)])
       return nomadClusterInfo(input.cluster, input.provider, input.hosts, {leader, peers, nodes, apiUrl: `https://${input.head.address}:${NOMAD_PORTS.http}`})
     } catch (error) {
       return nomadClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
@@ -295,7 +314,7 @@ export class NomadEngine implements Engine {
     const read = async (path: string) => (await input.head.session.readFile(path))?.toString('utf8') ?? ''
     const caPath = `${input.secretsDir}/ca.pem`
     writeFileSync(caPath, await read(layout.caFile), {mode: 0o600})
-    const env: Record<string, string> = {NOMAD_ADDR: input.local.api, NOMAD_CACERT: caPath, NOMAD_TLS_SERVER_NAME: SERVER_NAME}
+    const env: Record<string, string> = {NOMAD_ADDR: input.local.api, NOMAD_CACERT: caPath, NOMAD_TLS_SERVER_NAME: nomadServerName(REGION)}
     if (!input.withSecrets) return env
     const certPath = `${input.secretsDir}/cli.pem`
     const keyPath = `${input.secretsDir}/cli-key.pem`

@@ -4,7 +4,7 @@ import {loadJobFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
-import {hclString} from './hcl.js'
+import {hclVariables} from './api.js'
 
 /** A jobfile as Nomad takes it: HCL (parsed by Nomad itself), a JSON jobspec, or a portable spec cms translates. */
 export type NomadJobFile =
@@ -32,13 +32,14 @@ function readLocal(path: string, what: string): string {
  */
 export function variablesText(vars: readonly string[] = [], varFiles: readonly string[] = []): string {
   const parts = varFiles.map((f) => readLocal(f, 'variable file'))
+  const assigned: Record<string, string> = {}
   for (const kv of vars) {
     const eq = kv.indexOf('=')
     const name = eq > 0 ? kv.slice(0, eq).trim() : ''
     if (!VAR_NAME.test(name)) throw new UsageError(`--var ${JSON.stringify(kv)}: expected NAME=VALUE, e.g. --var count=3`)
-    parts.push(`${name} = ${hclString(kv.slice(eq + 1))}`)
+    assigned[name] = kv.slice(eq + 1)
   }
-  return parts.join('\n')
+  return [...parts, hclVariables(assigned)].join('\n')
 }
 
 /** A JSON file holding a Nomad job (`{"Job": {...}}` as `nomad job run -json` takes, or the job itself). */

@@ -1,27 +1,28 @@
 import {CronExpressionParser} from 'cron-parser'
 import type {JobState} from '../../jobs/states.js'
 import type {JobAttemptView, JobView} from '../../output/results.js'
-import type {NomadAllocation, NomadDeployment, NomadEvaluation, NomadJob, NomadJobSummary} from './api.js'
+import type {AllocationListStub, Deployment, Evaluation, Job, JobListStub, JobSummary} from './api.js'
 
 /** Everything cms reads about one Nomad job to report on it. */
 export interface NomadJobFacts {
-  job: NomadJob
-  summary?: NomadJobSummary
-  allocations: NomadAllocation[]
-  evaluations?: NomadEvaluation[]
-  deployment?: NomadDeployment
+  /** The job, or its list stub (which says only whether it is periodic). */
+  job: Job | JobListStub
+  summary?: JobSummary | null
+  allocations: AllocationListStub[]
+  evaluations?: Evaluation[]
+  deployment?: Deployment
 }
 
 const nsToIso = (ns?: number) => (ns ? new Date(Math.floor(ns / 1e6)).toISOString() : new Date(0).toISOString())
 
 /** A periodic or parameterized parent: it launches children and has no allocations of its own. */
-export function isScheduler(job: NomadJob): boolean {
+export function isScheduler(job: Job | JobListStub): boolean {
   if (job.ParentID) return false
   const periodic = typeof job.Periodic === 'object' ? job.Periodic?.Enabled !== false && job.Periodic !== null : Boolean(job.Periodic)
   return periodic || Boolean(job.ParameterizedJob)
 }
 
-function totals(summary?: NomadJobSummary) {
+function totals(summary?: JobSummary | null) {
   const t = {queued: 0, complete: 0, failed: 0, running: 0, starting: 0, lost: 0}
   for (const g of Object.values(summary?.Summary ?? {})) {
     t.queued += g.Queued
@@ -47,7 +48,8 @@ export function nomadJobState(f: NomadJobFacts): JobState {
   const batch = job.Type === 'batch' || job.Type === 'sysbatch'
   if (job.Status === 'dead') {
     if (!batch) return t.failed + t.lost > 0 ? 'FAILED' : 'KILLED'
-    const expected = job.Type === 'batch' ? (job.TaskGroups ?? []).reduce((n, g) => n + (g.Count ?? 1), 0) : Math.max(1, f.allocations.length)
+    const groups = 'TaskGroups' in job ? (job.TaskGroups ?? []) : []
+    const expected = job.Type === 'batch' && groups.length > 0 ? groups.reduce((n, g) => n + (g.Count ?? 1), 0) : Math.max(1, f.allocations.length)
     return t.failed + t.lost === 0 && t.complete >= expected && t.complete > 0 ? 'SUCCEEDED' : 'FAILED'
   }
   if (t.running + t.starting + t.complete + t.failed > 0 || job.Status === 'running') return 'RUNNING'
@@ -55,7 +57,7 @@ export function nomadJobState(f: NomadJobFacts): JobState {
 }
 
 /** Why the scheduler could not place the job, from its latest evaluation (empty when it could). */
-export function placementFailures(evaluations: NomadEvaluation[] = []): string {
+export function placementFailures(evaluations: Evaluation[] = []): string {
   const latest = [...evaluations].sort((a, b) => b.CreateIndex - a.CreateIndex).find((e) => e.Status === 'complete' || e.Status === 'blocked')
   const failed = latest?.FailedTGAllocs
   if (!failed || Object.keys(failed).length === 0) return ''
@@ -71,8 +73,8 @@ export function placementFailures(evaluations: NomadEvaluation[] = []): string {
 }
 
 /** The next launch of a periodic job, from its cron spec and time zone (as `nomad job status` computes it). */
-export function nextLaunch(job: NomadJob, now = new Date()): string | undefined {
-  const periodic = typeof job.Periodic === 'object' ? job.Periodic : undefined
+export function nextLaunch(job: Job | JobListStub, now = new Date()): string | undefined {
+  const periodic = typeof job.Periodic === 'object' && job.Periodic !== null ? job.Periodic : undefined
   if (!periodic || periodic.Enabled === false) return undefined
   const specs = [...(periodic.Specs ?? []), ...(periodic.Spec ? [periodic.Spec] : [])]
   const times = specs.flatMap((spec) => {
@@ -85,7 +87,7 @@ export function nextLaunch(job: NomadJob, now = new Date()): string | undefined 
   return times.length > 0 ? new Date(Math.min(...times)).toISOString() : undefined
 }
 
-function attempt(a: NomadAllocation, n: number): JobAttemptView {
+function attempt(a: AllocationListStub, n: number): JobAttemptView {
   const exitCodes = Object.values(a.TaskStates ?? {}).flatMap((s) => (s.Events ?? []).filter((e) => e.Type === 'Terminated').map((e) => e.ExitCode ?? 0))
   // An allocation Nomad stopped (job stopped, node drained, a newer version) ends "complete" too: it was killed.
   const stopped = a.DesiredStatus === 'stop' || a.DesiredStatus === 'evict'
@@ -114,7 +116,7 @@ function attempt(a: NomadAllocation, n: number): JobAttemptView {
 
 export function nomadJobView(cluster: string, f: NomadJobFacts): JobView {
   const {job} = f
-  const meta = job.Meta ?? {}
+  const meta = ('Meta' in job ? (job.Meta as Record<string, string> | null) : undefined) ?? {}
   const allocations = [...f.allocations].sort((a, b) => a.CreateIndex - b.CreateIndex)
   const view: JobView = {
     id: job.ID,
@@ -122,13 +124,13 @@ export function nomadJobView(cluster: string, f: NomadJobFacts): JobView {
     cluster,
     kind: meta['cms.kind'] === 'jvm' || meta['cms.kind'] === 'python' ? meta['cms.kind'] : 'nomad',
     state: nomadJobState(f),
-    createdAt: nsToIso(job.SubmitTime),
+    createdAt: nsToIso(job.SubmitTime ?? undefined),
     retries: Number(meta['cms.retries'] ?? 0),
-    priority: job.Priority,
+    priority: job.Priority ?? 50,
     attempts: allocations.map((a, i) => attempt(a, i + 1)),
-    type: job.Type,
-    status: job.Status,
-    version: job.Version,
+    type: job.Type ?? 'service',
+    status: job.Status ?? undefined,
+    version: 'Version' in job ? (job.Version ?? undefined) : undefined,
   }
   if (meta['cms.rerun-of']) view.rerunOf = meta['cms.rerun-of']
   if (isScheduler(job)) {
@@ -137,10 +139,11 @@ export function nomadJobView(cluster: string, f: NomadJobFacts): JobView {
     if (next) view.nextLaunch = next
   }
   if (job.Type === 'service' || job.Type === 'system') {
-    const current = allocations.filter((a) => a.JobVersion === undefined || a.JobVersion === job.Version)
+    const version = 'Version' in job ? job.Version : undefined
+    const current = allocations.filter((a) => version == null || a.JobVersion === version)
     const live = current.filter((a) => a.DesiredStatus === 'run')
     view.healthy =
-      f.deployment && f.deployment.JobVersion === job.Version
+      f.deployment && f.deployment.JobVersion === version
         ? f.deployment.Status === 'successful'
         : live.length > 0 && live.every((a) => a.ClientStatus === 'running' && a.DeploymentStatus?.Healthy !== false)
   }

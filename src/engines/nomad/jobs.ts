@@ -1,4 +1,3 @@
-import type {Readable} from 'node:stream'
 import {newJobId, validateJobId} from '../../jobs/ids.js'
 import {nomadJobForSpec} from '../../jobs/nomad-translate.js'
 import {TERMINAL} from '../../jobs/states.js'
@@ -8,11 +7,11 @@ import {mapLimit} from '../../remote/fanout.js'
 import {remoteClusterDir} from '../../cluster/manifest.js'
 import type {JobService, JobsInput, LoadedJob, LogOptions} from '../engine.js'
 import {FileStager} from '../stage-files.js'
-import {NomadApiError, type NomadApi, type NomadJob} from './api.js'
+import {NomadApiError, type Job, type NomadApi} from './api.js'
 import type {NomadJobFile} from './job-files.js'
 import {isScheduler, nomadJobView, type NomadJobFacts} from './job-state.js'
 
-type Prepared = LoadedJob & {job: Record<string, unknown>}
+type Prepared = LoadedJob & {job: Job}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -32,10 +31,10 @@ export class NomadJobService implements JobService {
     const errors: string[] = []
     const prepared = await mapLimit(jobs as NomadJobFile[], 8, async (f): Promise<Prepared | undefined> => {
       try {
-        if (f.kind === 'json') return {...f, job: f.job}
+        if (f.kind === 'json') return {...f, job: f.job as Job}
         if (f.kind === 'hcl') {
-          const job = await this.api.parseJob(f.hcl, f.variables)
-          return {...f, name: job.ID, job: job as Record<string, unknown>}
+          const job = await this.api.parseJob(f.hcl, {variables: f.variables})
+          return {...f, name: job.ID, job}
         }
         return {...f, job: await this.specJob(f)}
       } catch (error) {
@@ -55,7 +54,7 @@ export class NomadJobService implements JobService {
     return prepared as Prepared[]
   }
 
-  private async specJob(f: Extract<NomadJobFile, {kind: 'spec'}>): Promise<Record<string, unknown>> {
+  private async specJob(f: Extract<NomadJobFile, {kind: 'spec'}>): Promise<Job> {
     const sparkHome = this.input.settings.sparkHome
     if (!sparkHome) throw new UsageError(`${f.file}: this Nomad cluster has no Spark runtime to run job specs: add one with 'cms cluster create -n ${this.input.cluster} -e nomad --spark-dist PATH'`)
     const targets = await mapLimit(
@@ -70,7 +69,7 @@ export class NomadJobService implements JobService {
       this.stager.stageAll(spec.files, targets),
       this.stager.stageAll(spec.pyFiles, targets),
     ])
-    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles})
+    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles}) as Job
   }
 
   async submit(job: LoadedJob): Promise<JobView> {
@@ -80,11 +79,11 @@ export class NomadJobService implements JobService {
     return this.status(String(body.ID))
   }
 
-  private async facts(id: string, opts: {evaluations?: boolean} = {}): Promise<NomadJobFacts> {
+  private async facts(id: string, opts: {evaluations?: boolean} = {}): Promise<NomadJobFacts & {job: Job}> {
     validateJobId(id)
-    let job: NomadJob
+    let job: Job
     try {
-      job = await this.api.job(id)
+      job = (await this.api.job(id)).value
     } catch (error) {
       if (error instanceof NomadApiError && error.status === 404) throw new UsageError(`job ${JSON.stringify(id)} not found on cluster ${this.input.cluster} (see 'cms job list -n ${this.input.cluster}')`)
       throw error
@@ -93,9 +92,9 @@ export class NomadJobService implements JobService {
     const service = job.Type === 'service'
     const [summary, allocations, evaluations, deployment] = await Promise.all([
       this.api.jobSummary(id).then((r) => r.value),
-      this.api.jobAllocations(id).then((r) => r.value),
-      opts.evaluations === false ? Promise.resolve(undefined) : this.api.jobEvaluations(id),
-      service ? this.api.latestDeployment(id) : Promise.resolve(undefined),
+      this.api.jobAllocations(id, {all: true}).then((r) => r.value),
+      opts.evaluations === false ? Promise.resolve(undefined) : this.api.jobEvaluations(id).then((r) => r.value),
+      service ? this.api.jobDeployment(id) : Promise.resolve(undefined),
     ])
     return {job, summary, allocations, evaluations, deployment}
   }
@@ -121,7 +120,7 @@ export class NomadJobService implements JobService {
         const done = TERMINAL.has(view.state) || view.scheduled || view.healthy || Boolean(view.placementFailures)
         const left = deadline - Date.now()
         if (done || left <= 0) return view
-        index = (await this.api.jobAllocations(id, {index, waitSeconds: Math.max(1, Math.min(10, Math.ceil(left / 1000)))})).index
+        index = (await this.api.jobAllocations(id, {all: true, index, wait: `${Math.max(1, Math.min(10, Math.ceil(left / 1000)))}s`})).index
         view = await this.status(id)
       }
       return view
@@ -129,12 +128,12 @@ export class NomadJobService implements JobService {
   }
 
   async list(): Promise<JobList> {
-    const stubs = await this.api.jobs()
+    const stubs = (await this.api.jobs()).value
     const jobs = await mapLimit(stubs, 8, async (stub) => {
-      // Stubs carry the summary; the full job only where the view needs it (periodic specs, allocations).
-      const job = stub.Periodic ? await this.api.job(stub.ID) : stub
-      const allocations = isScheduler(job) ? [] : (await this.api.jobAllocations(stub.ID)).value
-      return nomadJobView(this.input.cluster, {job: {...job, JobSummary: stub.JobSummary}, summary: stub.JobSummary, allocations})
+      // Stubs carry the summary; the full job where the view needs it (cron specs, versions, meta).
+      const job = (await this.api.job(stub.ID)).value
+      const allocations = isScheduler(job) ? [] : (await this.api.jobAllocations(stub.ID, {all: true})).value
+      return nomadJobView(this.input.cluster, {job, summary: stub.JobSummary, allocations})
     })
     return {cluster: this.input.cluster, jobs: jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt)), applications: []}
   }
@@ -144,7 +143,7 @@ export class NomadJobService implements JobService {
     const before = await this.status(id)
     await this.api.stopJob(id, opts)
     for (let i = 0; i < 120; i++) {
-      const allocations = (await this.api.jobAllocations(id)).value
+      const allocations = (await this.api.jobAllocations(id, {all: true})).value
       if (allocations.every((a) => a.ClientStatus !== 'running' && a.ClientStatus !== 'pending')) break
       await sleep(500)
     }
@@ -156,7 +155,7 @@ export class NomadJobService implements JobService {
   async rerun(id: string): Promise<JobView> {
     const {job} = await this.facts(id, {evaluations: false})
     if (job.ParentID) throw new UsageError(`job ${id} was launched by ${job.ParentID}: rerun that job, or force a periodic launch with the nomad CLI`)
-    const again = {...job, Stop: false, Meta: {...(job.Meta ?? {}), 'cms.rerun-of': id, 'cms.rerun-at': new Date().toISOString()}}
+    const again: Job = {...job, Stop: false, Meta: {...((job.Meta as Record<string, string> | null) ?? {}), 'cms.rerun-of': id, 'cms.rerun-at': new Date().toISOString()}}
     await this.api.registerJob(again)
     return this.status(id)
   }
@@ -171,25 +170,25 @@ export class NomadJobService implements JobService {
     const sources = (current.length > 0 ? current : facts.allocations).flatMap((a) =>
       Object.keys(a.TaskStates ?? {}).flatMap((task) => (['stdout', 'stderr'] as const).map((type) => ({alloc: a.ID, task, type}))),
     )
-    const streams: Readable[] = []
-    const pumps = sources.map(async (s) => {
-      const stream = await this.api.logs(s.alloc, s.task, s.type, {follow: opts.follow})
-      streams.push(stream)
-      const write = s.type === 'stdout' ? opts.out : opts.err
-      for await (const chunk of stream) write((chunk as Buffer).toString('utf8'))
-    })
-    if (opts.follow) {
-      const deadline = Date.now() + opts.timeoutMs
-      const done = Promise.allSettled(pumps)
-      for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
-        const ended = await Promise.race([done.then(() => true), sleep(2000).then(() => false)])
-        if (ended || TERMINAL.has((await this.status(id)).state)) break
-      }
-      // Output flushed as the job ended arrives within a moment; then the streams are closed.
-      await Promise.race([done, sleep(1500)])
-      for (const s of streams) s.destroy()
+    if (!opts.follow) {
+      for (const s of sources) (s.type === 'stdout' ? opts.out : opts.err)(await this.api.logs(s.alloc, s.task, s.type))
+      return this.status(id)
     }
-    await Promise.allSettled(pumps)
+    const abort = new AbortController()
+    const pumps = sources.map(async (s) => {
+      const write = s.type === 'stdout' ? opts.out : opts.err
+      for await (const chunk of this.api.followLogs(s.alloc, s.task, s.type, {signal: abort.signal})) write(Buffer.from(chunk).toString('utf8'))
+    })
+    const done = Promise.allSettled(pumps)
+    const deadline = Date.now() + opts.timeoutMs
+    for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
+      const ended = await Promise.race([done.then(() => true), sleep(2000).then(() => false)])
+      if (ended || TERMINAL.has((await this.status(id)).state)) break
+    }
+    // Output flushed as the job ended arrives within a moment; then the streams are closed.
+    await Promise.race([done, sleep(1500)])
+    abort.abort()
+    await done
     return this.status(id)
   }
 }

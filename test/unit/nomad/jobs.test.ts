@@ -37,7 +37,7 @@ describe('Nomad jobfiles', () => {
 
   it('turns --var-file contents and --var assignments into one variables text, --var last', () => {
     const varFile = file('prod.vars.hcl', 'count = 5\n')
-    expect(variablesText(['count=3', 'name=a "quoted" value'], [varFile])).toBe('count = 5\n\ncount = "3"\nname = "a \\"quoted\\" value"')
+    expect(variablesText(['count=3', 'name=a "quoted" ${value}'], [varFile])).toBe('count = 5\n\ncount = "3"\nname = "a \\"quoted\\" $${value}"\n')
     expect(() => variablesText(['no-equals'])).toThrow(/--var "no-equals": expected NAME=VALUE/)
     expect(() => variablesText(['1x=2'])).toThrow(UsageError)
   })
