@@ -36,15 +36,19 @@ export async function openHttpViaSsh(session: SshSession, address: string, port:
       headers['content-type'] ??= 'application/json'
       headers['content-length'] = Buffer.byteLength(opts.body)
     }
-    const req = request(
-      {host: address, port, path, method: opts.method ?? 'GET', headers, createConnection: () => socket, timeout: opts.timeoutMs ?? 15_000},
-      (res) => {
-        req.setTimeout(0)
-        resolve(res)
-      },
+    // A timer, not the request's `timeout` option: that calls setTimeout on the socket, which an SSH channel lacks.
+    const timer = setTimeout(
+      () => req.destroy(new Error(`${scheme}://${address}:${port}${path.split('?')[0]} via ${session.target.host}: timed out`)),
+      opts.timeoutMs ?? 15_000,
     )
-    req.on('timeout', () => req.destroy(new Error(`${scheme}://${address}:${port}${path.split('?')[0]} via ${session.target.host}: timed out`)))
-    req.on('error', reject)
+    const req = request({host: address, port, path, method: opts.method ?? 'GET', headers, createConnection: () => socket}, (res) => {
+      clearTimeout(timer)
+      resolve(res)
+    })
+    req.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
     req.end(opts.body)
   })
 }
