@@ -1,5 +1,6 @@
 import {readAccess} from '../config/access.js'
 import {settingsFromRecord} from '../engines/spark/engine.js'
+import {SPARK_HOST_PACKAGES} from '../engines/spark/layout.js'
 import {checkSparkDistSource, distFromSettings, resolveSparkDist} from '../engines/spark/dist.js'
 import type {ConvergeReport} from '../output/results.js'
 import {UsageError} from '../remote/errors.js'
@@ -24,10 +25,11 @@ export async function addHosts(req: AddRequest, run: RunOptions): Promise<Conver
   const distSource = req.sparkDist === undefined ? undefined : checkSparkDistSource(req.sparkDist)
   const handle = await openCluster(req.name, run)
   try {
-    const docker = handle.provider.name === 'docker'
-    if (docker && req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
-    if (!docker && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker provider; name ssh hosts as user@host[:port] arguments')
-    if (!docker && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
+    // docker and aws make their own hosts (--hosts N); ssh takes the hosts the user names.
+    const ownsHosts = handle.provider.ownsHosts
+    if (ownsHosts && req.hostSpecs.length > 0) throw new UsageError(`the ${handle.provider.name} provider makes its own hosts: use --hosts N instead of host arguments`)
+    if (!ownsHosts && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker and aws providers; name ssh hosts as user@host[:port] arguments')
+    if (!ownsHosts && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
     const identityFile = req.identityFile ?? readAccess(req.name)?.identityFile
     for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile})
     const existing = await handle.provider.observe(req.name)
@@ -39,9 +41,10 @@ export async function addHosts(req: AddRequest, run: RunOptions): Promise<Conver
     const hosts = await handle.provider.provision(req.name, {
       engine: 'spark',
       existing,
-      total: existing.length + (req.hostCount ?? (docker ? 1 : 0)),
+      total: existing.length + (req.hostCount ?? (ownsHosts ? 1 : 0)),
       specs: req.hostSpecs,
       identityFile,
+      packages: SPARK_HOST_PACKAGES,
     })
     return await convergeCluster(handle, hosts, {dist, settings: settingsFromRecord(recordedSettings), identityFile, run})
   } finally {

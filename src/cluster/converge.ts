@@ -28,6 +28,7 @@ export async function convergeCluster(
     provider: handle.provider.name,
     head: {host: head.target.host, port: head.target.port, user: head.target.user},
     identityFile: opts.identityFile,
+    ...handle.provider.accessDetails?.(),
   })
   const writeHeadManifest = async (engineSettings: Record<string, string>) => {
     const session = await handle.pool.get(head.target)
@@ -49,6 +50,7 @@ export async function convergeCluster(
     settings: opts.settings,
     connect: async (host) => {
       const session = await handle.pool.get(host.target)
+      await handle.provider.hostReady?.(session, host)
       if (host === head) await writeHeadManifest({...distSettings(opts.dist), ...settingsToRecord(opts.settings), state: 'converging'})
       return session
     },

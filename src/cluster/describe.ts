@@ -5,6 +5,7 @@ import {masterUrl} from '../engines/spark/scripts.js'
 import type {Host} from '../providers/provider.js'
 import type {ClusterInfo, HostView, MasterView} from '../output/results.js'
 import type {ClusterHandle} from './context.js'
+import {isExpired} from './max-age.js'
 import {NotFoundError} from './not-found.js'
 
 /** The cluster as it is now: hosts from the provider, workers and apps from the Spark master's own API. */
@@ -17,6 +18,8 @@ export async function describeCluster(handle: ClusterHandle, knownHosts?: Host[]
   let headAddress: string | undefined
   if (!head) masterError = 'the cluster has no head host'
   else if (head.state === 'stopped') masterError = `the head ${head.id} is stopped`
+  else if (head.state !== 'running' && !head.target.host) masterError = `the head ${head.id} has no address yet (still starting)`
+  else if (handle.provider.accessProblem?.(handle.name)) masterError = handle.provider.accessProblem(handle.name)
   else {
     try {
       const engine = new SparkEngine()
@@ -38,8 +41,10 @@ export function clusterInfo(
   status: MasterStatus | undefined,
   headAddress: string | undefined,
   masterError?: string,
+  now = new Date(),
 ): ClusterInfo {
   const head = hosts.find((h) => h.role === 'head')
+  const ageOf = (launchedAt: string) => Math.max(0, Math.floor((now.getTime() - Date.parse(launchedAt)) / 1000))
   const views: HostView[] = hosts.map((h) => {
     const address = h.privateAddress ?? (h === head ? headAddress : undefined)
     // A host can appear several times (a worker that restarted); the alive entry wins, else the newest.
@@ -52,8 +57,13 @@ export function clusterInfo(
       privateAddress: address,
       state: h.state,
       worker: w && {id: w.id, state: w.state, cores: w.cores, coresUsed: w.coresused, memoryMb: w.memory, memoryUsedMb: w.memoryused},
+      ...(h.cloud ? {instanceType: h.cloud.instanceType, lifecycle: h.cloud.lifecycle, launchedAt: h.cloud.launchedAt, ageSeconds: ageOf(h.cloud.launchedAt)} : {}),
     }
   })
+  const clouds = hosts.map((h) => h.cloud).filter((c) => c !== undefined)
+  const ageSeconds = clouds.length > 0 ? Math.max(...clouds.map((c) => ageOf(c.launchedAt))) : undefined
+  const maxAges = clouds.map((c) => c.maxAgeSeconds).filter((a) => a !== undefined)
+  const maxAgeSeconds = maxAges.length > 0 ? Math.min(...maxAges) : undefined
   let master: MasterView | undefined
   if (status && headAddress) {
     master = {
@@ -80,5 +90,7 @@ export function clusterInfo(
     master,
     masterError,
     hosts: views,
+    ...(ageSeconds === undefined ? {} : {ageSeconds}),
+    ...(maxAgeSeconds === undefined ? {} : {maxAgeSeconds, expired: isExpired(ageSeconds, maxAgeSeconds)}),
   }
 }

@@ -15,17 +15,21 @@ export async function killCluster(req: {name: string}, run: RunOptions): Promise
   const handle = await openCluster(req.name, run)
   try {
     const hosts = await handle.provider.observe(req.name).catch((error: Error) => {
-      if (handle.provider.name === 'docker') throw error
+      if (handle.provider.ownsHosts) throw error
       throw new Error(`cannot read the cluster's hosts from its head: ${error.message}`)
     })
-    if (handle.provider.name === 'docker') {
-      await handle.provider.destroy(req.name)
+    if (handle.provider.ownsHosts) {
+      // The provider's hosts go away with everything on them: nothing to clean on them first.
+      const removed = await handle.provider.destroy(req.name, hosts)
       deleteAccess(req.name)
+      const seconds = (Date.now() - started) / 1000
+      const detail = handle.provider.name === 'docker' ? 'container removed' : 'instance terminated'
       return {
         name: req.name,
-        provider: 'docker',
-        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds: 0, detail: 'container removed'})),
-        seconds: (Date.now() - started) / 1000,
+        provider: handle.provider.name,
+        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds, detail})),
+        seconds,
+        ...(removed && removed.length > 0 ? {removed: removed.filter((r) => !r.startsWith('instance '))} : {}),
       }
     }
     const engine = new SparkEngine()

@@ -43,7 +43,8 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const head = hosts.find((h) => h.role === 'head')!
     const headSession = await handle.pool.get(head.target)
     const headCtx = await engine.hostContext(headSession, head, req.name)
-    const docker = handle.provider.name === 'docker'
+    // Hosts the provider made (docker containers, aws instances) are given back after the engine drained them.
+    const ownsHosts = handle.provider.ownsHosts
 
     const results = await runPerHost(
       targets.map((h) => ({key: h.id, label: `${h.id} (worker)`, item: h})),
@@ -60,7 +61,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
           report.update('decommissioning worker')
           await engine.decommission(ctx, sparkHome, req.graceSeconds, headCtx)
         }
-        if (!docker) {
+        if (!ownsHosts) {
           report.update('removing cms files')
           const left = await engine.cleanup(ctx)
           if (left > 0) throw new Error(`${left} Spark processes still run after cleanup`)
@@ -69,20 +70,21 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
       },
       {quiet: run.quiet, doneText: (v) => v},
     )
-    const removable = targets.filter((_, i) => results[i].ok || docker)
-    if (docker) await handle.provider.release(req.name, removable)
+    const removable = targets.filter((_, i) => results[i].ok || ownsHosts)
+    if (ownsHosts) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
     const home = headCtx.facts.home
     const manifest = await readManifest(headSession, home, req.name)
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
+    const released = handle.provider.name === 'aws' ? 'instance terminated' : 'container removed'
     const removed: HostReport[] = results.map((r) => ({
       host: r.host,
-      ok: r.ok || docker,
+      ok: r.ok || ownsHosts,
       seconds: r.ms / 1000,
-      detail: r.ok ? `${r.value}${docker ? ', container removed' : ', files removed'}` : docker ? `container removed (decommission failed: ${r.error?.message})` : undefined,
-      error: r.ok || docker ? undefined : r.error?.message,
+      detail: r.ok ? `${r.value}${ownsHosts ? `, ${released}` : ', files removed'}` : ownsHosts ? `${released} (decommission failed: ${r.error?.message})` : undefined,
+      error: r.ok || ownsHosts ? undefined : r.error?.message,
     }))
-    const cluster = await describeCluster(handle, docker ? undefined : remaining)
+    const cluster = await describeCluster(handle, ownsHosts ? undefined : remaining)
     return {cluster, removed, seconds: (Date.now() - started) / 1000}
   } finally {
     handle.pool.closeAll()

@@ -21,6 +21,11 @@ export interface HostView {
   state: string
   /** The Spark master's view of this host's worker; absent if the master does not list it. */
   worker?: WorkerView
+  /** Cloud hosts (aws): instance type, spot or on-demand, launch time (ISO 8601) and age. */
+  instanceType?: string
+  lifecycle?: 'spot' | 'on-demand'
+  launchedAt?: string
+  ageSeconds?: number
 }
 
 export interface AppView {
@@ -55,6 +60,11 @@ export interface ClusterInfo {
   master?: MasterView
   masterError?: string
   hosts: HostView[]
+  /** Seconds since the first host started (aws). */
+  ageSeconds?: number
+  /** The cluster's --max-age in seconds, and whether it is past it (`cms cluster reap` kills it). */
+  maxAgeSeconds?: number
+  expired?: boolean
 }
 
 export interface HostReport {
@@ -83,6 +93,18 @@ export interface KillReport {
   provider: string
   hosts: HostReport[]
   seconds: number
+  /** What else was removed (aws: the security group, the key pair). */
+  removed?: string[]
+}
+
+export interface ReapReport {
+  /** Clusters past their max age when reap looked. */
+  expired: Array<{name: string; provider: string; ageSeconds: number; maxAgeSeconds: number}>
+  /** One kill report per expired cluster (empty with --dry-run or when the user said no). */
+  killed: KillReport[]
+  /** Expired clusters whose kill failed, with the reason. */
+  failed: Array<{name: string; error: string}>
+  seconds: number
 }
 
 export interface ClusterListEntry {
@@ -98,6 +120,10 @@ export interface ClusterListEntry {
   memoryMb?: number
   activeApps?: number
   error?: string
+  ageSeconds?: number
+  maxAgeSeconds?: number
+  /** Past its --max-age: `cms cluster reap` kills it. */
+  expired?: boolean
 }
 
 export interface ClusterList {

@@ -79,6 +79,7 @@ function indexOf(c: ContainerSummary): number {
 
 export class DockerProvider implements Provider {
   readonly name = 'docker' as const
+  readonly ownsHosts = true
   private dockerode?: Dockerode
 
   constructor(

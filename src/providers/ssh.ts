@@ -11,6 +11,7 @@ import type {Host, HostCredentials, Provider, ProvisionRequest} from './provider
  */
 export class SshProvider implements Provider {
   readonly name = 'ssh' as const
+  readonly ownsHosts = false
 
   constructor(private readonly pool: SessionPool) {}
 
