@@ -15,6 +15,8 @@ import {
 import {ROOT} from './helpers.js'
 
 const run = promisify(execFile)
+// The tests pin the SDK as cms does; its notice about releases after January 2027 is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
 /** moto_server from the project's own installer (a venv under the testbed cache); CMS_MOTO_SERVER overrides it. */
 export async function motoServerPath(): Promise<string> {

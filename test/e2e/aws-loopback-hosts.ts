@@ -6,19 +6,24 @@ import {readCloudConfig} from '../../src/providers/aws/user-data.js'
 import {docker, ROOT} from './helpers.js'
 
 const SUBNET_PREFIX = '127.0.7.'
+/** Instance addresses this harness can serve: 127.0.7.4 (moto's first) to 127.0.7.19. */
+const FIRST = 4
+const LAST = 19
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 
 /**
- * Plays the part of EC2's machines for the emulator's instances: for each instance with a 127.0.7.x private
- * address it starts a container from the cms host image whose sshd is published on exactly that address,
- * set up from the instance's own user data (read back through the EC2 API: the default user, its authorized key,
+ * Plays the part of EC2's machines for the emulator's instances, in a private "VPC": one network namespace
+ * (held by a small container) shared by one container per instance, where every 127.0.7.x address is local, so
+ * the instances reach each other on exactly the private addresses EC2 reports, as in a real VPC. Each
+ * instance's sshd is published on the machine at that same address, port 22 (127.0.7.N:22 only, never 0.0.0.0),
+ * and set up from the instance's own user data read back through the EC2 API (default user, authorized key,
  * the host key cms made). Terminated instances lose their container. Only loopback and these containers are
  * ever contacted.
  */
 export class LoopbackHosts {
-  readonly network: string
   private readonly image: string
-  private readonly started = new Map<string, string>()
+  private readonly vpc: string
+  private readonly started = new Map<string, {name: string; ip: string}>()
   private timer?: NodeJS.Timeout
   private busy = false
   private stopped = false
@@ -28,15 +33,17 @@ export class LoopbackHosts {
     private readonly ec2: EC2Client,
     private readonly prefix: string,
   ) {
-    this.network = `${prefix}-net`
     this.image = `${prefix}-host:latest`
+    this.vpc = `${prefix}-vpc`
   }
 
-  /** Builds the host image (cached by Docker), makes the network, and starts watching the emulator. */
+  /** Builds the host image (cached by Docker), starts the VPC's namespace, and starts watching the emulator. */
   async start(): Promise<void> {
     await this.removeAll()
     await docker('build', '-q', '-t', this.image, join(ROOT, 'images', 'host'))
-    await docker('network', 'create', '--label', this.prefix, this.network)
+    const publish: string[] = []
+    for (let n = FIRST; n <= LAST; n++) publish.push('-p', `${SUBNET_PREFIX}${n}:22:${2200 + n}`)
+    await docker('run', '-d', '--name', this.vpc, '--label', this.prefix, ...publish, '--entrypoint', 'sleep', this.image, 'infinity')
     const tick = async () => {
       if (this.busy || this.stopped) return
       this.busy = true
@@ -51,9 +58,16 @@ export class LoopbackHosts {
     this.timer = setInterval(() => void tick(), 500)
   }
 
-  /** Containers started so far: instance id -> container name. */
-  containers(): Map<string, string> {
-    return new Map(this.started)
+  /** The container that stands in for an instance. */
+  container(instanceId: string): string {
+    const c = this.started.get(instanceId)
+    if (!c) throw new Error(`no container for ${instanceId}`)
+    return c.name
+  }
+
+  /** A URL fetched inside the VPC (the engine's APIs listen on private addresses only), from a host's container. */
+  async fetchInside(instanceId: string, url: string): Promise<string> {
+    return docker('exec', this.container(instanceId), 'curl', '-fsS', '--max-time', '10', url)
   }
 
   private async sync(): Promise<void> {
@@ -64,16 +78,18 @@ export class LoopbackHosts {
       const state = i.State?.Name ?? ''
       const ip = i.PrivateIpAddress ?? ''
       if (['pending', 'running'].includes(state) && ip.startsWith(SUBNET_PREFIX) && !this.started.has(id)) {
-        this.started.set(id, await this.boot(id, ip))
+        this.started.set(id, {name: await this.boot(id, ip), ip})
       }
       if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(state) && this.started.has(id)) {
-        await docker('rm', '-f', this.started.get(id)!)
+        await docker('rm', '-f', this.started.get(id)!.name)
         this.started.delete(id)
       }
     }
   }
 
   private async boot(instanceId: string, ip: string): Promise<string> {
+    const n = Number(ip.slice(SUBNET_PREFIX.length))
+    if (!(n >= FIRST && n <= LAST)) throw new Error(`instance ${instanceId} has ${ip}, outside the addresses this harness serves`)
     const attr = await this.ec2.send(new DescribeInstanceAttributeCommand({InstanceId: instanceId, Attribute: 'userData'}))
     const boot = readCloudConfig(Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8'))
     if (!USER_RE.test(boot.sshUser)) throw new Error(`unexpected user ${boot.sshUser}`)
@@ -84,7 +100,8 @@ export class LoopbackHosts {
       writeFileSync(join(dir, 'ssh_host_ed25519_key.pub'), `${boot.hostKey.public}\n`)
       writeFileSync(join(dir, 'authorized_keys'), `${boot.authorizedKey}\n`)
       writeFileSync(join(dir, 'user'), boot.sshUser)
-      // What cloud-init does on a real instance: the default user with the key, the host key cms made, sshd.
+      // What cloud-init does on a real instance: the default user with the key, the host key cms made, sshd on the
+      // instance's own address (and on the port the machine's 127.0.7.N:22 is published to).
       const script = [
         'set -e',
         'user=$(cat /cms-boot/user)',
@@ -94,19 +111,9 @@ export class LoopbackHosts {
         'install -m 600 /cms-boot/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key',
         'install -m 644 /cms-boot/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ed25519_key.pub',
         'mkdir -p /run/sshd',
-        'exec /usr/sbin/sshd -D -e',
+        `exec /usr/sbin/sshd -D -e -o ListenAddress=${ip}:22 -o ListenAddress=0.0.0.0:${2200 + n} -o PidFile=/run/sshd-${n}.pid`,
       ].join('\n')
-      await docker(
-        'create',
-        '--name', name,
-        '--label', this.prefix,
-        '--hostname', `ip-${ip.replaceAll('.', '-')}`,
-        '--network', this.network,
-        '-p', `${ip}:22:22`,
-        '--entrypoint', 'sh',
-        this.image,
-        '-c', script,
-      )
+      await docker('create', '--name', name, '--label', this.prefix, '--network', `container:${this.vpc}`, '--entrypoint', 'sh', this.image, '-c', script)
       await docker('cp', `${dir}/.`, `${name}:/cms-boot`)
       await docker('start', name)
     } finally {
@@ -125,7 +132,6 @@ export class LoopbackHosts {
   private async removeAll(): Promise<void> {
     const ids = (await docker('ps', '-aq', '--filter', `label=${this.prefix}`)).split('\n').filter(Boolean)
     if (ids.length > 0) await docker('rm', '-f', ...ids)
-    await docker('network', 'rm', this.network).catch(() => undefined)
     this.started.clear()
   }
 }

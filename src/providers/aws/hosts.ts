@@ -26,10 +26,7 @@ function maxAgeSeconds(value: string | undefined): number | undefined {
   }
 }
 
-/**
- * One instance as a cms host. The private address is left for the host to report (as for ssh hosts): on EC2 it
- * is the instance's private IP; the engine binds there and the hosts reach each other on it.
- */
+/** One instance as a cms host: the engine binds to its private IP, where the other hosts reach it. */
 export function hostFromInstance(instance: Instance, via: ConnectVia, keyFile: string): Host {
   const tags = tagMap(instance.Tags)
   const address = connectAddress(instance, via)
@@ -38,6 +35,7 @@ export function hostFromInstance(instance: Instance, via: ConnectVia, keyFile: s
     id: instance.InstanceId ?? '',
     role: tags[TAG.role] === 'head' ? 'head' : 'worker',
     target: {host: address ?? '', port: 22, user: tags[TAG.sshUser] || DEFAULT_SSH_USER, identityFiles: [keyFile]},
+    privateAddress: instance.PrivateIpAddress || undefined,
     state: state === 'running' && address ? 'running' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
     cloud: {
       instanceType: instance.InstanceType ?? 'unknown',

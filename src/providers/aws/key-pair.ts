@@ -73,6 +73,7 @@ export async function ensureKeyPair(
   log(`Imported key pair ${keyPairName(cluster)} (${made.KeyPairId}); its private key is ${localKeyFile(cluster)}`)
 }
 
+/** By name (unique in a region; the emulator deletes by name only). */
 export async function deleteKeyPair(api: Ec2Api, pair: KeyPairInfo): Promise<void> {
-  await api.send(new DeleteKeyPairCommand(pair.KeyPairId ? {KeyPairId: pair.KeyPairId} : {KeyName: pair.KeyName}))
+  await api.send(new DeleteKeyPairCommand(pair.KeyName ? {KeyName: pair.KeyName} : {KeyPairId: pair.KeyPairId}))
 }
