@@ -112,19 +112,25 @@ export async function startEmulator(extraEnv: Record<string, string> = {}): Prom
  * The loopback trick: a VPC 127.0.0.0/16 with a subnet 127.0.7.0/24 (this helper's range), so that instances get
  * private addresses 127.0.7.x that a test container can answer on; and a Debian-named image.
  */
-export async function loopbackNetwork(ec2: EC2Client): Promise<{vpcId: string; subnetId: string; imageId: string}> {
+export async function loopbackNetwork(ec2: EC2Client, withImage = true): Promise<{vpcId: string; subnetId: string; imageId: string}> {
   const vpc = await ec2.send(new CreateVpcCommand({CidrBlock: '127.0.0.0/16'}))
   const subnet = await ec2.send(new CreateSubnetCommand({VpcId: vpc.Vpc!.VpcId!, CidrBlock: '127.0.7.0/24'}))
+  const imageId = withImage ? await registerDebianImage(ec2, 'debian-12-amd64-20261101-1900') : ''
+  return {vpcId: vpc.Vpc!.VpcId!, subnetId: subnet.Subnet!.SubnetId!, imageId}
+}
+
+/** An image named as Debian names its own (the emulator runs as Debian's account, so it is "Debian's"). */
+export async function registerDebianImage(ec2: EC2Client, name: string): Promise<string> {
   const image = await ec2.send(
     new RegisterImageCommand({
-      Name: 'debian-12-amd64-20261101-1900',
+      Name: name,
       Architecture: 'x86_64',
       RootDeviceName: '/dev/xvda',
       VirtualizationType: 'hvm',
       BlockDeviceMappings: [{DeviceName: '/dev/xvda', Ebs: {VolumeSize: 8}}],
     }),
   )
-  return {vpcId: vpc.Vpc!.VpcId!, subnetId: subnet.Subnet!.SubnetId!, imageId: image.ImageId!}
+  return image.ImageId!
 }
 
 export async function clusterInstances(ec2: EC2Client, cluster: string, states?: string[]): Promise<Instance[]> {
