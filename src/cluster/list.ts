@@ -1,5 +1,5 @@
 import {listAccess} from '../config/access.js'
-import {awsExplicit, findAwsSettings} from '../providers/aws/settings.js'
+import {awsExplicit, findAwsSettings, requireAwsSettings} from '../providers/aws/settings.js'
 import {DockerUnavailableError, listContainers} from '../providers/docker-api.js'
 import type {ClusterSummary, Host} from '../providers/provider.js'
 import type {ClusterList, ClusterListEntry} from '../output/results.js'
@@ -23,7 +23,7 @@ async function dockerClusters(log: (line: string) => void): Promise<ClusterSumma
  * unless --region or --profile asked for AWS explicitly.
  */
 async function awsClusters(run: Pick<RunOptions, 'aws' | 'log'>): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-  const settings = findAwsSettings(run.aws ?? {})
+  const settings = awsExplicit(run.aws) ? requireAwsSettings(run.aws ?? {}) : findAwsSettings(run.aws ?? {})
   if (!settings) return []
   try {
     const [{AwsProvider}, {KnownHosts}, {localPaths}] = await Promise.all([

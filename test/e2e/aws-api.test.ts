@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {TerminateInstancesCommand} from '@aws-sdk/client-ec2'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -29,6 +29,12 @@ describe('aws provider against the EC2 emulator (API only)', () => {
     expect(await clusterGroups(emulator.ec2, cluster)).toEqual([])
     expect(await clusterKeyPairs(emulator.ec2, cluster)).toEqual([])
     expect(existsSync(join(home, 'keys', cluster))).toBe(false)
+  }
+  /** What a kill must leave: no instance that is not terminated, no security group, no key pair. */
+  const goneAfterKill = async (cluster: string) => {
+    expect((await clusterInstances(emulator.ec2, cluster)).filter((i) => i.State?.Name !== 'terminated')).toEqual([])
+    expect(await clusterGroups(emulator.ec2, cluster)).toEqual([])
+    expect(await clusterKeyPairs(emulator.ec2, cluster)).toEqual([])
   }
   const create = (name: string, ...args: string[]) => cms(['cluster', 'create', '-n', name, '-p', 'aws', '--subnet', subnetId, ...BASE, ...args], env)
 
@@ -115,6 +121,21 @@ describe('aws provider against the EC2 emulator (API only)', () => {
     expect(await clusterKeyPairs(emulator.ec2, 'h7-rerun')).toHaveLength(1)
   })
 
+  it('create passes instance types, spot and disk size to EC2', async () => {
+    const r = await create('h7-shape', '--hosts', '2', '--instance-type', 't3.small', '--head-instance-type', 't3.large', '--spot', '--volume-size', '30')
+    expect(r.code).toBe(1)
+    const instances = await clusterInstances(emulator.ec2, 'h7-shape', LIVE)
+    const byRole = Object.fromEntries(instances.map((i) => [tagsOf(i)['cms-role'], i]))
+    expect(byRole.head.InstanceType).toBe('t3.large')
+    expect(byRole.worker.InstanceType).toBe('t3.small')
+    expect(instances.map((i) => i.InstanceLifecycle)).toEqual(['spot', 'spot'])
+    expect(instances.map((i) => tagsOf(i)['cms-volume-size'])).toEqual(['30', '30'])
+    // Workers go where the head went (same subnet, same zone).
+    expect(new Set(instances.map((i) => i.SubnetId)).size).toBe(1)
+    expect((await cms(['cluster', 'kill', '-n', 'h7-shape', '--yes'], env)).code).toBe(0)
+    await goneAfterKill('h7-shape')
+  })
+
   it('kill cleans up a half-made cluster found by its tags alone, and reports what it removed', async () => {
     // Instances gone, security group and key pair left behind, and no access file on this "machine".
     const instances = await clusterInstances(emulator.ec2, 'h7-rerun', LIVE)
@@ -128,9 +149,7 @@ describe('aws provider against the EC2 emulator (API only)', () => {
     } finally {
       empty.cleanup()
     }
-    expect((await clusterInstances(emulator.ec2, 'h7-rerun')).filter((i) => i.State?.Name !== 'terminated')).toEqual([])
-    expect(await clusterGroups(emulator.ec2, 'h7-rerun')).toEqual([])
-    expect(await clusterKeyPairs(emulator.ec2, 'h7-rerun')).toEqual([])
+    await goneAfterKill('h7-rerun')
   })
 
   it('list flags the cluster past its --max-age, and reap kills only that one', async () => {
@@ -147,11 +166,26 @@ describe('aws provider against the EC2 emulator (API only)', () => {
     const reap = await cms(['cluster', 'reap', '--yes', '--json'], env)
     expect(reap.code, reap.stderr).toBe(0)
     expect(JSON.parse(reap.stdout).expired.map((e: {name: string}) => e.name)).toEqual(['h7-old'])
-    expect((await clusterInstances(emulator.ec2, 'h7-old')).filter((i) => i.State?.Name !== 'terminated')).toEqual([])
-    expect(await clusterGroups(emulator.ec2, 'h7-old')).toEqual([])
-    expect(await clusterKeyPairs(emulator.ec2, 'h7-old')).toEqual([])
+    await goneAfterKill('h7-old')
     expect(await clusterInstances(emulator.ec2, 'h7-young', ['running'])).toHaveLength(1)
     expect(await clusterGroups(emulator.ec2, 'h7-young')).toHaveLength(1)
+
+    // The region from AWS_DEFAULT_REGION alone, as the aws cli reads it.
+    const byDefaultRegion = await cms(['cluster', 'list', '--json', ...BASE], {...env, AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1'})
+    expect(byDefaultRegion.code, byDefaultRegion.stderr).toBe(0)
+    expect(JSON.parse(byDefaultRegion.stdout).clusters.map((c: {name: string}) => c.name)).toContain('h7-young')
+    // Region and credentials from a named profile (--profile), with nothing in the environment.
+    const config = join(home, 'aws-config')
+    const credentials = join(home, 'aws-credentials')
+    writeFileSync(config, '[profile work]\nregion = us-east-1\n')
+    writeFileSync(credentials, '[work]\naws_access_key_id = testing\naws_secret_access_key = testing\n', {mode: 0o600})
+    const profileEnv = {...env, AWS_REGION: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials}
+    const byProfile = await cms(['cluster', 'list', '--json', '--profile', 'work', ...BASE], profileEnv)
+    expect(byProfile.code, byProfile.stderr).toBe(0)
+    expect(JSON.parse(byProfile.stdout).clusters.map((c: {name: string}) => c.name)).toContain('h7-young')
+    const nobody = await cms(['cluster', 'list', '--profile', 'nobody', ...BASE], {...profileEnv, AWS_REGION: 'us-east-1'})
+    expect(nobody.code).toBe(1)
+    expect(oneLine(nobody.stderr)).toMatch(/no AWS credentials found for profile nobody/)
 
     expect((await cms(['cluster', 'kill', '-n', 'h7-young', '--yes'], env)).code).toBe(0)
     expect(await clusterInstances(emulator.ec2, 'h7-young', LIVE)).toEqual([])

@@ -103,9 +103,11 @@ export class Ec2Api {
     if (name === 'CredentialsProviderError' || name === 'ProviderError' || name === 'TokenProviderError') {
       const detail = firstLine(error.message)
       return new AwsError(
-        /from any providers/.test(detail)
-          ? `no AWS credentials found (${who}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run 'aws configure' or 'aws sso login'`
-          : `AWS credentials could not be loaded (${who}): ${detail}`,
+        !/from any providers/.test(detail)
+          ? `AWS credentials could not be loaded (${who}): ${detail}`
+          : profile
+            ? `no AWS credentials found for profile ${profile}: check its name in ~/.aws/config and ~/.aws/credentials, or run 'aws configure --profile ${profile}' or 'aws sso login --profile ${profile}'`
+            : `no AWS credentials found (${who}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run 'aws configure' or 'aws sso login'`,
         name,
       )
     }

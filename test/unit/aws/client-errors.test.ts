@@ -12,7 +12,8 @@ describe('aws errors: one line that names the problem', () => {
     const e = await api.explain(sdkError('CredentialsProviderError', 'Could not load credentials from any providers'))
     expect(e).toBeInstanceOf(AwsError)
     expect(e.message).toMatch(/^no AWS credentials found \(the default credential chain\): set AWS_ACCESS_KEY_ID/)
-    expect((await withProfile.explain(sdkError('CredentialsProviderError', 'Could not load credentials from any providers'))).message).toContain('profile work')
+    expect((await withProfile.explain(sdkError('CredentialsProviderError', 'Could not load credentials from any providers'))).message).toMatch(/^no AWS credentials found for profile work: /)
+    expect((await api.explain(sdkError('CredentialsProviderError', 'Token is expired'))).message).toBe('AWS credentials could not be loaded (the default credential chain): Token is expired')
   })
 
   it('names rejected, expired and insufficient credentials', async () => {
