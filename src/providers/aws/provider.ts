@@ -27,7 +27,8 @@ interface LaunchPlan {
   images: Map<string, {id: string; rootDevice?: string}>
   vpcId: string
   subnetId?: string
-  sshCidr: string
+  /** Undefined: the security group exists and `add` leaves its rules alone. */
+  sshCidr?: string
   sshUser: string
   spot: boolean
   volumeSizeGb?: number
@@ -115,11 +116,13 @@ export class AwsProvider implements Provider {
     const [groups, pairs] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPairs(this.api, cluster)])
     let group = groups[0]
 
-    if (missing > 0 || groups.length === 0 || pairs.length === 0) {
+    // create always (a rerun re-allows SSH from where it runs now), add only when it has hosts to launch.
+    if (missing > 0 || groups.length === 0 || pairs.length === 0 || request.launch) {
       // Everything that can be wrong in what the user asked for is checked before anything is made.
       const plan = await this.plan(cluster, request, existing, group)
       await ensureKeyPair(this.api, cluster, pairs, existing.length, this.log)
-      group = await ensureSecurityGroup(this.api, cluster, plan.vpcId, plan.sshCidr, this.log, group)
+      if (plan.sshCidr) group = await ensureSecurityGroup(this.api, cluster, plan.vpcId, plan.sshCidr, this.log, group)
+      if (!group) throw new AwsError(`cluster ${cluster} has no security group`)
       if (missing > 0) await this.launch(cluster, request, existing, group, plan, missing)
     }
     if (stopped.length > 0) {
@@ -175,9 +178,12 @@ export class AwsProvider implements Provider {
 
     const subnetId = opts.subnet ?? head?.SubnetId
     const placement = opts.subnet || !head ? await findPlacement(this.api, opts.subnet) : {vpcId: head.VpcId!, vpcCidr: undefined, subnetId}
-    if (group && group.VpcId !== placement.vpcId && !opts.subnet && !head) placement.vpcId = group.VpcId!
+    if (group && group.VpcId !== placement.vpcId) {
+      throw new AwsInputError(`cluster ${cluster}'s security group ${group.GroupId} is in ${group.VpcId}, not in ${placement.vpcId}: pass the --subnet it was created with, or kill the cluster`, 'VpcMismatch')
+    }
+    // SSH rules: on a new group, and on every create (the client's address may have changed); add leaves them.
     let sshCidr = opts.sshCidr
-    if (!sshCidr) {
+    if (!sshCidr && (!group || request.launch)) {
       if (this.settings.connect === 'private') {
         const vpcCidr = placement.vpcCidr ?? (await findPlacement(this.api, subnetId)).vpcCidr
         if (!vpcCidr) throw new AwsError(`cannot tell the CIDR of ${placement.vpcId}: pass --ssh-cidr`)
