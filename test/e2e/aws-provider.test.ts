@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {clusterGroups, clusterInstances, clusterKeyPairs, LIVE, loopbackNetwork, startEmulator, tagsOf, type Emulator} from './aws-emulator.js'
@@ -85,8 +85,13 @@ describe('aws provider end to end (EC2 emulator, hosts on loopback addresses)', 
     expect(members[0].IpProtocol).toBe('-1')
     expect(members[0].UserIdGroupPairs?.map((g) => g.GroupId)).toEqual([group.GroupId])
 
-    // Host keys were known before the first connection: nothing was trusted on first use.
+    // Host keys were known before the first connection: nothing was trusted on first use. cms's known_hosts holds,
+    // for each instance's address, exactly the key it tagged the instance with (and handed to cloud-init).
     expect(r.stderr).not.toContain('Recorded host key')
+    const knownHosts = readFileSync(join(home, 'known_hosts'), 'utf8')
+    for (const i of instances) expect(knownHosts).toContain(`${i.PrivateIpAddress} ${tagsOf(i)['cms-host-key']}\n`)
+    // The cluster's private key stays on this machine, 0600.
+    expect(statSync(join(home, 'keys', NAME)).mode & 0o777).toBe(0o600)
     const master = await waitForAliveWorkers(2)
     expect(master.status).toBe('ALIVE')
     // Spark's workers are the instances, on the private addresses EC2 gave them.
