@@ -16,11 +16,12 @@ export abstract class CmsCommand extends Command {
     'connect-timeout': Flags.integer({description: 'Seconds to keep retrying a host that does not answer SSH yet.', default: 90, min: 1, helpGroup: 'GLOBAL'}),
   }
 
-  protected runOptions(flags: {parallel: number; 'connect-timeout': number}): RunOptions {
+  protected runOptions(flags: {parallel: number; 'connect-timeout': number; region?: string; profile?: string; connect?: string}): RunOptions {
     return {
       log: (line) => process.stderr.write(`${line}\n`),
       parallel: flags.parallel,
       connectTimeoutMs: flags['connect-timeout'] * 1000,
+      aws: {region: flags.region, profile: flags.profile, connect: flags.connect},
     }
   }
 

@@ -10,7 +10,7 @@ export async function clusterNamesWithin(ms: number): Promise<{names: string[]; 
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms)
   })
-  const names = await Promise.race([listClusterNames(() => {}).catch(() => localNames()), timeout])
+  const names = await Promise.race([listClusterNames({log: () => {}}).catch(() => localNames()), timeout])
   clearTimeout(timer)
   return names ? {names, timedOut: false} : {names: localNames(), timedOut: true}
 }

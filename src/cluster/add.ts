@@ -22,12 +22,13 @@ export interface AddRequest {
 export async function addHosts(req: AddRequest, run: RunOptions): Promise<ConvergeReport> {
   validateClusterName(req.name)
   if (req.hostCount !== undefined) validateHostCount(req.hostCount)
-  const found = await locateCluster(req.name)
+  const found = await locateCluster(req.name, run.aws)
   checkEngineOptions(found.engine, req.options, {adding: true})
-  const docker = found.provider === 'docker'
-  if (docker && req.hostSpecs.length > 0) throw new UsageError('the docker provider makes its own hosts: use --hosts N instead of host arguments')
-  if (!docker && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker provider; name ssh hosts as user@host[:port] arguments')
-  if (!docker && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
+  // docker and aws make their own hosts (--hosts N); ssh takes the hosts the user names.
+  const ownsHosts = found.provider !== 'ssh'
+  if (ownsHosts && req.hostSpecs.length > 0) throw new UsageError(`the ${found.provider} provider makes its own hosts: use --hosts N instead of host arguments`)
+  if (!ownsHosts && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker and aws providers; name ssh hosts as user@host[:port] arguments')
+  if (!ownsHosts && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
   const identityFile = req.identityFile ?? readAccess(req.name)?.identityFile
   for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile})
   const handle = await connectProvider(req.name, found.provider, found.engine, run)
@@ -36,15 +37,16 @@ export async function addHosts(req: AddRequest, run: RunOptions): Promise<Conver
     if (existing.length === 0) throw new NotFoundError(`cluster ${JSON.stringify(req.name)} not found`)
     // New hosts get what the cluster already runs, from its head, unless a flag says otherwise.
     const recorded = (await readHeadManifest(handle, existing))?.engineSettings ?? {}
-    const total = existing.length + (req.hostCount ?? (docker ? 1 : req.hostSpecs.length))
+    const total = existing.length + (req.hostCount ?? (ownsHosts ? 1 : req.hostSpecs.length))
     const plan = await handle.engine.plan({cluster: req.name, options: req.options, recorded, provider: handle.provider, totalHosts: total, log: run.log})
     const hosts = await handle.provider.provision(req.name, {
       engine: handle.engine.name,
       containerNeeds: handle.engine.containerNeeds,
       existing,
-      total: existing.length + (req.hostCount ?? (docker ? 1 : 0)),
+      total: existing.length + (req.hostCount ?? (ownsHosts ? 1 : 0)),
       specs: req.hostSpecs,
       identityFile,
+      packages: plan.hostPackages,
     })
     return await convergeCluster(handle, hosts, {plan, identityFile, run})
   } finally {

@@ -31,6 +31,7 @@ export async function convergeCluster(
     engine: handle.engine.name,
     head: {host: head.target.host, port: head.target.port, user: head.target.user},
     identityFile: opts.identityFile,
+    ...handle.provider.accessDetails?.(),
   })
   const writeHeadManifest = async (engineSettings: Record<string, string>) => {
     const session = await handle.pool.get(head.target)
@@ -54,6 +55,7 @@ export async function convergeCluster(
       log: opts.run.log,
       connect: async (host) => {
         const session = await handle.pool.get(host.target)
+        await handle.provider.hostReady?.(session, host)
         if (host === head) await writeHeadManifest({...opts.plan.settings, state: 'converging'})
         return hostContext(session, host)
       },

@@ -19,13 +19,17 @@ export async function killCluster(req: {name: string}, run: RunOptions): Promise
       throw new Error(`cannot read the cluster's hosts from its head: ${error.message}`)
     })
     if (handle.provider.ownsHosts) {
-      await handle.provider.destroy(req.name)
+      // The provider's hosts go away with everything on them: nothing to clean on them first.
+      const removed = await handle.provider.destroy(req.name, hosts)
       deleteAccess(req.name)
+      const seconds = (Date.now() - started) / 1000
+      const detail = handle.provider.name === 'docker' ? 'container removed' : 'instance terminated'
       return {
         name: req.name,
         provider: handle.provider.name,
-        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds: 0, detail: 'host removed'})),
-        seconds: (Date.now() - started) / 1000,
+        hosts: hosts.map((h) => ({host: h.id, ok: true, seconds, detail})),
+        seconds,
+        ...(removed && removed.length > 0 ? {removed: removed.filter((r) => !r.startsWith('instance '))} : {}),
       }
     }
     const results = await runPerHost(

@@ -46,7 +46,8 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const home = headCtx.facts.home
     const manifest = await readManifest(headSession, home, req.name)
     for (const target of targets) engine.checkRemovable?.(target, hosts, manifest?.engineSettings ?? {})
-    const owned = handle.provider.ownsHosts
+    // Hosts the provider made (docker containers, aws instances) are given back after the engine drained them.
+    const ownsHosts = handle.provider.ownsHosts
 
     const results = await runPerHost(
       targets.map((h) => ({key: h.id, label: `${h.id} (${h.role})`, item: h})),
@@ -59,7 +60,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
         report.update('connecting')
         const ctx = await hostContext(await handle.pool.get(host.target), host)
         const drained = await engine.drain({cluster: req.name, ctx, head: headCtx, graceSeconds: req.graceSeconds, report})
-        if (!owned) {
+        if (!ownsHosts) {
           report.update('removing cms files')
           const left = await engine.cleanup(ctx, req.name)
           if (left > 0) throw new Error(`${left} processes of the cluster still run after cleanup`)
@@ -68,18 +69,19 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
       },
       {quiet: run.quiet, doneText: (v) => v},
     )
-    const removable = targets.filter((_, i) => results[i].ok || owned)
-    if (owned) await handle.provider.release(req.name, removable)
+    const removable = targets.filter((_, i) => results[i].ok || ownsHosts)
+    if (ownsHosts) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
+    const released = handle.provider.name === 'aws' ? 'instance terminated' : 'container removed'
     const removed: HostReport[] = results.map((r) => ({
       host: r.host,
-      ok: r.ok || owned,
+      ok: r.ok || ownsHosts,
       seconds: r.ms / 1000,
-      detail: r.ok ? `${r.value}${owned ? ', host removed' : ', files removed'}` : owned ? `host removed (drain failed: ${r.error?.message})` : undefined,
-      error: r.ok || owned ? undefined : r.error?.message,
+      detail: r.ok ? `${r.value}${ownsHosts ? `, ${released}` : ', files removed'}` : ownsHosts ? `${released} (drain failed: ${r.error?.message})` : undefined,
+      error: r.ok || ownsHosts ? undefined : r.error?.message,
     }))
-    const cluster = await describeCluster(handle, owned ? undefined : remaining)
+    const cluster = await describeCluster(handle, ownsHosts ? undefined : remaining)
     return {cluster, removed, seconds: (Date.now() - started) / 1000}
   } finally {
     handle.pool.closeAll()

@@ -8,11 +8,13 @@ import {localPaths} from './paths.js'
  */
 export interface AccessEntry {
   name: string
-  provider: 'docker' | 'ssh'
+  provider: 'docker' | 'ssh' | 'aws'
   /** The engine the cluster runs (absent in files written before there was more than Spark). */
   engine?: string
   head: {host: string; port: number; user: string}
   identityFile?: string
+  /** aws: the region (and profile, connect mode) the cluster was created with, so later commands need no flags. */
+  aws?: {region: string; profile?: string; connect?: 'public' | 'private'}
 }
 
 export function readAccess(cluster: string): AccessEntry | undefined {

@@ -58,6 +58,8 @@ export interface EnginePlan {
   artifacts: Artifact[]
   /** Recorded in the head manifest, so `add` configures new hosts like the existing ones. */
   settings: Record<string, string>
+  /** Debian packages hosts made from a stock cloud image need (cloud-init installs them; cms's host image has them). */
+  hostPackages: string[]
 }
 
 export interface HostOutcome {

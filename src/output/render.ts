@@ -1,5 +1,14 @@
-import type {ClusterInfo, ClusterList, HostReport, TunnelReport} from './results.js'
+import {formatDuration} from '../cluster/max-age.js'
+import type {ClusterInfo, ClusterList, HostReport, ReapReport, TunnelReport} from './results.js'
 import {duration, mb, table} from './table.js'
+
+/** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
+export function renderAge(c: {ageSeconds?: number; maxAgeSeconds?: number; expired?: boolean}): string | undefined {
+  if (c.ageSeconds === undefined) return undefined
+  const age = formatDuration(c.ageSeconds)
+  if (c.maxAgeSeconds === undefined) return age
+  return `${age} (max ${formatDuration(c.maxAgeSeconds)}${c.expired ? ', EXPIRED' : ''})`
+}
 
 export function renderClusterInfo(info: ClusterInfo): string {
   const lines = [
@@ -8,6 +17,7 @@ export function renderClusterInfo(info: ClusterInfo): string {
     `Engine:    ${info.engine}`,
     `Health:    ${info.health}`,
   ]
+  if (info.ageSeconds !== undefined) lines.push(`Age:       ${renderAge(info)}`)
   if (info.master) {
     const m = info.master
     lines.push(
@@ -49,10 +59,11 @@ export function renderClusterInfo(info: ClusterInfo): string {
     )
     return lines.join('\n')
   }
+  const cloud = info.hosts.some((h) => h.instanceType !== undefined)
   lines.push(
     '',
     table(
-      ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'WORKER', 'CORES', 'MEMORY'],
+      ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'WORKER', 'CORES', 'MEMORY', ...(cloud ? ['TYPE', 'LIFECYCLE', 'AGE'] : [])],
       info.hosts.map((h) => [
         h.id,
         h.role,
@@ -61,6 +72,7 @@ export function renderClusterInfo(info: ClusterInfo): string {
         h.worker?.state ?? 'absent',
         h.worker ? `${h.worker.coresUsed}/${h.worker.cores}` : undefined,
         h.worker ? `${mb(h.worker.memoryUsedMb)}/${mb(h.worker.memoryMb)}` : undefined,
+        ...(cloud ? [h.instanceType, h.lifecycle, h.ageSeconds === undefined ? undefined : formatDuration(h.ageSeconds)] : []),
       ]),
     ),
   )
@@ -72,8 +84,9 @@ export function renderClusterInfo(info: ClusterInfo): string {
 
 export function renderClusterList(list: ClusterList): string {
   if (list.clusters.length === 0) return 'No clusters.'
+  const aged = list.clusters.some((c) => c.ageSeconds !== undefined)
   return table(
-    ['NAME', 'PROVIDER', 'ENGINE', 'HOSTS', 'HEAD', 'MASTER', 'WORKERS', 'CORES', 'MEMORY', 'APPS'],
+    ['NAME', 'PROVIDER', 'ENGINE', 'HOSTS', 'HEAD', 'MASTER', 'WORKERS', 'CORES', 'MEMORY', 'APPS', ...(aged ? ['AGE'] : [])],
     list.clusters.map((c) => [
       c.name,
       c.provider,
@@ -85,7 +98,18 @@ export function renderClusterList(list: ClusterList): string {
       c.cores,
       mb(c.memoryMb),
       c.activeApps,
+      ...(aged ? [renderAge(c)] : []),
     ]),
+  )
+}
+
+export function renderReap(report: ReapReport): string {
+  if (report.expired.length === 0) return 'No cluster is past its max age.'
+  const killed = new Set(report.killed.filter((k) => k.hosts.every((h) => h.ok)).map((k) => k.name))
+  const failed = new Map(report.failed.map((f) => [f.name, f.error]))
+  return table(
+    ['NAME', 'PROVIDER', 'AGE', 'RESULT'],
+    report.expired.map((e) => [e.name, e.provider, renderAge({...e, expired: true}), killed.has(e.name) ? 'killed' : failed.has(e.name) ? `FAILED: ${failed.get(e.name)}` : 'kept']),
   )
 }
 

@@ -23,6 +23,11 @@ export interface HostView {
   worker?: WorkerView
   /** Nomad's view of this host's client node (engine nomad); absent if Nomad does not list it. */
   node?: NodeView
+  /** Cloud hosts (aws): instance type, spot or on-demand, launch time (ISO 8601) and age. */
+  instanceType?: string
+  lifecycle?: 'spot' | 'on-demand'
+  launchedAt?: string
+  ageSeconds?: number
 }
 
 export interface NodeView {
@@ -91,6 +96,11 @@ export interface ClusterInfo {
   /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]
+  /** Seconds since the first host started (aws). */
+  ageSeconds?: number
+  /** The cluster's --max-age in seconds, and whether it is past it (`cms cluster reap` kills it). */
+  maxAgeSeconds?: number
+  expired?: boolean
 }
 
 export interface HostReport {
@@ -119,6 +129,18 @@ export interface KillReport {
   provider: string
   hosts: HostReport[]
   seconds: number
+  /** What else was removed (aws: the security group, the key pair). */
+  removed?: string[]
+}
+
+export interface ReapReport {
+  /** Clusters past their max age when reap looked. */
+  expired: Array<{name: string; provider: string; ageSeconds: number; maxAgeSeconds: number}>
+  /** One kill report per expired cluster (empty with --dry-run or when the user said no). */
+  killed: KillReport[]
+  /** Expired clusters whose kill failed, with the reason. */
+  failed: Array<{name: string; error: string}>
+  seconds: number
 }
 
 export interface ClusterListEntry {
@@ -134,6 +156,10 @@ export interface ClusterListEntry {
   memoryMb?: number
   activeApps?: number
   error?: string
+  ageSeconds?: number
+  maxAgeSeconds?: number
+  /** Past its --max-age: `cms cluster reap` kills it. */
+  expired?: boolean
 }
 
 export interface ClusterList {

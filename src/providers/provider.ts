@@ -1,6 +1,7 @@
+import type {SshSession} from '../remote/session.js'
 import type {SshTarget} from '../remote/target.js'
 
-export type ProviderName = 'docker' | 'ssh'
+export type ProviderName = 'docker' | 'ssh' | 'aws'
 export type HostRole = 'head' | 'worker'
 
 /** One machine of a cluster as its provider sees it. Everything after provisioning goes over SSH to `target`. */
@@ -12,6 +13,18 @@ export interface Host {
   /** Address the engine binds to and other hosts use; the provider knows it (docker) or the host reports it (ssh). */
   privateAddress?: string
   state: 'running' | 'stopped' | 'unknown'
+  /** Cloud providers (aws): what the instance is and costs. */
+  cloud?: CloudHostDetails
+}
+
+export interface CloudHostDetails {
+  instanceType: string
+  lifecycle: 'spot' | 'on-demand'
+  /** ISO 8601 launch time. */
+  launchedAt: string
+  zone?: string
+  /** The cluster's lifetime as tagged at create (--max-age), in seconds. */
+  maxAgeSeconds?: number
 }
 
 export interface ClusterSummary {
@@ -23,6 +36,12 @@ export interface ClusterSummary {
   runningHosts?: number
   head?: string
   error?: string
+  /** Seconds since the cluster's first host started (providers that know it: aws). */
+  ageSeconds?: number
+  /** The cluster's --max-age in seconds, if it has one. */
+  maxAgeSeconds?: number
+  /** Older than its max age: `cms cluster reap` kills it. */
+  expired?: boolean
 }
 
 /** How cms authenticates to a cluster's hosts: a key cms made (docker) or the user's own keys and agent (ssh). */
@@ -33,8 +52,8 @@ export interface HostCredentials {
 export interface Provider {
   readonly name: ProviderName
   /**
-   * The provider makes and destroys the hosts (containers, instances): users ask for a number of hosts, and
-   * releasing a host removes everything on it. Otherwise (ssh) users name hosts and the engine cleans them.
+   * The provider makes and destroys the hosts themselves (docker, aws): kill and remove give them back instead
+   * of having the engine clean them. False for ssh, whose hosts belong to the user.
    */
   readonly ownsHosts: boolean
   /** Observe: the cluster's hosts as they are now (empty if the cluster does not exist). */
@@ -43,11 +62,20 @@ export interface Provider {
   provision(cluster: string, request: ProvisionRequest): Promise<Host[]>
   /** Give hosts back: remove containers (docker); nothing for ssh hosts, which the engine has already cleaned. */
   release(cluster: string, hosts: Host[]): Promise<void>
-  /** Remove whatever the provider holds for the cluster (containers, networks, keys). */
-  destroy(cluster: string): Promise<void>
+  /**
+   * Remove whatever the provider holds for the cluster (containers, networks, instances, security groups, keys).
+   * `known`: the hosts just observed, to save a lookup. Returns what it removed besides the hosts, if anything.
+   */
+  destroy(cluster: string, known?: Host[]): Promise<string[] | void>
   credentials(cluster: string): Promise<HostCredentials>
   /** For providers whose hosts all run on one machine (docker): that machine's size, which the hosts share. */
   sharedMachine?(): Promise<MachineSize>
+  /** Waits until a freshly made host has finished its own setup (cloud-init) before the engine touches it. */
+  hostReady?(session: SshSession, host: Host): Promise<void>
+  /** Why cms cannot log in to the cluster's hosts from this machine (e.g. no access key here), if it cannot. */
+  accessProblem?(cluster: string): string | undefined
+  /** Provider settings worth recording in the cluster's access file (aws: region, profile, connect). */
+  accessDetails?(): Record<string, unknown>
 }
 
 export interface MachineSize {
@@ -70,9 +98,28 @@ export interface ProvisionRequest {
   containerNeeds?: ContainerNeeds
   /** Hosts the cluster already has (from observe); the first role=head host stays the head. */
   existing: Host[]
-  /** docker: how many hosts in total the cluster should have after this call. */
+  /** docker, aws: how many hosts in total the cluster should have after this call. */
   total?: number
   /** ssh: hosts named by the user, user@host[:port]. */
   specs?: string[]
   identityFile?: string
+  /** Debian packages the engine needs on hosts a cloud provider makes from a stock image (installed by cloud-init). */
+  packages?: string[]
+  /** Cloud providers: how to launch new hosts (create); add reuses what the cluster's hosts were launched with. */
+  launch?: CloudLaunchOptions
+}
+
+/** What `create -p aws` accepts about the machines (validated before anything is made). */
+export interface CloudLaunchOptions {
+  instanceType?: string
+  headInstanceType?: string
+  image?: string
+  subnet?: string
+  volumeSizeGb?: number
+  spot?: boolean
+  /** Who may reach SSH: a CIDR; default this machine's public address (or the VPC's range with --connect private). */
+  sshCidr?: string
+  sshUser?: string
+  /** A duration like 8h, tagged on the cluster. */
+  maxAge?: string
 }

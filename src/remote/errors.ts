@@ -35,6 +35,17 @@ export class HostKeyChangedError extends Error {
   }
 }
 
+/** The host presented a key cms has no record of, and this connection must not trust it on first use. */
+export class UnknownHostKeyError extends Error {
+  readonly host: string
+
+  constructor(host: string, presented: string) {
+    super(`${host} presented host key ${presented}, which cms has no record of; this provider's host keys are known before the first connection, so it is refused`)
+    this.name = 'UnknownHostKeyError'
+    this.host = host
+  }
+}
+
 /** A remote command exited non-zero (or was killed by a signal / timed out: code null). */
 export class RemoteCommandError extends Error {
   readonly host: string

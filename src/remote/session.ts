@@ -4,7 +4,7 @@ import type {Duplex, Readable} from 'node:stream'
 import {StringDecoder} from 'node:string_decoder'
 import ssh2 from 'ssh2'
 import type {AnyAuthMethod, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper} from 'ssh2'
-import {ConnectError, HostKeyChangedError, RemoteCommandError} from './errors.js'
+import {ConnectError, HostKeyChangedError, RemoteCommandError, UnknownHostKeyError} from './errors.js'
 import {isHostTimeoutExit, KILL_GRACE_SECONDS, withHostTimeout} from './host-timeout.js'
 import {fingerprint, type KnownHosts, keyTypeOfBlob} from './known-hosts.js'
 import type {SshTarget} from './target.js'
@@ -27,6 +27,11 @@ export interface ConnectOptions {
   onRetry?: (attempt: number, err: Error) => void
   /** Progress/diagnostic lines (to stderr); never receives secrets. */
   log?: (line: string) => void
+  /**
+   * A host key with no record: 'record' it on first use (ssh hosts, default), or 'refuse' it (providers that
+   * record every host's key before the first connection, like aws).
+   */
+  unknownHostKeys?: 'record' | 'refuse'
 }
 
 export interface ExecOptions {
@@ -92,7 +97,7 @@ function hostKeyAlgorithms(knownTypes: string[]): string[] {
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED'])
 
 function isRetryable(err: Error & {code?: unknown; level?: unknown}): boolean {
-  if (err instanceof HostKeyChangedError) return false
+  if (err instanceof HostKeyChangedError || err instanceof UnknownHostKeyError) return false
   if (err.level === 'client-authentication') return false
   if (typeof err.code === 'string' && RETRYABLE_CODES.has(err.code)) return true
   return /Connection lost before handshake|Timed out while waiting for handshake|ECONNRESET|socket hang up|kex_exchange_identification|Connection reset|No response from server/i.test(
@@ -238,7 +243,7 @@ export class SshSession {
         return new SshSession(target, client, log)
       } catch (error) {
         const err = error as Error & {level?: string}
-        if (err instanceof HostKeyChangedError) throw err
+        if (err instanceof HostKeyChangedError || err instanceof UnknownHostKeyError) throw err
         if (err.level === 'client-authentication') {
           const tried = ids.map((i) => i.description).join(', ')
           throw new ConnectError(
@@ -535,7 +540,7 @@ function connectOnce(target: SshTarget, opts: ConnectOptions, ids: Identity[], r
   const label = targetLabel(target)
   return new Promise<Client>((resolve, reject) => {
     const client = new Client()
-    let hostKeyError: HostKeyChangedError | undefined
+    let hostKeyError: HostKeyChangedError | UnknownHostKeyError | undefined
     let settled = false
     const fail = (err: Error) => {
       if (settled) return
@@ -564,6 +569,10 @@ function connectOnce(target: SshTarget, opts: ConnectOptions, ids: Identity[], r
         const fp = fingerprint(key)
         const res = opts.knownHosts.check(target.host, target.port, keyType, key)
         if (res.status === 'match') return true
+        if (res.status === 'unknown' && opts.unknownHostKeys === 'refuse') {
+          hostKeyError = new UnknownHostKeyError(label, fp)
+          return false
+        }
         if (res.status === 'unknown') {
           opts.knownHosts.add(target.host, target.port, keyType, key)
           log(`Recorded host key for ${label} (${fp})`)

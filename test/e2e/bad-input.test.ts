@@ -5,7 +5,8 @@ import {cms, docker, makeCmsHome} from './helpers.js'
 // Bad input: one clear line, exit code 2, and nothing created anywhere.
 describe('hostile and invalid input', () => {
   const {home, cleanup} = makeCmsHome()
-  const env = {CMS_HOME: home}
+  // No AWS region or profile from the machine: the aws cases below must fail on their own input.
+  const env = {CMS_HOME: home, AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/nonexistent/aws-config'}
   afterAll(cleanup)
 
   const cases: Array<[string, string[]]> = [
@@ -24,6 +25,13 @@ describe('hostile and invalid input', () => {
     ['unknown cluster kill', ['cluster', 'kill', '-n', 'no-such-cluster', '--yes']],
     ['unknown cluster add', ['cluster', 'add', '-n', 'no-such-cluster']],
     ['unknown flag', ['cluster', 'list', '--bogus']],
+    ['aws flag with the docker provider', ['cluster', 'create', '-n', 'ok-name', '--spot']],
+    ['aws without a region', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws']],
+    ['malformed aws region', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'mars;id']],
+    ['malformed AMI id', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--ami', 'ami-$(id)']],
+    ['malformed max age', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--max-age', 'forever']],
+    ['world-open SSH CIDR typo', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--ssh-cidr', '0.0.0.0']],
+    ['ssh hosts with the aws provider', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', 'root@10.0.0.1']],
   ]
 
   it.each(cases)('%s: exit 2, one line, nothing created', async (_label, args) => {

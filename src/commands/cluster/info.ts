@@ -1,3 +1,4 @@
+import {awsFlags} from '../../cli/aws-flags.js'
 import {CmsCommand, optionalClusterNameFlag} from '../../cli/base-command.js'
 import {openCluster} from '../../cluster/context.js'
 import {describeCluster} from '../../cluster/describe.js'
@@ -14,13 +15,13 @@ export default class ClusterInfoCommand extends CmsCommand {
     {description: 'Human-readable', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> -n demo --json | jq .master.aliveWorkers'},
   ]
-  static flags = {name: optionalClusterNameFlag}
+  static flags = {name: optionalClusterNameFlag, ...awsFlags}
 
   async run(): Promise<ClusterInfo> {
     const {flags} = await this.parse(ClusterInfoCommand)
     let name = flags.name
     if (name === undefined) {
-      const names = await listClusterNames(this.runOptions(flags).log)
+      const names = await listClusterNames(this.runOptions(flags))
       if (names.length !== 1) throw new UsageError(names.length === 0 ? 'there are no clusters' : `there are ${names.length} clusters (${names.join(', ')}): pass -n NAME`)
       name = names[0]
     }

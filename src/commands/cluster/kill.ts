@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {awsFlags} from '../../cli/aws-flags.js'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {killCluster} from '../../cluster/kill.js'
 import {validateClusterName} from '../../cluster/names.js'
@@ -7,13 +8,14 @@ import type {KillReport} from '../../output/results.js'
 
 export default class ClusterKill extends CmsCommand {
   static summary = 'Destroy a cluster and leave nothing behind.'
-  static description = `Docker: removes the containers, the network and the cluster's key. SSH: stops every process cms started and deletes every file it installed, so each host is as it was. Asks for confirmation on a terminal; --yes skips the question.`
+  static description = `Docker: removes the containers, the network and the cluster's key. AWS: terminates the instances, waits until they are gone, then deletes the security group, the key pair and the local key. SSH: stops every process cms started and deletes every file it installed, so each host is as it was. Asks for confirmation on a terminal; --yes skips the question.`
   static examples = [
     {description: 'Destroy after confirming', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'In CI', command: '<%= config.bin %> <%= command.id %> -n demo --yes'},
   ]
   static flags = {
     name: clusterNameFlag,
+    ...awsFlags,
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
@@ -36,7 +38,8 @@ export default class ClusterKill extends CmsCommand {
       this.logToStderr(`${failed.length} hosts could not be cleaned; rerun 'cms cluster kill -n ${flags.name}' when they are reachable.`)
       this.failWith(1)
     } else {
-      this.log(`Cluster ${report.name} destroyed (${report.hosts.length} hosts, ${report.seconds.toFixed(1)} s).`)
+      const also = report.removed && report.removed.length > 0 ? `, ${report.removed.join(', ')}` : ''
+      this.log(`Cluster ${report.name} destroyed (${report.hosts.length} hosts${also}, ${report.seconds.toFixed(1)} s).`)
     }
     return report
   }

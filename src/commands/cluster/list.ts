@@ -1,3 +1,4 @@
+import {awsFlags} from '../../cli/aws-flags.js'
 import {CmsCommand} from '../../cli/base-command.js'
 import {listClusters} from '../../cluster/list.js'
 import {renderClusterList} from '../../output/render.js'
@@ -5,7 +6,9 @@ import type {ClusterList} from '../../output/results.js'
 
 export default class ClusterListCommand extends CmsCommand {
   static summary = 'List clusters with their master status, live from the providers and the masters.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static description = 'docker clusters from container labels, aws clusters of the region in use (one DescribeInstances call) from instance tags, ssh clusters from access files. AGE shows how old aws clusters are and flags those past their --max-age.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json', '<%= config.bin %> <%= command.id %> --region eu-west-1']
+  static flags = {...awsFlags}
 
   async run(): Promise<ClusterList> {
     const {flags} = await this.parse(ClusterListCommand)

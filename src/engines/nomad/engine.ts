@@ -10,6 +10,7 @@ import type {Artifact} from '../artifact.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {distFromSettings, distSettings, resolveSparkDist, checkSparkDistSource, sparkArtifact} from '../spark/dist.js'
+import {SPARK_HOST_PACKAGES} from '../spark/layout.js'
 import {NOMAD_PORTS, renderAgentConfig} from './agent-config.js'
 import {NomadApiError, type NomadApi} from './api.js'
 import {nomadAgentCertificate, nomadCertificateAuthority, nomadCliCertificate, nomadServerName} from './certificates.js'
@@ -71,7 +72,9 @@ export class NomadEngine implements Engine {
       datacenter: DATACENTER,
     }
     if (recorded?.serverIds) settings.serverIds = recorded.serverIds
-    return {artifacts, settings}
+    // unzip (or python3) for the release zip; curl to fetch archives from the head; Java for Spark tasks.
+    const hostPackages = ['curl', 'unzip', 'python3', 'tar', 'gzip', ...(spark ? SPARK_HOST_PACKAGES : [])]
+    return {artifacts, settings, hostPackages}
   }
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {

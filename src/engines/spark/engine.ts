@@ -9,7 +9,7 @@ import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint,
 import {hostContext, type HostContext} from '../host-context.js'
 import {clusterInfo} from './describe.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from './dist.js'
-import {sparkLayout, SPARK_PORTS, type SparkLayout} from './layout.js'
+import {SPARK_HOST_PACKAGES, sparkLayout, SPARK_PORTS, type SparkLayout} from './layout.js'
 import {aliveWorkerHosts, masterStatus, type MasterStatus} from './master-api.js'
 import * as scripts from './scripts.js'
 import {sharedWorkerMemory} from './shared-machine.js'
@@ -80,7 +80,7 @@ export class SparkEngine implements Engine {
       input.log(`Each worker offers ${workerMemory}: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB (--worker-memory to change)`)
       settings = {...settings, workerMemory}
     }
-    return {artifacts: [sparkArtifact(dist)], settings: {...distSettings(dist), ...settingsToRecord(settings)}}
+    return {artifacts: [sparkArtifact(dist)], settings: {...distSettings(dist), ...settingsToRecord(settings)}, hostPackages: SPARK_HOST_PACKAGES}
   }
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {

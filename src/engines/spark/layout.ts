@@ -1,5 +1,8 @@
 import {remoteClusterDir} from '../../cluster/manifest.js'
 
+/** Debian packages Spark needs on a host made from a stock cloud image (installed by cloud-init; docker's image has them). */
+export const SPARK_HOST_PACKAGES = ['openjdk-17-jre-headless', 'python3', 'curl', 'tar', 'gzip']
+
 export const SPARK_PORTS = {master: 7077, masterUi: 8080, rest: 6066, workerUi: 8081} as const
 
 /** Where things live on a host; `home` is the remote user's $HOME, every path is absolute. */
