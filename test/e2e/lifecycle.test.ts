@@ -58,6 +58,15 @@ describe('docker provider lifecycle', () => {
     expect(entry).toMatchObject({provider: 'docker', hosts: 3, masterStatus: 'ALIVE', aliveWorkers: 3})
   })
 
+  it('tunnel carries the master web UI and REST API to loopback only, for a command run through it', async () => {
+    const script = 'curl -sf "$CMS_SPARK_UI_URL/json/" && echo && echo "$CMS_SPARK_UI_URL $CMS_SPARK_REST_URL"'
+    const r = await cms(['cluster', 'tunnel', '-n', NAME, '--', 'sh', '-c', script], env)
+    expect(r.code, r.stderr).toBe(0)
+    const [json, urls] = r.stdout.trim().split('\n')
+    expect(JSON.parse(json!).aliveworkers).toBe(3)
+    expect(urls).toMatch(/^http:\/\/127\.0\.0\.1:\d+ http:\/\/127\.0\.0\.1:\d+$/)
+  })
+
   it('add joins a fourth host', async () => {
     const r = await cms(['cluster', 'add', '-n', NAME, '--json'], env)
     expect(r.code, r.stderr).toBe(0)

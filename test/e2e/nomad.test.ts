@@ -140,12 +140,12 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     expect(noCert).not.toMatch(/^HTTP 200/)
     const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
     const listeners = await docker('exec', head.name, 'sh', '-c', "ss -ltnH | awk '{print $4}'")
-    for (const port of ['4646', '4647', '4648']) {
+    for (const port of ['4646', '4647', '4648', '4656']) {
       const bound = listeners.split('\n').filter((l) => l.endsWith(`:${port}`))
       expect(bound.length, `port ${port}: ${listeners}`).toBeGreaterThan(0)
       for (const l of bound) expect(l).toBe(`${headIp}:${port}`)
     }
-    const modes = await docker('exec', head.name, 'sh', '-c', 'stat -c "%a %n" /root/.cms/clusters/e2e-nomad/nomad/secrets/* /root/.cms/clusters/e2e-nomad/nomad/tls/agent-key.pem')
+    const modes = await docker('exec', head.name, 'sh', '-c', 'stat -c "%a %n" /root/.cms/clusters/e2e-nomad/nomad/secrets/* /root/.cms/clusters/e2e-nomad/nomad/tls/*-key.pem /root/.cms/clusters/e2e-nomad/nomad/server.hcl')
     for (const line of modes.split('\n')) expect(line).toMatch(/^600 /)
   })
 
@@ -179,6 +179,21 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     expect(r.stderr).toMatch(/bad\.hcl:5,\d+/)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect((await nomadApi<Array<{ID: string}>>(headIp, '/v1/jobs')).body.map((j) => j.ID).sort()).toEqual(before)
+  })
+
+  it('periodic and parameterized jobs pass through; job list shows the next periodic launch', async () => {
+    writeFileSync(join(jobs, 'nightly.hcl'), 'job "nightly" {\n  type = "batch"\n  periodic {\n    crons            = ["30 4 * * *"]\n    time_zone        = "UTC"\n    prohibit_overlap = true\n  }\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config {\n        command = "/bin/true"\n      }\n    }\n  }\n}\n')
+    writeFileSync(join(jobs, 'on-demand.hcl'), 'job "on-demand" {\n  type = "batch"\n  parameterized {\n    meta_required = ["input"]\n  }\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config {\n        command = "/bin/true"\n      }\n    }\n  }\n}\n')
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(jobs, 'nightly.hcl'), join(jobs, 'on-demand.hcl'), '--wait', '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const periodic = (await nomadApi<{Periodic: {Enabled: boolean}}>(headIp, '/v1/job/nightly')).body
+    expect(periodic.Periodic.Enabled).toBe(true)
+    const parameterized = (await nomadApi<{ParameterizedJob: {MetaRequired: string[]}}>(headIp, '/v1/job/on-demand')).body
+    expect(parameterized.ParameterizedJob.MetaRequired).toEqual(['input'])
+    const list = JSON.parse((await cms(['job', 'list', '-n', NAME, '--json'], env)).stdout)
+    const nightly = list.jobs.find((j: {id: string}) => j.id === 'nightly')
+    expect(nightly).toMatchObject({scheduled: true, type: 'batch'})
+    expect(nightly.nextLaunch).toMatch(/T04:30:00\.000Z$/)
   })
 
   it('the native nomad CLI works through cms cluster tunnel', async () => {

@@ -339,6 +339,11 @@ export class NomadApi {
     return this.write<AclToken>('POST', '/v1/acl/bootstrap', body, {}, {signal})
   }
 
+  /** The gossip/variables keyring's keys (servers can sign node registrations once there is one). */
+  async keyringKeys(signal?: AbortSignal): Promise<Array<{KeyID: string; State?: string}>> {
+    return (await this.get<Array<{KeyID: string; State?: string}> | null>('/v1/operator/keyring/keys', {}, {signal})).value ?? []
+  }
+
   // nodes -----------------------------------------------------------------
 
   /** Every client node; with `resources` each carries NodeResources/ReservedResources. */

@@ -17,12 +17,13 @@ import {nomadAgentCertificate, nomadCertificateAuthority, nomadCliCertificate, n
 import {headApi, REGION} from './client.js'
 import {nomadClusterInfo} from './describe.js'
 import {checkNomadDistSource, nomadDistFromSettings, nomadDistSettings, resolveNomadDist} from './dist.js'
-import {nomadLayout, secretFiles, type NomadLayout} from './layout.js'
+import {nomadLayout, secretFiles, type AgentFiles, type NomadLayout} from './layout.js'
 import type {KeyPairPem} from './pki.js'
 import * as scripts from './scripts.js'
 
 const DATACENTER = 'dc1'
 const READY_TIMEOUT_MS = 180_000
+const CLIENT_PORTS_BESIDE_SERVER = {http: NOMAD_PORTS.http + 10, rpc: NOMAD_PORTS.rpc + 10, serf: NOMAD_PORTS.serf + 10}
 
 interface HeadSecrets {
   ca: KeyPairPem
@@ -107,28 +108,40 @@ export class NomadEngine implements Engine {
         const {ca, gossipKey} = await secrets.promise
         const joins = await Promise.all([...serverAddresses.values()].map((d) => d.promise))
         await this.writeTls(ctx, layout, ca, isServer)
-        const config = renderAgentConfig({
-          nodeName: nodeName(host),
-          region: REGION,
-          datacenter: DATACENTER,
-          dataDir: layout.dataDir,
-          privateAddress: ctx.address,
-          tls: {caFile: layout.caFile, certFile: layout.certFile, keyFile: layout.keyFile},
-          server: isServer ? {bootstrapExpect: servers.length, gossipKey, join: joins} : undefined,
-          client: {servers: joins, drivers: ['raw_exec'], meta: {'cms.host': host.id, 'cms.role': host.role}},
-        })
-        await ctx.session.writeFile(layout.config, config, 0o600)
-        report.update('starting agent')
-        const hash = createHash('sha256').update(config).digest('hex').slice(0, 16)
-        const agent = (await ctx.session.run(scripts.startAgentScript(layout, binary, hash), {label: 'start Nomad agent', timeoutMs: 120_000})).trim()
+        const common = {nodeName: nodeName(host), region: REGION, datacenter: DATACENTER, privateAddress: ctx.address}
+        let server = ''
+        if (isServer) {
+          report.update('starting server')
+          const config = renderAgentConfig({
+            ...common,
+            dataDir: layout.server.dataDir,
+            tls: {caFile: layout.caFile, certFile: layout.server.certFile, keyFile: layout.server.keyFile},
+            server: {bootstrapExpect: servers.length, gossipKey, join: joins},
+          })
+          server = `server ${await this.startAgent(ctx, layout.server, binary, config)}, `
+        }
         if (isHead) {
           report.update('waiting for a leader')
-          const api = await headApi({session: ctx.session, address: ctx.address, home: ctx.facts.home}, cluster, {withToken: false})
-          await waitFor(READY_TIMEOUT_MS, async () => Boolean(await api.leader()), 'the Nomad servers did not elect a leader')
+          const open = await headApi({session: ctx.session, address: ctx.address, home: ctx.facts.home}, cluster, {withToken: false})
+          await waitFor(READY_TIMEOUT_MS, async () => Boolean(await open.leader()), 'the Nomad servers did not elect a leader')
           report.update('bootstrapping ACLs')
-          aclReady.resolve(await this.bootstrapAcl(ctx, layout, cluster))
+          const api = await this.bootstrapAcl(ctx, layout, cluster)
+          // Clients register only once the servers' keyring exists; earlier, a registration fails and is retried
+          // 15-30 s later.
+          await waitFor(READY_TIMEOUT_MS, async () => (await api.keyringKeys()).length > 0, 'the Nomad servers made no keyring')
+          aclReady.resolve(api)
         }
+        report.update(isHead ? 'starting client' : 'waiting for the servers')
         const api = await aclReady.promise
+        const config = renderAgentConfig({
+          ...common,
+          dataDir: layout.client.dataDir,
+          // Beside a server agent, the client's listeners take other ports (it serves only HTTP).
+          ports: isServer ? CLIENT_PORTS_BESIDE_SERVER : undefined,
+          tls: {caFile: layout.caFile, certFile: layout.client.certFile, keyFile: layout.client.keyFile},
+          client: {servers: joins, drivers: ['raw_exec'], meta: {'cms.host': host.id, 'cms.role': host.role}},
+        })
+        const client = `client ${await this.startAgent(ctx, layout.client, binary, config)}`
         report.update('waiting for the node to be ready')
         let nodeId = ''
         await waitFor(
@@ -138,10 +151,10 @@ export class NomadEngine implements Engine {
             nodeId = node?.ID ?? ''
             return node?.Status === 'ready' && node.SchedulingEligibility === 'eligible'
           },
-          `the Nomad client on ${ctx.address} did not become ready (see ${layout.logFile})`,
+          `the Nomad client on ${ctx.address} did not become ready (see ${layout.client.logFile})`,
         )
         const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
-        return {address: ctx.address, detail: `${isServer ? 'server+client' : 'client'} ${agent}, node ${nodeId.slice(0, 8)}, ${shipped}`}
+        return {address: ctx.address, detail: `${server}${client}, node ${nodeId.slice(0, 8)}, ${shipped}`}
       } catch (error) {
         const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
         if (isHead) {
@@ -185,14 +198,23 @@ export class NomadEngine implements Engine {
     return {ca, gossipKey}
   }
 
-  /** Each agent's certificate, issued once per host for its private address (servers also carry the server name). */
+  /** Each agent's certificate, issued once per host for its private address: a client's, and a server's on servers. */
   private async writeTls(ctx: HostContext, layout: NomadLayout, ca: KeyPairPem, isServer: boolean): Promise<void> {
-    const present = await ctx.session.exec(`test -s ${shq(layout.certFile)} && test -s ${shq(layout.keyFile)} && test -s ${shq(layout.caFile)}`)
-    if (present.code === 0) return
-    const cert = nomadAgentCertificate(ca, {role: isServer ? 'server' : 'client', region: REGION, addresses: [ctx.address]})
-    await ctx.session.writeFile(layout.keyFile, cert.privateKeyPem, 0o600)
-    await ctx.session.writeFile(layout.certFile, cert.certificatePem, 0o644)
     await ctx.session.writeFile(layout.caFile, ca.certificatePem, 0o644)
+    for (const [role, files] of [['client', layout.client], ...(isServer ? [['server', layout.server]] : [])] as Array<['client' | 'server', AgentFiles]>) {
+      const present = await ctx.session.exec(`test -s ${shq(files.certFile)} && test -s ${shq(files.keyFile)}`)
+      if (present.code === 0) continue
+      const cert = nomadAgentCertificate(ca, {role, region: REGION, addresses: [ctx.address]})
+      await ctx.session.writeFile(files.keyFile, cert.privateKeyPem, 0o600)
+      await ctx.session.writeFile(files.certFile, cert.certificatePem, 0o644)
+    }
+  }
+
+  /** Writes the agent's configuration (0600: a server's holds the gossip key) and starts it, or leaves it running. */
+  private async startAgent(ctx: HostContext, files: AgentFiles, binary: string, config: string): Promise<string> {
+    await ctx.session.writeFile(files.config, config, 0o600)
+    const hash = createHash('sha256').update(config).digest('hex').slice(0, 16)
+    return (await ctx.session.run(scripts.startAgentScript(files, binary, hash), {label: 'start Nomad agent', timeoutMs: 120_000})).trim()
   }
 
   /**
@@ -260,7 +282,7 @@ export class NomadEngine implements Engine {
       moved += running.length - moved
     }
     input.report.update('stopping the agent')
-    await input.ctx.session.run(scripts.stopAgentScript(layout), {label: 'stop Nomad agent', timeoutMs: 60_000})
+    await input.ctx.session.run(scripts.stopAgentScript(layout.client), {label: 'stop Nomad agent', timeoutMs: 60_000})
     if (node) await api.purgeNode(node.ID).catch(() => undefined)
     return node ? `drained (${moved} allocation${moved === 1 ? '' : 's'} moved)` : 'no Nomad node'
   }

@@ -31,7 +31,9 @@ export interface NomadHttp {
 export function nomadHttp(endpoint: NomadEndpoint): NomadHttp {
   const tls = endpoint.tls
   const agent = endpoint.connect
-    ? undefined
+    ? tls
+      ? new StreamTlsAgent(endpoint.connect, tls)
+      : undefined
     : tls
       ? new HttpsAgent({keepAlive: true, maxSockets: 8, ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername})
       : new HttpAgent({keepAlive: true, maxSockets: 8})
@@ -50,7 +52,7 @@ export function nomadHttp(endpoint: NomadEndpoint): NomadHttp {
       signal: req.signal,
     }
     if (tls) Object.assign(options, {ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername})
-    if (endpoint.connect) {
+    if (endpoint.connect && !agent) {
       const stream = await endpoint.connect()
       options.createConnection = () =>
         (tls
@@ -78,6 +80,34 @@ export function nomadHttp(endpoint: NomadEndpoint): NomadHttp {
   }
 
   return {transport, stream, close: () => agent?.destroy()}
+}
+
+/**
+ * Keeps TLS connections over caller-opened streams (SSH channels) alive and reuses them: a request then costs a
+ * few milliseconds instead of a channel open and a handshake (~40-90 ms through SSH).
+ */
+class StreamTlsAgent extends HttpsAgent {
+  constructor(
+    private readonly open: () => Promise<Duplex>,
+    private readonly tls: NonNullable<NomadEndpoint['tls']>,
+  ) {
+    super({keepAlive: true, maxSockets: 8})
+  }
+
+  createConnection(_options: unknown, oncreate?: (error: Error | null, socket: Duplex) => void): undefined {
+    if (!oncreate) throw new Error('StreamTlsAgent connects asynchronously: Node passes a callback')
+    this.open().then(
+      (stream) => {
+        const {ca, cert, key, servername} = this.tls
+        const socket = tlsConnect({socket: stream as Socket, ca, cert, key, servername})
+        // An SSH channel has no keep-alive or timeouts of its own: the TLS socket must not ask it for them.
+        socket.setKeepAlive = () => socket
+        oncreate(null, socket)
+      },
+      (error: Error) => oncreate(error, undefined as unknown as Duplex),
+    )
+    return undefined
+  }
 }
 
 /** The body as it arrives; an abort through the request's signal ends it quietly. */

@@ -75,8 +75,10 @@ export class NomadJobService implements JobService {
   async submit(job: LoadedJob): Promise<JobView> {
     const {job: body} = job as Prepared
     const registered = await this.api.registerJob(body)
-    this.input.log(`Submitted ${String(body.ID)} (Nomad evaluation ${registered.EvalID.slice(0, 8)})`)
-    return this.status(String(body.ID))
+    this.input.log(`Submitted ${body.ID} (Nomad evaluation ${registered.EvalID.slice(0, 8)})`)
+    // Nothing is placed yet: the view comes from the job just registered rather than four more reads (--wait,
+    // status and list ask Nomad).
+    return nomadJobView(this.input.cluster, {job: {...body, Status: 'pending', SubmitTime: Date.now() * 1e6}, allocations: []})
   }
 
   private async facts(id: string, opts: {evaluations?: boolean} = {}): Promise<NomadJobFacts & {job: Job}> {

@@ -1,20 +1,41 @@
 import {remoteClusterDir} from '../../cluster/manifest.js'
 
-/** Where a Nomad agent of a cluster lives on a host; `home` is the remote user's $HOME. */
-export interface NomadLayout {
-  clusterDir: string
-  dir: string
+/** One Nomad agent's files: its configuration, data, log, pid and TLS certificate. */
+export interface AgentFiles {
   config: string
-  tlsDir: string
-  caFile: string
-  certFile: string
-  keyFile: string
   dataDir: string
   logFile: string
   pidFile: string
   hashFile: string
+  certFile: string
+  keyFile: string
+}
+
+/**
+ * Where a cluster's Nomad agents live on a host; `home` is the remote user's $HOME. Every host runs a client agent;
+ * server hosts also run a server agent, a separate process, so clients start only once the servers are ready.
+ */
+export interface NomadLayout {
+  clusterDir: string
+  dir: string
+  tlsDir: string
+  caFile: string
+  client: AgentFiles
+  server: AgentFiles
   /** On the head only: the CA key, the gossip key, the management token and cms's own client certificate. */
   secretsDir: string
+}
+
+function agentFiles(dir: string, tlsDir: string, name: 'client' | 'server'): AgentFiles {
+  return {
+    config: `${dir}/${name}.hcl`,
+    dataDir: `${dir}/${name}-data`,
+    logFile: `${dir}/${name}.log`,
+    pidFile: `${dir}/${name}.pid`,
+    hashFile: `${dir}/${name}.config-hash`,
+    certFile: `${tlsDir}/${name}.pem`,
+    keyFile: `${tlsDir}/${name}-key.pem`,
+  }
 }
 
 export function nomadLayout(home: string, cluster: string): NomadLayout {
@@ -24,15 +45,10 @@ export function nomadLayout(home: string, cluster: string): NomadLayout {
   return {
     clusterDir,
     dir,
-    config: `${dir}/agent.hcl`,
     tlsDir,
     caFile: `${tlsDir}/ca.pem`,
-    certFile: `${tlsDir}/agent.pem`,
-    keyFile: `${tlsDir}/agent-key.pem`,
-    dataDir: `${dir}/data`,
-    logFile: `${dir}/agent.log`,
-    pidFile: `${dir}/agent.pid`,
-    hashFile: `${dir}/agent.config-hash`,
+    client: agentFiles(dir, tlsDir, 'client'),
+    server: agentFiles(dir, tlsDir, 'server'),
     secretsDir: `${dir}/secrets`,
   }
 }

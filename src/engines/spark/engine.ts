@@ -216,6 +216,11 @@ export class SparkEngine implements Engine {
       {name: 'rest', description: 'Spark REST submission API (unauthenticated: local only)', address, port: SPARK_PORTS.rest, scheme: 'http'},
     ]
   }
+
+  /** The local URLs, for scripts run with `cms cluster tunnel -- COMMAND` (Spark itself has no client variables). */
+  async clientEnvironment(input: {local: Record<string, string>}): Promise<Record<string, string>> {
+    return {CMS_SPARK_UI_URL: input.local.ui, CMS_SPARK_REST_URL: input.local.rest}
+  }
 }
 
 /** Master status shared by all host pipelines, fetched at most about once a second. */
