@@ -100,6 +100,14 @@ ensure_nomad_dist() {
   export CMS_NOMAD_DIST
 }
 
+# pin_nomad_dist DIR: points CMS_NOMAD_DIST at a private copy in DIR (same file name), so a testbed rebuilding its
+# cache during a long run cannot pull the zip from under either tool.
+pin_nomad_dist() {
+  cp "$CMS_NOMAD_DIST" "$1/" || die "cannot copy $CMS_NOMAD_DIST to $1"
+  CMS_NOMAD_DIST="$1/$(basename "$CMS_NOMAD_DIST")"
+  export CMS_NOMAD_DIST
+}
+
 # The machine's 1/5/15-minute load averages.
 load_avg() { cut -d ' ' -f 1-3 /proc/loadavg; }
 

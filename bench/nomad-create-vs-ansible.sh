@@ -58,6 +58,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+pin_nomad_dist "$WORK"
 
 ZIP_BYTES=$(stat -c %s "$CMS_NOMAD_DIST")
 log "Nomad dist: $CMS_NOMAD_DIST ($ZIP_BYTES bytes), hosts=$N, runs=$RUNS, prefix=$PREFIX"

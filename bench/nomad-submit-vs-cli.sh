@@ -54,6 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+pin_nomad_dist "$WORK"
 
 # ---------------------------------------------------------------- fixtures (cached, untimed)
 # The native CLI: the nomad binary from the zip cms ships.
