@@ -205,7 +205,7 @@ cms_measure() { # cms_measure HOSTS RUN
   if [[ "$n" == "$N" ]]; then
     CMS_TIMELIST="$CMS_TIMELIST $(elapsed "$t0" "$t1")"
     CMS_RATIO=$(json_get "$out" transfer.uploadRatio)
-    CMS_SECONDS=$(json_get "$out" seconds)
+    CMS_SECONDS="$CMS_SECONDS $(json_get "$out" seconds)"
     cp "$out" "$RESULTS_DIR/cms-nomad-create-$n-hosts.json"
   else
     CMS_1_TIME=$(elapsed "$t0" "$t1")
@@ -250,9 +250,10 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$ZIP_BYTES" || ech
   [[ "$ONE_HOST" == 0 || "$N" == 1 ]] || echo "| create 1 host (s) | $(fmt "$CMS_1_TIME") | $(fmt "$ANSIBLE_1_TIME") | $R1 | |"
   echo "| zip bytes sent from this machine / zip size, $N hosts | $(fmt "$CMS_RATIO") | $ANS_RX_RATIO | | |"
   echo
-  echo "cms: \`uploadRatio\` from its --json (the zip goes to the head once, the other hosts fetch it from there); its own \`seconds\`: $(fmt "$CMS_SECONDS")."
+  echo "cms: \`uploadRatio\` from its --json (the zip goes to the head once, the other hosts fetch it from there). Each $N-host run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMELIST# }") / $(fmt "${CMS_SECONDS# }"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}")."
   echo "Ansible: eth0 rx bytes summed over its $N containers / zip size (the zip is pushed to every host; SSH and module traffic included)."
   echo "Ansible's PKI (CA, a certificate per host), gossip key and ACL token are made before the timed window; cms makes its own inside it."
+  echo "Times are bimodal for both tools: when the head's own client registers before the new server's keyring exists, Nomad refuses it (\"keyring has not been initialized yet\") and the client retries ~25 s later."
   [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
   [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
   for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
@@ -267,7 +268,7 @@ cat >"$RESULTS_DIR/nomad-create-vs-ansible.json" <<EOF
   "runs": $RUNS,
   "nomadZipBytes": $ZIP_BYTES,
   "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
-  "cms": {"createSeconds": [$(echo "$CMS_TIMELIST" | xargs | tr ' ' ',')], "medianSeconds": $(jnum "$C8"), "reportedSeconds": $(jnum "$CMS_SECONDS"), "oneHostSeconds": $(jnum "$CMS_1_TIME"), "uploadRatio": $(jnum "$CMS_RATIO")},
+  "cms": {"createSeconds": [$(echo "$CMS_TIMELIST" | xargs | tr ' ' ',')], "medianSeconds": $(jnum "$C8"), "reportedSeconds": [$(echo "$CMS_SECONDS" | xargs | tr ' ' ',')], "oneHostSeconds": $(jnum "$CMS_1_TIME"), "uploadRatio": $(jnum "$CMS_RATIO")},
   "ansible": {"createSeconds": [$(IFS=,; echo "${ANSIBLE_TIMES[*]}")], "medianSeconds": $(jnum "$A8"), "oneHostSeconds": $(jnum "$ANSIBLE_1_TIME"), "rxBytes": $(jnum "$ANSIBLE_RX")},
   "cmsRetries": ${#CMS_RETRIES[@]},
   "ansibleError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$ANSIBLE_ERROR"),
