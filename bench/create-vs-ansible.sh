@@ -34,21 +34,13 @@ docker info >/dev/null 2>&1 || die "docker engine is not running"
 WORK="$(mktemp -d /tmp/cms-bench.XXXXXX)"
 export CMS_HOME="$WORK/cms-home"
 mkdir -p "$CMS_HOME"
-CMS_CLUSTERS=()
 
 remove_bench_docker() { remove_by_label "$LABEL"; }
 
 cleanup() {
   local rc=$?
   set +e
-  local c
-  for c in "${CMS_CLUSTERS[@]}"; do
-    if [[ -n "$(docker ps -aq --filter "label=cms.cluster=$c")" ]]; then
-      log "cleanup: killing cms cluster $c"
-      timeout 120 node bin/run.js cluster kill -n "$c" --yes >/dev/null 2>&1
-      remove_by_label "cms.cluster=$c"
-    fi
-  done
+  kill_cms_clusters
   remove_bench_docker
   rm -rf "$WORK"
   exit "$rc"
@@ -59,18 +51,6 @@ trap 'exit 130' INT TERM
 DIST_BYTES=$(stat -c %s "$CMS_SPARK_DIST")
 DIST_MB=$(awk -v b="$DIST_BYTES" 'BEGIN { printf "%.0f", b / 1048576 }')
 log "Spark dist: $CMS_SPARK_DIST ($DIST_MB MiB), hosts=$N, runs=$RUNS"
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-# Sum of eth0 rx bytes over a set of containers: what the network delivered to them.
-rx_sum() {
-  local total=0 c b
-  for c in "$@"; do
-    b=$(docker exec "$c" cat /sys/class/net/eth0/statistics/rx_bytes 2>/dev/null || echo 0)
-    total=$((total + b))
-  done
-  echo "$total"
-}
 
 # ---------------------------------------------------------------- Ansible
 ANSIBLE_TIMES=()
@@ -89,47 +69,20 @@ ansible_setup() {
   STRIP=0
   [[ "$first" == */* || "$first" == */ ]] && STRIP=1
   [[ "$first" == ./* ]] && STRIP=$((STRIP + 1))
-  cat >"$WORK/ansible.cfg" <<EOF
-[defaults]
-forks = 8
-host_key_checking = True
-retry_files_enabled = False
-interpreter_python = /usr/bin/python3
-timeout = 30
-callbacks_enabled = ansible.posix.profile_tasks
-[ssh_connection]
-pipelining = True
-EOF
+  write_ansible_cfg "$WORK/ansible.cfg"
 }
 
 # ansible_run HOSTS -> sets LAST_SECONDS, LAST_RX
 ansible_run() {
-  local hosts=$1 i pids=() names=() t0 t1 ips=() rc=0
+  local hosts=$1 t0 t1
   remove_bench_docker
   : >"$WORK/known_hosts"
-  for ((i = 1; i <= hosts; i++)); do names+=("cms-bench-$i"); done
 
   t0=$(now)
   # ---- timed: network + containers (cms create does the same), then the playbook
-  docker network create --label "$LABEL" "$NET" >/dev/null
-  for c in "${names[@]}"; do
-    docker run -d --name "$c" --hostname "$c" --label "$LABEL" --network "$NET" \
-      -e CMS_AUTHORIZED_KEY="$(cat "$WORK/bench_key.pub")" "$IMAGE" >/dev/null &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p" || rc=1; done
-  ((rc == 0)) || { ANSIBLE_ERROR="docker run failed ($hosts hosts)"; return 1; }
-  for c in "${names[@]}"; do
-    ips+=("$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$c")")
-  done
-  {
-    echo "[spark]"
-    for ((i = 0; i < hosts; i++)); do echo "${names[$i]} ansible_host=${ips[$i]}"; done
-    echo "[spark:vars]"
-    echo "ansible_user=root"
-    echo "ansible_ssh_private_key_file=$WORK/bench_key"
-    echo "ansible_ssh_common_args='-o UserKnownHostsFile=$WORK/known_hosts -o StrictHostKeyChecking=accept-new'"
-  } >"$WORK/inventory.ini"
+  bench_hosts_up "$NET" cms-bench "$hosts" "$IMAGE" -e CMS_AUTHORIZED_KEY="$(cat "$WORK/bench_key.pub")" ||
+    { ANSIBLE_ERROR="docker run failed ($hosts hosts)"; return 1; }
+  write_inventory spark "$WORK/inventory.ini" "$WORK/bench_key" "$WORK/known_hosts"
   if ! ANSIBLE_CONFIG="$WORK/ansible.cfg" timeout 900 ansible-playbook -i "$WORK/inventory.ini" \
     -e "spark_dist=$CMS_SPARK_DIST" -e "spark_strip=$STRIP" "$BENCH_DIR/ansible/site.yml" >"$WORK/ansible.log" 2>&1; then
     tail -n 40 "$WORK/ansible.log" >&2
@@ -140,7 +93,7 @@ ansible_run() {
   t1=$(now)
   # ---- untimed
   LAST_SECONDS=$(elapsed "$t0" "$t1")
-  LAST_RX=$(rx_sum "${names[@]}")
+  LAST_RX=$(rx_sum "${BENCH_HOST_NAMES[@]}")
   grep -E ' -+ +[0-9.]+s$' "$WORK/ansible.log" | sed 's/^/  ansible task: /' >&2 || true
   cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-$hosts-hosts.log"
   remove_bench_docker
@@ -149,38 +102,8 @@ ansible_run() {
 # ---------------------------------------------------------------- cms
 declare -A CMS_TIMELIST=() CMS_TIMES=() CMS_RATIO=() CMS_UPLOADED=() CMS_SECONDS=() CMS_HEAD_RX=()
 CMS_ERROR=""
-CMS_RETRIES=()
 CMS_OK=0
 
-cms_create_once() { # cms_create_once NAME HOSTS OUTFILE; keeps the output of a failed create in bench/results
-  local rc=0
-  CMS_CLUSTERS+=("$1")
-  timeout 900 node bin/run.js cluster create -n "$1" --hosts "$2" --json >"$3" 2>"$3.err" || rc=$?
-  if ((rc != 0)); then
-    echo "exit status $rc" >>"$3.err"
-    cp "$3" "$RESULTS_DIR/cms-failed-$1.json"
-    cp "$3.err" "$RESULTS_DIR/cms-failed-$1.err"
-  fi
-  return "$rc"
-}
-# One retry on a fresh cluster if a create fails (recorded in the report): a benchmark measures speed, and one
-# rare failure should not void a long run. Sets CMS_NAME to the cluster that was made.
-cms_create() { # cms_create NAME HOSTS OUTFILE
-  CMS_NAME=$1
-  cms_create_once "$1" "$2" "$3" && return 0
-  local why
-  why="$(grep -v -e '^❯' -e '^✔' "$3.err" | tail -n 3 | tr '\n' ' ')"
-  log "cms: create $1 ($2 hosts) failed, retrying once with a new cluster: $why"
-  CMS_RETRIES+=("create --hosts $2 failed once and was retried: $why")
-  cms_kill "$1" || true
-  CMS_NAME="${1}x"
-  cms_create_once "$CMS_NAME" "$2" "$3"
-}
-cms_kill() {
-  timeout 300 node bin/run.js cluster kill -n "$1" --yes >/dev/null 2>"$WORK/kill.err" ||
-    { log "cms kill $1 failed: $(tail -n 3 "$WORK/kill.err")"; return 1; }
-}
-json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], j.result ?? j); console.log(v ?? "")' "$1" "$2"; }
 
 cms_warm() {
   if ! { ensure_cms_built && node bin/run.js --version >/dev/null 2>&1; }; then

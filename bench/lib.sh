@@ -75,3 +75,149 @@ remove_by_label() {
   mapfile -t ids < <(docker network ls -q --filter "label=$1" 2>/dev/null)
   ((${#ids[@]} == 0)) || docker network rm "${ids[@]}" >/dev/null 2>&1 || true
 }
+
+# Idempotent: GNU time (/usr/bin/time) for client CPU measurements.
+ensure_gnu_time() {
+  [[ -x /usr/bin/time ]] && return 0
+  log "installing GNU time"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y time >&2 ||
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y time >&2; }
+}
+
+# The Nomad release zip cms ships (CMS_NOMAD_DIST): from the environment, else scripts/nomad-dist.sh (which builds
+# or fetches it), else the testbed's cached build.
+ensure_nomad_dist() {
+  if [[ -z "${CMS_NOMAD_DIST:-}" || ! -f "${CMS_NOMAD_DIST:-}" ]]; then
+    if [[ -f "$REPO_DIR/scripts/nomad-dist.sh" ]]; then
+      local out
+      out="$(cd "$REPO_DIR" && bash scripts/nomad-dist.sh)" || die "scripts/nomad-dist.sh failed"
+      eval "$out"
+    else
+      CMS_NOMAD_DIST="$(find "$HOME/.cache/cms-testbed/nomad" -maxdepth 1 -name 'nomad_*_linux_amd64.zip' 2>/dev/null | sort | tail -n 1)"
+    fi
+  fi
+  [[ -f "${CMS_NOMAD_DIST:-}" ]] || die "no Nomad release zip: set CMS_NOMAD_DIST"
+  export CMS_NOMAD_DIST
+}
+
+# pin_nomad_dist DIR: points CMS_NOMAD_DIST at a private copy in DIR (same file name), so a testbed rebuilding its
+# cache during a long run cannot pull the zip from under either tool.
+pin_nomad_dist() {
+  cp "$CMS_NOMAD_DIST" "$1/" || die "cannot copy $CMS_NOMAD_DIST to $1"
+  CMS_NOMAD_DIST="$1/$(basename "$CMS_NOMAD_DIST")"
+  export CMS_NOMAD_DIST
+}
+
+# The machine's 1/5/15-minute load averages.
+load_avg() { cut -d ' ' -f 1-3 /proc/loadavg; }
+
+# Median of the numbers on stdin (spaces or newlines); prints nothing when there are none.
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Sum of eth0 rx bytes over a set of containers: what the network delivered to them.
+rx_sum() {
+  local total=0 c b
+  for c in "$@"; do
+    b=$(docker exec "$c" cat /sys/class/net/eth0/statistics/rx_bytes 2>/dev/null || echo 0)
+    total=$((total + b))
+  done
+  echo "$total"
+}
+
+# json_get FILE a.b.c: one field of a cms --json result ("" when absent).
+json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const v=process.argv[2].split(".").reduce((o,k)=>o==null?o:o[k], j.result ?? j); console.log(v ?? "")' "$1" "$2"; }
+
+# ---------------------------------------------------------------- the peer's hosts (Ansible)
+# Labels on every container and network the peer's hosts use; a script may add a label of its own run.
+BENCH_LABELS=(cms.bench=1)
+
+# bench_hosts_up NETWORK NAME_PREFIX N IMAGE [docker run options...]: a new bridge network and N containers on it
+# (NAME_PREFIX-1 ... NAME_PREFIX-N) started in parallel, all labelled with BENCH_LABELS. Sets BENCH_HOST_NAMES and
+# BENCH_HOST_IPS; returns non-zero if a container did not start.
+bench_hosts_up() {
+  local net=$1 prefix=$2 n=$3 image=$4 i c rc=0 pids=() labels=()
+  shift 4
+  for i in "${BENCH_LABELS[@]}"; do labels+=(--label "$i"); done
+  BENCH_HOST_NAMES=()
+  BENCH_HOST_IPS=()
+  for ((i = 1; i <= n; i++)); do BENCH_HOST_NAMES+=("$prefix-$i"); done
+  docker network create "${labels[@]}" "$net" >/dev/null || return 1
+  for c in "${BENCH_HOST_NAMES[@]}"; do
+    docker run -d --name "$c" --hostname "$c" "${labels[@]}" --network "$net" "$@" "$image" >/dev/null &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  ((rc == 0)) || return 1
+  for c in "${BENCH_HOST_NAMES[@]}"; do
+    BENCH_HOST_IPS+=("$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$c")")
+  done
+}
+
+# write_inventory GROUP FILE KEY KNOWN_HOSTS: an Ansible inventory of BENCH_HOST_NAMES / BENCH_HOST_IPS, as root with
+# the bench key; host keys are recorded into a fresh known_hosts on first contact (accept-new: checking stays on).
+write_inventory() {
+  local group=$1 file=$2 key=$3 known=$4 i
+  {
+    echo "[$group]"
+    for ((i = 0; i < ${#BENCH_HOST_NAMES[@]}; i++)); do echo "${BENCH_HOST_NAMES[$i]} ansible_host=${BENCH_HOST_IPS[$i]}"; done
+    echo "[$group:vars]"
+    echo "ansible_user=root"
+    echo "ansible_ssh_private_key_file=$key"
+    echo "ansible_ssh_common_args='-o UserKnownHostsFile=$known -o StrictHostKeyChecking=accept-new'"
+  } >"$file"
+}
+
+# write_ansible_cfg FILE [FORKS]: the settings every bench playbook runs with (pipelining, per-task times).
+write_ansible_cfg() {
+  printf '%s\n' '[defaults]' "forks = ${2:-8}" 'host_key_checking = True' 'retry_files_enabled = False' \
+    'interpreter_python = /usr/bin/python3' 'timeout = 30' 'callbacks_enabled = ansible.posix.profile_tasks' \
+    '[ssh_connection]' 'pipelining = True' >"$1"
+}
+
+# ---------------------------------------------------------------- cms clusters
+# The calling script sets WORK (a temp dir) and CMS_HOME. CMS_CREATE_ARGS adds flags to every create (-e nomad).
+# CMS_CLUSTERS lists every cluster a create was started for (kill_cms_clusters removes them); CMS_RETRIES notes each
+# create that failed once and was retried.
+CMS_CLUSTERS=()
+CMS_RETRIES=()
+CMS_CREATE_ARGS=()
+
+cms_create_once() { # cms_create_once NAME HOSTS OUTFILE; keeps the output of a failed create in bench/results
+  local rc=0
+  CMS_CLUSTERS+=("$1")
+  timeout 900 node "$REPO_DIR/bin/run.js" cluster create -n "$1" --hosts "$2" "${CMS_CREATE_ARGS[@]}" --json >"$3" 2>"$3.err" || rc=$?
+  if ((rc != 0)); then
+    echo "exit status $rc" >>"$3.err"
+    cp "$3" "$RESULTS_DIR/cms-failed-$1.json"
+    cp "$3.err" "$RESULTS_DIR/cms-failed-$1.err"
+  fi
+  return "$rc"
+}
+# One retry on a fresh cluster if a create fails (recorded in CMS_RETRIES): a benchmark measures speed, and one rare
+# failure should not void a long run. Sets CMS_NAME to the cluster that was made.
+cms_create() { # cms_create NAME HOSTS OUTFILE
+  CMS_NAME=$1
+  cms_create_once "$1" "$2" "$3" && return 0
+  local why
+  why="$(grep -v -e '^❯' -e '^✔' "$3.err" | tail -n 3 | tr '\n' ' ')"
+  log "cms: create $1 ($2 hosts) failed, retrying once with a new cluster: $why"
+  CMS_RETRIES+=("create --hosts $2 failed once and was retried: $why")
+  cms_kill "$1" || true
+  CMS_NAME="${1}x"
+  cms_create_once "$CMS_NAME" "$2" "$3"
+}
+cms_kill() {
+  timeout 300 node "$REPO_DIR/bin/run.js" cluster kill -n "$1" --yes >/dev/null 2>"$WORK/kill.err" ||
+    { log "cms kill $1 failed: $(tail -n 3 "$WORK/kill.err")"; return 1; }
+}
+# For EXIT traps: kills each cluster in CMS_CLUSTERS that still has containers, then removes those by label.
+kill_cms_clusters() {
+  local c
+  for c in "${CMS_CLUSTERS[@]}"; do
+    if [[ -n "$(docker ps -aq --filter "label=cms.cluster=$c")" ]]; then
+      log "cleanup: killing cms cluster $c"
+      timeout 120 node "$REPO_DIR/bin/run.js" cluster kill -n "$c" --yes >/dev/null 2>&1
+      remove_by_label "cms.cluster=$c"
+    fi
+  done
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
-# bench/cold-start.sh and bench/create-vs-ansible.sh. Prints the results and writes bench/results/latest.md.
+# Runs the default benchmarks: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
+# bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
+# bench/nomad-submit-vs-cli.sh. Prints the results and writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -12,7 +13,9 @@ ensure_testbed
 export BENCH_SETUP=0 CMS_SPARK_DIST CMS_SPARK_VERSION
 
 status=0
-rm -f "$RESULTS_DIR/cold-start.md" "$RESULTS_DIR/create-vs-ansible.md"
+REPORTS=(cold-start.md create-vs-ansible.md)
+[[ "${BENCH_NOMAD:-1}" == 0 ]] || REPORTS+=(nomad-create-vs-ansible.md nomad-submit-vs-cli.md)
+for f in "${REPORTS[@]}"; do rm -f "${RESULTS_DIR:?}/$f"; done
 if ensure_cms_built; then
   bash "$BENCH_DIR/cold-start.sh" >/dev/null || { status=1; log "cold-start.sh failed"; }
 else
@@ -20,6 +23,11 @@ else
   log "cms does not build; skipping cold-start.sh"
 fi
 bash "$BENCH_DIR/create-vs-ansible.sh" >/dev/null || { status=1; log "create-vs-ansible.sh failed"; }
+if [[ "${BENCH_NOMAD:-1}" != 0 ]]; then
+  # Both resolve the Nomad zip themselves (CMS_NOMAD_DIST, scripts/nomad-dist.sh, or the testbed's cache).
+  bash "$BENCH_DIR/nomad-create-vs-ansible.sh" >/dev/null || { status=1; log "nomad-create-vs-ansible.sh failed"; }
+  bash "$BENCH_DIR/nomad-submit-vs-cli.sh" >/dev/null || { status=1; log "nomad-submit-vs-cli.sh failed"; }
+fi
 
 {
   echo "# cms benchmarks"
@@ -30,7 +38,7 @@ bash "$BENCH_DIR/create-vs-ansible.sh" >/dev/null || { status=1; log "create-vs-
     "$(ansible --version 2>/dev/null | head -n 1); $(hyperfine --version); $(docker version --format 'docker {{.Server.Version}}' 2>/dev/null || echo docker n/a);" \
     "Spark ${CMS_SPARK_VERSION:-?}"
   echo
-  for f in cold-start.md create-vs-ansible.md; do
+  for f in "${REPORTS[@]}"; do
     if [[ -f "$RESULTS_DIR/$f" ]]; then cat "$RESULTS_DIR/$f"; else echo "### $f: not produced (see stderr)"; fi
     echo
   done
