@@ -172,7 +172,7 @@ describe('cms help, did you mean, completion, no leftovers', () => {
       expect(await shellComplete(shell, 'cms ', env)).toEqual(['autocomplete', 'cluster', 'help', 'job'])
       expect(await shellComplete(shell, 'cms cluster cr', env)).toEqual(['create'])
       expect(await shellComplete(shell, 'cms job ', env)).toEqual(['kill', 'list', 'logs', 'rerun', 'status'])
-      expect(await shellComplete(shell, 'cms cluster create --sp', env)).toEqual(['--spark-dist'])
+      expect(await shellComplete(shell, 'cms cluster create --spa', env)).toEqual(['--spark-dist'])
       expect(await shellComplete(shell, 'cms cluster create -p ', env)).toEqual(['aws', 'docker', 'ssh'])
       expect(await shellComplete(shell, 'cms cluster create -e ', env)).toEqual(['nomad', 'spark'])
       expect(await shellComplete(shell, 'cms help cluster k', env)).toEqual(['kill'])

@@ -59,11 +59,11 @@ describe('docker provider lifecycle', () => {
   })
 
   it('tunnel carries the master web UI and REST API to loopback only, for a command run through it', async () => {
-    const script = 'curl -sf "$CMS_SPARK_UI_URL/json/" && echo && echo "$CMS_SPARK_UI_URL $CMS_SPARK_REST_URL"'
+    const script = 'echo "$CMS_SPARK_UI_URL $CMS_SPARK_REST_URL" && curl -sf "$CMS_SPARK_UI_URL/json/"'
     const r = await cms(['cluster', 'tunnel', '-n', NAME, '--', 'sh', '-c', script], env)
     expect(r.code, r.stderr).toBe(0)
-    const [json, urls] = r.stdout.trim().split('\n')
-    expect(JSON.parse(json!).aliveworkers).toBe(3)
+    const [urls, ...json] = r.stdout.trim().split('\n')
+    expect(JSON.parse(json.join('\n')).aliveworkers).toBe(3)
     expect(urls).toMatch(/^http:\/\/127\.0\.0\.1:\d+ http:\/\/127\.0\.0\.1:\d+$/)
   })
 

@@ -23,7 +23,8 @@ import * as scripts from './scripts.js'
 
 const DATACENTER = 'dc1'
 const READY_TIMEOUT_MS = 180_000
-const CLIENT_PORTS_BESIDE_SERVER = {http: NOMAD_PORTS.http + 10, rpc: NOMAD_PORTS.rpc + 10, serf: NOMAD_PORTS.serf + 10}
+// A client-only agent listens on HTTP only, and reaches the servers on their RPC port: only HTTP moves.
+const CLIENT_PORTS_BESIDE_SERVER = {...NOMAD_PORTS, http: NOMAD_PORTS.http + 10}
 
 interface HeadSecrets {
   ca: KeyPairPem
@@ -136,7 +137,7 @@ export class NomadEngine implements Engine {
         const config = renderAgentConfig({
           ...common,
           dataDir: layout.client.dataDir,
-          // Beside a server agent, the client's listeners take other ports (it serves only HTTP).
+          // Beside a server agent, the client's HTTP listener takes another port.
           ports: isServer ? CLIENT_PORTS_BESIDE_SERVER : undefined,
           tls: {caFile: layout.caFile, certFile: layout.client.certFile, keyFile: layout.client.keyFile},
           client: {servers: joins, drivers: ['raw_exec'], meta: {'cms.host': host.id, 'cms.role': host.role}},
