@@ -253,7 +253,7 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$ZIP_BYTES" || ech
   echo "cms: \`uploadRatio\` from its --json (the zip goes to the head once, the other hosts fetch it from there). Each $N-host run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMELIST# }") / $(fmt "${CMS_SECONDS# }"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}")."
   echo "Ansible: eth0 rx bytes summed over its $N containers / zip size (the zip is pushed to every host; SSH and module traffic included)."
   echo "Ansible's PKI (CA, a certificate per host), gossip key and ACL token are made before the timed window; cms makes its own inside it."
-  echo "Times are bimodal for both tools: when the head's own client registers before the new server's keyring exists, Nomad refuses it (\"keyring has not been initialized yet\") and the client retries ~25 s later."
+  echo "Ansible's times are bimodal: its combined server+client agent on the head may register before the new server's keyring exists; Nomad refuses it (\"keyring has not been initialized yet\") and the client retries ~25 s later. cms starts clients only once the keyring exists."
   [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
   [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
   for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
