@@ -133,6 +133,7 @@ export function controllerManagerArgs(input: ControlPlaneInput): string[] {
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
+    ...ownPortAuthentication(f.caCert),
     // Its own HTTPS port (health, metrics) on loopback only.
     '--bind-address=127.0.0.1',
     `--secure-port=${KUBERNETES_PORTS.controllerManager}`,
@@ -145,9 +146,18 @@ export function controllerManagerArgs(input: ControlPlaneInput): string[] {
     `--cluster-cidr=${c.podCidr}`,
     // cms gives each node its pod range itself (the CNI config), so the node IPAM controller stays off.
     '--allocate-node-cidrs=false',
-    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
+    '--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller',
     '--profiling=false',
   ]
+}
+
+/**
+ * Who may call the controller manager's and scheduler's own ports: client certificates of the cluster CA (and
+ * tokens, through the API server). Without the lookup they would read the front-proxy CA from the cluster, which a
+ * cms cluster does not have (no aggregation layer), and log an error every few seconds; /healthz stays open.
+ */
+function ownPortAuthentication(caCert: string): string[] {
+  return ['--authentication-skip-lookup=true', `--client-ca-file=${caCert}`]
 }
 
 export function schedulerArgs(input: ControlPlaneInput): string[] {
@@ -158,6 +168,7 @@ export function schedulerArgs(input: ControlPlaneInput): string[] {
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
+    ...ownPortAuthentication(input.layout.files.caCert),
     '--bind-address=127.0.0.1',
     `--secure-port=${KUBERNETES_PORTS.scheduler}`,
     '--leader-elect=false',

@@ -67,6 +67,11 @@ describe('control-plane command lines', () => {
     expect(s.get('kubeconfig')).toBe(layout.files.schedulerKubeconfig)
     expect(s.get('bind-address')).toBe('127.0.0.1')
     expect(s.get('leader-elect')).toBe('false')
+    // Their own ports trust the cluster CA and do not look up a front-proxy CA the cluster does not have.
+    for (const m of [cm, s]) {
+      expect(m.get('authentication-skip-lookup')).toBe('true')
+      expect(m.get('client-ca-file')).toBe(layout.files.caCert)
+    }
   })
 
   it('refuses wildcard or malformed addresses, relative paths and overlapping ranges', () => {
