@@ -72,6 +72,8 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
     '',
     `[${cri}.containerd.runtimes.runc.options]`,
     `  BinaryName = ${toml(runc)}`,
+    // runc's state next to containerd's (its default is /run/containerd/runc, the host containerd's folder).
+    `  Root = ${toml(`${l.runDir}/runc`)}`,
     `  SystemdCgroup = ${systemdCgroup}`,
     '',
     `[${cri}.cni]`,

@@ -127,7 +127,7 @@ export function podNetworkCleanupScript(input: {podCidr?: string; bridge?: strin
  * pod networks are /8 to /24, so a prefix of whole octets plus a choice on the next one is exact enough to never
  * match an address outside it.
  */
-function podCidrPrefixRegex(podCidr: string): string {
+export function podCidrPrefixRegex(podCidr: string): string {
   const c = parseCidr(podCidr)
   if (c.prefix < 8 || c.prefix > 24) throw new Error(`the pod network must be /8 to /24: ${podCidr}`)
   const octets = c.address.split('.').map(Number)

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {shJoin} from '../../../src/remote/shell.js'
 import {componentFiles, kubernetesLayout} from '../../../src/engines/kubernetes/layout.js'
-import {startComponentScript, stopComponentsScript} from '../../../src/engines/kubernetes/scripts.js'
+import {cleanupScript, leftoverScript, startComponentScript, stopComponentsScript} from '../../../src/engines/kubernetes/scripts.js'
 
 const sh = (script: string) => execFileSync('/bin/bash', ['-c', script], {encoding: 'utf8'})
 
@@ -49,5 +49,31 @@ describe('Kubernetes component scripts in a real shell', () => {
     } finally {
       rmSync(home, {recursive: true, force: true})
     }
+  })
+})
+
+describe('Kubernetes cleanup scripts', () => {
+  const l = kubernetesLayout('/root', 'demo')
+
+  it('are valid shell and never name the folders they scan for on their own command line', () => {
+    const cleanup = cleanupScript(l, {home: '/root', binDir: '/root/.cms/dist/abc/bin'})
+    const leftover = leftoverScript(l)
+    for (const s of [cleanup, leftover]) execFileSync('bash', ['-n', '-c', s])
+    // The scans match these prefixes in other processes' command lines; the script's own must not contain them.
+    for (const prefix of ['/var/lib/cms/demo/', '/run/cms/demo/', '/root/.cms/clusters/demo/kubernetes/']) expect(leftover).not.toContain(prefix)
+    expect(cleanup).not.toContain('/run/cms/demo/containerd/containerd.sock')
+    expect(cleanup).toContain('/root/.cms/dist/abc/bin/kube-proxy --cleanup')
+  })
+
+  it('report nothing left on a host the cluster never touched', () => {
+    const other = kubernetesLayout('/nonexistent-home', 'never-made')
+    const counts = Object.fromEntries(
+      execFileSync('bash', ['-c', leftoverScript(other, {bridge: 'cmsnever0'})], {encoding: 'utf8'})
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')),
+    )
+    expect(Object.keys(counts)).toEqual(['processes', 'mounts', 'netns', 'bridge', 'iptables', 'cgroups', 'folders', 'files'])
+    for (const k of ['processes', 'mounts', 'bridge', 'folders']) expect(counts[k], k).toBe('0')
   })
 })
