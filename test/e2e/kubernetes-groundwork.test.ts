@@ -11,28 +11,28 @@ import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from '../
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {nodePodCidr} from '../../src/engines/kubernetes/network.js'
 import {kubeletArgs, kubeProxyArgs} from '../../src/engines/kubernetes/node-config.js'
-import {nodeContainerRunArgs, SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
+import {kubernetesContainerNeeds, SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
 import {controlPlaneFiles, nodeFiles} from '../../src/engines/kubernetes/node-files.js'
 import {importPauseImageScript} from '../../src/engines/kubernetes/pause-image.js'
 import {podNetworkScript} from '../../src/engines/kubernetes/pod-network.js'
 import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, type Component} from '../../src/engines/kubernetes/scripts.js'
-import {hostImageTag} from '../../src/providers/docker.js'
+import {DockerProvider} from '../../src/providers/docker.js'
+import {KnownHosts} from '../../src/remote/known-hosts.js'
 import {tarArchive} from '../../src/providers/tar.js'
-import {docker, ROOT} from './helpers.js'
+import {docker} from './helpers.js'
 
 /**
- * The Kubernetes groundwork against a real Kubernetes (before the engine exists): two node containers of
- * images/k8s-host started with NODE_CONTAINER's options, every file rendered by src/engines/kubernetes, the start
- * scripts run in the containers. Asserts on the API server's and the nodes' own answers. Needs the binaries:
- * `eval "$(bash scripts/k8s-dist.sh)"` (a ~15 min build once); skipped without CMS_K8S_DIST.
+ * The Kubernetes groundwork against a real Kubernetes (before the engine exists): the docker provider makes two
+ * hosts with the ContainerNeeds the engine will declare (images/k8s-host, never privileged), every file is rendered
+ * by src/engines/kubernetes, the start scripts run in the containers. Asserts on the API server's and the nodes' own
+ * answers. Needs the binaries: `eval "$(bash scripts/k8s-dist.sh)"` (a ~15 min build once); skipped without
+ * CMS_K8S_DIST. CMS_E2E_K8S_CLUSTER names the cluster (its containers are cms-NAME-1, cms-NAME-2).
  */
 const DIST = process.env.CMS_K8S_DIST
-const PREFIX = process.env.CMS_E2E_K8S_PREFIX ?? 'cms-e2e-k8sgw'
-const NETWORK = `${PREFIX}-net`
-const NODES = [`${PREFIX}-1`, `${PREFIX}-2`]
-const CLUSTER = 'k8sgw'
+const CLUSTER = process.env.CMS_E2E_K8S_CLUSTER ?? 'e2e-k8sgw'
+const NODES: string[] = []
 const BIN = '/opt/k8s/bin'
-const BUSYBOX = `${PREFIX}-busybox:test`
+const BUSYBOX = `cms-${CLUSTER}-busybox:test`
 const run = promisify(execFile)
 const layout = kubernetesLayout('/root', CLUSTER)
 const kubectlArgs = [`${BIN}/kubectl`, '--kubeconfig', layout.files.adminKubeconfig, '--cache-dir', '/var/tmp/kubectl-cache']
@@ -67,32 +67,18 @@ function pipeInto(node: string, command: string[], input: Buffer | string): Prom
 
 const kubectl = (...args: string[]) => exec(NODES[0]!, kubectlArgs.concat(args).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '))
 
-function imageTag(dir: string, extra: string): string {
-  const hash = createHash('sha256').update(extra)
-  for (const file of readdirSync(dir).sort()) hash.update(file).update('\0').update(readFileSync(join(dir, file)))
-  return `cms-k8s-host:${hash.digest('hex').slice(0, 12)}`
-}
-
-async function imageExists(tag: string): Promise<boolean> {
-  return docker('image', 'inspect', tag).then(
-    () => true,
-    () => false,
-  )
-}
-
 describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
   const before = machineSettings()
   const addresses: string[] = []
   const work = mkdtempSync(join(tmpdir(), 'cms-k8sgw-'))
+  const home = mkdtempSync(join(tmpdir(), 'cms-k8sgw-home-'))
+  const savedHome = process.env.CMS_HOME
+  process.env.CMS_HOME = home
+  const provider = new DockerProvider(new KnownHosts({ownFile: join(home, 'known_hosts')}), () => {})
   let readySeconds = 0
 
   beforeAll(async () => {
-    for (const n of NODES) await docker('rm', '-f', '-v', n).catch(() => '')
-    await docker('network', 'rm', NETWORK).catch(() => '')
-    const hostTag = hostImageTag(join(ROOT, 'images', 'host'))
-    if (!(await imageExists(hostTag))) await docker('build', '-q', '-t', hostTag, join(ROOT, 'images', 'host'))
-    const nodeTag = imageTag(join(ROOT, 'images', 'k8s-host'), hostTag)
-    if (!(await imageExists(nodeTag))) await docker('build', '-q', '--build-arg', `HOST_IMAGE=${hostTag}`, '-t', nodeTag, join(ROOT, 'images', 'k8s-host'))
+    await provider.destroy(CLUSTER)
     // A test image with no registry: Debian's static busybox in a scratch image.
     writeFileSync(
       join(work, 'Dockerfile'),
@@ -107,10 +93,12 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     await docker('build', '-q', '-t', BUSYBOX, work)
     await docker('save', '-o', join(work, 'busybox.tar'), BUSYBOX)
 
-    await docker('network', 'create', NETWORK)
+    const hosts = await provider.provision(CLUSTER, {engine: 'kubernetes', containerNeeds: kubernetesContainerNeeds(), existing: [], total: 2})
+    for (const h of hosts) {
+      NODES.push(h.id)
+      addresses.push(h.privateAddress!)
+    }
     for (const n of NODES) {
-      await docker('run', '-d', '--name', n, '--hostname', n, '--network', NETWORK, '--label', `cms.e2e=${PREFIX}`, ...nodeContainerRunArgs(), nodeTag)
-      addresses.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, n))
       await exec(n, `mkdir -p ${BIN}`)
       await pipeInto(n, ['tar', '-xzf', '-', '-C', BIN.replace(/\/bin$/, '')], DIST!)
       await pipeInto(n, ['sh', '-c', 'cat > /var/tmp/busybox.tar'], join(work, 'busybox.tar'))
@@ -166,10 +154,21 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
   })
 
   afterAll(async () => {
-    for (const n of NODES) await docker('rm', '-f', '-v', n).catch(() => '')
-    await docker('network', 'rm', NETWORK).catch(() => '')
+    await provider.destroy(CLUSTER)
     await docker('rmi', BUSYBOX).catch(() => '')
     rmSync(work, {recursive: true, force: true})
+    rmSync(home, {recursive: true, force: true})
+    if (savedHome === undefined) delete process.env.CMS_HOME
+    else process.env.CMS_HOME = savedHome
+  })
+
+  it('runs its node containers unprivileged, with the options the engine declares', async () => {
+    const [c] = JSON.parse(await docker('inspect', NODES[0]!)) as Array<{Config: {Image: string}; HostConfig: Record<string, unknown>; Mounts: Array<{Type: string; Destination: string}>}>
+    expect(c!.Config.Image).toMatch(/^cms-k8s-host:[0-9a-f]{12}$/)
+    expect(c!.HostConfig).toMatchObject({Privileged: false, CapAdd: ['ALL'], CapDrop: ['SYS_RESOURCE'], CgroupnsMode: 'private', Init: true})
+    expect(c!.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Destination)).toEqual(['/var'])
+    // The entrypoint shadowed the kubelet's sysctls: the node shows the kubelet's values, the machine its own.
+    expect(await exec(NODES[0]!, `cat ${SHADOWED_SYSCTLS.map((s) => s.path).join(' ')}`)).toBe(SHADOWED_SYSCTLS.map((s) => s.value).join('\n'))
   })
 
   it('has both nodes Ready at v1.34.2 with their private addresses, soon after start', async () => {

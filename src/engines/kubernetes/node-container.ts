@@ -1,3 +1,5 @@
+import type {ContainerNeeds} from '../../providers/provider.js'
+
 /**
  * What a Kubernetes node needs when it is a Docker container (the docker provider's hosts), never `--privileged`
  * (it fails where the capability bounding set lacks CAP_SYS_RESOURCE, and it would hand the node every device):
@@ -16,6 +18,8 @@ export interface NodeContainerOptions {
   capAdd: string[]
   capDrop: string[]
   securityOpt: string[]
+  /** /proc and /sys without Docker's masked and read-only paths (`--security-opt systempaths=unconfined`). */
+  unmaskedSystemPaths: true
   devices: string[]
   deviceCgroupRules: string[]
   cgroupns: 'private'
@@ -28,7 +32,8 @@ export interface NodeContainerOptions {
 export const NODE_CONTAINER: NodeContainerOptions = {
   capAdd: ['ALL'],
   capDrop: ['SYS_RESOURCE'],
-  securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'],
+  securityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+  unmaskedSystemPaths: true,
   devices: ['/dev/kmsg'],
   deviceCgroupRules: ['a *:* rwm'],
   cgroupns: 'private',
@@ -37,12 +42,31 @@ export const NODE_CONTAINER: NodeContainerOptions = {
   volumes: ['/var'],
 }
 
+/** The same as the docker provider's ContainerNeeds: what the Kubernetes engine declares (images/k8s-host). */
+export function kubernetesContainerNeeds(o: NodeContainerOptions = NODE_CONTAINER): ContainerNeeds {
+  return {
+    imageVariant: 'k8s-host',
+    capAdd: [...o.capAdd],
+    capDrop: [...o.capDrop],
+    securityOpt: [...o.securityOpt],
+    unmaskedSystemPaths: o.unmaskedSystemPaths,
+    devices: [...o.devices],
+    deviceCgroupRules: [...o.deviceCgroupRules],
+    // A private cgroup namespace with the container's own cgroup tree writable.
+    writableCgroups: true,
+    init: o.init,
+    tmpfs: {...o.tmpfs},
+    volumes: [...o.volumes],
+  }
+}
+
 /** The same as `docker run` flags. */
 export function nodeContainerRunArgs(o: NodeContainerOptions = NODE_CONTAINER): string[] {
   return [
     ...o.capAdd.map((c) => `--cap-add=${c}`),
     ...o.capDrop.map((c) => `--cap-drop=${c}`),
     ...o.securityOpt.map((s) => `--security-opt=${s}`),
+    ...(o.unmaskedSystemPaths ? ['--security-opt=systempaths=unconfined'] : []),
     ...o.devices.map((d) => `--device=${d}`),
     ...o.deviceCgroupRules.map((r) => `--device-cgroup-rule=${r}`),
     `--cgroupns=${o.cgroupns}`,
@@ -59,6 +83,8 @@ export function nodeContainerCreateOptions(o: NodeContainerOptions = NODE_CONTAI
     CapAdd: string[]
     CapDrop: string[]
     SecurityOpt: string[]
+    MaskedPaths: string[]
+    ReadonlyPaths: string[]
     Devices: Array<{PathOnHost: string; PathInContainer: string; CgroupPermissions: string}>
     DeviceCgroupRules: string[]
     CgroupnsMode: 'private'
@@ -72,6 +98,9 @@ export function nodeContainerCreateOptions(o: NodeContainerOptions = NODE_CONTAI
       CapAdd: [...o.capAdd],
       CapDrop: [...o.capDrop],
       SecurityOpt: [...o.securityOpt],
+      // The API has no systempaths option: the CLI sends empty masked and read-only path lists for it.
+      MaskedPaths: [],
+      ReadonlyPaths: [],
       Devices: o.devices.map((d) => ({PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm'})),
       DeviceCgroupRules: [...o.deviceCgroupRules],
       CgroupnsMode: o.cgroupns,

@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {NODE_CONTAINER, SHADOWED_SYSCTLS, nodeContainerCreateOptions, nodeContainerRunArgs} from '../../../src/engines/kubernetes/node-container.js'
+import {NODE_CONTAINER, SHADOWED_SYSCTLS, kubernetesContainerNeeds, nodeContainerCreateOptions, nodeContainerRunArgs} from '../../../src/engines/kubernetes/node-container.js'
+import {containerNeedsOptions} from '../../../src/providers/docker.js'
 
 const entrypoint = readFileSync(new URL('../../../images/k8s-host/k8s-entrypoint.sh', import.meta.url), 'utf8')
 
@@ -28,6 +29,19 @@ describe('Kubernetes node containers', () => {
     expect(api.HostConfig.Devices).toEqual([{PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm'}])
     expect(api.HostConfig).not.toHaveProperty('Privileged')
     expect(NODE_CONTAINER.capDrop).toContain('SYS_RESOURCE')
+  })
+
+  it('get the same options from the docker provider, through the ContainerNeeds the engine declares', () => {
+    const needs = kubernetesContainerNeeds()
+    expect(needs.imageVariant).toBe('k8s-host')
+    const fromProvider = containerNeedsOptions(needs)
+    const expected = nodeContainerCreateOptions()
+    expect(fromProvider.Volumes).toEqual(expected.Volumes)
+    expect(fromProvider.HostConfig).toEqual(expected.HostConfig)
+    expect(fromProvider.HostConfig).not.toHaveProperty('Privileged')
+    // What other engines ask for is unchanged: Nomad's needs give exactly what they gave before.
+    expect(containerNeedsOptions({capAdd: ['SYS_ADMIN'], writableCgroups: true})).toEqual({HostConfig: {Init: false, CapAdd: ['SYS_ADMIN'], CgroupnsMode: 'private'}})
+    expect(containerNeedsOptions({})).toEqual({HostConfig: {Init: false}})
   })
 
   it("have their entrypoint shadow exactly the kernel settings the kubelet writes, with the kubelet's values", () => {
