@@ -8,7 +8,9 @@ import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createClusterAuthorities, issueControlPlaneCertificates, issueNodeCertificates} from '../../src/engines/kubernetes/cluster-pki.js'
 import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from '../../src/engines/kubernetes/control-plane.js'
+import {mergeKubeconfig, renderKubeconfig} from '../../src/engines/kubernetes/kubeconfig.js'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
+import {parsePrerequisites, prerequisitesScript} from '../../src/engines/kubernetes/prerequisites.js'
 import {nodePodCidr} from '../../src/engines/kubernetes/network.js'
 import {kubeletArgs, kubeProxyArgs} from '../../src/engines/kubernetes/node-config.js'
 import {kubernetesContainerNeeds, SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
@@ -169,6 +171,8 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     expect(c!.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Destination)).toEqual(['/var'])
     // The entrypoint shadowed the kubelet's sysctls: the node shows the kubelet's values, the machine its own.
     expect(await exec(NODES[0]!, `cat ${SHADOWED_SYSCTLS.map((s) => s.path).join(' ')}`)).toBe(SHADOWED_SYSCTLS.map((s) => s.value).join('\n'))
+    // The image has everything cms does not ship.
+    expect(parsePrerequisites(await exec(NODES[0]!, prerequisitesScript({head: true})))).toEqual({missing: [], cniBinDir: '/usr/lib/cni'})
   })
 
   it('has both nodes Ready at v1.34.2 with their private addresses, soon after start', async () => {
@@ -185,6 +189,29 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     expect(await kubectl('get', '--raw', '/readyz')).toBe('ok')
     expect(readySeconds).toBeLessThan(120)
     console.log(`both nodes Ready ${readySeconds.toFixed(1)} s after the start scripts began`)
+  })
+
+  it("reaches the API with cms's kubeconfig merged into someone else's", async () => {
+    const parsed = JSON.parse(await kubectl('config', 'view', '--raw', '-o', 'json')) as {
+      clusters: Array<{cluster: {'certificate-authority-data': string; server: string}}>
+      users: Array<{user: {'client-certificate-data': string; 'client-key-data': string}}>
+    }
+    const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8')
+    const ours = renderKubeconfig({
+      clusterName: `cms-${CLUSTER}`,
+      server: parsed.clusters[0]!.cluster.server,
+      caPem: b64(parsed.clusters[0]!.cluster['certificate-authority-data']),
+      userName: `cms-${CLUSTER}`,
+      contextName: `cms-${CLUSTER}`,
+      clientCertificatePem: b64(parsed.users[0]!.user['client-certificate-data']),
+      clientKeyPem: b64(parsed.users[0]!.user['client-key-data']),
+    })
+    const theirs = 'apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster: {server: "https://192.0.2.1:6443"}\nusers:\n- name: other\n  user: {token: x}\ncontexts:\n- name: other\n  context: {cluster: other, user: other}\ncurrent-context: other\n'
+    await pipeInto(NODES[0]!, ['sh', '-c', 'umask 077 && cat > /var/tmp/merged.kubeconfig'], Buffer.from(mergeKubeconfig(theirs, ours)))
+    const k = `${BIN}/kubectl --kubeconfig /var/tmp/merged.kubeconfig --cache-dir /var/tmp/kubectl-cache`
+    expect((await exec(NODES[0]!, `${k} config get-contexts -o name`)).split('\n').sort()).toEqual([`cms-${CLUSTER}`, 'other'])
+    expect((await exec(NODES[0]!, `${k} get nodes -o name`)).split('\n').sort()).toEqual(NODES.map((n) => `node/${n}`).sort())
+    await exec(NODES[0]!, 'rm -f /var/tmp/merged.kubeconfig')
   })
 
   it('refuses callers without a client certificate, and listens on the private address only', async () => {

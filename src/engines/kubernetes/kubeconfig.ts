@@ -1,5 +1,5 @@
 import {X509Certificate, createPrivateKey} from 'node:crypto'
-import {stringify} from 'yaml'
+import {isMap, isSeq, parse, parseDocument, stringify, YAMLSeq} from 'yaml'
 
 /**
  * kubeconfig files: one cluster (its CA and server URL), one user (a client certificate and key, embedded), one
@@ -101,4 +101,35 @@ function checkPem(what: string, pem: string, kind: 'cert' | 'key'): void {
   } catch {
     throw new Error(`${what} is not a PEM ${kind === 'cert' ? 'certificate' : 'private key'}`)
   }
+}
+
+/**
+ * Merges a kubeconfig cms rendered (one cluster, user and context) into an existing one (the user's $KUBECONFIG):
+ * entries of other names stay as they are, comments and order included; entries of the same names (cms's own, from
+ * an earlier run) are replaced; the new context becomes the current one. Refuses a file that is not a kubeconfig.
+ */
+export function mergeKubeconfig(existing: string | undefined, addition: string): string {
+  const add = parse(addition) as {clusters: Array<{name: string}>; users: Array<{name: string}>; contexts: Array<{name: string}>; 'current-context': string}
+  for (const key of ['clusters', 'users', 'contexts'] as const) {
+    if (!Array.isArray(add?.[key]) || add[key].length !== 1) throw new Error(`the kubeconfig to merge must have exactly one entry in ${key}`)
+  }
+  if (existing === undefined || existing.trim() === '') return addition
+  const doc = parseDocument(existing)
+  if (doc.errors.length > 0) throw new Error(`the existing kubeconfig is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`)
+  if (!isMap(doc.contents)) throw new Error('the existing kubeconfig is not a YAML mapping')
+  const kind = doc.get('kind')
+  if (kind !== undefined && kind !== 'Config') throw new Error(`the existing file is a ${String(kind)}, not a kubeconfig`)
+  for (const key of ['clusters', 'users', 'contexts'] as const) {
+    let list = doc.get(key)
+    if (list === undefined || list === null) {
+      doc.set(key, new YAMLSeq())
+      list = doc.get(key)
+    }
+    if (!isSeq(list)) throw new Error(`the existing kubeconfig's ${key} is not a list`)
+    const entry = add[key][0]!
+    list.items = list.items.filter((item) => !(isMap(item) && item.get('name') === entry.name))
+    list.items.push(doc.createNode(entry))
+  }
+  doc.set('current-context', add['current-context'])
+  return doc.toString({lineWidth: 0})
 }

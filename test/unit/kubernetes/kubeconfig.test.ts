@@ -2,7 +2,7 @@ import {X509Certificate} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {createClusterAuthorities, issueControlPlaneCertificates} from '../../../src/engines/kubernetes/cluster-pki.js'
-import {apiServerUrl, renderKubeconfig} from '../../../src/engines/kubernetes/kubeconfig.js'
+import {apiServerUrl, mergeKubeconfig, renderKubeconfig} from '../../../src/engines/kubernetes/kubeconfig.js'
 
 const auth = createClusterAuthorities()
 const certs = issueControlPlaneCertificates(auth, {headAddress: '172.30.0.2', headName: 'head'})
@@ -50,5 +50,56 @@ describe('kubeconfig rendering', () => {
     expect(apiServerUrl('172.30.0.2', 6443)).toBe('https://172.30.0.2:6443')
     expect(apiServerUrl('fd00::2', 6443)).toBe('https://[fd00::2]:6443')
     expect(() => apiServerUrl('172.30.0.2', 0)).toThrow()
+  })
+
+  describe('merging into an existing kubeconfig', () => {
+    const ours = renderKubeconfig({...base, server: 'https://127.0.0.1:41234', userName: 'cms-demo', contextName: 'cms-demo', clusterName: 'cms-demo'})
+    const theirs = [
+      '# my clusters',
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '  - name: prod # do not touch',
+      '    cluster: {server: "https://prod.example:6443"}',
+      'users:',
+      '  - name: me',
+      '    user: {token: abc}',
+      'contexts:',
+      '  - name: prod',
+      '    context: {cluster: prod, user: me}',
+      'current-context: prod',
+      '',
+    ].join('\n')
+
+    it('adds cms\'s entries next to the others, keeps their comments, and makes its context current', () => {
+      const merged = mergeKubeconfig(theirs, ours)
+      expect(merged).toContain('# my clusters')
+      expect(merged).toContain('# do not touch')
+      const doc = parse(merged)
+      expect(doc.clusters.map((c: {name: string}) => c.name)).toEqual(['prod', 'cms-demo'])
+      expect(doc.users.map((c: {name: string}) => c.name)).toEqual(['me', 'cms-demo'])
+      expect(doc.contexts.map((c: {name: string}) => c.name)).toEqual(['prod', 'cms-demo'])
+      expect(doc.clusters[0]).toEqual({name: 'prod', cluster: {server: 'https://prod.example:6443'}})
+      expect(doc.users[0]).toEqual({name: 'me', user: {token: 'abc'}})
+      expect(doc['current-context']).toBe('cms-demo')
+    })
+
+    it("replaces cms's own entries from an earlier run instead of adding twice", () => {
+      const again = renderKubeconfig({...base, server: 'https://127.0.0.1:50000', userName: 'cms-demo', contextName: 'cms-demo', clusterName: 'cms-demo'})
+      const doc = parse(mergeKubeconfig(mergeKubeconfig(theirs, ours), again))
+      expect(doc.clusters.map((c: {name: string}) => c.name)).toEqual(['prod', 'cms-demo'])
+      expect(doc.clusters[1].cluster.server).toBe('https://127.0.0.1:50000')
+      expect(doc.contexts).toHaveLength(2)
+    })
+
+    it('starts a new file, fills missing lists, and refuses what is not a kubeconfig', () => {
+      expect(mergeKubeconfig(undefined, ours)).toBe(ours)
+      expect(mergeKubeconfig('  \n', ours)).toBe(ours)
+      expect(parse(mergeKubeconfig('apiVersion: v1\nkind: Config\n', ours)).contexts).toHaveLength(1)
+      expect(() => mergeKubeconfig('kind: Pod\n', ours)).toThrow(/a Pod, not a kubeconfig/)
+      expect(() => mergeKubeconfig('- a\n- b\n', ours)).toThrow(/not a YAML mapping/)
+      expect(() => mergeKubeconfig('a: [\n', ours)).toThrow(/not valid YAML/)
+      expect(() => mergeKubeconfig('kind: Config\nclusters: 3\n', ours)).toThrow(/clusters is not a list/)
+    })
   })
 })
