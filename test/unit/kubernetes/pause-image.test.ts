@@ -4,7 +4,7 @@ import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} 
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {importPauseImageScript, PAUSE_IMAGE} from '../../../src/engines/kubernetes/pause-image.js'
+import {importBinaryImageScript, importPauseImageScript, PAUSE_IMAGE} from '../../../src/engines/kubernetes/pause-image.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cms-pause-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -60,5 +60,25 @@ describe('the pause image', () => {
     expect(() => importPauseImageScript({socket: '/run/x.sock', ref: 'pause'})).toThrow(/image reference/)
     expect(() => importPauseImageScript({socket: 'x.sock'})).toThrow(/absolute/)
     expect(() => importPauseImageScript({socket: '/run/x.sock', args: ['"']})).toThrow(/quotes/)
+  })
+
+  it('makes any static binary an image: its name, arguments and user', () => {
+    rmSync(join(dir, 'imported'), {force: true})
+    rmSync(join(dir, 'x2'), {recursive: true, force: true})
+    const binary = join(dir, 'coredns')
+    writeFileSync(binary, 'fake coredns\n', {mode: 0o755})
+    const ctr = fakeCtr()
+    // The fake lists PAUSE_IMAGE once imported: the import is what this test looks at.
+    const script = importBinaryImageScript({binary, name: 'coredns', ref: 'cms.local/coredns:1.12.4', user: '65532:65532', socket: '/run/x.sock', ctr})
+    expect(() => execFileSync('bash', ['-c', script], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})).toThrow(/did not list cms.local\/coredns:1.12.4/)
+    const x = join(dir, 'x2')
+    mkdirSync(x)
+    execFileSync('tar', ['-xf', join(dir, 'got.tar'), '-C', x])
+    const manifest = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8'))
+    expect(manifest[0].RepoTags).toEqual(['cms.local/coredns:1.12.4'])
+    expect(JSON.parse(readFileSync(join(x, manifest[0].Config), 'utf8')).config).toEqual({Entrypoint: ['/coredns'], User: '65532:65532'})
+    expect(execFileSync('tar', ['-tf', join(x, manifest[0].Layers[0])], {encoding: 'utf8'}).trim()).toBe('coredns')
+    expect(() => importBinaryImageScript({binary, name: '../x', ref: 'cms.local/x:1', socket: '/run/x.sock'})).toThrow(/file name/)
+    expect(() => importBinaryImageScript({binary, name: 'x', ref: 'cms.local/x:1', user: 'root', socket: '/run/x.sock'})).toThrow(/UID:GID/)
   })
 })
