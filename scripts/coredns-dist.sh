@@ -113,7 +113,7 @@ tar -xzf "$work/dist.tgz" -C "$work/verify"
 [ "$(cd "$work/verify" && ls -A)" = coredns ] || die "the archive holds $(cd "$work/verify" && ls -A | tr '\n' ' '), not just coredns"
 out=$("$work/verify/coredns" -version 2>&1) || die "coredns -version failed: $out"
 grep -q "^CoreDNS-$COREDNS_VERSION\$" <<<"$out" || die "coredns -version does not report $COREDNS_VERSION: $out"
-"$work/verify/coredns" -plugins 2>&1 | grep -qx '  dns.kubernetes' || die "the built coredns has no kubernetes plugin"
+"$work/verify/coredns" -plugins 2>&1 | grep -Eqx '[[:space:]]*(dns\.)?kubernetes' || die "the built coredns has no kubernetes plugin"
 log "verified: $(tr '\n' ' ' <<<"$out")"
 
 mv "$work/dist.tgz" "$dist"

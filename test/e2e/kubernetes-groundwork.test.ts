@@ -8,14 +8,15 @@ import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createClusterAuthorities, issueControlPlaneCertificates, issueNodeCertificates} from '../../src/engines/kubernetes/cluster-pki.js'
 import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from '../../src/engines/kubernetes/control-plane.js'
+import {COREDNS_IMAGE, renderCoreDnsManifests} from '../../src/engines/kubernetes/coredns.js'
 import {mergeKubeconfig, renderKubeconfig} from '../../src/engines/kubernetes/kubeconfig.js'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {parsePrerequisites, prerequisitesScript} from '../../src/engines/kubernetes/prerequisites.js'
-import {nodePodCidr} from '../../src/engines/kubernetes/network.js'
+import {clusterDnsAddress, DEFAULT_SERVICE_CIDR, nodePodCidr} from '../../src/engines/kubernetes/network.js'
 import {kubeletArgs, kubeProxyArgs} from '../../src/engines/kubernetes/node-config.js'
 import {kubernetesContainerNeeds, SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
 import {controlPlaneFiles, nodeFiles} from '../../src/engines/kubernetes/node-files.js'
-import {importPauseImageScript} from '../../src/engines/kubernetes/pause-image.js'
+import {importBinaryImageScript, importPauseImageScript} from '../../src/engines/kubernetes/pause-image.js'
 import {podNetworkScript} from '../../src/engines/kubernetes/pod-network.js'
 import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, type Component} from '../../src/engines/kubernetes/scripts.js'
 import {DockerProvider} from '../../src/providers/docker.js'
@@ -28,9 +29,13 @@ import {docker} from './helpers.js'
  * hosts with the ContainerNeeds the engine will declare (images/k8s-host, never privileged), every file is rendered
  * by src/engines/kubernetes, the start scripts run in the containers. Asserts on the API server's and the nodes' own
  * answers. Needs the binaries: `eval "$(bash scripts/k8s-dist.sh)"` (a ~15 min build once); skipped without
- * CMS_K8S_DIST. CMS_E2E_K8S_CLUSTER names the cluster (its containers are cms-NAME-1, cms-NAME-2).
+ * CMS_K8S_DIST. CMS_E2E_K8S_CLUSTER names the cluster (its containers are cms-NAME-1, cms-NAME-2); with
+ * CMS_COREDNS_DIST (scripts/coredns-dist.sh) it also runs cluster DNS and resolves a service by name.
  */
 const DIST = process.env.CMS_K8S_DIST
+/** CoreDNS (scripts/coredns-dist.sh): with it, the cluster gets DNS and a test resolves a service by name. */
+const COREDNS_DIST = process.env.CMS_COREDNS_DIST
+const COREDNS_VERSION = process.env.CMS_COREDNS_VERSION ?? '1.12.4'
 const CLUSTER = process.env.CMS_E2E_K8S_CLUSTER ?? 'e2e-k8sgw'
 const NODES: string[] = []
 const BIN = '/opt/k8s/bin'
@@ -86,7 +91,7 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
       join(work, 'Dockerfile'),
       [
         'FROM debian:bookworm-slim AS bb',
-        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd; do ln -s busybox /out/bin/$c; done',
+        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd nslookup; do ln -s busybox /out/bin/$c; done',
         'FROM scratch',
         'COPY --from=bb /out/ /',
         'ENV PATH=/bin',
@@ -104,6 +109,7 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
       await exec(n, `mkdir -p ${BIN}`)
       await pipeInto(n, ['tar', '-xzf', '-', '-C', BIN.replace(/\/bin$/, '')], DIST!)
       await pipeInto(n, ['sh', '-c', 'cat > /var/tmp/busybox.tar'], join(work, 'busybox.tar'))
+      if (COREDNS_DIST) await pipeInto(n, ['tar', '-xzf', '-', '-C', BIN], COREDNS_DIST)
     }
 
     const auth = createClusterAuthorities()
@@ -114,7 +120,7 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     const nodes = NODES.map((name, i) => ({name, address: addresses[i]!, podCidr: nodePodCidr('10.244.0.0/16', i + 1)}))
     const start = (c: Component, argv: string[]) => `(\n${startComponentScript(layout, c, argv, createHash('sha256').update(argv.join('\0')).digest('hex').slice(0, 16))}\n)`
     const scripts = nodes.map((node, i) => {
-      const kubelet = {layout, nodeName: node.name, nodeAddress: node.address, binDir: BIN, labels: {'cms.cluster': CLUSTER}}
+      const kubelet = {layout, nodeName: node.name, nodeAddress: node.address, binDir: BIN, labels: {'cms.cluster': CLUSTER}, clusterDns: [clusterDnsAddress(DEFAULT_SERVICE_CIDR)]}
       const files = [
         ...(i === 0 ? controlPlaneFiles(layout, id, auth, certs) : []),
         ...nodeFiles(id, {kubelet, nodePodCidr: node.podCidr, certificates: issueNodeCertificates(auth.ca, node), kubeProxy: certs.kubeProxy}),
@@ -128,6 +134,7 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
           `for _ in $(seq 1 40); do [ -S ${layout.containerdSocket} ] && break; sleep 0.25; done`,
           `(\n${importPauseImageScript({socket: layout.containerdSocket})}\n)`,
           `ctr --address ${layout.containerdSocket} -n k8s.io images import /var/tmp/busybox.tar >/dev/null`,
+          ...(COREDNS_DIST ? [`(\n${importBinaryImageScript({binary: `${BIN}/coredns`, name: 'coredns', ref: COREDNS_IMAGE(COREDNS_VERSION), socket: layout.containerdSocket})}\n)`] : []),
           ...(i === 0
             ? [
                 start('etcd', etcdArgs(cp)),
@@ -273,6 +280,18 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     const get = (host: string, port: number) => kubectl('exec', 'client', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port} | tail -n 1`)
     expect(await get(podIp, 8080)).toBe('hello-from-web')
     expect(await get(serviceIp, 80)).toBe('hello-from-web')
+  })
+
+  it.skipIf(!COREDNS_DIST)('resolves services by name through CoreDNS', async () => {
+    const manifests = renderCoreDnsManifests({image: COREDNS_IMAGE(COREDNS_VERSION), serviceIp: clusterDnsAddress(DEFAULT_SERVICE_CIDR)})
+    await pipeInto(NODES[0]!, ['sh', '-c', 'cat > /var/tmp/coredns.yaml'], Buffer.from(manifests))
+    await kubectl('apply', '-f', '/var/tmp/coredns.yaml')
+    await kubectl('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s')
+    const serviceIp = await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')
+    // kube-proxy programs the kube-dns service within about a second of CoreDNS being ready: a few tries.
+    const lookup = (name: string) => kubectl('exec', 'client', '--', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do nslookup ${name} && exit 0; sleep 1; done; exit 1`)
+    expect(await lookup('web.default.svc.cluster.local')).toContain(serviceIp)
+    expect(await lookup('kubernetes.default.svc.cluster.local')).toContain('10.96.0.1')
   })
 
   it("leaves the machine's kernel settings as they were", () => {
