@@ -303,7 +303,9 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     const counts = async (n: string) => Object.fromEntries((await exec(n, leftoverScript(layout))).split('\n').map((l) => l.split(' ')))
     expect(Number((await counts(NODES[1]!)).processes)).toBeGreaterThan(0)
     for (const n of [...NODES].reverse()) {
+      const started = Date.now()
       await exec(n, cleanup, 120_000)
+      console.log(`cleanup of ${n}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
       const left = await counts(n)
       expect(left, n).toEqual({processes: '0', mounts: '0', netns: '0', bridge: '0', iptables: '0', cgroups: '0', folders: '0', files: '0'})
     }

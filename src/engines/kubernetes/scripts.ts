@@ -83,7 +83,9 @@ export function cleanupScript(l: KubernetesLayout, input: CleanupInput): string 
   const ctr = `ctr --address "$sock" -n k8s.io`
   return [
     `if [ -d ${shq(l.clusterDir)} ] || [ -d ${shq(l.dataDir)} ] || [ -d ${shq(l.runDir)} ]; then`,
-    ...stopComponentsScript(l, COMPONENTS.filter((c) => c !== 'containerd'))
+    // The kubelet first (it would restart pods), then the pods (they hold watches the API server would wait for
+    // on its way down), then the control plane, containerd last.
+    ...stopComponentsScript(l, ['kubelet', 'kube-proxy'])
       .split('\n')
       .map((s) => `  ${s}`),
     // The socket path assembled at run time: this script's own command line must not match the pkill below.
@@ -94,6 +96,9 @@ export function cleanupScript(l: KubernetesLayout, input: CleanupInput): string 
     `    for t in $(${ctr} tasks ls -q 2>/dev/null); do ${ctr} tasks delete -f "$t" >/dev/null 2>&1 || true; done`,
     `    for c in $(${ctr} containers ls -q 2>/dev/null); do ${ctr} containers delete "$c" >/dev/null 2>&1 || true; done`,
     '  fi',
+    ...stopComponentsScript(l, ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'])
+      .split('\n')
+      .map((s) => `  ${s}`),
     ...stopComponentsScript(l, ['containerd'])
       .split('\n')
       .map((s) => `  ${s}`),
