@@ -9,7 +9,7 @@ import {mapLimit} from '../remote/fanout.js'
 import {engineInfo, listContainers, type ContainerSummary} from './docker-api.js'
 import {readTarFile} from './tar-read.js'
 import {tarArchive} from './tar.js'
-import type {ClusterSummary, Host, HostCredentials, MachineSize, Provider, ProvisionRequest} from './provider.js'
+import type {ClusterSummary, ContainerNeeds, Host, HostCredentials, MachineSize, Provider, ProvisionRequest} from './provider.js'
 
 export const LABEL = {
   cluster: 'cms.cluster',
@@ -32,6 +32,31 @@ export function containerName(cluster: string, index: number): string {
 
 export function networkName(cluster: string): string {
   return `cms-${cluster}`
+}
+
+/**
+ * What an engine's ContainerNeeds add to a host container (dockerode createContainer options): never Privileged,
+ * only the capabilities, filters, devices and mounts asked for.
+ */
+export function containerNeedsOptions(needs: ContainerNeeds): {Volumes?: Record<string, Record<string, never>>; HostConfig: Record<string, unknown>} {
+  const hostConfig: Record<string, unknown> = {Init: needs.init ?? false}
+  if (needs.capAdd?.length) hostConfig.CapAdd = [...needs.capAdd]
+  if (needs.capDrop?.length) hostConfig.CapDrop = [...needs.capDrop]
+  if (needs.securityOpt?.length) hostConfig.SecurityOpt = [...needs.securityOpt]
+  if (needs.unmaskedSystemPaths) Object.assign(hostConfig, {MaskedPaths: [], ReadonlyPaths: []})
+  if (needs.devices?.length) hostConfig.Devices = needs.devices.map((d) => ({PathOnHost: d, PathInContainer: d, CgroupPermissions: 'rwm'}))
+  if (needs.deviceCgroupRules?.length) hostConfig.DeviceCgroupRules = [...needs.deviceCgroupRules]
+  if (needs.writableCgroups) hostConfig.CgroupnsMode = 'private'
+  if (needs.tmpfs && Object.keys(needs.tmpfs).length > 0) hostConfig.Tmpfs = {...needs.tmpfs}
+  return {...(needs.volumes?.length ? {Volumes: Object.fromEntries(needs.volumes.map((v) => [v, {}]))} : {}), HostConfig: hostConfig}
+}
+
+/** A host image variant's tag: its folder's content and the host image it is built FROM. */
+export function variantImageTag(variant: string, hostTag: string, dir = join(packageRoot(), 'images', variant)): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(variant)) throw new Error(`not an image variant: ${JSON.stringify(variant)}`)
+  const hash = createHash('sha256').update(hostTag).update('\0')
+  for (const file of readdirSync(dir).sort()) hash.update(file).update('\0').update(readFileSync(join(dir, file)))
+  return `cms-${variant}:${hash.digest('hex').slice(0, 12)}`
 }
 
 /** The host image tag carries a hash of images/host, so changing the Dockerfile builds a new image. */
@@ -170,7 +195,9 @@ export class DockerProvider implements Provider {
     const docker = await this.docker()
     await this.ensureClusterKey(cluster)
     const publicKey = readFileSync(`${localPaths.keyFile(cluster)}.pub`, 'utf8').trim()
-    const image = await this.ensureHostImage(docker)
+    const hostImage = await this.ensureHostImage(docker)
+    const variant = request.containerNeeds?.imageVariant
+    const image = variant ? await this.ensureVariantImage(docker, variant, hostImage) : hostImage
     await this.ensureNetwork(docker, cluster)
 
     const existing = await this.containers(cluster)
@@ -196,6 +223,7 @@ export class DockerProvider implements Provider {
 
   private async createHost(docker: Dockerode, cluster: string, image: string, publicKey: string, request: ProvisionRequest, index: number, role: string) {
     const needs = request.containerNeeds ?? {}
+    const extra = containerNeedsOptions(needs)
     const name = containerName(cluster, index)
     const {generateEd25519} = await import('./ssh-keys.js')
     const hostKey = generateEd25519(name)
@@ -205,12 +233,8 @@ export class DockerProvider implements Provider {
       Image: image,
       Labels: {[LABEL.cluster]: cluster, [LABEL.role]: role, [LABEL.engine]: request.engine, [LABEL.index]: String(index)},
       Env: [`CMS_AUTHORIZED_KEY=${publicKey}`, ...(needs.writableCgroups ? ['CMS_WRITABLE_CGROUPS=1'] : [])],
-      HostConfig: {
-        NetworkMode: networkName(cluster),
-        Init: false,
-        ...(needs.capAdd ? {CapAdd: needs.capAdd} : {}),
-        ...(needs.writableCgroups ? {CgroupnsMode: 'private'} : {}),
-      },
+      ...(extra.Volumes ? {Volumes: extra.Volumes} : {}),
+      HostConfig: {NetworkMode: networkName(cluster), ...extra.HostConfig},
     })
     // The host key is made here and placed before sshd first starts, so cms knows it from the Docker API rather
     // than trusting whatever answers on the network the first time.
@@ -244,16 +268,23 @@ export class DockerProvider implements Provider {
   }
 
   private async ensureHostImage(docker: Dockerode): Promise<string> {
-    const tag = hostImageTag()
+    return this.ensureImage(docker, hostImageTag(), hostImageDir(), {})
+  }
+
+  /** An image FROM the host image (images/VARIANT, `ARG HOST_IMAGE`), built once per content. */
+  private async ensureVariantImage(docker: Dockerode, variant: string, hostTag: string): Promise<string> {
+    return this.ensureImage(docker, variantImageTag(variant, hostTag), join(packageRoot(), 'images', variant), {HOST_IMAGE: hostTag})
+  }
+
+  private async ensureImage(docker: Dockerode, tag: string, context: string, buildargs: Record<string, string>): Promise<string> {
     try {
       await docker.getImage(tag).inspect()
       return tag
     } catch {
       // not built yet
     }
-    this.log(`Building host image ${tag} from images/host (once)`)
-    const context = hostImageDir()
-    const stream = await docker.buildImage({context, src: readdirSync(context)}, {t: tag, rm: true, forcerm: true})
+    this.log(`Building host image ${tag} from images/${context.split('/').pop()} (once)`)
+    const stream = await docker.buildImage({context, src: readdirSync(context)}, {t: tag, rm: true, forcerm: true, ...(Object.keys(buildargs).length ? {buildargs} : {})})
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(stream, (error: Error | null, events: Array<{error?: string}>) => {
         const failed = events?.find((e) => e.error)

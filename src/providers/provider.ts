@@ -91,6 +91,25 @@ export interface ContainerNeeds {
    * what the engine changes there stays inside the container's cgroup.
    */
   writableCgroups?: boolean
+  /**
+   * A host image made FROM the host image: a folder under images/ whose Dockerfile takes `ARG HOST_IMAGE`
+   * (Kubernetes nodes: 'k8s-host', with containerd, runc, the CNI plugins and etcd).
+   */
+  imageVariant?: string
+  capDrop?: string[]
+  /** Docker --security-opt values (seccomp=unconfined, apparmor=unconfined, systempaths=unconfined). */
+  securityOpt?: string[]
+  /** /proc and /sys without Docker's masked and read-only paths (the CLI's --security-opt systempaths=unconfined). */
+  unmaskedSystemPaths?: boolean
+  /** Device nodes passed through with rwm (/dev/kmsg). */
+  devices?: string[]
+  deviceCgroupRules?: string[]
+  /** Docker's init as PID 1 (reaps what daemons leave, e.g. a stopped containerd). */
+  init?: boolean
+  /** tmpfs mounts: path -> mount options. */
+  tmpfs?: Record<string, string>
+  /** Anonymous volumes (a fresh one per container, removed with it). */
+  volumes?: string[]
 }
 
 export interface ProvisionRequest {

@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {containerName, hostFromContainer, hostImageTag, networkName, summarizeContainers} from '../../src/providers/docker.js'
+import {containerName, hostFromContainer, hostImageTag, networkName, summarizeContainers, variantImageTag} from '../../src/providers/docker.js'
 import type {ContainerSummary} from '../../src/providers/docker-api.js'
 
 const container = (cluster: string, index: number, role: string, state: string, ip: string): ContainerSummary => ({
@@ -46,5 +46,17 @@ describe('docker provider: hosts from labels', () => {
     expect(hostImageTag(dir)).toBe(first)
     writeFileSync(join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nRUN true\n')
     expect(hostImageTag(dir)).not.toBe(first)
+  })
+
+  it('tags an image variant by its folder and the host image it is built from', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-variant-'))
+    writeFileSync(join(dir, 'Dockerfile'), 'ARG HOST_IMAGE\nFROM ${HOST_IMAGE}\n')
+    const first = variantImageTag('k8s-host', 'cms-host:aaaaaaaaaaaa', dir)
+    expect(first).toMatch(/^cms-k8s-host:[0-9a-f]{12}$/)
+    expect(variantImageTag('k8s-host', 'cms-host:aaaaaaaaaaaa', dir)).toBe(first)
+    expect(variantImageTag('k8s-host', 'cms-host:bbbbbbbbbbbb', dir)).not.toBe(first)
+    writeFileSync(join(dir, 'entrypoint.sh'), '#!/bin/sh\n')
+    expect(variantImageTag('k8s-host', 'cms-host:aaaaaaaaaaaa', dir)).not.toBe(first)
+    expect(() => variantImageTag('../x', 'cms-host:aaaaaaaaaaaa', dir)).toThrow(/variant/)
   })
 })
