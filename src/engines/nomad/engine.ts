@@ -11,7 +11,7 @@ import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint,
 import type {HostContext} from '../host-context.js'
 import {distFromSettings, distSettings, resolveSparkDist, checkSparkDistSource, sparkArtifact} from '../spark/dist.js'
 import {SPARK_HOST_PACKAGES} from '../spark/layout.js'
-import {NOMAD_PORTS, renderAgentConfig} from './agent-config.js'
+import {NOMAD_PORTS, renderAgentConfig, type NomadDriver} from './agent-config.js'
 import {NomadApiError, type NomadApi} from './api.js'
 import {nomadAgentCertificate, nomadCertificateAuthority, nomadCliCertificate, nomadServerName} from './certificates.js'
 import {headApi, REGION} from './client.js'
@@ -23,6 +23,12 @@ import * as scripts from './scripts.js'
 
 const DATACENTER = 'dc1'
 const READY_TIMEOUT_MS = 180_000
+/**
+ * raw_exec always: the hosts are the cluster's own and ACLs decide who may submit. exec and docker load where the
+ * Nomad build has them (the official one; not a CGO-free build) and report healthy where the host supports them
+ * (cgroups for exec, a running Docker engine for docker): `info` shows which are.
+ */
+const TASK_DRIVERS: NomadDriver[] = ['raw_exec', 'exec', 'docker']
 // A client-only agent listens on HTTP only, and reaches the servers on their RPC port: only HTTP moves.
 const CLIENT_PORTS_BESIDE_SERVER = {...NOMAD_PORTS, http: NOMAD_PORTS.http + 10}
 
@@ -140,7 +146,7 @@ export class NomadEngine implements Engine {
           // Beside a server agent, the client's HTTP listener takes another port.
           ports: isServer ? CLIENT_PORTS_BESIDE_SERVER : undefined,
           tls: {caFile: layout.caFile, certFile: layout.client.certFile, keyFile: layout.client.keyFile},
-          client: {servers: joins, drivers: ['raw_exec'], meta: {'cms.host': host.id, 'cms.role': host.role}},
+          client: {servers: joins, drivers: TASK_DRIVERS, meta: {'cms.host': host.id, 'cms.role': host.role}},
         })
         const client = `client ${await this.startAgent(ctx, layout.client, binary, config)}`
         report.update('waiting for the node to be ready')
