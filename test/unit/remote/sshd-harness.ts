@@ -53,6 +53,7 @@ export function keygen(path: string, type = 'ed25519', passphrase = ''): void {
 
 export class TestSshd {
   readonly dir = mkdtempSync(join(tmpdir(), 'cms-sshd-'))
+  private readonly sessionHome = join(this.dir, 'home')
   readonly clientKey = join(this.dir, 'id_client')
   readonly authorizedKeys = join(this.dir, 'authorized_keys')
   readonly user = userInfo().username
@@ -74,6 +75,7 @@ export class TestSshd {
 
   /** Start sshd with the host key at `hostKeyPath`; `extraConfig` lines (e.g. 'MaxSessions 1') go after the defaults. */
   async start(hostKeyPath: string, extraConfig: string[] = []): Promise<void> {
+    mkdirSync(this.sessionHome, {recursive: true})
     const config = join(this.dir, 'sshd_config')
     writeFileSync(
       config,
@@ -90,6 +92,9 @@ export class TestSshd {
         'KbdInteractiveAuthentication no',
         'AllowTcpForwarding yes',
         'Subsystem sftp internal-sftp',
+        // Sessions get an empty HOME of their own: bash started by sshd sources ~/.bashrc, and the machine's
+        // (pyenv init) takes a lock that a session killed mid-way leaves behind, stalling every later login 60 s.
+        `SetEnv HOME=${this.sessionHome}`,
         'LogLevel ERROR',
         ...extraConfig,
         '',
