@@ -32,7 +32,14 @@ export async function openJobs(cluster: string, run: RunOptions, handle?: Cluste
       parallel: run.parallel,
       log: run.log,
     })
-    return {handle: opened, jobs, close: () => opened.pool.closeAll()}
+    return {
+      handle: opened,
+      jobs,
+      close: () => {
+        void jobs.close?.().catch(() => undefined)
+        opened.pool.closeAll()
+      },
+    }
   } catch (error) {
     opened.pool.closeAll()
     throw error

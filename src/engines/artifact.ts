@@ -101,3 +101,21 @@ export async function resolveArtifact(
     flag: kind.flag,
   }
 }
+
+/**
+ * The manifest settings that record an archive a cluster runs (`${prefix}Distribution`, `...Bytes`, `...ArchiveExt`,
+ * `...Version`), so `add` ships the same one from the head.
+ */
+export function artifactSettings(prefix: string, a: Artifact): Record<string, string> {
+  return {[`${prefix}Distribution`]: a.id, [`${prefix}DistributionBytes`]: String(a.bytes), [`${prefix}ArchiveExt`]: a.archiveExt, [`${prefix}Version`]: a.version ?? 'unknown'}
+}
+
+/** The archive recorded by artifactSettings, as held on the head (no local path). */
+export function artifactFromSettings(prefix: string, settings: Record<string, string>, kind: Pick<ArtifactKind, 'what' | 'flag' | 'extensions'>, probe: string): Artifact | undefined {
+  const id = settings[`${prefix}Distribution`]
+  const bytes = Number(settings[`${prefix}DistributionBytes`])
+  if (!id || !bytes) return undefined
+  const recorded = settings[`${prefix}ArchiveExt`] as ArchiveExt
+  const archiveExt = kind.extensions.includes(recorded) ? recorded : kind.extensions[0]!
+  return {what: kind.what, id, bytes, archiveExt, version: settings[`${prefix}Version`], probe, flag: kind.flag}
+}

@@ -131,6 +131,8 @@ export interface JobService {
   kill(id: string, opts: {purge: boolean}): Promise<JobView>
   rerun(id: string): Promise<JobView>
   logs(id: string, opts: LogOptions): Promise<JobView>
+  /** Releases what the service holds open (an API forward), when the command is done with it. */
+  close?(): Promise<void>
 }
 
 export interface LogOptions {

@@ -1,5 +1,6 @@
 import {UsageError} from '../remote/errors.js'
 import type {Engine, EngineOptions} from './engine.js'
+import {checkKubernetesOptions, kubernetesAddFlags, kubernetesFlags} from './kubernetes/options.js'
 import {checkNomadOptions, nomadAddFlags, nomadFlags} from './nomad/options.js'
 import {checkSparkOptions, sparkAddFlags, sparkFlags} from './spark/options.js'
 
@@ -10,6 +11,7 @@ import {checkSparkOptions, sparkAddFlags, sparkFlags} from './spark/options.js'
 const ENGINES = {
   spark: {flags: sparkFlags, addFlags: sparkAddFlags, check: checkSparkOptions, load: async () => new (await import('./spark/engine.js')).SparkEngine()},
   nomad: {flags: nomadFlags, addFlags: nomadAddFlags, check: checkNomadOptions, load: async () => new (await import('./nomad/engine.js')).NomadEngine()},
+  kubernetes: {flags: kubernetesFlags, addFlags: kubernetesAddFlags, check: checkKubernetesOptions, load: async () => new (await import('./kubernetes/engine.js')).KubernetesEngine()},
 } satisfies Record<string, {flags: object; addFlags: object; check: (options: EngineOptions, ctx: {adding: boolean}) => void; load: () => Promise<Engine>}>
 
 export type EngineName = keyof typeof ENGINES
@@ -17,10 +19,10 @@ export type EngineName = keyof typeof ENGINES
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[]
 
 /** Every engine's create flags, for `cluster create`. */
-export const engineFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.flags)) as typeof sparkFlags & typeof nomadFlags
+export const engineFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.flags)) as typeof sparkFlags & typeof nomadFlags & typeof kubernetesFlags
 
 /** Every engine's add flags (what new hosts get, when not what the cluster already runs), for `cluster add`. */
-export const engineAddFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.addFlags)) as typeof sparkAddFlags & typeof nomadAddFlags
+export const engineAddFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.addFlags)) as typeof sparkAddFlags & typeof nomadAddFlags & typeof kubernetesAddFlags
 
 /** The engine options among a command's parsed flags. */
 export function engineOptionsOf(flags: Record<string, unknown>, known: object = engineFlags): EngineOptions {

@@ -35,18 +35,26 @@ export function renderClusterInfo(info: ClusterInfo): string {
       `Servers:   ${n.servers.join(', ') || 'none'}`,
       `Nodes:     ${n.readyNodes} ready, ${n.cpuCores} cores, ${mb(n.memoryMb)} memory`,
     )
+  } else if (info.kubernetes) {
+    const k = info.kubernetes
+    lines.push(
+      `API:       ${k.apiUrl} (private; client certificates only; 'cms cluster tunnel' or 'cms cluster kubeconfig' reach it)`,
+      `Ready:     ${k.ready ? 'yes (/readyz)' : 'NO (/readyz)'}${k.version ? `, Kubernetes ${k.version}` : ''}`,
+      `Nodes:     ${k.readyNodes} Ready, ${k.cpuCores} cores, ${mb(k.memoryMb)} memory`,
+    )
   } else if (info.masterError) {
     lines.push(`${info.engine === 'spark' ? 'Master:   ' : 'Control:  '} unreachable: ${info.masterError}`)
   }
-  if (info.nomad && info.masterError) lines.push(`Problem:   ${info.masterError}`)
-  if (info.engine === 'nomad') {
+  if ((info.nomad || info.kubernetes) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
+  if (info.engine === 'nomad' || info.engine === 'kubernetes') {
+    const k8s = info.engine === 'kubernetes'
     lines.push(
       '',
       table(
-        ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'NODE', 'ELIGIBILITY', 'DRIVERS', 'CORES', 'MEMORY'],
+        ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'NODE', k8s ? 'SCHEDULING' : 'ELIGIBILITY', k8s ? 'RUNTIME' : 'DRIVERS', 'CORES', 'MEMORY'],
         info.hosts.map((h) => [
           h.id,
-          h.node?.server ? `${h.role}, server` : h.role,
+          h.node?.server ? `${h.role}, ${k8s ? 'control plane' : 'server'}` : h.role,
           h.privateAddress ?? h.address,
           h.state,
           h.node?.status ?? 'absent',

@@ -21,7 +21,7 @@ export interface HostView {
   state: string
   /** The Spark master's view of this host's worker; absent if the master does not list it. */
   worker?: WorkerView
-  /** Nomad's view of this host's client node (engine nomad); absent if Nomad does not list it. */
+  /** Nomad's view of this host's client node (engine nomad), or Kubernetes' of its Node; absent if not listed. */
   node?: NodeView
   /** Cloud hosts (aws): instance type, spot or on-demand, launch time (ISO 8601) and age. */
   instanceType?: string
@@ -33,16 +33,17 @@ export interface HostView {
 export interface NodeView {
   id: string
   name: string
-  /** Nomad's node status: ready, initializing, down, disconnected. */
+  /** Nomad's node status (ready, initializing, down, disconnected); Kubernetes: Ready or NotReady. */
   status: string
-  /** eligible or ineligible (draining, or marked so). */
+  /** Nomad: eligible or ineligible (draining, or marked so); Kubernetes: schedulable or cordoned. */
   eligibility: string
   draining: boolean
-  /** Task drivers Nomad reports healthy on the node. */
+  /** Task drivers Nomad reports healthy on the node; Kubernetes: the container runtime. */
   drivers: string[]
   cores?: number
   cpuMhz?: number
   memoryMb?: number
+  /** Runs a Nomad server, or the Kubernetes control plane. */
   server: boolean
 }
 
@@ -53,6 +54,17 @@ export interface NomadView {
   leader: string
   /** Raft peers (servers), as RPC addresses. */
   servers: string[]
+  readyNodes: number
+  cpuCores: number
+  memoryMb: number
+}
+
+/** The Kubernetes API's own view of the cluster (engine kubernetes). */
+export interface KubernetesView {
+  apiUrl: string
+  /** The API server's /readyz. */
+  ready: boolean
+  version?: string
   readyNodes: number
   cpuCores: number
   memoryMb: number
@@ -93,6 +105,8 @@ export interface ClusterInfo {
   master?: MasterView
   /** engine nomad: the servers and leader. */
   nomad?: NomadView
+  /** engine kubernetes: the API server and nodes. */
+  kubernetes?: KubernetesView
   /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]

@@ -144,9 +144,11 @@ export function controllerManagerArgs(input: ControlPlaneInput): string[] {
     `--root-ca-file=${f.caCert}`,
     `--service-cluster-ip-range=${c.serviceCidr}`,
     `--cluster-cidr=${c.podCidr}`,
-    // cms gives each node its pod range itself (the CNI config), so the node IPAM controller stays off.
-    '--allocate-node-cidrs=false',
-    '--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller',
+    // Kubernetes gives each node its /24 of the pod network (Node.spec.podCIDR) and keeps the record: cms writes
+    // the node's CNI config and the peers' routes from it, and keeps no assignment of its own.
+    '--allocate-node-cidrs=true',
+    '--node-cidr-mask-size=24',
+    '--controllers=*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller',
     '--profiling=false',
   ]
 }

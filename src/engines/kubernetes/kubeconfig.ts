@@ -1,5 +1,6 @@
 import {X509Certificate, createPrivateKey} from 'node:crypto'
 import {isMap, isSeq, parse, parseDocument, stringify, YAMLSeq} from 'yaml'
+import type {KeyPairPem} from '../pki.js'
 
 /**
  * kubeconfig files: one cluster (its CA and server URL), one user (a client certificate and key, embedded), one
@@ -132,4 +133,13 @@ export function mergeKubeconfig(existing: string | undefined, addition: string):
   }
   doc.set('current-context', add['current-context'])
   return doc.toString({lineWidth: 0})
+}
+
+/** The client certificate and key embedded in a kubeconfig cms rendered (its one user). */
+export function kubeconfigCredentials(text: string): KeyPairPem {
+  const user = (parse(text) as {users?: Array<{user?: Record<string, string>}>} | undefined)?.users?.[0]?.user
+  const cert = user?.['client-certificate-data']
+  const key = user?.['client-key-data']
+  if (!cert || !key) throw new Error('the kubeconfig has no embedded client certificate and key')
+  return {certificatePem: Buffer.from(cert, 'base64').toString('utf8'), privateKeyPem: Buffer.from(key, 'base64').toString('utf8')}
 }

@@ -58,13 +58,15 @@ export function controlPlaneFiles(l: KubernetesLayout, id: ClusterIdentity, auth
 
 export interface NodeFilesInput {
   kubelet: KubeletInput
-  /** This node's pod range and the folder of the CNI leases. */
-  nodePodCidr: string
+  /** This node's pod range (Node.spec.podCIDR): without it, no CNI configuration yet (the node stays NotReady). */
+  nodePodCidr?: string
   podCidr?: string
   certificates: NodeCertificates
   /** kube-proxy's client certificate (one identity, system:kube-proxy, for every node). */
   kubeProxy: KeyPairPem
   sandboxImage?: string
+  /** Folder of the CNI plugins on this host (Debian: /usr/lib/cni). */
+  cniBinDir?: string
 }
 
 export function nodeFiles(id: ClusterIdentity, input: NodeFilesInput): HostFile[] {
@@ -80,8 +82,8 @@ export function nodeFiles(id: ClusterIdentity, input: NodeFilesInput): HostFile[
     secret(f.kubeProxyKubeconfig, renderClientKubeconfig(id, IDENTITIES.kubeProxy.commonName, input.kubeProxy)),
     cert(f.kubeletConfig, renderKubeletConfig(input.kubelet)),
     cert(f.kubeProxyConfig, renderKubeProxyConfig({...input.kubelet, podCidr: input.podCidr})),
-    cert(f.cniConfig, renderCniConfig({nodePodCidr: input.nodePodCidr, podCidr: input.podCidr, ipamDataDir: l.cniDataDir})),
-    cert(l.containerdConfig, renderContainerdConfig({layout: l, sandboxImage: input.sandboxImage ?? PAUSE_IMAGE, cgroupDriver: input.kubelet.cgroupDriver})),
+    ...(input.nodePodCidr ? [cert(f.cniConfig, renderCniConfig({nodePodCidr: input.nodePodCidr, podCidr: input.podCidr, ipamDataDir: l.cniDataDir}))] : []),
+    cert(l.containerdConfig, renderContainerdConfig({layout: l, sandboxImage: input.sandboxImage ?? PAUSE_IMAGE, cgroupDriver: input.kubelet.cgroupDriver, cniBinDir: input.cniBinDir})),
   ]
 }
 

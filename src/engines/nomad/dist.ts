@@ -1,4 +1,4 @@
-import {checkArtifactSource, resolveArtifact, type Artifact, type ArtifactKind} from '../artifact.js'
+import {artifactFromSettings, artifactSettings, checkArtifactSource, resolveArtifact, type Artifact, type ArtifactKind} from '../artifact.js'
 
 export const NOMAD_VERSION = '1.11.3'
 
@@ -25,13 +25,9 @@ export function resolveNomadDist(source: string, log: (line: string) => void): P
 
 /** The Nomad archive a cluster runs, as recorded in its manifest: new hosts fetch it from the head. */
 export function nomadDistFromSettings(settings: Record<string, string>): Artifact | undefined {
-  const id = settings.nomadDistribution
-  const bytes = Number(settings.nomadDistributionBytes)
-  if (!id || !bytes) return undefined
-  const ext = settings.nomadArchiveExt === '.tgz' || settings.nomadArchiveExt === '.tar' ? settings.nomadArchiveExt : '.zip'
-  return {what: 'Nomad', id, bytes, archiveExt: ext, version: settings.nomadVersion, probe: 'nomad', flag: NOMAD_DIST.flag}
+  return artifactFromSettings('nomad', settings, NOMAD_DIST, 'nomad')
 }
 
 export function nomadDistSettings(dist: Artifact): Record<string, string> {
-  return {nomadDistribution: dist.id, nomadDistributionBytes: String(dist.bytes), nomadArchiveExt: dist.archiveExt, nomadVersion: dist.version ?? 'unknown'}
+  return artifactSettings('nomad', dist)
 }

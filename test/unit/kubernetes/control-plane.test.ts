@@ -54,14 +54,15 @@ describe('control-plane command lines', () => {
     expect(flags(apiServerArgs({...input, allowPrivileged: true, apiServerPort: 16443})).get('secure-port')).toBe('16443')
   })
 
-  it('gives the controller manager and scheduler their own kubeconfigs and loopback ports, no node IPAM', () => {
+  it('gives the controller manager and scheduler their own kubeconfigs and loopback ports; Kubernetes assigns each node its pod range', () => {
     const cm = flags(controllerManagerArgs(input))
     expect(cm.get('kubeconfig')).toBe(layout.files.controllerManagerKubeconfig)
     expect(cm.get('authentication-kubeconfig')).toBe(layout.files.controllerManagerKubeconfig)
     expect(cm.get('bind-address')).toBe('127.0.0.1')
     expect(cm.get('use-service-account-credentials')).toBe('true')
     expect(cm.get('service-account-private-key-file')).toBe(layout.files.serviceAccountKey)
-    expect(cm.get('allocate-node-cidrs')).toBe('false')
+    expect(cm.get('allocate-node-cidrs')).toBe('true')
+    expect(cm.get('node-cidr-mask-size')).toBe('24')
     expect(cm.get('cluster-cidr')).toBe('10.244.0.0/16')
     const s = flags(schedulerArgs(input))
     expect(s.get('kubeconfig')).toBe(layout.files.schedulerKubeconfig)

@@ -1,0 +1,357 @@
+import {createHash} from 'node:crypto'
+import type {KubernetesObject} from '@kubernetes/client-node'
+import {parseAllDocuments} from 'yaml'
+import type {JobOverrides} from '../../jobs/load.js'
+import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
+import type {Host} from '../../providers/provider.js'
+import {UsageError} from '../../remote/errors.js'
+import {hostFacts} from '../../remote/host-facts.js'
+import {shq} from '../../remote/shell.js'
+import type {Artifact} from '../artifact.js'
+import {Deferred, waitFor} from '../coordination.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {HostContext} from '../host-context.js'
+import {issueCertificate, type KeyPairPem} from '../pki.js'
+import {openKubeApi, type HeadAccess, type KubeApiAccess} from './api-access.js'
+import type {ClusterApi} from './cluster-api.js'
+import {createClusterAuthorities, IDENTITIES, issueControlPlaneCertificates, issueNodeCertificates, LEAF_VALIDITY_DAYS, type ClusterAuthorities} from './cluster-pki.js'
+import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from './control-plane.js'
+import {COREDNS_IMAGE, renderCoreDnsManifests} from './coredns.js'
+import {kubernetesClusterInfo} from './describe.js'
+import {
+  checkCoreDnsDistSource,
+  checkKubernetesDistSource,
+  recordCoreDnsDist,
+  recordedCoreDnsDist,
+  recordedKubernetesDist,
+  recordKubernetesDist,
+  resolveCoreDnsDist,
+  resolveKubernetesDist,
+} from './dist.js'
+import {kubeconfigCredentials} from './kubeconfig.js'
+import {kubernetesLayout, type KubernetesLayout} from './layout.js'
+import {nodeNameFor} from './names.js'
+import {clusterDnsAddress, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KUBERNETES_PORTS} from './network.js'
+import {kubeletArgs, kubeProxyArgs, type KubeletInput} from './node-config.js'
+import {kubernetesContainerNeeds} from './node-container.js'
+import {controlPlaneFiles, nodeFiles, type ClusterIdentity, type HostFile} from './node-files.js'
+import {importBinaryImageScript, importPauseImageScript} from './pause-image.js'
+import {podNetworkScript, renderCniConfig} from './pod-network.js'
+import {describeMissing, parsePrerequisites, prerequisitesScript} from './prerequisites.js'
+import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, stopComponentsScript, type Component} from './scripts.js'
+
+const READY_TIMEOUT_MS = 180_000
+/** etcd, containerd, runc and the CNI plugins come from the hosts' packages (cms's host image has them). */
+const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'etcd-server']
+
+interface HeadPki {
+  ca: KeyPairPem
+  headAddress: string
+}
+
+/**
+ * Kubernetes, bootstrapped over SSH with no internet on the hosts: etcd and the control plane on the head, containerd
+ * + kubelet + kube-proxy on every host (the head included), a bridge pod network routed between hosts, CoreDNS.
+ * Every certificate comes from a per-cluster CA cms makes (kept on the head, 0600); Kubernetes itself assigns each
+ * node its pod range, so cms keeps no state of its own.
+ */
+export class KubernetesEngine implements Engine {
+  readonly name = 'kubernetes'
+  readonly containerNeeds = kubernetesContainerNeeds()
+
+  async plan(input: PlanInput): Promise<EnginePlan> {
+    const {options, recorded} = input
+    const pick = async (flag: string, fromSettings: Artifact | undefined, check: (s?: string) => string, resolve: (s: string, log: (l: string) => void) => Promise<Artifact>) => {
+      const given = options[flag] as string | undefined
+      return (!given && fromSettings) || (await resolve(check(given), input.log))
+    }
+    const k8s = await pick('k8s-dist', recorded && recordedKubernetesDist(recorded), checkKubernetesDistSource, resolveKubernetesDist)
+    const coredns = await pick('coredns-dist', recorded && recordedCoreDnsDist(recorded), checkCoreDnsDistSource, resolveCoreDnsDist)
+    const settings = {
+      ...recordKubernetesDist(k8s),
+      ...recordCoreDnsDist(coredns),
+      podCidr: recorded?.podCidr ?? DEFAULT_POD_CIDR,
+      serviceCidr: recorded?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+    }
+    return {artifacts: [k8s, coredns], settings, hostPackages: HOST_PACKAGES}
+  }
+
+  async converge(input: ConvergeInput): Promise<ConvergeResult> {
+    const {cluster, shipment, plan} = input
+    const [k8sDist, corednsDist] = shipment.artifacts as [Artifact, Artifact]
+    const podCidr = plan.settings.podCidr ?? DEFAULT_POD_CIDR
+    const serviceCidr = plan.settings.serviceCidr ?? DEFAULT_SERVICE_CIDR
+    const head = input.hosts[0]!
+    const pki = new Deferred<HeadPki>()
+    const apiReady = new Deferred<ClusterApi>()
+    let access: KubeApiAccess | undefined
+    const contexts = new Map<string, HostContext>()
+    const corednsImage = COREDNS_IMAGE(corednsDist.version && corednsDist.version !== 'unknown' ? corednsDist.version : corednsDist.id)
+
+    try {
+      const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
+        const isHead = host === head
+        try {
+          report.update('connecting')
+          const ctx = await input.connect(host)
+          contexts.set(host.id, ctx)
+          const layout = kubernetesLayout(ctx.facts.home, cluster)
+          report.update('checking prerequisites')
+          const prerequisites = parsePrerequisites(await ctx.session.run(prerequisitesScript({head: isHead}), {label: 'check Kubernetes prerequisites'}))
+          const missing = describeMissing(host.id, prerequisites)
+          if (missing) throw new Error(missing)
+          const deliveries = await shipment.deliver(ctx, isHead, report)
+          const binDir = `${await shipment.root(ctx, k8sDist)}/bin`
+          const corednsBinary = `${await shipment.root(ctx, corednsDist)}/coredns`
+          await ctx.session.run(prepareDirsScript(layout), {label: 'prepare Kubernetes folders'})
+          const nodeName = nodeNameFor(host.id)
+          if (isHead) pki.resolve(await this.headPki(ctx, layout, cluster, nodeName, serviceCidr))
+          report.update(isHead ? 'configuring' : 'waiting for the head')
+          const {ca, headAddress} = await pki.promise
+          const id: ClusterIdentity = {cluster, headAddress, caPem: ca.certificatePem}
+          const kubelet: KubeletInput = {
+            layout,
+            nodeName,
+            nodeAddress: ctx.address,
+            binDir,
+            labels: {'cms.cluster': cluster, 'cms.role': host.role},
+            clusterDns: [clusterDnsAddress(serviceCidr)],
+          }
+          const files = nodeFiles(id, {kubelet, podCidr, cniBinDir: prerequisites.cniBinDir, ...(await this.nodeCredentials(ctx, layout, ca, nodeName))})
+          await writeFiles(ctx, files)
+          const hash = configHash(files)
+
+          report.update('starting containerd')
+          await this.start(ctx, layout, 'containerd', ['/usr/bin/containerd', '--config', layout.containerdConfig], hash)
+          await ctx.session.run(
+            [
+              `for _ in $(seq 1 60); do [ -S ${shq(layout.containerdSocket)} ] && break; sleep 0.25; done`,
+              `(\n${importPauseImageScript({socket: layout.containerdSocket})}\n)`,
+              `(\n${importBinaryImageScript({binary: corednsBinary, name: 'coredns', ref: corednsImage, socket: layout.containerdSocket})}\n)`,
+            ].join('\n'),
+            {label: 'import the pause and CoreDNS images', timeoutMs: 120_000},
+          )
+          if (isHead) {
+            report.update('starting the control plane')
+            const cp = {layout, headAddress: ctx.address, headName: nodeName, binDir, podCidr, serviceCidr}
+            await this.start(ctx, layout, 'etcd', etcdArgs(cp), hash)
+            await this.start(ctx, layout, 'kube-apiserver', apiServerArgs(cp), hash)
+            access = await openKubeApi(headAccess(ctx), cluster)
+            const {ClusterApi} = await import('./cluster-api.js')
+            const api = new ClusterApi(access.kc)
+            report.update('waiting for the API server')
+            await waitFor(READY_TIMEOUT_MS, () => api.readyz(), `the API server did not become ready (see ${layout.logDir}/kube-apiserver.log)`)
+            await this.start(ctx, layout, 'kube-controller-manager', controllerManagerArgs(cp), hash)
+            await this.start(ctx, layout, 'kube-scheduler', schedulerArgs(cp), hash)
+            apiReady.resolve(api)
+          }
+          const api = await apiReady.promise
+          report.update('starting kubelet')
+          await this.start(ctx, layout, 'kubelet', kubeletArgs(kubelet), hash)
+          await this.start(ctx, layout, 'kube-proxy', kubeProxyArgs({...kubelet, podCidr}), hash)
+          report.update('waiting for a pod range')
+          const nodePodCidr = await api.waitPodCidr(nodeName, READY_TIMEOUT_MS)
+          await ctx.session.writeFile(layout.files.cniConfig, renderCniConfig({nodePodCidr, podCidr, ipamDataDir: layout.cniDataDir}), 0o644)
+          report.update('waiting for the node to be Ready')
+          await api.waitReady(nodeName, READY_TIMEOUT_MS, `node ${nodeName} did not become Ready (see ${layout.logDir}/kubelet.log)`)
+          const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
+          return {address: ctx.address, detail: `${isHead ? 'control plane + ' : ''}node ${nodeName} Ready, pods ${nodePodCidr}, ${shipped}`}
+        } catch (error) {
+          if (isHead) {
+            const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
+            shipment.headFailed(reason)
+            pki.reject(reason)
+            apiReady.reject(reason)
+          }
+          throw error
+        }
+      })
+
+      if (!outcomes[0]?.ok) return {outcomes, settings: {}}
+      const api = await apiReady.promise
+      input.log('Routing the pod network between hosts; starting cluster DNS')
+      await this.routePodNetwork(api, input.hosts, contexts, podCidr)
+      await api.apply(parseManifests(renderCoreDnsManifests({image: corednsImage, serviceIp: clusterDnsAddress(serviceCidr)})))
+      await api.waitDeploymentAvailable('kube-system', 'coredns', READY_TIMEOUT_MS)
+      await api.waitDefaultServiceAccount(60_000)
+      return {outcomes, settings: {podCidr, serviceCidr}}
+    } finally {
+      await access?.close()
+    }
+  }
+
+  /**
+   * The cluster's authorities, made once on the head and read back on every converge, and the control plane's
+   * certificates and kubeconfigs, issued once. The CA key stays on the head (0600); cms holds it in memory only
+   * while it issues the nodes' certificates.
+   */
+  private async headPki(ctx: HostContext, l: KubernetesLayout, cluster: string, headName: string, serviceCidr: string): Promise<HeadPki> {
+    const f = l.files
+    const read = async (path: string) => (await ctx.session.readFile(path))?.toString('utf8')
+    const [caCert, caKey, apiServerCert] = await Promise.all([read(f.caCert), read(f.caKey), read(f.apiServerCert)])
+    if (caCert && caKey && apiServerCert) return {ca: {certificatePem: caCert, privateKeyPem: caKey}, headAddress: ctx.address}
+    const auth: ClusterAuthorities = createClusterAuthorities()
+    const certs = issueControlPlaneCertificates(auth, {headAddress: ctx.address, headName, serviceCidr})
+    const id: ClusterIdentity = {cluster, headAddress: ctx.address, caPem: auth.ca.certificatePem}
+    // The CA certificate last: a create interrupted before it makes new authorities on the rerun.
+    await writeFiles(ctx, controlPlaneFiles(l, id, auth, certs))
+    await ctx.session.writeFile(f.caCert, auth.ca.certificatePem, 0o644)
+    return {ca: auth.ca, headAddress: ctx.address}
+  }
+
+  /** The node's kubelet and kube-proxy credentials: those already on the host, else new ones from the CA. */
+  private async nodeCredentials(ctx: HostContext, l: KubernetesLayout, ca: KeyPairPem, nodeName: string) {
+    const f = l.files
+    const read = async (path: string) => (await ctx.session.readFile(path))?.toString('utf8')
+    const [cert, key, servingCert, servingKey, proxyConfig] = await Promise.all([f.kubeletCert, f.kubeletKey, f.kubeletServingCert, f.kubeletServingKey, f.kubeProxyKubeconfig].map(read))
+    const kubeProxy = proxyConfig ? kubeconfigCredentials(proxyConfig) : undefined
+    if (cert && key && servingCert && servingKey && kubeProxy) {
+      return {certificates: {client: {certificatePem: cert, privateKeyPem: key}, serving: {certificatePem: servingCert, privateKeyPem: servingKey}}, kubeProxy}
+    }
+    const kubeProxyRequest = {commonName: IDENTITIES.kubeProxy.commonName, keyUsages: ['digitalSignature' as const], extendedKeyUsages: ['clientAuth' as const], validityDays: LEAF_VALIDITY_DAYS}
+    return {certificates: issueNodeCertificates(ca, {name: nodeName, address: ctx.address}), kubeProxy: issueCertificate(ca, kubeProxyRequest)}
+  }
+
+  private async start(ctx: HostContext, l: KubernetesLayout, component: Component, argv: string[], filesHash: string): Promise<string> {
+    const hash = createHash('sha256').update(argv.join('\0')).update(filesHash).digest('hex').slice(0, 16)
+    return (await ctx.session.run(startComponentScript(l, component, argv, hash), {label: `start ${component}`, timeoutMs: 120_000})).trim()
+  }
+
+  /** Every host routes every other node's pod range through that node's address, as Kubernetes assigned them. */
+  private async routePodNetwork(api: ClusterApi, hosts: Host[], contexts: Map<string, HostContext>, podCidr: string): Promise<void> {
+    const nodes = (await api.nodes()).map((n) => ({
+      name: n.metadata?.name ?? '',
+      podCidr: n.spec?.podCIDR ?? '',
+      address: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '',
+    }))
+    const routed = nodes.filter((n) => n.name && n.podCidr && n.address)
+    await Promise.all(
+      hosts.map(async (host) => {
+        const ctx = contexts.get(host.id)
+        const own = routed.find((n) => n.name === nodeNameFor(host.id))
+        if (!ctx || !own) return
+        const peers = routed.filter((n) => n !== own)
+        await ctx.session.run(podNetworkScript({podCidr, nodePodCidr: own.podCidr, peers}), {label: 'route the pod network'})
+      }),
+    )
+  }
+
+  checkRemovable(host: Host): void {
+    if (host.role === 'head') throw new UsageError(`cannot remove ${host.id}: it runs the Kubernetes control plane ('cms cluster kill' removes the whole cluster)`)
+  }
+
+  /**
+   * Cordons the node and evicts its pods through the Eviction API (their controllers start them elsewhere), stops
+   * its kubelet and kube-proxy, then deletes the Node; the other hosts drop their route to its pod range.
+   */
+  async drain(input: DrainInput): Promise<string> {
+    const nodeName = nodeNameFor(input.ctx.host.id)
+    const access = await openKubeApi(headAccess(input.head), input.cluster)
+    try {
+      const {ClusterApi} = await import('./cluster-api.js')
+      const api = new ClusterApi(access.kc)
+      const node = await api.node(nodeName)
+      let moved = 0
+      if (node) {
+        input.report.update('cordoning and evicting pods')
+        await api.cordon(nodeName)
+        moved = await api.drainNode(nodeName, (input.graceSeconds + 120) * 1000)
+      }
+      input.report.update('stopping kubelet')
+      const layout = kubernetesLayout(input.ctx.facts.home, input.cluster)
+      await input.ctx.session.run(stopComponentsScript(layout, ['kubelet', 'kube-proxy']), {label: 'stop kubelet', timeoutMs: 90_000})
+      if (node) await api.deleteNode(nodeName)
+      return node ? `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted` : 'no Kubernetes node'
+    } finally {
+      await access.close()
+    }
+  }
+
+  async cleanup(ctx: HostContext, cluster: string): Promise<number> {
+    const layout = kubernetesLayout(ctx.facts.home, cluster)
+    await ctx.session.run(cleanupScript(layout, {home: ctx.facts.home}), {label: 'remove Kubernetes processes, network and files', timeoutMs: 180_000})
+    const counts = (await ctx.session.run(leftoverScript(layout), {label: 'check leftovers'})).trim().split('\n')
+    return counts.reduce((sum, line) => sum + (Number(line.split(' ')[1]) || 0), 0)
+  }
+
+  async describe(input: DescribeInput): Promise<ClusterInfo> {
+    if (!input.head) return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, undefined, input.headError)
+    let access: KubeApiAccess | undefined
+    try {
+      const {home} = await hostFacts(input.head.session)
+      access = await openKubeApi({session: input.head.session, address: input.head.address, home}, input.cluster)
+      const {ClusterApi} = await import('./cluster-api.js')
+      const api = new ClusterApi(access.kc)
+      const [ready, nodes] = await Promise.all([api.readyz(), api.nodes()])
+      return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, {ready, nodes, apiUrl: `https://${input.head.address}:${KUBERNETES_PORTS.apiServer}`})
+    } catch (error) {
+      return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
+    } finally {
+      await access?.close()
+    }
+  }
+
+  listFields(info: ClusterInfo): Partial<ClusterListEntry> {
+    const k = info.kubernetes
+    if (!k) return {error: info.masterError}
+    return {masterStatus: k.ready ? 'READY' : 'NOT READY', aliveWorkers: k.readyNodes, cores: k.cpuCores, memoryMb: k.memoryMb}
+  }
+
+  async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
+    const {loadKubernetesJobFiles} = await import('./job-service-factory.js')
+    return loadKubernetesJobFiles(files, overrides)
+  }
+
+  async openJobs(input: JobsInput): Promise<JobService> {
+    const {openKubernetesJobs} = await import('./job-service-factory.js')
+    return openKubernetesJobs(input)
+  }
+
+  async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
+    return [{name: 'api', description: 'Kubernetes API server (client certificate)', address: input.head.address, port: KUBERNETES_PORTS.apiServer, scheme: 'https'}]
+  }
+
+  /**
+   * KUBECONFIG for kubectl and every client that reads it: the cluster's CA and the admin credentials, with the
+   * server at the tunnel's local address. It holds a private key: written 0600, and only when asked.
+   */
+  async clientEnvironment(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>> {
+    if (!input.withSecrets) return {}
+    const {writeFileSync} = await import('node:fs')
+    const path = `${input.secretsDir}/kubeconfig`
+    writeFileSync(path, await userKubeconfig(headAccess(input.head), input.cluster, input.local.api!), {mode: 0o600})
+    return {KUBECONFIG: path}
+  }
+}
+
+/** The admin kubeconfig of the cluster with its server at `server` (a tunnel's local URL), under cms-CLUSTER names. */
+export async function userKubeconfig(head: HeadAccess, cluster: string, server: string): Promise<string> {
+  const layout = kubernetesLayout(head.home, cluster)
+  const admin = (await head.session.readFile(layout.files.adminKubeconfig))?.toString('utf8')
+  const ca = (await head.session.readFile(layout.files.caCert))?.toString('utf8')
+  if (!admin || !ca) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials: rerun 'cms cluster create'`)
+  const {renderKubeconfig} = await import('./kubeconfig.js')
+  const name = `cms-${cluster}`
+  const pair = kubeconfigCredentials(admin)
+  return renderKubeconfig({clusterName: name, userName: name, contextName: name, server, caPem: ca, clientCertificatePem: pair.certificatePem, clientKeyPem: pair.privateKeyPem})
+}
+
+function headAccess(ctx: HostContext): HeadAccess {
+  return {session: ctx.session, address: ctx.address, home: ctx.facts.home}
+}
+
+async function writeFiles(ctx: HostContext, files: HostFile[]): Promise<void> {
+  for (const f of files) await ctx.session.writeFile(f.path, f.content, f.mode)
+}
+
+function configHash(files: HostFile[]): string {
+  const h = createHash('sha256')
+  for (const f of files) h.update(f.path).update('\0').update(f.content).update('\0')
+  return h.digest('hex')
+}
+
+function parseManifests(text: string): KubernetesObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => Boolean(o))
+}
