@@ -41,7 +41,15 @@ export async function openTunnel(req: {name: string; envFile?: string; withSecre
     const local: Record<string, string> = {}
     const views = []
     for (const e of endpoints) {
-      const forward = await forwardLocal(ctx.session, e.address, e.port)
+      let forward: LocalForward | undefined
+      if (e.localPort) {
+        forward = await forwardLocal(ctx.session, e.address, e.port, e.localPort).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EADDRINUSE') throw error
+          run.log(`127.0.0.1:${e.localPort} is in use (another tunnel to ${req.name}?): ${e.name} gets another port, which kubeconfigs written by cms do not name`)
+          return undefined
+        })
+      }
+      forward ??= await forwardLocal(ctx.session, e.address, e.port)
       forwards.push(forward)
       local[e.name] = `${e.scheme}://127.0.0.1:${forward.port}${e.path ?? ''}`
       views.push({name: e.name, description: e.description, url: local[e.name], remote: `${e.address}:${e.port} via ${head.id}`})

@@ -36,6 +36,8 @@ export interface Engine {
   openJobs(input: JobsInput): Promise<JobService>
   /** tunnel: what a native client or a browser on the user's machine reaches, and how. */
   endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]>
+  /** kubeconfig: a kubeconfig (holding a private key) whose server is `server`, the local end of a tunnel. */
+  kubeconfig?(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}>
   /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */
   clientEnvironment?(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>>
 }
@@ -150,4 +152,6 @@ export interface Endpoint {
   port: number
   scheme: 'http' | 'https'
   path?: string
+  /** The local port the tunnel should take when free (a kubeconfig written earlier points there); else any. */
+  localPort?: number
 }

@@ -258,3 +258,14 @@ export interface TunnelReport {
   environment: Record<string, string>
   envFile?: string
 }
+
+/** `cms cluster kubeconfig`: where the context went. */
+export interface KubeconfigReport {
+  cluster: string
+  file: string
+  context: string
+  /** https://127.0.0.1:PORT: the local end of `cms cluster tunnel`. */
+  server: string
+  /** Merged into an existing file (else a new file). */
+  merged: boolean
+}

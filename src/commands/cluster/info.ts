@@ -9,7 +9,7 @@ import type {ClusterInfo} from '../../output/results.js'
 import {UsageError} from '../../remote/errors.js'
 
 export default class ClusterInfoCommand extends CmsCommand {
-  static summary = 'Show a cluster live: hosts from the provider, workers and apps from the Spark master.'
+  static summary = "Show a cluster live: hosts from the provider, and the engine's own view (Spark master, Nomad servers and nodes, Kubernetes API and nodes)."
   static description = 'Without -n, shows the only cluster there is. Exit code 1 if the cluster is not healthy.'
   static examples = [
     {description: 'Human-readable', command: '<%= config.bin %> <%= command.id %> -n demo'},

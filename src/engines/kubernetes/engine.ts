@@ -308,7 +308,20 @@ export class KubernetesEngine implements Engine {
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
-    return [{name: 'api', description: 'Kubernetes API server (client certificate)', address: input.head.address, port: KUBERNETES_PORTS.apiServer, scheme: 'https'}]
+    return [
+      {
+        name: 'api',
+        description: 'Kubernetes API server (client certificate)',
+        address: input.head.address,
+        port: KUBERNETES_PORTS.apiServer,
+        scheme: 'https',
+        localPort: tunnelPort(input.cluster),
+      },
+    ]
+  }
+
+  async kubeconfig(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}> {
+    return {text: await userKubeconfig(headAccess(input.head), input.cluster, input.server), context: `cms-${input.cluster}`}
   }
 
   /**
@@ -322,6 +335,14 @@ export class KubernetesEngine implements Engine {
     writeFileSync(path, await userKubeconfig(headAccess(input.head), input.cluster, input.local.api!), {mode: 0o600})
     return {KUBECONFIG: path}
   }
+}
+
+/**
+ * The local port `cms cluster tunnel` takes for the cluster's API when it is free: fixed per cluster name (so a
+ * kubeconfig written once keeps working), spread over 20000-29999.
+ */
+export function tunnelPort(cluster: string): number {
+  return 20000 + (createHash('sha256').update(cluster).digest().readUInt32BE(0) % 10000)
 }
 
 /** The admin kubeconfig of the cluster with its server at `server` (a tunnel's local URL), under cms-CLUSTER names. */
