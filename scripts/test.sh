@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, the EC2
+# Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, Kubernetes
+# and CoreDNS builds, the EC2
 # emulator for the aws tests), builds cms,
 # runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
 # lifecycle and bad-input end-to-end tests again on Node.js 22 and 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-eval "$(bash scripts/testbed.sh)"
-export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION
+eval "$(bash scripts/testbed.sh --kubernetes)"
+export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION CMS_K8S_DIST CMS_K8S_VERSION CMS_COREDNS_DIST CMS_COREDNS_VERSION
 # moto's EC2 emulator for the aws provider's tests (PyPI moto[server] in a venv under the testbed cache, once).
 CMS_MOTO_SERVER="$(bash scripts/moto.sh)"
 export CMS_MOTO_SERVER

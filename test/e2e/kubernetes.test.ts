@@ -1,0 +1,249 @@
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {request} from 'node:https'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, startCms} from './helpers.js'
+
+/**
+ * The Kubernetes engine end to end on docker container hosts: `cms cluster create -e kubernetes` over SSH, then every
+ * assertion on what the Kubernetes API itself reports (kubectl from the cluster's own build, through
+ * `cms cluster tunnel` and the kubeconfig `cms cluster kubeconfig` wrote), on container labels and on the nodes.
+ * Needs the testbed's Kubernetes and CoreDNS builds (CMS_K8S_DIST, CMS_COREDNS_DIST from scripts/test.sh).
+ */
+const NAME = process.env.CMS_E2E_K8S_NAME ?? 'e2e-k8s'
+const K8S_DIST = process.env.CMS_K8S_DIST
+const BUSYBOX = `cms-e2e-busybox:${NAME}`
+const run = promisify(execFile)
+
+/** Kernel settings of this machine the kubelet and kube-proxy would change if they reached them. */
+const WATCHED = [...SHADOWED_SYSCTLS.map((s) => s.path), '/proc/sys/net/netfilter/nf_conntrack_max']
+const machineSettings = () => WATCHED.map((p) => `${p}=${(() => { try { return readFileSync(p, 'utf8').trim() } catch { return '-' } })()}`)
+
+interface KubeNode {
+  metadata: {name: string; labels: Record<string, string>}
+  spec: {podCIDR?: string; unschedulable?: boolean}
+  status: {conditions: Array<{type: string; status: string}>; addresses: Array<{type: string; address: string}>; nodeInfo: {kubeletVersion: string}}
+}
+
+interface KubePod {
+  metadata: {name: string; labels?: Record<string, string>}
+  spec: {nodeName?: string}
+  status: {phase: string; podIP?: string}
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
+    if (await check().catch(() => false)) return
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  const work = mkdtempSync(join(tmpdir(), 'cms-e2e-k8s-'))
+  const kubeconfig = join(work, 'kubeconfig')
+  const before = machineSettings()
+  let tunnel: ReturnType<typeof startCms> | undefined
+  let kubectlBin = ''
+  let createSeconds = 0
+
+  const kubectl = async (...args: string[]): Promise<string> => {
+    const {stdout} = await run(kubectlBin, ['--kubeconfig', kubeconfig, '--cache-dir', join(work, 'cache'), ...args], {maxBuffer: 16 << 20, timeout: 180_000})
+    return stdout.trim()
+  }
+  const nodes = async () => (JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {items: KubeNode[]}).items
+  const pods = async (selector: string) => (JSON.parse(await kubectl('get', 'pods', '-l', selector, '-o', 'json')) as {items: KubePod[]}).items
+  const ready = (n: KubeNode) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+  const apply = async (manifest: string) => {
+    const file = join(work, `manifest-${Date.now()}.yaml`)
+    writeFileSync(file, manifest)
+    return kubectl('apply', '-f', file)
+  }
+
+  beforeAll(async () => {
+    await removeClusterContainers(NAME)
+    await run('tar', ['-xzf', K8S_DIST!, '-C', work, 'bin/kubectl'])
+    kubectlBin = join(work, 'bin', 'kubectl')
+    const started = Date.now()
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'kubernetes', '--hosts', '3', '--json'], env, {timeoutMs: 900_000})
+    createSeconds = (Date.now() - started) / 1000
+    expect(r.code, r.stderr).toBe(0)
+    const k = await cms(['cluster', 'kubeconfig', '-n', NAME, '--file', kubeconfig], env)
+    expect(k.code, k.stderr).toBe(0)
+    tunnel = startCms(['cluster', 'tunnel', '-n', NAME], env)
+    await waitUntil('the tunnel', async () => (await kubectl('get', '--raw', '/readyz')) === 'ok', 60_000)
+    // A test image with no registry: Debian's static busybox in a scratch image, loaded into every node.
+    writeFileSync(
+      join(work, 'Dockerfile'),
+      [
+        'FROM debian:bookworm-slim AS bb',
+        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd nslookup wget; do ln -s busybox /out/bin/$c; done',
+        'FROM scratch',
+        'COPY --from=bb /out/ /',
+        'ENV PATH=/bin',
+      ].join('\n'),
+    )
+    await docker('build', '-q', '-t', BUSYBOX, work)
+    const loaded = await cms(['image', 'load', '-n', NAME, BUSYBOX], env, {timeoutMs: 300_000})
+    expect(loaded.code, loaded.stderr).toBe(0)
+  }, 1_200_000)
+
+  afterAll(async () => {
+    tunnel?.child.kill('SIGINT')
+    await tunnel?.done
+    await cms(['cluster', 'kill', '-n', NAME, '--yes'], env).catch(() => undefined)
+    await removeClusterContainers(NAME)
+    await docker('rmi', BUSYBOX).catch(() => '')
+    rmSync(work, {recursive: true, force: true})
+    cleanup()
+  })
+
+  it('has 3 Ready nodes at the private addresses of its unprivileged containers, each with its own pod range', async () => {
+    const containers = await labelledContainers(NAME)
+    expect(containers.map((c) => c.role).sort()).toEqual(['head', 'worker', 'worker'])
+    const items = await nodes()
+    expect(items.map((n) => n.metadata.name).sort()).toEqual(containers.map((c) => c.name).sort())
+    for (const n of items) {
+      expect(ready(n), n.metadata.name).toBe(true)
+      expect(n.status.nodeInfo.kubeletVersion).toBe('v1.34.2')
+      const ip = n.status.addresses.find((a) => a.type === 'InternalIP')?.address
+      expect(ip).toBe(containers.find((c) => c.name === n.metadata.name)?.ip)
+      expect(n.metadata.labels['cms.cluster']).toBe(NAME)
+    }
+    expect(new Set(items.map((n) => n.spec.podCIDR)).size).toBe(3)
+    expect(await kubectl('get', '--raw', '/readyz')).toBe('ok')
+    const [inspected] = JSON.parse(await docker('inspect', containers[0]!.name)) as Array<{HostConfig: {Privileged: boolean; CapDrop: string[]}; Config: {Labels: Record<string, string>}}>
+    expect(inspected!.HostConfig.Privileged).toBe(false)
+    expect(inspected!.HostConfig.CapDrop).toContain('SYS_RESOURCE')
+    expect(inspected!.Config.Labels['cms.engine']).toBe('kubernetes')
+    console.log(`create -e kubernetes, 3 hosts: ${createSeconds.toFixed(1)} s to every node Ready`)
+  })
+
+  it('writes the kubeconfig 0600 as a context of its own, and kubectl reaches the API through the tunnel', async () => {
+    expect(statSync(kubeconfig).mode & 0o777).toBe(0o600)
+    expect((await kubectl('config', 'get-contexts', '-o', 'name')).split('\n')).toEqual([`cms-${NAME}`])
+    expect(await kubectl('auth', 'can-i', 'create', 'pods')).toBe('yes')
+    const r = await cms(['cluster', 'kubeconfig', '-n', NAME, '--file', kubeconfig, '--json'], env)
+    expect(JSON.parse(r.stdout)).toMatchObject({context: `cms-${NAME}`, merged: true})
+    expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY')
+  })
+
+  it('serves the API on the private address only, and only to client certificates', async () => {
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
+    const status = await new Promise<number>((resolve, reject) => {
+      // The test's own container; the point is the answer without a client certificate, not the server's identity.
+      const req = request({host: head.ip, port: 6443, path: '/readyz', rejectUnauthorized: false, timeout: 10_000}, (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(401)
+    const listening = (await docker('exec', head.name, 'sh', '-c', "ss -Hltn | awk '{print $4}'")).split('\n')
+    expect(listening.filter((a) => a.endsWith(':6443'))).toEqual([`${head.ip}:6443`])
+    expect(listening.filter((a) => a.endsWith(':2379'))).toEqual(['127.0.0.1:2379'])
+    // Nothing is published on this machine's own addresses.
+    const [inspected] = JSON.parse(await docker('inspect', head.name)) as Array<{NetworkSettings: {Ports: Record<string, unknown>}}>
+    expect(Object.values(inspected!.NetworkSettings.Ports ?? {}).filter(Boolean)).toEqual([])
+  })
+
+  it('carries pod traffic between nodes, by pod IP and by service name through cluster DNS', async () => {
+    const workers = (await labelledContainers(NAME)).filter((c) => c.role === 'worker').map((c) => c.name).sort()
+    await apply(
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: web, labels: {app: web}}',
+        'spec:',
+        `  nodeName: ${workers[0]}`,
+        `  containers: [{name: web, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo hello-from-$(hostname) > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]}]`,
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: {name: web}',
+        'spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}',
+        '---',
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: client, labels: {app: client}}',
+        'spec:',
+        `  nodeName: ${workers[1]}`,
+        `  containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sleep", "3600"]}]`,
+      ].join('\n'),
+    )
+    await kubectl('wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=120s')
+    const web = (await pods('app=web'))[0]!
+    expect(web.spec.nodeName).not.toBe((await pods('app=client'))[0]!.spec.nodeName)
+    const get = (url: string) => kubectl('exec', 'client', '--', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -T 5 -O - ${url} && exit 0; sleep 1; done; exit 1`)
+    expect(await get(`http://${web.status.podIP}:8080/`)).toBe('hello-from-web')
+    expect(await get('http://web.default.svc.cluster.local/')).toBe('hello-from-web')
+    await kubectl('delete', 'pod', 'web', 'client', '--grace-period=0', '--force', '--wait=false')
+  })
+
+  it('remove drains a node through the Eviction API: its pod runs again elsewhere, the Node is gone', async () => {
+    const victim = (await labelledContainers(NAME)).filter((c) => c.role === 'worker').map((c) => c.name).sort()[1]!
+    await apply(
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: mover}',
+        'spec:',
+        '  replicas: 1',
+        '  selector: {matchLabels: {app: mover}}',
+        '  template:',
+        '    metadata: {labels: {app: mover}}',
+        '    spec:',
+        `      affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, preference: {matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: ["${victim}"]}]}}]}}`,
+        `      containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sleep", "3600"]}]`,
+      ].join('\n'),
+    )
+    await kubectl('rollout', 'status', 'deployment/mover', '--timeout=120s')
+    expect((await pods('app=mover'))[0]!.spec.nodeName).toBe(victim)
+    const r = await cms(['cluster', 'remove', '-n', NAME, victim], env, {timeoutMs: 300_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect((await nodes()).map((n) => n.metadata.name)).not.toContain(victim)
+    await kubectl('rollout', 'status', 'deployment/mover', '--timeout=120s')
+    const moved = (await pods('app=mover')).filter((p) => p.status.phase === 'Running')
+    expect(moved).toHaveLength(1)
+    expect(moved[0]!.spec.nodeName).not.toBe(victim)
+    expect((await labelledContainers(NAME)).map((c) => c.name)).not.toContain(victim)
+  })
+
+  it('add joins a node that becomes Ready with a pod range of its own', async () => {
+    const r = await cms(['cluster', 'add', '-n', NAME, '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
+    const items = await nodes()
+    expect(items).toHaveLength(3)
+    expect(items.every(ready)).toBe(true)
+    expect(new Set(items.map((n) => n.spec.podCIDR)).size).toBe(3)
+  })
+
+  it("kill leaves no container, network or volume of the cluster, and this machine's kernel settings as they were", async () => {
+    const volumes = async () => {
+      const ids = (await docker('ps', '-aq', '--filter', `label=cms.cluster=${NAME}`)).split('\n').filter(Boolean)
+      if (ids.length === 0) return []
+      return (JSON.parse(await docker('inspect', ...ids)) as Array<{Mounts: Array<{Type: string; Name?: string}>}>).flatMap((c) => c.Mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!))
+    }
+    const owned = await volumes()
+    expect(owned.length).toBeGreaterThan(0)
+    tunnel?.child.kill('SIGINT')
+    await tunnel?.done
+    tunnel = undefined
+    const r = await cms(['cluster', 'kill', '-n', NAME, '--yes'], env, {timeoutMs: 300_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(await labelledContainers(NAME)).toEqual([])
+    expect(await docker('network', 'ls', '-q', '--filter', `name=cms-${NAME}`)).toBe('')
+    const left = (await docker('volume', 'ls', '-q')).split('\n')
+    expect(owned.filter((v) => left.includes(v))).toEqual([])
+    expect(machineSettings()).toEqual(before)
+  })
+})
