@@ -104,22 +104,25 @@ export async function removeClusterContainers(cluster: string): Promise<void> {
 }
 
 /**
- * Container hosts cms did not make, addressed as plain SSH hosts: built from the host image, on a network of their
- * own, labelled `prefix`, authorising a fresh key of the test's (written to `key`). `cleanup` removes them by label.
+ * Container hosts cms did not make, addressed as plain SSH hosts: built from the host image (or from
+ * images/IMAGEVARIANT on top of it, e.g. k8s-host), on a network of their own, labelled `prefix`, authorising a fresh
+ * key of the test's (written to `key`). `cleanup` removes them (and their anonymous volumes) by label.
  */
-export async function startPlainHosts(prefix: string, count: number, key: string, runFlags: string[] = []) {
+export async function startPlainHosts(prefix: string, count: number, key: string, runFlags: string[] = [], opts: {imageVariant?: string} = {}) {
   const {execFileSync} = await import('node:child_process')
   const {readFileSync} = await import('node:fs')
   const network = `${prefix}-net`
-  const image = 'cms-e2e-sshhost:latest'
+  const hostImage = 'cms-e2e-sshhost:latest'
+  const image = opts.imageVariant ? `cms-e2e-sshhost-${opts.imageVariant}:latest` : hostImage
   const cleanup = async () => {
     const ids = (await docker('ps', '-aq', '--filter', `label=${prefix}`)).split('\n').filter(Boolean)
-    if (ids.length > 0) await docker('rm', '-f', ...ids)
+    if (ids.length > 0) await docker('rm', '-f', '-v', ...ids)
     await docker('network', 'rm', network).catch(() => undefined)
   }
   await cleanup()
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
-  await docker('build', '-q', '-t', image, join(ROOT, 'images', 'host'))
+  await docker('build', '-q', '-t', hostImage, join(ROOT, 'images', 'host'))
+  if (opts.imageVariant) await docker('build', '-q', '-t', image, '--build-arg', `HOST_IMAGE=${hostImage}`, join(ROOT, 'images', opts.imageVariant))
   await docker('network', 'create', '--label', prefix, network)
   const pub = readFileSync(`${key}.pub`, 'utf8').trim()
   const names = Array.from({length: count}, (_, i) => `${prefix}-${i + 1}`)
