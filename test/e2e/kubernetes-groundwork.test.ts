@@ -236,7 +236,7 @@ describe.skipIf(!DIST)('Kubernetes groundwork on two node containers', () => {
     expect(await status(10250, '/pods')).toBe(401)
     const listening = await exec(NODES[0]!, "ss -Hltn | awk '{print $4}'")
     for (const port of ['6443', '10250']) expect(listening.split('\n').filter((a) => a.endsWith(`:${port}`))).toEqual([`${addresses[0]}:${port}`])
-    for (const port of ['2379', '2380', '10257', '10259', '10248']) expect(listening.split('\n').filter((a) => a.endsWith(`:${port}`))).toEqual([`127.0.0.1:${port}`])
+    for (const port of ['12379', '12380', '10257', '10259', '10248']) expect(listening.split('\n').filter((a) => a.endsWith(`:${port}`))).toEqual([`127.0.0.1:${port}`])
   })
 
   it('runs a Job to completion, shows its logs, and carries pod traffic across nodes directly and through a service', async () => {

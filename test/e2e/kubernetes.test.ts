@@ -149,7 +149,7 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(status).toBe(401)
     const listening = (await docker('exec', head.name, 'sh', '-c', "ss -Hltn | awk '{print $4}'")).split('\n')
     expect(listening.filter((a) => a.endsWith(':6443'))).toEqual([`${head.ip}:6443`])
-    expect(listening.filter((a) => a.endsWith(':2379'))).toEqual(['127.0.0.1:2379'])
+    expect(listening.filter((a) => a.endsWith(':12379'))).toEqual(['127.0.0.1:12379'])
     // Nothing is published on this machine's own addresses.
     const [inspected] = JSON.parse(await docker('inspect', head.name)) as Array<{NetworkSettings: {Ports: Record<string, unknown>}}>
     expect(Object.values(inspected!.NetworkSettings.Ports ?? {}).filter(Boolean)).toEqual([])

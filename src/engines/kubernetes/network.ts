@@ -10,11 +10,14 @@ export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12'
 export const DEFAULT_POD_CIDR = '10.244.0.0/16'
 export const CLUSTER_DOMAIN = 'cluster.local'
 
-/** Ports cms's control plane uses (the upstream defaults). */
+/**
+ * Ports cms's control plane uses: the upstream defaults, except etcd's. Debian's etcd-server package starts its own
+ * etcd on 127.0.0.1:2379 when installed (cloud-init on an aws host installs it): cms's etcd keeps out of its way.
+ */
 export const KUBERNETES_PORTS = {
   apiServer: 6443,
-  etcdClient: 2379,
-  etcdPeer: 2380,
+  etcdClient: 12379,
+  etcdPeer: 12380,
   kubelet: 10250,
   kubeletHealthz: 10248,
   controllerManager: 10257,
