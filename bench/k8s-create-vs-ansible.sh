@@ -13,6 +13,8 @@
 #   BENCH_SKIP_CMS=1 / BENCH_SKIP_ANSIBLE=1   run only one half
 #   BENCH_PREFIX=kbench<pid>   names of this run's clusters, containers and network (and its cleanup label)
 #   BENCH_SETUP=0          skip tool/testbed setup (run.sh already did it)
+#   BENCH_KEEP_FAILED=1    leave the Ansible hosts of a failed playbook running (to look inside; remove them with
+#                          docker rm -f -v $(docker ps -aq --filter label=cms.bench.run=PREFIX), then the network)
 #   CMS_K8S_DIST / CMS_COREDNS_DIST   the archives (default: `scripts/testbed.sh --kubernetes`)
 # Writes bench/results/k8s-create-vs-ansible.{md,json}; prints the markdown table to stdout.
 set -euo pipefail
@@ -47,7 +49,8 @@ WORK="$(mktemp -d /tmp/cms-bench-k8s.XXXXXX)"
 export CMS_HOME="$WORK/cms-home"
 mkdir -p "$CMS_HOME"
 
-remove_bench_docker() { remove_by_label "cms.bench.run=$PREFIX"; }
+KEEP_HOSTS=0
+remove_bench_docker() { ((KEEP_HOSTS)) || remove_by_label "cms.bench.run=$PREFIX"; }
 cleanup() {
   local rc=$?
   set +e
@@ -75,7 +78,8 @@ npx esbuild bench/k8s-render.ts --bundle --platform=node --format=esm --target=n
 # mem_sample CONTAINER: one line per component, `NAME RSS_KiB` (summed over its processes; comm is cut at 15
 # characters, so kube-controller-manager is `kube-controller`), then `all` (every process in the container),
 # `cgroup` (memory.usage_in_bytes / 1024: processes, page cache, kernel memory of the container and its pods) and
-# `workingset` (usage minus inactive file cache, what `docker stats` shows).
+# `workingset` (usage minus inactive file cache, what `docker stats` shows) and `anonymous` (the cgroup's
+# total_rss: anonymous memory, no file pages).
 mem_sample() {
   docker exec "$1" sh -c '
     for p in /proc/[0-9]*; do
@@ -86,10 +90,12 @@ mem_sample() {
     g=/sys/fs/cgroup/memory
     u=$(cat $g/memory.usage_in_bytes)
     i=$(awk "\$1 == \"total_inactive_file\" {print \$2}" $g/memory.stat)
+    a=$(awk "\$1 == \"total_rss\" {print \$2}" $g/memory.stat)
     echo "cgroup $((u / 1024))"
-    echo "workingset $(((u - i) / 1024))"'
+    echo "workingset $(((u - i) / 1024))"
+    echo "anonymous $((a / 1024))"'
 }
-COMPONENTS=(etcd kube-apiserver kube-controller kube-scheduler kubelet kube-proxy containerd containerd-shim coredns all cgroup workingset)
+COMPONENTS=(etcd kube-apiserver kube-controller kube-scheduler kubelet kube-proxy containerd containerd-shim coredns all cgroup workingset anonymous)
 # mem_get FILE NAME -> MiB with one decimal ("" when absent)
 mem_get() { awk -v n="$2" '$1 == n { printf "%.1f", $2 / 1024; found = 1 } END { if (!found) print "" }' "$1"; }
 
@@ -167,7 +173,8 @@ ansible_run() { # -> LAST_SECONDS, LAST_MEM (a mem_sample of the head)
     -e "k8s_dist=$CMS_K8S_DIST" -e "coredns_dist=$CMS_COREDNS_DIST" "$BENCH_DIR/ansible/kubernetes.yml" >"$WORK/ansible.log" 2>&1; then
     tail -n 40 "$WORK/ansible.log" >&2
     cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-k8s-$N-hosts.log"
-    ANSIBLE_ERROR="ansible-playbook failed (see bench/results/ansible-k8s-$N-hosts.log): $(grep -m1 -E 'fatal:|FAILED' "$WORK/ansible.log" | cut -c1-300)"
+    [[ "${BENCH_KEEP_FAILED:-0}" == 0 ]] || KEEP_HOSTS=1
+    ANSIBLE_ERROR="ansible-playbook failed (see bench/results/ansible-k8s-$N-hosts.log): $(grep -m1 -E 'fatal:|FAILED!' "$WORK/ansible.log" | cut -c1-300)"
     return 1
   fi
   t1=$(now)
@@ -286,7 +293,7 @@ memjson() {
   echo "Each run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMES[*]}") / $(fmt "${CMS_REPORTED[*]}"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}") (its network create, $(fmt "$ANSIBLE_NET_SECONDS") s, included)."
   echo "Ansible's certificates, kubeconfigs, configurations and start scripts are rendered by cms's own renderers before its timed window (bench/k8s-render.ts); cms makes its PKI inside its time."
   echo
-  echo "Memory of the head (control plane + node), MiB: RSS summed per process name; \`all\` is every process in the container; \`cgroup\` is the head container's memory.usage_in_bytes (processes, page cache, pods), \`workingset\` that minus inactive file cache (what \`docker stats\` shows)."
+  echo "Memory of the head (control plane + node), MiB: VmRSS summed per process name (\`kube-controller\` is kube-controller-manager; RSS counts the mapped pages of the static binaries, shared pages in each process); \`all\` is every process in the container; \`cgroup\` is the head container's memory.usage_in_bytes (processes, page cache, pods), \`workingset\` that minus inactive file cache (what \`docker stats\` shows, below the RSS sum because the binaries' file pages count as inactive cache), \`anonymous\` the cgroup's anonymous memory (total_rss)."
   echo
   echo "| component | cms head at create end | cms head after ${SETTLE} s idle | Ansible head at playbook end |"
   echo "|---|---:|---:|---:|"
