@@ -7,7 +7,7 @@
 # cluster's head uses: the RSS of each Kubernetes component and the head container's cgroup.
 #
 # Env knobs:
-#   BENCH_HOSTS=3          hosts of each cluster
+#   BENCH_K8S_HOSTS=3      hosts of each cluster (its own knob: run.sh's other benches default BENCH_HOSTS to 8)
 #   BENCH_RUNS=1           repetitions (median is reported; they alternate Ansible, cms, ...)
 #   BENCH_SETTLE=30        seconds the cms cluster idles before the second memory sample (0: one sample only)
 #   BENCH_SKIP_CMS=1 / BENCH_SKIP_ANSIBLE=1   run only one half
@@ -22,13 +22,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_DIR"
 
-N=${BENCH_HOSTS:-3}
+N=${BENCH_K8S_HOSTS:-3}
 RUNS=${BENCH_RUNS:-1}
 SETTLE=${BENCH_SETTLE:-30}
 SKIP_CMS=${BENCH_SKIP_CMS:-0}
 SKIP_ANSIBLE=${BENCH_SKIP_ANSIBLE:-0}
 PREFIX=${BENCH_PREFIX:-kbench$$}
-[[ "$N" =~ ^[1-9]$|^1[0-9]$ ]] || die "BENCH_HOSTS must be 1..19"
+[[ "$N" =~ ^[1-9]$|^1[0-9]$ ]] || die "BENCH_K8S_HOSTS must be 1..19"
 [[ "$RUNS" =~ ^[1-9]$ ]] || die "BENCH_RUNS must be 1..9"
 [[ "$SETTLE" =~ ^[0-9]{1,3}$ ]] || die "BENCH_SETTLE must be 0..999 seconds"
 [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "BENCH_PREFIX must be a lowercase name of at most 16 characters"
