@@ -108,6 +108,27 @@ pin_nomad_dist() {
   export CMS_NOMAD_DIST
 }
 
+# The Kubernetes and CoreDNS archives cms ships (CMS_K8S_DIST, CMS_COREDNS_DIST): from the environment, else
+# `scripts/testbed.sh --kubernetes` (which builds them once and caches them).
+ensure_k8s_dist() {
+  if [[ ! -f "${CMS_K8S_DIST:-}" || ! -f "${CMS_COREDNS_DIST:-}" ]]; then
+    local out
+    out="$(cd "$REPO_DIR" && bash scripts/testbed.sh --kubernetes)" || die "scripts/testbed.sh --kubernetes failed"
+    eval "$out"
+  fi
+  [[ -f "${CMS_K8S_DIST:-}" ]] || die "no Kubernetes archive: set CMS_K8S_DIST"
+  [[ -f "${CMS_COREDNS_DIST:-}" ]] || die "no CoreDNS archive: set CMS_COREDNS_DIST"
+  export CMS_K8S_DIST CMS_COREDNS_DIST
+}
+
+# pin_k8s_dist DIR: private copies of both archives in DIR (same file names), as pin_nomad_dist.
+pin_k8s_dist() {
+  cp "$CMS_K8S_DIST" "$CMS_COREDNS_DIST" "$1/" || die "cannot copy the Kubernetes archives to $1"
+  CMS_K8S_DIST="$1/$(basename "$CMS_K8S_DIST")"
+  CMS_COREDNS_DIST="$1/$(basename "$CMS_COREDNS_DIST")"
+  export CMS_K8S_DIST CMS_COREDNS_DIST
+}
+
 # The machine's 1/5/15-minute load averages.
 load_avg() { cut -d ' ' -f 1-3 /proc/loadavg; }
 

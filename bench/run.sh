@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the default benchmarks: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
 # bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
-# bench/nomad-submit-vs-cli.sh. Prints the results and writes bench/results/latest.md.
+# bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh. Prints the results and
+# writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -15,6 +16,7 @@ export BENCH_SETUP=0 CMS_SPARK_DIST CMS_SPARK_VERSION
 status=0
 REPORTS=(cold-start.md create-vs-ansible.md)
 [[ "${BENCH_NOMAD:-1}" == 0 ]] || REPORTS+=(nomad-create-vs-ansible.md nomad-submit-vs-cli.md)
+[[ "${BENCH_K8S:-1}" == 0 ]] || REPORTS+=(k8s-create-vs-ansible.md)
 for f in "${REPORTS[@]}"; do rm -f "${RESULTS_DIR:?}/$f"; done
 if ensure_cms_built; then
   bash "$BENCH_DIR/cold-start.sh" >/dev/null || { status=1; log "cold-start.sh failed"; }
@@ -27,6 +29,10 @@ if [[ "${BENCH_NOMAD:-1}" != 0 ]]; then
   # Both resolve the Nomad zip themselves (CMS_NOMAD_DIST, scripts/nomad-dist.sh, or the testbed's cache).
   bash "$BENCH_DIR/nomad-create-vs-ansible.sh" >/dev/null || { status=1; log "nomad-create-vs-ansible.sh failed"; }
   bash "$BENCH_DIR/nomad-submit-vs-cli.sh" >/dev/null || { status=1; log "nomad-submit-vs-cli.sh failed"; }
+fi
+if [[ "${BENCH_K8S:-1}" != 0 ]]; then
+  # Takes the Kubernetes and CoreDNS archives from CMS_K8S_DIST / CMS_COREDNS_DIST or `scripts/testbed.sh --kubernetes`.
+  bash "$BENCH_DIR/k8s-create-vs-ansible.sh" >/dev/null || { status=1; log "k8s-create-vs-ansible.sh failed"; }
 fi
 
 {
