@@ -176,7 +176,7 @@ describe('cms help, did you mean, completion, no leftovers', () => {
       // Flag choices come in the order the flag lists them (fish sorts them).
       expect((await shellComplete(shell, 'cms cluster create -p ', env)).sort()).toEqual(['aws', 'docker', 'ssh'])
       expect((await shellComplete(shell, 'cms cluster create -e ', env)).sort()).toEqual(['kubernetes', 'nomad', 'spark'])
-      expect(await shellComplete(shell, 'cms help cluster k', env)).toEqual(['kill'])
+      expect(await shellComplete(shell, 'cms help cluster ki', env)).toEqual(['kill'])
     })
 
     it('without SHELL named, uses $SHELL; an unknown shell is bad usage', async () => {
