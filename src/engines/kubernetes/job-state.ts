@@ -108,13 +108,13 @@ export function podState(pod: Pod): JobState {
   return 'UNKNOWN'
 }
 
-/** Waiting reasons that do not clear by themselves: the image cannot be had, or the pod's configuration is wrong. */
-const STUCK = new Set(['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError'])
-
 /**
- * Why a pending pod cannot run, when it cannot (the scheduler finds no node, its image cannot be had, its
- * configuration is refused); empty when nothing blocks it.
+ * Waiting reasons that do not clear by themselves: the image cannot be had. (A missing ConfigMap or Secret,
+ * CreateContainerConfigError, clears when it is created: the kubelet retries.)
  */
+const STUCK = new Set(['ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'])
+
+/** Why a pending pod cannot run, when it cannot (the scheduler finds no node, its image cannot be had); else empty. */
 export function podBlocked(pod: Pod): string {
   if (pod.status?.phase !== 'Pending' || pod.metadata.deletionTimestamp) return ''
   const unschedulable = pod.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable')

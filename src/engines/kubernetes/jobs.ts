@@ -36,7 +36,10 @@ interface ApplyGroup {
 type PreparedJob = LoadedJob & {group: ApplyGroup; target: ResolvedObject}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** How long a job must be seen unable to run (no node for it, no image) before wait stops following it. */
+const BLOCKED_MS = 10_000
 const JOB_PODS_LABEL = 'batch.kubernetes.io/controller-uid'
+const applyRank = (o: KubeObject) => (o.kind === 'Namespace' && o.apiVersion === 'v1' ? 0 : isWorkload(o) ? 2 : 1)
 const isController = (p: Pod) => (p.metadata.ownerReferences ?? []).some((o) => o.controller)
 
 /**
@@ -81,8 +84,9 @@ export class KubernetesJobService implements JobService {
         const manifest = f.kind === 'manifest' ? f.objects : await this.specObjects(f)
         const objects: ResolvedObject[] = []
         for (const m of manifest) objects.push(await resolveObject(this.api, f.file, m))
-        // Namespaces first, so the file's other objects can live in them; otherwise the file's order.
-        objects.sort((a, b) => Number(b.object.kind === 'Namespace' && b.object.apiVersion === 'v1') - Number(a.object.kind === 'Namespace' && a.object.apiVersion === 'v1'))
+        // Namespaces first, so the file's other objects can live in them, Jobs and Pods last, so what they use
+        // (ConfigMaps, Secrets, ServiceAccounts) exists when they start; otherwise the file's order.
+        objects.sort((a, b) => applyRank(a.object) - applyRank(b.object))
         return {file: f.file, objects}
       } catch (error) {
         if (!(error instanceof UsageError)) throw error
@@ -187,6 +191,8 @@ export class KubernetesJobService implements JobService {
     const deadline = Date.now() + timeoutMs
     const last = new Map<string, string>()
     const views = new Map<string, JobView>()
+    /** Since when each job has been seen unable to run: wait gives up on it after BLOCKED_MS of that. */
+    const blockedSince = new Map<string, number>()
     for (let round = 0; round < 1_000_000; round++) {
       await mapLimit(ids, 8, async (id) => {
         const found = await this.lookup(id)
@@ -196,11 +202,10 @@ export class KubernetesJobService implements JobService {
         const line = `${view.state}${pods}${view.placementFailures ? ` — cannot run: ${view.placementFailures}` : ''}`
         if (last.get(id) !== line) log(`${id}: ${line}`)
         last.set(id, line)
+        if (!view.placementFailures) blockedSince.delete(id)
+        else if (!blockedSince.has(id)) blockedSince.set(id, Date.now())
       })
-      const done = ids.every((id) => {
-        const v = views.get(id)!
-        return TERMINAL.has(v.state) || Boolean(v.placementFailures)
-      })
+      const done = ids.every((id) => TERMINAL.has(views.get(id)!.state) || Date.now() - (blockedSince.get(id) ?? Infinity) >= BLOCKED_MS)
       const left = deadline - Date.now()
       if (done || left <= 0) break
       await sleep(Math.min(left, Math.min(this.pollMs, 1000 + round * 250)))
@@ -346,11 +351,14 @@ export class KubernetesJobService implements JobService {
         for (const s of sources) await open(s.pod, s.container, sources.length > 1)
         return kubernetesJobView(this.input.cluster, facts)
       }
+      let blockedSince: number | undefined
       for (let round = 0; round < 1_000_000 && Date.now() < deadline; round++) {
         const sources = this.logSources(facts)
         for (const s of sources) open(s.pod, s.container, sources.length > 1 || started.size > 0)
         const view = kubernetesJobView(this.input.cluster, facts)
-        if (TERMINAL.has(view.state) || view.placementFailures) break
+        blockedSince = view.placementFailures ? (blockedSince ?? Date.now()) : undefined
+        if (blockedSince !== undefined && Date.now() - blockedSince >= BLOCKED_MS) opts.err(`${view.id}: cannot run: ${view.placementFailures}\n`)
+        if (TERMINAL.has(view.state) || (blockedSince !== undefined && Date.now() - blockedSince >= BLOCKED_MS)) break
         await sleep(Math.min(this.pollMs, Math.max(0, deadline - Date.now())))
         const next = await this.lookup(id)
         if (!next) break
