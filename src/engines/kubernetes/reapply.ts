@@ -32,10 +32,14 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /** The part of `value` that `fields` (a fieldsV1 set) names. */
-export function extractFields(value: Json, fields: Fields): Json {
+export function extractFields(value: unknown, fields: Fields): unknown {
   const keys = Object.keys(fields).filter((k) => k !== '.')
   // A leaf: the manager owns the whole value (a scalar, an atomic list or map, or an empty one it set).
   if (keys.length === 0) return structuredClone(value)
+  return extractJson(value as Json, fields, keys)
+}
+
+function extractJson(value: Json, fields: Fields, keys: string[]): Json {
   if (Array.isArray(value)) {
     const out: Json[] = []
     value.forEach((item, index) => {
@@ -44,7 +48,7 @@ export function extractFields(value: Json, fields: Fields): Json {
         if (key.startsWith('k:')) {
           const wanted = JSON.parse(key.slice(2)) as Record<string, Json>
           if (isObject(item) && Object.entries(wanted).every(([k, v]) => deepEqual(item[k], v))) {
-            out.push(extractFields(item, sub))
+            out.push(extractFields(item, sub) as Json)
             return
           }
         } else if (key.startsWith('v:')) {
@@ -53,7 +57,7 @@ export function extractFields(value: Json, fields: Fields): Json {
             return
           }
         } else if (key === `i:${index}`) {
-          out.push(extractFields(item, sub))
+          out.push(extractFields(item, sub) as Json)
           return
         }
       }
@@ -65,7 +69,7 @@ export function extractFields(value: Json, fields: Fields): Json {
     for (const key of keys) {
       if (!key.startsWith('f:')) continue
       const name = key.slice(2)
-      if (name in value) out[name] = extractFields(value[name]!, fields[key]!)
+      if (name in value) out[name] = extractFields(value[name]!, fields[key]!) as Json
     }
     return out
   }
@@ -105,7 +109,7 @@ export function appliedObject(live: KubeObject): KubeObject {
   const mine = entries.find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource && e.fieldsType === 'FieldsV1' && e.fieldsV1)
   if (!mine) return cleanForReapply(live)
   const {apiVersion, kind, metadata} = live
-  const body = extractFields(live as unknown as Json, mine.fieldsV1!) as Record<string, Json>
+  const body = extractFields(live, mine.fieldsV1!) as Record<string, Json>
   const meta = isObject(body.metadata) ? body.metadata : {}
   return {...body, apiVersion, kind, metadata: {...meta, name: metadata.name, ...(metadata.namespace ? {namespace: metadata.namespace} : {})}} as KubeObject
 }
