@@ -5,6 +5,7 @@ import {KubeApiError} from '../../../src/engines/kubernetes/api.js'
 import {jobState, kubernetesJobView, parseJobId, podBlocked, podState, type Job, type Pod} from '../../../src/engines/kubernetes/job-state.js'
 import {appliedObject, cleanForReapply, extractFields} from '../../../src/engines/kubernetes/reapply.js'
 import type {KubeObject} from '../../../src/engines/kubernetes/manifests.js'
+import {renderJob, renderJobs} from '../../../src/output/render-jobs.js'
 
 /** A Job applied by cms (server-side apply, manager cms) that completed, and its pod, as the v1.34 API returned them. */
 const fixture = JSON.parse(readFileSync(new URL('fixtures/completed-job.json', import.meta.url), 'utf8')) as {job: Job & KubeObject; pod: Pod}
@@ -156,5 +157,19 @@ describe('API refusals', () => {
     expect(refusalMessage(err(500, 'etcdserver: request timed out'))).toBeUndefined()
     expect(refusalMessage(err(401, 'Unauthorized'))).toBeUndefined()
     expect(refusalMessage(new Error('ECONNREFUSED'))).toBeUndefined()
+  })
+})
+
+describe('Kubernetes jobs on screen', () => {
+  it('lists Jobs and Pods with their Kubernetes status, pods, start and duration; shows a job with its pods', () => {
+    const view = kubernetesJobView('c1', {kind: 'Job', job: fixture.job, pods: [fixture.pod]})
+    expect(renderJobs([view]).split('\n')).toEqual([
+      'JOB          KIND   STATE       STATUS     PODS   STARTED                DURATION',
+      'default/fx   Job    SUCCEEDED   Complete   1      2026-11-29T11:12:19Z   5s',
+    ])
+    const shown = renderJob(view)
+    expect(shown).toContain('Kind:      kubernetes (Kubernetes Job)')
+    expect(shown).toContain('Ended:     2026-11-29T11:12:24Z (ran 5s)')
+    expect(shown).toMatch(new RegExp(`${fixture.pod.metadata.name}\\s+SUCCEEDED\\s+Succeeded\\s+cms-kj-dev-2\\s+0\\s`))
   })
 })
