@@ -8,6 +8,7 @@ import type {JobsInput} from '../../src/engines/engine.js'
 import {KubeApi, KubeApiError} from '../../src/engines/kubernetes/api.js'
 import {loadKubernetesJobFiles} from '../../src/engines/kubernetes/job-files.js'
 import {KubernetesJobService} from '../../src/engines/kubernetes/jobs.js'
+import {parseManifest} from '../../src/engines/kubernetes/manifests.js'
 import {jobSucceeded} from '../../src/jobs/states.js'
 import {UsageError} from '../../src/remote/errors.js'
 
@@ -158,6 +159,8 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
         jobYaml('negative', 'true', {backoffLimit: 'backoffLimit: -1'}),
         '---',
         jobYaml('typo', 'true', {backoffLimit: 'backofLimit: 2'}),
+        '---',
+        jobYaml('elsewhere', 'true').replace(`namespace: ${ns}`, `namespace: ${ns}-missing`),
       ].join('\n'),
     )
     const error = await submit(bad).catch((e: unknown) => e)
@@ -166,6 +169,7 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(message).toEqual([
       expect.stringMatching(new RegExp(`^${bad}: document 2: Job ${ns}/negative: Job.batch "negative" is invalid: spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0`)),
       `${bad}: document 3: Job ${ns}/typo: .spec.backofLimit: field not declared in schema`,
+      `${bad}: document 4: Job ${ns}-missing/elsewhere: namespaces "${ns}-missing" not found`,
     ])
     expect(await get(`/api/v1/namespaces/${ns}/configmaps/must-not-exist`)).toBeUndefined()
     expect(await get(`/apis/batch/v1/namespaces/${ns}/jobs/negative`)).toBeUndefined()
@@ -197,6 +201,58 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(list.jobs.some((j) => j.id.startsWith(`${ns}/hello-`))).toBe(false)
     await expect(service.status(`${ns}/nope`)).rejects.toThrow(UsageError)
     await expect(service.status('Not/A/Valid/Id')).rejects.toThrow(/invalid job id/)
+  })
+
+  it('stops waiting for a job that cannot run (an image no node has) and says why', async () => {
+    const [view] = await submit(file('noimage.yaml', jobYaml('noimage', 'true').replace(`image: "${IMAGE}"`, 'image: "cms.local/absent:1"')))
+    const started = Date.now()
+    const [done] = await service.wait([view!.id], 120_000, () => {})
+    const seconds = (Date.now() - started) / 1000
+    console.log(`wait gave up on a job with no image after ${seconds.toFixed(1)} s`)
+    expect(done!.state).toBe('SUBMITTED')
+    expect(done!.placementFailures).toMatch(/container main: ErrImageNeverPull/)
+    expect(jobSucceeded(done!)).toBe(false)
+    expect(seconds).toBeLessThan(60)
+    await service.kill(view!.id, {purge: true})
+  })
+
+  it('runs a portable job spec through the translator it is given', async () => {
+    writeFileSync(join(dir, 'pi.py'), 'print(1)\n')
+    const spec = file('pi-spec.yaml', 'name: pi\napp: pi.py\nargs: [7]\n')
+    const translated = new KubernetesJobService(testKubeConfig(), input, {
+      pollMs: 1000,
+      // Stands in for src/jobs/kubernetes-translate.ts: the spec's args reach the pod.
+      translateSpec: async (f) => [
+        {
+          ...parseManifest(jobYaml('pi-spec', `echo pi with ${f.spec.args.join(' ')}`), 'translated.yaml')[0]!.object,
+          metadata: {name: 'pi-spec', namespace: ns, annotations: {'cms.kind': 'python', 'cms.spec': f.spec.name}},
+        },
+      ],
+    })
+    try {
+      const prepared = await translated.prepare(loadKubernetesJobFiles([spec], {}))
+      const [view] = await Promise.all(prepared.map((j) => translated.submit(j)))
+      expect(view).toMatchObject({id: `${ns}/pi-spec`, name: 'pi', kind: 'python', type: 'Job'})
+      const [done] = await translated.wait([view!.id], 120_000, () => {})
+      expect(done!.state).toBe('SUCCEEDED')
+      let out = ''
+      await translated.logs(view!.id, {follow: false, timeoutMs: 30_000, out: (c) => (out += c), err: () => {}})
+      expect(out).toBe('pi with 7\n')
+    } finally {
+      translated.close()
+    }
+  })
+
+  it('follows the logs of every pod of a Job that retries, the later ones as they start', async () => {
+    const [view] = await submit(file('retries.yaml', jobYaml('retries', 'echo attempt on $(hostname); exit 1', {backoffLimit: 'backoffLimit: 1'})))
+    let out = ''
+    let err = ''
+    const followed = await service.logs(view!.id, {follow: true, timeoutMs: 120_000, out: (c) => (out += c), err: (c) => (err += c)})
+    expect(followed.state).toBe('FAILED')
+    expect(followed.attempts).toHaveLength(2)
+    const pods = followed.attempts.map((a) => a.pod!)
+    expect(out.split('\n').filter(Boolean).sort()).toEqual(pods.map((p) => `attempt on ${p}`).sort())
+    expect(err).toContain(`==> pod ${pods[1]}, container main <==`)
   })
 
   it('reruns a finished Job from what cms applied: the old one and its pods go, a new one runs', async () => {

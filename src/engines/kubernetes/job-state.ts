@@ -85,15 +85,17 @@ const isTrue = (conditions: Condition[] | undefined, type: string) => conditions
 /**
  * cms's state of a Job, from the Job controller's conditions: Complete or SuccessCriteriaMet is SUCCEEDED, Failed
  * or FailureTarget (terminating after its backoff limit or deadline) is FAILED; a Job being deleted is KILLED; one
- * with pods started (active, succeeded or failed) is RUNNING; otherwise SUBMITTED (also while suspended).
+ * whose pods have run (one ready or running now, or some ended) is RUNNING; otherwise SUBMITTED (pods still pending,
+ * or suspended).
  */
-export function jobState(job: Job): JobState {
+export function jobState(job: Job, pods: Pod[] = []): JobState {
   const c = job.status?.conditions
   if (isTrue(c, 'Complete') || isTrue(c, 'SuccessCriteriaMet')) return 'SUCCEEDED'
   if (isTrue(c, 'Failed') || isTrue(c, 'FailureTarget')) return 'FAILED'
   if (job.metadata.deletionTimestamp) return 'KILLED'
+  if (isTrue(c, 'Suspended')) return 'SUBMITTED'
   const s = job.status ?? {}
-  if (!isTrue(c, 'Suspended') && (s.active ?? 0) + (s.succeeded ?? 0) + (s.failed ?? 0) > 0) return 'RUNNING'
+  if ((s.ready ?? 0) + (s.succeeded ?? 0) + (s.failed ?? 0) > 0 || pods.some((p) => p.status?.phase === 'Running')) return 'RUNNING'
   return 'SUBMITTED'
 }
 
@@ -170,7 +172,7 @@ export function kubernetesJobView(cluster: string, f: KubernetesJobFacts): JobVi
     name: annotations['cms.spec'] ?? meta.name,
     cluster,
     kind,
-    state: f.kind === 'Job' ? jobState(f.job) : podState(f.pod),
+    state: f.kind === 'Job' ? jobState(f.job, f.pods) : podState(f.pod),
     createdAt: meta.creationTimestamp ?? new Date(0).toISOString(),
     retries: f.kind === 'Job' ? (f.job.spec?.backoffLimit ?? 6) : 0,
     priority: (f.kind === 'Job' ? f.job.spec?.template?.spec?.priority : f.pod.spec?.priority) ?? 0,

@@ -1,3 +1,4 @@
+import {StringDecoder} from 'node:string_decoder'
 import type {KubeConfig} from '@kubernetes/client-node'
 import {TERMINAL} from '../../jobs/states.js'
 import type {JobList, JobView} from '../../output/results.js'
@@ -40,6 +41,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const BLOCKED_MS = 10_000
 const JOB_PODS_LABEL = 'batch.kubernetes.io/controller-uid'
 const applyRank = (o: KubeObject) => (o.kind === 'Namespace' && o.apiVersion === 'v1' ? 0 : isWorkload(o) ? 2 : 1)
+/** "document 3, item 2" -> a number that sorts documents, then a List's items, in file order. */
+const documentOrder = (where: string) => {
+  const [doc = 0, item = 0] = (where.match(/\d+/g) ?? []).map(Number)
+  return doc * 100_000 + item
+}
 const isController = (p: Pod) => (p.metadata.ownerReferences ?? []).some((o) => o.controller)
 
 /**
@@ -99,18 +105,24 @@ export class KubernetesJobService implements JobService {
     // A dry run cannot create a namespace: objects in a Namespace of this batch are checked once it exists.
     const newNamespaces = new Set(ready.flatMap((g) => g.objects.filter((o) => o.object.kind === 'Namespace' && o.object.apiVersion === 'v1').map((o) => o.object.metadata.name)))
     const all = ready.flatMap((g) => g.objects)
-    await mapLimit(all, 8, async (r) => {
+    const refusals = await mapLimit(all, 8, async (r): Promise<string | undefined> => {
       try {
         await applyObject(this.api, r, {dryRun: true})
+        return undefined
       } catch (error) {
         const message = refusalMessage(error)
         if (message === undefined) throw error
         const e = error as KubeApiError
-        if (e.status === 404 && e.details?.kind === 'namespaces' && newNamespaces.has(e.details.name ?? '')) return
-        errors.push(refusalLine(r, message))
+        if (e.status === 404 && e.details?.kind === 'namespaces' && newNamespaces.has(e.details.name ?? '')) return undefined
+        return refusalLine(r, message)
       }
     })
-    if (errors.length > 0) throw new UsageError(errors.join('\n'))
+    // Named in the files' own order (applying reorders a file's objects: Namespaces first, workloads last).
+    const refused = all
+      .map((r, i) => ({line: refusals[i], group: ready.findIndex((g) => g.objects.includes(r)), doc: documentOrder(r.where)}))
+      .filter((x) => x.line !== undefined)
+      .sort((a, b) => a.group - b.group || a.doc - b.doc)
+    if (refused.length > 0) throw new UsageError(refused.map((x) => x.line).join('\n'))
     return ready.flatMap((group) =>
       group.objects.filter((o) => isWorkload(o.object)).map((target): PreparedJob => ({file: group.file, name: target.object.metadata.name, group, target})),
     )
@@ -333,12 +345,18 @@ export class KubernetesJobService implements JobService {
       started.add(key)
       const header = many ? `==> pod ${pod.metadata.name}, container ${container} <==\n` : ''
       let wrote = false
+      // A chunk may end inside a multi-byte character: the decoder keeps it for the next one.
+      const text = new StringDecoder('utf8')
       const pump = this.api
         .stream(`${podPath(ns, pod.metadata.name)}/log`, {container, follow: opts.follow || undefined}, (chunk) => {
           if (!wrote && header) opts.err(header)
           wrote = true
-          opts.out(chunk.toString('utf8'))
+          opts.out(text.write(chunk))
         }, abort.signal)
+        .then(() => {
+          const rest = text.end()
+          if (rest) opts.out(rest)
+        })
         .catch((error: unknown) => opts.err(`${key}: ${error instanceof KubeApiError ? error.apiMessage : (error as Error).message}\n`))
       pumps.push(pump)
       return pump
