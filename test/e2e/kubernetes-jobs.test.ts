@@ -1,11 +1,13 @@
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {KubeConfig} from '@kubernetes/client-node'
+import type {KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {parse} from 'yaml'
 import type {JobsInput} from '../../src/engines/engine.js'
-import {KubeApi, KubeApiError} from '../../src/engines/kubernetes/api.js'
+import {KubeApi, KubeApiError, type KubeAccess} from '../../src/engines/kubernetes/api.js'
+import {certificateAccess, kubeConfigFromText} from '../../src/engines/kubernetes/client.js'
 import {loadKubernetesJobFiles} from '../../src/engines/kubernetes/job-files.js'
 import {KubernetesJobService} from '../../src/engines/kubernetes/jobs.js'
 import {parseManifest} from '../../src/engines/kubernetes/manifests.js'
@@ -16,7 +18,7 @@ import {UsageError} from '../../src/remote/errors.js'
  * Kubernetes jobs through the API, against a real cluster: manifests applied with server-side apply after a dry run,
  * Jobs and bare Pods followed to their end, pod logs, kill, rerun. Asserts on what the API itself reports.
  *
- * The cluster comes from `testKubeConfig()`: until the Kubernetes engine creates clusters (`cms cluster create -e
+ * The cluster comes from `testKubeConfig()` (and `testCertificateAccess()`, the same credentials without client-node): until the Kubernetes engine creates clusters (`cms cluster create -e
  * kubernetes`), it reads CMS_E2E_K8S_KUBECONFIG, the path of an admin kubeconfig of a running test cluster (e.g.
  * the head's `~/.cms/clusters/NAME/kubernetes/secrets/admin.kubeconfig` of a cluster the groundwork test's setup
  * made), whose API is reachable from this machine (a test container's address). CMS_E2E_K8S_IMAGE names an image
@@ -27,10 +29,23 @@ const KUBECONFIG = process.env.CMS_E2E_K8S_KUBECONFIG
 const IMAGE = process.env.CMS_E2E_K8S_IMAGE
 
 /** The KubeConfig of the cluster under test (see the file's comment); the engine will hand the service its own. */
-function testKubeConfig(): KubeConfig {
-  const kc = new KubeConfig()
-  kc.loadFromFile(KUBECONFIG!)
-  return kc
+function testKubeConfig(): Promise<KubeConfig> {
+  return kubeConfigFromText(readFileSync(KUBECONFIG!, 'utf8'))
+}
+
+/** The same cluster reached with certificateAccess() from the kubeconfig's embedded PEMs (no client-node). */
+function testCertificateAccess(): KubeAccess {
+  const kc = parse(readFileSync(KUBECONFIG!, 'utf8')) as {
+    clusters: Array<{cluster: {server: string; 'certificate-authority-data': string}}>
+    users: Array<{user: {'client-certificate-data': string; 'client-key-data': string}}>
+  }
+  const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8')
+  return certificateAccess({
+    server: kc.clusters[0]!.cluster.server,
+    caPem: pem(kc.clusters[0]!.cluster['certificate-authority-data']),
+    certPem: pem(kc.users[0]!.user['client-certificate-data']),
+    keyPem: pem(kc.users[0]!.user['client-key-data']),
+  })
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -77,8 +92,8 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
   }
 
   beforeAll(async () => {
-    service = new KubernetesJobService(testKubeConfig(), input, {pollMs: 1000, deleteTimeoutMs: 90_000})
-    api = new KubeApi(testKubeConfig())
+    service = new KubernetesJobService(await testKubeConfig(), input, {pollMs: 1000, deleteTimeoutMs: 90_000})
+    api = new KubeApi(await testKubeConfig())
   })
 
   afterAll(async () => {
@@ -199,6 +214,13 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     })
     // A Job's pods are not listed as jobs of their own.
     expect(list.jobs.some((j) => j.id.startsWith(`${ns}/hello-`))).toBe(false)
+    // Reached with the cluster's PEMs instead of a client-node KubeConfig, the API answers the same.
+    const byPems = new KubernetesJobService(testCertificateAccess(), input)
+    try {
+      expect((await byPems.list()).jobs.filter((j) => j.id.startsWith(`${ns}/`)).map((j) => j.id)).toEqual(ours.map((j) => j.id))
+    } finally {
+      byPems.close()
+    }
     await expect(service.status(`${ns}/nope`)).rejects.toThrow(UsageError)
     await expect(service.status('Not/A/Valid/Id')).rejects.toThrow(/invalid job id/)
   })
@@ -219,7 +241,7 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
   it('runs a portable job spec through the translator it is given', async () => {
     writeFileSync(join(dir, 'pi.py'), 'print(1)\n')
     const spec = file('pi-spec.yaml', 'name: pi\napp: pi.py\nargs: [7]\n')
-    const translated = new KubernetesJobService(testKubeConfig(), input, {
+    const translated = new KubernetesJobService(testCertificateAccess(), input, {
       pollMs: 1000,
       // Stands in for src/jobs/kubernetes-translate.ts: the spec's args reach the pod.
       translateSpec: async (f) => [

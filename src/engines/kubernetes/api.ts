@@ -1,9 +1,16 @@
 import {Agent, request, type RequestOptions} from 'node:https'
-import type {KubeConfig} from '@kubernetes/client-node'
 
 /**
- * The Kubernetes API as raw JSON over HTTPS, authenticated by a client-node KubeConfig (certificates, tokens, exec
- * plugins). Not client-node's KubernetesObjectApi: its typed serializer silently drops fields its models do not know
+ * How cms reaches and authenticates to an API server: a client-node KubeConfig satisfies it (certificates, tokens,
+ * exec plugins), and so does certificateAccess() in client.ts, which needs no client-node (its import costs ~0.6 s).
+ */
+export interface KubeAccess {
+  getCurrentCluster(): {server: string} | null
+  applyToHTTPSOptions(opts: RequestOptions): Promise<void>
+}
+
+/**
+ * The Kubernetes API as raw JSON over HTTPS, authenticated by a KubeAccess. Not client-node's KubernetesObjectApi: its typed serializer silently drops fields its models do not know
  * (`spec.backofLimit: 3` would vanish instead of being refused by the API server), and cms applies the user's objects
  * exactly as written.
  */
@@ -43,7 +50,7 @@ export class KubeApi {
   private readonly discovery = new Map<string, Promise<ApiResource[]>>()
   private readonly server: URL
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(private readonly kc: KubeAccess) {
     const cluster = kc.getCurrentCluster()
     if (!cluster) throw new Error('the kubeconfig has no current cluster')
     this.server = new URL(cluster.server)

@@ -1,11 +1,10 @@
 import {StringDecoder} from 'node:string_decoder'
-import type {KubeConfig} from '@kubernetes/client-node'
 import {TERMINAL} from '../../jobs/states.js'
 import type {JobList, JobView} from '../../output/results.js'
 import {UsageError} from '../../remote/errors.js'
 import {mapLimit} from '../../remote/fanout.js'
 import type {JobService, JobsInput, LoadedJob, LogOptions} from '../engine.js'
-import {JOBS, jobPath, KubeApi, KubeApiError, PODS, podPath} from './api.js'
+import {JOBS, jobPath, KubeApi, KubeApiError, PODS, podPath, type KubeAccess} from './api.js'
 import {applyObject, refusalLine, refusalMessage, resolveObject, type ResolvedObject} from './apply.js'
 import type {KubernetesJobFile} from './job-files.js'
 import {jobIdOf, kubernetesJobView, parseJobId, type Job, type KubernetesJobFacts, type Pod} from './job-state.js'
@@ -58,8 +57,9 @@ export class KubernetesJobService implements JobService {
   private readonly pollMs: number
   private readonly deleteTimeoutMs: number
 
+  /** `kc`: a client-node KubeConfig, or certificateAccess() (client.ts) built from the cluster's admin PEMs. */
   constructor(
-    kc: KubeConfig,
+    kc: KubeAccess,
     private readonly input: JobsInput,
     private readonly opts: KubernetesJobsOptions = {},
   ) {

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
 import type {JobsInput} from '../../../src/engines/engine.js'
+import {certificateAccess, kubeConfigFromText} from '../../../src/engines/kubernetes/client.js'
 import {loadKubernetesJobFiles} from '../../../src/engines/kubernetes/job-files.js'
 import {KubernetesJobService, type SpecJobFile} from '../../../src/engines/kubernetes/jobs.js'
 import {UsageError} from '../../../src/remote/errors.js'
@@ -45,5 +46,33 @@ describe('portable job specs on Kubernetes: the translator seam', () => {
     await expect(service.prepare(specs())).rejects.toThrow(/pi\.yaml: object 1 translated from the job spec: Job has metadata\.generateName/)
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatchObject({kind: 'spec', name: 'pi', spec: {app: join(dir, 'pi.py'), args: ['4']}})
+  })
+})
+
+describe('API access for the job service', () => {
+  const text = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters: [{name: c, cluster: {server: "https://10.0.0.5:6443", certificate-authority-data: "Y2E="}}, {name: other, cluster: {server: "https://192.0.2.1:6443"}}]',
+    'users: [{name: u, user: {token: t0k}}]',
+    'contexts: [{name: x, context: {cluster: c, user: u}}]',
+    'current-context: x',
+  ].join('\n')
+
+  it("reads a kubeconfig with client-node and points its current cluster at the tunnel's local end", async () => {
+    const kc = await kubeConfigFromText(text, 'https://127.0.0.1:7443')
+    expect(kc.getCurrentCluster()).toMatchObject({name: 'c', server: 'https://127.0.0.1:7443', caData: 'Y2E='})
+    expect(kc.clusters.find((c) => c.name === 'other')?.server).toBe('https://192.0.2.1:6443')
+    expect(kc.getCurrentUser()?.token).toBe('t0k')
+    expect((await kubeConfigFromText(text)).getCurrentCluster()?.server).toBe('https://10.0.0.5:6443')
+  })
+
+  it('builds certificate access without client-node, https only', async () => {
+    const access = certificateAccess({server: 'https://127.0.0.1:7443', caPem: 'CA', certPem: 'CERT', keyPem: 'KEY', tlsServerName: '10.0.0.5'})
+    const opts: Record<string, unknown> = {}
+    await access.applyToHTTPSOptions(opts)
+    expect(opts).toEqual({ca: 'CA', cert: 'CERT', key: 'KEY', servername: '10.0.0.5'})
+    expect(access.getCurrentCluster()).toEqual({server: 'https://127.0.0.1:7443'})
+    expect(() => certificateAccess({server: 'http://127.0.0.1:8080', caPem: '', certPem: '', keyPem: ''})).toThrow(/over https/)
   })
 })
