@@ -149,6 +149,11 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(logged.state).toBe('SUCCEEDED')
     expect(out).toMatch(new RegExp(`^hello from hello-[a-z0-9]+ with bonjour\\n$`))
     expect(err).toBe('')
+
+    // Submitting the same file again changes nothing, and says so.
+    const [same] = await submit(path)
+    expect(same).toMatchObject({id: `${ns}/hello`, state: 'SUCCEEDED'})
+    expect(lines).toContain(`${ns}/hello already existed and is SUCCEEDED: applying it again does not run it ('cms job rerun -n k8s-jobs-e2e ${ns}/hello' does)`)
   })
 
   it('reports a failing Job as FAILED, with its exit code', async () => {
@@ -192,6 +197,11 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     // A kind the API does not serve is refused the same way.
     const unknown = file('widget.yaml', `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ${ns}}\n---\n${jobYaml('with-widget', 'true')}`)
     await expect(submit(unknown)).rejects.toThrow(`${unknown}: document 1: Widget ${ns}/w: the cluster's API has no kind Widget in example.com/v1`)
+    // Two files of one batch with the same Job: refused before anything is applied.
+    const twin = file('twin.yaml', jobYaml('twin', 'true'))
+    const again = file('twin-again.yaml', jobYaml('twin', 'true'))
+    await expect(submit(twin, again)).rejects.toThrow(`${again}: document 1: Job ${ns}/twin is also in ${twin}: submit it once`)
+    expect(await get(`/apis/batch/v1/namespaces/${ns}/jobs/twin`)).toBeUndefined()
   })
 
   it('lists the Jobs and bare Pods cms applied, and follows a bare Pod with its logs', async () => {

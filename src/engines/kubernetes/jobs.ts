@@ -84,10 +84,10 @@ export class KubernetesJobService implements JobService {
    * run of each: the API server's own validation. One UsageError naming every refused object; nothing is applied.
    */
   async prepare(jobs: LoadedJob[]): Promise<LoadedJob[]> {
-    const errors: string[] = []
-    const groups = await mapLimit(jobs as KubernetesJobFile[], 4, async (f): Promise<ApplyGroup | undefined> => {
+    const groups = await mapLimit(jobs as KubernetesJobFile[], 4, async (f): Promise<ApplyGroup | string> => {
       try {
         const manifest = f.kind === 'manifest' ? f.objects : await this.specObjects(f)
+        if (!manifest.some((m) => isWorkload(m.object))) throw new UsageError(`${f.file}: the job spec's translation has no Job or Pod to follow`)
         const objects: ResolvedObject[] = []
         for (const m of manifest) objects.push(await resolveObject(this.api, f.file, m))
         // Namespaces first, so the file's other objects can live in them, Jobs and Pods last, so what they use
@@ -96,12 +96,22 @@ export class KubernetesJobService implements JobService {
         return {file: f.file, objects}
       } catch (error) {
         if (!(error instanceof UsageError)) throw error
-        errors.push(error.message)
-        return undefined
+        return error.message
       }
     })
+    const errors = groups.filter((g): g is string => typeof g === 'string')
+    const ready = groups.filter((g): g is ApplyGroup => typeof g !== 'string')
+    // Two files of one batch must not submit the same Job or Pod: the second would silently replace the first.
+    const owner = new Map<string, string>()
+    for (const g of ready) {
+      for (const o of g.objects.filter((x) => isWorkload(x.object))) {
+        const key = describeObject(o.object)
+        const first = owner.get(key)
+        if (first !== undefined && first !== g.file) errors.push(`${g.file}: ${o.where}: ${key} is also in ${first}: submit it once`)
+        owner.set(key, first ?? g.file)
+      }
+    }
     if (errors.length > 0) throw new UsageError(errors.join('\n'))
-    const ready = groups as ApplyGroup[]
     // A dry run cannot create a namespace: objects in a Namespace of this batch are checked once it exists.
     const newNamespaces = new Set(ready.flatMap((g) => g.objects.filter((o) => o.object.kind === 'Namespace' && o.object.apiVersion === 'v1').map((o) => o.object.metadata.name)))
     const all = ready.flatMap((g) => g.objects)
@@ -149,7 +159,10 @@ export class KubernetesJobService implements JobService {
     if (!group || !target) throw new Error(`${job.file}: submit needs the jobs prepare() returned`)
     group.applied ??= this.applyGroup(group)
     const stored = (await group.applied).get(target)!
-    return kubernetesJobView(this.input.cluster, stored.kind === 'Job' ? {kind: 'Job', job: stored as unknown as Job, pods: []} : {kind: 'Pod', pod: stored as unknown as Pod})
+    const view = kubernetesJobView(this.input.cluster, stored.kind === 'Job' ? {kind: 'Job', job: stored as unknown as Job, pods: []} : {kind: 'Pod', pod: stored as unknown as Pod})
+    // Applying an unchanged Job that already ran changes nothing (as kubectl apply): say so rather than seem to run it.
+    if (TERMINAL.has(view.state)) this.input.log(`${view.id} already existed and is ${view.state}: applying it again does not run it ('cms job rerun -n ${this.input.cluster} ${view.id}' does)`)
+    return view
   }
 
   private notFound(id: string): UsageError {

@@ -45,6 +45,8 @@ describe('portable job specs on Kubernetes: the translator seam', () => {
     })
     await expect(service.prepare(specs())).rejects.toThrow(/pi\.yaml: object 1 translated from the job spec: Job has metadata\.generateName/)
     expect(seen).toHaveLength(1)
+    const noJob = new KubernetesJobService(unreachable(), input, {translateSpec: async () => [{apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'c'}}]})
+    await expect(noJob.prepare(specs())).rejects.toThrow(/pi\.yaml: the job spec's translation has no Job or Pod to follow/)
     expect(seen[0]).toMatchObject({kind: 'spec', name: 'pi', spec: {app: join(dir, 'pi.py'), args: ['4']}})
   })
 })
