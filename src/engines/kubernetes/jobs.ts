@@ -7,7 +7,7 @@ import type {JobService, JobsInput, LoadedJob, LogOptions} from '../engine.js'
 import {JOBS, jobPath, KubeApi, KubeApiError, PODS, podPath, type KubeAccess} from './api.js'
 import {applyObject, refusalLine, refusalMessage, resolveObject, type ResolvedObject} from './apply.js'
 import type {KubernetesJobFile} from './job-files.js'
-import {jobIdOf, kubernetesJobView, parseJobId, type Job, type KubernetesJobFacts, type Pod} from './job-state.js'
+import {kubernetesJobView, parseJobId, type Job, type KubernetesJobFacts, type Pod} from './job-state.js'
 import {checkObject, describeObject, isWorkload, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type KubeObject, type ManifestObject} from './manifests.js'
 import {appliedObject} from './reapply.js'
 
@@ -377,7 +377,10 @@ export class KubernetesJobService implements JobService {
     try {
       if (!opts.follow) {
         const sources = this.logSources(facts)
-        if (sources.length === 0) opts.err(`${jobIdOf(facts.kind === 'Job' ? facts.job.metadata : facts.pod.metadata)}: no pod has started yet\n`)
+        if (sources.length === 0) {
+          const view = kubernetesJobView(this.input.cluster, facts)
+          opts.err(TERMINAL.has(view.state) ? `${view.id}: no pod of it is left: Kubernetes keeps no logs of deleted pods\n` : `${view.id}: no pod of it has started yet\n`)
+        }
         // One after the other, so each pod's output stays together.
         for (const s of sources) await open(s.pod, s.container, sources.length > 1)
         return kubernetesJobView(this.input.cluster, facts)
