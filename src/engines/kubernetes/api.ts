@@ -105,7 +105,8 @@ export class KubeApi {
           reject(new KubeApiError(status, s.message ?? (text.split('\n')[0] || `HTTP ${status}`), s.reason, s.details, method, path))
         })
       })
-      req.setTimeout(input.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => req.destroy(new Error(`Kubernetes API ${method} ${path}: no answer within ${Math.round((input.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`)))
+      const ms = input.timeoutMs ?? DEFAULT_TIMEOUT_MS
+      req.setTimeout(ms, () => req.destroy(new Error(`Kubernetes API ${method} ${path}: no answer within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`)))
       req.on('error', reject)
       req.end(payload)
     })
