@@ -336,5 +336,8 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(await get(`/apis/batch/v1/namespaces/${ns}/jobs/sleeper2`)).toBeUndefined()
     expect((await get<{items: unknown[]}>(`/api/v1/namespaces/${ns}/pods?labelSelector=batch.kubernetes.io/controller-uid=${uid2}`))!.items).toHaveLength(0)
     await expect(service.kill(again!.id, {purge: false})).rejects.toThrow(/not found/)
+    // A job that had ended keeps its end state; its record is gone all the same.
+    expect(await service.kill(`${ns}/fails`, {purge: true})).toMatchObject({state: 'FAILED', status: 'deleted'})
+    expect(await get(`/apis/batch/v1/namespaces/${ns}/jobs/fails`)).toBeUndefined()
   })
 })

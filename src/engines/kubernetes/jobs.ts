@@ -289,7 +289,7 @@ export class KubernetesJobService implements JobService {
   }
 
   /**
-   * Deletes the Job (or bare Pod). Without purge: propagation Background, the call returns once the Job is deleted
+   * Deletes the Job (or bare Pod): KILLED, or the state it had ended in. Without purge: propagation Background, the call returns once the Job is deleted
    * and the garbage collector stops and deletes its pods right after. With purge: propagation Foreground, and cms
    * waits until the API shows the Job gone, which it does only after every one of its pods is gone.
    */
@@ -298,11 +298,13 @@ export class KubernetesJobService implements JobService {
     const before = kubernetesJobView(this.input.cluster, found)
     const path = this.objectPath(found)
     await this.deleteObject(path, opts.purge ? 'Foreground' : 'Background')
+    // A job that had already ended keeps its end state (its record is deleted all the same).
+    const state = TERMINAL.has(before.state) ? before.state : 'KILLED'
     if (opts.purge && !(await this.gone(path))) {
       this.input.log(`${before.id}: still being deleted after ${Math.round(this.deleteTimeoutMs / 1000)} s (its pods are terminating)`)
-      return {...before, state: 'KILLED', status: 'Terminating'}
+      return {...before, state, status: 'Terminating'}
     }
-    return {...before, state: 'KILLED', status: 'deleted'}
+    return {...before, state, status: 'deleted'}
   }
 
   /**
