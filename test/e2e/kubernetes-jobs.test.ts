@@ -156,9 +156,14 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(lines).toContain(`${ns}/hello already existed and is SUCCEEDED: applying it again does not run it ('cms job rerun -n k8s-jobs-e2e ${ns}/hello' does)`)
   })
 
-  it('reports a failing Job as FAILED, with its exit code', async () => {
-    const [view] = await submit(file('fails.yaml', jobYaml('fails', 'echo about to fail; exit 3')))
-    const [done] = await service.wait([view!.id], 120_000, () => {})
+  it('reports a failing Job as FAILED, with its exit code, next to one that succeeds from the same file', async () => {
+    const pair = file('pair.yaml', `${jobYaml('fails', 'echo about to fail; exit 3')}\n---\n${jobYaml('passes', 'true')}`)
+    const views = await submit(pair)
+    expect(views.map((v) => v.id)).toEqual([`${ns}/fails`, `${ns}/passes`])
+    // The file was applied once, for both of its jobs.
+    expect(lines.filter((l) => l.startsWith(`Applied Job ${ns}/`) && l.endsWith(`(${pair})`))).toEqual([`Applied Job ${ns}/fails (${pair})`, `Applied Job ${ns}/passes (${pair})`])
+    const [done, passed] = await service.wait(views.map((v) => v.id), 120_000, () => {})
+    expect(passed!.state).toBe('SUCCEEDED')
     expect(done).toMatchObject({state: 'FAILED', status: 'Failed'})
     expect(jobSucceeded(done!)).toBe(false)
     expect(done!.attempts.map((a) => a.exitCode)).toEqual([3])
@@ -220,6 +225,7 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
     expect(Object.fromEntries(ours.map((j) => [j.id, `${j.type} ${j.state}`]))).toEqual({
       [`${ns}/hello`]: 'Job SUCCEEDED',
       [`${ns}/fails`]: 'Job FAILED',
+      [`${ns}/passes`]: 'Job SUCCEEDED',
       [`${ns}/ticker`]: 'Pod SUCCEEDED',
     })
     // A Job's pods are not listed as jobs of their own.
