@@ -289,9 +289,10 @@ export class KubernetesJobService implements JobService {
   }
 
   /**
-   * Deletes the Job (or bare Pod): KILLED, or the state it had ended in. Without purge: propagation Background, the call returns once the Job is deleted
-   * and the garbage collector stops and deletes its pods right after. With purge: propagation Foreground, and cms
-   * waits until the API shows the Job gone, which it does only after every one of its pods is gone.
+   * Deletes the Job (or bare Pod); the view says KILLED, or the state it had already ended in. Without purge:
+   * propagation Background, the call returns once the Job is deleted and the garbage collector stops and deletes its
+   * pods right after. With purge: propagation Foreground, and cms waits until the API shows the Job gone, which it
+   * does only after every one of its pods is gone.
    */
   async kill(id: string, opts: {purge: boolean}): Promise<JobView> {
     const found = await this.facts(id)
