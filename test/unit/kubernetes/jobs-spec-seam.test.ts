@@ -1,8 +1,8 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {KubeConfig} from '@kubernetes/client-node'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import type {JobsInput} from '../../../src/engines/engine.js'
 import {certificateAccess, kubeConfigFromText} from '../../../src/engines/kubernetes/client.js'
 import {loadKubernetesJobFiles} from '../../../src/engines/kubernetes/job-files.js'
@@ -10,6 +10,7 @@ import {KubernetesJobService, type SpecJobFile} from '../../../src/engines/kuber
 import {UsageError} from '../../../src/remote/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cms-k8s-seam-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
 writeFileSync(join(dir, 'pi.py'), 'print(1)\n')
 writeFileSync(join(dir, 'pi.yaml'), 'app: pi.py\nargs: [4]\n')
 

@@ -1,12 +1,13 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {loadKubernetesJobFiles, loadManifestFile} from '../../../src/engines/kubernetes/job-files.js'
 import {isManifestText, parseManifest, withCmsDefaults} from '../../../src/engines/kubernetes/manifests.js'
 import {UsageError} from '../../../src/remote/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cms-k8s-manifests-'))
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
 const file = (name: string, content: string) => {
   const path = join(dir, name)
   writeFileSync(path, content)
