@@ -1,11 +1,20 @@
 import type {JobList, JobView} from './results.js'
 import {duration, table} from './table.js'
 
+/** Kubernetes jobs are Jobs or bare Pods; their attempts are pods. */
+const isKubernetes = (j: JobView) => j.type === 'Job' || j.type === 'Pod'
 /** Nomad jobs carry Nomad's own type and status; their attempts are allocations. */
-const isNomad = (j: JobView) => j.type !== undefined
+const isNomad = (j: JobView) => j.type !== undefined && !isKubernetes(j)
+const ran = (j: JobView) => (j.durationMs === undefined ? undefined : duration(j.durationMs))
 
 export function renderJobs(jobs: JobView[]): string {
   if (jobs.length === 0) return 'No jobs.'
+  if (jobs.every(isKubernetes)) {
+    return table(
+      ['JOB', 'KIND', 'STATE', 'STATUS', 'PODS', 'STARTED', 'DURATION'],
+      jobs.map((j) => [j.id, j.type, j.state, j.status, j.attempts.length, j.startedAt, ran(j)]),
+    )
+  }
   if (jobs.every(isNomad)) {
     return table(
       ['JOB', 'TYPE', 'STATE', 'NOMAD STATUS', 'ALLOCATIONS', 'PRIORITY', 'NEXT LAUNCH', 'SUBMITTED'],
@@ -33,7 +42,7 @@ export function renderJob(job: JobView): string {
     `Job:       ${job.id}`,
     `Name:      ${job.name}`,
     `Cluster:   ${job.cluster}`,
-    `Kind:      ${isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
+    `Kind:      ${isKubernetes(job) ? `${job.kind} (Kubernetes ${job.type})` : isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
     `State:     ${job.state}`,
     `Submitted: ${job.createdAt}`,
     `Retries:   ${job.retries}`,
@@ -42,6 +51,13 @@ export function renderJob(job: JobView): string {
   if (job.nextLaunch) lines.push(`Next run:  ${job.nextLaunch}`)
   if (job.healthy !== undefined) lines.push(`Healthy:   ${job.healthy ? 'yes' : 'no'}`)
   if (job.placementFailures) lines.push(`Unplaced:  ${job.placementFailures}`)
+  if (isKubernetes(job)) {
+    if (job.status) lines.push(`Status:    ${job.status}`)
+    if (job.startedAt) lines.push(`Started:   ${job.startedAt}`)
+    if (job.endedAt) lines.push(`Ended:     ${job.endedAt}${job.durationMs === undefined ? '' : ` (ran ${duration(job.durationMs)})`}`)
+    lines.push('', table(['POD', 'STATE', 'PHASE', 'NODE', 'EXIT', 'CREATED'], job.attempts.map((a) => [a.pod, a.state, a.clientStatus, a.node, a.exitCode, a.submittedAt])))
+    return lines.join('\n')
+  }
   if (isNomad(job)) {
     lines.push(
       '',

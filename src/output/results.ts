@@ -183,8 +183,8 @@ export interface ClusterList {
 export interface JobAttemptView {
   n: number
   submittedAt: string
-  /** cluster/client: Spark deploy modes; allocation: one Nomad allocation of the job. */
-  mode: 'cluster' | 'client' | 'allocation'
+  /** cluster/client: Spark deploy modes; allocation: one Nomad allocation of the job; pod: one Kubernetes pod. */
+  mode: 'cluster' | 'client' | 'allocation' | 'pod'
   state: string
   submissionId?: string
   driverState?: string
@@ -195,6 +195,8 @@ export interface JobAttemptView {
   node?: string
   taskGroup?: string
   clientStatus?: string
+  /** Kubernetes: the pod of this attempt (node and clientStatus carry its node and phase). */
+  pod?: string
 }
 
 export interface JobView {
@@ -203,9 +205,9 @@ export interface JobView {
   cluster: string
   /**
    * jvm / python: a job spec's app (Spark: REST in cluster mode / spark-submit in client mode on the head; Nomad: a
-   * task running Spark); nomad: a native Nomad jobfile (HCL or JSON).
+   * task running Spark); nomad: a native Nomad jobfile (HCL or JSON); kubernetes: a Job or bare Pod from a manifest.
    */
-  kind: 'jvm' | 'python' | 'nomad'
+  kind: 'jvm' | 'python' | 'nomad' | 'kubernetes'
   state: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
   createdAt: string
   retries: number
@@ -224,6 +226,10 @@ export interface JobView {
   healthy?: boolean
   /** Why Nomad could not place the job (no node with the resources, constraints), when it cannot. */
   placementFailures?: string
+  /** Kubernetes: when the Job (or bare Pod) started and ended, and how long it ran, as the API reports them. */
+  startedAt?: string
+  endedAt?: string
+  durationMs?: number
 }
 
 export interface JobList {
