@@ -5,12 +5,12 @@ import {renderJob} from '../../output/render-jobs.js'
 import type {JobView} from '../../output/results.js'
 
 export default class JobKillCommand extends CmsCommand {
-  static summary = 'Stop a running job (and its remaining retries); --purge also removes it from the engine (Nomad).'
+  static summary = 'Stop a running job (and its remaining retries); --purge also removes it from the engine (Nomad, Kubernetes).'
   static examples = ['<%= config.bin %> <%= command.id %> -n demo pi-20261122-101500-3f2a']
   static args = {id: Args.string({description: 'Job id.', required: true})}
   static flags = {
     name: clusterNameFlag,
-    purge: Flags.boolean({description: 'Nomad: also purge the job from the cluster (as `nomad job stop -purge`).', default: false}),
+    purge: Flags.boolean({description: 'also purge the job from the cluster: Nomad as `nomad job stop -purge`; Kubernetes deletes in the foreground and returns once its pods are gone.', default: false}),
   }
 
   async run(): Promise<JobView> {

@@ -1,8 +1,17 @@
 import type {KubeConfig} from '@kubernetes/client-node'
-import {forwardLocal, type LocalForward} from '../../remote/local-forward.js'
+import {forwardLocal} from '../../remote/local-forward.js'
 import type {SshSession} from '../../remote/session.js'
+import type {KubeAccess} from './api.js'
+import {certificateAccess} from './client.js'
+import {kubeconfigCredentials} from './kubeconfig.js'
 import {kubernetesLayout} from './layout.js'
 import {KUBERNETES_PORTS} from './network.js'
+
+export interface HeadAccess {
+  session: SshSession
+  address: string
+  home: string
+}
 
 /** The Kubernetes API as cms reaches it: through an SSH forward to the head's private address, as the cluster admin. */
 export interface KubeApiAccess {
@@ -12,41 +21,33 @@ export interface KubeApiAccess {
   close(): Promise<void>
 }
 
-export interface HeadAccess {
-  session: SshSession
-  address: string
-  home: string
-}
-
 /**
- * Reads the admin kubeconfig from the head (0600 there; it stays in memory here) and opens a loopback-only local
- * forward to the API server. Close it when done: the forward keeps the process alive.
+ * The admin credentials read from the head (0600 there; they stay in memory here) and a loopback-only local forward
+ * to the API server. `close` ends the forward, which otherwise keeps the process alive.
  */
-export async function openKubeApi(head: HeadAccess, cluster: string): Promise<KubeApiAccess> {
+async function openForward(head: HeadAccess, cluster: string): Promise<{admin: string; caPem: string; server: string; close: () => Promise<void>}> {
   const layout = kubernetesLayout(head.home, cluster)
-  const text = (await head.session.readFile(layout.files.adminKubeconfig))?.toString('utf8')
-  if (!text) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials (${layout.files.adminKubeconfig}): rerun 'cms cluster create'`)
-  const {KubeConfig} = await import('@kubernetes/client-node')
-  const stored = new KubeConfig()
-  stored.loadFromString(text)
-  const forward: LocalForward = await forwardLocal(head.session, head.address, KUBERNETES_PORTS.apiServer)
-  const server = `https://127.0.0.1:${forward.port}`
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: stored.clusters.map((c) => ({...c, server})),
-    users: stored.users,
-    contexts: stored.contexts,
-    currentContext: stored.currentContext,
-  })
-  return {kc, server, close: () => forward.close()}
+  const [admin, caPem] = await Promise.all([layout.files.adminKubeconfig, layout.files.caCert].map(async (f) => (await head.session.readFile(f))?.toString('utf8')))
+  if (!admin || !caPem) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials (${layout.files.adminKubeconfig}): rerun 'cms cluster create'`)
+  const forward = await forwardLocal(head.session, head.address, KUBERNETES_PORTS.apiServer)
+  return {admin, caPem, server: `https://127.0.0.1:${forward.port}`, close: () => forward.close()}
 }
 
-/** Runs `fn` with the API, closing the forward afterwards. */
-export async function withKubeApi<T>(head: HeadAccess, cluster: string, fn: (access: KubeApiAccess) => Promise<T>): Promise<T> {
-  const access = await openKubeApi(head, cluster)
+/** The API through client-node (the engine's own work: nodes, eviction, health); loads client-node (~0.6 s). */
+export async function openKubeApi(head: HeadAccess, cluster: string): Promise<KubeApiAccess> {
+  const forward = await openForward(head, cluster)
   try {
-    return await fn(access)
-  } finally {
-    await access.close()
+    const {kubeConfigFromText} = await import('./client.js')
+    return {kc: await kubeConfigFromText(forward.admin, forward.server), server: forward.server, close: forward.close}
+  } catch (error) {
+    await forward.close()
+    throw error
   }
+}
+
+/** The API as raw HTTPS with the admin certificate (jobs: no client-node, objects sent exactly as written). */
+export async function openCertificateAccess(head: HeadAccess, cluster: string): Promise<{access: KubeAccess; close: () => Promise<void>}> {
+  const forward = await openForward(head, cluster)
+  const pair = kubeconfigCredentials(forward.admin)
+  return {access: certificateAccess({server: forward.server, caPem: forward.caPem, certPem: pair.certificatePem, keyPem: pair.privateKeyPem}), close: forward.close}
 }

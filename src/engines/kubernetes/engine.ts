@@ -298,7 +298,7 @@ export class KubernetesEngine implements Engine {
   }
 
   async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
-    const {loadKubernetesJobFiles} = await import('./job-service-factory.js')
+    const {loadKubernetesJobFiles} = await import('./job-files.js')
     return loadKubernetesJobFiles(files, overrides)
   }
 

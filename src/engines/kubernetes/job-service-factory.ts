@@ -1,11 +1,9 @@
-import type {JobOverrides} from '../../jobs/load.js'
-import type {JobService, JobsInput, LoadedJob} from '../engine.js'
+import type {JobService, JobsInput} from '../engine.js'
+import {openCertificateAccess} from './api-access.js'
+import {KubernetesJobService} from './jobs.js'
 
-// Wired to the manifests job service when it lands (helper branch k8s-jobs).
-export async function openKubernetesJobs(_input: JobsInput): Promise<JobService> {
-  throw new Error('jobs on Kubernetes clusters are not wired yet')
-}
-
-export async function loadKubernetesJobFiles(_files: string[], _overrides: JobOverrides): Promise<LoadedJob[]> {
-  throw new Error('jobs on Kubernetes clusters are not wired yet')
+/** The cluster's Kubernetes jobs: manifests and portable specs through the API, over an SSH forward to the head. */
+export async function openKubernetesJobs(input: JobsInput): Promise<JobService> {
+  const {access, close} = await openCertificateAccess({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
+  return new KubernetesJobService(access, input, {onClose: close})
 }

@@ -23,6 +23,8 @@ export interface KubernetesJobsOptions {
   pollMs?: number
   /** Longest wait for a deletion to finish (kill --purge, rerun), ms. */
   deleteTimeoutMs?: number
+  /** Releases what the service's access holds (the SSH forward to the API), when it closes. */
+  onClose?: () => Promise<void>
 }
 
 /** The objects of one file, applied once (in order, Namespaces first) by whichever of its jobs is submitted first. */
@@ -68,9 +70,10 @@ export class KubernetesJobService implements JobService {
     this.deleteTimeoutMs = opts.deleteTimeoutMs ?? 120_000
   }
 
-  /** Closes the API connections kept alive (the engine calls it when the job handle closes, if it can). */
-  close(): void {
+  /** Closes the API connections kept alive, then what `opts.onClose` releases (the SSH forward to the API). */
+  async close(): Promise<void> {
     this.api.close()
+    await this.opts.onClose?.()
   }
 
   private async specObjects(f: SpecJobFile): Promise<ManifestObject[]> {
