@@ -13,29 +13,33 @@ import {KubernetesJobService} from '../../src/engines/kubernetes/jobs.js'
 import {parseManifest} from '../../src/engines/kubernetes/manifests.js'
 import {jobSucceeded} from '../../src/jobs/states.js'
 import {UsageError} from '../../src/remote/errors.js'
+import {cms, docker, makeCmsHome, removeClusterContainers, startCms} from './helpers.js'
 
 /**
  * Kubernetes jobs through the API, against a real cluster: manifests applied with server-side apply after a dry run,
  * Jobs and bare Pods followed to their end, pod logs, kill, rerun. Asserts on what the API itself reports.
  *
- * The cluster comes from `testKubeConfig()` (and `testCertificateAccess()`, the same credentials without client-node): until the Kubernetes engine creates clusters (`cms cluster create -e
- * kubernetes`), it reads CMS_E2E_K8S_KUBECONFIG, the path of an admin kubeconfig of a running test cluster (e.g.
- * the head's `~/.cms/clusters/NAME/kubernetes/secrets/admin.kubeconfig` of a cluster the groundwork test's setup
- * made), whose API is reachable from this machine (a test container's address). CMS_E2E_K8S_IMAGE names an image
- * every node already has (the groundwork test's busybox scratch image: `cms-NAME-busybox:test`); pods use
- * imagePullPolicy Never. Skipped without both.
+ * The cluster is a 1-host `cms cluster create -e kubernetes` (the head takes pods too), reached through
+ * `cms cluster tunnel` with the kubeconfig `cms cluster kubeconfig` wrote; a busybox scratch image is built here and
+ * put on the node with `cms image load` (pods use imagePullPolicy Never). Needs the testbed's Kubernetes build.
  */
-const KUBECONFIG = process.env.CMS_E2E_K8S_KUBECONFIG
-const IMAGE = process.env.CMS_E2E_K8S_IMAGE
+const K8S_DIST = process.env.CMS_K8S_DIST
+const CLUSTER = process.env.CMS_E2E_K8S_JOBS_NAME ?? 'e2e-k8s-jobs'
+const IMAGE = `cms-e2e-busybox:${CLUSTER}`
+const work = mkdtempSync(join(tmpdir(), 'cms-k8s-jobs-cluster-'))
+const KUBECONFIG = join(work, 'kubeconfig')
+const {home: cmsHome, cleanup: cleanupHome} = makeCmsHome()
+const cmsEnv = {CMS_HOME: cmsHome}
+let tunnel: ReturnType<typeof startCms> | undefined
 
-/** The KubeConfig of the cluster under test (see the file's comment); the engine will hand the service its own. */
+/** The KubeConfig of the cluster under test: cms's kubeconfig, its server the tunnel's local port. */
 function testKubeConfig(): Promise<KubeConfig> {
-  return kubeConfigFromText(readFileSync(KUBECONFIG!, 'utf8'))
+  return kubeConfigFromText(readFileSync(KUBECONFIG, 'utf8'))
 }
 
 /** The same cluster reached with certificateAccess() from the kubeconfig's embedded PEMs (no client-node). */
 function testCertificateAccess(): KubeAccess {
-  const kc = parse(readFileSync(KUBECONFIG!, 'utf8')) as {
+  const kc = parse(readFileSync(KUBECONFIG, 'utf8')) as {
     clusters: Array<{cluster: {server: string; 'certificate-authority-data': string}}>
     users: Array<{user: {'client-certificate-data': string; 'client-key-data': string}}>
   }
@@ -48,9 +52,48 @@ function testCertificateAccess(): KubeAccess {
   })
 }
 
+/** A cluster of one host, its kubeconfig, a tunnel held open, and the test image on the node. */
+async function startCluster(): Promise<void> {
+  await removeClusterContainers(CLUSTER)
+  const r = await cms(['cluster', 'create', '-n', CLUSTER, '-e', 'kubernetes', '--hosts', '1'], cmsEnv, {timeoutMs: 900_000})
+  if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
+  const k = await cms(['cluster', 'kubeconfig', '-n', CLUSTER, '--file', KUBECONFIG], cmsEnv)
+  if (k.code !== 0) throw new Error(`kubeconfig failed: ${k.stderr}`)
+  tunnel = startCms(['cluster', 'tunnel', '-n', CLUSTER], cmsEnv)
+  writeFileSync(
+    join(work, 'Dockerfile'),
+    [
+      'FROM debian:bookworm-slim AS bb',
+      'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep echo hostname; do ln -s busybox /out/bin/$c; done',
+      'FROM scratch',
+      'COPY --from=bb /out/ /',
+      'ENV PATH=/bin',
+    ].join('\n'),
+  )
+  await docker('build', '-q', '-t', IMAGE, work)
+  const loaded = await cms(['image', 'load', '-n', CLUSTER, IMAGE], cmsEnv, {timeoutMs: 300_000})
+  if (loaded.code !== 0) throw new Error(`image load failed: ${loaded.stderr}`)
+  const api = new KubeApi(await testKubeConfig())
+  for (let i = 0; i < 60; i++) {
+    if (await api.request('GET', '/readyz').then(() => true, () => false)) break
+    await sleep(1000)
+  }
+  api.close()
+}
+
+async function stopCluster(): Promise<void> {
+  tunnel?.child.kill('SIGINT')
+  await tunnel?.done
+  await cms(['cluster', 'kill', '-n', CLUSTER, '--yes'], cmsEnv, {timeoutMs: 300_000}).catch(() => undefined)
+  await removeClusterContainers(CLUSTER)
+  await docker('rmi', IMAGE).catch(() => '')
+  rmSync(work, {recursive: true, force: true})
+  cleanupHome()
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => {
+describe.skipIf(!K8S_DIST)('Kubernetes jobs through the API', () => {
   const ns = `cms-e2e-${randomBytes(3).toString('hex')}`
   const dir = mkdtempSync(join(tmpdir(), 'cms-k8s-jobs-'))
   const lines: string[] = []
@@ -92,18 +135,20 @@ describe.skipIf(!KUBECONFIG || !IMAGE)('Kubernetes jobs through the API', () => 
   }
 
   beforeAll(async () => {
+    await startCluster()
     service = new KubernetesJobService(await testKubeConfig(), input, {pollMs: 1000, deleteTimeoutMs: 90_000})
     api = new KubeApi(await testKubeConfig())
   })
 
   afterAll(async () => {
-    service?.close()
+    await service?.close()
     if (api) {
       await api.request('DELETE', `/api/v1/namespaces/${ns}`).catch(() => undefined)
       for (let i = 0; i < 60 && (await get(`/api/v1/namespaces/${ns}`)); i++) await sleep(1000)
       api.close()
     }
     rmSync(dir, {recursive: true, force: true})
+    await stopCluster()
   })
 
   it('applies a manifest (its Namespace first), runs the Job to completion and returns its logs', async () => {
