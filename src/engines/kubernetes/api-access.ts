@@ -1,8 +1,8 @@
-import type {KubeConfig} from '@kubernetes/client-node'
 import {forwardLocal} from '../../remote/local-forward.js'
 import type {SshSession} from '../../remote/session.js'
 import type {KubeAccess} from './api.js'
 import {certificateAccess} from './client.js'
+import {ClusterApi} from './cluster-api.js'
 import {kubeconfigCredentials} from './kubeconfig.js'
 import {kubernetesLayout} from './layout.js'
 import {KUBERNETES_PORTS} from './network.js'
@@ -13,36 +13,17 @@ export interface HeadAccess {
   home: string
 }
 
-/** The Kubernetes API as cms reaches it: through an SSH forward to the head's private address, as the cluster admin. */
-export interface KubeApiAccess {
-  kc: KubeConfig
-  /** https://127.0.0.1:PORT: the API server's certificate names 127.0.0.1, so TLS is verified against the cluster CA. */
-  server: string
-  close(): Promise<void>
-}
-
 /**
- * The admin credentials read from the head (0600 there; they stay in memory here) and a loopback-only local forward
+ * The Kubernetes API as cms reaches it: the admin credentials read from the head (0600 there; they stay in memory here) and a loopback-only local forward
  * to the API server. `close` ends the forward, which otherwise keeps the process alive.
  */
 async function openForward(head: HeadAccess, cluster: string): Promise<{admin: string; caPem: string; server: string; close: () => Promise<void>}> {
   const layout = kubernetesLayout(head.home, cluster)
   const [admin, caPem] = await Promise.all([layout.files.adminKubeconfig, layout.files.caCert].map(async (f) => (await head.session.readFile(f))?.toString('utf8')))
   if (!admin || !caPem) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials (${layout.files.adminKubeconfig}): rerun 'cms cluster create'`)
+  // https://127.0.0.1:PORT: the API server's certificate names 127.0.0.1, so TLS is verified against the cluster CA.
   const forward = await forwardLocal(head.session, head.address, KUBERNETES_PORTS.apiServer)
   return {admin, caPem, server: `https://127.0.0.1:${forward.port}`, close: () => forward.close()}
-}
-
-/** The API through client-node (the engine's own work: nodes, eviction, health); loads client-node (~0.6 s). */
-export async function openKubeApi(head: HeadAccess, cluster: string): Promise<KubeApiAccess> {
-  const forward = await openForward(head, cluster)
-  try {
-    const {kubeConfigFromText} = await import('./client.js')
-    return {kc: await kubeConfigFromText(forward.admin, forward.server), server: forward.server, close: forward.close}
-  } catch (error) {
-    await forward.close()
-    throw error
-  }
 }
 
 /** The API as raw HTTPS with the admin certificate (jobs: no client-node, objects sent exactly as written). */
@@ -50,4 +31,17 @@ export async function openCertificateAccess(head: HeadAccess, cluster: string): 
   const forward = await openForward(head, cluster)
   const pair = kubeconfigCredentials(forward.admin)
   return {access: certificateAccess({server: forward.server, caPem: forward.caPem, certPem: pair.certificatePem, keyPem: pair.privateKeyPem}), close: forward.close}
+}
+
+/** The engine's own view of the API (nodes, eviction, health, CoreDNS); `close` ends its connections and the forward. */
+export async function openClusterApi(head: HeadAccess, cluster: string): Promise<{api: ClusterApi; close: () => Promise<void>}> {
+  const {access, close} = await openCertificateAccess(head, cluster)
+  const api = new ClusterApi(access)
+  return {
+    api,
+    close: async () => {
+      api.close()
+      await close()
+    },
+  }
 }

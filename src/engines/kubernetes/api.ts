@@ -41,6 +41,8 @@ export interface RequestInput {
   body?: unknown
   contentType?: string
   timeoutMs?: number
+  /** The answer is text (/readyz), not JSON: resolve with it as a string. */
+  text?: boolean
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -97,7 +99,8 @@ export class KubeApi {
             body = undefined
           }
           if (status >= 200 && status < 300) {
-            if (body === undefined) reject(new Error(`Kubernetes API ${method} ${path}: answer is not JSON`))
+            if (input.text) resolve(text as T)
+            else if (body === undefined) reject(new Error(`Kubernetes API ${method} ${path}: answer is not JSON`))
             else resolve(body as T)
             return
           }

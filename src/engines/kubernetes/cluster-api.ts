@@ -1,37 +1,40 @@
-import {AppsV1Api, CoreV1Api, Health, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Node, type V1Pod} from '@kubernetes/client-node'
+import type {V1Deployment, V1Node, V1Pod, V1PodList, V1NodeList} from '@kubernetes/client-node'
 import {waitFor} from '../coordination.js'
+import {KubeApi, KubeApiError, type KubeAccess} from './api.js'
+import {applyObject, resolveObject} from './apply.js'
+import {checkObject} from './manifests.js'
+
+const NODES = '/api/v1/nodes'
 
 /**
  * What the engine asks the Kubernetes API while it creates, grows, shrinks and inspects a cluster: nodes, their pod
- * ranges and readiness, cordon and eviction, the control plane's /readyz, server-side apply of cms's own objects.
- * (Jobs are jobs.ts's.) Loaded only by the Kubernetes engine: the client library is heavy.
+ * ranges and readiness, cordon and eviction, the control plane's /readyz, server-side apply of cms's own objects
+ * (CoreDNS). Raw JSON over HTTPS like the jobs (api.ts): no client library to load.
  */
 export class ClusterApi {
-  readonly core: CoreV1Api
-  readonly apps: AppsV1Api
-  private readonly objects: KubernetesObjectApi
-  private readonly health: Health
+  private readonly api: KubeApi
 
-  constructor(readonly kc: KubeConfig) {
-    this.core = kc.makeApiClient(CoreV1Api)
-    this.apps = kc.makeApiClient(AppsV1Api)
-    this.objects = KubernetesObjectApi.makeApiClient(kc)
-    this.health = new Health(kc)
+  constructor(access: KubeAccess) {
+    this.api = new KubeApi(access)
+  }
+
+  close(): void {
+    this.api.close()
   }
 
   async readyz(): Promise<boolean> {
-    return this.health.readyz({timeout: 10_000}).catch(() => false)
+    return this.api.request<string>('GET', '/readyz', {text: true, timeoutMs: 10_000}).then(
+      (text) => text.trim() === 'ok',
+      () => false,
+    )
   }
 
   async nodes(): Promise<V1Node[]> {
-    return (await this.core.listNode()).items
+    return (await this.api.request<V1NodeList>('GET', NODES)).items
   }
 
   async node(name: string): Promise<V1Node | undefined> {
-    return this.core.readNode({name}).catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined
-      throw error
-    })
+    return orUndefined(this.api.request<V1Node>('GET', `${NODES}/${encodeURIComponent(name)}`))
   }
 
   /** Waits for the node to register and for Kubernetes to give it its pod range (Node.spec.podCIDR). */
@@ -45,16 +48,19 @@ export class ClusterApi {
     await waitFor(timeoutMs, async () => isReady(await this.node(name)), why)
   }
 
-  /** Server-side apply with cms as the field manager (idempotent). */
-  async apply(objects: KubernetesObject[]): Promise<void> {
-    for (const o of objects) await this.objects.patch(o, undefined, undefined, 'cms', true, PatchStrategy.ServerSideApply)
+  /** Server-side apply with cms as the field manager (idempotent), each object as written. */
+  async apply(objects: unknown[]): Promise<void> {
+    for (const [i, o] of objects.entries()) {
+      const where = `object ${i + 1}`
+      await applyObject(this.api, await resolveObject(this.api, 'cms', {where, object: checkObject(o, 'cms', where)}))
+    }
   }
 
   async waitDeploymentAvailable(namespace: string, name: string, timeoutMs: number): Promise<void> {
     await waitFor(
       timeoutMs,
       async () => {
-        const d = await this.apps.readNamespacedDeployment({namespace, name})
+        const d = await this.api.request<V1Deployment>('GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`)
         return (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1)
       },
       `deployment ${namespace}/${name} did not become available`,
@@ -63,15 +69,15 @@ export class ClusterApi {
 
   /** Pods are refused until the service-account controller made the namespace's `default` account. */
   async waitDefaultServiceAccount(timeoutMs: number): Promise<void> {
-    await waitFor(timeoutMs, async () => Boolean(await this.core.readNamespacedServiceAccount({namespace: 'default', name: 'default'}).catch(() => undefined)), 'the default service account was not made')
+    await waitFor(timeoutMs, async () => Boolean(await orUndefined(this.api.request('GET', '/api/v1/namespaces/default/serviceaccounts/default'))), 'the default service account was not made')
   }
 
   async cordon(name: string): Promise<void> {
-    await this.core.patchNode({name, body: {spec: {unschedulable: true}}}, mergePatch())
+    await this.api.request('PATCH', `${NODES}/${encodeURIComponent(name)}`, {body: {spec: {unschedulable: true}}, contentType: 'application/merge-patch+json'})
   }
 
   async podsOn(nodeName: string): Promise<V1Pod[]> {
-    return (await this.core.listPodForAllNamespaces({fieldSelector: `spec.nodeName=${nodeName}`})).items
+    return (await this.api.request<V1PodList>('GET', '/api/v1/pods', {query: {fieldSelector: `spec.nodeName=${nodeName}`}})).items
   }
 
   /**
@@ -87,16 +93,18 @@ export class ClusterApi {
         for (const key of [...pending]) {
           const [namespace, name] = key.split('/') as [string, string]
           try {
-            await this.core.createNamespacedPodEviction({namespace, name, body: {apiVersion: 'policy/v1', kind: 'Eviction', metadata: {name, namespace}}})
+            const body = {apiVersion: 'policy/v1', kind: 'Eviction', metadata: {name, namespace}}
+            await this.api.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/eviction`, {body, contentType: 'application/json'})
             pending.delete(key)
           } catch (error) {
-            if (statusOf(error) === 404) pending.delete(key)
-            else if (statusOf(error) !== 429) throw error
+            // 404: gone already; 429: a disruption budget holds it back for now.
+            if (error instanceof KubeApiError && error.status === 404) pending.delete(key)
+            else if (!(error instanceof KubeApiError && error.status === 429)) throw error
           }
         }
         if (pending.size > 0) return false
-        const left = (await this.podsOn(nodeName)).filter((p) => movable.some((m) => m.metadata?.uid === p.metadata?.uid))
-        return left.length === 0
+        const uids = new Set(movable.map((m) => m.metadata?.uid))
+        return (await this.podsOn(nodeName)).every((p) => !uids.has(p.metadata?.uid))
       },
       `the pods of ${nodeName} were not evicted in time`,
     )
@@ -104,9 +112,7 @@ export class ClusterApi {
   }
 
   async deleteNode(name: string): Promise<void> {
-    await this.core.deleteNode({name}).catch((error: unknown) => {
-      if (statusOf(error) !== 404) throw error
-    })
+    await orUndefined(this.api.request('DELETE', `${NODES}/${encodeURIComponent(name)}`))
   }
 }
 
@@ -118,13 +124,12 @@ function isDaemonSetPod(p: V1Pod): boolean {
   return p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false
 }
 
-/** The HTTP status of an ApiException of the client (`code`), if any. */
-export function statusOf(error: unknown): number | undefined {
-  const code = (error as {code?: unknown} | undefined)?.code
-  return typeof code === 'number' ? code : undefined
-}
-
-/** The generated client sends JSON Patch unless told otherwise. */
-function mergePatch() {
-  return setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
+/** The answer, or undefined when the API has no such object (404). */
+async function orUndefined<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer
+  } catch (error) {
+    if (error instanceof KubeApiError && error.status === 404) return undefined
+    throw error
+  }
 }

@@ -1,5 +1,4 @@
 import {createHash} from 'node:crypto'
-import type {KubernetesObject} from '@kubernetes/client-node'
 import {parseAllDocuments} from 'yaml'
 import type {JobOverrides} from '../../jobs/load.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
@@ -12,7 +11,7 @@ import {Deferred, waitFor} from '../coordination.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
-import {openKubeApi, type HeadAccess, type KubeApiAccess} from './api-access.js'
+import {openClusterApi, type HeadAccess} from './api-access.js'
 import type {ClusterApi} from './cluster-api.js'
 import {createClusterAuthorities, IDENTITIES, issueControlPlaneCertificates, issueNodeCertificates, LEAF_VALIDITY_DAYS, type ClusterAuthorities} from './cluster-pki.js'
 import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from './control-plane.js'
@@ -84,7 +83,7 @@ export class KubernetesEngine implements Engine {
     const head = input.hosts[0]!
     const pki = new Deferred<HeadPki>()
     const apiReady = new Deferred<ClusterApi>()
-    let access: KubeApiAccess | undefined
+    let closeApi: (() => Promise<void>) | undefined
     const contexts = new Map<string, HostContext>()
     const corednsImage = COREDNS_IMAGE(corednsDist.version && corednsDist.version !== 'unknown' ? corednsDist.version : corednsDist.id)
 
@@ -136,9 +135,9 @@ export class KubernetesEngine implements Engine {
             const cp = {layout, headAddress: ctx.address, headName: nodeName, binDir, podCidr, serviceCidr}
             await this.start(ctx, layout, 'etcd', etcdArgs(cp), hash)
             await this.start(ctx, layout, 'kube-apiserver', apiServerArgs(cp), hash)
-            access = await openKubeApi(headAccess(ctx), cluster)
-            const {ClusterApi} = await import('./cluster-api.js')
-            const api = new ClusterApi(access.kc)
+            const opened = await openClusterApi(headAccess(ctx), cluster)
+            closeApi = opened.close
+            const api = opened.api
             report.update('waiting for the API server')
             await waitFor(READY_TIMEOUT_MS, () => api.readyz(), `the API server did not become ready (see ${layout.logDir}/kube-apiserver.log)`)
             await this.start(ctx, layout, 'kube-controller-manager', controllerManagerArgs(cp), hash)
@@ -176,7 +175,7 @@ export class KubernetesEngine implements Engine {
       await api.waitDefaultServiceAccount(60_000)
       return {outcomes, settings: {podCidr, serviceCidr}}
     } finally {
-      await access?.close()
+      await closeApi?.()
     }
   }
 
@@ -246,10 +245,8 @@ export class KubernetesEngine implements Engine {
    */
   async drain(input: DrainInput): Promise<string> {
     const nodeName = nodeNameFor(input.ctx.host.id)
-    const access = await openKubeApi(headAccess(input.head), input.cluster)
+    const {api, close} = await openClusterApi(headAccess(input.head), input.cluster)
     try {
-      const {ClusterApi} = await import('./cluster-api.js')
-      const api = new ClusterApi(access.kc)
       const node = await api.node(nodeName)
       let moved = 0
       if (node) {
@@ -263,7 +260,7 @@ export class KubernetesEngine implements Engine {
       if (node) await api.deleteNode(nodeName)
       return node ? `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted` : 'no Kubernetes node'
     } finally {
-      await access.close()
+      await close()
     }
   }
 
@@ -276,18 +273,18 @@ export class KubernetesEngine implements Engine {
 
   async describe(input: DescribeInput): Promise<ClusterInfo> {
     if (!input.head) return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, undefined, input.headError)
-    let access: KubeApiAccess | undefined
+    let close: (() => Promise<void>) | undefined
     try {
       const {home} = await hostFacts(input.head.session)
-      access = await openKubeApi({session: input.head.session, address: input.head.address, home}, input.cluster)
-      const {ClusterApi} = await import('./cluster-api.js')
-      const api = new ClusterApi(access.kc)
+      const opened = await openClusterApi({session: input.head.session, address: input.head.address, home}, input.cluster)
+      close = opened.close
+      const api = opened.api
       const [ready, nodes] = await Promise.all([api.readyz(), api.nodes()])
       return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, {ready, nodes, apiUrl: `https://${input.head.address}:${KUBERNETES_PORTS.apiServer}`})
     } catch (error) {
       return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
     } finally {
-      await access?.close()
+      await close?.()
     }
   }
 
@@ -371,8 +368,8 @@ function configHash(files: HostFile[]): string {
   return h.digest('hex')
 }
 
-function parseManifests(text: string): KubernetesObject[] {
+function parseManifests(text: string): unknown[] {
   return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => Boolean(o))
+    .map((doc) => doc.toJS() as unknown)
+    .filter(Boolean)
 }
