@@ -1,0 +1,317 @@
+/**
+ * Pure translation of a JobSpec into Kubernetes objects that run it as Spark on Kubernetes: a Job whose one pod runs
+ * `spark-submit --master k8s://... --deploy-mode client`, so the driver runs in that pod and asks the API for
+ * executor pods (owned by the driver pod: they go when it goes). With it: the service account and the least RBAC
+ * such a driver needs (shared by the namespace's cms jobs), a PriorityClass for a priority above 0, and a ConfigMap
+ * with the spec's local files (the loader read them: see readSpecFiles). No I/O here.
+ */
+import {posix} from 'node:path'
+import {UsageError} from '../remote/errors.js'
+import {memoryMb} from './nomad-translate.js'
+import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
+import {appKind, isUrl, type JobSpec} from './spec.js'
+
+export const DEFAULT_API_SERVER = 'https://kubernetes.default.svc:443'
+/** The driver's service account, Role and RoleBinding in each namespace cms runs Spark jobs in. */
+export const SPARK_SERVICE_ACCOUNT = 'cms-spark'
+/** Where the ConfigMap with the job's local files is mounted in the driver's container. */
+export const JOB_FILES_DIR = '/opt/cms/job'
+export const SPARK_HOME_IN_IMAGE = '/opt/spark'
+/** A ConfigMap holds at most 1 MiB of data. */
+export const MAX_LOCAL_FILES_BYTES = 1 << 20
+export const MANAGED_BY = {'app.kubernetes.io/managed-by': 'cms'} as const
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
+/** Spark's own minimum memory overhead of a driver or executor pod, and its share of the heap. */
+const MIN_OVERHEAD_MB = 384
+const OVERHEAD_FACTOR = 0.1
+
+export interface KubernetesSpecInput {
+  /** The cms job id (kept in an annotation); the objects are named after kubernetesJobName(jobId). */
+  jobId: string
+  namespace: string
+  /** The Spark image (cms image build spark), already on every node (imagePullPolicy Never). */
+  image: string
+  /** The API server as pods reach it (default: the kubernetes Service's name, which needs cluster DNS). */
+  apiServer?: string
+  /** The content of every local file the spec names (app, jars, files, pyFiles), by the path in the spec. */
+  localFiles?: Readonly<Record<string, Buffer | string>>
+}
+
+/** A Kubernetes object (apiVersion, kind, metadata, ...), ready for server-side apply. */
+export type KubernetesObject = Record<string, unknown> & {apiVersion: string; kind: string; metadata: {name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>}}
+
+const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+/**
+ * A name for the job's objects from its id: a DNS label of at most 52 characters (Spark names executor pods
+ * NAME-exec-N, which must stay a 63-character label); a shortened id keeps a hash of the whole id, so ids stay apart.
+ */
+export function kubernetesJobName(jobId: string): string {
+  let name = jobId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-')
+  if (name === '') name = 'job'
+  if (name !== jobId || name.length > 52) {
+    if (name.length > 52 || name !== jobId.toLowerCase()) name = `${name.slice(0, 43).replace(/-+$/, '')}-${fnv32(jobId)}`
+  }
+  return name
+}
+
+/** A short stable hash (8 hex digits) for names. */
+function fnv32(s: string): string {
+  let h = 0x811c9dc5
+  for (const byte of Buffer.from(s)) h = Math.imul(h ^ byte, 0x01000193) >>> 0
+  return h.toString(16).padStart(8, '0')
+}
+
+/** The name of the PriorityClass for a priority (1-1000). */
+export function priorityClassName(priority: number): string {
+  return `cms-priority-${priority}`
+}
+
+/** Spark's memory for a pod: the heap plus max(384 MiB, 10 %) overhead, in MiB. */
+export function podMemoryMb(heap: string): number {
+  const mb = memoryMb(heap)
+  return mb + Math.max(MIN_OVERHEAD_MB, Math.ceil(mb * OVERHEAD_FACTOR))
+}
+
+interface LocalFile {
+  /** ConfigMap key. */
+  key: string
+  /** Where the driver sees it, relative to JOB_FILES_DIR. */
+  relPath: string
+  source: string
+}
+
+/** Every local file of the spec, with its ConfigMap key and place in the driver (folders keep equal names apart). */
+function localFilesOf(spec: JobSpec): LocalFile[] {
+  const out: LocalFile[] = []
+  const add = (kind: string, source: string, index?: number) => {
+    if (isUrl(source)) return
+    const base = posix.basename(source.replace(/\\/g, '/'))
+    out.push({key: index === undefined ? kind : `${kind}-${index}`, relPath: index === undefined ? `${kind}/${base}` : `${kind}/${index}/${base}`, source})
+  }
+  add('app', spec.app)
+  spec.jars.forEach((p, i) => add('jar', p, i))
+  spec.files.forEach((p, i) => add('file', p, i))
+  spec.pyFiles.forEach((p, i) => add('pyfile', p, i))
+  return out
+}
+
+/** The local paths a spec needs read (for readSpecFiles). */
+export function localPathsOf(spec: JobSpec): string[] {
+  return [...new Set(localFilesOf(spec).map((f) => f.source))]
+}
+
+/** `$(` in a user's argument would be expanded by Kubernetes from the container's environment: `$$(` keeps it. */
+function escapeExpansion(arg: string): string {
+  return arg.replace(/\$\(/g, '$$$$(')
+}
+
+function isUtf8Text(b: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', {fatal: true}).decode(b)
+    return !b.includes(0)
+  } catch {
+    return false
+  }
+}
+
+/** The objects that run `spec` on Kubernetes, in the order to apply them (cluster-scoped first, the Job last). */
+export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): KubernetesObject[] {
+  const name = kubernetesJobName(input.jobId)
+  const {namespace, image} = input
+  if (!DNS_LABEL_RE.test(namespace) || namespace.length > 63) throw new UsageError(`invalid namespace ${JSON.stringify(namespace)}: expected a DNS label (lower-case letters, digits, '-')`)
+  const labels = {...MANAGED_BY, 'app.kubernetes.io/name': 'spark', 'cms.job': name}
+  const objects: KubernetesObject[] = []
+
+  if (spec.priority > 0) {
+    objects.push({
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: {name: priorityClassName(spec.priority), labels: {...MANAGED_BY}},
+      value: spec.priority,
+      globalDefault: false,
+      description: `cms job spec priority ${spec.priority}`,
+    })
+  }
+
+  const meta = (objName: string, extra: Record<string, string> = {}) => ({name: objName, namespace, labels: {...MANAGED_BY, ...extra}})
+  objects.push(
+    {apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SPARK_SERVICE_ACCOUNT)},
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(SPARK_SERVICE_ACCOUNT),
+      // What a client-mode driver does: create, watch and delete its executor pods (and their config map and any
+      // on-demand volume claims); services for drivers that ask for one.
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
+          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(SPARK_SERVICE_ACCOUNT),
+      subjects: [{kind: 'ServiceAccount', name: SPARK_SERVICE_ACCOUNT, namespace}],
+      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SPARK_SERVICE_ACCOUNT},
+    },
+  )
+
+  // Local files travel in a ConfigMap mounted in the driver; the driver serves them to the executors (client mode).
+  const files = localFilesOf(spec)
+  const inPod = (source: string) => {
+    const f = files.find((x) => x.source === source)
+    return f ? `${JOB_FILES_DIR}/${f.relPath}` : source
+  }
+  if (files.length > 0) {
+    const data: Record<string, string> = {}
+    const binaryData: Record<string, string> = {}
+    let total = 0
+    for (const f of files) {
+      const content = input.localFiles?.[f.source]
+      if (content === undefined) throw new Error(`the content of ${f.source} was not read`)
+      const buf = Buffer.isBuffer(content) ? content : Buffer.from(content)
+      total += buf.length
+      if (isUtf8Text(buf)) data[f.key] = buf.toString('utf8')
+      else binaryData[f.key] = buf.toString('base64')
+    }
+    if (total > MAX_LOCAL_FILES_BYTES) throw localFilesTooLarge(spec, total)
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {...meta(`${name}-files`, {'cms.job': name})},
+      ...(Object.keys(data).length > 0 ? {data} : {}),
+      ...(Object.keys(binaryData).length > 0 ? {binaryData} : {}),
+    })
+  }
+
+  const props = sparkProperties(spec, {
+    masterUrl: `k8s://${input.apiServer ?? DEFAULT_API_SERVER}`,
+    appResource: inPod(spec.app),
+    remoteJars: spec.jars.map(inPod),
+    remoteFiles: spec.files.map(inPod),
+    remotePyFiles: spec.pyFiles.map(inPod),
+  })
+  const k8s: Record<string, string> = {
+    'spark.submit.deployMode': 'client',
+    'spark.driver.host': '$(CMS_POD_IP)',
+    'spark.driver.bindAddress': '0.0.0.0',
+    'spark.kubernetes.driver.pod.name': '$(CMS_POD_NAME)',
+    'spark.kubernetes.namespace': namespace,
+    'spark.kubernetes.container.image': image,
+    'spark.kubernetes.container.image.pullPolicy': 'Never',
+    'spark.kubernetes.authenticate.driver.serviceAccountName': SPARK_SERVICE_ACCOUNT,
+    // Client mode: the driver talks to the API with its pod's service account token.
+    'spark.kubernetes.authenticate.caCertFile': `${SERVICE_ACCOUNT_DIR}/ca.crt`,
+    'spark.kubernetes.authenticate.oauthTokenFile': `${SERVICE_ACCOUNT_DIR}/token`,
+    'spark.kubernetes.executor.podNamePrefix': name,
+    'spark.kubernetes.executor.label.app.kubernetes.io/managed-by': 'cms',
+    'spark.kubernetes.executor.label.cms.job': name,
+    'spark.ui.enabled': 'false',
+  }
+  if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
+  // The spec's conf wins over everything cms derives, as on the other engines.
+  const merged = {...props, ...k8s, ...spec.conf}
+  const argv = sparkSubmitArgv(spec, merged, {appPath: inPod(spec.app)}).map((a) => (a === '--conf' || a.startsWith('spark.driver.host=') || a.startsWith('spark.kubernetes.driver.pod.name=') ? a : escapeExpansion(a)))
+
+  const driverHeapMb = memoryMb(spec.driver.memory ?? '1g')
+  const driverCores = spec.driver.cores ?? 1
+  const volumes: Array<Record<string, unknown>> = []
+  const volumeMounts: Array<Record<string, unknown>> = []
+  if (files.length > 0 || spec.priority > 0) {
+    // The executor pod template (priority only) travels in a ConfigMap of its own when there are no local files.
+    volumes.push({name: 'cms-job', configMap: {name: `${name}-files`, items: files.map((f) => ({key: f.key, path: f.relPath}))}})
+    volumeMounts.push({name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true})
+  }
+  if (spec.priority > 0) {
+    const template = executorPodTemplate(spec.priority)
+    let cm = objects.find((o) => o.kind === 'ConfigMap')
+    if (!cm) {
+      cm = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {...meta(`${name}-files`, {'cms.job': name})}}
+      objects.push(cm)
+    }
+    cm.data = {...((cm.data as Record<string, string> | undefined) ?? {}), 'executor-pod': template}
+    ;((volumes[0]!.configMap as {items: Array<{key: string; path: string}>}).items).push({key: 'executor-pod', path: 'executor-pod.yaml'})
+  }
+
+  objects.push({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {name, namespace, labels: {...labels}, annotations: {'cms.job-id': input.jobId, 'cms.spec': spec.name, 'cms.kind': appKind(spec)}},
+    spec: {
+      backoffLimit: spec.retries,
+      template: {
+        metadata: {labels: {...labels, 'spark-role': 'cms-driver'}},
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: SPARK_SERVICE_ACCOUNT,
+          ...(spec.priority > 0 ? {priorityClassName: priorityClassName(spec.priority)} : {}),
+          securityContext: {runAsUser: 185, runAsGroup: 185, runAsNonRoot: true},
+          containers: [
+            {
+              name: 'spark-driver',
+              image,
+              imagePullPolicy: 'Never',
+              args: [`${SPARK_HOME_IN_IMAGE}/bin/spark-submit`, ...argv],
+              env: [
+                {name: 'CMS_POD_IP', valueFrom: {fieldRef: {fieldPath: 'status.podIP'}}},
+                {name: 'CMS_POD_NAME', valueFrom: {fieldRef: {fieldPath: 'metadata.name'}}},
+                ...Object.entries(spec.env).map(([k, v]) => ({name: k, value: v})),
+              ],
+              resources: {
+                requests: {cpu: String(driverCores), memory: `${podMemoryMb(`${driverHeapMb}m`)}Mi`},
+                limits: {memory: `${podMemoryMb(`${driverHeapMb}m`)}Mi`},
+              },
+              securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}},
+              ...(volumeMounts.length > 0 ? {volumeMounts} : {}),
+            },
+          ],
+          ...(volumes.length > 0 ? {volumes} : {}),
+        },
+      },
+    },
+  })
+  return objects
+}
+
+/** Executor pods Spark creates from this template get the job's PriorityClass. */
+function executorPodTemplate(priority: number): string {
+  return ['apiVersion: v1', 'kind: Pod', 'spec:', `  priorityClassName: ${priorityClassName(priority)}`, ''].join('\n')
+}
+
+function localFilesTooLarge(spec: JobSpec, total: number): UsageError {
+  return new UsageError(
+    `job ${spec.name}: its local files (app, jars, files, pyFiles) are ${(total / 2 ** 20).toFixed(2)} MiB; on Kubernetes they travel in a ConfigMap, which holds at most 1 MiB: serve the larger ones over http(s) and name their URLs`,
+  )
+}
+
+/**
+ * Reads the spec's local files for specToManifests; refuses (UsageError, before reading anything) when they are
+ * larger than a ConfigMap holds. `stat`/`read` are injectable for tests.
+ */
+export async function readSpecFiles(
+  spec: JobSpec,
+  io?: {size: (path: string) => Promise<number>; read: (path: string) => Promise<Buffer>},
+): Promise<Record<string, Buffer>> {
+  const fs = io ?? (await defaultFileAccess())
+  const paths = localPathsOf(spec)
+  let total = 0
+  for (const p of paths) total += await fs.size(p)
+  if (total > MAX_LOCAL_FILES_BYTES) throw localFilesTooLarge(spec, total)
+  const out: Record<string, Buffer> = {}
+  for (const p of paths) out[p] = await fs.read(p)
+  return out
+}
+
+async function defaultFileAccess(): Promise<{size: (path: string) => Promise<number>; read: (path: string) => Promise<Buffer>}> {
+  const {readFile, stat} = await import('node:fs/promises')
+  return {size: async (p) => (await stat(p)).size, read: (p) => readFile(p)}
+}
+
+/** readSpecFiles, then specToManifests: what a Kubernetes JobService's `translateSpec` does for one spec. */
+export async function translateSpecForKubernetes(spec: JobSpec, input: Omit<KubernetesSpecInput, 'localFiles'>): Promise<KubernetesObject[]> {
+  return specToManifests(spec, {...input, localFiles: await readSpecFiles(spec)})
+}
