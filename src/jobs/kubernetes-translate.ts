@@ -33,6 +33,12 @@ export interface KubernetesSpecInput {
   image: string
   /** The API server as pods reach it (default: the kubernetes Service's name, which needs cluster DNS). */
   apiServer?: string
+  /**
+   * Let the driver watch its executor pods (Spark's default). Off by default: cms clusters run Debian's etcd 3.4,
+   * which cannot serve the watch-list requests Spark 4's watcher makes (the API answers 500 "RequestWatchProgress
+   * is disabled" and the watcher retries every second); the driver then polls its pods every 5 s instead.
+   */
+  executorWatcher?: boolean
   /** The content of every local file the spec names (app, jars, files, pyFiles), by the path in the spec. */
   localFiles?: Readonly<Record<string, Buffer | string>>
 }
@@ -100,6 +106,9 @@ function localFilesOf(spec: JobSpec): LocalFile[] {
 export function localPathsOf(spec: JobSpec): string[] {
   return [...new Set(localFilesOf(spec).map((f) => f.source))]
 }
+
+/** The arguments whose `$(VAR)` Kubernetes must expand (from the downward API). */
+const OWN_REFERENCES = new Set(['spark.driver.host=$(CMS_POD_IP)', 'spark.driver.bindAddress=$(CMS_POD_IP)', 'spark.kubernetes.driver.pod.name=$(CMS_POD_NAME)'])
 
 /** `$(` in a user's argument would be expanded by Kubernetes from the container's environment: `$$(` keeps it. */
 function escapeExpansion(arg: string): string {
@@ -198,7 +207,8 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
   const k8s: Record<string, string> = {
     'spark.submit.deployMode': 'client',
     'spark.driver.host': '$(CMS_POD_IP)',
-    'spark.driver.bindAddress': '0.0.0.0',
+    // Spark 4 advertises the bind address to executors (spark.kubernetes.executor.useDriverPodIP): the pod IP too.
+    'spark.driver.bindAddress': '$(CMS_POD_IP)',
     'spark.kubernetes.driver.pod.name': '$(CMS_POD_NAME)',
     'spark.kubernetes.namespace': namespace,
     'spark.kubernetes.container.image': image,
@@ -212,10 +222,14 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     'spark.kubernetes.executor.label.cms.job': name,
     'spark.ui.enabled': 'false',
   }
+  if (!input.executorWatcher) {
+    k8s['spark.kubernetes.executor.enableApiWatcher'] = 'false'
+    k8s['spark.kubernetes.executor.apiPollingInterval'] = '5s'
+  }
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
   // The spec's conf wins over everything cms derives, as on the other engines.
   const merged = {...props, ...k8s, ...spec.conf}
-  const argv = sparkSubmitArgv(spec, merged, {appPath: inPod(spec.app)}).map((a) => (a === '--conf' || a.startsWith('spark.driver.host=') || a.startsWith('spark.kubernetes.driver.pod.name=') ? a : escapeExpansion(a)))
+  const argv = sparkSubmitArgv(spec, merged, {appPath: inPod(spec.app)}).map((a) => (OWN_REFERENCES.has(a) ? a : escapeExpansion(a)))
 
   const driverHeapMb = memoryMb(spec.driver.memory ?? '1g')
   const driverCores = spec.driver.cores ?? 1

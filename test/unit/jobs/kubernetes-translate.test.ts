@@ -220,3 +220,12 @@ describe('readSpecFiles', () => {
     expect(reads).toBe(0)
   })
 })
+
+describe('executor watcher', () => {
+  it('polls executor pods instead of watching them unless told the cluster can serve watch lists', () => {
+    const polled = submitOf(byKind(specToManifests(spec({app: 'https://example.org/pi.py'}), base), 'Job')).props
+    expect(polled).toMatchObject({'spark.kubernetes.executor.enableApiWatcher': 'false', 'spark.kubernetes.executor.apiPollingInterval': '5s'})
+    const watched = submitOf(byKind(specToManifests(spec({app: 'https://example.org/pi.py'}), {...base, executorWatcher: true}), 'Job')).props
+    expect(watched['spark.kubernetes.executor.enableApiWatcher']).toBeUndefined()
+  })
+})
