@@ -88,7 +88,9 @@ export async function pushImage(ref: string, registry: string, log: (line: strin
   const colon = target.lastIndexOf(':')
   await d.getImage(ref).tag({repo: target.slice(0, colon), tag: target.slice(colon + 1)})
   log(`Pushing ${target}`)
-  const stream = await d.getImage(target).push({})
+  // The Docker API wants an X-Registry-Auth header even for a registry without authentication; credentials a user
+  // stored with `docker login` are not read here.
+  const stream = await d.getImage(target).push({authconfig: {serveraddress: registry}})
   const events = await new Promise<Array<{error?: string; aux?: {Digest?: string}}>>((resolve, reject) => {
     d.modem.followProgress(stream, (error: Error | null, out: Array<{error?: string; aux?: {Digest?: string}}>) => (error ? reject(error) : resolve(out ?? [])))
   })
