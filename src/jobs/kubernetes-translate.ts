@@ -329,3 +329,31 @@ async function defaultFileAccess(): Promise<{size: (path: string) => Promise<num
 export async function translateSpecForKubernetes(spec: JobSpec, input: Omit<KubernetesSpecInput, 'localFiles'>): Promise<KubernetesObject[]> {
   return specToManifests(spec, {...input, localFiles: await readSpecFiles(spec)})
 }
+
+export interface KubernetesTranslatorOptions {
+  /** The Spark image on the cluster's nodes (cms image build spark + cms image load). */
+  image: string
+  /** Default: `default`. */
+  namespace?: string
+  apiServer?: string
+  executorWatcher?: boolean
+  /** A fresh job id for a spec (default: newJobId, NAME-YYYYMMDD-HHMMSS-xxxx). */
+  newId?: (name: string) => string
+}
+
+/**
+ * The `translateSpec` a Kubernetes JobService takes: each submitted spec gets a fresh job id, its local files read
+ * (at most 1 MiB), and becomes the objects of specToManifests.
+ */
+export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (job: {spec: JobSpec}) => Promise<KubernetesObject[]> {
+  return async ({spec}) => {
+    const newId = opts.newId ?? (await import('./ids.js')).newJobId
+    return translateSpecForKubernetes(spec, {
+      jobId: newId(spec.name),
+      namespace: opts.namespace ?? 'default',
+      image: opts.image,
+      apiServer: opts.apiServer,
+      executorWatcher: opts.executorWatcher,
+    })
+  }
+}

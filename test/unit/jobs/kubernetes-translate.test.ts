@@ -229,3 +229,28 @@ describe('executor watcher', () => {
     expect(watched['spark.kubernetes.executor.enableApiWatcher']).toBeUndefined()
   })
 })
+
+describe('kubernetesSpecTranslator', () => {
+  it('gives each spec a fresh id, reads its local files and translates it', async () => {
+    const {mkdtempSync, writeFileSync, rmSync} = await import('node:fs')
+    const {join} = await import('node:path')
+    const {tmpdir} = await import('node:os')
+    const dir = mkdtempSync(join(tmpdir(), 'cms-k8s-translate-'))
+    try {
+      writeFileSync(join(dir, 'pi.py'), PI)
+      const {kubernetesSpecTranslator} = await import('../../../src/jobs/kubernetes-translate.js')
+      const translate = kubernetesSpecTranslator({image: 'cms/spark:4.3.0', namespace: 'jobs'})
+      const objects = await translate({spec: spec({app: join(dir, 'pi.py'), name: 'Pi_Job'})})
+      const job = byKind(objects, 'Job')
+      expect(job.metadata.namespace).toBe('jobs')
+      expect(job.metadata.annotations['cms.job-id']).toMatch(/^Pi_Job-\d{8}-\d{6}-[0-9a-f]{4}$/)
+      expect(job.metadata.name).toMatch(/^pi-job-\d{8}-\d{6}-[0-9a-f]{4}-[0-9a-f]{8}$/)
+      expect(job.metadata.annotations).toMatchObject({'cms.spec': 'Pi_Job', 'cms.kind': 'python'})
+      expect(byKind(objects, 'ConfigMap').data.app).toBe(PI)
+      const again = await translate({spec: spec({app: join(dir, 'pi.py'), name: 'Pi_Job'})})
+      expect(byKind(again, 'Job').metadata.annotations['cms.job-id']).not.toBe(job.metadata.annotations['cms.job-id'])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
