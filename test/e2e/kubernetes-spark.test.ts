@@ -117,7 +117,9 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
       spec: {backoffLimit: number}
       status: {succeeded?: number}
     }>
-    const ours = k8sJobs.find((j) => j.metadata.annotations['cms.job-id'] === job.id)!
+    // Job ids on Kubernetes are NAMESPACE/NAME.
+    const ours = k8sJobs.find((j) => `default/${j.metadata.name}` === job.id || j.metadata.name === job.id)!
+    expect(ours, `no Job ${job.id} among ${k8sJobs.map((j) => j.metadata.name).join(', ')}`).toBeDefined()
     expect(ours.status.succeeded).toBe(1)
     expect(ours.spec.backoffLimit).toBe(1)
     expect(executors.size).toBeGreaterThanOrEqual(2)
