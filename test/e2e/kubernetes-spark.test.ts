@@ -17,6 +17,14 @@ const K8S_DIST = process.env.CMS_K8S_DIST
 const SPARK_DIST = process.env.CMS_SPARK_DIST
 const NAME = process.env.CMS_E2E_K8S_SPARK_CLUSTER ?? 'e2e-k8sspark'
 const layout = kubernetesLayout('/root', NAME)
+const hasJavac = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v javac && command -v jar'])
+    return true
+  } catch {
+    return false
+  }
+})()
 
 interface PodInfo {
   metadata: {name: string; labels: Record<string, string>}
@@ -129,6 +137,68 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     const viaCms = await cms(['job', 'logs', '-n', NAME, job.id], env)
     expect(viaCms.stdout + viaCms.stderr).toMatch(/Pi is roughly 3\.1/)
     console.log(`pi.py: ${seconds.toFixed(1)} s, executors ${[...executors].map(([p, n]) => `${p}@${n}`).join(', ')}`)
+  })
+
+  it('maps files, pyFiles and env: executors import the pyFile, read the file and see the variable', async () => {
+    writeFileSync(join(work, 'helper.py'), 'def shout(s):\n    return s.upper()\n')
+    writeFileSync(join(work, 'words.txt'), 'alpha\nbeta\ngamma\n')
+    writeFileSync(
+      join(work, 'check.py'),
+      [
+        'import os, sys',
+        'from pyspark import SparkFiles',
+        'from pyspark.sql import SparkSession',
+        'spark = SparkSession.builder.getOrCreate()',
+        'def probe(_):',
+        '    import helper',
+        "    with open(SparkFiles.get('words.txt')) as f:",
+        '        words = f.read().split()',
+        "    return (helper.shout(os.environ.get('GREETING', 'none')), len(words))",
+        'got = spark.sparkContext.parallelize(range(4), 4).map(probe).distinct().collect()',
+        "print('CMS-K8S-FILES', sys.argv[1], got, flush=True)",
+        'spark.stop()',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(work, 'check.yaml'),
+      ['app: check.py', 'args: ["$(HOME)"]', 'pyFiles: [helper.py]', 'files: [words.txt]', 'env: {GREETING: hello}', 'executor: {instances: 2, cores: 1, memory: 512m}', 'driver: {memory: 512m}', 'priority: 10'].join('\n'),
+    )
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'check.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+    expect(job.state).toBe('SUCCEEDED')
+    const logs = await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')
+    // "$(HOME)" reached the app as written (not expanded by Kubernetes); every executor saw all three.
+    expect(logs).toContain("CMS-K8S-FILES $(HOME) [('HELLO', 3)]")
+    expect(await kubectl('get', 'priorityclass', 'cms-priority-10', '-o', 'jsonpath={.value}')).toBe('10')
+  })
+
+  it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
+    const src = join(work, 'jvm')
+    execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])
+    writeFileSync(
+      join(src, 'CmsJvm.java'),
+      [
+        'import java.util.Arrays;',
+        'import org.apache.spark.SparkConf;',
+        'import org.apache.spark.api.java.JavaSparkContext;',
+        'public class CmsJvm {',
+        '  public static void main(String[] args) {',
+        '    JavaSparkContext sc = new JavaSparkContext(new SparkConf());',
+        '    long n = sc.parallelize(Arrays.asList(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 4).count();',
+        '    System.out.println("CMS-JVM-OK " + n + " " + args[0]);',
+        '    sc.stop();',
+        '  }',
+        '}',
+      ].join('\n'),
+    )
+    execFileSync('sh', ['-c', 'cd "$1" && javac --release 17 -cp "jars/*" -d classes CmsJvm.java && jar cf cms-jvm.jar -C classes .', 'sh', src])
+    writeFileSync(join(work, 'jvm.yaml'), ['app: jvm/cms-jvm.jar', 'mainClass: CmsJvm', 'args: [from-k8s]', 'executor: {instances: 1, cores: 1, memory: 512m}', 'driver: {memory: 512m}'].join('\n'))
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'jvm.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string; kind: string}>}).jobs[0]!
+    expect(job).toMatchObject({state: 'SUCCEEDED', kind: 'jvm'})
+    expect(await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')).toContain('CMS-JVM-OK 10 from-k8s')
   })
 
   it('refuses a spec whose local files do not fit a ConfigMap (exit 2), and the API shows nothing new', async () => {
