@@ -128,6 +128,10 @@ function isUtf8Text(b: Buffer): boolean {
 export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): KubernetesObject[] {
   const name = kubernetesJobName(input.jobId)
   const {namespace, image} = input
+  checkKubernetesConf(spec, namespace)
+  // The driver's pod runs the image (and pull policy) the spec's conf names for the driver, like Spark would.
+  const driverImage = spec.conf['spark.kubernetes.driver.container.image'] ?? spec.conf['spark.kubernetes.container.image'] ?? image
+  const driverPullPolicy = spec.conf['spark.kubernetes.container.image.pullPolicy'] ?? 'Never'
   if (!DNS_LABEL_RE.test(namespace) || namespace.length > 63) throw new UsageError(`invalid namespace ${JSON.stringify(namespace)}: expected a DNS label (lower-case letters, digits, '-')`)
   const labels = {...MANAGED_BY, 'app.kubernetes.io/name': 'spark', 'cms.job': name}
   const objects: KubernetesObject[] = []
@@ -267,8 +271,8 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
           containers: [
             {
               name: 'spark-driver',
-              image,
-              imagePullPolicy: 'Never',
+              image: driverImage,
+              imagePullPolicy: driverPullPolicy,
               args: [`${SPARK_HOME_IN_IMAGE}/bin/spark-submit`, ...argv],
               env: [
                 {name: 'CMS_POD_IP', valueFrom: {fieldRef: {fieldPath: 'status.podIP'}}},
@@ -289,6 +293,25 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     },
   })
   return objects
+}
+
+/**
+ * Properties whose value the driver's pod itself decides: set in `conf`, they would point Spark at another pod, address
+ * or namespace than the one it runs in (the service account and its Role live in the job's namespace).
+ */
+const KUBERNETES_RESERVED_CONF: Readonly<Record<string, string>> = {
+  'spark.driver.host': "set by cms to the driver pod's IP",
+  'spark.driver.bindAddress': "set by cms to the driver pod's IP",
+  'spark.kubernetes.driver.pod.name': "set by cms to the driver pod's name",
+  'spark.kubernetes.authenticate.driver.serviceAccountName': `set by cms (${SPARK_SERVICE_ACCOUNT}, with the Role the driver needs)`,
+}
+
+function checkKubernetesConf(spec: JobSpec, namespace: string): void {
+  const problems: string[] = []
+  for (const [key, why] of Object.entries(KUBERNETES_RESERVED_CONF)) if (key in spec.conf) problems.push(`conf.${key}: ${why}`)
+  const ns = spec.conf['spark.kubernetes.namespace']
+  if (ns !== undefined && ns !== namespace) problems.push(`conf.spark.kubernetes.namespace: the job runs in namespace ${namespace}, not ${ns}`)
+  if (problems.length > 0) throw new UsageError(`job ${spec.name}: ${problems.join('; ')}`)
 }
 
 /** Executor pods Spark creates from this template get the job's PriorityClass. */

@@ -254,3 +254,21 @@ describe('kubernetesSpecTranslator', () => {
     }
   })
 })
+
+describe('conf on Kubernetes', () => {
+  it('refuses properties the driver pod decides, naming each', () => {
+    const s = spec({app: 'https://example.org/pi.py', conf: {'spark.driver.host': '10.0.0.1', 'spark.kubernetes.namespace': 'other'}})
+    expect(() => specToManifests(s, base)).toThrow(UsageError)
+    expect(() => specToManifests(s, base)).toThrow(/conf\.spark\.driver\.host: set by cms.*conf\.spark\.kubernetes\.namespace: the job runs in namespace default, not other/)
+    expect(() => specToManifests(spec({app: 'https://example.org/pi.py', conf: {'spark.kubernetes.namespace': 'default'}}), base)).not.toThrow()
+  })
+
+  it("runs the driver's pod from the image and pull policy the conf names", () => {
+    const s = spec({app: 'https://example.org/pi.py', conf: {'spark.kubernetes.container.image': 'registry.example.org/spark:9', 'spark.kubernetes.container.image.pullPolicy': 'IfNotPresent'}})
+    const job = byKind(specToManifests(s, base), 'Job')
+    expect(job.spec.template.spec.containers[0]).toMatchObject({image: 'registry.example.org/spark:9', imagePullPolicy: 'IfNotPresent'})
+    expect(submitOf(job).props['spark.kubernetes.container.image']).toBe('registry.example.org/spark:9')
+    const driverOnly = spec({app: 'https://example.org/pi.py', conf: {'spark.kubernetes.driver.container.image': 'd:1'}})
+    expect(byKind(specToManifests(driverOnly, base), 'Job').spec.template.spec.containers[0].image).toBe('d:1')
+  })
+})
