@@ -53,12 +53,9 @@ const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
  * NAME-exec-N, which must stay a 63-character label); a shortened id keeps a hash of the whole id, so ids stay apart.
  */
 export function kubernetesJobName(jobId: string): string {
-  let name = jobId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-')
-  if (name === '') name = 'job'
-  if (name !== jobId || name.length > 52) {
-    if (name.length > 52 || name !== jobId.toLowerCase()) name = `${name.slice(0, 43).replace(/-+$/, '')}-${fnv32(jobId)}`
-  }
-  return name
+  const label = jobId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '') || 'job'
+  if (label === jobId && label.length <= 52) return label
+  return `${label.slice(0, 43).replace(/-+$/, '')}-${fnv32(jobId)}`
 }
 
 /** A short stable hash (8 hex digits) for names. */
@@ -173,29 +170,37 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     },
   )
 
-  // Local files travel in a ConfigMap mounted in the driver; the driver serves them to the executors (client mode).
+  // Local files (and the executor pod template of a prioritized job) travel in a ConfigMap mounted in the driver;
+  // the driver serves the files to the executors (client mode).
   const files = localFilesOf(spec)
   const inPod = (source: string) => {
     const f = files.find((x) => x.source === source)
     return f ? `${JOB_FILES_DIR}/${f.relPath}` : source
   }
-  if (files.length > 0) {
-    const data: Record<string, string> = {}
-    const binaryData: Record<string, string> = {}
-    let total = 0
-    for (const f of files) {
-      const content = input.localFiles?.[f.source]
-      if (content === undefined) throw new Error(`the content of ${f.source} was not read`)
-      const buf = Buffer.isBuffer(content) ? content : Buffer.from(content)
-      total += buf.length
-      if (isUtf8Text(buf)) data[f.key] = buf.toString('utf8')
-      else binaryData[f.key] = buf.toString('base64')
-    }
-    if (total > MAX_LOCAL_FILES_BYTES) throw localFilesTooLarge(spec, total)
+  const data: Record<string, string> = {}
+  const binaryData: Record<string, string> = {}
+  const items: Array<{key: string; path: string}> = []
+  let total = 0
+  for (const f of files) {
+    const content = input.localFiles?.[f.source]
+    if (content === undefined) throw new Error(`the content of ${f.source} was not read`)
+    const buf = Buffer.isBuffer(content) ? content : Buffer.from(content)
+    total += buf.length
+    if (isUtf8Text(buf)) data[f.key] = buf.toString('utf8')
+    else binaryData[f.key] = buf.toString('base64')
+    items.push({key: f.key, path: f.relPath})
+  }
+  if (total > MAX_LOCAL_FILES_BYTES) throw localFilesTooLarge(spec, total)
+  if (spec.priority > 0) {
+    data['executor-pod'] = executorPodTemplate(spec.priority)
+    items.push({key: 'executor-pod', path: 'executor-pod.yaml'})
+  }
+  const filesConfigMap = `${name}-files`
+  if (items.length > 0) {
     objects.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: {...meta(`${name}-files`, {'cms.job': name})},
+      metadata: meta(filesConfigMap, {'cms.job': name}),
       ...(Object.keys(data).length > 0 ? {data} : {}),
       ...(Object.keys(binaryData).length > 0 ? {binaryData} : {}),
     })
@@ -237,23 +242,8 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
 
   const driverHeapMb = memoryMb(spec.driver.memory ?? '1g')
   const driverCores = spec.driver.cores ?? 1
-  const volumes: Array<Record<string, unknown>> = []
-  const volumeMounts: Array<Record<string, unknown>> = []
-  if (files.length > 0 || spec.priority > 0) {
-    // The executor pod template (priority only) travels in a ConfigMap of its own when there are no local files.
-    volumes.push({name: 'cms-job', configMap: {name: `${name}-files`, items: files.map((f) => ({key: f.key, path: f.relPath}))}})
-    volumeMounts.push({name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true})
-  }
-  if (spec.priority > 0) {
-    const template = executorPodTemplate(spec.priority)
-    let cm = objects.find((o) => o.kind === 'ConfigMap')
-    if (!cm) {
-      cm = {apiVersion: 'v1', kind: 'ConfigMap', metadata: {...meta(`${name}-files`, {'cms.job': name})}}
-      objects.push(cm)
-    }
-    cm.data = {...((cm.data as Record<string, string> | undefined) ?? {}), 'executor-pod': template}
-    ;((volumes[0]!.configMap as {items: Array<{key: string; path: string}>}).items).push({key: 'executor-pod', path: 'executor-pod.yaml'})
-  }
+  const volumes = items.length > 0 ? [{name: 'cms-job', configMap: {name: filesConfigMap, items}}] : []
+  const volumeMounts = items.length > 0 ? [{name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true}] : []
 
   objects.push({
     apiVersion: 'batch/v1',
