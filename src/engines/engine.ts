@@ -40,6 +40,35 @@ export interface Engine {
   kubeconfig?(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}>
   /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */
   clientEnvironment?(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>>
+  /**
+   * image load: puts a local image (its `docker save` archive) into the container runtime of every host, without a
+   * registry: uploaded once to the head, fetched from there by the other hosts. Idempotent (a host that has this
+   * image under this name is left alone). Engines that run no containers (Spark standalone, Nomad) have none.
+   */
+  loadImage?(input: LoadImageInput): Promise<LoadImageResult>
+}
+
+export interface LoadImageInput {
+  cluster: string
+  /** Head first. */
+  hosts: Host[]
+  image: {
+    /** The reference pods name it by, as given (cms/spark:4.3.0). */
+    ref: string
+    /** The image id (sha256:...). */
+    id: string
+    /** The local `docker save` archive of `ref`. */
+    archive: string
+    bytes: number
+  }
+  connect: (host: Host) => Promise<HostContext>
+  perHost: (fn: (host: Host, report: HostReporter) => Promise<HostOutcome>) => Promise<Array<HostResult<HostOutcome>>>
+  log: (line: string) => void
+}
+
+export interface LoadImageResult {
+  outcomes: Array<HostResult<HostOutcome>>
+  uploadedBytes: number
 }
 
 /** Values of the engine's create/add flags (checked by its entry in registry.ts before the engine loads) (e.g. spark-dist, worker-memory, nomad-dist, servers). */

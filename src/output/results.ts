@@ -275,3 +275,33 @@ export interface KubeconfigReport {
   /** Merged into an existing file (else a new file). */
   merged: boolean
 }
+
+/** `cms image build`. */
+export interface ImageBuildReport {
+  /** What was built: spark. */
+  image: string
+  tag: string
+  /** The image id (sha256:...). */
+  id: string
+  sparkVersion?: string
+  /** false: an image with the same inputs was there already (nothing rebuilt). */
+  built: boolean
+  sizeBytes: number
+  seconds: number
+}
+
+/** `cms image load`: into every node of a cluster (`hosts`), or pushed to a registry (`pushed`). */
+export interface ImageLoadReport {
+  image: string
+  /** The image id (sha256:...). */
+  id: string
+  cluster?: string
+  /** The `docker save` archive shipped to the head once. */
+  archiveBytes?: number
+  uploadedBytes?: number
+  hosts?: HostReport[]
+  /** --push: the reference pushed, and the registry's digest of it. */
+  pushed?: string
+  digest?: string
+  seconds: number
+}

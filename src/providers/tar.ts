@@ -1,11 +1,17 @@
-/** A minimal ustar writer for the few small files cms puts into a container before it starts (host keys). */
+import {createReadStream} from 'node:fs'
+import {Readable} from 'node:stream'
+
+/**
+ * A minimal ustar writer: the few small files cms puts into a container before it starts (host keys), and image
+ * build contexts that stream a large local file (a Spark runtime) without holding it in memory.
+ */
 export interface TarEntry {
   path: string
   content: string | Buffer
   mode: number
 }
 
-function header(path: string, size: number, mode: number): Buffer {
+export function tarHeader(path: string, size: number, mode: number): Buffer {
   if (Buffer.byteLength(path) > 99) throw new Error(`tar path too long: ${path}`)
   const h = Buffer.alloc(512)
   const put = (value: string, offset: number, length: number) => h.write(value.slice(0, length), offset, 'utf8')
@@ -30,8 +36,41 @@ export function tarArchive(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = []
   for (const entry of entries) {
     const body = Buffer.isBuffer(entry.content) ? entry.content : Buffer.from(entry.content)
-    parts.push(header(entry.path, body.length, entry.mode), body, Buffer.alloc((512 - (body.length % 512)) % 512))
+    parts.push(tarHeader(entry.path, body.length, entry.mode), body, Buffer.alloc((512 - (body.length % 512)) % 512))
   }
   parts.push(Buffer.alloc(1024))
   return Buffer.concat(parts)
+}
+
+/** A local file put into a tar stream as `path`; `size` is the file's size in bytes (checked while streaming). */
+export interface TarFileEntry {
+  path: string
+  file: string
+  size: number
+  mode: number
+}
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512)
+
+/** A tar stream of in-memory entries and local files, read one file at a time. */
+export function tarStream(entries: Array<TarEntry | TarFileEntry>): Readable {
+  async function* generate() {
+    for (const entry of entries) {
+      if ('file' in entry) {
+        yield tarHeader(entry.path, entry.size, entry.mode)
+        let sent = 0
+        for await (const chunk of createReadStream(entry.file, {highWaterMark: 1 << 20})) {
+          sent += (chunk as Buffer).length
+          yield chunk as Buffer
+        }
+        if (sent !== entry.size) throw new Error(`${entry.file} changed while it was being read (${sent} bytes, expected ${entry.size})`)
+        yield padding(entry.size)
+      } else {
+        const body = Buffer.isBuffer(entry.content) ? entry.content : Buffer.from(entry.content)
+        yield Buffer.concat([tarHeader(entry.path, body.length, entry.mode), body, padding(body.length)])
+      }
+    }
+    yield Buffer.alloc(1024)
+  }
+  return Readable.from(generate(), {objectMode: false})
 }

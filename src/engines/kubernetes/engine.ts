@@ -8,7 +8,7 @@ import {hostFacts} from '../../remote/host-facts.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {Deferred, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
 import {openClusterApi, type HeadAccess} from './api-access.js'
@@ -302,6 +302,11 @@ export class KubernetesEngine implements Engine {
   async openJobs(input: JobsInput): Promise<JobService> {
     const {openKubernetesJobs} = await import('./job-service-factory.js')
     return openKubernetesJobs(input)
+  }
+
+  async loadImage(input: LoadImageInput): Promise<LoadImageResult> {
+    const {loadImageOnKubernetes} = await import('./image-load.js')
+    return loadImageOnKubernetes(input)
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

@@ -1,9 +1,45 @@
+import type {JobSpec} from '../../jobs/spec.js'
+import {UsageError} from '../../remote/errors.js'
+import {shq} from '../../remote/shell.js'
 import type {JobService, JobsInput} from '../engine.js'
 import {openCertificateAccess} from './api-access.js'
 import {KubernetesJobService} from './jobs.js'
+import {kubernetesLayout} from './layout.js'
 
-/** The cluster's Kubernetes jobs: manifests and portable specs through the API, over an SSH forward to the head. */
+const SPARK_IMAGE_CONF = 'spark.kubernetes.container.image'
+const SPARK_IMAGE_REPOSITORY = 'docker.io/cms/spark'
+
+/**
+ * The cluster's Kubernetes jobs: manifests and portable specs through the API, over an SSH forward to the head.
+ * A spec runs as Spark on Kubernetes in the image its conf names, else the newest cms/spark image on the nodes.
+ */
 export async function openKubernetesJobs(input: JobsInput): Promise<JobService> {
   const {access, close} = await openCertificateAccess({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
-  return new KubernetesJobService(access, input, {onClose: close})
+  let sparkImage: Promise<string> | undefined
+  const translateSpec = async (job: {spec: JobSpec}) => {
+    const {kubernetesSpecTranslator} = await import('../../jobs/kubernetes-translate.js')
+    const named = job.spec.conf?.[SPARK_IMAGE_CONF]
+    const image = named === undefined ? await (sparkImage ??= newestSparkImage(input)) : String(named)
+    return kubernetesSpecTranslator({image})(job)
+  }
+  return new KubernetesJobService(access, input, {onClose: close, translateSpec})
+}
+
+/** The newest cms/spark image in the head node's containerd (`cms image load` puts it on every node). */
+async function newestSparkImage(input: JobsInput): Promise<string> {
+  const socket = kubernetesLayout(input.head.facts.home, input.cluster).containerdSocket
+  const out = await input.head.session.run(`ctr --address ${shq(socket)} -n k8s.io images ls -q 2>/dev/null || true`, {label: 'list images'})
+  const tags = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((ref) => ref.startsWith(`${SPARK_IMAGE_REPOSITORY}:`))
+    .map((ref) => ref.slice(SPARK_IMAGE_REPOSITORY.length + 1))
+    .sort((a, b) => a.localeCompare(b, 'en', {numeric: true}))
+  const tag = tags.at(-1)
+  if (!tag) {
+    throw new UsageError(
+      `cluster ${input.cluster} has no Spark image: run 'cms image build spark' then 'cms image load -n ${input.cluster} cms/spark:VERSION' (or name an image in the spec's conf ${SPARK_IMAGE_CONF})`,
+    )
+  }
+  return `cms/spark:${tag}`
 }

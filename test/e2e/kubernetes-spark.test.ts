@@ -1,0 +1,213 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
+
+/**
+ * Spark on a cms Kubernetes cluster, end to end through the CLI: `cms image build spark`, `cms image load` into
+ * every node's containerd (one upload to the head), then Spark's pi.py as a portable job spec: the driver runs in a
+ * Job's pod and asks the API for executor pods. Asserts on the Docker engine, containerd and the Kubernetes API
+ * (kubectl on the head with the cluster's admin kubeconfig), not on what cms printed. Needs CMS_K8S_DIST
+ * (scripts/k8s-dist.sh) and CMS_SPARK_DIST (scripts/testbed.sh); CMS_E2E_K8S_SPARK_CLUSTER names the cluster.
+ */
+const K8S_DIST = process.env.CMS_K8S_DIST
+const SPARK_DIST = process.env.CMS_SPARK_DIST
+const NAME = process.env.CMS_E2E_K8S_SPARK_CLUSTER ?? 'e2e-k8sspark'
+const layout = kubernetesLayout('/root', NAME)
+const hasJavac = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v javac && command -v jar'])
+    return true
+  } catch {
+    return false
+  }
+})()
+
+interface PodInfo {
+  metadata: {name: string; labels: Record<string, string>}
+  spec: {nodeName?: string}
+  status: {phase: string}
+}
+
+describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, image load, pi.py as a job spec', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  const work = mkdtempSync(join(tmpdir(), 'cms-e2e-k8sspark-'))
+  let head = ''
+  let nodes: string[] = []
+  let kubectlBin = ''
+  let image = ''
+
+  const kubectl = async (...args: string[]) => docker('exec', head, kubectlBin, '--kubeconfig', layout.files.adminKubeconfig, '--cache-dir', '/var/tmp/kubectl-cache', ...args)
+  const ctrImages = (node: string) => docker('exec', node, 'ctr', '--address', layout.containerdSocket, '-n', 'k8s.io', 'images', 'ls')
+
+  beforeAll(async () => {
+    await removeClusterContainers(NAME)
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'kubernetes', '--hosts', '2', '--k8s-dist', K8S_DIST!, '--json'], env, {timeoutMs: 900_000})
+    if (r.code !== 0) throw new Error(`cluster create failed: ${r.stderr.slice(-2000)}`)
+    const containers = await labelledContainers(NAME)
+    head = containers.find((c) => c.role === 'head')!.name
+    nodes = containers.map((c) => c.name)
+    kubectlBin = (await docker('exec', head, 'sh', '-c', "find / -xdev -type f -name kubectl -perm -u+x 2>/dev/null | head -n 1")).trim()
+    execFileSync('sh', ['-c', `tar -xzOf "$1" --wildcards '*/examples/src/main/python/pi.py' > "$2"`, 'sh', SPARK_DIST!, join(work, 'pi.py')])
+  })
+
+  afterAll(async () => {
+    await cms(['cluster', 'kill', '-n', NAME, '--yes'], env).catch(() => undefined)
+    await removeClusterContainers(NAME)
+    cleanup()
+    rmSync(work, {recursive: true, force: true})
+  })
+
+  it('builds the Spark image once: non-root, Java 17, Python 3, Spark at /opt/spark; a rebuild with the same inputs is skipped', async () => {
+    const r = await cms(['image', 'build', 'spark', '--spark-dist', SPARK_DIST!, '--json'], env, {timeoutMs: 1_800_000})
+    expect(r.code, r.stderr).toBe(0)
+    const built = JSON.parse(r.stdout) as {tag: string; id: string; built: boolean; seconds: number; sizeBytes: number}
+    image = built.tag
+    expect(image).toMatch(/^cms\/spark:\d+\.\d+\.\d+/)
+    const [inspected] = JSON.parse(await docker('image', 'inspect', image)) as Array<{Id: string; Config: {User: string; Entrypoint: string[]; Labels: Record<string, string>}}>
+    expect(inspected!.Id).toBe(built.id)
+    expect(inspected!.Config.User).toBe('185')
+    expect(inspected!.Config.Entrypoint).toEqual(['/opt/entrypoint.sh'])
+    const versions = await docker('run', '--rm', '--name', `${NAME}-probe`, image, 'sh', '-c', 'id -u; java -version 2>&1 | head -n 1; python3 --version; test -x /opt/spark/bin/spark-submit && echo spark-ok')
+    expect(versions).toMatch(/^185\nopenjdk version "17\..*\nPython 3\.\d+\.\d+\nspark-ok$/s)
+    console.log(`spark image ${image}: ${(built.sizeBytes / 2 ** 20).toFixed(0)} MiB, ${built.built ? `built in ${built.seconds.toFixed(1)} s` : 'already built'}`)
+
+    const again = await cms(['image', 'build', 'spark', '--spark-dist', SPARK_DIST!, '--json'], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({tag: image, id: built.id, built: false})
+  })
+
+  it('loads the image into every node\'s containerd with one upload; a rerun changes nothing', async () => {
+    const r = await cms(['image', 'load', '-n', NAME, image, '--json'], env, {timeoutMs: 900_000})
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as {archiveBytes: number; uploadedBytes: number; seconds: number; hosts: Array<{host: string; ok: boolean}>}
+    expect(report.hosts.map((h) => h.host).sort()).toEqual([...nodes].sort())
+    expect(report.hosts.every((h) => h.ok)).toBe(true)
+    // One upload (to the head): the other node fetched it there.
+    expect(report.uploadedBytes).toBeLessThanOrEqual(report.archiveBytes)
+    const id = (await docker('image', 'inspect', '-f', '{{.Id}}', image)).replace(/^sha256:/, '').slice(0, 16)
+    for (const node of nodes) expect(await ctrImages(node)).toMatch(new RegExp(`docker\\.io/${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*cms\\.image-id=${id}`))
+    console.log(`image load: ${(report.archiveBytes / 2 ** 20).toFixed(0)} MiB archive, ${report.seconds.toFixed(1)} s`)
+
+    const again = await cms(['image', 'load', '-n', NAME, image, '--json'], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout).uploadedBytes).toBe(0)
+  })
+
+  it('runs pi.py as a portable spec: the driver in a Job pod, executors as pods on both nodes, the result in the logs', async () => {
+    writeFileSync(
+      join(work, 'pi.yaml'),
+      ['app: pi.py', 'args: [20]', 'driver: {memory: 512m}', 'executor: {instances: 2, cores: 1, memory: 512m}', 'retries: 1'].join('\n'),
+    )
+    const started = Date.now()
+    const submit = cms(['cluster', 'submit', '-n', NAME, join(work, 'pi.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    // Executor pods exist only while the driver runs (Spark deletes them at the end): watch them from the API.
+    const executors = new Map<string, string>()
+    let finished = false
+    void submit.then(() => (finished = true))
+    for (let i = 0; i < 600 && !finished; i++) {
+      const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'spark-role=executor', '-o', 'json').catch(() => '{"items":[]}')).items as PodInfo[]
+      for (const p of pods) if (p.spec.nodeName) executors.set(p.metadata.name, p.spec.nodeName)
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    const r = await submit
+    expect(r.code, r.stderr).toBe(0)
+    const seconds = (Date.now() - started) / 1000
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+    expect(job.state).toBe('SUCCEEDED')
+
+    const k8sJobs = JSON.parse(await kubectl('get', 'jobs', '-l', 'app.kubernetes.io/managed-by=cms', '-o', 'json')).items as Array<{
+      metadata: {name: string; annotations: Record<string, string>}
+      spec: {backoffLimit: number}
+      status: {succeeded?: number}
+    }>
+    // Job ids on Kubernetes are NAMESPACE/NAME.
+    const ours = k8sJobs.find((j) => `default/${j.metadata.name}` === job.id || j.metadata.name === job.id)!
+    expect(ours, `no Job ${job.id} among ${k8sJobs.map((j) => j.metadata.name).join(', ')}`).toBeDefined()
+    expect(ours.status.succeeded).toBe(1)
+    expect(ours.spec.backoffLimit).toBe(1)
+    expect(executors.size).toBeGreaterThanOrEqual(2)
+    expect(new Set(executors.values()).size).toBe(2)
+    const logs = await kubectl('logs', `job/${ours.metadata.name}`, '--tail=-1')
+    expect(logs).toMatch(/Pi is roughly 3\.1\d*/)
+    const viaCms = await cms(['job', 'logs', '-n', NAME, job.id], env)
+    expect(viaCms.stdout + viaCms.stderr).toMatch(/Pi is roughly 3\.1/)
+    console.log(`pi.py: ${seconds.toFixed(1)} s, executors ${[...executors].map(([p, n]) => `${p}@${n}`).join(', ')}`)
+  })
+
+  it('maps files, pyFiles and env: executors import the pyFile, read the file and see the variable', async () => {
+    writeFileSync(join(work, 'helper.py'), 'def shout(s):\n    return s.upper()\n')
+    writeFileSync(join(work, 'words.txt'), 'alpha\nbeta\ngamma\n')
+    writeFileSync(
+      join(work, 'check.py'),
+      [
+        'import os, sys',
+        'from pyspark import SparkFiles',
+        'from pyspark.sql import SparkSession',
+        'spark = SparkSession.builder.getOrCreate()',
+        'def probe(_):',
+        '    import helper',
+        "    with open(SparkFiles.get('words.txt')) as f:",
+        '        words = f.read().split()',
+        "    return (helper.shout(os.environ.get('GREETING', 'none')), len(words))",
+        'got = spark.sparkContext.parallelize(range(4), 4).map(probe).distinct().collect()',
+        "print('CMS-K8S-FILES', sys.argv[1], got, flush=True)",
+        'spark.stop()',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(work, 'check.yaml'),
+      ['app: check.py', 'args: ["$(HOME)"]', 'pyFiles: [helper.py]', 'files: [words.txt]', 'env: {GREETING: hello}', 'executor: {instances: 2, cores: 1, memory: 512m}', 'driver: {memory: 512m}', 'priority: 10'].join('\n'),
+    )
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'check.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+    expect(job.state).toBe('SUCCEEDED')
+    const logs = await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')
+    // "$(HOME)" reached the app as written (not expanded by Kubernetes); every executor saw all three.
+    expect(logs).toContain("CMS-K8S-FILES $(HOME) [('HELLO', 3)]")
+    expect(await kubectl('get', 'priorityclass', 'cms-priority-10', '-o', 'jsonpath={.value}')).toBe('10')
+  })
+
+  it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
+    const src = join(work, 'jvm')
+    execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])
+    writeFileSync(
+      join(src, 'CmsJvm.java'),
+      [
+        'import java.util.Arrays;',
+        'import org.apache.spark.SparkConf;',
+        'import org.apache.spark.api.java.JavaSparkContext;',
+        'public class CmsJvm {',
+        '  public static void main(String[] args) {',
+        '    JavaSparkContext sc = new JavaSparkContext(new SparkConf());',
+        '    long n = sc.parallelize(Arrays.asList(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 4).count();',
+        '    System.out.println("CMS-JVM-OK " + n + " " + args[0]);',
+        '    sc.stop();',
+        '  }',
+        '}',
+      ].join('\n'),
+    )
+    execFileSync('sh', ['-c', 'cd "$1" && javac --release 17 -cp "jars/*" -d classes CmsJvm.java && jar cf cms-jvm.jar -C classes .', 'sh', src])
+    writeFileSync(join(work, 'jvm.yaml'), ['app: jvm/cms-jvm.jar', 'mainClass: CmsJvm', 'args: [from-k8s]', 'executor: {instances: 1, cores: 1, memory: 512m}', 'driver: {memory: 512m}'].join('\n'))
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'jvm.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string; kind: string}>}).jobs[0]!
+    expect(job).toMatchObject({state: 'SUCCEEDED', kind: 'jvm'})
+    expect(await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')).toContain('CMS-JVM-OK 10 from-k8s')
+  })
+
+  it('refuses a spec whose local files do not fit a ConfigMap (exit 2), and the API shows nothing new', async () => {
+    const before = await kubectl('get', 'jobs,configmaps', '-o', 'name')
+    writeFileSync(join(work, 'big.bin'), Buffer.alloc((1 << 20) + 1, 1))
+    writeFileSync(join(work, 'big.yaml'), ['app: pi.py', 'files: [big.bin]'].join('\n'))
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'big.yaml')], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/at most 1 MiB/)
+    expect(await kubectl('get', 'jobs,configmaps', '-o', 'name')).toBe(before)
+  })
+})
