@@ -78,6 +78,8 @@ command -v curl >/dev/null 2>&1 || want+=(curl)
 # The shell completion tests run the scripts cms prints in real bash, zsh and fish.
 command -v zsh >/dev/null 2>&1 || want+=(zsh)
 command -v fish >/dev/null 2>&1 || want+=(fish)
+# `cms image load --push` is tested against Debian's registry, which the test starts on loopback.
+[ -z "$WITH_KUBERNETES" ] || command -v docker-registry >/dev/null 2>&1 || want+=(docker-registry)
 if [ ! -f "$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz" ] && ! python3 -m pip --version >/dev/null 2>&1; then
   want+=(python3-pip)
 fi
