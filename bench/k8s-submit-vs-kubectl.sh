@@ -21,6 +21,7 @@
 #   BENCH_JOBS=20          Jobs per phase
 #   BENCH_RUNS=1           phases per side (alternating; the median is reported)
 #   BENCH_K8S_WAIT=1       0 skips the cms --wait phase
+#   BENCH_PAUSE=10         seconds of quiet after each phase's Jobs are deleted (the nodes tear their pods down)
 #   BENCH_PREFIX=ksbench<pid>   names of this run's cluster and Jobs
 #   BENCH_SETUP=0          skip testbed/build setup (run.sh already did it)
 #   CMS_K8S_DIST, CMS_COREDNS_DIST   the archives (else `scripts/testbed.sh --kubernetes`)
@@ -33,9 +34,11 @@ cd "$REPO_DIR"
 JOBS=${BENCH_JOBS:-20}
 RUNS=${BENCH_RUNS:-1}
 WAIT_PHASE=${BENCH_K8S_WAIT:-1}
+PAUSE=${BENCH_PAUSE:-10}
 PREFIX=${BENCH_PREFIX:-ksbench$$}
 [[ "$JOBS" =~ ^[1-9][0-9]*$ && "$JOBS" -le 200 ]] || die "BENCH_JOBS must be 1..200"
 [[ "$RUNS" =~ ^[1-9]$ ]] || die "BENCH_RUNS must be 1..9"
+[[ "$PAUSE" =~ ^[0-9]+$ && "$PAUSE" -le 300 ]] || die "BENCH_PAUSE must be 0..300"
 [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "BENCH_PREFIX must be a lowercase name of at most 16 characters"
 NAME=${PREFIX}sub
 # Every Job carries this label with its phase as value: how the API is asked for a phase's Jobs.
@@ -138,7 +141,9 @@ K8S_VERSION=$("$KUBECTL" version --client -o json | jq -r '.clientVersion.gitVer
 kube() { timeout 300 node bin/run.js cluster tunnel -n "$NAME" -- "$KUBECTL" --cache-dir "$WORK/kube-cache-checks" "$@" 2>>"$WORK/tunnel.err"; }
 created() { kube get jobs -l "$PHASE_LABEL=$1" -o json | jq '.items | length'; }
 # Waits (bounded by kubectl's --timeout) until every Job of a phase is Complete, then deletes them and their pods
-# (foreground: kubectl returns once the API shows them gone, bounded too).
+# (foreground: kubectl returns once the API shows them gone, bounded too), then pauses BENCH_PAUSE seconds: the
+# kubelets and containerd tear the pods' sandboxes down after the API forgets them, and that work must not land in
+# the next phase's timing.
 settle() {
   local p=$1 done_n
   kube wait --for=condition=complete job -l "$PHASE_LABEL=$p" --timeout=240s >/dev/null ||
@@ -146,6 +151,7 @@ settle() {
   done_n=$(kube get jobs -l "$PHASE_LABEL=$p" -o json | jq '[.items[] | select(.status.succeeded == 1)] | length') || done_n=0
   kube delete jobs -l "$PHASE_LABEL=$p" --cascade=foreground --wait --timeout=180s >/dev/null ||
     log "warning: the Jobs of $p are not all gone after 180 s"
+  sleep "$PAUSE"
   echo "$done_n"
 }
 
