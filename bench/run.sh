@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the default benchmarks: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
 # bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
-# bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh. Prints the results and
-# writes bench/results/latest.md.
+# bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh and (unless also
+# BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh. Prints the results and writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -17,6 +17,7 @@ status=0
 REPORTS=(cold-start.md create-vs-ansible.md)
 [[ "${BENCH_NOMAD:-1}" == 0 ]] || REPORTS+=(nomad-create-vs-ansible.md nomad-submit-vs-cli.md)
 [[ "${BENCH_K8S:-1}" == 0 ]] || REPORTS+=(k8s-create-vs-ansible.md)
+[[ "${BENCH_K8S:-1}" == 0 || "${BENCH_K8S_SUBMIT:-1}" == 0 ]] || REPORTS+=(k8s-submit-vs-kubectl.md)
 for f in "${REPORTS[@]}"; do rm -f "${RESULTS_DIR:?}/$f"; done
 if ensure_cms_built; then
   bash "$BENCH_DIR/cold-start.sh" >/dev/null || { status=1; log "cold-start.sh failed"; }
@@ -33,6 +34,9 @@ fi
 if [[ "${BENCH_K8S:-1}" != 0 ]]; then
   # Takes the Kubernetes and CoreDNS archives from CMS_K8S_DIST / CMS_COREDNS_DIST or `scripts/testbed.sh --kubernetes`.
   bash "$BENCH_DIR/k8s-create-vs-ansible.sh" >/dev/null || { status=1; log "k8s-create-vs-ansible.sh failed"; }
+  if [[ "${BENCH_K8S_SUBMIT:-1}" != 0 ]]; then
+    bash "$BENCH_DIR/k8s-submit-vs-kubectl.sh" >/dev/null || { status=1; log "k8s-submit-vs-kubectl.sh failed"; }
+  fi
 fi
 
 {
