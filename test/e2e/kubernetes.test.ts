@@ -84,7 +84,7 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
       join(work, 'Dockerfile'),
       [
         'FROM debian:bookworm-slim AS bb',
-        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd nslookup wget; do ln -s busybox /out/bin/$c; done',
+        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd nslookup tail printf; do ln -s busybox /out/bin/$c; done',
         'FROM scratch',
         'COPY --from=bb /out/ /',
         'ENV PATH=/bin',
@@ -182,9 +182,11 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     await kubectl('wait', '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=120s')
     const web = (await pods('app=web'))[0]!
     expect(web.spec.nodeName).not.toBe((await pods('app=client'))[0]!.spec.nodeName)
-    const get = (url: string) => kubectl('exec', 'client', '--', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -T 5 -O - ${url} && exit 0; sleep 1; done; exit 1`)
-    expect(await get(`http://${web.status.podIP}:8080/`)).toBe('hello-from-web')
-    expect(await get('http://web.default.svc.cluster.local/')).toBe('hello-from-web')
+    // busybox's nc (its static wget crashes in a scratch image); a few tries while kube-proxy programs the service.
+    const get = (host: string, port: number) =>
+      kubectl('exec', 'client', '--', 'sh', '-c', `for i in 1 2 3 4 5 6 7 8 9 10; do r=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port} | tail -n 1); [ -n "$r" ] && echo "$r" && exit 0; sleep 1; done; exit 1`)
+    expect(await get(web.status.podIP!, 8080)).toBe('hello-from-web')
+    expect(await get('web.default.svc.cluster.local', 80)).toBe('hello-from-web')
     await kubectl('delete', 'pod', 'web', 'client', '--grace-period=0', '--force', '--wait=false')
   })
 
