@@ -137,16 +137,19 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
 
   it('serves the API on the private address only, and only to client certificates', async () => {
     const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
-    const status = await new Promise<number>((resolve, reject) => {
-      // The test's own container; the point is the answer without a client certificate, not the server's identity.
-      const req = request({host: head.ip, port: 6443, path: '/readyz', rejectUnauthorized: false, timeout: 10_000}, (res) => {
-        res.resume()
-        resolve(res.statusCode ?? 0)
+    const status = (port: number, path: string) =>
+      new Promise<number>((resolve, reject) => {
+        // The test's own container; the point is the answer without a client certificate, not the server's identity.
+        const req = request({host: head.ip, port, path, rejectUnauthorized: false, timeout: 10_000}, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end()
       })
-      req.on('error', reject)
-      req.end()
-    })
-    expect(status).toBe(401)
+    expect(await status(6443, '/readyz')).toBe(401)
+    // The kubelet too answers no one without a certificate.
+    expect(await status(10250, '/pods')).toBe(401)
     const listening = (await docker('exec', head.name, 'sh', '-c', "ss -Hltn | awk '{print $4}'")).split('\n')
     expect(listening.filter((a) => a.endsWith(':6443'))).toEqual([`${head.ip}:6443`])
     expect(listening.filter((a) => a.endsWith(':12379'))).toEqual(['127.0.0.1:12379'])
