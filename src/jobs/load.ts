@@ -76,24 +76,29 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Loads every file; throws one UsageError listing every bad file (one line each) if any is bad, so a batch is
- * all-or-nothing.
+ * Runs `load` on every file; throws one UsageError listing every bad file (one line each) if any is bad, so a batch
+ * is all-or-nothing. Every engine's job loader goes through it.
  */
-export function loadJobFiles(paths: readonly string[], overrides: JobOverrides = {}): JobSpec[] {
-  if (paths.length === 0) throw new UsageError('no job file given')
-  if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError('--var and --var-file are for Nomad HCL jobfiles; this cluster takes job specs and .jar/.py apps')
-  const specs: JobSpec[] = []
+export function loadEach<T>(files: readonly string[], load: (file: string) => T): T[] {
+  if (files.length === 0) throw new UsageError('no job file given')
+  const loaded: T[] = []
   const errors: string[] = []
-  for (const p of paths) {
+  for (const file of files) {
     try {
-      specs.push(loadJobFile(p, overrides))
+      loaded.push(load(file))
     } catch (err) {
       if (!(err instanceof UsageError)) throw err
       errors.push(err.message)
     }
   }
   if (errors.length > 0) throw new UsageError([...new Set(errors)].join('\n'))
-  return specs
+  return loaded
+}
+
+/** Job specs (and bare .jar/.py apps), all-or-nothing. */
+export function loadJobFiles(paths: readonly string[], overrides: JobOverrides = {}): JobSpec[] {
+  if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError('--var and --var-file are for Nomad HCL jobfiles; this cluster takes job specs and .jar/.py apps')
+  return loadEach(paths, (p) => loadJobFile(p, overrides))
 }
 
 // ---- reading and parsing ------------------------------------------------------------------------------------------

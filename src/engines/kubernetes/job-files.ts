@@ -1,5 +1,5 @@
 import {readFileSync, statSync} from 'node:fs'
-import {loadJobFile, type JobOverrides} from '../../jobs/load.js'
+import {loadEach, loadJobFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
@@ -47,28 +47,17 @@ export function loadManifestFile(file: string, text = readLocal(file)): Kubernet
  * file whose first document has apiVersion or kind is a manifest; anything else is a job spec (or a bare .jar/.py).
  */
 export function loadKubernetesJobFiles(files: readonly string[], overrides: JobOverrides): KubernetesJobFile[] {
-  if (files.length === 0) throw new UsageError('no job file given')
   const specOverrides = overrides.mainClass !== undefined || (overrides.conf?.length ?? 0) > 0 || overrides.args !== undefined || overrides.name !== undefined
-  const loaded: KubernetesJobFile[] = []
-  const errors: string[] = []
-  for (const file of files) {
-    try {
-      if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for Nomad HCL jobfiles`)
-      if (MANIFEST_EXT.test(file)) {
-        const text = readLocal(file)
-        if (isManifestText(text, {json: /\.json$/i.test(file)})) {
-          if (specOverrides) throw new UsageError(`${file}: a Kubernetes manifest takes no --class, --conf, --name or -- ARGS: edit the manifest`)
-          loaded.push(loadManifestFile(file, text))
-          continue
-        }
+  return loadEach(files, (file): KubernetesJobFile => {
+    if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for Nomad HCL jobfiles`)
+    if (MANIFEST_EXT.test(file)) {
+      const text = readLocal(file)
+      if (isManifestText(text, {json: /\.json$/i.test(file)})) {
+        if (specOverrides) throw new UsageError(`${file}: a Kubernetes manifest takes no --class, --conf, --name or -- ARGS: edit the manifest`)
+        return loadManifestFile(file, text)
       }
-      const spec = loadJobFile(file, overrides)
-      loaded.push({kind: 'spec', file, name: spec.name, spec})
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error
-      errors.push(error.message)
     }
-  }
-  if (errors.length > 0) throw new UsageError([...new Set(errors)].join('\n'))
-  return loaded
+    const spec = loadJobFile(file, overrides)
+    return {kind: 'spec', file, name: spec.name, spec}
+  })
 }

@@ -1,6 +1,6 @@
 import {readFileSync, statSync} from 'node:fs'
 import {basename} from 'node:path'
-import {loadJobFile, type JobOverrides} from '../../jobs/load.js'
+import {loadEach, loadJobFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
@@ -52,41 +52,29 @@ export function nomadJsonJob(value: unknown): Record<string, unknown> | undefine
 
 /** Checks every file locally; one UsageError naming every bad file, so a batch is all-or-nothing. */
 export function loadNomadJobFiles(files: readonly string[], overrides: JobOverrides): NomadJobFile[] {
-  if (files.length === 0) throw new UsageError('no job file given')
   const specOverrides = overrides.mainClass !== undefined || (overrides.conf?.length ?? 0) > 0 || overrides.args !== undefined
-  const loaded: NomadJobFile[] = []
-  const errors: string[] = []
-  for (const file of files) {
-    try {
-      if (HCL_EXT.test(file)) {
-        if (specOverrides) throw new UsageError(`${file}: --class, --conf and -- ARGS are for job specs; set an HCL job's values with --var`)
-        const hcl = readLocal(file, 'jobfile')
-        loaded.push({kind: 'hcl', file, name: basename(file).replace(HCL_EXT, ''), hcl, variables: variablesText(overrides.vars, overrides.varFiles)})
-        continue
-      }
-      if (/\.json$/i.test(file)) {
-        let parsed: unknown
-        try {
-          parsed = JSON.parse(readLocal(file, 'jobfile'))
-        } catch (error) {
-          if (error instanceof UsageError) throw error
-          throw new UsageError(`${file}: invalid JSON: ${(error as Error).message}`)
-        }
-        const job = nomadJsonJob(parsed)
-        if (job) {
-          if (specOverrides || overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: a Nomad JSON jobspec takes no --class, --conf, --var or -- ARGS`)
-          loaded.push({kind: 'json', file, name: String(job.ID ?? job.Name), job})
-          continue
-        }
-      }
-      if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for HCL jobfiles`)
-      const spec = loadJobFile(file, overrides)
-      loaded.push({kind: 'spec', file, name: spec.name, spec})
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error
-      errors.push(error.message)
+  return loadEach(files, (file): NomadJobFile => {
+    if (HCL_EXT.test(file)) {
+      if (specOverrides) throw new UsageError(`${file}: --class, --conf and -- ARGS are for job specs; set an HCL job's values with --var`)
+      const hcl = readLocal(file, 'jobfile')
+      return {kind: 'hcl', file, name: basename(file).replace(HCL_EXT, ''), hcl, variables: variablesText(overrides.vars, overrides.varFiles)}
     }
-  }
-  if (errors.length > 0) throw new UsageError([...new Set(errors)].join('\n'))
-  return loaded
+    if (/\.json$/i.test(file)) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(readLocal(file, 'jobfile'))
+      } catch (error) {
+        if (error instanceof UsageError) throw error
+        throw new UsageError(`${file}: invalid JSON: ${(error as Error).message}`)
+      }
+      const job = nomadJsonJob(parsed)
+      if (job) {
+        if (specOverrides || overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: a Nomad JSON jobspec takes no --class, --conf, --var or -- ARGS`)
+        return {kind: 'json', file, name: String(job.ID ?? job.Name), job}
+      }
+    }
+    if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for HCL jobfiles`)
+    const spec = loadJobFile(file, overrides)
+    return {kind: 'spec', file, name: spec.name, spec}
+  })
 }
