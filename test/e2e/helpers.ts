@@ -1,5 +1,5 @@
 import {execFile, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -132,4 +132,37 @@ export async function startPlainHosts(prefix: string, count: number, key: string
     ips.push(await docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name))
   }
   return {names, ips, cleanup}
+}
+
+/** Polls `check` once a second (at most 600 times) until it holds or `timeoutMs` passes. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
+    if (await check().catch(() => false)) return
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/**
+ * A pod image with no registry: Debian's static busybox in a scratch image (sh, nc, httpd, ...; its wget crashes
+ * there), built with the local Docker engine under `tag` (the build steps are the same for every test, so cached).
+ */
+export async function buildBusyboxImage(tag: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'cms-e2e-busybox-'))
+  try {
+    writeFileSync(
+      join(dir, 'Dockerfile'),
+      [
+        'FROM debian:bookworm-slim AS bb',
+        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat echo sleep nc hostname httpd nslookup tail printf; do ln -s busybox /out/bin/$c; done',
+        'FROM scratch',
+        'COPY --from=bb /out/ /',
+        'ENV PATH=/bin',
+      ].join('\n'),
+    )
+    await docker('build', '-q', '-t', tag, dir)
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }

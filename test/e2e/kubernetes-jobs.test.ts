@@ -13,7 +13,7 @@ import {KubernetesJobService} from '../../src/engines/kubernetes/jobs.js'
 import {parseManifest} from '../../src/engines/kubernetes/manifests.js'
 import {jobSucceeded} from '../../src/jobs/states.js'
 import {UsageError} from '../../src/remote/errors.js'
-import {cms, docker, makeCmsHome, removeClusterContainers, startCms} from './helpers.js'
+import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers, startCms} from './helpers.js'
 
 /**
  * Kubernetes jobs through the API, against a real cluster: manifests applied with server-side apply after a dry run,
@@ -60,17 +60,7 @@ async function startCluster(): Promise<void> {
   const k = await cms(['cluster', 'kubeconfig', '-n', CLUSTER, '--file', KUBECONFIG], cmsEnv)
   if (k.code !== 0) throw new Error(`kubeconfig failed: ${k.stderr}`)
   tunnel = startCms(['cluster', 'tunnel', '-n', CLUSTER], cmsEnv)
-  writeFileSync(
-    join(work, 'Dockerfile'),
-    [
-      'FROM debian:bookworm-slim AS bb',
-      'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep echo hostname; do ln -s busybox /out/bin/$c; done',
-      'FROM scratch',
-      'COPY --from=bb /out/ /',
-      'ENV PATH=/bin',
-    ].join('\n'),
-  )
-  await docker('build', '-q', '-t', IMAGE, work)
+  await buildBusyboxImage(IMAGE)
   const loaded = await cms(['image', 'load', '-n', CLUSTER, IMAGE], cmsEnv, {timeoutMs: 300_000})
   if (loaded.code !== 0) throw new Error(`image load failed: ${loaded.stderr}`)
   const api = new KubeApi(await testKubeConfig())

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, startCms} from './helpers.js'
+import {buildBusyboxImage, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, startCms, waitUntil} from './helpers.js'
 
 /**
  * The Kubernetes engine end to end on docker container hosts: `cms cluster create -e kubernetes` over SSH, then every
@@ -33,15 +33,6 @@ interface KubePod {
   metadata: {name: string; labels?: Record<string, string>}
   spec: {nodeName?: string}
   status: {phase: string; podIP?: string}
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
-    if (await check().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 1000))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
@@ -79,18 +70,7 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(k.code, k.stderr).toBe(0)
     tunnel = startCms(['cluster', 'tunnel', '-n', NAME], env)
     await waitUntil('the tunnel', async () => (await kubectl('get', '--raw', '/readyz')) === 'ok', 60_000)
-    // A test image with no registry: Debian's static busybox in a scratch image, loaded into every node.
-    writeFileSync(
-      join(work, 'Dockerfile'),
-      [
-        'FROM debian:bookworm-slim AS bb',
-        'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && mkdir -p /out/bin /out/tmp && cp /bin/busybox /out/bin/ && for c in sh cat sleep nc hostname httpd nslookup tail printf; do ln -s busybox /out/bin/$c; done',
-        'FROM scratch',
-        'COPY --from=bb /out/ /',
-        'ENV PATH=/bin',
-      ].join('\n'),
-    )
-    await docker('build', '-q', '-t', BUSYBOX, work)
+    await buildBusyboxImage(BUSYBOX)
     const loaded = await cms(['image', 'load', '-n', NAME, BUSYBOX], env, {timeoutMs: 300_000})
     expect(loaded.code, loaded.stderr).toBe(0)
   }, 1_200_000)
@@ -207,6 +187,7 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
         '    metadata: {labels: {app: mover}}',
         '    spec:',
         `      affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, preference: {matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: ["${victim}"]}]}}]}}`,
+        `      terminationGracePeriodSeconds: 1`,
         `      containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sleep", "3600"]}]`,
       ].join('\n'),
     )

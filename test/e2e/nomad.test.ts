@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execFileSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
 const NAME = 'e2e-nomad'
 const SPARK_DIST = process.env.CMS_SPARK_DIST
@@ -46,15 +46,6 @@ async function nomadApi<T>(headIp: string, path: string, opts: {token?: boolean}
     req.on('error', reject)
     req.end()
   })
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
-    if (await check().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 1000))
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 const batchJob = (name: string, script: string, count = 3) => `
