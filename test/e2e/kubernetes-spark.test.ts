@@ -137,6 +137,13 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     const viaCms = await cms(['job', 'logs', '-n', NAME, job.id], env)
     expect(viaCms.stdout + viaCms.stderr).toMatch(/Pi is roughly 3\.1/)
     console.log(`pi.py: ${seconds.toFixed(1)} s, executors ${[...executors].map(([p, n]) => `${p}@${n}`).join(', ')}`)
+    // The ConfigMap with the spec's local files outlives the Job (a rerun needs it); a purge removes it too.
+    const configMaps = async () => JSON.parse(await kubectl('get', 'configmaps', '-l', `cms.job=${ours.metadata.name}`, '-o', 'json')).items as unknown[]
+    expect(await configMaps()).toHaveLength(1)
+    const purge = await cms(['job', 'kill', '-n', NAME, job.id, '--purge'], env)
+    expect(purge.code, purge.stderr).toBe(0)
+    expect(await configMaps()).toHaveLength(0)
+    expect(JSON.parse(await kubectl('get', 'jobs', '-o', 'json')).items.map((j: {metadata: {name: string}}) => j.metadata.name)).not.toContain(ours.metadata.name)
   })
 
   it('maps files, pyFiles and env: executors import the pyFile, read the file and see the variable', async () => {

@@ -272,6 +272,16 @@ export class KubernetesJobService implements JobService {
     return f.kind === 'Job' ? jobPath(meta.namespace, meta.name) : podPath(meta.namespace, meta.name)
   }
 
+  /**
+   * purge: the ConfigMaps cms made for the job (a spec's local files, labelled cms.job=NAME): a Job cannot own an
+   * object made before it, and a rerun needs them, so only a purge removes them.
+   */
+  private async deleteJobConfigMaps(f: KubernetesJobFacts): Promise<void> {
+    const meta = f.kind === 'Job' ? f.job.metadata : f.pod.metadata
+    const labelSelector = `cms.job=${meta.name},app.kubernetes.io/managed-by=cms`
+    await this.api.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(meta.namespace ?? 'default')}/configmaps`, {query: {labelSelector}})
+  }
+
   /** Polls until the object is gone (bounded by deleteTimeoutMs); false if it is still there. */
   private async gone(path: string): Promise<boolean> {
     const deadline = Date.now() + this.deleteTimeoutMs
@@ -304,6 +314,7 @@ export class KubernetesJobService implements JobService {
     await this.deleteObject(path, opts.purge ? 'Foreground' : 'Background')
     // A job that had already ended keeps its end state (its record is deleted all the same).
     const state = TERMINAL.has(before.state) ? before.state : 'KILLED'
+    if (opts.purge) await this.deleteJobConfigMaps(found)
     if (opts.purge && !(await this.gone(path))) {
       this.input.log(`${before.id}: still being deleted after ${Math.round(this.deleteTimeoutMs / 1000)} s (its pods are terminating)`)
       return {...before, state, status: 'Terminating'}
