@@ -106,6 +106,51 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     console.log(`create -e kubernetes, 3 hosts: ${createSeconds.toFixed(1)} s to every node Ready`)
   })
 
+  it('create again is a no-op: the same nodes, no component restarted', async () => {
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
+    const pids = () => docker('exec', head.name, 'sh', '-c', `cat /root/.cms/clusters/${NAME}/kubernetes/run/*.pid`)
+    const before = await pids()
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'kubernetes', '--hosts', '3', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
+    expect(await pids()).toBe(before)
+    expect((await nodes()).filter(ready)).toHaveLength(3)
+  })
+
+  it('submit --wait runs a Job manifest to completion (its logs through cms), fails on a failing one, refuses a bad one', async () => {
+    const job = (name: string, script: string, extra = '') =>
+      [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        `metadata: {name: ${name}}`,
+        'spec:',
+        '  backoffLimit: 0',
+        `  template: {spec: {restartPolicy: Never, terminationGracePeriodSeconds: 1, containers: [{name: main, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "${script}"]${extra}}]}}`,
+      ].join('\n')
+    const file = (name: string, text: string) => {
+      const path = join(work, name)
+      writeFileSync(path, text)
+      return path
+    }
+    const ok = await cms(['cluster', 'submit', '-n', NAME, file('ok.yaml', job('cli-ok', 'echo done-on-$(hostname)')), '--wait'], env)
+    expect(ok.code, ok.stderr).toBe(0)
+    const status = JSON.parse(await kubectl('get', 'job', 'cli-ok', '-o', 'json')) as {status: {succeeded?: number}}
+    expect(status.status.succeeded).toBe(1)
+    const logs = await cms(['job', 'logs', '-n', NAME, 'default/cli-ok'], env)
+    expect(logs.stdout).toMatch(/^done-on-cli-ok-/m)
+    const failing = await cms(['cluster', 'submit', '-n', NAME, file('fail.yaml', job('cli-fail', 'exit 3')), '--wait'], env)
+    expect(failing.code).toBe(1)
+    expect(JSON.parse(await kubectl('get', 'job', 'cli-fail', '-o', 'json')).status.failed).toBe(1)
+    // The API server's own validation refuses a negative parallelism: exit 2, and nothing of the file is applied.
+    const bad = file('bad.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cli-bad-companion}\ndata: {a: b}\n---\n${job('cli-bad', 'true').replace('  backoffLimit: 0', '  parallelism: -1')}`)
+    const refused = await cms(['cluster', 'submit', '-n', NAME, bad, '--wait'], env)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/bad\.yaml.*Job default\/cli-bad.*parallelism/s)
+    expect(await kubectl('get', 'configmap', 'cli-bad-companion', '--ignore-not-found', '-o', 'name')).toBe('')
+    expect(await kubectl('get', 'job', 'cli-bad', '--ignore-not-found', '-o', 'name')).toBe('')
+    await kubectl('delete', 'job', 'cli-ok', 'cli-fail', '--wait=false')
+  })
+
   it('writes the kubeconfig 0600 as a context of its own, and kubectl reaches the API through the tunnel', async () => {
     expect(statSync(kubeconfig).mode & 0o777).toBe(0o600)
     expect((await kubectl('config', 'get-contexts', '-o', 'name')).split('\n')).toEqual([`cms-${NAME}`])
