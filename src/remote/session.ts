@@ -175,7 +175,12 @@ function isRefusedOpen(err: Error & {reason?: unknown}): boolean {
 class Semaphore {
   private active = 0
   private readonly waiting: Array<() => void> = []
+  /** Called when an acquire has to wait: a holder that can give its slot up (an idle SFTP channel) does. */
+  onWait: () => void = () => undefined
   constructor(private limitValue: number) {}
+  get waiters(): number {
+    return this.waiting.length
+  }
   get limit(): number {
     return this.limitValue
   }
@@ -184,7 +189,11 @@ class Semaphore {
     this.limitValue = Math.max(1, Math.min(this.limitValue, limit))
   }
   async acquire(): Promise<() => void> {
-    while (this.active >= this.limitValue) await new Promise<void>((r) => this.waiting.push(r))
+    while (this.active >= this.limitValue) {
+      const turn = new Promise<void>((r) => this.waiting.push(r))
+      this.onWait()
+      await turn
+    }
     this.active++
     let released = false
     return () => {
@@ -207,6 +216,11 @@ export class SshSession {
   /** Session channels the host has opened and not yet closed. */
   private openSessions = 0
   private sftpPromise: Promise<SFTPWrapper> | undefined
+  /** The open SFTP channel (it holds a session slot while open) and how many transfers use it right now. */
+  private sftpChannel: SFTPWrapper | undefined
+  private sftpUsers = 0
+  /** Our open sessions at the last refused open: a refusal is taken as the host's MaxSessions only when it repeats. */
+  private refusedWith: number | undefined
   private closedError: Error | undefined
   private readonly log: (line: string) => void
 
@@ -215,6 +229,7 @@ export class SshSession {
     this.client = client
     this.label = targetLabel(target)
     this.log = log
+    this.sessions.onWait = () => this.releaseIdleSftp()
     client.on('error', (err: Error) => {
       this.closedError ??= err
       log(`${this.label}: connection error: ${err.message}`)
@@ -284,6 +299,7 @@ export class SshSession {
           open((err, ch) => {
             if (err) return reject(err)
             this.openSessions++
+            this.refusedWith = undefined
             ch.once('close', () => {
               this.openSessions--
               release()
@@ -296,9 +312,14 @@ export class SshSession {
         const err = error as Error
         if (err instanceof RemoteCommandError) throw err
         if (!isRefusedOpen(err)) throw new RemoteCommandError(this.label, what, null, '', `could not start (${err.message})`)
+        // sshd counts a session a little longer than the client does (until its child is reaped), so one refusal
+        // right after sessions closed says little; the same refusal with the same sessions open says MaxSessions.
         if (this.openSessions > 0 && this.openSessions < this.sessions.limit) {
-          this.sessions.lower(this.openSessions)
-          this.log(`${this.label}: the host refuses more than ${this.openSessions} sessions per connection (sshd MaxSessions): running at most ${this.openSessions} at a time`)
+          if (this.refusedWith === this.openSessions) {
+            this.sessions.lower(this.openSessions)
+            this.log(`${this.label}: the host refuses more than ${this.openSessions} sessions per connection (sshd MaxSessions): running at most ${this.openSessions} at a time`)
+          }
+          this.refusedWith = this.openSessions
         }
         if (attempt >= OPEN_ATTEMPTS) {
           throw new RemoteCommandError(
@@ -408,12 +429,36 @@ export class SshSession {
     return r.stdout
   }
 
+  /**
+   * Runs `fn` with the connection's SFTP channel, opened on first use and kept for the next transfer, but given up
+   * when idle and a command waits for its session slot (a host with a low MaxSessions would otherwise starve).
+   */
+  private async withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    this.sftpUsers++
+    try {
+      return await fn(await this.sftp())
+    } finally {
+      this.sftpUsers--
+      if (this.sessions.waiters > 0) this.releaseIdleSftp()
+    }
+  }
+
+  private releaseIdleSftp(): void {
+    if (this.sftpUsers > 0 || !this.sftpChannel) return
+    const idle = this.sftpChannel
+    this.sftpChannel = undefined
+    this.sftpPromise = undefined
+    idle.end()
+  }
+
   private sftp(): Promise<SFTPWrapper> {
     this.ensureOpen()
     if (!this.sftpPromise) {
       const p = this.openSession<SFTPWrapper>('sftp', (cb) => this.client.sftp(cb)).then((sftp) => {
+        this.sftpChannel = sftp
         sftp.on('close', () => {
           if (this.sftpPromise === p) this.sftpPromise = undefined
+          if (this.sftpChannel === sftp) this.sftpChannel = undefined
         })
         return sftp
       })
@@ -445,10 +490,10 @@ export class SshSession {
    */
   async upload(localPath: string, remotePath: string, opts: {onProgress?: (sentBytes: number, total: number) => void} = {}): Promise<number> {
     const total = statSync(localPath).size
-    const sftp = await this.sftp()
     const part = `${remotePath}.part`
-    await new Promise<void>((resolve, reject) => {
-      sftp.fastPut(
+    await this.withSftp(async (sftp) => {
+      await new Promise<void>((resolve, reject) => {
+        sftp.fastPut(
         localPath,
         part,
         {
@@ -460,35 +505,39 @@ export class SshSession {
           step: (sent) => opts.onProgress?.(sent, total),
         },
         (e) => (e ? reject(sftpError(this.label, `upload ${remotePath}`, e)) : resolve()),
-      )
+        )
+      })
+      await this.renameOver(sftp, part, remotePath)
     })
-    await this.renameOver(sftp, part, remotePath)
     return total
   }
 
   /** Write a file over SFTP (created with `mode`, default 0644; written to a .part file and renamed into place). */
   async writeFile(remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
-    const sftp = await this.sftp()
     const part = `${remotePath}.part`
-    await new Promise<void>((resolve, reject) => {
-      sftp.writeFile(part, content, {mode}, (e) => (e ? reject(sftpError(this.label, `write ${remotePath}`, e)) : resolve()))
+    await this.withSftp(async (sftp) => {
+      await new Promise<void>((resolve, reject) => {
+        sftp.writeFile(part, content, {mode}, (e) => (e ? reject(sftpError(this.label, `write ${remotePath}`, e)) : resolve()))
+      })
+      await new Promise<void>((resolve, reject) => {
+        sftp.chmod(part, mode, (e) => (e ? reject(sftpError(this.label, `chmod ${remotePath}`, e)) : resolve()))
+      })
+      await this.renameOver(sftp, part, remotePath)
     })
-    await new Promise<void>((resolve, reject) => {
-      sftp.chmod(part, mode, (e) => (e ? reject(sftpError(this.label, `chmod ${remotePath}`, e)) : resolve()))
-    })
-    await this.renameOver(sftp, part, remotePath)
   }
 
   /** Read a whole file over SFTP; undefined when it does not exist. */
   async readFile(remotePath: string): Promise<Buffer | undefined> {
-    const sftp = await this.sftp()
-    return new Promise<Buffer | undefined>((resolve, reject) => {
-      sftp.readFile(remotePath, (e: (Error & {code?: number}) | null | undefined, data: Buffer) => {
-        if (!e) return resolve(data)
-        if (e.code === 2) return resolve(undefined) // SSH_FX_NO_SUCH_FILE
-        reject(sftpError(this.label, `read ${remotePath}`, e))
-      })
-    })
+    return this.withSftp(
+      (sftp) =>
+        new Promise<Buffer | undefined>((resolve, reject) => {
+          sftp.readFile(remotePath, (e: (Error & {code?: number}) | null | undefined, data: Buffer) => {
+            if (!e) return resolve(data)
+            if (e.code === 2) return resolve(undefined) // SSH_FX_NO_SUCH_FILE
+            reject(sftpError(this.label, `read ${remotePath}`, e))
+          })
+        }),
+    )
   }
 
   /** A TCP stream to toHost:toPort opened from the remote host (direct-tcpip), e.g. to a private engine API. */

@@ -320,6 +320,32 @@ describe.skipIf(Boolean(skipReason))('SshSession against an sshd with a low MaxS
     }
   })
 
+  it('with MaxSessions 1, file transfers and commands take turns: the idle SFTP channel gives its slot up', async () => {
+    await sshd.start(sshd.hostKey('host_max'), ['MaxSessions 1'])
+    const logs: string[] = []
+    const s = await SshSession.connect(target, {knownHosts, useAgent: false, log: (l) => logs.push(l)})
+    try {
+      // Learns the limit from the host's refusals (a long command holds the one session), then keeps working.
+      const busy = s.run('sleep 1')
+      await new Promise((r) => setTimeout(r, 200))
+      expect((await s.run('echo learnt')).trim()).toBe('learnt')
+      await busy
+      expect(logs.filter((l) => l.includes('refuses more than 1 sessions per connection'))).toHaveLength(1)
+      const dir = (await s.run('mktemp -d')).trim()
+      for (const i of range(3)) {
+        await s.writeFile(`${dir}/f${i}`, `content ${i}`, 0o600)
+        expect((await s.run(`cat ${shq(`${dir}/f${i}`)}`)).trim()).toBe(`content ${i}`)
+        expect((await s.readFile(`${dir}/f${i}`))?.toString()).toBe(`content ${i}`)
+      }
+      const [written, listed] = await Promise.all([s.writeFile(`${dir}/together`, 'x'), s.run(`ls ${shq(dir)} | wc -l`)])
+      expect(written).toBeUndefined()
+      expect(Number(listed.trim())).toBeGreaterThanOrEqual(3)
+    } finally {
+      s.close()
+      await sshd.stop()
+    }
+  })
+
   it('gives up on a refused session within a bounded time, naming the host and sshd MaxSessions', async () => {
     await sshd.start(sshd.hostKey('host_max'), ['MaxSessions 0']) // no sessions at all, tunnels only
     const s = await SshSession.connect(target, {knownHosts, useAgent: false})
