@@ -87,7 +87,9 @@ describe('cms help, did you mean, completion, no leftovers', () => {
         const firstNonWord = tokens.findIndex((t) => !/^[a-z]+$/.test(t))
         const words = firstNonWord === -1 ? tokens : tokens.slice(0, firstNonWord)
         if (words.length === 0) continue // `cms --version`
-        const id = words.join(':')
+        // A plain word after the command is an argument's value (`cms image build spark`): the longest command wins.
+        const k = [...words.keys()].reverse().find((i) => commands.has(words.slice(0, i + 1).join(':')))
+        const id = words.slice(0, (k ?? words.length - 1) + 1).join(':')
         const command = commands.get(id)
         expect(command, `README lists ${usage}, which is not a command`).toBeDefined()
         listed.add(id)

@@ -40,7 +40,7 @@ describe.skipIf(!process.env.CMS_K8S_DIST)('kubernetes engine on plain SSH hosts
     const r = await cms(['cluster', 'create', '-n', `${NAME}-bare`, '-p', 'ssh', '-e', 'kubernetes', '-i', join(home, 'id_bare'), `root@${bare.ips[0]}`], env)
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/lacks containerd, ctr, runc, CNI bridge plugin.*: install containerd runc containernetworking-plugins iptables catatonit etcd-server/)
-    expect(await docker('exec', bare.names[0]!, 'sh', '-c', 'pgrep -c -f "kube|etcd|containerd" || true')).toBe('0')
+    expect(await docker('exec', bare.names[0]!, 'sh', '-c', 'pgrep -c -f "[k]ube|[e]tcd|[c]ontainerd" || true')).toBe('0')
     await cms(['cluster', 'kill', '-n', `${NAME}-bare`, '--yes'], env)
   })
 
