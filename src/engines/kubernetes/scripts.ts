@@ -19,21 +19,29 @@ export function prepareDirsScript(l: KubernetesLayout): string {
 }
 
 /**
+ * `ours PID NAME`: is PID a process whose program is NAME? A pid file outlives a host's reboot, and its number
+ * may then belong to anything (sshd): nothing is taken as running, or stopped, on the number alone.
+ */
+const OWN_PROCESS_FN = 'ours() { a0=$(tr "\\0" "\\n" < "/proc/$1/cmdline" 2>/dev/null | head -n 1) && [ "${a0##*/}" = "$2" ]; }'
+
+/**
  * Starts a component unless it already runs with the same configuration (`configHash` covers its command line
  * and files); a changed configuration restarts it. Prints `running`, `started` or `restarted`.
  */
 export function startComponentScript(l: KubernetesLayout, component: Component, argv: string[], configHash: string): string {
   if (argv.length === 0 || !argv[0]!.startsWith('/')) throw new Error(`${component} needs an absolute binary path`)
   if (!/^[A-Za-z0-9]{1,64}$/.test(configHash)) throw new Error('the configuration hash must be alphanumeric')
+  if (argv[0]!.split('/').pop() !== component) throw new Error(`${component} must run its own binary, not ${argv[0]}`)
   const f = componentFiles(l, component)
   const hashFile = `${f.pid}.config-hash`
   return [
     'set -e',
+    OWN_PROCESS_FN,
     `pidf=${shq(f.pid)}`,
     'state=started',
-    'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
+    `if [ -f "$pidf" ] && ours "$(cat "$pidf")" ${component}; then`,
     `  if [ "$(cat ${shq(hashFile)} 2>/dev/null)" = ${shq(configHash)} ]; then echo running; exit 0; fi`,
-    ...stopLines(f.pid, component === 'containerd' ? 30 : 20).map((s) => `  ${s}`),
+    ...stopLines(f.pid, component).map((s) => `  ${s}`),
     '  state=restarted',
     'fi',
     `cd ${shq(l.dir)}`,
@@ -46,11 +54,12 @@ export function startComponentScript(l: KubernetesLayout, component: Component, 
   ].join('\n')
 }
 
-/** SIGTERM, then SIGKILL after `seconds`. */
-function stopLines(pidFile: string, seconds: number): string[] {
+/** SIGTERM, then SIGKILL after 20 s (containerd 30 s), to the component's own process only (needs `ours`). */
+function stopLines(pidFile: string, component: Component): string[] {
+  const seconds = component === 'containerd' ? 30 : 20
   return [
     `p=$(cat ${shq(pidFile)} 2>/dev/null || true)`,
-    `if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; for _ in $(seq 1 ${seconds * 2}); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done; kill -9 "$p" 2>/dev/null || true; fi`,
+    `if [ -n "$p" ] && ours "$p" ${component}; then kill -TERM "$p"; for _ in $(seq 1 ${seconds * 2}); do ours "$p" ${component} || break; sleep 0.5; done; ours "$p" ${component} && kill -9 "$p" 2>/dev/null || true; fi`,
     `rm -f ${shq(pidFile)}`,
   ]
 }
@@ -58,7 +67,7 @@ function stopLines(pidFile: string, seconds: number): string[] {
 /** Stops components in the reverse order of COMPONENTS (kubelet and kube-proxy first, containerd last). */
 export function stopComponentsScript(l: KubernetesLayout, components: readonly Component[] = COMPONENTS): string {
   const ordered = [...COMPONENTS].reverse().filter((c) => components.includes(c))
-  return ordered.flatMap((c) => stopLines(componentFiles(l, c).pid, c === 'containerd' ? 30 : 20)).join('\n')
+  return [OWN_PROCESS_FN, ...ordered.flatMap((c) => stopLines(componentFiles(l, c).pid, c))].join('\n')
 }
 
 export interface CleanupInput {
