@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import type Dockerode from 'dockerode'
 import {packageRoot} from '../config/package-root.js'
 import {resolveSparkDist, type SparkDist} from '../engines/spark/dist.js'
+import type {ImageBuildReport} from '../output/results.js'
 import {tarStream} from '../providers/tar.js'
 import {UsageError} from '../remote/errors.js'
 
@@ -59,16 +60,8 @@ export interface SparkImageRequest {
   docker?: Dockerode
 }
 
-export interface SparkImageResult {
-  tag: string
-  /** The image id (sha256:...). */
-  id: string
-  sparkVersion?: string
-  /** false: an image with the same inputs was there already. */
-  built: boolean
-  sizeBytes: number
-  seconds: number
-}
+/** What a build made (or found already made): the --json result without the image's kind. */
+export type SparkImageResult = Omit<ImageBuildReport, 'image'>
 
 export async function dockerClient(): Promise<Dockerode> {
   const {default: Docker} = await import('dockerode')

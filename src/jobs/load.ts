@@ -103,13 +103,19 @@ export function loadJobFiles(paths: readonly string[], overrides: JobOverrides =
 
 // ---- reading and parsing ------------------------------------------------------------------------------------------
 
-function statFile(path: string): void {
+/** A local job file's text; missing, unreadable or not a file is a UsageError naming it (`what`: "jobfile"). */
+export function readLocalFile(path: string, what?: string): string {
+  statFile(path, what)
+  return readText(path)
+}
+
+function statFile(path: string, what?: string): void {
   let st
   try {
     st = statSync(path)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`${path}: not found`)
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`${path}: ${what ? `${what} ` : ''}not found`)
     throw new UsageError(`${path}: cannot read (${code ?? (err as Error).message})`)
   }
   if (!st.isFile()) throw new UsageError(`${path}: not a file`)

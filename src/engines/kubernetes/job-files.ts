@@ -1,5 +1,4 @@
-import {readFileSync, statSync} from 'node:fs'
-import {loadEach, loadJobFile, type JobOverrides} from '../../jobs/load.js'
+import {loadEach, loadJobFile, readLocalFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
@@ -13,19 +12,8 @@ export type KubernetesJobFile = (LoadedJob & {kind: 'manifest'; objects: Manifes
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i
 
-function readLocal(path: string): string {
-  try {
-    if (!statSync(path).isFile()) throw new UsageError(`${path}: not a file`)
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    if (error instanceof UsageError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `${path}: not found` : `${path}: cannot read (${code})`)
-  }
-}
-
 /** One manifest file: its objects, at least one of them a Job or a bare Pod (what cms follows). */
-export function loadManifestFile(file: string, text = readLocal(file)): KubernetesJobFile {
+export function loadManifestFile(file: string, text = readLocalFile(file)): KubernetesJobFile {
   const objects = parseManifest(text, file, {json: /\.json$/i.test(file)})
   const workloads = objects.filter((o) => isWorkload(o.object))
   if (workloads.length === 0) {
@@ -51,7 +39,7 @@ export function loadKubernetesJobFiles(files: readonly string[], overrides: JobO
   return loadEach(files, (file): KubernetesJobFile => {
     if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for Nomad HCL jobfiles`)
     if (MANIFEST_EXT.test(file)) {
-      const text = readLocal(file)
+      const text = readLocalFile(file)
       if (isManifestText(text, {json: /\.json$/i.test(file)})) {
         if (specOverrides) throw new UsageError(`${file}: a Kubernetes manifest takes no --class, --conf, --name or -- ARGS: edit the manifest`)
         return loadManifestFile(file, text)

@@ -1,6 +1,5 @@
-import {readFileSync, statSync} from 'node:fs'
 import {basename} from 'node:path'
-import {loadEach, loadJobFile, type JobOverrides} from '../../jobs/load.js'
+import {loadEach, loadJobFile, readLocalFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
@@ -15,23 +14,12 @@ export type NomadJobFile =
 const HCL_EXT = /\.(hcl|nomad)$/i
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/
 
-function readLocal(path: string, what: string): string {
-  try {
-    if (!statSync(path).isFile()) throw new UsageError(`${path}: not a file`)
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    if (error instanceof UsageError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UsageError(code === 'ENOENT' || code === 'ENOTDIR' ? `${path}: ${what} not found` : `${path}: cannot read (${code})`)
-  }
-}
-
 /**
  * HCL2 input variables for Nomad's parser, as the content of one variables file: the --var-file contents, then
  * each --var k=v as a string assignment (Nomad converts it to the variable's declared type), so --var wins.
  */
 export function variablesText(vars: readonly string[] = [], varFiles: readonly string[] = []): string {
-  const parts = varFiles.map((f) => readLocal(f, 'variable file'))
+  const parts = varFiles.map((f) => readLocalFile(f, 'variable file'))
   const assigned: Record<string, string> = {}
   for (const kv of vars) {
     const eq = kv.indexOf('=')
@@ -56,13 +44,13 @@ export function loadNomadJobFiles(files: readonly string[], overrides: JobOverri
   return loadEach(files, (file): NomadJobFile => {
     if (HCL_EXT.test(file)) {
       if (specOverrides) throw new UsageError(`${file}: --class, --conf and -- ARGS are for job specs; set an HCL job's values with --var`)
-      const hcl = readLocal(file, 'jobfile')
+      const hcl = readLocalFile(file, 'jobfile')
       return {kind: 'hcl', file, name: basename(file).replace(HCL_EXT, ''), hcl, variables: variablesText(overrides.vars, overrides.varFiles)}
     }
     if (/\.json$/i.test(file)) {
       let parsed: unknown
       try {
-        parsed = JSON.parse(readLocal(file, 'jobfile'))
+        parsed = JSON.parse(readLocalFile(file, 'jobfile'))
       } catch (error) {
         if (error instanceof UsageError) throw error
         throw new UsageError(`${file}: invalid JSON: ${(error as Error).message}`)
