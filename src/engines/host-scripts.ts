@@ -12,6 +12,14 @@ export function selfSafePattern(path: string): string {
 }
 
 /**
+ * Shell function `ours PID NAME [TEXT]`: is PID a process of the program NAME (its argv[0]'s last part), whose
+ * command line holds TEXT when given? A pid file outlives a host's reboot, and its number may then belong to
+ * anything (sshd): scripts take nothing as running, and stop nothing, on the number alone. A zombie is not ours.
+ */
+export const OWN_PROCESS_FUNCTION =
+  'ours() { a0=$(tr "\\0" "\\n" < "/proc/$1/cmdline" 2>/dev/null | head -n 1) && [ "${a0##*/}" = "$2" ] && { [ -z "${3:-}" ] || tr "\\0" " " < "/proc/$1/cmdline" | grep -qF -- "$3"; }; }'
+
+/**
  * Once no cluster uses the host any more, removes ~/.cms altogether (the dist cache with it, after stopping any
  * distribution server still serving from it), so the host is as it was before cms.
  */

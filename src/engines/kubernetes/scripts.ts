@@ -1,5 +1,5 @@
 import {shJoin, shq} from '../../remote/shell.js'
-import {releaseCmsHomeScript} from '../host-scripts.js'
+import {OWN_PROCESS_FUNCTION, releaseCmsHomeScript} from '../host-scripts.js'
 import {componentFiles, type KubernetesLayout} from './layout.js'
 import {DEFAULT_POD_CIDR} from './network.js'
 import {CNI_NETWORK_NAME, DEFAULT_BRIDGE, MASQUERADE_COMMENT, podCidrPrefixRegex, podNetworkCleanupScript} from './pod-network.js'
@@ -19,12 +19,6 @@ export function prepareDirsScript(l: KubernetesLayout): string {
 }
 
 /**
- * `ours PID NAME`: is PID a process whose program is NAME? A pid file outlives a host's reboot, and its number
- * may then belong to anything (sshd): nothing is taken as running, or stopped, on the number alone.
- */
-const OWN_PROCESS_FN = 'ours() { a0=$(tr "\\0" "\\n" < "/proc/$1/cmdline" 2>/dev/null | head -n 1) && [ "${a0##*/}" = "$2" ]; }'
-
-/**
  * Starts a component unless it already runs with the same configuration (`configHash` covers its command line
  * and files); a changed configuration restarts it. Prints `running`, `started` or `restarted`.
  */
@@ -36,7 +30,7 @@ export function startComponentScript(l: KubernetesLayout, component: Component, 
   const hashFile = `${f.pid}.config-hash`
   return [
     'set -e',
-    OWN_PROCESS_FN,
+    OWN_PROCESS_FUNCTION,
     `pidf=${shq(f.pid)}`,
     'state=started',
     `if [ -f "$pidf" ] && ours "$(cat "$pidf")" ${component}; then`,
@@ -67,7 +61,7 @@ function stopLines(pidFile: string, component: Component): string[] {
 /** Stops components in the reverse order of COMPONENTS (kubelet and kube-proxy first, containerd last). */
 export function stopComponentsScript(l: KubernetesLayout, components: readonly Component[] = COMPONENTS): string {
   const ordered = [...COMPONENTS].reverse().filter((c) => components.includes(c))
-  return [OWN_PROCESS_FN, ...ordered.flatMap((c) => stopLines(componentFiles(l, c).pid, c))].join('\n')
+  return [OWN_PROCESS_FUNCTION, ...ordered.flatMap((c) => stopLines(componentFiles(l, c).pid, c))].join('\n')
 }
 
 export interface CleanupInput {

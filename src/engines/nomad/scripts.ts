@@ -1,5 +1,5 @@
 import {shq} from '../../remote/shell.js'
-import {releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
+import {OWN_PROCESS_FUNCTION, releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
 import type {AgentFiles, NomadLayout} from './layout.js'
 
 /**
@@ -18,9 +18,10 @@ export function prepareDirsScript(l: NomadLayout): string {
 export function startAgentScript(a: AgentFiles, binary: string, configHash: string): string {
   return [
     'set -e',
+    OWN_PROCESS_FUNCTION,
     `pidf=${shq(a.pidFile)}`,
     'state=started',
-    'if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then',
+    `if [ -f "$pidf" ] && ${isAgent('"$(cat "$pidf")"', a)}; then`,
     `  if [ "$(cat ${shq(a.hashFile)} 2>/dev/null)" = ${shq(configHash)} ]; then echo running; exit 0; fi`,
     `  ${stopAgentLines(a).join('\n  ')}`,
     '  state=restarted',
@@ -35,17 +36,22 @@ export function startAgentScript(a: AgentFiles, binary: string, configHash: stri
   ].join('\n')
 }
 
-/** SIGTERM (the agent leaves the cluster: leave_on_terminate), then SIGKILL after 20 s. */
+/** The shell test that PID is this agent (the nomad program with this agent's configuration); needs `ours`. */
+function isAgent(pid: string, a: AgentFiles): string {
+  return `ours ${pid} nomad ${shq(`-config=${a.config}`)}`
+}
+
+/** SIGTERM (the agent leaves the cluster: leave_on_terminate), then SIGKILL after 20 s; this agent's process only. */
 function stopAgentLines(a: AgentFiles): string[] {
   return [
     `p=$(cat ${shq(a.pidFile)} 2>/dev/null || true)`,
-    'if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; for _ in $(seq 1 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done; kill -9 "$p" 2>/dev/null || true; fi',
+    `if [ -n "$p" ] && ${isAgent('"$p"', a)}; then kill -TERM "$p"; for _ in $(seq 1 40); do ${isAgent('"$p"', a)} || break; sleep 0.5; done; ${isAgent('"$p"', a)} && kill -9 "$p" 2>/dev/null || true; fi`,
     `rm -f ${shq(a.pidFile)}`,
   ]
 }
 
 export function stopAgentScript(a: AgentFiles): string {
-  return stopAgentLines(a).join('\n')
+  return [OWN_PROCESS_FUNCTION, ...stopAgentLines(a)].join('\n')
 }
 
 /**
@@ -93,7 +99,8 @@ export function leftoverScript(l: NomadLayout): string {
   return [
     dataDirVars(l),
     `n=$( (${dataDirPids(l)}; ${TASK_PIDS}) | sort -u | wc -l)`,
-    ...[l.client, l.server].map((a) => `[ -f ${shq(a.pidFile)} ] && kill -0 "$(cat ${shq(a.pidFile)})" 2>/dev/null && n=$((n + 1))`),
+    OWN_PROCESS_FUNCTION,
+    ...[l.client, l.server].map((a) => `[ -f ${shq(a.pidFile)} ] && ${isAgent(`"$(cat ${shq(a.pidFile)})"`, a)} && n=$((n + 1))`),
     `m=$(awk -v c="$cdd/" -v s="$sdd/" 'index($2, c) == 1 || index($2, s) == 1' /proc/mounts 2>/dev/null | wc -l)`,
     'echo $((n + m))',
   ].join('\n')

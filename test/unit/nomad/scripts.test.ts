@@ -1,7 +1,7 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {nomadLayout} from '../../../src/engines/nomad/layout.js'
 import * as scripts from '../../../src/engines/nomad/scripts.js'
@@ -29,12 +29,31 @@ describe('Nomad host scripts in a real shell', () => {
     expect(sh(scripts.leftoverScript(l)).trim()).toBe('0')
   })
 
+  it("never takes another program for the agent (a rebooted host's pid file), nor stops it", () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-nomad-'))
+    const l = nomadLayout(home, 'demo')
+    sh(scripts.prepareDirsScript(l))
+    const other = spawn('sleep', ['300'], {detached: true, stdio: 'ignore'})
+    try {
+      writeFileSync(l.client.pidFile, `${other.pid}\n`)
+      expect(Number(sh(scripts.leftoverScript(l)).trim())).toBe(0)
+      sh(scripts.stopAgentScript(l.client))
+      expect(sh(`kill -0 ${other.pid} 2>/dev/null && echo alive || echo gone`).trim()).toBe('alive')
+    } finally {
+      other.kill('SIGKILL')
+      sh(scripts.cleanupScript(l, home))
+    }
+  })
+
   it('starts an agent once per configuration and restarts it when the configuration changes', () => {
     const home = mkdtempSync(join(tmpdir(), 'cms-nomad-'))
     const l = nomadLayout(home, 'demo')
     sh(scripts.prepareDirsScript(l))
+    // A program named nomad (a copy of bash) that stays up until TERM: run as `nomad agent -config=...` from the
+    // configuration's folder, it runs the script `agent` there.
     const fake = join(home, 'nomad')
-    writeFileSync(fake, '#!/bin/sh\nexec sleep 300\n', {mode: 0o755})
+    copyFileSync('/bin/bash', fake)
+    for (const a of [l.client, l.server]) writeFileSync(join(dirname(a.config), 'agent'), "sleep 300 & c=$!; trap 'kill $c; exit 0' TERM; wait\n")
     expect(sh(scripts.startAgentScript(l.client, fake, 'h1')).trim()).toBe('started')
     expect(sh(scripts.startAgentScript(l.client, fake, 'h1')).trim()).toBe('running')
     expect(sh(scripts.startAgentScript(l.client, fake, 'h2')).trim()).toBe('restarted')
