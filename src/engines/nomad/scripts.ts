@@ -82,6 +82,7 @@ export function cleanupScript(l: NomadLayout, home: string): string {
   return [
     `if [ -d ${shq(l.clusterDir)} ]; then`,
     `  ${dataDirVars(l)}`,
+    `  ${OWN_PROCESS_FUNCTION}`,
     ...[l.client, l.server].flatMap(stopAgentLines).map((s) => `  ${s}`),
     `  for p in $(${dataDirPids(l)}); do kill -TERM "$p" 2>/dev/null || true; done`,
     `  for _ in $(seq 1 20); do [ -z "$(${dataDirPids(l)})" ] && break; sleep 0.5; done`,

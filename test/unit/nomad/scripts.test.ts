@@ -61,7 +61,10 @@ describe('Nomad host scripts in a real shell', () => {
     sh(scripts.stopAgentScript(l.client))
     expect(existsSync(l.client.pidFile)).toBe(false)
     expect(Number(sh(scripts.leftoverScript(l)).trim())).toBeGreaterThanOrEqual(1)
+    const server = sh(`cat ${l.server.pidFile}`).trim()
     sh(scripts.cleanupScript(l, home))
     expect(existsSync(join(home, '.cms'))).toBe(false)
+    // The server agent went with the cleanup (a zombie not yet reaped has no command line: it is gone).
+    expect(sh(`[ -n "$(tr -d '\\0' < /proc/${server}/cmdline 2>/dev/null)" ] && echo alive || echo gone`).trim()).toBe('gone')
   })
 })
