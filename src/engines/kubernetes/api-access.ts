@@ -3,7 +3,7 @@ import type {SshSession} from '../../remote/session.js'
 import type {KubeAccess} from './api.js'
 import {certificateAccess} from './client.js'
 import {ClusterApi} from './cluster-api.js'
-import {kubeconfigCredentials} from './kubeconfig.js'
+import {kubeconfigCa, kubeconfigCredentials} from './kubeconfig.js'
 import {kubernetesLayout} from './layout.js'
 import {KUBERNETES_PORTS} from './network.js'
 
@@ -19,11 +19,11 @@ export interface HeadAccess {
  */
 async function openForward(head: HeadAccess, cluster: string): Promise<{admin: string; caPem: string; server: string; close: () => Promise<void>}> {
   const layout = kubernetesLayout(head.home, cluster)
-  const [admin, caPem] = await Promise.all([layout.files.adminKubeconfig, layout.files.caCert].map(async (f) => (await head.session.readFile(f))?.toString('utf8')))
-  if (!admin || !caPem) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials (${layout.files.adminKubeconfig}): rerun 'cms cluster create'`)
+  const admin = (await head.session.readFile(layout.files.adminKubeconfig))?.toString('utf8')
+  if (!admin) throw new Error(`the head of ${cluster} has no Kubernetes admin credentials (${layout.files.adminKubeconfig}): rerun 'cms cluster create'`)
   // https://127.0.0.1:PORT: the API server's certificate names 127.0.0.1, so TLS is verified against the cluster CA.
   const forward = await forwardLocal(head.session, head.address, KUBERNETES_PORTS.apiServer)
-  return {admin, caPem, server: `https://127.0.0.1:${forward.port}`, close: () => forward.close()}
+  return {admin, caPem: kubeconfigCa(admin), server: `https://127.0.0.1:${forward.port}`, close: () => forward.close()}
 }
 
 /** The API as raw HTTPS with the admin certificate (jobs: no client-node, objects sent exactly as written). */

@@ -1,6 +1,7 @@
 import type {V1Node} from '@kubernetes/client-node'
 import type {ClusterInfo, HostView, NodeView} from '../../output/results.js'
 import type {Host} from '../../providers/provider.js'
+import {isReady} from './cluster-api.js'
 import {nodeNameFor} from './names.js'
 
 export interface KubernetesState {
@@ -23,7 +24,7 @@ export function memoryMb(q: string | undefined): number {
 }
 
 function nodeView(n: V1Node, controlPlane: boolean): NodeView {
-  const ready = n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
+  const ready = isReady(n)
   return {
     id: n.metadata?.uid ?? '',
     name: n.metadata?.name ?? '',

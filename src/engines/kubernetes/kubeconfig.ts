@@ -135,6 +135,13 @@ export function mergeKubeconfig(existing: string | undefined, addition: string):
   return doc.toString({lineWidth: 0})
 }
 
+/** The CA certificate embedded in a kubeconfig cms rendered (its one cluster). */
+export function kubeconfigCa(text: string): string {
+  const ca = (parse(text) as {clusters?: Array<{cluster?: Record<string, string>}>} | undefined)?.clusters?.[0]?.cluster?.['certificate-authority-data']
+  if (!ca) throw new Error('the kubeconfig has no embedded CA certificate')
+  return Buffer.from(ca, 'base64').toString('utf8')
+}
+
 /** The client certificate and key embedded in a kubeconfig cms rendered (its one user). */
 export function kubeconfigCredentials(text: string): KeyPairPem {
   const user = (parse(text) as {users?: Array<{user?: Record<string, string>}>} | undefined)?.users?.[0]?.user
