@@ -14,5 +14,8 @@ export const localPaths = {
   accessDir: () => join(cmsHome(), 'access'),
   accessFile: (cluster: string) => join(cmsHome(), 'access', `${cluster}.json`),
   keyFile: (cluster: string) => join(cmsHome(), 'keys', cluster),
+  /** cms serve's own database (SQLite) and data (uploaded files): the service's facts, not a cluster's. */
+  serveDb: () => join(cmsHome(), 'serve.db'),
+  serveDataDir: () => join(cmsHome(), 'serve'),
   distCache: () => process.env.CMS_DIST_CACHE || join(homedir(), '.cache', 'cms', 'dist'),
 }

@@ -1,0 +1,77 @@
+import {z} from 'zod'
+import {jobSpecSchema} from '../../jobs/spec.js'
+import {classicTaskSchema, taskSchema} from '../task-input.js'
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, {io: 'input', unrepresentable: 'any', target: 'openapi-3.0'}) as Record<string, unknown>
+
+const ref = (name: string) => ({$ref: `#/components/schemas/${name}`})
+const error = {description: 'One line naming the problem', content: {'application/json': {schema: ref('Error')}}}
+const ok = (description: string, schema?: object) => ({description, ...(schema ? {content: {'application/json': {schema}}} : {})})
+const keyed = {security: [{apiKey: []}]}
+const idParam = [{name: 'id', in: 'path', required: true, schema: {type: 'string'}}]
+const errors = {401: error, 403: error}
+
+/**
+ * The OpenAPI 3 document, built from the same zod schemas that check requests (the task, the classic form, the
+ * portable job spec), so the two cannot drift apart.
+ */
+export function openApiDocument(version: string): object {
+  return {
+    openapi: '3.0.3',
+    info: {title: 'cms serve', version, description: 'A durable job queue in front of every cms cluster: tasks, attempts on engines, the audit trail.'},
+    components: {
+      securitySchemes: {apiKey: {type: 'http', scheme: 'bearer', description: "An API key from 'cms serve keys create'"}},
+      schemas: {
+        Task: json(taskSchema),
+        ClassicTask: json(classicTaskSchema),
+        JobSpec: json(jobSpecSchema),
+        Error: {type: 'object', properties: {error: {type: 'string'}}, required: ['error']},
+      },
+    },
+    paths: {
+      '/task': {
+        post: {
+          ...keyed,
+          summary: 'Queue one task (JSON, or multipart: the task in a field named task, the spec\'s files as file parts)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {schema: {oneOf: [ref('Task'), ref('ClassicTask')]}},
+              'multipart/form-data': {schema: {type: 'object', properties: {task: {type: 'string', description: 'The task as JSON'}}, additionalProperties: {type: 'string', format: 'binary'}}},
+            },
+          },
+          responses: {201: ok('Queued'), 200: ok('A task with this id exists: it is returned, not queued again'), 422: error, 413: error, ...errors},
+        },
+      },
+      '/tasks': {
+        post: {...keyed, summary: 'Queue many tasks in one transaction (one bad task: none is queued)', requestBody: {required: true, content: {'application/json': {schema: {type: 'object', properties: {tasks: {type: 'array', items: ref('Task')}}}}}}, responses: {201: ok('Queued'), 200: ok('Every task existed already'), 422: error, ...errors}},
+        get: {
+          ...keyed,
+          summary: 'Tasks, newest first',
+          parameters: ['state', 'cluster', 'since', 'limit', 'cursor'].map((name) => ({name, in: 'query', required: false, schema: {type: 'string'}})),
+          responses: {200: ok('A page of tasks and the cursor of the next'), 422: error, ...errors},
+        },
+      },
+      '/task/{id}': {
+        get: {...keyed, summary: 'A task: state, attempts, queue position and what it waits for', parameters: idParam, responses: {200: ok('The task'), 404: error, ...errors}},
+        delete: {...keyed, summary: 'Cancel a queued task; kill a running one on its engine', parameters: idParam, responses: {200: ok('Killed'), 404: error, 409: error, 502: error, ...errors}},
+      },
+      '/task/{id}/events': {get: {...keyed, summary: 'The audit trail of a task', parameters: idParam, responses: {200: ok('Events, oldest first'), 404: error, ...errors}}},
+      '/task/{id}/logs': {
+        get: {...keyed, summary: "The engine's logs of the task's job (follow=1: until it ends)", parameters: [...idParam, {name: 'follow', in: 'query', required: false, schema: {type: 'string', enum: ['0', '1']}}], responses: {200: {description: 'Plain text', content: {'text/plain': {schema: {type: 'string'}}}}, 404: error, 409: error, ...errors}},
+      },
+      '/task/{id}/rerun': {post: {...keyed, summary: 'Run a finished task again', parameters: idParam, responses: {200: ok('Queued again'), 404: error, 409: error, ...errors}}},
+      '/task/{id}/priority': {post: {...keyed, summary: 'Change the priority of a task that has not finished', parameters: idParam, requestBody: {required: true, content: {'application/json': {schema: {type: 'object', properties: {priority: {type: 'integer', minimum: 0, maximum: 1000}}, required: ['priority']}}}}, responses: {200: ok('The task'), 404: error, 409: error, 422: error, ...errors}}},
+      '/health': {get: {summary: 'Whether the database answers and the loops run (no key needed)', responses: {200: ok('Healthy'), 500: ok('Not healthy, with the reason')}}},
+      '/mgmt/clusters': {get: {...keyed, summary: 'Every cluster the service may use: engine, health, capacity, its tasks', responses: {200: ok('Clusters'), ...errors}}},
+      '/mgmt/queue': {get: {...keyed, summary: 'Queue depth by cluster and priority, oldest wait, running count', responses: {200: ok('The queue'), ...errors}}},
+      '/mgmt/keys': {
+        get: {...keyed, summary: 'API keys (admin)', responses: {200: ok('Keys, without their secrets'), ...errors}},
+        post: {...keyed, summary: 'Create an API key (admin); the key is in this response only', responses: {201: ok('The key'), 409: error, 422: error, ...errors}},
+      },
+      '/mgmt/keys/{name}': {delete: {...keyed, summary: 'Revoke an API key (admin)', parameters: [{name: 'name', in: 'path', required: true, schema: {type: 'string'}}], responses: {200: ok('Revoked'), 404: error, ...errors}}},
+      '/metrics': {get: {...keyed, summary: 'Prometheus metrics', responses: {200: {description: 'Prometheus text', content: {'text/plain': {schema: {type: 'string'}}}}, ...errors}}},
+      '/openapi.json': {get: {...keyed, summary: 'This document', responses: {200: ok('OpenAPI 3'), ...errors}}},
+    },
+  }
+}

@@ -1,0 +1,47 @@
+import type {FastifyRequest} from 'fastify'
+import {UsageError} from '../../remote/errors.js'
+import {UPLOAD_NAME_RE, UploadTooLargeError, type FileStore} from '../files.js'
+import type {FileRef, TaskStore} from '../store/store.js'
+
+/**
+ * A multipart task: the task as JSON in a field named `task`, the spec's files as file parts (any part name; each
+ * is known by its file name). Files are stored as they stream in; if the request is refused, the ones no task
+ * references are removed again (`discard`).
+ */
+export async function readMultipartTask(req: FastifyRequest, files: FileStore, store: TaskStore, maxBytes: number): Promise<{raw: unknown; uploads: Map<string, FileRef>; discard: () => Promise<void>}> {
+  const uploads = new Map<string, FileRef>()
+  const discard = async () => {
+    for (const ref of uploads.values()) if (!(await store.referenced(ref.sha256))) files.remove(ref.sha256)
+  }
+  let text: string | undefined
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        const name = part.filename
+        if (!UPLOAD_NAME_RE.test(name)) throw new UsageError(`files: ${JSON.stringify(name)} is not a usable file name (letters, digits, ".", "_", "+", "-"; no folders, not hidden)`)
+        if (uploads.has(name)) throw new UsageError(`files: ${name} was sent twice`)
+        try {
+          uploads.set(name, await files.put(name, part.file, maxBytes))
+        } catch (error) {
+          if (error instanceof UploadTooLargeError || (error as {code?: string}).code === 'FST_REQ_FILE_TOO_LARGE') throw new UsageError(new UploadTooLargeError(name, maxBytes).message)
+          throw error
+        }
+      } else if (part.fieldname === 'task') {
+        text = String(part.value)
+      } else {
+        throw new UsageError(`${part.fieldname}: unknown form field (send the task as JSON in a field named task, and files as file parts)`)
+      }
+    }
+    if (text === undefined) throw new UsageError('task: required (a form field holding the task as JSON)')
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (error) {
+      throw new UsageError(`task: invalid JSON: ${(error as Error).message}`)
+    }
+    return {raw, uploads, discard}
+  } catch (error) {
+    await discard()
+    throw error
+  }
+}

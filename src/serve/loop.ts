@@ -1,0 +1,67 @@
+/**
+ * One of the service's background loops: runs `step` every `intervalMs` (sooner when poked), one step at a time,
+ * until stopped. Remembers when a step last finished and its last error, for /health.
+ */
+export class Loop {
+  lastOkAt = 0
+  lastError?: string
+  private timer?: NodeJS.Timeout
+  private running?: Promise<void>
+  private stopped = true
+  private again = false
+
+  constructor(
+    readonly name: string,
+    private readonly intervalMs: number,
+    private readonly step: () => Promise<void>,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false
+    this.schedule(0)
+  }
+
+  /** Runs a step soon (coalesced with one already due). */
+  poke(): void {
+    if (this.stopped) return
+    if (this.running) this.again = true
+    else this.schedule(0)
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => void this.tick(), ms)
+    this.timer.unref?.()
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.running) return
+    this.again = false
+    this.running = this.step()
+      .then(() => {
+        this.lastOkAt = Date.now()
+        this.lastError = undefined
+      })
+      .catch((error: Error) => {
+        const line = error.message.split('\n')[0]
+        if (line !== this.lastError) this.log(`${this.name}: ${line}`)
+        this.lastError = line
+      })
+    await this.running
+    this.running = undefined
+    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs)
+  }
+
+  /** Healthy when a step finished within `slackMs` (a step may take long: its own time counts as alive). */
+  healthy(now: number, slackMs: number): boolean {
+    if (this.stopped) return false
+    return now - this.lastOkAt <= slackMs || this.running !== undefined
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.running
+  }
+}

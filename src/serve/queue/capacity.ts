@@ -1,0 +1,63 @@
+import type {JobSpec} from '../../jobs/spec.js'
+import type {ClusterInfo} from '../../output/results.js'
+
+/** What a task takes from a cluster while it runs, as far as the queue can tell before it starts. */
+export interface Demand {
+  cores: number
+  memoryMb: number
+}
+
+/** A cluster's size and use as its engine reports them (the figures `cms cluster info` shows). */
+export interface Capacity {
+  cores: number
+  memoryMb: number
+  /** What the engine itself says is in use (Spark's master); 0 where the engine reports totals only. */
+  usedCores: number
+  usedMemoryMb: number
+}
+
+/** Spark's sizes: digits and an optional k/m/g/t; no unit is MiB. */
+export function memoryMb(size: string | undefined, fallbackMb: number): number {
+  if (size === undefined) return fallbackMb
+  const m = /^(\d+)([kmgt]?)$/i.exec(size.trim())
+  if (!m) return fallbackMb
+  const n = Number(m[1])
+  switch (m[2]!.toLowerCase()) {
+    case 'k':
+      return Math.ceil(n / 1024)
+    case 'g':
+      return n * 1024
+    case 't':
+      return n * 1024 * 1024
+    default:
+      return n
+  }
+}
+
+/**
+ * A portable spec's demand: its executors (cores × instances, or Spark's spark.cores.max when set) and, where the
+ * driver runs on the cluster's workers (a JVM app on Spark standalone runs in cluster mode; every driver on Nomad
+ * and Kubernetes), the driver too. Spark's defaults: 1 core and 1 GiB each.
+ */
+export function specDemand(spec: JobSpec, engine: string): Demand {
+  const instances = spec.executor.instances ?? 1
+  const execCores = spec.executor.cores ?? 1
+  const coresMax = Number(spec.conf['spark.cores.max'])
+  const executorCores = Number.isFinite(coresMax) && coresMax > 0 ? coresMax : instances * execCores
+  const executorMemory = Math.ceil(executorCores / execCores) * memoryMb(spec.executor.memory, 1024)
+  const driverOnCluster = engine !== 'spark' || !/\.py$/i.test(spec.app)
+  const driverCores = driverOnCluster ? spec.driver.cores ?? 1 : 0
+  const driverMemory = driverOnCluster ? memoryMb(spec.driver.memory, 1024) : 0
+  return {cores: executorCores + driverCores, memoryMb: executorMemory + driverMemory}
+}
+
+/** The engine's capacity figures; undefined when this engine reports none (nothing is held back for it). */
+export function capacityOf(info: ClusterInfo): Capacity | undefined {
+  if (info.master) {
+    const m = info.master
+    return {cores: m.cores, memoryMb: m.memoryMb, usedCores: m.coresUsed, usedMemoryMb: m.memoryUsedMb}
+  }
+  if (info.nomad) return {cores: info.nomad.cpuCores, memoryMb: info.nomad.memoryMb, usedCores: 0, usedMemoryMb: 0}
+  if (info.kubernetes) return {cores: info.kubernetes.cpuCores, memoryMb: info.kubernetes.memoryMb, usedCores: 0, usedMemoryMb: 0}
+  return undefined
+}

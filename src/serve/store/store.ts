@@ -1,0 +1,455 @@
+import type {Demand} from '../queue/capacity.js'
+import type {TaskState} from '../queue/states.js'
+import type {Db, Param} from './db.js'
+
+/** One row of `tasks`: the service's own facts about a task (never a copy of what an engine reports). */
+export interface TaskRow {
+  seq: number
+  id: string
+  name: string
+  kind: 'spec' | 'jobfile'
+  /** JSON: the spec, or {name, content} of a native jobfile. */
+  body: string
+  /** JSON array: the clusters it may run on, in order. */
+  clusters: string
+  /** The cluster of the current attempt; the first choice while queued. */
+  cluster: string
+  engine: string | null
+  priority: number
+  retries: number
+  demand_cores: number
+  demand_memory_mb: number
+  state: TaskState
+  /** Attempts started (rows in `attempts`). */
+  attempts: number
+  /** Attempts that reached an engine (what retries count). */
+  runs: number
+  not_before: number
+  engine_job_id: string | null
+  lease_owner: string | null
+  lease_until: number | null
+  created_by: string
+  created_at: number
+  updated_at: number
+  finished_at: number | null
+}
+
+export interface AttemptRow {
+  task_id: string
+  n: number
+  cluster: string
+  engine: string
+  /** The name the job was given on the engine: how a submission interrupted by a crash is found again. */
+  engine_name: string
+  engine_job_id: string | null
+  state: string
+  submitted_at: number
+  started_at: number | null
+  finished_at: number | null
+  exit_code: number | null
+  detail: string | null
+}
+
+export interface EventRow {
+  id: number
+  task_id: string
+  at: number
+  from_state: TaskState | null
+  to_state: TaskState
+  actor: string
+  detail: string | null
+}
+
+export interface FileRef {
+  name: string
+  sha256: string
+  size: number
+}
+
+export interface NewTask {
+  id: string
+  name: string
+  kind: TaskRow['kind']
+  body: string
+  clusters: string[]
+  engine?: string
+  priority: number
+  retries: number
+  demand: Demand
+  files: FileRef[]
+  /** Appended to the QUEUED event (e.g. that a jobfile could not be checked with the engine yet). */
+  note?: string
+}
+
+export interface KeyRow {
+  name: string
+  scope: string
+  hash: string
+  created_at: number
+  revoked_at: number | null
+}
+
+type TaskPatch = Partial<Pick<TaskRow, 'cluster' | 'engine' | 'priority' | 'attempts' | 'runs' | 'not_before' | 'engine_job_id' | 'lease_owner' | 'lease_until' | 'finished_at'>>
+type AttemptPatch = Partial<Pick<AttemptRow, 'engine_job_id' | 'state' | 'started_at' | 'finished_at' | 'exit_code' | 'detail'>>
+
+const TASK_PATCH = new Set(['cluster', 'engine', 'priority', 'attempts', 'runs', 'not_before', 'engine_job_id', 'lease_owner', 'lease_until', 'finished_at'])
+const ATTEMPT_PATCH = new Set(['engine_job_id', 'state', 'started_at', 'finished_at', 'exit_code', 'detail'])
+
+/** `SET a = $k, b = $k+1`, its values, and the next placeholder number; only whitelisted columns. */
+function setClause(patch: Record<string, Param | undefined>, allowed: Set<string>, first: number): {sql: string; values: Param[]; next: number} {
+  const parts: string[] = []
+  const values: Param[] = []
+  let n = first
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue
+    if (!allowed.has(k)) throw new Error(`not a patchable column: ${k}`)
+    parts.push(`${k} = $${n++}`)
+    values.push(v)
+  }
+  return {sql: parts.join(', '), values, next: n}
+}
+
+export interface Move {
+  /** States the task must be in for the move to happen (compare-and-set). */
+  from: readonly TaskState[]
+  /** One state, or a path through states (FAILED then QUEUED), each with its own event row. */
+  to: TaskState | readonly TaskState[]
+  actor: string
+  /** One detail per step of `to`. */
+  detail?: string | readonly (string | undefined)[]
+  /** The attempt the move is about must still be the task's current one. */
+  attempt?: number
+  patch?: TaskPatch
+  attemptPatch?: AttemptPatch
+  now?: number
+}
+
+export interface ListFilter {
+  state?: TaskState
+  cluster?: string
+  /** Created at or after (ms). */
+  since?: number
+  limit: number
+  /** Tasks older than this `seq` (the previous page's cursor). */
+  cursor?: number
+}
+
+export interface ClaimContext {
+  /** Ready queued tasks, best first (priority, then age). */
+  queued: TaskRow[]
+  /** The service's active tasks (submitted or running), for each cluster's load. */
+  active: Array<Pick<TaskRow, 'id' | 'cluster' | 'demand_cores' | 'demand_memory_mb'>>
+}
+
+export interface Claimed {
+  task: TaskRow
+  attempt: AttemptRow
+}
+
+const CHUNK = 200
+
+/** The queue and the audit trail in SQL shared by SQLite and PostgreSQL. Every state change writes its event row in the same transaction. */
+export class TaskStore {
+  constructor(readonly db: Db) {}
+
+  async ping(): Promise<void> {
+    await this.db.all('SELECT 1 AS ok')
+  }
+
+  /**
+   * Inserts new tasks (QUEUED, with their event and file rows) in one transaction. An id that exists already is
+   * not inserted again: its stored task comes back with `created: false`.
+   */
+  async insertTasks(tasks: readonly NewTask[], actor: string, now = Date.now()): Promise<Array<{task: TaskRow; created: boolean}>> {
+    return this.db.tx(async (db) => {
+      const created = new Set<string>()
+      for (let i = 0; i < tasks.length; i += CHUNK) {
+        const chunk = tasks.slice(i, i + CHUNK)
+        const values: Param[] = []
+        const rows = chunk.map((t) => {
+          const base = values.length
+          values.push(t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now)
+          return `(${Array.from({length: 14}, (_, k) => `$${base + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`
+        })
+        const inserted = await db.all<{id: string}>(
+          `INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at, state, attempts, runs, not_before)
+           VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
+          values,
+        )
+        for (const r of inserted) created.add(r.id)
+      }
+      const fresh = tasks.filter((t) => created.has(t.id))
+      await this.insertMany(db, 'events (task_id, at, from_state, to_state, actor, detail)', fresh.map((t) => [t.id, now, null, 'QUEUED', actor, t.note ?? null]))
+      await this.insertMany(db, 'task_files (task_id, name, sha256, size)', fresh.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size])))
+      const stored = await this.getMany(db, tasks.map((t) => t.id))
+      return tasks.map((t) => ({task: stored.get(t.id)!, created: created.has(t.id)}))
+    })
+  }
+
+  private async insertMany(db: Db, into: string, rows: Param[][]): Promise<void> {
+    if (rows.length === 0) return
+    const width = rows[0]!.length
+    const per = Math.max(1, Math.floor(CHUNK * 8 / width))
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per)
+      const tuples = chunk.map((_, r) => `(${Array.from({length: width}, (_, k) => `$${r * width + k + 1}`).join(', ')})`)
+      await db.run(`INSERT INTO ${into} VALUES ${tuples.join(', ')}`, chunk.flat())
+    }
+  }
+
+  private async getMany(db: Db, ids: readonly string[]): Promise<Map<string, TaskRow>> {
+    const out = new Map<string, TaskRow>()
+    const unique = [...new Set(ids)]
+    for (let i = 0; i < unique.length; i += CHUNK) {
+      const chunk = unique.slice(i, i + CHUNK)
+      const rows = await db.all<TaskRow>(`SELECT * FROM tasks WHERE id IN (${chunk.map((_, k) => `$${k + 1}`).join(', ')})`, chunk)
+      for (const r of rows) out.set(r.id, r)
+    }
+    return out
+  }
+
+  async get(id: string): Promise<TaskRow | undefined> {
+    return (await this.db.all<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]))[0]
+  }
+
+  async attempts(id: string): Promise<AttemptRow[]> {
+    return this.db.all<AttemptRow>('SELECT * FROM attempts WHERE task_id = $1 ORDER BY n', [id])
+  }
+
+  async events(id: string): Promise<EventRow[]> {
+    return this.db.all<EventRow>('SELECT * FROM events WHERE task_id = $1 ORDER BY id', [id])
+  }
+
+  async files(id: string): Promise<FileRef[]> {
+    return this.db.all<FileRef>('SELECT name, sha256, size FROM task_files WHERE task_id = $1 ORDER BY name', [id])
+  }
+
+  /** Newest first; the cursor is the last row's seq. */
+  async list(f: ListFilter): Promise<TaskRow[]> {
+    const where: string[] = []
+    const values: Param[] = []
+    const add = (sql: string, v: Param) => {
+      values.push(v)
+      where.push(sql.replace('?', `$${values.length}`))
+    }
+    if (f.state) add('state = ?', f.state)
+    if (f.cluster) add('cluster = ?', f.cluster)
+    if (f.since !== undefined) add('created_at >= ?', f.since)
+    if (f.cursor !== undefined) add('seq < ?', f.cursor)
+    values.push(f.limit)
+    return this.db.all<TaskRow>(`SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${values.length}`, values)
+  }
+
+  /** How many queued tasks for the same first-choice cluster come before this one (0: it is next). */
+  async position(task: TaskRow): Promise<number> {
+    const rows = await this.db.all<{n: number}>(
+      "SELECT COUNT(*) AS n FROM tasks WHERE state = 'QUEUED' AND cluster = $1 AND (priority > $2 OR (priority = $2 AND seq < $3))",
+      [task.cluster, task.priority, task.seq],
+    )
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  /** Compare-and-set a task's state, with its event rows, in one transaction; false when the task was not in `from`. */
+  async move(id: string, m: Move): Promise<boolean> {
+    return this.db.tx((db) => this.moveIn(db, id, m))
+  }
+
+  async moveIn(db: Db, id: string, m: Move): Promise<boolean> {
+    const now = m.now ?? Date.now()
+    const path = typeof m.to === 'string' ? [m.to] : [...m.to]
+    const details = typeof m.detail === 'string' || m.detail === undefined ? [m.detail] : [...m.detail]
+    const final = path[path.length - 1]!
+    const set = setClause({...m.patch}, TASK_PATCH, 4)
+    const values: Param[] = [final, now, id, ...set.values]
+    let sql = `UPDATE tasks SET state = $1, updated_at = $2${set.sql ? `, ${set.sql}` : ''} WHERE id = $3 AND state IN (${m.from.map((_, k) => `$${set.next + k}`).join(', ')})`
+    values.push(...m.from)
+    if (m.attempt !== undefined) {
+      values.push(m.attempt)
+      sql += ` AND attempts = $${values.length}`
+    }
+    // The row lock (PostgreSQL) keeps the state read for the event the one the update changes.
+    const before = await db.all<{state: TaskState}>(`SELECT state FROM tasks WHERE id = $1${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [id])
+    const changed = await db.run(sql, values)
+    if (changed === 0) return false
+    let from: TaskState | null = before[0]?.state ?? null
+    for (const [i, to] of path.entries()) {
+      await db.run('INSERT INTO events (task_id, at, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)', [id, now, from, to, m.actor, details[i] ?? null])
+      from = to
+    }
+    if (m.attemptPatch && m.attempt !== undefined) await this.patchAttemptIn(db, id, m.attempt, m.attemptPatch)
+    return true
+  }
+
+  /** An event that changes no state (a priority change, a note). */
+  async note(id: string, state: TaskState, actor: string, detail: string, db: Db = this.db): Promise<void> {
+    await db.run('INSERT INTO events (task_id, at, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $3, $4, $5)', [id, Date.now(), state, actor, detail])
+  }
+
+  async patchAttempt(id: string, n: number, patch: AttemptPatch): Promise<void> {
+    await this.patchAttemptIn(this.db, id, n, patch)
+  }
+
+  private async patchAttemptIn(db: Db, id: string, n: number, patch: AttemptPatch): Promise<void> {
+    const set = setClause({...patch}, ATTEMPT_PATCH, 3)
+    if (!set.sql) return
+    await db.run(`UPDATE attempts SET ${set.sql} WHERE task_id = $1 AND n = $2`, [id, n, ...set.values])
+  }
+
+  /** Changes a task's priority (while it has not finished), with its event. */
+  async setPriority(id: string, priority: number, actor: string): Promise<TaskRow | undefined> {
+    return this.db.tx(async (db) => {
+      const task = (await db.all<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]))[0]
+      if (!task) return undefined
+      if (task.priority === priority) return task
+      await db.run('UPDATE tasks SET priority = $1, updated_at = $2 WHERE id = $3', [priority, Date.now(), id])
+      await this.note(id, task.state, actor, `priority ${task.priority} -> ${priority}`, db)
+      return {...task, priority}
+    })
+  }
+
+  /**
+   * The dispatcher's step, in one exclusive transaction (one server at a time): reads the ready queue and every
+   * active task, lets `decide` pick, and marks each pick SUBMITTED with a new attempt row, a lease and its event.
+   * `engineName` gives the name the attempt's job gets on its engine.
+   */
+  async claim(opts: {now: number; owner: string; leaseMs: number; limit: number; actor: string; decide: (ctx: ClaimContext) => Array<{id: string; cluster: string; engine: string; engineName: (task: TaskRow, n: number) => string}>}): Promise<Claimed[]> {
+    return this.db.tx(async (db) => {
+      const queued = await db.all<TaskRow>("SELECT * FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2", [opts.now, opts.limit])
+      if (queued.length === 0) return []
+      const active = await db.all<ClaimContext['active'][number]>("SELECT id, cluster, demand_cores, demand_memory_mb FROM tasks WHERE state IN ('SUBMITTED', 'RUNNING')")
+      const picks = opts.decide({queued, active})
+      const byId = new Map(queued.map((t) => [t.id, t]))
+      const claimed: Claimed[] = []
+      for (const pick of picks) {
+        const task = byId.get(pick.id)
+        if (!task) continue
+        const n = task.attempts + 1
+        const engineName = pick.engineName(task, n)
+        const moved = await this.moveIn(db, task.id, {
+          from: ['QUEUED'],
+          to: 'SUBMITTED',
+          actor: opts.actor,
+          detail: `attempt ${n} on ${pick.cluster}`,
+          now: opts.now,
+          patch: {attempts: n, cluster: pick.cluster, engine: pick.engine, engine_job_id: null, lease_owner: opts.owner, lease_until: opts.now + opts.leaseMs},
+        })
+        if (!moved) continue
+        const attempt: AttemptRow = {task_id: task.id, n, cluster: pick.cluster, engine: pick.engine, engine_name: engineName, engine_job_id: null, state: 'SUBMITTING', submitted_at: opts.now, started_at: null, finished_at: null, exit_code: null, detail: null}
+        await db.run('INSERT INTO attempts (task_id, n, cluster, engine, engine_name, engine_job_id, state, submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          attempt.task_id, attempt.n, attempt.cluster, attempt.engine, attempt.engine_name, null, attempt.state, attempt.submitted_at,
+        ])
+        claimed.push({task: {...task, state: 'SUBMITTED', attempts: n, cluster: pick.cluster, engine: pick.engine, engine_job_id: null, lease_owner: opts.owner, lease_until: opts.now + opts.leaseMs}, attempt})
+      }
+      return claimed
+    }, {exclusive: true})
+  }
+
+  /**
+   * The engine accepted the attempt as job `engineJobId`: recorded with the run it counts as. False when the task
+   * moved on meanwhile (killed while its submission was in flight): the caller kills that job.
+   */
+  async recordSubmitted(id: string, n: number, engineJobId: string, actor: string, now = Date.now()): Promise<boolean> {
+    return this.db.tx(async (db) => {
+      const changed = await db.run(
+        "UPDATE tasks SET engine_job_id = $1, runs = runs + 1, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE id = $3 AND attempts = $4 AND state = 'SUBMITTED' AND engine_job_id IS NULL",
+        [engineJobId, now, id, n],
+      )
+      await this.patchAttemptIn(db, id, n, {engine_job_id: engineJobId, state: changed ? 'SUBMITTED' : 'KILLED'})
+      if (changed) await this.note(id, 'SUBMITTED', actor, `attempt ${n}: accepted by the engine as ${engineJobId}`, db)
+      return changed === 1
+    })
+  }
+
+  /**
+   * Submissions whose server stopped renewing their lease (it crashed mid-submission): each is taken over by
+   * `owner` (compare-and-set on the lease), to be looked up on its engine by name.
+   */
+  async takeOverExpired(owner: string, now: number, leaseMs: number): Promise<TaskRow[]> {
+    const expired = await this.db.all<TaskRow>("SELECT * FROM tasks WHERE state = 'SUBMITTED' AND engine_job_id IS NULL AND lease_until < $1", [now])
+    const mine: TaskRow[] = []
+    for (const t of expired) {
+      const ok = await this.db.run("UPDATE tasks SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND state = 'SUBMITTED' AND engine_job_id IS NULL AND lease_until = $4", [owner, now + leaseMs, t.id, t.lease_until])
+      if (ok === 1) mine.push({...t, lease_owner: owner, lease_until: now + leaseMs})
+    }
+    return mine
+  }
+
+  /** The engine job of the task's latest attempt that reached an engine (a native jobfile's rerun starts from it). */
+  async lastEngineJob(id: string): Promise<string | undefined> {
+    const rows = await this.db.all<{engine_job_id: string}>('SELECT engine_job_id FROM attempts WHERE task_id = $1 AND engine_job_id IS NOT NULL ORDER BY n DESC LIMIT 1', [id])
+    return rows[0]?.engine_job_id
+  }
+
+  /** Keeps this server's in-flight submissions leased (a crashed server's leases run out). */
+  async renewLeases(owner: string, until: number): Promise<void> {
+    await this.db.run("UPDATE tasks SET lease_until = $1 WHERE lease_owner = $2 AND state = 'SUBMITTED' AND engine_job_id IS NULL", [until, owner])
+  }
+
+  /** Active tasks: submitted or running. */
+  async active(): Promise<TaskRow[]> {
+    return this.db.all<TaskRow>("SELECT * FROM tasks WHERE state IN ('SUBMITTED', 'RUNNING') ORDER BY seq")
+  }
+
+  async attempt(id: string, n: number): Promise<AttemptRow | undefined> {
+    return (await this.db.all<AttemptRow>('SELECT * FROM attempts WHERE task_id = $1 AND n = $2', [id, n]))[0]
+  }
+
+  /** Counts per state (all tasks). */
+  async countByState(): Promise<Array<{state: TaskState; n: number}>> {
+    return this.db.all<{state: TaskState; n: number}>('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state')
+  }
+
+  /** Queued tasks by first-choice cluster and priority, with the oldest one's creation time. */
+  async queueDepth(): Promise<Array<{cluster: string; priority: number; n: number; oldest: number}>> {
+    return this.db.all("SELECT cluster, priority, COUNT(*) AS n, MIN(created_at) AS oldest FROM tasks WHERE state = 'QUEUED' GROUP BY cluster, priority ORDER BY cluster, priority DESC")
+  }
+
+  async activeByCluster(): Promise<Array<{cluster: string; state: TaskState; n: number}>> {
+    return this.db.all("SELECT cluster, state, COUNT(*) AS n FROM tasks WHERE state IN ('QUEUED', 'SUBMITTED', 'RUNNING') GROUP BY cluster, state")
+  }
+
+  /**
+   * Deletes finished tasks older than `before` with their attempts, events and file references; returns the
+   * content hashes no task references any more (their files can go).
+   */
+  async purge(before: number, limit = 1000): Promise<{tasks: number; orphans: string[]}> {
+    return this.db.tx(async (db) => {
+      const old = await db.all<{id: string}>("SELECT id FROM tasks WHERE state IN ('SUCCEEDED', 'KILLED', 'DEAD') AND finished_at < $1 ORDER BY finished_at LIMIT $2", [before, limit])
+      if (old.length === 0) return {tasks: 0, orphans: []}
+      const ids = old.map((r) => r.id)
+      const marks = ids.map((_, k) => `$${k + 1}`).join(', ')
+      const shas = await db.all<{sha256: string}>(`SELECT DISTINCT sha256 FROM task_files WHERE task_id IN (${marks})`, ids)
+      for (const table of ['events', 'attempts', 'task_files']) await db.run(`DELETE FROM ${table} WHERE task_id IN (${marks})`, ids)
+      await db.run(`DELETE FROM tasks WHERE id IN (${marks})`, ids)
+      const orphans: string[] = []
+      for (const {sha256} of shas) {
+        const still = await db.all('SELECT 1 AS x FROM task_files WHERE sha256 = $1 LIMIT 1', [sha256])
+        if (still.length === 0) orphans.push(sha256)
+      }
+      return {tasks: ids.length, orphans}
+    })
+  }
+
+  /** Whether any task still references this content (an upload of a refused request may then go). */
+  async referenced(sha256: string): Promise<boolean> {
+    return (await this.db.all('SELECT 1 AS x FROM task_files WHERE sha256 = $1 LIMIT 1', [sha256])).length > 0
+  }
+
+  // ---- API keys -------------------------------------------------------------------------------------------------
+
+  async createKey(row: Omit<KeyRow, 'revoked_at'>): Promise<boolean> {
+    return (await this.db.run('INSERT INTO api_keys (name, scope, hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING', [row.name, row.scope, row.hash, row.created_at])) === 1
+  }
+
+  async keyByHash(hash: string): Promise<KeyRow | undefined> {
+    return (await this.db.all<KeyRow>('SELECT * FROM api_keys WHERE hash = $1', [hash]))[0]
+  }
+
+  async listKeys(): Promise<KeyRow[]> {
+    return this.db.all<KeyRow>('SELECT * FROM api_keys ORDER BY name')
+  }
+
+  async revokeKey(name: string, now = Date.now()): Promise<boolean> {
+    return (await this.db.run('UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL', [now, name])) === 1
+  }
+}

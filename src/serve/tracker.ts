@@ -1,0 +1,113 @@
+import type {JobView} from '../output/results.js'
+import {UsageError} from '../remote/errors.js'
+import {mapLimit} from '../remote/fanout.js'
+import type {ClusterLinks} from './clusters.js'
+import {SERVICE_ACTOR} from './dispatcher.js'
+import {retryDelayMs} from './queue/backoff.js'
+import {afterFailure, taskStateOfJob} from './queue/states.js'
+import type {TaskRow, TaskStore} from './store/store.js'
+
+export interface TrackerOptions {
+  /** Engine status requests at once, per cluster. */
+  perCluster: number
+  backoff: {baseMs: number; capMs: number}
+  log: (line: string) => void
+  random?: () => number
+}
+
+/**
+ * Follows every active task through its engine's own API in one bounded loop (no thread or timer per task): each
+ * step asks the engine for the state of each task's current job and records what changed. A job the engine no
+ * longer has, or a cluster that is gone, counts as a failed attempt (retried per the task's retries).
+ */
+export class Tracker {
+  constructor(
+    private readonly store: TaskStore,
+    private readonly links: ClusterLinks,
+    private readonly opts: TrackerOptions,
+    /** Called when a task finished or went back to the queue. */
+    private readonly onChange: (cluster: string) => void,
+  ) {}
+
+  async step(): Promise<void> {
+    const active = (await this.store.active()).filter((t) => t.engine_job_id !== null)
+    const byCluster = new Map<string, TaskRow[]>()
+    for (const t of active) byCluster.set(t.cluster, [...(byCluster.get(t.cluster) ?? []), t])
+    await Promise.all([...byCluster].map(([cluster, tasks]) => this.follow(cluster, tasks)))
+  }
+
+  private async follow(cluster: string, tasks: TaskRow[]): Promise<void> {
+    if (!(await this.links.find(cluster))) {
+      // No provider knows the cluster any more (killed): its jobs went with it.
+      for (const t of tasks) await this.failAttempt(t, `attempt ${t.attempts} lost: cluster ${cluster} no longer exists`)
+      return
+    }
+    try {
+      await this.links.withJobs(cluster, (jobs) =>
+        mapLimit(tasks, this.opts.perCluster, async (t) => {
+          let view: JobView
+          try {
+            view = await jobs.status(t.engine_job_id!)
+          } catch (error) {
+            if (error instanceof UsageError) return this.failAttempt(t, `attempt ${t.attempts} lost: ${cluster} no longer has job ${t.engine_job_id}`)
+            throw error
+          }
+          await this.apply(t, view)
+        }),
+      )
+    } catch (error) {
+      this.links.markDown(cluster, (error as Error).message.split('\n')[0]!)
+    }
+  }
+
+  private async apply(t: TaskRow, view: JobView): Promise<void> {
+    const state = taskStateOfJob(view.state)
+    const now = Date.now()
+    const last = view.attempts[view.attempts.length - 1]
+    const exit = last?.exitCode
+    if (state === 'RUNNING' && t.state === 'SUBMITTED') {
+      await this.store.move(t.id, {from: ['SUBMITTED'], to: 'RUNNING', attempt: t.attempts, actor: SERVICE_ACTOR, detail: `attempt ${t.attempts}: ${t.engine_job_id} runs`, attemptPatch: {state: 'RUNNING', started_at: now}})
+    } else if (state === 'SUCCEEDED') {
+      const moved = await this.store.move(t.id, {
+        from: ['SUBMITTED', 'RUNNING'],
+        to: 'SUCCEEDED',
+        attempt: t.attempts,
+        actor: SERVICE_ACTOR,
+        detail: `attempt ${t.attempts}: ${t.engine_job_id} succeeded`,
+        patch: {finished_at: now},
+        attemptPatch: {state: 'SUCCEEDED', finished_at: now, exit_code: exit ?? 0, ...(t.state === 'SUBMITTED' ? {started_at: now} : {})},
+      })
+      if (moved) this.onChange(t.cluster)
+    } else if (state === 'FAILED') {
+      await this.failAttempt(t, `attempt ${t.attempts}: ${t.engine_job_id} failed${exit !== undefined && exit !== null ? ` (exit ${exit})` : ''}`, exit)
+    } else if (state === 'KILLED') {
+      const moved = await this.store.move(t.id, {
+        from: ['SUBMITTED', 'RUNNING'],
+        to: 'KILLED',
+        attempt: t.attempts,
+        actor: SERVICE_ACTOR,
+        detail: `attempt ${t.attempts}: ${t.engine_job_id} was killed on the engine`,
+        patch: {finished_at: now},
+        attemptPatch: {state: 'KILLED', finished_at: now},
+      })
+      if (moved) this.onChange(t.cluster)
+    }
+  }
+
+  /** The current attempt failed: back to the queue after a backoff while retries remain, else DEAD. */
+  private async failAttempt(t: TaskRow, why: string, exit?: number | null): Promise<void> {
+    const now = Date.now()
+    const next = afterFailure(t.runs, t.retries)
+    const delay = retryDelayMs(t.runs, (this.opts.random ?? Math.random)(), this.opts.backoff)
+    const moved = await this.store.move(t.id, {
+      from: ['SUBMITTED', 'RUNNING'],
+      to: ['FAILED', next],
+      attempt: t.attempts,
+      actor: SERVICE_ACTOR,
+      detail: [why, next === 'QUEUED' ? `retry ${t.runs} of ${t.retries} in ${Math.round(delay / 1000)} s` : `no retries left after ${t.runs} run${t.runs === 1 ? '' : 's'}`],
+      patch: next === 'QUEUED' ? {not_before: now + delay, engine_job_id: null} : {finished_at: now},
+      attemptPatch: {state: 'FAILED', finished_at: now, detail: why, ...(exit !== undefined && exit !== null ? {exit_code: exit} : {})},
+    })
+    if (moved) this.onChange(t.cluster)
+  }
+}
