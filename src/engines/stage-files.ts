@@ -23,21 +23,21 @@ export class FileStager {
   constructor(private readonly filesDir: string) {}
 
   stage(localPath: string, targets: Array<{id: string; session: SshSession}>): Promise<string> {
-    const key = `${localPath}\0${targets.map((t) => t.id).join(',')}`
-    let staged = this.uploads.get(key)
-    if (!staged) {
-      staged = (async () => {
-        const remote = `${this.filesDir}/${(await sha256File(localPath)).slice(0, 16)}/${basename(localPath)}`
-        await mapLimit(targets, 16, async ({session}) => {
+    // Keyed by the remote path: two local files with the same content (two submissions of one upload) share it.
+    return sha256File(localPath).then((sha) => {
+      const remote = `${this.filesDir}/${sha.slice(0, 16)}/${basename(localPath)}`
+      const key = `${remote}\0${targets.map((t) => t.id).join(',')}`
+      let staged = this.uploads.get(key)
+      if (!staged) {
+        staged = mapLimit(targets, 16, async ({session}) => {
           const state = await session.run(`test -f ${shq(remote)} && echo present || mkdir -p ${shq(remote.slice(0, remote.lastIndexOf('/')))}`, {label: 'check job file'})
           if (state.trim() !== 'present') await session.upload(localPath, remote)
-        })
-        return remote
-      })()
-      this.uploads.set(key, staged)
-      staged.catch(() => this.uploads.delete(key))
-    }
-    return staged
+        }).then(() => remote)
+        this.uploads.set(key, staged)
+        staged.catch(() => this.uploads.delete(key))
+      }
+      return staged
+    })
   }
 
   stageAll(paths: string[], targets: Array<{id: string; session: SshSession}>): Promise<string[]> {

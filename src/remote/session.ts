@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import type {Duplex, Readable} from 'node:stream'
@@ -484,13 +485,13 @@ export class SshSession {
   }
 
   /**
-   * Upload a local file over SFTP to remotePath+'.part', then rename it into place. Returns the bytes sent.
+   * Upload a local file over SFTP to a temporary name beside remotePath, then rename it into place. Returns the bytes sent.
    * Uses fastPut (parallel pipelined writes), which measured faster than a write stream (CMS_SSH_BENCH=1 in
    * test/unit/remote/session.sshd.test.ts compares them).
    */
   async upload(localPath: string, remotePath: string, opts: {onProgress?: (sentBytes: number, total: number) => void} = {}): Promise<number> {
     const total = statSync(localPath).size
-    const part = `${remotePath}.part`
+    const part = partName(remotePath)
     await this.withSftp(async (sftp) => {
       await new Promise<void>((resolve, reject) => {
         sftp.fastPut(
@@ -514,7 +515,7 @@ export class SshSession {
 
   /** Write a file over SFTP (created with `mode`, default 0644; written to a .part file and renamed into place). */
   async writeFile(remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
-    const part = `${remotePath}.part`
+    const part = partName(remotePath)
     await this.withSftp(async (sftp) => {
       await new Promise<void>((resolve, reject) => {
         sftp.writeFile(part, content, {mode}, (e) => (e ? reject(sftpError(this.label, `write ${remotePath}`, e)) : resolve()))
@@ -653,4 +654,12 @@ function connectOnce(target: SshTarget, opts: ConnectOptions, ids: Identity[], r
       fail(error as Error)
     }
   })
+}
+
+/**
+ * A temporary name beside `remotePath` that no other writer uses: two uploads of the same content to the same
+ * content-addressed path (two submissions at once, two processes) each rename their own whole file into place.
+ */
+function partName(remotePath: string): string {
+  return `${remotePath}.part-${randomBytes(4).toString('hex')}`
 }

@@ -6,6 +6,7 @@ import type {Engine, JobService} from '../engines/engine.js'
 import type {ClusterInfo} from '../output/results.js'
 import type {ProviderName} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
+import {isConnectionFailure} from './failures.js'
 import {capacityOf, type Capacity} from './queue/capacity.js'
 
 export interface KnownCluster {
@@ -150,8 +151,8 @@ export class ClusterLinks {
   }
 
   /**
-   * Runs `fn` with the cluster's job service. A failure other than bad input closes the service (and its SSH
-   * pool), so the next call connects afresh.
+   * Runs `fn` with the cluster's job service. A connection failure closes the service (and its SSH pool), so the
+   * next call connects afresh; a failed command or bad input leaves it to the other calls in flight.
    */
   async withJobs<T>(name: string, fn: (jobs: JobService, engine: Engine) => Promise<T>): Promise<T> {
     const link = await this.linkOf(name)
@@ -165,7 +166,7 @@ export class ClusterLinks {
     try {
       return await fn(jh.jobs, handle.engine)
     } catch (error) {
-      if (!(error instanceof UsageError) && link.jobs === opened) this.dropLink(link)
+      if (isConnectionFailure(error) && link.jobs === opened) this.dropLink(link)
       throw error
     }
   }

@@ -1,11 +1,12 @@
 import {UsageError} from '../remote/errors.js'
+import {isConnectionFailure} from './failures.js'
 import {mapLimit} from '../remote/fanout.js'
 import {isAttemptJob, loadAttemptJob} from './attempt-job.js'
 import type {ClusterLinks} from './clusters.js'
 import type {FileStore} from './files.js'
 import {admit, type Candidate, type ClusterLoad} from './queue/admission.js'
 import {attemptJobName} from './task-input.js'
-import type {Claimed, ClaimContext, TaskRow, TaskStore} from './store/store.js'
+import {firstChoice, type Claimed, type ClaimContext, type TaskRow, type TaskStore} from './store/store.js'
 
 export interface DispatcherOptions {
   /** This server's id: the owner of the leases it takes. */
@@ -135,8 +136,8 @@ export class Dispatcher {
         })
         return
       }
-      this.links.markDown(attempt.cluster, message)
-      // The engine may have taken it before the connection broke: look for it by name before queueing it again.
+      if (isConnectionFailure(error)) this.links.markDown(attempt.cluster, message)
+      // The engine may have taken it before the failure: look for it by name before queueing it again.
       if (await this.adoptByName(task, attempt.n, attempt.engine_name, attempt.cluster).catch(() => false)) return
       await this.requeueUnsent(task, attempt.n, `attempt ${attempt.n} did not reach ${attempt.cluster} (${message}); queued again`)
       return
@@ -153,16 +154,26 @@ export class Dispatcher {
       attempt: n,
       actor: SERVICE_ACTOR,
       detail: why,
-      patch: {not_before: Date.now() + 2000, lease_owner: null, lease_until: null, engine_job_id: null},
+      patch: {not_before: Date.now() + 2000, lease_owner: null, lease_until: null, engine_job_id: null, cluster: firstChoice(task)},
       attemptPatch: {state: 'NOT_SUBMITTED', detail: why, finished_at: Date.now()},
     })
   }
 
-  /** Finds a spec attempt's job on its engine by the name it was given; records it when there. */
+  /**
+   * Finds a spec attempt's job on its engine by the name it was given; records it when it started there. One the
+   * engine has a record of but never started (the submission stopped half-way: UNKNOWN) is killed, so that it can
+   * never start later, and the attempt is queued again.
+   */
   private async adoptByName(task: TaskRow, n: number, engineName: string, cluster: string): Promise<boolean> {
     if (task.kind !== 'spec') return false
-    const list = await this.links.withJobs(cluster, (jobs) => jobs.list())
-    const found = list.jobs.find((j) => isAttemptJob(j, engineName))
+    const found = await this.links.withJobs(cluster, async (jobs) => {
+      const job = (await jobs.list()).jobs.find((j) => isAttemptJob(j, engineName))
+      if (job?.state === 'UNKNOWN') {
+        await jobs.kill(job.id, {purge: false})
+        return undefined
+      }
+      return job
+    })
     if (!found) return false
     await this.store.recordSubmitted(task.id, n, found.id, SERVICE_ACTOR)
     return true

@@ -13,7 +13,8 @@ export function parseListen(text: string): {host: string; port: number} {
 
 /** Whether only this machine can reach the address (no TLS needed there). */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+  // 127.x.y.z only as an address: a host name like 127.example.com may resolve to any address.
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && /^127\./.test(host))
 }
 
 /** `512m`, `2g`, `100k` or bytes -> bytes. */

@@ -12,7 +12,7 @@ import {Loop} from './loop.js'
 import {ACTIVE, FINISHED} from './queue/states.js'
 import {migrate} from './store/migrate.js'
 import {openDb} from './store/db.js'
-import {TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
+import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
@@ -59,7 +59,7 @@ export class TaskService {
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     this.dispatcher = new Dispatcher(store, links, files, {owner: this.owner, leaseMs, maxRunning: opts.maxRunningPerCluster, concurrency: 16, window: 500, log: opts.log}, wake)
-    const tracker = new Tracker(store, links, {perCluster: 8, backoff: opts.backoff ?? {baseMs: 5000, capMs: 300_000}, log: opts.log}, (cluster) => {
+    const tracker = new Tracker(store, links, {perCluster: 8, backoff: opts.backoff ?? {baseMs: 5000, capMs: 300_000}, unknownAfterMs: 600_000, log: opts.log}, (cluster) => {
       void this.links.refresh(cluster).finally(wake)
     })
     this.dispatchLoop = new Loop('dispatcher', iv.dispatch, () => this.dispatcher.step(), opts.log)
@@ -240,7 +240,7 @@ export class TaskService {
     for (let i = 0; i < 5; i++) {
       const task = await this.mustGet(id)
       if (FINISHED.has(task.state)) throw new ApiError(409, `task ${id} has already finished (${task.state})`)
-      if (task.state === 'QUEUED' || task.state === 'FAILED' || (task.state === 'SUBMITTED' && !task.engine_job_id)) {
+      if (task.state === 'QUEUED' || (task.state === 'SUBMITTED' && !task.engine_job_id)) {
         // A submission in flight is killed on its engine when it returns (the dispatcher sees the task moved on).
         const ok = await this.store.move(id, {from: [task.state], to: 'KILLED', actor, detail: task.state === 'SUBMITTED' ? 'cancelled while being submitted' : 'cancelled', attempt: task.attempts, patch: {finished_at: Date.now(), lease_owner: null, lease_until: null}})
         if (ok) return this.task(id)
@@ -265,7 +265,7 @@ export class TaskService {
     const files = await this.store.files(id)
     const missing = files.find((f) => !this.files.has(f))
     if (missing) throw new ApiError(409, `task ${id}: its file ${missing.name} is no longer stored`)
-    const ok = await this.store.move(id, {from: [task.state], to: 'QUEUED', actor, detail: 'rerun', patch: {not_before: 0, finished_at: null, engine_job_id: null, runs: 0, cluster: (JSON.parse(task.clusters) as string[])[0]!}})
+    const ok = await this.store.move(id, {from: [task.state], to: 'QUEUED', actor, detail: 'rerun', patch: {not_before: 0, finished_at: null, engine_job_id: null, runs: 0, cluster: firstChoice(task)}})
     if (!ok) throw new ApiError(409, `task ${id} changed state; try again`)
     this.dispatchLoop.poke()
     return this.task(id)

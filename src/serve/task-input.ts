@@ -18,7 +18,8 @@ export const MAX_CLUSTERS = 5
 
 const clusterName = z.string({error: 'expected a cluster name'}).regex(CLUSTER_NAME_RE, {error: 'must be a cluster name: 2-32 lowercase letters, digits and single hyphens, starting with a letter'}).refine((s) => !s.includes('--'), {error: 'must be a cluster name: single hyphens only'})
 const clusterRef = z.union([clusterName, z.array(clusterName).min(1, {error: 'must name at least one cluster'}).max(MAX_CLUSTERS, {error: `at most ${MAX_CLUSTERS} clusters`})], {
-  error: (iss) => (iss.input === undefined ? 'required' : 'expected a cluster name or a list of them (the first healthy one is used)'),
+  // zod fails an over-long list before its elements (an aborted issue), so the union reports it with this message.
+  error: (iss) => (iss.input === undefined ? 'required' : Array.isArray(iss.input) && iss.input.length > MAX_CLUSTERS ? `at most ${MAX_CLUSTERS} clusters` : 'expected a cluster name or a list of them (the first healthy one is used)'),
 })
 const wholeNumber = (lo: number, hi: number) => z.int({error: `expected a whole number from ${lo} to ${hi}`}).min(lo, {error: `expected a whole number from ${lo} to ${hi}`}).max(hi, {error: `expected a whole number from ${lo} to ${hi}`})
 const taskId = z.string().regex(TASK_ID_RE, {error: 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit'})
@@ -97,8 +98,10 @@ export function classicToTask(raw: z.output<typeof classicTaskSchema>, defaultCl
   const deps = raw.dependencies ?? []
   const spec: Record<string, unknown> = {app: raw.sparkAppPath, args}
   if (raw.mainClass !== undefined) spec.mainClass = raw.mainClass
-  const jars = deps.filter((d) => /\.jar$/i.test(d))
-  const pyFiles = deps.filter((d) => /\.(py|zip|egg)$/i.test(d))
+  // A URL's extension is its path's (a signed URL ends in its query).
+  const path = (d: string) => (isUrl(d) ? d.replace(/[?#].*$/, '') : d)
+  const jars = deps.filter((d) => /\.jar$/i.test(path(d)))
+  const pyFiles = deps.filter((d) => /\.(py|zip|egg)$/i.test(path(d)))
   const other = deps.filter((d) => !jars.includes(d) && !pyFiles.includes(d))
   if (jars.length) spec.jars = jars
   if (pyFiles.length) spec.pyFiles = pyFiles

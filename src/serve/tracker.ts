@@ -1,16 +1,19 @@
 import type {JobView} from '../output/results.js'
 import {UsageError} from '../remote/errors.js'
+import {isConnectionFailure} from './failures.js'
 import {mapLimit} from '../remote/fanout.js'
 import type {ClusterLinks} from './clusters.js'
 import {SERVICE_ACTOR} from './dispatcher.js'
 import {retryDelayMs} from './queue/backoff.js'
 import {afterFailure, taskStateOfJob} from './queue/states.js'
-import type {TaskRow, TaskStore} from './store/store.js'
+import {firstChoice, type TaskRow, type TaskStore} from './store/store.js'
 
 export interface TrackerOptions {
   /** Engine status requests at once, per cluster. */
   perCluster: number
   backoff: {baseMs: number; capMs: number}
+  /** A job whose state the engine cannot tell (UNKNOWN) this long after its last change counts as lost. */
+  unknownAfterMs: number
   log: (line: string) => void
   random?: () => number
 }
@@ -50,7 +53,10 @@ export class Tracker {
             view = await jobs.status(t.engine_job_id!)
           } catch (error) {
             if (error instanceof UsageError) return this.failAttempt(t, `attempt ${t.attempts} lost: ${cluster} no longer has job ${t.engine_job_id}`)
-            throw error
+            if (isConnectionFailure(error)) throw error
+            // A command that failed on the head for one job: asked again on the next step.
+            this.opts.log(`task ${t.id}: ${(error as Error).message.split('\n')[0]}`)
+            return
           }
           await this.apply(t, view)
         }),
@@ -80,6 +86,8 @@ export class Tracker {
       if (moved) this.onChange(t.cluster)
     } else if (state === 'FAILED') {
       await this.failAttempt(t, `attempt ${t.attempts}: ${t.engine_job_id} failed${exit !== undefined && exit !== null ? ` (exit ${exit})` : ''}`, exit)
+    } else if (state === undefined && now - t.updated_at > this.opts.unknownAfterMs) {
+      await this.failAttempt(t, `attempt ${t.attempts} lost: ${t.cluster} has not known the state of ${t.engine_job_id} for ${Math.round(this.opts.unknownAfterMs / 60_000)} min`)
     } else if (state === 'KILLED') {
       const moved = await this.store.move(t.id, {
         from: ['SUBMITTED', 'RUNNING'],
@@ -105,7 +113,8 @@ export class Tracker {
       attempt: t.attempts,
       actor: SERVICE_ACTOR,
       detail: [why, next === 'QUEUED' ? `retry ${t.runs} of ${t.retries} in ${Math.round(delay / 1000)} s` : `no retries left after ${t.runs} run${t.runs === 1 ? '' : 's'}`],
-      patch: next === 'QUEUED' ? {not_before: now + delay, engine_job_id: null} : {finished_at: now},
+      // Queued again under its first choice: a retry goes to the first healthy cluster of its list, like a new task.
+      patch: next === 'QUEUED' ? {not_before: now + delay, engine_job_id: null, cluster: firstChoice(t)} : {finished_at: now},
       attemptPatch: {state: 'FAILED', finished_at: now, detail: why, ...(exit !== undefined && exit !== null ? {exit_code: exit} : {})},
     })
     if (moved) this.onChange(t.cluster)

@@ -50,6 +50,8 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
   const waits = new Map<string, string>()
   for (const task of candidates) {
     const reasons: string[] = []
+    // Clusters this task waits for: held back from later tasks only if it is placed nowhere.
+    const waitsFor: string[] = []
     let placed: string | undefined
     for (const name of task.clusters) {
       const load = state.get(name)
@@ -67,7 +69,7 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       }
       if (load.maxRunning !== undefined && load.running >= load.maxRunning) {
         reasons.push(`${name} runs its cap of ${load.maxRunning} tasks`)
-        blocked.add(name)
+        waitsFor.push(name)
         continue
       }
       const room = free(load)
@@ -77,7 +79,7 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       }
       if (room && (task.demand.cores > room.cores || task.demand.memoryMb > room.memoryMb)) {
         reasons.push(`waiting for ${fmt(task.demand)} on ${name} (free: ${fmt({cores: Math.max(0, room.cores), memoryMb: Math.max(0, room.memoryMb)})})`)
-        blocked.add(name)
+        waitsFor.push(name)
         continue
       }
       placed = name
@@ -91,7 +93,10 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       break
     }
     if (placed) picks.push({id: task.id, cluster: placed})
-    else waits.set(task.id, reasons.join('; ') || 'no cluster named')
+    else {
+      waits.set(task.id, reasons.join('; ') || 'no cluster named')
+      for (const name of waitsFor) blocked.add(name)
+    }
   }
   return {picks, waits}
 }

@@ -1,4 +1,4 @@
-import type {JobSpec} from '../../jobs/spec.js'
+import {appKind, type JobSpec} from '../../jobs/spec.js'
 import type {ClusterInfo} from '../../output/results.js'
 
 /** What a task takes from a cluster while it runs, as far as the queue can tell before it starts. */
@@ -45,7 +45,7 @@ export function specDemand(spec: JobSpec, engine: string): Demand {
   const coresMax = Number(spec.conf['spark.cores.max'])
   const executorCores = Number.isFinite(coresMax) && coresMax > 0 ? coresMax : instances * execCores
   const executorMemory = Math.ceil(executorCores / execCores) * memoryMb(spec.executor.memory, 1024)
-  const driverOnCluster = engine !== 'spark' || !/\.py$/i.test(spec.app)
+  const driverOnCluster = engine !== 'spark' || appKind(spec) !== 'python'
   const driverCores = driverOnCluster ? spec.driver.cores ?? 1 : 0
   const driverMemory = driverOnCluster ? memoryMb(spec.driver.memory, 1024) : 0
   return {cores: executorCores + driverCores, memoryMb: executorMemory + driverMemory}

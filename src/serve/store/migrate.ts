@@ -19,10 +19,11 @@ export function migrationFiles(dialect: Db['dialect']): Array<{version: number; 
  * done.
  */
 export async function migrate(db: Db): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
   const applied: number[] = []
   for (const m of migrationFiles(db.dialect)) {
     const done = await db.tx(async (tx) => {
+      // Inside the lock: two PostgreSQL servers creating the table at once would collide on its type name.
+      await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
       const rows = await tx.all<{version: number}>('SELECT version FROM schema_migrations WHERE version = $1', [m.version])
       if (rows.length > 0) return false
       await tx.exec(m.sql)

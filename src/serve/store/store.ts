@@ -1,5 +1,5 @@
 import type {Demand} from '../queue/capacity.js'
-import type {TaskState} from '../queue/states.js'
+import {canMove, type TaskState} from '../queue/states.js'
 import type {Db, Param} from './db.js'
 
 /** One row of `tasks`: the service's own facts about a task (never a copy of what an engine reports). */
@@ -32,6 +32,11 @@ export interface TaskRow {
   created_at: number
   updated_at: number
   finished_at: number | null
+}
+
+/** The cluster a task names first (where it is counted while queued). */
+export function firstChoice(task: Pick<TaskRow, 'clusters'>): string {
+  return (JSON.parse(task.clusters) as string[])[0]!
 }
 
 export interface AttemptRow {
@@ -259,6 +264,8 @@ export class TaskStore {
     const path = typeof m.to === 'string' ? [m.to] : [...m.to]
     const details = typeof m.detail === 'string' || m.detail === undefined ? [m.detail] : [...m.detail]
     const final = path[path.length - 1]!
+    for (const f of m.from) if (!canMove(f, path[0]!)) throw new Error(`no move from ${f} to ${path[0]}`)
+    for (let i = 1; i < path.length; i++) if (!canMove(path[i - 1]!, path[i]!)) throw new Error(`no move from ${path[i - 1]} to ${path[i]}`)
     const set = setClause({...m.patch}, TASK_PATCH, 4)
     const values: Param[] = [final, now, id, ...set.values]
     let sql = `UPDATE tasks SET state = $1, updated_at = $2${set.sql ? `, ${set.sql}` : ''} WHERE id = $3 AND state IN (${m.from.map((_, k) => `$${set.next + k}`).join(', ')})`
@@ -329,7 +336,7 @@ export class TaskStore {
           from: ['QUEUED'],
           to: 'SUBMITTED',
           actor: opts.actor,
-          detail: `attempt ${n} on ${pick.cluster}`,
+          detail: `attempt ${n} on ${pick.cluster} (server ${opts.owner})`,
           now: opts.now,
           patch: {attempts: n, cluster: pick.cluster, engine: pick.engine, engine_job_id: null, lease_owner: opts.owner, lease_until: opts.now + opts.leaseMs},
         })
@@ -354,9 +361,16 @@ export class TaskStore {
         "UPDATE tasks SET engine_job_id = $1, runs = runs + 1, lease_owner = NULL, lease_until = NULL, updated_at = $2 WHERE id = $3 AND attempts = $4 AND state = 'SUBMITTED' AND engine_job_id IS NULL",
         [engineJobId, now, id, n],
       )
-      await this.patchAttemptIn(db, id, n, {engine_job_id: engineJobId, state: changed ? 'SUBMITTED' : 'KILLED'})
-      if (changed) await this.note(id, 'SUBMITTED', actor, `attempt ${n}: accepted by the engine as ${engineJobId}`, db)
-      return changed === 1
+      if (changed === 0) {
+        // Recorded already (a server that took the lease over found it first): the same job, not a second one.
+        const now = (await db.all<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]))[0]
+        if (now && now.attempts === n && now.engine_job_id === engineJobId) return true
+        await this.patchAttemptIn(db, id, n, {engine_job_id: engineJobId, state: 'KILLED', detail: 'the task was cancelled while its submission was in flight'})
+        return false
+      }
+      await this.patchAttemptIn(db, id, n, {engine_job_id: engineJobId, state: 'SUBMITTED'})
+      await this.note(id, 'SUBMITTED', actor, `attempt ${n}: accepted by the engine as ${engineJobId}`, db)
+      return true
     })
   }
 

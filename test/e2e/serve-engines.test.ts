@@ -1,0 +1,124 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {makeKey, startServer, waitForTasks, type TestServer} from './serve-harness.js'
+
+// One cms serve in front of a Nomad cluster and a Kubernetes cluster at once: a native HCL jobfile and a manifest
+// go through the same service, are checked by their engine at admission, and run there (as the engine reports).
+const NOMAD = 'e2e-serve-nomad'
+const K8S = 'e2e-serve-k8s'
+const IMAGE = `cms-e2e-busybox:${K8S}`
+
+const hcl = (name: string, script: string) => `job "${name}" {
+  type = "batch"
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    reschedule {
+      attempts  = 0
+      unlimited = false
+    }
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", ${JSON.stringify(script)}]
+      }
+    }
+  }
+}
+`
+
+const manifest = (name: string, script: string) =>
+  [
+    'apiVersion: batch/v1',
+    'kind: Job',
+    `metadata: {name: ${name}, namespace: default}`,
+    'spec:',
+    '  backoffLimit: 0',
+    '  template:',
+    '    spec:',
+    '      restartPolicy: Never',
+    '      terminationGracePeriodSeconds: 1',
+    `      containers: [{name: main, image: "${IMAGE}", imagePullPolicy: Never, command: ["/bin/sh", "-c", ${JSON.stringify(script)}]}]`,
+  ].join('\n')
+
+describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms serve in front of a Nomad and a Kubernetes cluster', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  let server: TestServer
+  let key = ''
+
+  const engineJob = async (cluster: string, id: string) => {
+    const r = await cms(['job', 'status', '-n', cluster, id, '--json'], env)
+    if (r.code !== 0) throw new Error(r.stderr)
+    return JSON.parse(r.stdout) as {id: string; state: string; kind: string}
+  }
+
+  beforeAll(async () => {
+    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S)])
+    const [n, k] = await Promise.all([
+      cms(['cluster', 'create', '-n', NOMAD, '-e', 'nomad', '--hosts', '1'], env, {timeoutMs: 900_000}),
+      cms(['cluster', 'create', '-n', K8S, '-e', 'kubernetes', '--hosts', '1'], env, {timeoutMs: 900_000}),
+      buildBusyboxImage(IMAGE),
+    ])
+    if (n.code !== 0) throw new Error(`nomad create failed: ${n.stderr}`)
+    if (k.code !== 0) throw new Error(`kubernetes create failed: ${k.stderr}`)
+    const loaded = await cms(['image', 'load', '-n', K8S, IMAGE], env, {timeoutMs: 300_000})
+    if (loaded.code !== 0) throw new Error(`image load failed: ${loaded.stderr}`)
+    key = await makeKey(env, 'ci', 'submit')
+    server = await startServer(env)
+  })
+
+  afterAll(async () => {
+    await server?.stop()
+    await Promise.all([NOMAD, K8S].map((c) => cms(['cluster', 'kill', '-n', c, '--yes'], env, {timeoutMs: 300_000}).catch(() => undefined)))
+    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S)])
+    await docker('rmi', IMAGE).catch(() => '')
+    cleanup()
+  })
+
+  it('lists both clusters with their engine, health and capacity', async () => {
+    const r = await server.call('GET', '/mgmt/clusters', {key})
+    expect(r.status).toBe(200)
+    const byName = Object.fromEntries((r.body.clusters as Array<{name: string}>).map((c) => [c.name, c])) as Record<string, {engine: string; health: string; capacity?: {cores: number}}>
+    expect(byName[NOMAD]).toMatchObject({engine: 'nomad', health: 'healthy'})
+    expect(byName[K8S]).toMatchObject({engine: 'kubernetes', health: 'healthy'})
+    expect(byName[K8S]!.capacity!.cores).toBeGreaterThan(0)
+  })
+
+  it('a jobfile the engine refuses is 422 at admission, with the engine\'s own message', async () => {
+    const bad = await server.call('POST', '/task', {key, json: {cluster: NOMAD, jobfile: {name: 'bad.hcl', content: 'job "bad" {\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config { command = }\n    }\n  }\n}\n'}}})
+    expect(bad.status).toBe(422)
+    expect(bad.body.error).toMatch(/^jobfile: .*bad\.hcl:5,\d+/)
+    const refused = await server.call('POST', '/task', {key, json: {cluster: K8S, jobfile: {name: 'bad.yaml', content: manifest('bad', 'true').replace('restartPolicy: Never', 'restartPolicy: Sometimes')}}})
+    expect(refused.status).toBe(422)
+    expect(refused.body.error).toMatch(/^jobfile: .*Job default\/bad/)
+  })
+
+  it('an HCL task on Nomad and a manifest task on Kubernetes run through the same service', async () => {
+    const nomad = await server.call('POST', '/task', {key, json: {id: 'nomad-hello', cluster: NOMAD, jobfile: {name: 'hello.hcl', content: hcl('serve-hello', 'echo CMS-SERVE-NOMAD')}}})
+    expect(nomad.status, nomad.text).toBe(201)
+    const k8s = await server.call('POST', '/task', {key, json: {id: 'k8s-hello', cluster: K8S, jobfile: {name: 'hello.yaml', content: manifest('serve-hello', 'echo CMS-SERVE-K8S')}}})
+    expect(k8s.status, k8s.text).toBe(201)
+    const done = await waitForTasks(server, key, ['nomad-hello', 'k8s-hello'], ['SUCCEEDED', 'DEAD'], 300_000)
+    expect(done.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    expect(done[0].engine).toBe('nomad')
+    expect(done[1].engine).toBe('kubernetes')
+    expect(await engineJob(NOMAD, done[0].engineJobId)).toMatchObject({id: 'serve-hello', state: 'SUCCEEDED', kind: 'nomad'})
+    expect(await engineJob(K8S, done[1].engineJobId)).toMatchObject({id: 'default/serve-hello', state: 'SUCCEEDED', kind: 'kubernetes'})
+    expect((await server.call('GET', '/task/nomad-hello/logs', {key})).text).toContain('CMS-SERVE-NOMAD')
+    expect((await server.call('GET', '/task/k8s-hello/logs', {key})).text).toContain('CMS-SERVE-K8S')
+  })
+
+  it('a rerun of a finished jobfile task runs it again on its engine', async () => {
+    const r = await server.call('POST', '/task/nomad-hello/rerun', {key})
+    expect(r.status, r.text).toBe(200)
+    const [task] = await waitForTasks(server, key, ['nomad-hello'], ['SUCCEEDED', 'DEAD'], 300_000)
+    expect(task.state).toBe('SUCCEEDED')
+    expect(task.attempts).toHaveLength(2)
+    const job = await engineJob(NOMAD, 'serve-hello')
+    expect((job as unknown as {version: number}).version).toBeGreaterThanOrEqual(1)
+  })
+})

@@ -1,0 +1,267 @@
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import Database from 'better-sqlite3'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {freshPgSchema, makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+
+// cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
+// Spark master and from the cluster's own job records (`cms job list`), not from what the service says.
+const NAME = 'e2e-serve'
+const WORK = join(ROOT, '.cache', 'e2e-serve')
+const FAIL_PY = 'import sys\nprint("failing on purpose")\nsys.exit(3)\n'
+const QUICK_PY = 'print("quick")\n'
+
+interface App {
+  id: string
+  name: string
+  state: string
+  cores: number
+  starttime: number
+}
+
+async function master(headIp: string): Promise<{cores: number; coresused: number; activeapps: App[]; completedapps: App[]}> {
+  const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
+  return (await res.json()) as never
+}
+
+function piPy(): string {
+  const dist = process.env.CMS_SPARK_DIST
+  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
+  const dir = join(WORK, 'runtime')
+  if (!existsSync(join(dir, '.done'))) {
+    mkdirSync(dir, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', dir, '--wildcards', '*/examples/src/main/python/pi.py'])
+    execFileSync('touch', [join(dir, '.done')])
+  }
+  const home = readdirSync(dir).find((d) => d.startsWith('spark-'))!
+  return readFileSync(join(dir, home, 'examples', 'src', 'main', 'python', 'pi.py'), 'utf8')
+}
+
+describe('cms serve on a Spark cluster', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  let headIp = ''
+  let server: TestServer
+  let submit = ''
+  let read = ''
+  let pi = ''
+
+  /** The cluster's own job records (on the head), by name. */
+  const engineJobs = async (): Promise<Array<{id: string; name: string; state: string}>> => {
+    const r = await cms(['job', 'list', '-n', NAME, '--json'], env)
+    if (r.code !== 0) throw new Error(r.stderr)
+    return JSON.parse(r.stdout).jobs
+  }
+  /** The engine-side jobs of one task: every attempt's name starts with the spec name and the task's tag. */
+  const jobsOfTask = (jobs: Array<{name: string; state: string}>, specName: string, taskId: string) => {
+    const tag = createHash('sha256').update(taskId).digest('hex').slice(0, 10)
+    return jobs.filter((j) => j.name.startsWith(`${specName}-q${tag}-`))
+  }
+
+  beforeAll(async () => {
+    pi = piPy()
+    await removeClusterContainers(NAME)
+    const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '2', '--worker-cores', '2', '--worker-memory', '3g'], env)
+    if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
+    headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
+    submit = await makeKey(env, 'ci', 'submit')
+    read = await makeKey(env, 'viewer', 'read')
+    server = await startServer(env)
+  })
+
+  afterAll(async () => {
+    await server?.stop()
+    await removeClusterContainers(NAME)
+    cleanup()
+  })
+
+  it('keys: 401 without or with a revoked key, 403 out of scope; /health needs none', async () => {
+    expect((await server.call('GET', '/health')).status).toBe(200)
+    const none = await server.call('POST', '/task', {json: {cluster: NAME, spec: {app: 'https://example.invalid/a.py'}}})
+    expect(none.status).toBe(401)
+    expect(none.body.error).toMatch(/missing API key/)
+    const wrong = await server.call('GET', '/tasks', {key: 'cms_not-a-key'})
+    expect(wrong.status).toBe(401)
+    const scoped = await server.call('POST', '/task', {key: read, json: {cluster: NAME, spec: {app: 'https://example.invalid/a.py'}}})
+    expect(scoped.status).toBe(403)
+    expect(scoped.body.error).toBe('key viewer has scope read; POST /task needs submit')
+    expect((await server.call('GET', '/openapi.json', {key: read})).body.paths['/task']).toBeDefined()
+    expect((await server.call('GET', '/mgmt/keys', {key: submit})).status).toBe(403)
+    const temp = await makeKey(env, 'temp', 'read')
+    expect((await server.call('GET', '/tasks', {key: temp})).status).toBe(200)
+    expect((await cms(['serve', 'keys', 'revoke', 'temp'], env)).code).toBe(0)
+    expect((await server.call('GET', '/tasks', {key: temp})).status).toBe(401)
+    // Keys are stored hashed: the database holds no key.
+    const db = new Database(join(home, 'serve.db'), {readonly: true})
+    const rows = db.prepare('SELECT name, hash FROM api_keys').all() as Array<{name: string; hash: string}>
+    db.close()
+    expect(rows.find((r) => r.name === 'ci')?.hash).toBe(createHash('sha256').update(submit).digest('hex'))
+    expect(readFileSync(join(home, 'serve.db')).includes(Buffer.from(submit))).toBe(false)
+  })
+
+  it('bad input: 422 with one line naming the field, and nothing is queued', async () => {
+    const count = () => {
+      const db = new Database(join(home, 'serve.db'), {readonly: true})
+      const n = (db.prepare('SELECT COUNT(*) AS n FROM tasks').get() as {n: number}).n
+      db.close()
+      return n
+    }
+    const before = count()
+    const cases: Array<[unknown, RegExp]> = [
+      [{cluster: NAME, spec: {app: 'https://example.invalid/a.py'}, prio: 1}, /^prio: unknown field/],
+      [{cluster: NAME, spec: {ap: 'x.py'}}, /^spec: app: required; ap: unknown field \(did you mean app\?\)$/],
+      [{cluster: 'no-such-cluster', spec: {app: 'https://example.invalid/a.py'}}, /^cluster: no-such-cluster is not a cluster this service knows/],
+      [{cluster: NAME, spec: {app: 'pi.py'}}, /^spec: app: pi.py was not uploaded/],
+      [{cluster: NAME, spec: {app: 'https://example.invalid/a.py'}, priority: 5000}, /^priority: expected a whole number from 0 to 1000$/],
+      [{cluster: NAME}, /either spec .* or jobfile/],
+    ]
+    for (const [body, message] of cases) {
+      const r = await server.call('POST', '/task', {key: submit, json: body})
+      expect(r.status, JSON.stringify(body)).toBe(422)
+      expect(r.body.error).toMatch(message)
+      expect(r.body.error).not.toContain('\n')
+    }
+    const batch = await server.call('POST', '/tasks', {key: submit, json: {tasks: [{cluster: NAME, spec: {app: 'https://example.invalid/a.py'}}, {cluster: NAME, spec: {app: 'x.txt'}}]}})
+    expect(batch.status).toBe(422)
+    expect(batch.body.error).toMatch(/^tasks\[1\]\.spec: app: must be a \.jar or \.py file/)
+    expect((await server.call('POST', '/task', {key: submit, raw: '{nope'})).status).toBe(422)
+    expect(count()).toBe(before)
+  })
+
+  it('uploads are stored once by content (0600) and a client id is an idempotency key', async () => {
+    const task = {id: 'upload-1', cluster: NAME, spec: {app: 'pi.py', args: [2]}, resources: {cores: 1000, memory: '1g'}}
+    const first = await server.call('POST', '/task', {key: submit, form: taskForm(task, {'pi.py': pi})})
+    expect(first.status, first.text).toBe(201)
+    expect(first.body.state).toBe('QUEUED')
+    const again = await server.call('POST', '/task', {key: submit, form: taskForm(task, {'pi.py': pi})})
+    expect(again.status).toBe(200)
+    expect(again.body.id).toBe('upload-1')
+    const sha = createHash('sha256').update(pi).digest('hex')
+    const stored = join(home, 'serve', 'files', sha.slice(0, 2), sha)
+    expect(statSync(stored).mode & 0o777).toBe(0o600)
+    expect(readFileSync(stored, 'utf8')).toBe(pi)
+    const view = await server.call('GET', '/task/upload-1', {key: read})
+    expect(view.body.files).toEqual([{name: 'pi.py', sha256: sha, size: Buffer.byteLength(pi)}])
+    // Bigger than the whole cluster: it waits, and says why.
+    expect(view.body.queue.waitingFor).toMatch(/more than e2e-serve has in all \(4 cores/)
+    const killed = await server.call('DELETE', '/task/upload-1', {key: submit})
+    expect(killed.body.state).toBe('KILLED')
+    const events = (await server.call('GET', '/task/upload-1/events', {key: read})).body.events
+    expect(events.map((e: {to: string}) => e.to)).toEqual(['QUEUED', 'KILLED'])
+    expect(events.map((e: {actor: string}) => e.actor)).toEqual(['ci', 'ci'])
+  })
+
+  it('20 tasks of mixed priority: the engine never runs more than it holds, higher priorities start first, all finish', async () => {
+    // A task holding the whole cluster's room makes the others queue until all of them are in.
+    const hold = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'hold', cluster: NAME, spec: {name: 'hold', app: 'hold.py'}, resources: {cores: 4, memory: '1g'}}, {'hold.py': 'import time\ntime.sleep(15)\n'})})
+    expect(hold.status, hold.text).toBe(201)
+    await waitForTasks(server, read, ['hold'], ['SUBMITTED', 'RUNNING'], 60_000)
+    const plan = [...Array(12).fill(0), ...Array(4).fill(50), ...Array(4).fill(100)] as number[]
+    const ids: string[] = []
+    for (const [i, priority] of plan.entries()) {
+      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'pi.py', args: [4], executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}}}, {'pi.py': pi})})
+      expect(r.status, r.text).toBe(201)
+      ids.push(r.body.id)
+    }
+    const queued = (await server.call('GET', '/task/prio-0', {key: read})).body
+    expect(queued.state).toBe('QUEUED')
+    expect(queued.queue.position).toBeGreaterThanOrEqual(8)
+    // Sample the master while everything runs: never an app waiting for cores, never more than 4 running.
+    let maxActive = 0
+    let waiting = 0
+    let over = 0
+    let sampling = true
+    const sampler = (async () => {
+      for (let i = 0; i < 1200 && sampling; i++) {
+        const m = await master(headIp).catch(() => undefined)
+        if (m) {
+          maxActive = Math.max(maxActive, m.activeapps.length)
+          waiting += m.activeapps.filter((a) => a.state === 'WAITING').length
+          if (m.coresused > m.cores) over++
+        }
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    })()
+    const done = await waitForTasks(server, read, [...ids, 'hold'], ['SUCCEEDED', 'DEAD', 'KILLED'], 600_000).finally(() => (sampling = false))
+    await sampler
+    expect(done.map((t) => t.state)).toEqual(Array(21).fill('SUCCEEDED'))
+    expect(waiting).toBe(0)
+    expect(over).toBe(0)
+    expect(maxActive).toBeLessThanOrEqual(4)
+    expect(maxActive).toBeGreaterThanOrEqual(3)
+    // Start order as the master recorded it: every priority-100 app before any 50, every 50 before any 0.
+    const apps = (await master(headIp)).completedapps.filter((a) => /^p\d+-\d+-q/.test(a.name))
+    expect(apps).toHaveLength(20)
+    const starts = (p: number) => apps.filter((a) => a.name.startsWith(`p${p}-`)).map((a) => a.starttime)
+    expect(Math.max(...starts(100))).toBeLessThan(Math.min(...starts(50)))
+    expect(Math.max(...starts(50))).toBeLessThan(Math.min(...starts(0)))
+  })
+
+  it('a failing task with retries: 2 runs 3 times on the engine and ends DEAD', async () => {
+    const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'failing', cluster: NAME, retries: 2, spec: {name: 'failing', app: 'fail.py'}}, {'fail.py': FAIL_PY})})
+    expect(r.status, r.text).toBe(201)
+    const [task] = await waitForTasks(server, read, ['failing'], ['DEAD', 'SUCCEEDED'], 300_000)
+    expect(task.state).toBe('DEAD')
+    expect(task.runs).toBe(3)
+    const runs = jobsOfTask(await engineJobs(), 'failing', 'failing')
+    expect(runs.map((j) => j.state)).toEqual(['FAILED', 'FAILED', 'FAILED'])
+    const events = (await server.call('GET', '/task/failing/events', {key: read})).body.events as Array<{from?: string; to: string; detail?: string}>
+    expect(events.filter((e) => e.to === 'FAILED')).toHaveLength(3)
+    expect(events.filter((e) => e.from === 'FAILED' && e.to === 'QUEUED')).toHaveLength(2)
+    expect(events[events.length - 1]).toMatchObject({from: 'FAILED', to: 'DEAD'})
+    const logs = await server.call('GET', '/task/failing/logs', {key: read})
+    expect(logs.status).toBe(200)
+    expect(logs.text).toContain('failing on purpose')
+  })
+
+  it('kill -9 of the server while tasks run and wait, then a restart: every task ends exactly once', async () => {
+    const ids: string[] = []
+    for (let i = 0; i < 8; i++) {
+      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `crash-${i}`, cluster: NAME, spec: {name: `crash-${i}`, app: 'quick.py'}}, {'quick.py': QUICK_PY})})
+      expect(r.status, r.text).toBe(201)
+      ids.push(r.body.id)
+    }
+    await new Promise((r) => setTimeout(r, 1500))
+    await server.kill9()
+    server = await startServer(env)
+    const done = await waitForTasks(server, read, ids, ['SUCCEEDED', 'DEAD'], 300_000)
+    expect(done.map((t) => t.state)).toEqual(Array(8).fill('SUCCEEDED'))
+    const jobs = await engineJobs()
+    for (const id of ids) expect(jobsOfTask(jobs, id, id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
+  })
+
+  it('two servers on one PostgreSQL share 30 tasks: each is submitted once', async () => {
+    const pg = await freshPgSchema()
+    if (!pg) return
+    const dataDir = join(home, 'shared-data')
+    const pgKey = await makeKey(env, 'pg-ci', 'submit', pg.url)
+    const a = await startServer(env, ['--db', pg.url, '--data-dir', dataDir, '--max-running', '6'])
+    const b = await startServer(env, ['--db', pg.url, '--data-dir', dataDir, '--max-running', '6'])
+    try {
+      const ids: string[] = []
+      for (let i = 0; i < 30; i++) {
+        const r = await (i % 2 ? a : b).call('POST', '/task', {key: pgKey, form: taskForm({id: `shared-${i}`, cluster: NAME, spec: {name: `shared-${i}`, app: 'quick.py'}, resources: {cores: 0.5, memory: '256m'}}, {'quick.py': QUICK_PY})})
+        expect(r.status, r.text).toBe(201)
+        ids.push(r.body.id)
+      }
+      const done = await waitForTasks(a, pgKey, ids, ['SUCCEEDED', 'DEAD'], 600_000)
+      expect(done.map((t) => t.state)).toEqual(Array(30).fill('SUCCEEDED'))
+      const jobs = await engineJobs()
+      for (const id of ids) expect(jobsOfTask(jobs, id, id), id).toHaveLength(1)
+      // Both servers took part: each claim names its server.
+      const owners = new Set<string>()
+      for (const id of ids) {
+        const events = (await a.call('GET', `/task/${id}/events`, {key: pgKey})).body.events as Array<{to: string; detail?: string}>
+        for (const e of events) if (e.to === 'SUBMITTED' && e.detail?.includes('(server ')) owners.add(/\(server (\S+)\)/.exec(e.detail)![1]!)
+      }
+      expect(owners.size).toBe(2)
+    } finally {
+      await a.stop()
+      await b.stop()
+      await pg.drop()
+    }
+  })
+})
