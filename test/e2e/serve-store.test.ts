@@ -1,0 +1,476 @@
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import pg from 'pg'
+import {afterAll, afterEach, beforeEach, describe, expect, it} from 'vitest'
+import type {Db} from '../../src/serve/store/db.js'
+import {migrate, migrationFiles} from '../../src/serve/store/migrate.js'
+import {openPostgres} from '../../src/serve/store/postgres-db.js'
+import {openSqlite} from '../../src/serve/store/sqlite-db.js'
+import {TaskStore, type ClaimContext, type FileRef, type NewTask, type TaskRow} from '../../src/serve/store/store.js'
+
+// The job service's store, on SQLite (better-sqlite3 is built for Node 20 only, so these tests live in the e2e
+// suite) and, when CMS_TEST_PG_URL is set (scripts/postgres.sh prints it), every case again on PostgreSQL in a
+// schema of its own that is dropped afterwards. CMS_TEST_REQUIRE_PG=1 makes a missing server a failure, not a skip.
+
+const PG_URL = process.env.CMS_TEST_PG_URL
+const REQUIRE_PG = process.env.CMS_TEST_REQUIRE_PG === '1'
+const RUN = randomBytes(4).toString('hex')
+
+interface Opened {
+  db: Db
+  /** PostgreSQL: the schema the connections use. */
+  schema?: string
+  close(): Promise<void>
+}
+
+interface Backend {
+  name: string
+  /** A new, empty database (not migrated). */
+  open(): Promise<Opened>
+  /** After every test of the backend. */
+  finish?(): Promise<void>
+}
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-store-'))
+    const db = openSqlite(join(dir, 'queue.db'))
+    return {
+      db,
+      async close() {
+        await db.close()
+        rmSync(dir, {recursive: true, force: true})
+      },
+    }
+  },
+}
+
+function postgres(): Backend {
+  let admin: pg.Client | undefined
+  let n = 0
+  const prefix = `t_${RUN}_`
+  return {
+    name: 'postgres',
+    async open() {
+      if (!PG_URL) throw new Error('CMS_TEST_REQUIRE_PG=1 but CMS_TEST_PG_URL is not set: start a server with eval "$(bash scripts/postgres.sh)" (scripts/test.sh does)')
+      if (!admin) {
+        admin = new pg.Client({connectionString: PG_URL})
+        await admin.connect()
+      }
+      const schema = `${prefix}${++n}`
+      await admin.query(`CREATE SCHEMA ${schema}`)
+      const url = new URL(PG_URL)
+      url.searchParams.set('options', `-c search_path=${schema}`)
+      const db = await openPostgres(url.toString())
+      return {
+        db,
+        schema,
+        async close() {
+          await db.close()
+          await admin!.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+        },
+      }
+    },
+    async finish() {
+      if (!admin) return
+      // Anything a failed test left behind.
+      const left = await admin.query<{nspname: string}>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [prefix])
+      for (const {nspname} of left.rows) await admin.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`)
+      await admin.end()
+      admin = undefined
+    },
+  }
+}
+
+const sha = (c: string) => c.repeat(64)
+const file = (name: string, c: string): FileRef => ({name, sha256: sha(c), size: 10})
+const newTask = (id: string, over: Partial<NewTask> = {}): NewTask => ({
+  id,
+  name: 'pi',
+  kind: 'spec',
+  body: JSON.stringify({name: 'pi', app: 'pi.py'}),
+  clusters: ['c1'],
+  engine: 'spark',
+  priority: 0,
+  retries: 0,
+  demand: {cores: 1, memoryMb: 1024},
+  files: [],
+  ...over,
+})
+type Pick = ReturnType<Parameters<TaskStore['claim']>[0]['decide']>[number]
+const pick = (id: string, cluster = 'c1', engine = 'spark'): Pick => ({id, cluster, engine, engineName: (t: TaskRow, n: number) => `${t.name}-${n}`})
+
+function storeCases(backend: Backend): void {
+  let opened: Opened | undefined
+  let db: Db
+  let store: TaskStore
+  let firstMigration: number[]
+
+  beforeEach(async () => {
+    opened = await backend.open()
+    db = opened.db
+    firstMigration = await migrate(db)
+    store = new TaskStore(db)
+  })
+  afterEach(async () => {
+    await opened?.close()
+    opened = undefined
+  })
+  afterAll(async () => {
+    await backend.finish?.()
+  })
+
+  /** Claims exactly these picks at `now` (owner srv-1, lease 1000 ms). */
+  const claim = (picks: Pick[], now = 1000, owner = 'srv-1') => store.claim({now, owner, leaseMs: 1000, limit: 100, actor: 'service', decide: () => picks})
+  const eventsOf = async (id: string) => (await store.events(id)).map((e) => ({from: e.from_state, to: e.to_state, actor: e.actor, detail: e.detail}))
+  const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
+
+  it('migrates an empty database once; a second run applies nothing', async () => {
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1])
+    expect(firstMigration).toEqual([1])
+    expect(await migrate(db)).toEqual([])
+    expect(await migrate(db)).toEqual([])
+    const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
+    expect(rows.map((r) => ({version: Number(r.version), name: r.name}))).toEqual([{version: 1, name: 'queue'}])
+    await store.ping()
+    if (opened!.schema) {
+      // The tables are in this test's own schema, not in public.
+      expect((await db.all<{s: string}>('SELECT current_schema() AS s'))[0]!.s).toBe(opened!.schema)
+      expect(await count("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'tasks'", [opened!.schema])).toBe(1)
+    }
+  })
+
+  it('insertTasks: a new task is QUEUED with one event and its files', async () => {
+    const [r] = await store.insertTasks([newTask('a', {clusters: ['c2', 'c1'], priority: 4, retries: 2, demand: {cores: 2.5, memoryMb: 3072}, files: [file('z.py', 'b'), file('a.zip', 'a')]})], 'alice', 5000)
+    expect(r!.created).toBe(true)
+    expect(r!.task).toEqual({
+      seq: expect.any(Number),
+      id: 'a',
+      name: 'pi',
+      kind: 'spec',
+      body: '{"name":"pi","app":"pi.py"}',
+      clusters: '["c2","c1"]',
+      cluster: 'c2',
+      engine: 'spark',
+      priority: 4,
+      retries: 2,
+      demand_cores: 2.5,
+      demand_memory_mb: 3072,
+      state: 'QUEUED',
+      attempts: 0,
+      runs: 0,
+      not_before: 0,
+      engine_job_id: null,
+      lease_owner: null,
+      lease_until: null,
+      created_by: 'alice',
+      created_at: 5000,
+      updated_at: 5000,
+      finished_at: null,
+    })
+    expect(await store.get('a')).toEqual(r!.task)
+    expect(await eventsOf('a')).toEqual([{from: null, to: 'QUEUED', actor: 'alice', detail: null}])
+    expect(await store.files('a')).toEqual([file('a.zip', 'a'), file('z.py', 'b')])
+    expect(await store.get('nope')).toBeUndefined()
+  })
+
+  it('insertTasks is idempotent by id: the same id again is not created, changes nothing and writes no event', async () => {
+    const first = await store.insertTasks([newTask('a', {priority: 1, files: [file('x.py', 'a')]})], 'alice', 1000)
+    const again = await store.insertTasks([newTask('a', {priority: 9, name: 'other', files: [file('y.py', 'b')]})], 'bob', 2000)
+    expect(again).toEqual([{task: first[0]!.task, created: false}])
+    expect(await count('SELECT COUNT(*) AS n FROM tasks')).toBe(1)
+    expect(await eventsOf('a')).toEqual([{from: null, to: 'QUEUED', actor: 'alice', detail: null}])
+    expect(await store.files('a')).toEqual([file('x.py', 'a')])
+    // In a batch: results in the batch's order, only the new ones created (with the note on their event).
+    const batch = await store.insertTasks([newTask('b', {note: 'not checked yet'}), newTask('a'), newTask('c')], 'carol', 3000)
+    expect(batch.map((b) => [b.task.id, b.created, b.task.created_by])).toEqual([
+      ['b', true, 'carol'],
+      ['a', false, 'alice'],
+      ['c', true, 'carol'],
+    ])
+    expect(await eventsOf('b')).toEqual([{from: null, to: 'QUEUED', actor: 'carol', detail: 'not checked yet'}])
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE to_state = 'QUEUED'")).toBe(3)
+  })
+
+  it('insertTasks: a batch larger than one statement chunk', async () => {
+    const tasks = Array.from({length: 450}, (_, i) => newTask(`t${String(i).padStart(3, '0')}`, {files: [file('f.py', 'c')]}))
+    const r = await store.insertTasks(tasks, 'bulk', 1000)
+    expect(r.filter((x) => x.created)).toHaveLength(450)
+    expect(r.map((x) => x.task.id)).toEqual(tasks.map((t) => t.id))
+    expect(await count('SELECT COUNT(*) AS n FROM tasks')).toBe(450)
+    expect(await count('SELECT COUNT(*) AS n FROM events')).toBe(450)
+    expect(await count('SELECT COUNT(*) AS n FROM task_files')).toBe(450)
+  })
+
+  it('claim: offers ready tasks best first, marks each pick SUBMITTED with an attempt row, an event and a lease', async () => {
+    await store.insertTasks([newTask('low'), newTask('high1', {priority: 5}), newTask('high2', {priority: 5}), newTask('later')], 'alice', 100)
+    await db.run('UPDATE tasks SET not_before = $1 WHERE id = $2', [5000, 'later'])
+    let seen: ClaimContext | undefined
+    const claimed = await store.claim({
+      now: 1000,
+      owner: 'srv-1',
+      leaseMs: 15_000,
+      limit: 100,
+      actor: 'service',
+      decide: (ctx) => {
+        seen = ctx
+        return [pick('high2', 'c2', 'nomad'), pick('ghost')]
+      },
+    })
+    expect(seen!.queued.map((t) => t.id)).toEqual(['high1', 'high2', 'low'])
+    expect(seen!.active).toEqual([])
+    expect(claimed).toHaveLength(1)
+    const {task, attempt} = claimed[0]!
+    expect(task).toMatchObject({id: 'high2', state: 'SUBMITTED', attempts: 1, cluster: 'c2', engine: 'nomad', engine_job_id: null, lease_owner: 'srv-1', lease_until: 16_000})
+    expect(attempt).toEqual({task_id: 'high2', n: 1, cluster: 'c2', engine: 'nomad', engine_name: 'pi-1', engine_job_id: null, state: 'SUBMITTING', submitted_at: 1000, started_at: null, finished_at: null, exit_code: null, detail: null})
+    expect(await store.attempt('high2', 1)).toEqual(attempt)
+    expect(await store.attempts('high2')).toEqual([attempt])
+    expect(await store.get('high2')).toMatchObject({state: 'SUBMITTED', attempts: 1, runs: 0, cluster: 'c2', engine: 'nomad', lease_owner: 'srv-1', lease_until: 16_000, updated_at: 1000})
+    const events = await eventsOf('high2')
+    expect(events).toHaveLength(2)
+    expect(events[1]).toMatchObject({from: 'QUEUED', to: 'SUBMITTED', actor: 'service'})
+    expect(events[1]!.detail).toMatch(/^attempt 1 on c2\b/)
+    for (const id of ['high1', 'low', 'later']) expect((await store.get(id))!.state).toBe('QUEUED')
+    expect(await store.get('ghost')).toBeUndefined()
+    expect(await count('SELECT COUNT(*) AS n FROM attempts')).toBe(1)
+
+    // The next step sees it as active, and no longer offers it; the limit caps what is offered.
+    const again = await store.claim({now: 1000, owner: 'srv-1', leaseMs: 15_000, limit: 1, actor: 'service', decide: (ctx) => ((seen = ctx), [pick('high2'), pick('low')])})
+    expect(again).toEqual([])
+    expect(seen!.queued.map((t) => t.id)).toEqual(['high1'])
+    expect(seen!.active).toEqual([{id: 'high2', cluster: 'c2', demand_cores: 1, demand_memory_mb: 1024}])
+    // A task waiting for its retry time is offered once that time has come.
+    seen = undefined
+    await store.claim({now: 5000, owner: 'srv-1', leaseMs: 15_000, limit: 100, actor: 'service', decide: (ctx) => ((seen = ctx), [])})
+    expect(seen!.queued.map((t) => t.id)).toEqual(['high1', 'low', 'later'])
+  })
+
+  it('claim: an empty queue does not call decide', async () => {
+    let called = false
+    expect(await store.claim({now: 1, owner: 'o', leaseMs: 1, limit: 10, actor: 'service', decide: () => ((called = true), [])})).toEqual([])
+    expect(called).toBe(false)
+  })
+
+  it('claim is exclusive: two claims at once never take the same task twice', async () => {
+    const ids = Array.from({length: 20}, (_, i) => `t${i}`)
+    await store.insertTasks(ids.map((id) => newTask(id)), 'alice', 100)
+    const all = (ctx: ClaimContext) => ctx.queued.map((t) => pick(t.id))
+    const [a, b, c] = await Promise.all([1, 2, 3].map((k) => store.claim({now: 1000, owner: `srv-${k}`, leaseMs: 1000, limit: 100, actor: 'service', decide: all})))
+    const got = [...a!, ...b!, ...c!].map((x) => x.task.id)
+    expect(got.sort()).toEqual([...ids].sort())
+    expect(await count('SELECT COUNT(*) AS n FROM attempts')).toBe(20)
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE to_state = 'SUBMITTED'")).toBe(20)
+  })
+
+  it('move is a compare-and-set: the wrong from-state changes nothing and writes no event', async () => {
+    await store.insertTasks([newTask('a')], 'alice', 100)
+    expect(await store.move('a', {from: ['RUNNING', 'SUBMITTED'], to: 'KILLED', actor: 'bob', now: 200})).toBe(false)
+    expect(await store.move('nope', {from: ['QUEUED'], to: 'KILLED', actor: 'bob', now: 200})).toBe(false)
+    expect(await store.get('a')).toMatchObject({state: 'QUEUED', updated_at: 100, finished_at: null})
+    expect(await eventsOf('a')).toHaveLength(1)
+    expect(await store.move('a', {from: ['QUEUED'], to: 'KILLED', actor: 'bob', detail: 'cancelled', now: 300, patch: {finished_at: 300}})).toBe(true)
+    expect(await store.get('a')).toMatchObject({state: 'KILLED', updated_at: 300, finished_at: 300})
+    expect(await eventsOf('a')).toEqual([
+      {from: null, to: 'QUEUED', actor: 'alice', detail: null},
+      {from: 'QUEUED', to: 'KILLED', actor: 'bob', detail: 'cancelled'},
+    ])
+    // Moved already: the same move again is refused.
+    expect(await store.move('a', {from: ['QUEUED'], to: 'KILLED', actor: 'bob', now: 400})).toBe(false)
+    expect(await eventsOf('a')).toHaveLength(2)
+  })
+
+  it('move: a path (FAILED, then QUEUED) writes one event per step; the attempt guard and the attempt patch', async () => {
+    await store.insertTasks([newTask('a', {retries: 2})], 'alice', 100)
+    await claim([pick('a')], 1000)
+    expect(await store.recordSubmitted('a', 1, 'app-1', 'service', 1100)).toBe(true)
+    expect(await store.move('a', {from: ['SUBMITTED'], to: 'RUNNING', attempt: 1, actor: 'service', now: 1200, attemptPatch: {state: 'RUNNING', started_at: 1200}})).toBe(true)
+    // Not the current attempt: refused, nothing written.
+    expect(await store.move('a', {from: ['RUNNING'], to: ['FAILED', 'QUEUED'], attempt: 2, actor: 'service', now: 1300, attemptPatch: {state: 'FAILED'}})).toBe(false)
+    expect((await store.attempt('a', 1))!.state).toBe('RUNNING')
+    const before = (await store.events('a')).length
+    expect(
+      await store.move('a', {
+        from: ['SUBMITTED', 'RUNNING'],
+        to: ['FAILED', 'QUEUED'],
+        attempt: 1,
+        actor: 'service',
+        detail: ['attempt 1: app-1 failed (exit 3)', 'retry 1 of 2 in 5 s'],
+        now: 1400,
+        patch: {not_before: 6400, engine_job_id: null},
+        attemptPatch: {state: 'FAILED', finished_at: 1400, exit_code: 3, detail: 'attempt 1: app-1 failed (exit 3)'},
+      }),
+    ).toBe(true)
+    const events = await eventsOf('a')
+    expect(events).toHaveLength(before + 2)
+    expect(events.slice(-2)).toEqual([
+      {from: 'RUNNING', to: 'FAILED', actor: 'service', detail: 'attempt 1: app-1 failed (exit 3)'},
+      {from: 'FAILED', to: 'QUEUED', actor: 'service', detail: 'retry 1 of 2 in 5 s'},
+    ])
+    expect(await store.get('a')).toMatchObject({state: 'QUEUED', not_before: 6400, engine_job_id: null, attempts: 1, runs: 1, updated_at: 1400})
+    expect(await store.attempt('a', 1)).toMatchObject({state: 'FAILED', engine_job_id: 'app-1', started_at: 1200, finished_at: 1400, exit_code: 3, detail: 'attempt 1: app-1 failed (exit 3)'})
+    expect(await store.lastEngineJob('a')).toBe('app-1')
+  })
+
+  it('move: a column that may not be patched is refused and nothing is written', async () => {
+    await store.insertTasks([newTask('a')], 'alice', 100)
+    await expect(store.move('a', {from: ['QUEUED'], to: 'KILLED', actor: 'x', patch: {state: 'RUNNING'} as never})).rejects.toThrow('not a patchable column: state')
+    expect((await store.get('a'))!.state).toBe('QUEUED')
+    expect(await eventsOf('a')).toHaveLength(1)
+  })
+
+  it('recordSubmitted: the engine job id, a run counted, the lease released, a note; false once the task moved on', async () => {
+    await store.insertTasks([newTask('a'), newTask('b')], 'alice', 100)
+    await claim([pick('a'), pick('b')], 1000)
+    expect(await store.recordSubmitted('a', 1, 'app-1', 'service', 1500)).toBe(true)
+    expect(await store.get('a')).toMatchObject({state: 'SUBMITTED', engine_job_id: 'app-1', runs: 1, lease_owner: null, lease_until: null, updated_at: 1500})
+    expect(await store.attempt('a', 1)).toMatchObject({engine_job_id: 'app-1', state: 'SUBMITTED'})
+    expect((await eventsOf('a')).at(-1)).toEqual({from: 'SUBMITTED', to: 'SUBMITTED', actor: 'service', detail: 'attempt 1: accepted by the engine as app-1'})
+    expect((await store.active()).map((t) => t.id)).toEqual(['a', 'b'])
+    // The wrong attempt number: not recorded.
+    expect(await store.recordSubmitted('b', 2, 'app-x', 'service')).toBe(false)
+    expect((await store.get('b'))!.engine_job_id).toBeNull()
+    // b is cancelled while its submission is in flight: the engine's answer is not recorded, its attempt says KILLED.
+    expect(await store.move('b', {from: ['SUBMITTED'], to: 'KILLED', attempt: 1, actor: 'bob', detail: 'cancelled while being submitted', patch: {finished_at: 1600, lease_owner: null, lease_until: null}})).toBe(true)
+    const n = (await store.events('b')).length
+    expect(await store.recordSubmitted('b', 1, 'app-2', 'service', 1700)).toBe(false)
+    expect(await store.get('b')).toMatchObject({state: 'KILLED', engine_job_id: null, runs: 0})
+    expect(await store.attempt('b', 1)).toMatchObject({engine_job_id: 'app-2', state: 'KILLED'})
+    expect(await store.events('b')).toHaveLength(n)
+  })
+
+  it('takeOverExpired: only unrecorded submissions whose lease ran out, each taken by one server', async () => {
+    await store.insertTasks([newTask('a'), newTask('b'), newTask('c')], 'alice', 100)
+    await claim([pick('a'), pick('b'), pick('c')], 1000, 'old') // leases until 2000
+    await store.recordSubmitted('b', 1, 'app-b', 'service')
+    expect(await store.takeOverExpired('new', 1999, 500)).toEqual([])
+    await store.renewLeases('old', 3000)
+    expect(await store.takeOverExpired('new', 2500, 500)).toEqual([])
+    const taken = await store.takeOverExpired('new', 3001, 500)
+    expect(taken.map((t) => [t.id, t.lease_owner, t.lease_until]).sort()).toEqual([
+      ['a', 'new', 3501],
+      ['c', 'new', 3501],
+    ])
+    expect(await store.get('a')).toMatchObject({state: 'SUBMITTED', lease_owner: 'new', lease_until: 3501})
+    expect(await store.get('b')).toMatchObject({lease_owner: null, lease_until: null})
+    // Taken: another server finds nothing until that lease runs out too.
+    expect(await store.takeOverExpired('other', 3100, 500)).toEqual([])
+    expect((await store.takeOverExpired('other', 3600, 500)).map((t) => t.id).sort()).toEqual(['a', 'c'])
+  })
+
+  it('position: queued tasks of the same first-choice cluster ahead of it (priority, then age)', async () => {
+    await store.insertTasks([newTask('a'), newTask('b', {priority: 5}), newTask('c', {priority: 5}), newTask('d'), newTask('e', {priority: 9, clusters: ['c2', 'c1']})], 'alice', 100)
+    const pos = async (id: string) => store.position((await store.get(id))!)
+    expect(await Promise.all(['a', 'b', 'c', 'd', 'e'].map(pos))).toEqual([2, 0, 1, 3, 0])
+    await claim([pick('b')])
+    expect(await Promise.all(['a', 'c', 'd'].map(pos))).toEqual([1, 0, 2])
+  })
+
+  it('list: newest first, filters, and cursor paging', async () => {
+    await store.insertTasks([newTask('t1'), newTask('t2', {clusters: ['c2']}), newTask('t3')], 'alice', 1000)
+    await store.insertTasks([newTask('t4', {clusters: ['c2']}), newTask('t5')], 'alice', 2000)
+    await store.move('t3', {from: ['QUEUED'], to: 'KILLED', actor: 'bob'})
+    const ids = (rows: TaskRow[]) => rows.map((r) => r.id)
+    const p1 = await store.list({limit: 2})
+    expect(ids(p1)).toEqual(['t5', 't4'])
+    const p2 = await store.list({limit: 2, cursor: p1.at(-1)!.seq})
+    expect(ids(p2)).toEqual(['t3', 't2'])
+    const p3 = await store.list({limit: 2, cursor: p2.at(-1)!.seq})
+    expect(ids(p3)).toEqual(['t1'])
+    expect(ids(await store.list({limit: 2, cursor: p3.at(-1)!.seq}))).toEqual([])
+    expect(ids(await store.list({limit: 10, cluster: 'c2'}))).toEqual(['t4', 't2'])
+    expect(ids(await store.list({limit: 10, state: 'KILLED'}))).toEqual(['t3'])
+    expect(ids(await store.list({limit: 10, since: 2000}))).toEqual(['t5', 't4'])
+    expect(ids(await store.list({limit: 10, state: 'QUEUED', cluster: 'c1', since: 1000}))).toEqual(['t5', 't1'])
+    expect(ids(await store.list({limit: 10, state: 'QUEUED', cursor: p1[0]!.seq, cluster: 'c2'}))).toEqual(['t4', 't2'])
+  })
+
+  it('purge: finished tasks older than the cut go with their attempts, events and files; unreferenced content comes back', async () => {
+    await store.insertTasks(
+      [
+        newTask('old1', {files: [file('x.py', 'a'), file('y.zip', 'b')]}),
+        newTask('old2', {files: [file('y.zip', 'b')]}),
+        newTask('keep', {files: [file('z.py', 'c')]}),
+        newTask('live', {files: [file('x.py', 'a')]}),
+      ],
+      'alice',
+      10,
+    )
+    await claim([pick('old1')], 50)
+    await store.recordSubmitted('old1', 1, 'app-1', 'service', 60)
+    await store.move('old1', {from: ['SUBMITTED'], to: 'SUCCEEDED', attempt: 1, actor: 'service', patch: {finished_at: 100}, attemptPatch: {state: 'SUCCEEDED', finished_at: 100}})
+    await store.move('old2', {from: ['QUEUED'], to: 'KILLED', actor: 'bob', patch: {finished_at: 200}})
+    await store.move('keep', {from: ['QUEUED'], to: 'KILLED', actor: 'service', patch: {finished_at: 5000}})
+    expect(await store.purge(1000)).toEqual({tasks: 2, orphans: [sha('b')]})
+    for (const id of ['old1', 'old2']) {
+      expect(await store.get(id)).toBeUndefined()
+      expect(await store.events(id)).toEqual([])
+      expect(await store.attempts(id)).toEqual([])
+      expect(await store.files(id)).toEqual([])
+    }
+    expect(await store.referenced(sha('a'))).toBe(true)
+    expect(await store.referenced(sha('b'))).toBe(false)
+    expect(await store.referenced(sha('c'))).toBe(true)
+    expect(await store.purge(1000)).toEqual({tasks: 0, orphans: []})
+    // A limit: the oldest first.
+    expect(await store.purge(10_000, 1)).toEqual({tasks: 1, orphans: [sha('c')]})
+    expect(await store.get('keep')).toBeUndefined()
+    expect((await store.get('live'))!.state).toBe('QUEUED')
+  })
+
+  it('setPriority: changed with a note; the same priority writes nothing', async () => {
+    await store.insertTasks([newTask('a')], 'alice', 100)
+    expect(await store.setPriority('a', 9, 'bob')).toMatchObject({id: 'a', priority: 9})
+    expect((await store.get('a'))!.priority).toBe(9)
+    expect((await eventsOf('a')).at(-1)).toEqual({from: 'QUEUED', to: 'QUEUED', actor: 'bob', detail: 'priority 0 -> 9'})
+    await store.setPriority('a', 9, 'bob')
+    expect(await store.events('a')).toHaveLength(2)
+    expect(await store.setPriority('nope', 1, 'bob')).toBeUndefined()
+  })
+
+  it('counts: by state, queue depth by first-choice cluster and priority, active by cluster', async () => {
+    await store.insertTasks([newTask('a'), newTask('b', {priority: 5}), newTask('c', {priority: 5}), newTask('d', {clusters: ['c2']})], 'alice', 100)
+    await store.insertTasks([newTask('e', {priority: 5})], 'alice', 50)
+    await claim([pick('a')])
+    const num = <T extends Record<string, unknown>>(rows: T[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])))
+    const byState = (await store.countByState()).sort((x, y) => x.state.localeCompare(y.state))
+    expect(num(byState)).toEqual([
+      {state: 'QUEUED', n: 4},
+      {state: 'SUBMITTED', n: 1},
+    ])
+    expect(num(await store.queueDepth())).toEqual([
+      {cluster: 'c1', priority: 5, n: 3, oldest: 50},
+      {cluster: 'c2', priority: 0, n: 1, oldest: 100},
+    ])
+    const active = (await store.activeByCluster()).sort((x, y) => `${x.cluster}${x.state}`.localeCompare(`${y.cluster}${y.state}`))
+    expect(num(active)).toEqual([
+      {cluster: 'c1', state: 'QUEUED', n: 3},
+      {cluster: 'c1', state: 'SUBMITTED', n: 1},
+      {cluster: 'c2', state: 'QUEUED', n: 1},
+    ])
+  })
+
+  it('API keys: create once per name, look up by hash, list, revoke once', async () => {
+    expect(await store.createKey({name: 'ci', scope: 'submit', hash: 'h1', created_at: 10})).toBe(true)
+    expect(await store.createKey({name: 'ci', scope: 'admin', hash: 'h2', created_at: 11})).toBe(false)
+    expect(await store.createKey({name: 'admin', scope: 'admin', hash: 'h3', created_at: 12})).toBe(true)
+    expect(await store.keyByHash('h1')).toEqual({name: 'ci', scope: 'submit', hash: 'h1', created_at: 10, revoked_at: null})
+    expect(await store.keyByHash('h2')).toBeUndefined()
+    expect((await store.listKeys()).map((k) => k.name)).toEqual(['admin', 'ci'])
+    expect(await store.revokeKey('ci', 20)).toBe(true)
+    expect(await store.revokeKey('ci', 30)).toBe(false)
+    expect(await store.revokeKey('nobody', 30)).toBe(false)
+    expect(await store.keyByHash('h1')).toEqual({name: 'ci', scope: 'submit', hash: 'h1', created_at: 10, revoked_at: 20})
+    expect((await store.keyByHash('h3'))!.revoked_at).toBeNull()
+  })
+}
+
+describe('task store on SQLite', () => {
+  storeCases(sqlite)
+})
+
+describe.skipIf(!PG_URL && !REQUIRE_PG)('task store on PostgreSQL (CMS_TEST_PG_URL)', () => {
+  storeCases(postgres())
+})
