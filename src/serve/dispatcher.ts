@@ -23,6 +23,9 @@ export interface DispatcherOptions {
 
 export const SERVICE_ACTOR = 'service'
 
+/** Submissions that failed on the cluster (a command there, not the connection) before a task is given up. */
+const MAX_SUBMIT_FAILURES = 5
+
 /**
  * Moves queued tasks to clusters with room: each step claims (in one exclusive transaction, so two servers never
  * claim the same task or the same room) what `admit` picks, then submits the claims through the engines, recording
@@ -51,7 +54,7 @@ export class Dispatcher {
       const status = this.links.status(name)
       const mine = ctx.active.filter((a) => a.cluster === name)
       loads.set(name, {
-        down: !status ? 'not asked yet' : status.down,
+        down: !status ? 'its engine has not been asked for its capacity yet' : status.down,
         capacity: status?.capacity,
         reserved: {cores: mine.reduce((s, a) => s + a.demand_cores, 0), memoryMb: mine.reduce((s, a) => s + a.demand_memory_mb, 0)},
         running: mine.length,
@@ -136,10 +139,25 @@ export class Dispatcher {
         })
         return
       }
-      if (isConnectionFailure(error)) this.links.markDown(attempt.cluster, message)
+      const connection = isConnectionFailure(error)
+      if (connection) this.links.markDown(attempt.cluster, message)
       // The engine may have taken it before the failure: look for it by name before queueing it again.
       if (await this.adoptByName(task, attempt.n, attempt.engine_name, attempt.cluster).catch(() => false)) return
-      await this.requeueUnsent(task, attempt.n, `attempt ${attempt.n} did not reach ${attempt.cluster} (${message}); queued again`)
+      // A command that ran on the cluster and failed may fail the same way every time: it is tried a few times.
+      const failedBefore = connection ? 0 : await this.store.countAttempts(task.id, 'SUBMIT_FAILED')
+      if (failedBefore + 1 >= MAX_SUBMIT_FAILURES) {
+        await this.store.move(task.id, {
+          from: ['SUBMITTED'],
+          to: ['FAILED', 'DEAD'],
+          attempt: attempt.n,
+          actor: SERVICE_ACTOR,
+          detail: [`attempt ${attempt.n}: submitting to ${attempt.cluster} failed: ${message}`, `submitting failed ${MAX_SUBMIT_FAILURES} times`],
+          patch: {finished_at: Date.now(), lease_owner: null, lease_until: null},
+          attemptPatch: {state: 'SUBMIT_FAILED', detail: message, finished_at: Date.now()},
+        })
+        return
+      }
+      await this.requeueUnsent(task, attempt.n, `attempt ${attempt.n} did not reach ${attempt.cluster} (${message}); queued again`, connection ? 'NOT_SUBMITTED' : 'SUBMIT_FAILED')
       return
     }
     const recorded = await this.store.recordSubmitted(task.id, attempt.n, view.id, SERVICE_ACTOR)
@@ -147,7 +165,7 @@ export class Dispatcher {
   }
 
   /** An attempt that never reached an engine goes back to the queue without using a retry. */
-  private async requeueUnsent(task: TaskRow, n: number, why: string): Promise<void> {
+  private async requeueUnsent(task: TaskRow, n: number, why: string, state: 'NOT_SUBMITTED' | 'SUBMIT_FAILED' = 'NOT_SUBMITTED'): Promise<void> {
     await this.store.move(task.id, {
       from: ['SUBMITTED'],
       to: 'QUEUED',
@@ -155,7 +173,7 @@ export class Dispatcher {
       actor: SERVICE_ACTOR,
       detail: why,
       patch: {not_before: Date.now() + 2000, lease_owner: null, lease_until: null, engine_job_id: null, cluster: firstChoice(task)},
-      attemptPatch: {state: 'NOT_SUBMITTED', detail: why, finished_at: Date.now()},
+      attemptPatch: {state, detail: why, finished_at: Date.now()},
     })
   }
 

@@ -30,7 +30,7 @@ export async function createKey(db: string, name: string, scope: string): Promis
   const s = checkScope(scope)
   const key = newKey()
   const created = await withStore(db, (store) => store.createKey({name, scope: s, hash: hashKey(key), created_at: Date.now()}))
-  if (!created) throw new UsageError(`a key named ${name} exists already (revoke it, or choose another name)`)
+  if (!created) throw new UsageError(`a key named ${name} exists already (names of revoked keys stay taken, so the audit trail names one key): choose another name`)
   return {name, scope: s, key}
 }
 

@@ -286,12 +286,15 @@ export class TaskService {
     if (!jobId) throw new ApiError(409, `task ${id} has no job on an engine yet (${task.state})`)
     const attempts = await this.store.attempts(id)
     const cluster = attempts.find((a) => a.engine_job_id === jobId)?.cluster ?? task.cluster
-    await this.links.withJobs(cluster, (jobs) => jobs.logs(jobId, {follow: opts.follow, timeoutMs: 3_600_000, out: opts.out, err: opts.err}))
+    await this.links.withJobs(cluster, (jobs) => jobs.logs(jobId, {follow: opts.follow, timeoutMs: 3_600_000, out: opts.out, err: opts.err})).catch((error: Error) => {
+      if (error instanceof ApiError || error instanceof UsageError) throw error
+      throw new ApiError(502, `could not read the logs of ${jobId} on ${cluster}: ${error.message.split('\n')[0]}`)
+    })
   }
 
   // ---- management ------------------------------------------------------------------------------------------------
 
-  async clusters(): Promise<Array<ClusterStatus & {queued: number; submitted: number; running: number}>> {
+  async clusters(): Promise<Array<Omit<ClusterStatus, 'checkedAt'> & {checkedAt: string; queued: number; submitted: number; running: number}>> {
     const [known, counts] = await Promise.all([this.links.known(), this.store.activeByCluster()])
     const statuses = await mapLimit(known, 8, (c) => {
       const s = this.links.status(c.name)
@@ -299,7 +302,7 @@ export class TaskService {
     })
     return statuses.map((s) => {
       const n = (state: string) => counts.filter((c) => c.cluster === s.name && c.state === state).reduce((a, c) => a + Number(c.n), 0)
-      return {...s, queued: n('QUEUED'), submitted: n('SUBMITTED'), running: n('RUNNING')}
+      return {...s, checkedAt: new Date(s.checkedAt).toISOString(), queued: n('QUEUED'), submitted: n('SUBMITTED'), running: n('RUNNING')}
     })
   }
 

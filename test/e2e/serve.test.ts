@@ -4,7 +4,7 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:f
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
 import {freshPgSchema, makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
@@ -13,6 +13,8 @@ const NAME = 'e2e-serve'
 const WORK = join(ROOT, '.cache', 'e2e-serve')
 const FAIL_PY = 'import sys\nprint("failing on purpose")\nsys.exit(3)\n'
 const QUICK_PY = 'print("quick")\n'
+// A Spark app that keeps the name cms gives it (spark.app.name), so the master's records say which task it is.
+const SUM_PY = 'from pyspark.sql import SparkSession\nspark = SparkSession.builder.getOrCreate()\nprint(spark.sparkContext.parallelize(range(100), 1).sum())\nspark.stop()\n'
 
 interface App {
   id: string
@@ -143,10 +145,11 @@ describe('cms serve on a Spark cluster', () => {
     const stored = join(home, 'serve', 'files', sha.slice(0, 2), sha)
     expect(statSync(stored).mode & 0o777).toBe(0o600)
     expect(readFileSync(stored, 'utf8')).toBe(pi)
-    const view = await server.call('GET', '/task/upload-1', {key: read})
+    let view = await server.call('GET', '/task/upload-1', {key: read})
     expect(view.body.files).toEqual([{name: 'pi.py', sha256: sha, size: Buffer.byteLength(pi)}])
-    // Bigger than the whole cluster: it waits, and says why.
-    expect(view.body.queue.waitingFor).toMatch(/more than e2e-serve has in all \(4 cores/)
+    // Bigger than the whole cluster: it waits, and says why (once the cluster's capacity has been asked).
+    await waitUntil('the wait reason', async () => /more than/.test((view = await server.call('GET', '/task/upload-1', {key: read})).body.queue.waitingFor), 30_000)
+    expect(view.body.queue.waitingFor).toMatch(/^needs 1000 cores and 1024 MiB, more than e2e-serve has in all \(4 cores/)
     const killed = await server.call('DELETE', '/task/upload-1', {key: submit})
     expect(killed.body.state).toBe('KILLED')
     const events = (await server.call('GET', '/task/upload-1/events', {key: read})).body.events
@@ -162,7 +165,7 @@ describe('cms serve on a Spark cluster', () => {
     const plan = [...Array(12).fill(0), ...Array(4).fill(50), ...Array(4).fill(100)] as number[]
     const ids: string[] = []
     for (const [i, priority] of plan.entries()) {
-      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'pi.py', args: [4], executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}}}, {'pi.py': pi})})
+      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'sum.py', executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}}}, {'sum.py': SUM_PY})})
       expect(r.status, r.text).toBe(201)
       ids.push(r.body.id)
     }
@@ -185,7 +188,7 @@ describe('cms serve on a Spark cluster', () => {
         await new Promise((r) => setTimeout(r, 500))
       }
     })()
-    const done = await waitForTasks(server, read, [...ids, 'hold'], ['SUCCEEDED', 'DEAD', 'KILLED'], 600_000).finally(() => (sampling = false))
+    const done = await waitForTasks(server, read, [...ids, 'hold'], ['SUCCEEDED', 'DEAD', 'KILLED'], 900_000).finally(() => (sampling = false))
     await sampler
     expect(done.map((t) => t.state)).toEqual(Array(21).fill('SUCCEEDED'))
     expect(waiting).toBe(0)

@@ -20,7 +20,8 @@ declare module 'fastify' {
  */
 export function authHook(store: TaskStore) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const need = req.routeOptions.config?.scope ?? 'admin'
+    // A path with no route needs only a valid key, to learn that it does not exist.
+    const need = req.routeOptions.config?.scope ?? (req.routeOptions.url === undefined ? 'read' : 'admin')
     if (need === 'public') return
     const key = bearerKey(req.headers.authorization)
     if (!key) {

@@ -5,7 +5,7 @@ import {ApiError} from '../errors.js'
 import type {FileStore} from '../files.js'
 import {isTaskState} from '../queue/states.js'
 import type {TaskService} from '../service.js'
-import {taskView} from '../views.js'
+import type {FileRef} from '../store/store.js'
 import {readMultipartTask} from './uploads.js'
 
 export interface TaskRouteOptions {
@@ -24,11 +24,10 @@ function firstIssue(error: z.ZodError): string {
 /** Task resources: submit, batch submit, read, list, events, logs, cancel, rerun, priority. */
 export function taskRoutes(app: FastifyInstance, {service, files, maxUploadBytes}: TaskRouteOptions): void {
   app.post('/task', {config: {scope: 'submit'}}, async (req, reply) => {
-    let input: {raw: unknown; uploads?: Map<string, import('../store/store.js').FileRef>; discard?: () => Promise<void>}
-    input = req.isMultipart() ? await readMultipartTask(req, files, service.store, maxUploadBytes) : {raw: req.body}
+    const input: {raw: unknown; uploads?: Map<string, FileRef>; discard?: () => Promise<void>} = req.isMultipart() ? await readMultipartTask(req, files, service.store, maxUploadBytes) : {raw: req.body}
     try {
       const [{task, created}] = await service.submit([input], req.actor!, false)
-      const view = created ? taskView(task) : await service.task(task.id)
+      const view = await service.task(task.id)
       return reply.code(created ? 201 : 200).header('location', `/task/${encodeURIComponent(task.id)}`).send(view)
     } catch (error) {
       await input.discard?.()

@@ -1,5 +1,6 @@
 import type {FastifyRequest} from 'fastify'
 import {UsageError} from '../../remote/errors.js'
+import {ApiError} from '../errors.js'
 import {UPLOAD_NAME_RE, UploadTooLargeError, type FileStore} from '../files.js'
 import type {FileRef, TaskStore} from '../store/store.js'
 
@@ -23,10 +24,11 @@ export async function readMultipartTask(req: FastifyRequest, files: FileStore, s
         try {
           uploads.set(name, await files.put(name, part.file, maxBytes))
         } catch (error) {
-          if (error instanceof UploadTooLargeError || (error as {code?: string}).code === 'FST_REQ_FILE_TOO_LARGE') throw new UsageError(new UploadTooLargeError(name, maxBytes).message)
+          if (error instanceof UploadTooLargeError || (error as {code?: string}).code === 'FST_REQ_FILE_TOO_LARGE') throw new ApiError(413, new UploadTooLargeError(name, maxBytes).message)
           throw error
         }
       } else if (part.fieldname === 'task') {
+        if (part.valueTruncated) throw new ApiError(413, 'task: the task field is larger than 1 MiB')
         text = String(part.value)
       } else {
         throw new UsageError(`${part.fieldname}: unknown form field (send the task as JSON in a field named task, and files as file parts)`)

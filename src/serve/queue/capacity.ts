@@ -1,4 +1,6 @@
 import {appKind, type JobSpec} from '../../jobs/spec.js'
+import {podMemoryMb} from '../../jobs/kubernetes-translate.js'
+import {taskResources} from '../../jobs/nomad-translate.js'
 import type {ClusterInfo} from '../../output/results.js'
 
 /** What a task takes from a cluster while it runs, as far as the queue can tell before it starts. */
@@ -35,17 +37,29 @@ export function memoryMb(size: string | undefined, fallbackMb: number): number {
 }
 
 /**
- * A portable spec's demand: its executors (cores × instances, or Spark's spark.cores.max when set) and, where the
- * driver runs on the cluster's workers (a JVM app on Spark standalone runs in cluster mode; every driver on Nomad
- * and Kubernetes), the driver too. Spark's defaults: 1 core and 1 GiB each.
+ * A portable spec's demand, as each engine will take it:
+ * - nomad: the one task cms makes of it (Spark in local mode: the translation's own figures);
+ * - kubernetes: the driver pod and the executor pods (Spark's default 2 executors), each pod's memory with Spark's
+ *   overhead (the translation's own figure);
+ * - spark (standalone): the executors (cores x instances, or spark.cores.max when set) and, for a JVM app (cluster
+ *   mode), the driver on a worker; a Python app's driver runs on the head, outside the workers. Spark's defaults:
+ *   1 core and 1 GiB each.
  */
 export function specDemand(spec: JobSpec, engine: string): Demand {
+  if (engine === 'nomad') return taskResources(spec)
+  if (engine === 'kubernetes') {
+    const instances = spec.executor.instances ?? 2
+    return {
+      cores: (spec.driver.cores ?? 1) + instances * (spec.executor.cores ?? 1),
+      memoryMb: podMemoryMb(spec.driver.memory ?? '1g') + instances * podMemoryMb(spec.executor.memory ?? '1g'),
+    }
+  }
   const instances = spec.executor.instances ?? 1
   const execCores = spec.executor.cores ?? 1
   const coresMax = Number(spec.conf['spark.cores.max'])
   const executorCores = Number.isFinite(coresMax) && coresMax > 0 ? coresMax : instances * execCores
   const executorMemory = Math.ceil(executorCores / execCores) * memoryMb(spec.executor.memory, 1024)
-  const driverOnCluster = engine !== 'spark' || appKind(spec) !== 'python'
+  const driverOnCluster = appKind(spec) !== 'python'
   const driverCores = driverOnCluster ? spec.driver.cores ?? 1 : 0
   const driverMemory = driverOnCluster ? memoryMb(spec.driver.memory, 1024) : 0
   return {cores: executorCores + driverCores, memoryMb: executorMemory + driverMemory}

@@ -388,6 +388,11 @@ export class TaskStore {
     return mine
   }
 
+  async countAttempts(id: string, state: string): Promise<number> {
+    const rows = await this.db.all<{n: number}>('SELECT COUNT(*) AS n FROM attempts WHERE task_id = $1 AND state = $2', [id, state])
+    return Number(rows[0]?.n ?? 0)
+  }
+
   /** The engine job of the task's latest attempt that reached an engine (a native jobfile's rerun starts from it). */
   async lastEngineJob(id: string): Promise<string | undefined> {
     const rows = await this.db.all<{engine_job_id: string}>('SELECT engine_job_id FROM attempts WHERE task_id = $1 AND engine_job_id IS NOT NULL ORDER BY n DESC LIMIT 1', [id])

@@ -46,10 +46,16 @@ describe('specDemand', () => {
     expect(specDemand(spec({app: JAR, mainClass: 'a.B', executor: {instances: 2, cores: 2, memory: '512m'}, driver: {cores: 1, memory: '2g'}}), 'spark')).toEqual({cores: 5, memoryMb: 3072})
   })
 
-  it.each(['nomad', 'kubernetes'])('on %s every driver runs on the cluster, a Python one too', (engine) => {
-    expect(specDemand(spec({app: PY}), engine)).toEqual({cores: 2, memoryMb: 2048})
-    expect(specDemand(spec({app: PY, executor: {instances: 2, cores: 3, memory: '1g'}, driver: {cores: 2, memory: '512m'}}), engine)).toEqual({cores: 8, memoryMb: 2560})
-    expect(specDemand(spec({app: JAR, mainClass: 'a.B', driver: {memory: '3g'}}), engine)).toEqual({cores: 2, memoryMb: 4096})
+  it('on nomad: the one local-mode task the translation makes (its cores and memory, 256 MiB overhead)', () => {
+    expect(specDemand(spec({app: PY}), 'nomad')).toEqual({cores: 1, memoryMb: 1280})
+    expect(specDemand(spec({app: PY, executor: {instances: 2, cores: 3, memory: '1g'}, driver: {cores: 2, memory: '512m'}}), 'nomad')).toEqual({cores: 6, memoryMb: 2816})
+    expect(specDemand(spec({app: JAR, mainClass: 'a.B', driver: {memory: '3g'}}), 'nomad')).toEqual({cores: 1, memoryMb: 3328})
+  })
+
+  it('on kubernetes: the driver pod and the executor pods (2 by default), each with Spark\'s memory overhead', () => {
+    expect(specDemand(spec({app: PY}), 'kubernetes')).toEqual({cores: 3, memoryMb: 3 * 1408})
+    expect(specDemand(spec({app: PY, executor: {instances: 2, cores: 3, memory: '1g'}, driver: {cores: 2, memory: '512m'}}), 'kubernetes')).toEqual({cores: 8, memoryMb: 896 + 2 * 1408})
+    expect(specDemand(spec({app: JAR, mainClass: 'a.B', driver: {memory: '3g'}}), 'kubernetes')).toEqual({cores: 3, memoryMb: 3456 + 2 * 1408})
   })
 
   it('executors: instances x cores, memory per executor', () => {

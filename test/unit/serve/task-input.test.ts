@@ -58,7 +58,7 @@ describe('parseTask: spec tasks', () => {
     const s = parseTask({cluster: 'c1', spec: {app: PY, executor: {instances: 2}}})
     expect(s.demand).toBeUndefined()
     expect(taskDemand(s, 'spark')).toEqual({cores: 2, memoryMb: 2048})
-    expect(taskDemand(s, 'nomad')).toEqual({cores: 3, memoryMb: 3072})
+    expect(taskDemand(s, 'nomad')).toEqual({cores: 2, memoryMb: 1280})
   })
 
   it('uploaded files named by the spec come back sorted by name; URLs need no upload', () => {
