@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, Kubernetes
-# and CoreDNS builds, the EC2
-# emulator for the aws tests), builds cms,
+# and CoreDNS builds, the EC2 emulator for the aws tests, a private PostgreSQL for cms serve), builds cms,
 # runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
 # lifecycle and bad-input end-to-end tests again on Node.js 22 and 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
@@ -12,6 +11,10 @@ export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION CMS_K8S
 # moto's EC2 emulator for the aws provider's tests (PyPI moto[server] in a venv under the testbed cache, once).
 CMS_MOTO_SERVER="$(bash scripts/moto.sh)"
 export CMS_MOTO_SERVER
+# A private PostgreSQL on loopback for cms serve's store and its two-servers-one-queue test (scripts/postgres.sh);
+# its tests fail rather than skip when it is missing.
+eval "$(bash scripts/postgres.sh)"
+export CMS_TEST_PG_URL CMS_TEST_REQUIRE_PG=1
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
