@@ -113,11 +113,6 @@ export class ClusterLinks {
     return link.handle
   }
 
-  async engine(name: string): Promise<Engine> {
-    const link = await this.linkOf(name)
-    return (await this.handleOf(link)).engine
-  }
-
   private async linkOf(name: string): Promise<Link> {
     const c = await this.find(name)
     if (!c) throw new UsageError(`cluster ${JSON.stringify(name)} is not known to this service`)

@@ -9,6 +9,7 @@ export class Loop {
   private running?: Promise<void>
   private stopped = true
   private again = false
+  private stepStartedAt = 0
 
   constructor(
     readonly name: string,
@@ -38,6 +39,7 @@ export class Loop {
   private async tick(): Promise<void> {
     if (this.stopped || this.running) return
     this.again = false
+    this.stepStartedAt = Date.now()
     this.running = this.step()
       .then(() => {
         this.lastOkAt = Date.now()
@@ -53,10 +55,13 @@ export class Loop {
     if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs)
   }
 
-  /** Healthy when a step finished within `slackMs` (a step may take long: its own time counts as alive). */
+  /**
+   * Healthy when a step finished within `slackMs`, or one is under way and has not taken five times that (a step
+   * may be slow, not stuck).
+   */
   healthy(now: number, slackMs: number): boolean {
     if (this.stopped) return false
-    return now - this.lastOkAt <= slackMs || this.running !== undefined
+    return now - this.lastOkAt <= slackMs || (this.running !== undefined && now - this.stepStartedAt <= 5 * slackMs)
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 import type {RunOptions} from '../cluster/context.js'
+import {loadEngine} from '../engines/registry.js'
 import {UsageError} from '../remote/errors.js'
 import {mapLimit} from '../remote/fanout.js'
 import {loadAttemptJob} from './attempt-job.js'
@@ -185,7 +186,8 @@ export class TaskService {
    */
   private async checkJobfile(p: ParsedTask, at: string): Promise<string | undefined> {
     const cluster = p.clusters[0]!
-    const engine = await this.links.engine(cluster)
+    // The engine's local checks need no connection: its module, by the name the provider reports.
+    const engine = await loadEngine((await this.links.find(cluster))!.engine)
     const probe = {id: 'admission', kind: 'jobfile' as const, body: JSON.stringify(p.jobfile)}
     const {job, remove} = await loadAttemptJob(probe, {n: 0, engine_name: p.name}, engine, this.files, []).catch((error: Error) => {
       throw error instanceof UsageError ? new UsageError(`${at}: ${error.message.replace(/^\S*\/admission-0-[0-9a-f]+\//, '')}`) : error

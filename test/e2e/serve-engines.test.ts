@@ -6,6 +6,8 @@ import {makeKey, startServer, waitForTasks, type TestServer} from './serve-harne
 // go through the same service, are checked by their engine at admission, and run there (as the engine reports).
 const NOMAD = 'e2e-serve-nomad'
 const K8S = 'e2e-serve-k8s'
+/** A Nomad cluster whose only host is stopped: known to its provider, not answering. */
+const DOWN = 'e2e-serve-down'
 const IMAGE = `cms-e2e-busybox:${K8S}`
 
 const hcl = (name: string, script: string) => `job "${name}" {
@@ -57,14 +59,17 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms s
   }
 
   beforeAll(async () => {
-    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S)])
-    const [n, k] = await Promise.all([
+    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S), removeClusterContainers(DOWN)])
+    const [n, k, d] = await Promise.all([
       cms(['cluster', 'create', '-n', NOMAD, '-e', 'nomad', '--hosts', '1'], env, {timeoutMs: 900_000}),
       cms(['cluster', 'create', '-n', K8S, '-e', 'kubernetes', '--hosts', '1'], env, {timeoutMs: 900_000}),
+      cms(['cluster', 'create', '-n', DOWN, '-e', 'nomad', '--hosts', '1'], env, {timeoutMs: 900_000}),
       buildBusyboxImage(IMAGE),
     ])
     if (n.code !== 0) throw new Error(`nomad create failed: ${n.stderr}`)
     if (k.code !== 0) throw new Error(`kubernetes create failed: ${k.stderr}`)
+    if (d.code !== 0) throw new Error(`nomad create (${DOWN}) failed: ${d.stderr}`)
+    await docker('stop', '-t', '1', `cms-${DOWN}-1`)
     const loaded = await cms(['image', 'load', '-n', K8S, IMAGE], env, {timeoutMs: 300_000})
     if (loaded.code !== 0) throw new Error(`image load failed: ${loaded.stderr}`)
     key = await makeKey(env, 'ci', 'submit')
@@ -73,8 +78,8 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms s
 
   afterAll(async () => {
     await server?.stop()
-    await Promise.all([NOMAD, K8S].map((c) => cms(['cluster', 'kill', '-n', c, '--yes'], env, {timeoutMs: 300_000}).catch(() => undefined)))
-    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S)])
+    await Promise.all([NOMAD, K8S, DOWN].map((c) => cms(['cluster', 'kill', '-n', c, '--yes'], env, {timeoutMs: 300_000}).catch(() => undefined)))
+    await Promise.all([removeClusterContainers(NOMAD), removeClusterContainers(K8S), removeClusterContainers(DOWN)])
     await docker('rmi', IMAGE).catch(() => '')
     cleanup()
   })
@@ -120,5 +125,19 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms s
     expect(task.attempts).toHaveLength(2)
     const job = await engineJob(NOMAD, 'serve-hello')
     expect((job as unknown as {version: number}).version).toBeGreaterThanOrEqual(1)
+  })
+
+  it('a cluster that does not answer: its tasks wait; a task naming a fallback runs on the first cluster that answers', async () => {
+    const waiting = await server.call('POST', '/task', {key, json: {id: 'waits', cluster: DOWN, jobfile: {name: 'waits.hcl', content: hcl('serve-waits', 'true')}}})
+    expect(waiting.status, waiting.text).toBe(201)
+    const routed = await server.call('POST', '/task', {key, json: {id: 'routed', cluster: [DOWN, NOMAD], jobfile: {name: 'routed.hcl', content: hcl('serve-routed', 'echo routed')}}})
+    expect(routed.status, routed.text).toBe(201)
+    const [task] = await waitForTasks(server, key, ['routed'], ['SUCCEEDED', 'DEAD'], 300_000)
+    expect(task).toMatchObject({state: 'SUCCEEDED', cluster: NOMAD})
+    expect(await engineJob(NOMAD, 'serve-routed')).toMatchObject({state: 'SUCCEEDED'})
+    const still = (await server.call('GET', '/task/waits', {key})).body
+    expect(still.state).toBe('QUEUED')
+    expect(still.queue.waitingFor).toMatch(new RegExp(`^cluster ${DOWN} is not answering`))
+    expect((await server.call('DELETE', '/task/waits', {key})).body.state).toBe('KILLED')
   })
 })
