@@ -10,12 +10,14 @@ export class Loop {
   private stopped = true
   private again = false
   private stepStartedAt = 0
+  private lastEndAt = 0
 
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
     private readonly step: () => Promise<void>,
     private readonly log: (line: string) => void,
+    private readonly minGapMs = 100,
   ) {}
 
   start(): void {
@@ -23,11 +25,14 @@ export class Loop {
     this.schedule(0)
   }
 
-  /** Runs a step soon (coalesced with one already due). */
+  /**
+   * Runs a step soon: coalesced with one already due, and at most one step per `minGapMs` however often it is poked
+   * (a burst of requests wakes the loop once, not once each).
+   */
   poke(): void {
     if (this.stopped) return
     if (this.running) this.again = true
-    else this.schedule(0)
+    else this.schedule(Math.max(0, this.minGapMs - (Date.now() - this.lastEndAt)))
   }
 
   private schedule(ms: number): void {
@@ -52,7 +57,8 @@ export class Loop {
       })
     await this.running
     this.running = undefined
-    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs)
+    this.lastEndAt = Date.now()
+    if (!this.stopped) this.schedule(this.again ? this.minGapMs : this.intervalMs)
   }
 
   /**

@@ -100,6 +100,35 @@ type AttemptPatch = Partial<Pick<AttemptRow, 'engine_job_id' | 'state' | 'starte
 const TASK_PATCH = new Set(['cluster', 'engine', 'priority', 'attempts', 'runs', 'not_before', 'engine_job_id', 'lease_owner', 'lease_until', 'finished_at'])
 const ATTEMPT_PATCH = new Set(['engine_job_id', 'state', 'started_at', 'finished_at', 'exit_code', 'detail'])
 
+/** The row a new task gets (what the INSERT writes), without reading it back. */
+function newRow(t: NewTask, seq: number, actor: string, now: number): TaskRow {
+  return {
+    seq,
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    body: t.body,
+    clusters: JSON.stringify(t.clusters),
+    cluster: t.clusters[0]!,
+    engine: t.engine ?? null,
+    priority: t.priority,
+    retries: t.retries,
+    demand_cores: t.demand.cores,
+    demand_memory_mb: t.demand.memoryMb,
+    state: 'QUEUED',
+    attempts: 0,
+    runs: 0,
+    not_before: 0,
+    engine_job_id: null,
+    lease_owner: null,
+    lease_until: null,
+    created_by: actor,
+    created_at: now,
+    updated_at: now,
+    finished_at: null,
+  }
+}
+
 /** `SET a = $k, b = $k+1`, its values, and the next placeholder number; only whitelisted columns. */
 function setClause(patch: Record<string, Param | undefined>, allowed: Set<string>, first: number): {sql: string; values: Param[]; next: number} {
   const parts: string[] = []
@@ -152,6 +181,7 @@ export interface Claimed {
 }
 
 const CHUNK = 200
+const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at'
 
 /** The queue and the audit trail in SQL shared by SQLite and PostgreSQL. Every state change writes its event row in the same transaction. */
 export class TaskStore {
@@ -167,34 +197,52 @@ export class TaskStore {
    */
   async insertTasks(tasks: readonly NewTask[], actor: string, now = Date.now()): Promise<Array<{task: TaskRow; created: boolean}>> {
     return this.db.tx(async (db) => {
-      const created = new Set<string>()
+      const seqs = new Map<string, number>()
       for (let i = 0; i < tasks.length; i += CHUNK) {
-        const chunk = tasks.slice(i, i + CHUNK)
-        const values: Param[] = []
-        const rows = chunk.map((t) => {
-          const base = values.length
-          values.push(t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now)
-          return `(${Array.from({length: 14}, (_, k) => `$${base + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`
-        })
-        const inserted = await db.all<{id: string}>(
-          `INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at, state, attempts, runs, not_before)
-           VALUES ${rows.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`,
-          values,
-        )
-        for (const r of inserted) created.add(r.id)
+        for (const r of await this.insertChunk(db, tasks.slice(i, i + CHUNK), actor, now)) seqs.set(r.id, Number(r.seq))
       }
-      const fresh = tasks.filter((t) => created.has(t.id))
-      await this.insertMany(db, 'events (task_id, at, from_state, to_state, actor, detail)', fresh.map((t) => [t.id, now, null, 'QUEUED', actor, t.note ?? null]))
-      await this.insertMany(db, 'task_files (task_id, name, sha256, size)', fresh.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size])))
-      const stored = await this.getMany(db, tasks.map((t) => t.id))
-      return tasks.map((t) => ({task: stored.get(t.id)!, created: created.has(t.id)}))
+      const fresh = tasks.filter((t) => seqs.has(t.id))
+      await this.insertMany(db, 'events (task_id, at, from_state, to_state, actor, detail)', ['text', 'bigint', 'text', 'text', 'text', 'text'], fresh.map((t) => [t.id, now, null, 'QUEUED', actor, t.note ?? null]))
+      await this.insertMany(db, 'task_files (task_id, name, sha256, size)', ['text', 'text', 'text', 'bigint'], fresh.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size])))
+      // New rows are known without reading them back; only ids that existed already are read.
+      const existing = await this.getMany(db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
+      return tasks.map((t) => {
+        const seq = seqs.get(t.id)
+        return seq === undefined ? {task: existing.get(t.id)!, created: false} : {task: newRow(t, seq, actor, now), created: true}
+      })
     })
   }
 
-  private async insertMany(db: Db, into: string, rows: Param[][]): Promise<void> {
+  /** One INSERT for many tasks (PostgreSQL: one JSON parameter; SQLite: a multi-row VALUES); the ids created, with their seq. */
+  private async insertChunk(db: Db, chunk: readonly NewTask[], actor: string, now: number): Promise<Array<{id: string; seq: number}>> {
+    const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at'
+    const rows = chunk.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now])
+    if (db.dialect === 'postgres') {
+      return db.all(
+        `INSERT INTO tasks (${columns}, state, attempts, runs, not_before)
+         SELECT r.*, 'QUEUED', 0, 0, 0 FROM json_to_recordset($1::json) AS r(id text, name text, kind text, body text, clusters text, cluster text, engine text, priority integer, retries integer, demand_cores double precision, demand_memory_mb integer, created_by text, created_at bigint, updated_at bigint)
+         ON CONFLICT (id) DO NOTHING RETURNING id, seq`,
+        [JSON.stringify(rows.map((r) => Object.fromEntries(columns.split(', ').map((c, i) => [c, r[i]]))))],
+      )
+    }
+    const values: Param[] = rows.flat()
+    const tuples = rows.map((_, r) => `(${Array.from({length: 14}, (_, k) => `$${r * 14 + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
+    return db.all(`INSERT INTO tasks (${columns}, state, attempts, runs, not_before) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, seq`, values)
+  }
+
+  /** Many rows in few statements (PostgreSQL: one JSON parameter per statement, typed by `types`). */
+  private async insertMany(db: Db, into: string, types: readonly string[], rows: Param[][]): Promise<void> {
     if (rows.length === 0) return
-    const width = rows[0]!.length
-    const per = Math.max(1, Math.floor(CHUNK * 8 / width))
+    const width = types.length
+    if (db.dialect === 'postgres') {
+      const cols = Array.from({length: width}, (_, k) => `c${k}`)
+      await db.run(
+        `INSERT INTO ${into} SELECT ${cols.join(', ')} FROM json_to_recordset($1::json) AS r(${cols.map((c, k) => `${c} ${types[k]}`).join(', ')})`,
+        [JSON.stringify(rows.map((r) => Object.fromEntries(r.map((v, k) => [`c${k}`, v]))))],
+      )
+      return
+    }
+    const per = Math.max(1, Math.floor((CHUNK * 8) / width))
     for (let i = 0; i < rows.length; i += per) {
       const chunk = rows.slice(i, i + per)
       const tuples = chunk.map((_, r) => `(${Array.from({length: width}, (_, k) => `$${r * width + k + 1}`).join(', ')})`)
@@ -321,11 +369,13 @@ export class TaskStore {
    */
   async claim(opts: {now: number; owner: string; leaseMs: number; limit: number; actor: string; decide: (ctx: ClaimContext) => Array<{id: string; cluster: string; engine: string; engineName: (task: TaskRow, n: number) => string}>}): Promise<Claimed[]> {
     return this.db.tx(async (db) => {
-      const queued = await db.all<TaskRow>("SELECT * FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2", [opts.now, opts.limit])
+      // Without their bodies (a spec can be large): only the picks' are read.
+      const queued = await db.all<TaskRow>(`SELECT ${WITHOUT_BODY}, '' AS body FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2`, [opts.now, opts.limit])
       if (queued.length === 0) return []
       const active = await db.all<ClaimContext['active'][number]>("SELECT id, cluster, demand_cores, demand_memory_mb FROM tasks WHERE state IN ('SUBMITTED', 'RUNNING')")
       const picks = opts.decide({queued, active})
-      const byId = new Map(queued.map((t) => [t.id, t]))
+      const queuedIds = new Set(queued.map((t) => t.id))
+      const byId = await this.getMany(db, picks.map((p) => p.id).filter((id) => queuedIds.has(id)))
       const claimed: Claimed[] = []
       for (const pick of picks) {
         const task = byId.get(pick.id)

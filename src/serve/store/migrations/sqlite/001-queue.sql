@@ -54,7 +54,6 @@ CREATE TABLE events (
   detail TEXT
 );
 CREATE INDEX events_task ON events (task_id, id);
-CREATE INDEX events_at ON events (at);
 
 CREATE TABLE task_files (
   task_id TEXT NOT NULL,
