@@ -201,7 +201,7 @@ describe('cms serve on a Spark cluster', () => {
     const starts = (p: number) => apps.filter((a) => a.name.startsWith(`p${p}-`)).map((a) => a.starttime)
     expect(Math.max(...starts(100))).toBeLessThan(Math.min(...starts(50)))
     expect(Math.max(...starts(50))).toBeLessThan(Math.min(...starts(0)))
-  })
+  }, 1_200_000)
 
   it('a failing task with retries: 2 runs 3 times on the engine and ends DEAD', async () => {
     const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'failing', cluster: NAME, retries: 2, spec: {name: 'failing', app: 'fail.py'}}, {'fail.py': FAIL_PY})})
