@@ -2,7 +2,9 @@
 # Runs the default benchmarks: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
 # bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
 # bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh and (unless also
-# BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh. Prints the results and writes bench/results/latest.md.
+# BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh, and (unless BENCH_SERVE=0) bench/serve-idle-memory.sh,
+# bench/serve-intake.sh and (unless also BENCH_SERVE_OVERHEAD=0) bench/serve-overhead.sh. Prints the results and
+# writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -18,6 +20,8 @@ REPORTS=(cold-start.md create-vs-ansible.md)
 [[ "${BENCH_NOMAD:-1}" == 0 ]] || REPORTS+=(nomad-create-vs-ansible.md nomad-submit-vs-cli.md)
 [[ "${BENCH_K8S:-1}" == 0 ]] || REPORTS+=(k8s-create-vs-ansible.md)
 [[ "${BENCH_K8S:-1}" == 0 || "${BENCH_K8S_SUBMIT:-1}" == 0 ]] || REPORTS+=(k8s-submit-vs-kubectl.md)
+[[ "${BENCH_SERVE:-1}" == 0 ]] || REPORTS+=(serve-idle-memory.md serve-intake.md)
+[[ "${BENCH_SERVE:-1}" == 0 || "${BENCH_SERVE_OVERHEAD:-1}" == 0 ]] || REPORTS+=(serve-overhead.md)
 for f in "${REPORTS[@]}"; do rm -f "${RESULTS_DIR:?}/$f"; done
 if ensure_cms_built; then
   bash "$BENCH_DIR/cold-start.sh" >/dev/null || { status=1; log "cold-start.sh failed"; }
@@ -36,6 +40,14 @@ if [[ "${BENCH_K8S:-1}" != 0 ]]; then
   bash "$BENCH_DIR/k8s-create-vs-ansible.sh" >/dev/null || { status=1; log "k8s-create-vs-ansible.sh failed"; }
   if [[ "${BENCH_K8S_SUBMIT:-1}" != 0 ]]; then
     bash "$BENCH_DIR/k8s-submit-vs-kubectl.sh" >/dev/null || { status=1; log "k8s-submit-vs-kubectl.sh failed"; }
+  fi
+fi
+if [[ "${BENCH_SERVE:-1}" != 0 ]]; then
+  # cms serve: idle memory, intake on SQLite and on PostgreSQL vs pg-boss (scripts/postgres.sh), overhead vs cluster submit.
+  bash "$BENCH_DIR/serve-idle-memory.sh" >/dev/null || { status=1; log "serve-idle-memory.sh failed"; }
+  bash "$BENCH_DIR/serve-intake.sh" >/dev/null || { status=1; log "serve-intake.sh failed"; }
+  if [[ "${BENCH_SERVE_OVERHEAD:-1}" != 0 ]]; then
+    bash "$BENCH_DIR/serve-overhead.sh" >/dev/null || { status=1; log "serve-overhead.sh failed"; }
   fi
 fi
 
