@@ -165,7 +165,7 @@ describe('cms serve on a Spark cluster', () => {
     const plan = [...Array(12).fill(0), ...Array(4).fill(50), ...Array(4).fill(100)] as number[]
     const ids: string[] = []
     for (const [i, priority] of plan.entries()) {
-      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'sum.py', executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}}}, {'sum.py': SUM_PY})})
+      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'sum.py', executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}, conf: {'spark.ui.enabled': false}}}, {'sum.py': SUM_PY})})
       expect(r.status, r.text).toBe(201)
       ids.push(r.body.id)
     }
@@ -206,7 +206,7 @@ describe('cms serve on a Spark cluster', () => {
   it('a failing task with retries: 2 runs 3 times on the engine and ends DEAD', async () => {
     const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'failing', cluster: NAME, retries: 2, spec: {name: 'failing', app: 'fail.py'}}, {'fail.py': FAIL_PY})})
     expect(r.status, r.text).toBe(201)
-    const [task] = await waitForTasks(server, read, ['failing'], ['DEAD', 'SUCCEEDED'], 300_000)
+    const [task] = await waitForTasks(server, read, ['failing'], ['DEAD', 'SUCCEEDED'], 600_000)
     expect(task.state).toBe('DEAD')
     expect(task.runs).toBe(3)
     const runs = jobsOfTask(await engineJobs(), 'failing', 'failing')
