@@ -133,7 +133,7 @@ phase_sqlite() { # phase_sqlite RUN
   start_serve "$WORK/$tag.db" "$tag"
   load0=$(cut -d ' ' -f 1 /proc/loadavg)
   log "cms serve (SQLite) run $1: $TASKS tasks in batches of $BATCH"
-  line=$(timeout 900 node "$BUNDLE" cms --url "$SERVE_URL" --key "$KEY" --cluster "$NAME" --tag "$tag" "${CLIENT_ARGS[@]}") ||
+  line=$(BENCH_SERVE_KEY="$KEY" timeout 900 node "$BUNDLE" cms --url "$SERVE_URL" --cluster "$NAME" --tag "$tag" "${CLIENT_ARGS[@]}") ||
     { tail -n 20 "$WORK/$tag.serve.err" >&2; die "the cms intake (SQLite) failed"; }
   SQLITE_RSS+=("$(rss_mb "$SERVE_PID")")
   stop_serve
@@ -146,7 +146,7 @@ phase_pg_cms() {
   start_serve "$PG_URL?options=-c%20search_path%3D$schema" "$tag"
   load0=$(cut -d ' ' -f 1 /proc/loadavg)
   log "cms serve (PostgreSQL) run $1: $TASKS tasks in batches of $BATCH"
-  line=$(timeout 900 node "$BUNDLE" cms --url "$SERVE_URL" --key "$KEY" --cluster "$NAME" --tag "$tag" "${CLIENT_ARGS[@]}") ||
+  line=$(BENCH_SERVE_KEY="$KEY" timeout 900 node "$BUNDLE" cms --url "$SERVE_URL" --cluster "$NAME" --tag "$tag" "${CLIENT_ARGS[@]}") ||
     { tail -n 20 "$WORK/$tag.serve.err" >&2; die "the cms intake (PostgreSQL) failed"; }
   PG_RSS+=("$(rss_mb "$SERVE_PID")")
   stop_serve

@@ -1,7 +1,8 @@
 // The client half of bench/serve-intake.sh (which bundles this file with esbuild and runs it once per phase).
 // Each phase prints one JSON line on stdout; progress goes to stderr. Subcommands:
 //
-//   cms    --url U --key K --cluster C --tasks N --batch B --tag T [--read-every MS --read-max M --after-reads M]
+//   cms    --url U --cluster C --tasks N --batch B --tag T [--read-every MS --read-max M --after-reads M]
+//          (the API key in the environment: BENCH_SERVE_KEY, never on a command line)
 //          POST /tasks batches (one in flight) of N tasks that name cluster C and ask for more cores than any
 //          cluster has (resources.cores 100000), so admission keeps every one QUEUED; meanwhile a second loop
 //          GETs /task/{id} of tasks already accepted, one request at a time, one every MS ms, at most M. After the
@@ -26,7 +27,6 @@ const {positionals, values: opt} = parseArgs({
   allowPositionals: true,
   options: {
     url: {type: 'string'},
-    key: {type: 'string'},
     cluster: {type: 'string'},
     pg: {type: 'string'},
     schema: {type: 'string'},
@@ -47,7 +47,7 @@ function int(name: keyof typeof opt, lo: number, hi: number): number {
   if (!Number.isInteger(n) || n < lo || n > hi) throw new Error(`--${name}: expected a whole number from ${lo} to ${hi}`)
   return n
 }
-function need(name: 'url' | 'key' | 'cluster' | 'pg' | 'schema'): string {
+function need(name: 'url' | 'cluster' | 'pg' | 'schema'): string {
   const v = opt[name]
   if (!v) throw new Error(`--${name} is required`)
   return v
@@ -98,7 +98,9 @@ async function sampler(ids: string[], read: (id: string) => Promise<boolean>, do
 
 async function cmsPhase(): Promise<void> {
   const url = need('url').replace(/\/$/, '')
-  const auth = {authorization: `Bearer ${need('key')}`}
+  const key = process.env.BENCH_SERVE_KEY
+  if (!key) throw new Error('BENCH_SERVE_KEY (the API key) is required')
+  const auth = {authorization: `Bearer ${key}`}
   const cluster = need('cluster')
   const tag = opt.tag!
   const bodies: Array<{ids: string[]; body: string}> = []

@@ -28,7 +28,8 @@
 #   BENCH_PHASE_TIMEOUT=1800   seconds a phase may take at most
 #   BENCH_PREFIX=so<pid>   names of this run's cluster (PREFIXo), jobs and tasks
 #   BENCH_SETUP=0          skip testbed setup and the build (run.sh already did them)
-# Writes bench/results/serve-overhead.{md,json}; prints the table to stdout. Progress goes to stderr.
+# Writes bench/results/serve-overhead.{md,json}, the service's log (serve-overhead.serve.log) and each service phase's
+# audit trails (serve-overhead-events-runN.jsonl); prints the table to stdout. Progress goes to stderr.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -103,7 +104,9 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 KEY=$(timeout 120 node bin/run.js serve keys create --name bench --scope submit 2>"$WORK/keys.err") || { cat "$WORK/keys.err" >&2; die "serve keys create failed"; }
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-AUTH="Authorization: Bearer $KEY"
+# The key goes to curl in a 0600 header file, never on a command line.
+AUTH="@$WORK/auth.header"
+(umask 077 && printf 'Authorization: Bearer %s\n' "$KEY" >"$WORK/auth.header")
 node bin/run.js serve --listen "127.0.0.1:$PORT" --cluster "$NAME" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVE_PID=$!
 for ((i = 0; i < 120; i++)); do
@@ -190,6 +193,7 @@ phase_service() { # phase_service RUN
   # Where the service's time went: the last task's claim, the engine's acceptance, and the RUNNING and SUCCEEDED
   # the tracker saw, from each task's audit trail (seconds after t0).
   for ((i = 1; i <= JOBS; i++)); do curl -fsS -m 60 -H "$AUTH" "$URL/task/$tag-$i/events" 2>/dev/null || echo '{"events": []}'; echo; done >"$dir/events.jsonl"
+  cp "$dir/events.jsonl" "$RESULTS_DIR/serve-overhead-events-run$1.jsonl"
   S_TIMELINE+=("$(node -e '
     const t0 = Number(process.argv[1]) * 1000
     const tasks = require("fs").readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).events)
