@@ -15,6 +15,8 @@ export CMS_MOTO_SERVER
 # its tests fail rather than skip when it is missing.
 eval "$(bash scripts/postgres.sh)"
 export CMS_TEST_PG_URL CMS_TEST_REQUIRE_PG=1
+# The tests' PostgreSQL stops with them (scripts/postgres.sh --stop ends it by its pid file).
+trap 'bash scripts/postgres.sh --stop || true' EXIT
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
