@@ -5,14 +5,15 @@
 #   - a running Docker engine (dockerd started in the background when none answers; log /var/log/cms-dockerd.log);
 #   - the base image debian:bookworm-slim, made with mmdebstrap + docker import (no registry needed);
 #   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, verified before use;
-#   - a Nomad release zip built from the Go module proxy (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache);
+#   - with --nomad (the tests; the demo does not need it): a Nomad release zip built from the Go module proxy
+#     (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache, ~4 minutes on 2 cores, once);
 #   - with --kubernetes (the tests; the demo does not need them): the Kubernetes v1.34 server binaries and CoreDNS,
 #     built from the Go module proxy (scripts/k8s-dist.sh, scripts/coredns-dist.sh: ~14 and ~3 minutes on 2 cores,
 #     once).
 # Progress goes to stderr. stdout carries only shell assignments for `eval "$(bash scripts/testbed.sh)"`:
 #   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi.tgz
 #   CMS_SPARK_VERSION=<ver>
-#   CMS_NOMAD_DIST=/abs/path/nomad_<ver>_linux_<arch>.zip
+#   CMS_NOMAD_DIST=/abs/path/nomad_<ver>_linux_<arch>.zip        (these two with --nomad)
 #   CMS_NOMAD_VERSION=<ver>
 #   CMS_K8S_DIST=/abs/path/kubernetes-v<ver>-linux-<arch>.tgz      (these four with --kubernetes)
 #   CMS_K8S_VERSION=v<ver>
@@ -25,11 +26,12 @@
 #   CMS_DOCKERD_FLAGS            extra flags for a dockerd this script starts
 set -euo pipefail
 
-WITH_KUBERNETES=
+WITH_NOMAD= WITH_KUBERNETES=
 for arg in "$@"; do
   case "$arg" in
+    --nomad) WITH_NOMAD=1 ;;
     --kubernetes) WITH_KUBERNETES=1 ;;
-    *) echo "usage: testbed.sh [--kubernetes]" >&2; exit 2 ;;
+    *) echo "usage: testbed.sh [--nomad] [--kubernetes]" >&2; exit 2 ;;
   esac
 done
 
@@ -376,11 +378,13 @@ dist="$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz"
 
 # --- Nomad release (its own script and lock; fd 9 stays here) ------------------------------------------------
 
-nomad_vars=$(CMS_TESTBED_CACHE="$CACHE" bash "$(dirname "${BASH_SOURCE[0]}")/nomad-dist.sh" 9>&-) \
-  || die "building the Nomad release failed (scripts/nomad-dist.sh; see above)"
 CMS_NOMAD_DIST='' CMS_NOMAD_VERSION=''
-eval "$nomad_vars"
-[ -s "$CMS_NOMAD_DIST" ] && [ -n "$CMS_NOMAD_VERSION" ] || die "scripts/nomad-dist.sh printed no release: $nomad_vars"
+if [ -n "$WITH_NOMAD" ]; then
+  nomad_vars=$(CMS_TESTBED_CACHE="$CACHE" bash "$(dirname "${BASH_SOURCE[0]}")/nomad-dist.sh" 9>&-) \
+    || die "building the Nomad release failed (scripts/nomad-dist.sh; see above)"
+  eval "$nomad_vars"
+  [ -s "$CMS_NOMAD_DIST" ] && [ -n "$CMS_NOMAD_VERSION" ] || die "scripts/nomad-dist.sh printed no release: $nomad_vars"
+fi
 
 # --- Kubernetes binaries and CoreDNS (their own scripts and locks; compiled at the lowest priority) ----------
 
@@ -395,8 +399,8 @@ eval "$coredns_vars"
 [ -s "$CMS_K8S_DIST" ] && [ -s "$CMS_COREDNS_DIST" ] || die "the Kubernetes or CoreDNS build printed no archive: $k8s_vars $coredns_vars"
 fi
 
-log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION, Nomad $CMS_NOMAD_VERSION${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION}"
-printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\nCMS_NOMAD_DIST=%q\nCMS_NOMAD_VERSION=%q\n' \
-  "$dist" "$PYSPARK_VERSION" "$CMS_NOMAD_DIST" "$CMS_NOMAD_VERSION"
+log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION${WITH_NOMAD:+, Nomad $CMS_NOMAD_VERSION}${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION}"
+printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\n' "$dist" "$PYSPARK_VERSION"
+[ -z "$WITH_NOMAD" ] || printf 'CMS_NOMAD_DIST=%q\nCMS_NOMAD_VERSION=%q\n' "$CMS_NOMAD_DIST" "$CMS_NOMAD_VERSION"
 [ -z "$WITH_KUBERNETES" ] || printf 'CMS_K8S_DIST=%q\nCMS_K8S_VERSION=%q\nCMS_COREDNS_DIST=%q\nCMS_COREDNS_VERSION=%q\n' \
   "$CMS_K8S_DIST" "$CMS_K8S_VERSION" "$CMS_COREDNS_DIST" "$CMS_COREDNS_VERSION"

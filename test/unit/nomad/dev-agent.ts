@@ -17,7 +17,7 @@ import type {KeyPairPem} from '../../../src/engines/nomad/pki.js'
 /** Why the Nomad tests cannot run here, or undefined when they can. */
 export function nomadSkipReason(): string | undefined {
   const dist = process.env.CMS_NOMAD_DIST
-  if (!dist) return 'CMS_NOMAD_DIST is not set: run `eval "$(bash scripts/testbed.sh)"` (or scripts/nomad-dist.sh) first'
+  if (!dist) return 'CMS_NOMAD_DIST is not set: run `eval "$(bash scripts/testbed.sh --nomad)"` (or scripts/nomad-dist.sh) first'
   if (!existsSync(dist)) return `CMS_NOMAD_DIST=${dist} does not exist: rerun scripts/nomad-dist.sh`
   return undefined
 }
