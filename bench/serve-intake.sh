@@ -22,6 +22,7 @@
 #   BENCH_SERVE_PG=1       0: SQLite only (no PostgreSQL, no pg-boss)
 #   BENCH_PREFIX=sb<pid>   names of this run's cluster (PREFIXq) and PostgreSQL schemas (PREFIX_cms, PREFIX_pgboss)
 #   BENCH_SETUP=0          skip testbed setup and the build (run.sh already did them)
+#   BENCH_SERVE_NODE_FLAGS  node flags for the service only (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
 # Writes bench/results/serve-intake.{md,json}; prints the table to stdout. Progress goes to stderr.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
@@ -112,7 +113,8 @@ start_serve() {
     { cat "$WORK/$tag.keys.err" >&2; die "serve keys create failed"; }
   port=$(free_port)
   SERVE_URL="http://127.0.0.1:$port"
-  node bin/run.js serve --listen "127.0.0.1:$port" --db "$db" --data-dir "$WORK/data-$tag" --cluster "$NAME" \
+  # shellcheck disable=SC2086 # node flags, split on spaces
+  node ${BENCH_SERVE_NODE_FLAGS:-} bin/run.js serve --listen "127.0.0.1:$port" --db "$db" --data-dir "$WORK/data-$tag" --cluster "$NAME" \
     --max-running 1 >"$WORK/$tag.serve.out" 2>"$WORK/$tag.serve.err" &
   SERVE_PID=$!
   for ((i = 0; i < 120; i++)); do

@@ -159,6 +159,8 @@ export interface JobService {
   wait(ids: string[], timeoutMs: number, log: (line: string) => void): Promise<JobView[]>
   list(): Promise<JobList>
   status(id: string): Promise<JobView>
+  /** The state of many jobs in one request where the engine allows it; an id the engine does not know is left out. */
+  statusMany?(ids: string[]): Promise<Map<string, JobView>>
   kill(id: string, opts: {purge: boolean}): Promise<JobView>
   rerun(id: string): Promise<JobView>
   logs(id: string, opts: LogOptions): Promise<JobView>

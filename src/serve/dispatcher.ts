@@ -44,6 +44,8 @@ export class Dispatcher {
     private readonly opts: DispatcherOptions,
     /** Called when a submission ended (a slot and room may be free). */
     private readonly onSettled: () => void,
+    /** Called when a job was handed to its engine (its start can be looked for). */
+    private readonly onSubmitted: () => void = () => undefined,
   ) {}
 
   loads(ctx: ClaimContext): Map<string, ClusterLoad> {
@@ -162,6 +164,7 @@ export class Dispatcher {
     }
     const recorded = await this.store.recordSubmitted(task.id, attempt.n, view.id, SERVICE_ACTOR)
     if (!recorded) await this.links.withJobs(attempt.cluster, (jobs) => jobs.kill(view.id, {purge: false})).catch(() => undefined)
+    else this.onSubmitted()
   }
 
   /** An attempt that never reached an engine goes back to the queue without using a retry. */

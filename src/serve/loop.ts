@@ -1,6 +1,6 @@
 /**
- * One of the service's background loops: runs `step` every `intervalMs` (sooner when poked), one step at a time,
- * until stopped. Remembers when a step last finished and its last error, for /health.
+ * One of the service's background loops: runs `step` every `intervalMs` (sooner when poked, or when a step returns
+ * a shorter delay), one step at a time, until stopped. Remembers when a step last finished and its last error, for /health.
  */
 export class Loop {
   lastOkAt = 0
@@ -15,7 +15,7 @@ export class Loop {
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
-    private readonly step: () => Promise<void>,
+    private readonly step: () => Promise<number | void>,
     private readonly log: (line: string) => void,
     private readonly minGapMs = 100,
   ) {}
@@ -45,10 +45,12 @@ export class Loop {
     if (this.stopped || this.running) return
     this.again = false
     this.stepStartedAt = Date.now()
+    let next = this.intervalMs
     this.running = this.step()
-      .then(() => {
+      .then((soonMs) => {
         this.lastOkAt = Date.now()
         this.lastError = undefined
+        if (typeof soonMs === 'number') next = Math.max(this.minGapMs, Math.min(next, soonMs))
       })
       .catch((error: Error) => {
         const line = error.message.split('\n')[0]
@@ -58,7 +60,7 @@ export class Loop {
     await this.running
     this.running = undefined
     this.lastEndAt = Date.now()
-    if (!this.stopped) this.schedule(this.again ? this.minGapMs : this.intervalMs)
+    if (!this.stopped) this.schedule(this.again ? this.minGapMs : next)
   }
 
   /**

@@ -59,14 +59,16 @@ export class TaskService {
     const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, ...opts.intervals}
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
-    this.dispatcher = new Dispatcher(store, links, files, {owner: this.owner, leaseMs, maxRunning: opts.maxRunningPerCluster, concurrency: 16, window: 500, log: opts.log}, wake)
+    const lookForStarts = () => trackLoop.poke()
+    this.dispatcher = new Dispatcher(store, links, files, {owner: this.owner, leaseMs, maxRunning: opts.maxRunningPerCluster, concurrency: 16, window: 500, log: opts.log}, wake, lookForStarts)
     const tracker = new Tracker(store, links, {perCluster: 8, backoff: opts.backoff ?? {baseMs: 5000, capMs: 300_000}, unknownAfterMs: 600_000, log: opts.log}, (cluster) => {
       void this.links.refresh(cluster).finally(wake)
     })
     this.dispatchLoop = new Loop('dispatcher', iv.dispatch, () => this.dispatcher.step(), opts.log)
+    const trackLoop = new Loop('tracker', iv.track, () => tracker.step(), opts.log)
     this.loops = [
       this.dispatchLoop,
-      new Loop('tracker', iv.track, () => tracker.step(), opts.log),
+      trackLoop,
       new Loop('monitor', iv.monitor, () => this.monitor().then(() => wake()), opts.log),
       new Loop('retention', iv.retention, () => this.purge(), opts.log),
     ]

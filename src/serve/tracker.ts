@@ -8,6 +8,10 @@ import {retryDelayMs} from './queue/backoff.js'
 import {afterFailure, taskStateOfJob} from './queue/states.js'
 import {firstChoice, type TaskRow, type TaskStore} from './store/store.js'
 
+/** For this long after a job was handed over, its start is looked for every STARTING_POLL_MS. */
+const STARTING_MS = 30_000
+const STARTING_POLL_MS = 500
+
 export interface TrackerOptions {
   /** Engine status requests at once, per cluster. */
   perCluster: number
@@ -32,11 +36,15 @@ export class Tracker {
     private readonly onChange: (cluster: string) => void,
   ) {}
 
-  async step(): Promise<void> {
+  /** One round over the active tasks; returns how soon the next should be when a job was about to start. */
+  async step(): Promise<number | undefined> {
     const active = (await this.store.active()).filter((t) => t.engine_job_id !== null)
     const byCluster = new Map<string, TaskRow[]>()
     for (const t of active) byCluster.set(t.cluster, [...(byCluster.get(t.cluster) ?? []), t])
     await Promise.all([...byCluster].map(([cluster, tasks]) => this.follow(cluster, tasks)))
+    // A job that was just handed over usually starts within a second: its start is looked for sooner.
+    const now = Date.now()
+    return active.some((t) => t.state === 'SUBMITTED' && now - t.updated_at < STARTING_MS) ? STARTING_POLL_MS : undefined
   }
 
   private async follow(cluster: string, tasks: TaskRow[]): Promise<void> {
@@ -45,22 +53,39 @@ export class Tracker {
       for (const t of tasks) await this.failAttempt(t, `attempt ${t.attempts} lost: cluster ${cluster} no longer exists`)
       return
     }
+    const lost = (t: TaskRow) => this.failAttempt(t, `attempt ${t.attempts} lost: ${cluster} no longer has job ${t.engine_job_id}`)
     try {
-      await this.links.withJobs(cluster, (jobs) =>
-        mapLimit(tasks, this.opts.perCluster, async (t) => {
+      await this.links.withJobs(cluster, async (jobs) => {
+        if (jobs.statusMany) {
+          // One request for all of the cluster's jobs.
+          let views: Map<string, JobView>
+          try {
+            views = await jobs.statusMany(tasks.map((t) => t.engine_job_id!))
+          } catch (error) {
+            if (isConnectionFailure(error)) throw error
+            this.opts.log(`${cluster}: ${(error as Error).message.split('\n')[0]}`)
+            return
+          }
+          for (const t of tasks) {
+            const view = views.get(t.engine_job_id!)
+            await (view ? this.apply(t, view) : lost(t))
+          }
+          return
+        }
+        await mapLimit(tasks, this.opts.perCluster, async (t) => {
           let view: JobView
           try {
             view = await jobs.status(t.engine_job_id!)
           } catch (error) {
-            if (error instanceof UsageError) return this.failAttempt(t, `attempt ${t.attempts} lost: ${cluster} no longer has job ${t.engine_job_id}`)
+            if (error instanceof UsageError) return lost(t)
             if (isConnectionFailure(error)) throw error
             // A command that failed on the head for one job: asked again on the next step.
             this.opts.log(`task ${t.id}: ${(error as Error).message.split('\n')[0]}`)
             return
           }
           await this.apply(t, view)
-        }),
-      )
+        })
+      })
     } catch (error) {
       this.links.markDown(cluster, (error as Error).message.split('\n')[0]!)
     }

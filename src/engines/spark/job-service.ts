@@ -67,6 +67,10 @@ export class SparkJobService implements JobService {
     return this.jobs.status(id)
   }
 
+  statusMany(ids: string[]): Promise<Map<string, JobView>> {
+    return this.jobs.statusMany(ids)
+  }
+
   kill(id: string): Promise<JobView> {
     return this.jobs.kill(id)
   }

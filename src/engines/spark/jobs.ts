@@ -177,6 +177,14 @@ export class SparkJobs {
     return this.view(await this.record(id))
   }
 
+  /** One read of the records on the head for all of them (a job without a record is left out). */
+  async statusMany(ids: string[]): Promise<Map<string, JobView>> {
+    ids.forEach(validateJobId)
+    if (ids.length === 0) return new Map()
+    const views = await mapLimit(await this.records(ids), 16, (r) => this.view(r))
+    return new Map(views.map((v) => [v.id, v]))
+  }
+
   async kill(id: string): Promise<JobView> {
     const r = await this.record(id)
     const session = this.ctx.head.session

@@ -196,52 +196,64 @@ export class TaskStore {
    * not inserted again: its stored task comes back with `created: false`.
    */
   async insertTasks(tasks: readonly NewTask[], actor: string, now = Date.now()): Promise<Array<{task: TaskRow; created: boolean}>> {
-    return this.db.tx(async (db) => {
-      const seqs = new Map<string, number>()
-      for (let i = 0; i < tasks.length; i += CHUNK) {
-        for (const r of await this.insertChunk(db, tasks.slice(i, i + CHUNK), actor, now)) seqs.set(r.id, Number(r.seq))
-      }
-      const fresh = tasks.filter((t) => seqs.has(t.id))
-      await this.insertMany(db, 'events (task_id, at, from_state, to_state, actor, detail)', ['text', 'bigint', 'text', 'text', 'text', 'text'], fresh.map((t) => [t.id, now, null, 'QUEUED', actor, t.note ?? null]))
-      await this.insertMany(db, 'task_files (task_id, name, sha256, size)', ['text', 'text', 'text', 'bigint'], fresh.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size])))
-      // New rows are known without reading them back; only ids that existed already are read.
-      const existing = await this.getMany(db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
-      return tasks.map((t) => {
-        const seq = seqs.get(t.id)
-        return seq === undefined ? {task: existing.get(t.id)!, created: false} : {task: newRow(t, seq, actor, now), created: true}
-      })
+    const seqs = new Map<string, number>()
+    const existing = await (this.db.dialect === 'postgres' ? this.insertPostgres(tasks, actor, now, seqs) : this.insertSqlite(tasks, actor, now, seqs))
+    return tasks.map((t) => {
+      const seq = seqs.get(t.id)
+      return seq === undefined ? {task: existing.get(t.id)!, created: false} : {task: newRow(t, seq, actor, now), created: true}
     })
   }
 
-  /** One INSERT for many tasks (PostgreSQL: one JSON parameter; SQLite: a multi-row VALUES); the ids created, with their seq. */
-  private async insertChunk(db: Db, chunk: readonly NewTask[], actor: string, now: number): Promise<Array<{id: string; seq: number}>> {
-    const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at'
-    const rows = chunk.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now])
-    if (db.dialect === 'postgres') {
-      return db.all(
-        `INSERT INTO tasks (${columns}, state, attempts, runs, not_before)
-         SELECT r.*, 'QUEUED', 0, 0, 0 FROM json_to_recordset($1::json) AS r(id text, name text, kind text, body text, clusters text, cluster text, engine text, priority integer, retries integer, demand_cores double precision, demand_memory_mb integer, created_by text, created_at bigint, updated_at bigint)
-         ON CONFLICT (id) DO NOTHING RETURNING id, seq`,
-        [JSON.stringify(rows.map((r) => Object.fromEntries(columns.split(', ').map((c, i) => [c, r[i]]))))],
-      )
-    }
-    const values: Param[] = rows.flat()
-    const tuples = rows.map((_, r) => `(${Array.from({length: 14}, (_, k) => `$${r * 14 + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
-    return db.all(`INSERT INTO tasks (${columns}, state, attempts, runs, not_before) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, seq`, values)
+  /**
+   * PostgreSQL: the tasks, their QUEUED events and their file rows in one statement (atomic by itself: one round
+   * trip), the rows as one JSON array of arrays. New rows are known without reading them back; only ids that
+   * existed already are read.
+   */
+  private async insertPostgres(tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
+    const rows = tasks.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.note ?? null])
+    const files = tasks.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size]))
+    const created = await this.db.all<{id: string; seq: number}>(
+      `WITH input AS (
+         SELECT e->>0 AS id, e->>1 AS name, e->>2 AS kind, e->>3 AS body, e->>4 AS clusters, e->>5 AS cluster, e->>6 AS engine,
+                (e->>7)::integer AS priority, (e->>8)::integer AS retries, (e->>9)::double precision AS demand_cores,
+                (e->>10)::integer AS demand_memory_mb, e->>11 AS note
+         FROM json_array_elements($1::json) AS e),
+       ins AS (
+         INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at, state, attempts, runs, not_before)
+         SELECT id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, $2, $3, $3, 'QUEUED', 0, 0, 0 FROM input
+         ON CONFLICT (id) DO NOTHING RETURNING id, seq),
+       ev AS (
+         INSERT INTO events (task_id, at, from_state, to_state, actor, detail)
+         SELECT ins.id, $3, NULL, 'QUEUED', $2, input.note FROM ins JOIN input USING (id)),
+       fi AS (
+         INSERT INTO task_files (task_id, name, sha256, size)
+         SELECT f->>0, f->>1, f->>2, (f->>3)::bigint FROM json_array_elements($4::json) AS f JOIN ins ON ins.id = f->>0)
+       SELECT id, seq FROM ins`,
+      [JSON.stringify(rows), actor, now, JSON.stringify(files)],
+    )
+    for (const r of created) seqs.set(r.id, Number(r.seq))
+    return this.getMany(this.db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
   }
 
-  /** Many rows in few statements (PostgreSQL: one JSON parameter per statement, typed by `types`). */
-  private async insertMany(db: Db, into: string, types: readonly string[], rows: Param[][]): Promise<void> {
-    if (rows.length === 0) return
-    const width = types.length
-    if (db.dialect === 'postgres') {
-      const cols = Array.from({length: width}, (_, k) => `c${k}`)
-      await db.run(
-        `INSERT INTO ${into} SELECT ${cols.join(', ')} FROM json_to_recordset($1::json) AS r(${cols.map((c, k) => `${c} ${types[k]}`).join(', ')})`,
-        [JSON.stringify(rows.map((r) => Object.fromEntries(r.map((v, k) => [`c${k}`, v]))))],
-      )
-      return
-    }
+  /** SQLite: multi-row INSERTs in one transaction (an in-process call each: no round trips to save). */
+  private async insertSqlite(tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
+    return this.db.tx(async (db) => {
+      const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at'
+      for (let i = 0; i < tasks.length; i += CHUNK) {
+        const rows = tasks.slice(i, i + CHUNK).map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now])
+        const tuples = rows.map((_, r) => `(${Array.from({length: 14}, (_, k) => `$${r * 14 + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
+        const created = await db.all<{id: string; seq: number}>(`INSERT INTO tasks (${columns}, state, attempts, runs, not_before) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, seq`, rows.flat())
+        for (const r of created) seqs.set(r.id, Number(r.seq))
+      }
+      const fresh = tasks.filter((t) => seqs.has(t.id))
+      await this.insertMany(db, 'events (task_id, at, from_state, to_state, actor, detail)', 6, fresh.map((t) => [t.id, now, null, 'QUEUED', actor, t.note ?? null]))
+      await this.insertMany(db, 'task_files (task_id, name, sha256, size)', 4, fresh.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size])))
+      return this.getMany(db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
+    })
+  }
+
+  /** Many rows in multi-row INSERTs (SQLite). */
+  private async insertMany(db: Db, into: string, width: number, rows: Param[][]): Promise<void> {
     const per = Math.max(1, Math.floor((CHUNK * 8) / width))
     for (let i = 0; i < rows.length; i += per) {
       const chunk = rows.slice(i, i + per)
