@@ -15,6 +15,7 @@ import {migrate} from './store/migrate.js'
 import {openDb} from './store/db.js'
 import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
+import {Schedules} from './schedules/schedules.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
 
@@ -32,7 +33,7 @@ export interface ServiceOptions {
   retainMs: number
   log: (line: string) => void
   /** Loop periods (ms); tests shorten them. */
-  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number}>
+  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number}>
   backoff?: {baseMs: number; capMs: number}
   leaseMs?: number
 }
@@ -47,8 +48,10 @@ const STATUS_MAX_AGE_MS = 2000
 export class TaskService {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`
   readonly loops: Loop[]
+  readonly schedules: Schedules
   private readonly dispatcher: Dispatcher
   private readonly dispatchLoop: Loop
+  private readonly scheduleLoop: Loop
 
   private constructor(
     readonly store: TaskStore,
@@ -56,7 +59,7 @@ export class TaskService {
     readonly files: FileStore,
     private readonly opts: ServiceOptions,
   ) {
-    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, ...opts.intervals}
+    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, ...opts.intervals}
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     const lookForStarts = () => trackLoop.poke()
@@ -66,9 +69,12 @@ export class TaskService {
     })
     this.dispatchLoop = new Loop('dispatcher', iv.dispatch, () => this.dispatcher.step(), opts.log)
     const trackLoop = new Loop('tracker', iv.track, () => tracker.step(), opts.log)
+    this.schedules = new Schedules(this, opts.log)
+    this.scheduleLoop = new Loop('scheduler', iv.schedule, () => this.schedules.step(), opts.log)
     this.loops = [
       this.dispatchLoop,
       trackLoop,
+      this.scheduleLoop,
       new Loop('monitor', iv.monitor, () => this.monitor().then(() => wake()), opts.log),
       new Loop('retention', iv.retention, () => this.purge(), opts.log),
     ]
@@ -131,6 +137,23 @@ export class TaskService {
    * id exists already comes back as it is (`created: false`), never twice.
    */
   async submit(raws: ReadonlyArray<{raw: unknown; uploads?: ReadonlyMap<string, FileRef>}>, actor: string, batch: boolean): Promise<Array<{task: TaskRow; created: boolean}>> {
+    const stored = await this.store.insertTasks(await this.prepare(raws, batch), actor)
+    if (stored.some((s) => s.created)) this.dispatchLoop.poke()
+    return stored
+  }
+
+  /** Wakes the dispatcher: tasks were queued by another path (a schedule, a source). */
+  queued(): void {
+    this.dispatchLoop.poke()
+  }
+
+  /** Wakes the scheduler: a schedule was made or changed (its first run may come before the next step). */
+  schedulesChanged(): void {
+    this.scheduleLoop.poke()
+  }
+
+  /** Validates tasks as POST /task does (every one; one bad task refuses them all) and makes their rows. */
+  async prepare(raws: ReadonlyArray<{raw: unknown; uploads?: ReadonlyMap<string, FileRef>}>, batch: boolean): Promise<NewTask[]> {
     if (raws.length === 0) throw new UsageError('tasks: expected at least one task')
     if (raws.length > 1000) throw new UsageError(`tasks: at most 1000 tasks per request (got ${raws.length})`)
     const errors: string[] = []
@@ -176,9 +199,7 @@ export class TaskService {
         note,
       })
     }
-    const stored = await this.store.insertTasks(tasks, actor)
-    if (stored.some((s) => s.created)) this.dispatchLoop.poke()
-    return stored
+    return tasks
   }
 
   /**

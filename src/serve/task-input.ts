@@ -78,7 +78,7 @@ export interface ParsedTask {
 const TASK_FIELDS = Object.keys(taskSchema.shape)
 const CLASSIC_FIELDS = Object.keys(classicTaskSchema.shape)
 
-function issuesLine(prefix: string, issues: readonly z.core.$ZodIssue[], known: readonly string[]): string {
+export function issuesLine(prefix: string, issues: readonly z.core.$ZodIssue[], known: readonly string[]): string {
   const lines = issues.map((iss) => {
     const where = [prefix, ...iss.path.map(String)].filter(Boolean).join('.')
     if (iss.code === 'unrecognized_keys') return iss.keys.map((k) => `${[where, k].filter(Boolean).join('.')}: unknown field (known: ${known.join(', ')})`).join('; ')

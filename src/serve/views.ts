@@ -46,6 +46,10 @@ export interface TaskView {
   files?: FileRef[]
   spec?: unknown
   jobfile?: {name: string; content: string}
+  /** The schedule whose run this is. */
+  schedule?: string
+  /** The job source it came from. */
+  source?: string
 }
 
 export interface EventView {
@@ -85,6 +89,8 @@ export function taskView(t: TaskRow, extra: {attempts?: AttemptRow[]; files?: Fi
     queue: extra.queue,
     attempts: extra.attempts?.map(attemptView),
     files: extra.files,
+    schedule: t.schedule ?? undefined,
+    source: t.source ?? undefined,
   }
   if (extra.body) {
     const body = JSON.parse(t.body) as unknown

@@ -9,6 +9,8 @@ import {migrate, migrationFiles} from '../../src/serve/store/migrate.js'
 import {openPostgres} from '../../src/serve/store/postgres-db.js'
 import {openSqlite} from '../../src/serve/store/sqlite-db.js'
 import {TaskStore, type ClaimContext, type FileRef, type NewTask, type TaskRow} from '../../src/serve/store/store.js'
+import {parseSchedule} from '../../src/serve/schedules/schedule-input.js'
+import {Schedules, type ScheduleHost} from '../../src/serve/schedules/schedules.js'
 
 // The job service's store, on SQLite (better-sqlite3 is built for Node 20 only, so these tests live in the e2e
 // suite) and, when CMS_TEST_PG_URL is set (scripts/postgres.sh prints it), every case again on PostgreSQL in a
@@ -129,12 +131,12 @@ function storeCases(backend: Backend): void {
   const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
 
   it('migrates an empty database once; a second run applies nothing', async () => {
-    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1])
-    expect(firstMigration).toEqual([1])
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2])
+    expect(firstMigration).toEqual([1, 2])
     expect(await migrate(db)).toEqual([])
     expect(await migrate(db)).toEqual([])
     const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
-    expect(rows.map((r) => ({version: Number(r.version), name: r.name}))).toEqual([{version: 1, name: 'queue'}])
+    expect(rows.map((r) => ({version: Number(r.version), name: r.name}))).toEqual([{version: 1, name: 'queue'}, {version: 2, name: 'schedules'}])
     await store.ping()
     if (opened!.schema) {
       // The tables are in this test's own schema, not in public.
@@ -170,6 +172,8 @@ function storeCases(backend: Backend): void {
       created_at: 5000,
       updated_at: 5000,
       finished_at: null,
+      schedule: null,
+      source: null,
     })
     expect(await store.get('a')).toEqual(r!.task)
     expect(await eventsOf('a')).toEqual([{from: null, to: 'QUEUED', actor: 'alice', detail: null}])
@@ -450,6 +454,102 @@ function storeCases(backend: Backend): void {
       {cluster: 'c1', state: 'SUBMITTED', n: 1},
       {cluster: 'c2', state: 'QUEUED', n: 1},
     ])
+  })
+
+  // ---- schedules: the scheduler's step against the real database, with the task service stubbed ----------------
+
+  const MIN = 60_000
+  const T0 = Date.parse('2026-12-03T20:00:00Z')
+  /** A scheduler on this database; its host queues what the schedule's task says and records what it cancels. */
+  const scheduler = (cancelled: string[] = []) => {
+    const host: ScheduleHost = {
+      store,
+      files: {remove: () => undefined} as never,
+      prepare: async (raws) => raws.map((r) => newTask('ignored', {name: String((r.raw as {spec: {name: string}}).spec.name), files: [...(r.uploads?.values() ?? [])]})),
+      cancel: async (id) => {
+        cancelled.push(id)
+        await store.move(id, {from: ['QUEUED', 'SUBMITTED', 'RUNNING'], to: 'KILLED', actor: 'x', patch: {finished_at: 1}})
+      },
+      queued: () => undefined,
+    }
+    return new Schedules(host, () => undefined)
+  }
+  const addSchedule = async (s: Schedules, raw: Record<string, unknown>, files: FileRef[] = []) => {
+    const {fields} = parseSchedule({cron: '* * * * *', task: {cluster: 'c1', spec: {name: 'tick'}}, ...raw}, T0 - 30_000)
+    expect(await s.rows.create(fields, files, 'alice', T0 - 30_000)).toBe(true)
+  }
+  const runsOf = async (name: string) => (await store.scheduleRuns(name, 100)).map((t) => t.id).sort()
+
+  it('schedules: a due tick becomes one task linked to its schedule; the next run moves on', async () => {
+    const s = scheduler()
+    await addSchedule(s, {name: 'm'}, [file('pi.py', 'p')])
+    expect((await s.rows.get('m'))!.next_run_at).toBe(T0)
+    expect(await s.step(T0 - 1000)).toBeGreaterThanOrEqual(0)
+    expect(await runsOf('m')).toEqual([])
+    await s.step(T0 + 1500)
+    expect(await runsOf('m')).toEqual(['m-20261203T2000Z'])
+    const task = (await store.get('m-20261203T2000Z'))!
+    expect({schedule: task.schedule, state: task.state, actor: task.created_by}).toEqual({schedule: 'm', state: 'QUEUED', actor: 'schedule:m'})
+    expect(await store.files(task.id)).toEqual([file('pi.py', 'p')])
+    expect(await eventsOf(task.id)).toEqual([{from: null, to: 'QUEUED', actor: 'schedule:m', detail: 'run of schedule m due at 2026-12-03T20:00:00.000Z'}])
+    expect(await s.rows.get('m')).toMatchObject({next_run_at: T0 + MIN, last_run_at: T0 + 1500, last_task_id: 'm-20261203T2000Z', last_note: null})
+    await s.step(T0 + 1600)
+    expect(await runsOf('m')).toEqual(['m-20261203T2000Z'])
+  })
+
+  it('schedules: a server down across five ticks runs the schedule once when it is back, and says so', async () => {
+    const s = scheduler()
+    await addSchedule(s, {name: 'late'})
+    await s.step(T0 + 5 * MIN + 2000)
+    expect(await runsOf('late')).toEqual(['late-20261203T2000Z'])
+    expect((await eventsOf('late-20261203T2000Z'))[0]!.detail).toBe(
+      'run of schedule late due at 2026-12-03T20:00:00.000Z, started 5 min late (the service was not running then); 5 later ticks missed meanwhile are not made up',
+    )
+    expect((await s.rows.get('late'))!.next_run_at).toBe(T0 + 6 * MIN)
+  })
+
+  it('schedules: two schedulers stepping at once queue a tick once', async () => {
+    const [a, b] = [scheduler(), scheduler()]
+    await addSchedule(a, {name: 'race'})
+    await Promise.all([a.step(T0 + 1000), b.step(T0 + 1000), a.step(T0 + 1001), b.step(T0 + 1002)])
+    expect(await runsOf('race')).toEqual(['race-20261203T2000Z'])
+    expect(await count("SELECT COUNT(*) AS n FROM events WHERE task_id = 'race-20261203T2000Z'")).toBe(1)
+  })
+
+  it('schedules: forbid skips a tick while a run is active (a note on it); replace kills it first', async () => {
+    const cancelled: string[] = []
+    const s = scheduler(cancelled)
+    await addSchedule(s, {name: 'f', concurrency: 'forbid'})
+    await addSchedule(s, {name: 'r', concurrency: 'replace'})
+    await s.step(T0 + 1000)
+    await s.step(T0 + MIN + 1000)
+    expect(await runsOf('f')).toEqual(['f-20261203T2000Z'])
+    expect((await s.rows.get('f'))!.last_note).toBe('run due at 2026-12-03T20:01:00.000Z skipped: f-20261203T2000Z is still QUEUED (concurrency forbid)')
+    expect((await eventsOf('f-20261203T2000Z')).at(-1)).toEqual({from: 'QUEUED', to: 'QUEUED', actor: 'schedule:f', detail: 'run due at 2026-12-03T20:01:00.000Z skipped: f-20261203T2000Z is still QUEUED (concurrency forbid)'})
+    expect(await runsOf('r')).toEqual(['r-20261203T2000Z', 'r-20261203T2001Z'])
+    expect(cancelled).toEqual(['r-20261203T2000Z'])
+    expect((await store.get('r-20261203T2000Z'))!.state).toBe('KILLED')
+    // The forbidden schedule runs again once its run has ended.
+    await store.move('f-20261203T2000Z', {from: ['QUEUED'], to: 'KILLED', actor: 'x', patch: {finished_at: 1}})
+    await s.step(T0 + 2 * MIN + 1000)
+    expect(await runsOf('f')).toEqual(['f-20261203T2000Z', 'f-20261203T2002Z'])
+  })
+
+  it('schedules: finished runs beyond history are deleted; suspended schedules do not run; delete keeps the runs', async () => {
+    const s = scheduler()
+    await addSchedule(s, {name: 'h', history: 1})
+    await addSchedule(s, {name: 'z', suspend: true})
+    for (let i = 0; i < 3; i++) {
+      await s.step(T0 + i * MIN + 1000)
+      for (const id of await runsOf('h')) await store.move(id, {from: ['QUEUED'], to: 'KILLED', actor: 'x', patch: {finished_at: 1}}).catch(() => false)
+    }
+    await s.step(T0 + 3 * MIN + 1000)
+    // Three finished and one queued: the queued one and the newest finished one are kept.
+    expect(await runsOf('h')).toEqual(['h-20261203T2002Z', 'h-20261203T2003Z'])
+    expect(await runsOf('z')).toEqual([])
+    await s.remove('h')
+    expect(await s.rows.get('h')).toBeUndefined()
+    expect(await runsOf('h')).toEqual(['h-20261203T2002Z', 'h-20261203T2003Z'])
   })
 
   it('API keys: create once per name, look up by hash, list, revoke once', async () => {

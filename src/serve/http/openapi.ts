@@ -1,5 +1,6 @@
 import {z} from 'zod'
 import {jobSpecSchema} from '../../jobs/spec.js'
+import {scheduleSchema} from '../schedules/schedule-input.js'
 import {classicTaskSchema, taskSchema} from '../task-input.js'
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, {io: 'input', unrepresentable: 'any', target: 'openapi-3.0'}) as Record<string, unknown>
@@ -9,6 +10,7 @@ const error = {description: 'One line naming the problem', content: {'applicatio
 const ok = (description: string, schema?: object) => ({description, ...(schema ? {content: {'application/json': {schema}}} : {})})
 const keyed = {security: [{apiKey: []}]}
 const idParam = [{name: 'id', in: 'path', required: true, schema: {type: 'string'}}]
+const nameParam = [{name: 'name', in: 'path', required: true, schema: {type: 'string'}}]
 const errors = {401: error, 403: error}
 
 /**
@@ -25,6 +27,7 @@ export function openApiDocument(version: string): object {
         Task: json(taskSchema),
         ClassicTask: json(classicTaskSchema),
         JobSpec: json(jobSpecSchema),
+        Schedule: json(scheduleSchema),
         Error: {type: 'object', properties: {error: {type: 'string'}}, required: ['error']},
       },
     },
@@ -56,6 +59,16 @@ export function openApiDocument(version: string): object {
         get: {...keyed, summary: 'A task: state, attempts, queue position and what it waits for', parameters: idParam, responses: {200: ok('The task'), 404: error, ...errors}},
         delete: {...keyed, summary: 'Cancel a queued task; kill a running one on its engine', parameters: idParam, responses: {200: ok('Killed'), 404: error, 409: error, 502: error, ...errors}},
       },
+      '/schedules': {
+        post: {...keyed, summary: 'Create a schedule: a task queued on a cron expression in a time zone', requestBody: {required: true, content: {'application/json': {schema: ref('Schedule')}}}, responses: {201: ok('Created'), 409: error, 422: error, ...errors}},
+        get: {...keyed, summary: 'Every schedule with its next run', responses: {200: ok('Schedules'), ...errors}},
+      },
+      '/schedules/{name}': {
+        get: {...keyed, summary: 'A schedule, its next run and its newest runs', parameters: nameParam, responses: {200: ok('The schedule'), 404: error, ...errors}},
+        put: {...keyed, summary: 'Create or replace a schedule (the next run is computed afresh)', parameters: nameParam, requestBody: {required: true, content: {'application/json': {schema: ref('Schedule')}}}, responses: {200: ok('Replaced'), 201: ok('Created'), 422: error, ...errors}},
+        delete: {...keyed, summary: 'Delete a schedule (its runs stay tasks)', parameters: nameParam, responses: {200: ok('Deleted'), 404: error, ...errors}},
+      },
+      '/schedules/{name}/run': {post: {...keyed, summary: 'Run a schedule now (an ordinary task linked to it)', parameters: nameParam, responses: {201: ok('The run\'s task'), 404: error, 422: error, ...errors}}},
       '/task/{id}/events': {get: {...keyed, summary: 'The audit trail of a task', parameters: idParam, responses: {200: ok('Events, oldest first'), 404: error, ...errors}}},
       '/task/{id}/logs': {
         get: {...keyed, summary: "The engine's logs of the task's job (follow=1: until it ends)", parameters: [...idParam, {name: 'follow', in: 'query', required: false, schema: {type: 'string', enum: ['0', '1']}}], responses: {200: {description: 'Plain text', content: {'text/plain': {schema: {type: 'string'}}}}, 404: error, 409: error, ...errors}},

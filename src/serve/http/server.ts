@@ -6,6 +6,7 @@ import type {TaskService} from '../service.js'
 import {authHook} from './auth.js'
 import {mgmtRoutes} from './mgmt.js'
 import {openApiDocument} from './openapi.js'
+import {scheduleRoutes} from './schedules.js'
 import {taskRoutes} from './tasks.js'
 
 export interface ServerOptions {
@@ -64,6 +65,7 @@ export async function buildServer(service: TaskService, opts: ServerOptions): Pr
   const doc = openApiDocument(opts.version)
   app.get('/openapi.json', {config: {scope: 'read'}}, async () => doc)
   taskRoutes(app, {service, files: service.files, maxUploadBytes: opts.maxUploadBytes})
+  scheduleRoutes(app, service, opts.maxUploadBytes)
   mgmtRoutes(app, service, requestCounts)
   return app
 }

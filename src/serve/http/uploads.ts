@@ -5,11 +5,11 @@ import {UPLOAD_NAME_RE, UploadTooLargeError, type FileStore} from '../files.js'
 import type {FileRef, TaskStore} from '../store/store.js'
 
 /**
- * A multipart task: the task as JSON in a field named `task`, the spec's files as file parts (any part name; each
- * is known by its file name). Files are stored as they stream in; if the request is refused, the ones no task
- * references are removed again (`discard`).
+ * A multipart task (or schedule): the JSON in a field named `task` (`schedule`), the spec's files as file parts (any
+ * part name; each is known by its file name). Files are stored as they stream in; if the request is refused, the
+ * ones nothing references are removed again (`discard`).
  */
-export async function readMultipartTask(req: FastifyRequest, files: FileStore, store: TaskStore, maxBytes: number): Promise<{raw: unknown; uploads: Map<string, FileRef>; discard: () => Promise<void>}> {
+export async function readMultipartTask(req: FastifyRequest, files: FileStore, store: TaskStore, maxBytes: number, field: 'task' | 'schedule' = 'task'): Promise<{raw: unknown; uploads: Map<string, FileRef>; discard: () => Promise<void>}> {
   const uploads = new Map<string, FileRef>()
   const discard = async () => {
     for (const ref of uploads.values()) if (!(await store.referenced(ref.sha256))) files.remove(ref.sha256)
@@ -27,19 +27,19 @@ export async function readMultipartTask(req: FastifyRequest, files: FileStore, s
           if (error instanceof UploadTooLargeError || (error as {code?: string}).code === 'FST_REQ_FILE_TOO_LARGE') throw new ApiError(413, new UploadTooLargeError(name, maxBytes).message)
           throw error
         }
-      } else if (part.fieldname === 'task') {
-        if (part.valueTruncated) throw new ApiError(413, 'task: the task field is larger than 1 MiB')
+      } else if (part.fieldname === field) {
+        if (part.valueTruncated) throw new ApiError(413, `${field}: the ${field} field is larger than 1 MiB`)
         text = String(part.value)
       } else {
-        throw new UsageError(`${part.fieldname}: unknown form field (send the task as JSON in a field named task, and files as file parts)`)
+        throw new UsageError(`${part.fieldname}: unknown form field (send the ${field} as JSON in a field named ${field}, and files as file parts)`)
       }
     }
-    if (text === undefined) throw new UsageError('task: required (a form field holding the task as JSON)')
+    if (text === undefined) throw new UsageError(`${field}: required (a form field holding the ${field} as JSON)`)
     let raw: unknown
     try {
       raw = JSON.parse(text)
     } catch (error) {
-      throw new UsageError(`task: invalid JSON: ${(error as Error).message}`)
+      throw new UsageError(`${field}: invalid JSON: ${(error as Error).message}`)
     }
     return {raw, uploads, discard}
   } catch (error) {

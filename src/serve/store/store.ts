@@ -32,6 +32,10 @@ export interface TaskRow {
   created_at: number
   updated_at: number
   finished_at: number | null
+  /** The schedule whose run this is. */
+  schedule: string | null
+  /** The job source it came from. */
+  source: string | null
 }
 
 /** The cluster a task names first (where it is counted while queued). */
@@ -84,6 +88,8 @@ export interface NewTask {
   files: FileRef[]
   /** Appended to the QUEUED event (e.g. that a jobfile could not be checked with the engine yet). */
   note?: string
+  schedule?: string
+  source?: string
 }
 
 export interface KeyRow {
@@ -126,7 +132,27 @@ function newRow(t: NewTask, seq: number, actor: string, now: number): TaskRow {
     created_at: now,
     updated_at: now,
     finished_at: null,
+    schedule: t.schedule ?? null,
+    source: t.source ?? null,
   }
+}
+
+/** Deletes tasks with their events, attempts and file rows; returns the contents no task references any more. */
+async function deleteTasks(db: Db, ids: string[]): Promise<{tasks: number; orphans: string[]}> {
+  if (ids.length === 0) return {tasks: 0, orphans: []}
+  const marks = ids.map((_, k) => `$${k + 1}`).join(', ')
+  const shas = await db.all<{sha256: string}>(`SELECT DISTINCT sha256 FROM task_files WHERE task_id IN (${marks})`, ids)
+  for (const table of ['events', 'attempts', 'task_files']) await db.run(`DELETE FROM ${table} WHERE task_id IN (${marks})`, ids)
+  await db.run(`DELETE FROM tasks WHERE id IN (${marks})`, ids)
+  const orphans: string[] = []
+  for (const {sha256} of shas) if (!(await isReferenced(db, sha256))) orphans.push(sha256)
+  return {tasks: ids.length, orphans}
+}
+
+/** Whether a task or a schedule still uses this content. */
+export async function isReferenced(db: Db, sha256: string): Promise<boolean> {
+  const rows = await db.all('SELECT 1 AS x FROM task_files WHERE sha256 = $1 UNION ALL SELECT 1 AS x FROM schedule_files WHERE sha256 = $1 LIMIT 1', [sha256])
+  return rows.length > 0
 }
 
 /** `SET a = $k, b = $k+1`, its values, and the next placeholder number; only whitelisted columns. */
@@ -181,7 +207,7 @@ export interface Claimed {
 }
 
 const CHUNK = 200
-const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at'
+const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source'
 
 /** The queue and the audit trail in SQL shared by SQLite and PostgreSQL. Every state change writes its event row in the same transaction. */
 export class TaskStore {
@@ -195,9 +221,9 @@ export class TaskStore {
    * Inserts new tasks (QUEUED, with their event and file rows) in one transaction. An id that exists already is
    * not inserted again: its stored task comes back with `created: false`.
    */
-  async insertTasks(tasks: readonly NewTask[], actor: string, now = Date.now()): Promise<Array<{task: TaskRow; created: boolean}>> {
+  async insertTasks(tasks: readonly NewTask[], actor: string, now = Date.now(), db: Db = this.db): Promise<Array<{task: TaskRow; created: boolean}>> {
     const seqs = new Map<string, number>()
-    const existing = await (this.db.dialect === 'postgres' ? this.insertPostgres(tasks, actor, now, seqs) : this.insertSqlite(tasks, actor, now, seqs))
+    const existing = await (db.dialect === 'postgres' ? this.insertPostgres(db, tasks, actor, now, seqs) : this.insertSqlite(db, tasks, actor, now, seqs))
     return tasks.map((t) => {
       const seq = seqs.get(t.id)
       return seq === undefined ? {task: existing.get(t.id)!, created: false} : {task: newRow(t, seq, actor, now), created: true}
@@ -209,18 +235,18 @@ export class TaskStore {
    * trip), the rows as one JSON array of arrays. New rows are known without reading them back; only ids that
    * existed already are read.
    */
-  private async insertPostgres(tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
-    const rows = tasks.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.note ?? null])
+  private async insertPostgres(db: Db, tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
+    const rows = tasks.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.note ?? null, t.schedule ?? null, t.source ?? null])
     const files = tasks.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size]))
-    const created = await this.db.all<{id: string; seq: number}>(
+    const created = await db.all<{id: string; seq: number}>(
       `WITH input AS (
          SELECT e->>0 AS id, e->>1 AS name, e->>2 AS kind, e->>3 AS body, e->>4 AS clusters, e->>5 AS cluster, e->>6 AS engine,
                 (e->>7)::integer AS priority, (e->>8)::integer AS retries, (e->>9)::double precision AS demand_cores,
-                (e->>10)::integer AS demand_memory_mb, e->>11 AS note
+                (e->>10)::integer AS demand_memory_mb, e->>11 AS note, e->>12 AS schedule, e->>13 AS source
          FROM json_array_elements($1::json) AS e),
        ins AS (
-         INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at, state, attempts, runs, not_before)
-         SELECT id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, $2, $3, $3, 'QUEUED', 0, 0, 0 FROM input
+         INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, created_by, created_at, updated_at, state, attempts, runs, not_before)
+         SELECT id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, $2, $3, $3, 'QUEUED', 0, 0, 0 FROM input
          ON CONFLICT (id) DO NOTHING RETURNING id, seq),
        ev AS (
          INSERT INTO events (task_id, at, from_state, to_state, actor, detail)
@@ -232,16 +258,17 @@ export class TaskStore {
       [JSON.stringify(rows), actor, now, JSON.stringify(files)],
     )
     for (const r of created) seqs.set(r.id, Number(r.seq))
-    return this.getMany(this.db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
+    return this.getMany(db, tasks.filter((t) => !seqs.has(t.id)).map((t) => t.id))
   }
 
   /** SQLite: multi-row INSERTs in one transaction (an in-process call each: no round trips to save). */
-  private async insertSqlite(tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
-    return this.db.tx(async (db) => {
-      const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, created_by, created_at, updated_at'
+  private async insertSqlite(outer: Db, tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
+    return outer.tx(async (db) => {
+      const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, created_by, created_at, updated_at'
+      const width = 16
       for (let i = 0; i < tasks.length; i += CHUNK) {
-        const rows = tasks.slice(i, i + CHUNK).map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, actor, now, now])
-        const tuples = rows.map((_, r) => `(${Array.from({length: 14}, (_, k) => `$${r * 14 + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
+        const rows = tasks.slice(i, i + CHUNK).map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.schedule ?? null, t.source ?? null, actor, now, now])
+        const tuples = rows.map((_, r) => `(${Array.from({length: width}, (_, k) => `$${r * width + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
         const created = await db.all<{id: string; seq: number}>(`INSERT INTO tasks (${columns}, state, attempts, runs, not_before) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, seq`, rows.flat())
         for (const r of created) seqs.set(r.id, Number(r.seq))
       }
@@ -496,24 +523,29 @@ export class TaskStore {
   async purge(before: number, limit = 1000): Promise<{tasks: number; orphans: string[]}> {
     return this.db.tx(async (db) => {
       const old = await db.all<{id: string}>("SELECT id FROM tasks WHERE state IN ('SUCCEEDED', 'KILLED', 'DEAD') AND finished_at < $1 ORDER BY finished_at LIMIT $2", [before, limit])
-      if (old.length === 0) return {tasks: 0, orphans: []}
-      const ids = old.map((r) => r.id)
-      const marks = ids.map((_, k) => `$${k + 1}`).join(', ')
-      const shas = await db.all<{sha256: string}>(`SELECT DISTINCT sha256 FROM task_files WHERE task_id IN (${marks})`, ids)
-      for (const table of ['events', 'attempts', 'task_files']) await db.run(`DELETE FROM ${table} WHERE task_id IN (${marks})`, ids)
-      await db.run(`DELETE FROM tasks WHERE id IN (${marks})`, ids)
-      const orphans: string[] = []
-      for (const {sha256} of shas) {
-        const still = await db.all('SELECT 1 AS x FROM task_files WHERE sha256 = $1 LIMIT 1', [sha256])
-        if (still.length === 0) orphans.push(sha256)
-      }
-      return {tasks: ids.length, orphans}
+      return deleteTasks(db, old.map((r) => r.id))
     })
   }
 
-  /** Whether any task still references this content (an upload of a refused request may then go). */
+  /** Finished runs of a schedule beyond its newest `keep`, deleted with their history. */
+  async pruneScheduleRuns(schedule: string, keep: number): Promise<{tasks: number; orphans: string[]}> {
+    return this.db.tx(async (db) => {
+      const old = await db.all<{id: string}>(
+        "SELECT id FROM tasks WHERE schedule = $1 AND state IN ('SUCCEEDED', 'KILLED', 'DEAD') ORDER BY seq DESC LIMIT 1000 OFFSET $2",
+        [schedule, keep],
+      )
+      return deleteTasks(db, old.map((r) => r.id))
+    })
+  }
+
+  /** The newest tasks of a schedule (its runs), newest first. */
+  async scheduleRuns(schedule: string, limit: number): Promise<TaskRow[]> {
+    return this.db.all<TaskRow>(`SELECT ${WITHOUT_BODY} FROM tasks WHERE schedule = $1 ORDER BY seq DESC LIMIT $2`, [schedule, limit])
+  }
+
+  /** Whether any task or schedule still references this content (an upload of a refused request may then go). */
   async referenced(sha256: string): Promise<boolean> {
-    return (await this.db.all('SELECT 1 AS x FROM task_files WHERE sha256 = $1 LIMIT 1', [sha256])).length > 0
+    return isReferenced(this.db, sha256)
   }
 
   // ---- API keys -------------------------------------------------------------------------------------------------
