@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -225,6 +225,66 @@ describe('cms serve on a Spark cluster', () => {
     const logs = await server.call('GET', '/task/failing/logs', {key: read})
     expect(logs.status).toBe(200)
     expect(logs.text).toContain('failing on purpose')
+  })
+
+  it('schedules: an every-minute run is queued on the minute and runs; a server stopped across a tick runs it once, late, on restart', async () => {
+    const sleepUntil = async (t: number) => {
+      while (Date.now() < t) await new Promise((r) => setTimeout(r, Math.min(1000, t - Date.now())))
+    }
+    const tickId = (t: number) => `minutely-${new Date(t).toISOString().slice(0, 16).replace(/[-:]/g, '')}Z`
+    // The CLI, against the server (the key in the environment) and against the database: a bad expression is exit 2.
+    mkdirSync(WORK, {recursive: true})
+    writeFileSync(join(WORK, 'nightly.json'), JSON.stringify({cluster: NAME, spec: {name: 'nightly', app: 'https://example.org/jobs/nightly.py'}}))
+    const bad = await cms(['serve', 'schedule', 'add', 'bad', '--cron', '61 * * * *', '--task', join(WORK, 'nightly.json')], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('cron: minute field "61": 61 is outside 0-59')
+    const added = await cms(['serve', 'schedule', 'add', 'nightly', '--cron', '0 2 * * *', '--time-zone', 'Europe/Berlin', '--task', join(WORK, 'nightly.json'), '--url', server.url, '--json'], {...env, CMS_SERVE_KEY: submit})
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({name: 'nightly', timeZone: 'Europe/Berlin', concurrency: 'allow'})
+    const viaApi = (await server.call('GET', '/schedules/nightly', {key: read})).body
+    expect(new Date(viaApi.nextRunAt).getTime()).toBeGreaterThan(Date.now())
+    expect(new Intl.DateTimeFormat('en-GB', {timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit'}).format(new Date(viaApi.nextRunAt))).toBe('02:00')
+    const removed = await cms(['serve', 'schedule', 'rm', 'nightly', '--json'], env)
+    expect(removed.code, removed.stderr).toBe(0)
+    expect((await server.call('GET', '/schedules/nightly', {key: read})).status).toBe(404)
+
+    // Every minute, with pi.py uploaded once for every run.
+    const form = new FormData()
+    form.set('schedule', JSON.stringify({name: 'minutely', cron: '* * * * *', task: {cluster: NAME, spec: {name: 'sched-pi', app: 'pi.py', args: ['2'], conf: {'spark.ui.enabled': 'false'}}}}))
+    form.append('file', new Blob([pi]), 'pi.py')
+    const made = await server.call('POST', '/schedules', {key: submit, form})
+    expect(made.status, made.text).toBe(201)
+    const first = Date.parse(made.body.nextRunAt)
+    expect(first % 60_000).toBe(0)
+    const run1 = tickId(first)
+    await waitUntil(`the run of ${run1}`, async () => (await server.call('GET', `/task/${run1}`, {key: read})).status === 200, first - Date.now() + 30_000)
+    const queued1 = Date.parse((await server.call('GET', `/task/${run1}/events`, {key: read})).body.events[0].at)
+    expect(queued1 - first).toBeGreaterThanOrEqual(0)
+    expect(queued1 - first).toBeLessThan(5000)
+
+    // Down across the next tick and a minute more: on restart that tick runs once, saying it is late, and the tick
+    // after it is not made up.
+    await server.stop()
+    const second = first + 60_000
+    await sleepUntil(second + 65_000)
+    server = await startServer(env)
+    const run2 = tickId(second)
+    await waitUntil(`the late run of ${run2}`, async () => (await server.call('GET', `/task/${run2}`, {key: read})).status === 200, 30_000)
+    const listed = await cms(['serve', 'schedule', 'list', '--url', server.url, '--json'], {...env, CMS_SERVE_KEY: read})
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(JSON.parse(listed.stdout).schedules.map((s: {name: string; lastTaskId: string}) => [s.name, s.lastTaskId])).toEqual([['minutely', run2]])
+    expect((await server.call('DELETE', '/schedules/minutely', {key: submit})).status).toBe(200)
+    const events2 = (await server.call('GET', `/task/${run2}/events`, {key: read})).body.events
+    expect(events2[0].detail).toContain('started 1 min late (the service was not running then); 1 later tick missed meanwhile is not made up')
+    const runs = await server.call('GET', '/tasks?limit=1000', {key: read})
+    expect(runs.body.tasks.filter((t: {schedule?: string}) => t.schedule === 'minutely').map((t: {id: string}) => t.id).sort()).toEqual([run1, run2])
+
+    // Both ran on the engine, from the one upload.
+    const done = await waitForTasks(server, read, [run1, run2], ['SUCCEEDED', 'DEAD'], 420_000)
+    expect(done.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    const jobs = await engineJobs()
+    for (const id of [run1, run2]) expect(jobsOfTask(jobs, 'sched-pi', id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
+    expect((await server.call('GET', `/task/${run2}/logs`, {key: read})).text).toContain('Pi is roughly')
   })
 
   it('kill -9 of the server while tasks run and wait, then a restart: every task ends exactly once', async () => {
