@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, Kubernetes
-# and CoreDNS builds, the EC2 emulator for the aws tests, a private PostgreSQL for cms serve), builds cms,
+# and CoreDNS builds, the EC2 emulator for the aws tests, a private PostgreSQL for cms serve, Chromium for the
+# dashboard), builds cms,
 # runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
 # lifecycle and bad-input end-to-end tests again on Node.js 22 and 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
@@ -15,6 +16,9 @@ export CMS_MOTO_SERVER
 # its tests fail rather than skip when it is missing.
 eval "$(bash scripts/postgres.sh)"
 export CMS_TEST_PG_URL CMS_TEST_REQUIRE_PG=1
+# Debian's Chromium for the dashboard's browser tests (playwright-core drives it).
+eval "$(bash scripts/browser.sh)"
+export CMS_TEST_CHROMIUM
 # The tests' PostgreSQL stops with them (scripts/postgres.sh --stop ends it by its pid file).
 trap 'bash scripts/postgres.sh --stop || true' EXIT
 

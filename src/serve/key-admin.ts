@@ -22,15 +22,21 @@ export interface KeyView {
   revokedAt?: string
 }
 
-const keyView = (k: KeyRow): KeyView => ({name: k.name, scope: k.scope, createdAt: new Date(k.created_at).toISOString(), ...(k.revoked_at ? {revokedAt: new Date(k.revoked_at).toISOString()} : {})})
+export const keyView = (k: KeyRow): KeyView => ({name: k.name, scope: k.scope, createdAt: new Date(k.created_at).toISOString(), ...(k.revoked_at ? {revokedAt: new Date(k.revoked_at).toISOString()} : {})})
 
 /** A new key: its secret is returned here once and stored only as a hash. */
 export async function createKey(db: string, name: string, scope: string): Promise<{name: string; scope: Scope; key: string}> {
+  return withStore(db, (store) => createKeyIn(store, name, scope))
+}
+
+/** A new key in an open store (the dashboard's Keys page). */
+export async function createKeyIn(store: TaskStore, name: string, scope: string): Promise<{name: string; scope: Scope; key: string}> {
   checkKeyName(name)
   const s = checkScope(scope)
   const key = newKey()
-  const created = await withStore(db, (store) => store.createKey({name, scope: s, hash: hashKey(key), created_at: Date.now()}))
-  if (!created) throw new UsageError(`a key named ${name} exists already (names of revoked keys stay taken, so the audit trail names one key): choose another name`)
+  if (!(await store.createKey({name, scope: s, hash: hashKey(key), created_at: Date.now()}))) {
+    throw new UsageError(`a key named ${name} exists already (names of revoked keys stay taken, so the audit trail names one key): choose another name`)
+  }
   return {name, scope: s, key}
 }
 

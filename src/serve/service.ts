@@ -283,6 +283,16 @@ export class TaskService {
     throw new ApiError(409, `task ${id} kept changing state; try again`)
   }
 
+  /** Deletes a finished task and its history (attempts, events, files no other task uses). */
+  async deleteTask(id: string): Promise<{id: string; deleted: true}> {
+    const task = await this.mustGet(id)
+    if (!FINISHED.has(task.state)) throw new ApiError(409, `task ${id} is ${task.state}: kill it first (DELETE /task/${id}), then delete it`)
+    const {deleted, orphans} = await this.store.deleteFinished(id)
+    if (!deleted) throw new ApiError(409, `task ${id} changed state; try again`)
+    for (const sha of orphans) this.files.remove(sha)
+    return {id, deleted: true}
+  }
+
   /** A finished task runs again (a fresh retry budget), keeping its history. */
   async rerun(id: string, actor: string): Promise<TaskView> {
     const task = await this.mustGet(id)

@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route needs; `public` routes need no key (/health only). */
     scope?: Scope | 'public'
+    /** A dashboard route: a session cookie instead of a key, and the scope it needs ('none': the login page). */
+    ui?: Scope | 'none'
   }
 }
 
@@ -22,7 +24,7 @@ export function authHook(store: TaskStore) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // A path with no route needs only a valid key, to learn that it does not exist.
     const need = req.routeOptions.config?.scope ?? (req.routeOptions.url === undefined ? 'read' : 'admin')
-    if (need === 'public') return
+    if (need === 'public' || req.routeOptions.config?.ui !== undefined) return
     const key = bearerKey(req.headers.authorization)
     if (!key) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({error: 'missing API key: send the header Authorization: Bearer KEY'})

@@ -51,13 +51,18 @@ export function openApiDocument(version: string): object {
         get: {
           ...keyed,
           summary: 'Tasks, newest first',
-          parameters: ['state', 'cluster', 'since', 'limit', 'cursor'].map((name) => ({name, in: 'query', required: false, schema: {type: 'string'}})),
+          parameters: ['state', 'cluster', 'name', 'since', 'limit', 'cursor'].map((name) => ({name, in: 'query', required: false, schema: {type: 'string'}})),
           responses: {200: ok('A page of tasks and the cursor of the next'), 422: error, ...errors},
         },
       },
       '/task/{id}': {
         get: {...keyed, summary: 'A task: state, attempts, queue position and what it waits for', parameters: idParam, responses: {200: ok('The task'), 404: error, ...errors}},
-        delete: {...keyed, summary: 'Cancel a queued task; kill a running one on its engine', parameters: idParam, responses: {200: ok('Killed'), 404: error, 409: error, 502: error, ...errors}},
+        delete: {
+          ...keyed,
+          summary: 'Cancel a queued task; kill a running one on its engine. With ?purge=1: delete a finished task and its history',
+          parameters: [...idParam, {name: 'purge', in: 'query', required: false, schema: {type: 'string', enum: ['1', 'true']}}],
+          responses: {200: ok('Killed, or deleted'), 404: error, 409: error, 502: error, ...errors},
+        },
       },
       '/schedules': {
         post: {...keyed, summary: 'Create a schedule: a task queued on a cron expression in a time zone', requestBody: {required: true, content: {'application/json': {schema: ref('Schedule')}}}, responses: {201: ok('Created'), 409: error, 422: error, ...errors}},

@@ -8,6 +8,7 @@ import {mgmtRoutes} from './mgmt.js'
 import {openApiDocument} from './openapi.js'
 import {scheduleRoutes} from './schedules.js'
 import {taskRoutes} from './tasks.js'
+import {uiRoutes} from '../ui/routes.js'
 
 export interface ServerOptions {
   version: string
@@ -35,7 +36,7 @@ export async function buildServer(service: TaskService, opts: ServerOptions): Pr
     return503OnClosing: true,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance
-  await app.register(multipart, {limits: {fileSize: opts.maxUploadBytes, files: 64, fields: 4, fieldSize: 1024 * 1024, parts: 70}})
+  await app.register(multipart, {limits: {fileSize: opts.maxUploadBytes, files: 64, fields: 40, fieldSize: 1024 * 1024, parts: 110}})
 
   const requestCounts = new Map<string, number>()
   app.addHook('onRequest', authHook(service.store))
@@ -67,5 +68,6 @@ export async function buildServer(service: TaskService, opts: ServerOptions): Pr
   taskRoutes(app, {service, files: service.files, maxUploadBytes: opts.maxUploadBytes})
   scheduleRoutes(app, service, opts.maxUploadBytes)
   mgmtRoutes(app, service, requestCounts)
+  uiRoutes(app, service, {secure: Boolean(opts.tls), maxUploadBytes: opts.maxUploadBytes})
   return app
 }

@@ -50,7 +50,7 @@ export function taskRoutes(app: FastifyInstance, {service, files, maxUploadBytes
 
   app.get('/tasks', {config: {scope: 'read'}}, async (req) => {
     const q = req.query as Record<string, string | undefined>
-    const known = new Set(['state', 'cluster', 'since', 'limit', 'cursor'])
+    const known = new Set(['state', 'cluster', 'name', 'since', 'limit', 'cursor'])
     const unknown = Object.keys(q).find((k) => !known.has(k))
     if (unknown) throw new UsageError(`${unknown}: unknown query parameter (known: ${[...known].join(', ')})`)
     if (q.state !== undefined && !isTaskState(q.state)) throw new UsageError(`state: expected one of QUEUED, SUBMITTED, RUNNING, SUCCEEDED, FAILED, KILLED, DEAD`)
@@ -63,10 +63,14 @@ export function taskRoutes(app: FastifyInstance, {service, files, maxUploadBytes
       since = /^\d+$/.test(q.since) ? Number(q.since) : Date.parse(q.since)
       if (!Number.isFinite(since)) throw new UsageError('since: expected an ISO 8601 time or milliseconds since the epoch')
     }
-    return service.list({state: q.state as never, cluster: q.cluster, since, limit, cursor})
+    return service.list({state: q.state as never, cluster: q.cluster, name: q.name, since, limit, cursor})
   })
 
-  app.delete('/task/:id', {config: {scope: 'submit'}}, async (req) => service.cancel(idOf(req), req.actor!))
+  app.delete('/task/:id', {config: {scope: 'submit'}}, async (req) => {
+    const q = req.query as Record<string, string | undefined>
+    // ?purge=1: a finished task is deleted with its history; otherwise DELETE cancels (kills) it.
+    return q.purge === '1' || q.purge === 'true' ? service.deleteTask(idOf(req)) : service.cancel(idOf(req), req.actor!)
+  })
   app.post('/task/:id/rerun', {config: {scope: 'submit'}}, async (req) => service.rerun(idOf(req), req.actor!))
   app.post('/task/:id/priority', {config: {scope: 'submit'}}, async (req) => {
     const parsed = priorityBody.safeParse(req.body)
@@ -83,7 +87,7 @@ function idOf(req: FastifyRequest): string {
  * The engine's logs of the task's job as plain text, streamed as the engine gives them (`?follow=1`: until the job
  * ends). Status and headers wait for the first output, so a task without a job still gets its 404/409.
  */
-async function streamLogs(service: TaskService, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function streamLogs(service: TaskService, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const q = req.query as Record<string, string | undefined>
   const follow = q.follow === '1' || q.follow === 'true'
   let started = false

@@ -187,6 +187,8 @@ export interface Move {
 export interface ListFilter {
   state?: TaskState
   cluster?: string
+  /** Part of the name. */
+  name?: string
   /** Created at or after (ms). */
   since?: number
   limit: number
@@ -326,6 +328,7 @@ export class TaskStore {
     }
     if (f.state) add('state = ?', f.state)
     if (f.cluster) add('cluster = ?', f.cluster)
+    if (f.name) add("name LIKE ? ESCAPE '\\'", `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
     if (f.since !== undefined) add('created_at >= ?', f.since)
     if (f.cursor !== undefined) add('seq < ?', f.cursor)
     values.push(f.limit)
@@ -524,6 +527,15 @@ export class TaskStore {
     return this.db.tx(async (db) => {
       const old = await db.all<{id: string}>("SELECT id FROM tasks WHERE state IN ('SUCCEEDED', 'KILLED', 'DEAD') AND finished_at < $1 ORDER BY finished_at LIMIT $2", [before, limit])
       return deleteTasks(db, old.map((r) => r.id))
+    })
+  }
+
+  /** Deletes a finished task with its history; false when it is not finished (or gone). */
+  async deleteFinished(id: string): Promise<{deleted: boolean; orphans: string[]}> {
+    return this.db.tx(async (db) => {
+      const rows = await db.all<{id: string}>("SELECT id FROM tasks WHERE id = $1 AND state IN ('SUCCEEDED', 'KILLED', 'DEAD')", [id])
+      if (rows.length === 0) return {deleted: false, orphans: []}
+      return {deleted: true, orphans: (await deleteTasks(db, [id])).orphans}
     })
   }
 

@@ -1,0 +1,130 @@
+/**
+ * The dashboard's submit form: its fields as a task for POST /task (validated there, with the API's rules), and
+ * the API's one-line errors split back onto the form's fields.
+ */
+
+export interface SubmitFields {
+  cluster?: string
+  mode?: string
+  name?: string
+  /** An app URL, when no app file is uploaded. */
+  appUrl?: string
+  mainClass?: string
+  /** One argument per line. */
+  args?: string
+  /** `key=value` per line. */
+  conf?: string
+  env?: string
+  driverCores?: string
+  driverMemory?: string
+  executorInstances?: string
+  executorCores?: string
+  executorMemory?: string
+  priority?: string
+  retries?: string
+  jobfileName?: string
+  jobfileText?: string
+}
+
+/** Names of the uploaded files, by the form field they came in. */
+export interface SubmitUploads {
+  app?: string
+  files: string[]
+  jobfile?: {name: string; content: string}
+}
+
+/** A field's problem that the API would not name (it never sees the form's own shape). */
+export class FormError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`)
+  }
+}
+
+const lines = (s: string | undefined) => (s ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+
+function pairs(field: string, text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of lines(text)) {
+    const eq = line.indexOf('=')
+    if (eq <= 0) throw new FormError(field, `expected KEY=VALUE on each line, got "${line}"`)
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim()
+  }
+  return out
+}
+
+/** A whole number from the form, or undefined when the box is empty; text that is not one is left for the API to refuse. */
+function num(v: string | undefined): number | string | undefined {
+  const t = (v ?? '').trim()
+  if (t === '') return undefined
+  return /^-?\d+$/.test(t) ? Number(t) : t
+}
+
+function compact<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined || (typeof o[k] === 'object' && o[k] !== null && !Array.isArray(o[k]) && Object.keys(o[k] as object).length === 0)) delete o[k]
+  return o
+}
+
+/** The task the form describes, as POST /task takes it. */
+export function taskFromForm(f: SubmitFields, uploads: SubmitUploads): Record<string, unknown> {
+  const cluster = (f.cluster ?? '').trim()
+  if (!cluster) throw new FormError('cluster', 'choose a cluster')
+  const common = compact({cluster, priority: num(f.priority), retries: num(f.retries)})
+  if (f.mode === 'jobfile') {
+    const pasted = (f.jobfileText ?? '').trim()
+    if (uploads.jobfile && pasted) throw new FormError('jobfileText', 'paste a jobfile or upload one, not both')
+    const jobfile = uploads.jobfile ?? (pasted ? {name: (f.jobfileName ?? '').trim() || 'job.hcl', content: f.jobfileText!} : undefined)
+    if (!jobfile) throw new FormError('jobfileText', 'paste a jobfile or upload one')
+    return {...common, jobfile}
+  }
+  const url = (f.appUrl ?? '').trim()
+  if (uploads.app && url) throw new FormError('appUrl', 'give an app URL or upload the app, not both')
+  const app = uploads.app ?? url
+  if (!app) throw new FormError('appUrl', 'upload the app (.jar or .py) or give its URL')
+  const spec: Record<string, unknown> = compact({
+    name: (f.name ?? '').trim() || undefined,
+    app,
+    mainClass: (f.mainClass ?? '').trim() || undefined,
+    args: lines(f.args).length ? lines(f.args) : undefined,
+    conf: pairs('conf', f.conf),
+    env: pairs('env', f.env),
+    files: uploads.files.length ? uploads.files : undefined,
+    driver: compact({cores: num(f.driverCores), memory: (f.driverMemory ?? '').trim() || undefined}),
+    executor: compact({instances: num(f.executorInstances), cores: num(f.executorCores), memory: (f.executorMemory ?? '').trim() || undefined}),
+  })
+  return {...common, spec}
+}
+
+/** Which form field an API error line is about (`spec.executor.memory: ...` -> executorMemory). */
+const FIELD_OF: Array<[RegExp, string]> = [
+  [/^spec\.app\b/, 'appUrl'],
+  [/^spec\.name\b/, 'name'],
+  [/^spec\.mainClass\b/, 'mainClass'],
+  [/^spec\.args\b/, 'args'],
+  [/^spec\.conf\b/, 'conf'],
+  [/^spec\.env\b/, 'env'],
+  [/^spec\.(files|jars|pyFiles)\b/, 'files'],
+  [/^spec\.driver\.cores\b/, 'driverCores'],
+  [/^spec\.driver\.memory\b/, 'driverMemory'],
+  [/^spec\.executor\.instances\b/, 'executorInstances'],
+  [/^spec\.executor\.cores\b/, 'executorCores'],
+  [/^spec\.executor\.memory\b/, 'executorMemory'],
+  [/^spec\b/, 'appUrl'],
+  [/^jobfile\b/, 'jobfileText'],
+  [/^cluster\b/, 'cluster'],
+  [/^priority\b/, 'priority'],
+  [/^retries\b/, 'retries'],
+  [/^files\b/, 'files'],
+]
+
+/** The API's error line ("a: x; b: y") as messages per form field; what matches no field goes under `form`. */
+export function errorsByField(message: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const part of message.split(/;\s+(?=[A-Za-z][\w.[\]]*: )/)) {
+    const field = FIELD_OF.find(([re]) => re.test(part))?.[1] ?? 'form'
+    ;(out[field] ??= []).push(part)
+  }
+  return out
+}
