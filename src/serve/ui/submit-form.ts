@@ -97,33 +97,38 @@ export function taskFromForm(f: SubmitFields, uploads: SubmitUploads): Record<st
   return {...common, spec}
 }
 
-/** Which form field an API error line is about (`spec.executor.memory: ...` -> executorMemory). */
-const FIELD_OF: Array<[RegExp, string]> = [
-  [/^spec\.app\b/, 'appUrl'],
-  [/^spec\.name\b/, 'name'],
-  [/^spec\.mainClass\b/, 'mainClass'],
-  [/^spec\.args\b/, 'args'],
-  [/^spec\.conf\b/, 'conf'],
-  [/^spec\.env\b/, 'env'],
-  [/^spec\.(files|jars|pyFiles)\b/, 'files'],
-  [/^spec\.driver\.cores\b/, 'driverCores'],
-  [/^spec\.driver\.memory\b/, 'driverMemory'],
-  [/^spec\.executor\.instances\b/, 'executorInstances'],
-  [/^spec\.executor\.cores\b/, 'executorCores'],
-  [/^spec\.executor\.memory\b/, 'executorMemory'],
-  [/^spec\b/, 'appUrl'],
-  [/^jobfile\b/, 'jobfileText'],
-  [/^cluster\b/, 'cluster'],
-  [/^priority\b/, 'priority'],
-  [/^retries\b/, 'retries'],
-  [/^files\b/, 'files'],
-]
+/** The form field of each spec or task field an API error line can name. */
+const FIELD_OF: Record<string, string> = {
+  app: 'appUrl',
+  name: 'name',
+  mainClass: 'mainClass',
+  args: 'args',
+  conf: 'conf',
+  env: 'env',
+  files: 'files',
+  jars: 'files',
+  pyFiles: 'files',
+  'driver.cores': 'driverCores',
+  'driver.memory': 'driverMemory',
+  'executor.instances': 'executorInstances',
+  'executor.cores': 'executorCores',
+  'executor.memory': 'executorMemory',
+  priority: 'priority',
+  retries: 'retries',
+  cluster: 'cluster',
+  jobfile: 'jobfileText',
+}
 
-/** The API's error line ("a: x; b: y") as messages per form field; what matches no field goes under `form`. */
+/**
+ * The API's error line ("spec: executor.memory: x; cluster: y") as messages per form field; what names no field
+ * goes under `form`.
+ */
 export function errorsByField(message: string): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const part of message.split(/;\s+(?=[A-Za-z][\w.[\]]*: )/)) {
-    const field = FIELD_OF.find(([re]) => re.test(part))?.[1] ?? 'form'
+    const path = /^([\w.[\]]+):/.exec(part.replace(/^spec:\s+(?=[\w.[\]]+:)/, '').replace(/^spec\./, ''))?.[1] ?? ''
+    const segments = path.split('.')
+    const field = FIELD_OF[segments.slice(0, 2).join('.')] ?? FIELD_OF[segments[0]!] ?? 'form'
     ;(out[field] ??= []).push(part)
   }
   return out

@@ -92,12 +92,13 @@ describe('submit form', () => {
   })
 
   it('puts the API error lines beside their fields', () => {
-    expect(errorsByField('spec.executor.memory: expected a size like 512m or 2g; spec.args.0: bad; cluster: nope is not a cluster this service knows; body: something odd')).toEqual({
-      executorMemory: ['spec.executor.memory: expected a size like 512m or 2g'],
-      args: ['spec.args.0: bad'],
+    expect(errorsByField('spec: executor.memory: expected a size like 512m or 2g; args.0: bad; cluster: nope is not a cluster this service knows; body: something odd')).toEqual({
+      executorMemory: ['spec: executor.memory: expected a size like 512m or 2g'],
+      args: ['args.0: bad'],
       cluster: ['cluster: nope is not a cluster this service knows'],
       form: ['body: something odd'],
     })
+    expect(errorsByField('spec.app: pi.py was not uploaded (send it as a file part)')).toEqual({appUrl: ['spec.app: pi.py was not uploaded (send it as a file part)']})
   })
 })
 

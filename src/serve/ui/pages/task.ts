@@ -40,7 +40,7 @@ ${
 <h2>Logs</h2>
 ${hasJob ? html`<pre data-follow="/ui/task/${id}/logs${finished ? '' : '?follow=1'}" aria-live="polite" aria-label="Driver output">${finished ? 'Loading the output...' : 'Following the output...'}</pre><p class="hint">The engine's own output of the latest attempt (<a href="/ui/task/${id}/logs">plain text</a>).</p>` : html`<p class="muted">No job on an engine yet.</p>`}
 <h2>Events</h2>
-<ol class="timeline">${input.events.map((e) => html`<li>${when(e.at)}: ${e.from ? html`${e.from} → ` : ''}<strong>${e.to}</strong> <span class="muted">by ${e.actor}</span>${e.detail ? html`<br>${e.detail}` : ''}</li>`)}</ol>
+<ol class="timeline">${input.events.map((e) => html`<li>${when(e.at)}: ${e.from && e.from !== e.to ? html`${e.from} → ` : ''}<strong>${e.to}</strong> <span class="muted">by ${e.actor}</span>${e.detail ? html`<br>${e.detail}` : ''}</li>`)}</ol>
 <h2>${t.jobfile ? 'Jobfile' : 'Spec'}</h2>
 <pre>${t.jobfile ? t.jobfile.content : JSON.stringify(t.spec, null, 2)}</pre>
 ${t.files?.length ? html`<p>Files: ${t.files.map((f, i) => html`${i ? ', ' : ''}${f.name} (${f.size} bytes)`)}</p>` : ''}`

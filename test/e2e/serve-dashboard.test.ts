@@ -1,0 +1,165 @@
+import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {chromium, type Browser, type Page} from 'playwright-core'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cms, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core) in front of a real 1-host Spark
+// cluster. What a click did is read from the service's API and from the cluster's own job records, not from the
+// page. Screenshots of every page go to .cache/dashboard/.
+const NAME = 'e2e-dash'
+const WORK = join(ROOT, '.cache', 'e2e-dashboard')
+const SHOTS = join(ROOT, '.cache', 'dashboard')
+const SLEEP_PY = 'import time\nprint("sleeping")\ntime.sleep(900)\n'
+const EVIL = '<img src=x onerror="document.title=1">'
+
+function piPy(): string {
+  const dist = process.env.CMS_SPARK_DIST
+  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
+  const dir = join(WORK, 'runtime')
+  if (!existsSync(join(dir, '.done'))) {
+    mkdirSync(dir, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', dir, '--wildcards', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(dir, '.done'), '')
+  }
+  const home = readdirSync(dir).find((d) => d.startsWith('spark-'))!
+  return join(dir, home, 'examples', 'src', 'main', 'python', 'pi.py')
+}
+
+describe('the dashboard in a browser', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  let server: TestServer
+  let browser: Browser
+  let admin = ''
+  let viewer = ''
+
+  const api = async (path: string) => (await server.call('GET', path, {key: admin})).body
+  /** The cluster's own job records, by the task whose attempt they are. */
+  const engineStates = async (specName: string, taskId: string): Promise<string[]> => {
+    const r = await cms(['job', 'list', '-n', NAME, '--json'], env)
+    if (r.code !== 0) throw new Error(r.stderr)
+    const tag = createHash('sha256').update(taskId).digest('hex').slice(0, 10)
+    return (JSON.parse(r.stdout).jobs as Array<{name: string; state: string}>).filter((j) => j.name.startsWith(`${specName}-q${tag}-`)).map((j) => j.state)
+  }
+  const shot = (page: Page, name: string) => page.screenshot({path: join(SHOTS, `${name}.png`), fullPage: true})
+  const login = async (key: string): Promise<Page> => {
+    const context = await browser.newContext({viewport: {width: 1280, height: 900}})
+    const page = await context.newPage()
+    await page.goto(`${server.url}/ui/tasks`)
+    expect(new URL(page.url()).pathname).toBe('/ui/login')
+    await page.getByLabel('API key').fill(key)
+    await page.getByRole('button', {name: 'Log in'}).click()
+    await page.waitForURL(/\/ui\/tasks$/)
+    return page
+  }
+
+  beforeAll(async () => {
+    const executablePath = process.env.CMS_TEST_CHROMIUM
+    if (!executablePath) throw new Error('CMS_TEST_CHROMIUM is not set: eval "$(bash scripts/browser.sh)" (scripts/test.sh does)')
+    mkdirSync(SHOTS, {recursive: true})
+    await removeClusterContainers(NAME)
+    const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '1', '--worker-cores', '2', '--worker-memory', '3g'], env)
+    if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
+    admin = await makeKey(env, 'boss', 'admin')
+    viewer = await makeKey(env, 'viewer', 'read')
+    server = await startServer(env)
+    browser = await chromium.launch({executablePath})
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    await removeClusterContainers(NAME)
+    cleanup()
+  })
+
+  it('logs in, submits pi.py through the form with an upload, sees it succeed with its log line, reruns it; bad fields are shown beside them', async () => {
+    const page = await login(admin)
+    await shot(page, 'login-tasks')
+    expect(await page.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Submit', 'Schedules', 'Clusters', 'Keys'])
+
+    // A bad field: the form comes back with the error beside it, and nothing is queued.
+    await page.getByRole('link', {name: 'Submit'}).click()
+    await page.getByLabel('Cluster').selectOption(NAME)
+    await page.locator('#f-app').setInputFiles(piPy())
+    await page.getByLabel('Executor memory').fill('lots')
+    await page.getByRole('button', {name: 'Submit'}).click()
+    await expect.poll(() => page.locator('#err-executorMemory').textContent()).toContain('executor.memory: expected a size like 512m or 2g')
+    expect(await page.getByLabel('Executor memory').getAttribute('aria-invalid')).toBe('true')
+    await shot(page, 'submit-error')
+    expect((await api('/tasks')).tasks).toEqual([])
+
+    // The real thing.
+    await page.locator('#f-app').setInputFiles(piPy())
+    await page.getByLabel('Executor memory').fill('512m')
+    await page.getByLabel('Arguments').fill('2')
+    await page.getByLabel('Spark conf').fill(`spark.ui.enabled=false\nspark.cms.note=${EVIL}`)
+    await page.getByRole('button', {name: 'Submit'}).click()
+    await page.waitForURL(/\/ui\/task\//)
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
+    const queued = await api(`/task/${encodeURIComponent(id)}`)
+    expect(queued).toMatchObject({name: 'pi', cluster: NAME, createdBy: 'boss', files: [{name: 'pi.py'}]})
+    expect(queued.spec.conf['spark.cms.note']).toBe(EVIL)
+    const [done] = await waitForTasks(server, admin, [id], ['SUCCEEDED', 'DEAD', 'KILLED'], 420_000)
+    expect(done.state).toBe('SUCCEEDED')
+    expect(await engineStates('pi', id)).toEqual(['SUCCEEDED'])
+    await page.reload()
+    await expect.poll(() => page.locator('pre[data-follow]').textContent(), {timeout: 60_000}).toContain('Pi is roughly')
+    // What the user wrote is shown as text: the <img> in the conf is not an element of the page.
+    expect(await page.locator('main pre img').count()).toBe(0)
+    expect(await page.title()).not.toBe('1')
+    await shot(page, 'task-succeeded')
+
+    // Rerun: the same task runs again on the engine, and the audit trail names the key.
+    await page.getByRole('button', {name: 'Rerun'}).click()
+    await page.waitForURL(/notice=/)
+    const [again] = await waitForTasks(server, admin, [id], ['SUCCEEDED', 'DEAD', 'KILLED'], 420_000)
+    expect(again.state).toBe('SUCCEEDED')
+    expect(await engineStates('pi', id)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    const events = (await api(`/task/${encodeURIComponent(id)}/events`)).events as Array<{to: string; actor: string; detail?: string}>
+    expect(events.some((e) => e.to === 'QUEUED' && e.actor === 'boss' && e.detail === 'rerun')).toBe(true)
+
+    for (const p of ['tasks', 'schedules', 'clusters', 'keys']) {
+      await page.goto(`${server.url}/ui/${p}`)
+      await shot(page, p)
+    }
+    await page.goto(`${server.url}/ui/submit`)
+    await shot(page, 'submit')
+    await page.context().close()
+  })
+
+  it('kills a long task from its page; a read-only key sees no buttons; a form post without the CSRF token is refused', async () => {
+    const r = await server.call('POST', '/task', {key: admin, form: taskForm({id: 'long', cluster: NAME, spec: {name: 'long', app: 'sleep.py'}}, {'sleep.py': SLEEP_PY})})
+    expect(r.status, r.text).toBe(201)
+    await waitForTasks(server, admin, ['long'], ['RUNNING'], 300_000)
+
+    // Read-only: the pages it may see, no buttons, no Submit or Keys, and 403 if it goes there anyway.
+    const ro = await login(viewer)
+    expect(await ro.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Schedules', 'Clusters'])
+    await ro.goto(`${server.url}/ui/task/long`)
+    expect(await ro.locator('main button').count()).toBe(0)
+    await shot(ro, 'task-read-only')
+    expect((await ro.goto(`${server.url}/ui/submit`))!.status()).toBe(403)
+    // A post with the session but without the token: refused, and the task still runs.
+    const forged = await ro.context().request.post(`${server.url}/ui/task/long/kill`, {form: {}, maxRedirects: 0})
+    expect(forged.status()).toBe(403)
+    await ro.context().close()
+    const page = await login(admin)
+    const noToken = await page.context().request.post(`${server.url}/ui/task/long/kill`, {form: {_csrf: 'wrong'}, maxRedirects: 0})
+    expect(noToken.status()).toBe(403)
+    expect((await api('/task/long')).state).toBe('RUNNING')
+
+    // Kill from the page: the engine reports the job killed.
+    await page.goto(`${server.url}/ui/task/long`)
+    await page.getByRole('button', {name: 'Kill'}).click()
+    await page.waitForURL(/notice=/)
+    expect((await api('/task/long')).state).toBe('KILLED')
+    expect(await engineStates('long', 'long')).toEqual(['KILLED'])
+    await shot(page, 'task-killed')
+    await page.context().close()
+  })
+})
