@@ -16,6 +16,8 @@ export interface ServeRequest {
   defaultCluster?: string
   maxRunning?: number
   retainMs: number
+  /** A file holding the secret webhook calls are signed with. */
+  webhookSecretFile?: string
   maxUploadBytes: number
   logLevel: string
   version: string
@@ -39,14 +41,29 @@ function readTls(req: ServeRequest): {cert: Buffer; key: Buffer} | undefined {
   return {cert: read(req.tlsCert, '--tls-cert'), key: read(req.tlsKey, '--tls-key')}
 }
 
+/** The webhook secret: the file's first line, at least 32 characters (e.g. `openssl rand -hex 32`). */
+function readWebhookSecret(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(`--webhook-secret-file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  }
+  const secret = text.split('\n')[0]!.trim()
+  if (secret.length < 32) throw new UsageError(`--webhook-secret-file ${path}: the secret (its first line) must be at least 32 characters (openssl rand -hex 32 makes one)`)
+  return secret
+}
+
 /** Opens the database (migrating it), starts the loops and listens; every flag is checked before anything starts. */
 export async function startServer(req: ServeRequest, run: RunOptions): Promise<RunningServer> {
   const {host, port} = parseListen(req.listen)
   const tls = readTls(req)
+  const webhookSecret = readWebhookSecret(req.webhookSecretFile)
   if (!tls && !isLoopback(host)) {
     run.log(`WARNING: listening on ${host} without TLS: API keys and task data cross the network in clear text. Use --tls-cert and --tls-key.`)
   }
-  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, log: run.log})
+  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, log: run.log})
   try {
     const app = await buildServer(service, {version: req.version, maxUploadBytes: req.maxUploadBytes, bodyLimitBytes: 32 * 1024 * 1024, tls, logLevel: req.logLevel})
     const address = await app.listen({host, port})

@@ -15,6 +15,7 @@ import {migrate} from './store/migrate.js'
 import {openDb} from './store/db.js'
 import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
+import {Notifier} from './notify/notifier.js'
 import {Schedules} from './schedules/schedules.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
@@ -33,9 +34,11 @@ export interface ServiceOptions {
   retainMs: number
   log: (line: string) => void
   /** Loop periods (ms); tests shorten them. */
-  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number}>
+  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number; notify: number}>
   backoff?: {baseMs: number; capMs: number}
   leaseMs?: number
+  /** The secret webhook calls are signed with; without it, tasks may not name a webhook. */
+  webhookSecret?: string
 }
 
 /** Clusters with queued or active tasks are asked for their capacity this often (ms) at most. */
@@ -59,7 +62,7 @@ export class TaskService {
     readonly files: FileStore,
     private readonly opts: ServiceOptions,
   ) {
-    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, ...opts.intervals}
+    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, notify: 1000, ...opts.intervals}
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     const lookForStarts = () => trackLoop.poke()
@@ -71,10 +74,12 @@ export class TaskService {
     const trackLoop = new Loop('tracker', iv.track, () => tracker.step(), opts.log)
     this.schedules = new Schedules(this, opts.log)
     this.scheduleLoop = new Loop('scheduler', iv.schedule, () => this.schedules.step(), opts.log)
+    const notifier = opts.webhookSecret ? new Notifier(store.db, {secret: opts.webhookSecret, taskJson: (id) => this.task(id), log: opts.log}) : undefined
     this.loops = [
       this.dispatchLoop,
       trackLoop,
       this.scheduleLoop,
+      ...(notifier ? [new Loop('notifier', iv.notify, () => notifier.step(), opts.log)] : []),
       new Loop('monitor', iv.monitor, () => this.monitor().then(() => wake()), opts.log),
       new Loop('retention', iv.retention, () => this.purge(), opts.log),
     ]
@@ -184,6 +189,7 @@ export class TaskService {
       }
       const engine = [...engines][0]!
       if (p.kind === 'jobfile' && engines.size > 1) throw new UsageError(`${at('cluster')}: a native jobfile runs on one engine, but these clusters run ${[...engines].join(' and ')}`)
+      if (p.notify && !this.opts.webhookSecret) throw new UsageError(`${at('notify')}: this server has no secret to sign webhooks with (start cms serve with --webhook-secret-file)`)
       const note = p.kind === 'jobfile' ? await this.checkJobfile(p, at('jobfile')) : undefined
       tasks.push({
         id: p.id ?? newTaskId(),
@@ -197,6 +203,7 @@ export class TaskService {
         demand: taskDemand(p, engine),
         files: p.files,
         note,
+        notify: p.notify ? JSON.stringify(p.notify) : undefined,
       })
     }
     return tasks

@@ -3,6 +3,7 @@
  * portable spec's schema, native jobfiles, and the classic executor form ({jobId, jobType: SparkApp, ...}) mapped to
  * a spec. Pure: uploads arrive already stored, as name -> file reference. Errors are one line naming the field.
  */
+import {DEFAULT_NOTIFY_ON, notifySchema, type Notify} from './notify/webhook.js'
 import {createHash, randomBytes} from 'node:crypto'
 import {z} from 'zod'
 import {isUrl, parseJobSpec, type JobSpec} from '../jobs/spec.js'
@@ -43,6 +44,8 @@ export const taskSchema = z.strictObject({
   retries: wholeNumber(0, 10).optional(),
   /** What the task takes while it runs, for admission (native jobfiles; a spec's own figures otherwise). */
   resources: resourcesSchema.optional(),
+  /** A webhook called when the task fails an attempt or ends. */
+  notify: notifySchema.optional(),
 })
 
 export const classicTaskSchema = z.strictObject({
@@ -72,6 +75,7 @@ export interface ParsedTask {
   /** Undefined for a jobfile without `resources`: the engine's figure is worked out once the engine is known. */
   demand?: Demand
   files: FileRef[]
+  notify?: Notify
 }
 
 /** Task fields, for "did you mean" and for the classic form's detection. */
@@ -130,10 +134,11 @@ export function parseTask(raw: unknown, opts: {uploads?: ReadonlyMap<string, Fil
   const clusters = typeof t.cluster === 'string' ? [t.cluster] : [...new Set(t.cluster)]
   if ((t.spec === undefined) === (t.jobfile === undefined)) throw new UsageError(`${where || 'body'}: give either spec (a portable job spec) or jobfile ({name, content}), not ${t.spec ? 'both' : 'neither'}`)
   const uploads = opts.uploads ?? new Map<string, FileRef>()
+  const notify = t.notify ? {url: t.notify.url, on: t.notify.on ? [...new Set(t.notify.on)] : DEFAULT_NOTIFY_ON} : undefined
   const demandOverride = t.resources ? {cores: t.resources.cores, memoryMb: memoryMb(t.resources.memory, 0)} : undefined
   if (t.jobfile) {
     if (uploads.size > 0) throw new UsageError(`${at('files')}: a jobfile task takes no uploaded files (${[...uploads.keys()].join(', ')})`)
-    return {id: t.id, clusters, name: t.jobfile.name.replace(/\.[^.]+$/, ''), kind: 'jobfile', jobfile: t.jobfile, priority: t.priority ?? 0, retries: t.retries ?? 0, demand: demandOverride, files: []}
+    return {id: t.id, clusters, name: t.jobfile.name.replace(/\.[^.]+$/, ''), kind: 'jobfile', jobfile: t.jobfile, priority: t.priority ?? 0, retries: t.retries ?? 0, demand: demandOverride, files: [], notify}
   }
   const spec = parseJobSpec(t.spec, at('spec'))
   const files = specFiles(spec, uploads, at('spec'))
@@ -149,6 +154,7 @@ export function parseTask(raw: unknown, opts: {uploads?: ReadonlyMap<string, Fil
     retries: t.retries ?? spec.retries,
     demand: demandOverride,
     files,
+    notify,
   }
 }
 

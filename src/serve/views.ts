@@ -2,6 +2,7 @@
  * The API's JSON for tasks, attempts and events: the contract of `GET /task/{id}` and friends (fields are only ever
  * added). Times are ISO 8601.
  */
+import {originOf} from './notify/notifier.js'
 import type {AttemptRow, EventRow, FileRef, TaskRow} from './store/store.js'
 
 export interface AttemptView {
@@ -50,6 +51,8 @@ export interface TaskView {
   schedule?: string
   /** The job source it came from. */
   source?: string
+  /** The webhook's events and origin (its full URL may hold a token: it is not shown). */
+  notify?: {on: string[]; origin: string}
 }
 
 export interface EventView {
@@ -91,6 +94,7 @@ export function taskView(t: TaskRow, extra: {attempts?: AttemptRow[]; files?: Fi
     files: extra.files,
     schedule: t.schedule ?? undefined,
     source: t.source ?? undefined,
+    notify: t.notify ? notifyView(t.notify) : undefined,
   }
   if (extra.body) {
     const body = JSON.parse(t.body) as unknown
@@ -118,4 +122,9 @@ export function attemptView(a: AttemptRow): AttemptView {
 
 export function eventView(e: EventRow): EventView {
   return compact({at: iso(e.at)!, from: e.from_state ?? undefined, to: e.to_state, actor: e.actor, detail: e.detail ?? undefined})
+}
+
+function notifyView(json: string): TaskView['notify'] {
+  const n = JSON.parse(json) as {url: string; on: string[]}
+  return {on: n.on, origin: originOf(n.url)}
 }

@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
+import {createHash, createHmac, randomBytes} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server} from 'node:http'
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {chromium, type Browser, type Page} from 'playwright-core'
@@ -36,6 +37,11 @@ describe('the dashboard in a browser', () => {
   let browser: Browser
   let admin = ''
   let viewer = ''
+  // A webhook receiver on loopback: it refuses the first call (500), then takes them.
+  const secret = randomBytes(32).toString('hex')
+  const hooks: Array<{headers: IncomingMessage['headers']; body: string; status: number}> = []
+  let receiver: Server
+  let hookUrl = ''
 
   const api = async (path: string) => (await server.call('GET', path, {key: admin})).body
   /** The cluster's own job records, by the task whose attempt they are. */
@@ -66,13 +72,27 @@ describe('the dashboard in a browser', () => {
     if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
     admin = await makeKey(env, 'boss', 'admin')
     viewer = await makeKey(env, 'viewer', 'read')
-    server = await startServer(env)
+    receiver = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        const status = hooks.length === 0 ? 500 : 200
+        hooks.push({headers: req.headers, body, status})
+        res.writeHead(status).end()
+      })
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    hookUrl = `http://127.0.0.1:${(receiver.address() as {port: number}).port}/cms?token=abc`
+    mkdirSync(WORK, {recursive: true})
+    writeFileSync(join(WORK, 'webhook.secret'), `${secret}\n`, {mode: 0o600})
+    server = await startServer(env, ['--webhook-secret-file', join(WORK, 'webhook.secret')])
     browser = await chromium.launch({executablePath})
   })
 
   afterAll(async () => {
     await browser?.close()
     await server?.stop()
+    receiver?.close()
     await removeClusterContainers(NAME)
     cleanup()
   })
@@ -132,8 +152,8 @@ describe('the dashboard in a browser', () => {
     await page.context().close()
   })
 
-  it('kills a long task from its page; a read-only key sees no buttons; a form post without the CSRF token is refused', async () => {
-    const r = await server.call('POST', '/task', {key: admin, form: taskForm({id: 'long', cluster: NAME, spec: {name: 'long', app: 'sleep.py'}}, {'sleep.py': SLEEP_PY})})
+  it('kills a long task from its page (its webhook is called, signed, retried); a read-only key sees no buttons; a form post without the CSRF token is refused', async () => {
+    const r = await server.call('POST', '/task', {key: admin, form: taskForm({id: 'long', cluster: NAME, spec: {name: 'long', app: 'sleep.py'}, notify: {url: hookUrl, on: ['killed']}}, {'sleep.py': SLEEP_PY})})
     expect(r.status, r.text).toBe(201)
     await waitForTasks(server, admin, ['long'], ['RUNNING'], 300_000)
 
@@ -160,6 +180,18 @@ describe('the dashboard in a browser', () => {
     expect((await api('/task/long')).state).toBe('KILLED')
     expect(await engineStates('long', 'long')).toEqual(['KILLED'])
     await shot(page, 'task-killed')
+    // The webhook: refused once, sent again after its backoff, signed with the server's secret.
+    const deadline = Date.now() + 60_000
+    while (!hooks.some((h) => h.status === 200) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 500))
+    expect(hooks.map((h) => h.status)).toEqual([500, 200])
+    const {headers, body} = hooks[1]!
+    const [, t, mac] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(headers['x-cms-signature']))!
+    expect(mac).toBe(createHmac('sha256', secret).update(`${t}.${body}`).digest('hex'))
+    expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(120)
+    const call = JSON.parse(body)
+    expect({event: call.event, state: call.state, id: call.task.id, taskState: call.task.state, by: call.task.attempts.length}).toEqual({event: 'killed', state: 'KILLED', id: 'long', taskState: 'KILLED', by: 1})
+    expect(hooks[0]!.headers['x-cms-delivery']).toBe(headers['x-cms-delivery'])
+    expect((await api('/task/long')).notify).toEqual({on: ['killed'], origin: new URL(hookUrl).origin})
     await page.context().close()
   })
 })

@@ -11,6 +11,9 @@ import {openSqlite} from '../../src/serve/store/sqlite-db.js'
 import {TaskStore, type ClaimContext, type FileRef, type NewTask, type TaskRow} from '../../src/serve/store/store.js'
 import {parseSchedule} from '../../src/serve/schedules/schedule-input.js'
 import {Schedules, type ScheduleHost} from '../../src/serve/schedules/schedules.js'
+import {Notifier} from '../../src/serve/notify/notifier.js'
+import {signature} from '../../src/serve/notify/webhook.js'
+import {createServer, type IncomingMessage} from 'node:http'
 
 // The job service's store, on SQLite (better-sqlite3 is built for Node 20 only, so these tests live in the e2e
 // suite) and, when CMS_TEST_PG_URL is set (scripts/postgres.sh prints it), every case again on PostgreSQL in a
@@ -131,12 +134,17 @@ function storeCases(backend: Backend): void {
   const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
 
   it('migrates an empty database once; a second run applies nothing', async () => {
-    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2])
-    expect(firstMigration).toEqual([1, 2])
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4])
+    expect(firstMigration).toEqual([1, 2, 3, 4])
     expect(await migrate(db)).toEqual([])
     expect(await migrate(db)).toEqual([])
     const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
-    expect(rows.map((r) => ({version: Number(r.version), name: r.name}))).toEqual([{version: 1, name: 'queue'}, {version: 2, name: 'schedules'}])
+    expect(rows.map((r) => ({version: Number(r.version), name: r.name}))).toEqual([
+      {version: 1, name: 'queue'},
+      {version: 2, name: 'schedules'},
+      {version: 3, name: 'sessions'},
+      {version: 4, name: 'notifications'},
+    ])
     await store.ping()
     if (opened!.schema) {
       // The tables are in this test's own schema, not in public.
@@ -174,6 +182,7 @@ function storeCases(backend: Backend): void {
       finished_at: null,
       schedule: null,
       source: null,
+      notify: null,
     })
     expect(await store.get('a')).toEqual(r!.task)
     expect(await eventsOf('a')).toEqual([{from: null, to: 'QUEUED', actor: 'alice', detail: null}])
@@ -550,6 +559,64 @@ function storeCases(backend: Backend): void {
     await s.remove('h')
     expect(await s.rows.get('h')).toBeUndefined()
     expect(await runsOf('h')).toEqual(['h-20261203T2002Z', 'h-20261203T2003Z'])
+  })
+
+  it('webhooks: a matching move writes its call in the same transaction; the notifier sends it signed, retries a refusal, gives up in time', async () => {
+    const got: Array<{headers: IncomingMessage['headers']; body: string}> = []
+    let answer = 500
+    const receiver = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        got.push({headers: req.headers, body})
+        res.writeHead(answer).end()
+      })
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as {port: number}).port}/hook?token=t0ps3cret`
+      await store.insertTasks([newTask('w', {notify: JSON.stringify({url, on: ['failed', 'killed']})}), newTask('quiet')], 'alice', 1000)
+      await store.move('quiet', {from: ['QUEUED'], to: 'KILLED', actor: 'x', patch: {finished_at: 2}})
+      expect(await count('SELECT COUNT(*) AS n FROM notifications')).toBe(0)
+      // A refused compare-and-set writes nothing either.
+      expect(await store.move('w', {from: ['RUNNING'], to: 'KILLED', actor: 'x'})).toBe(false)
+      expect(await store.move('w', {from: ['QUEUED'], to: 'KILLED', actor: 'bob', detail: 'cancelled', patch: {finished_at: 3000}, now: 3000})).toBe(true)
+      expect(await db.all('SELECT task_id, event, state, detail, url, at, attempts, next_at, sent_at FROM notifications')).toEqual([
+        {task_id: 'w', event: 'killed', state: 'KILLED', detail: 'cancelled', url, at: 3000, attempts: 0, next_at: 3000, sent_at: null},
+      ])
+      const secret = 'x'.repeat(40)
+      const lines: string[] = []
+      const notifier = new Notifier(db, {secret, taskJson: async (id) => ({id, state: (await store.get(id))!.state}), log: (l) => lines.push(l)})
+      // Refused (500): tried again 5 s later; the log names the origin, never the URL's token.
+      await notifier.step(4000)
+      expect(got).toHaveLength(1)
+      const row = (await db.all<{attempts: number; next_at: number; sent_at: number | null; last_error: string}>('SELECT attempts, next_at, sent_at, last_error FROM notifications'))[0]!
+      expect({attempts: row.attempts, sent: row.sent_at, error: row.last_error}).toEqual({attempts: 1, sent: null, error: 'HTTP 500'})
+      expect(Number(row.next_at) - Date.now()).toBeGreaterThan(3000)
+      expect(lines.join('\n')).not.toContain('t0ps3cret')
+      await notifier.step(4000)
+      expect(got).toHaveLength(1)
+      answer = 204
+      await notifier.step(Number(row.next_at))
+      expect(got).toHaveLength(2)
+      const {headers, body} = got[1]!
+      expect(JSON.parse(body)).toEqual({event: 'killed', at: new Date(3000).toISOString(), state: 'KILLED', detail: 'cancelled', task: {id: 'w', state: 'KILLED'}})
+      const t = Number(/^t=(\d+),/.exec(String(headers['x-cms-signature']))![1])
+      expect(headers['x-cms-signature']).toBe(signature(secret, body, t))
+      expect(headers['x-cms-event']).toBe('killed')
+      expect(await count('SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NOT NULL AND next_at IS NULL AND attempts = 2')).toBe(1)
+      await notifier.step(Date.now() + 3_600_000)
+      expect(got).toHaveLength(2)
+      // A receiver that never answers 2xx: given up after 10 attempts, no more calls.
+      answer = 503
+      await store.insertTasks([newTask('w2', {notify: JSON.stringify({url, on: ['killed']})})], 'alice', 1000)
+      await store.move('w2', {from: ['QUEUED'], to: 'KILLED', actor: 'x', patch: {finished_at: 1}})
+      for (let i = 0; i < 12; i++) await notifier.step(Date.now() + 10 * 3_600_000)
+      expect(got).toHaveLength(12)
+      expect(await db.all('SELECT attempts, next_at, last_error FROM notifications WHERE task_id = $1', ['w2'])).toEqual([{attempts: 10, next_at: null, last_error: 'HTTP 503'}])
+    } finally {
+      receiver.close()
+    }
   })
 
   it('API keys: create once per name, look up by hash, list, revoke once', async () => {

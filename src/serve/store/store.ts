@@ -1,5 +1,6 @@
 import type {Demand} from '../queue/capacity.js'
 import {canMove, type TaskState} from '../queue/states.js'
+import {eventOfState, type Notify} from '../notify/webhook.js'
 import type {Db, Param} from './db.js'
 
 /** One row of `tasks`: the service's own facts about a task (never a copy of what an engine reports). */
@@ -36,6 +37,8 @@ export interface TaskRow {
   schedule: string | null
   /** The job source it came from. */
   source: string | null
+  /** JSON {url, on}: the task's webhook. */
+  notify: string | null
 }
 
 /** The cluster a task names first (where it is counted while queued). */
@@ -90,6 +93,8 @@ export interface NewTask {
   note?: string
   schedule?: string
   source?: string
+  /** JSON {url, on}. */
+  notify?: string
 }
 
 export interface KeyRow {
@@ -134,6 +139,7 @@ function newRow(t: NewTask, seq: number, actor: string, now: number): TaskRow {
     finished_at: null,
     schedule: t.schedule ?? null,
     source: t.source ?? null,
+    notify: t.notify ?? null,
   }
 }
 
@@ -209,7 +215,7 @@ export interface Claimed {
 }
 
 const CHUNK = 200
-const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source'
+const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source, notify'
 
 /** The queue and the audit trail in SQL shared by SQLite and PostgreSQL. Every state change writes its event row in the same transaction. */
 export class TaskStore {
@@ -238,17 +244,17 @@ export class TaskStore {
    * existed already are read.
    */
   private async insertPostgres(db: Db, tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
-    const rows = tasks.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.note ?? null, t.schedule ?? null, t.source ?? null])
+    const rows = tasks.map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.note ?? null, t.schedule ?? null, t.source ?? null, t.notify ?? null])
     const files = tasks.flatMap((t) => t.files.map((f) => [t.id, f.name, f.sha256, f.size]))
     const created = await db.all<{id: string; seq: number}>(
       `WITH input AS (
          SELECT e->>0 AS id, e->>1 AS name, e->>2 AS kind, e->>3 AS body, e->>4 AS clusters, e->>5 AS cluster, e->>6 AS engine,
                 (e->>7)::integer AS priority, (e->>8)::integer AS retries, (e->>9)::double precision AS demand_cores,
-                (e->>10)::integer AS demand_memory_mb, e->>11 AS note, e->>12 AS schedule, e->>13 AS source
+                (e->>10)::integer AS demand_memory_mb, e->>11 AS note, e->>12 AS schedule, e->>13 AS source, e->>14 AS notify
          FROM json_array_elements($1::json) AS e),
        ins AS (
-         INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, created_by, created_at, updated_at, state, attempts, runs, not_before)
-         SELECT id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, $2, $3, $3, 'QUEUED', 0, 0, 0 FROM input
+         INSERT INTO tasks (id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, notify, created_by, created_at, updated_at, state, attempts, runs, not_before)
+         SELECT id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, notify, $2, $3, $3, 'QUEUED', 0, 0, 0 FROM input
          ON CONFLICT (id) DO NOTHING RETURNING id, seq),
        ev AS (
          INSERT INTO events (task_id, at, from_state, to_state, actor, detail)
@@ -266,10 +272,10 @@ export class TaskStore {
   /** SQLite: multi-row INSERTs in one transaction (an in-process call each: no round trips to save). */
   private async insertSqlite(outer: Db, tasks: readonly NewTask[], actor: string, now: number, seqs: Map<string, number>): Promise<Map<string, TaskRow>> {
     return outer.tx(async (db) => {
-      const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, created_by, created_at, updated_at'
-      const width = 16
+      const columns = 'id, name, kind, body, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, schedule, source, notify, created_by, created_at, updated_at'
+      const width = 17
       for (let i = 0; i < tasks.length; i += CHUNK) {
-        const rows = tasks.slice(i, i + CHUNK).map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.schedule ?? null, t.source ?? null, actor, now, now])
+        const rows = tasks.slice(i, i + CHUNK).map((t) => [t.id, t.name, t.kind, t.body, JSON.stringify(t.clusters), t.clusters[0]!, t.engine ?? null, t.priority, t.retries, t.demand.cores, t.demand.memoryMb, t.schedule ?? null, t.source ?? null, t.notify ?? null, actor, now, now])
         const tuples = rows.map((_, r) => `(${Array.from({length: width}, (_, k) => `$${r * width + k + 1}`).join(', ')}, 'QUEUED', 0, 0, 0)`)
         const created = await db.all<{id: string; seq: number}>(`INSERT INTO tasks (${columns}, state, attempts, runs, not_before) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id, seq`, rows.flat())
         for (const r of created) seqs.set(r.id, Number(r.seq))
@@ -365,12 +371,18 @@ export class TaskStore {
       sql += ` AND attempts = $${values.length}`
     }
     // The row lock (PostgreSQL) keeps the state read for the event the one the update changes.
-    const before = await db.all<{state: TaskState}>(`SELECT state FROM tasks WHERE id = $1${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [id])
+    const before = await db.all<{state: TaskState; notify: string | null}>(`SELECT state, notify FROM tasks WHERE id = $1${db.dialect === 'postgres' ? ' FOR UPDATE' : ''}`, [id])
     const changed = await db.run(sql, values)
     if (changed === 0) return false
     let from: TaskState | null = before[0]?.state ?? null
+    const notify = before[0]?.notify ? (JSON.parse(before[0].notify) as Notify) : undefined
     for (const [i, to] of path.entries()) {
       await db.run('INSERT INTO events (task_id, at, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)', [id, now, from, to, m.actor, details[i] ?? null])
+      // The webhook's call is written with the change that causes it: an outbox the notifier sends from.
+      const event = eventOfState(to)
+      if (notify && event && notify.on.includes(event)) {
+        await db.run('INSERT INTO notifications (task_id, event, state, detail, url, at, attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $6)', [id, event, to, details[i] ?? null, notify.url, now])
+      }
       from = to
     }
     if (m.attemptPatch && m.attempt !== undefined) await this.patchAttemptIn(db, id, m.attempt, m.attemptPatch)
