@@ -65,7 +65,7 @@ describe('the OpenAPI document', () => {
   it('components.schemas.Task has the task fields (only cluster is required)', () => {
     const task = doc.components.schemas.Task!
     expect(task.type).toBe('object')
-    expect(Object.keys(task.properties!).sort()).toEqual(['cluster', 'id', 'jobfile', 'priority', 'resources', 'retries', 'spec'])
+    expect(Object.keys(task.properties!).sort()).toEqual(['cluster', 'id', 'jobfile', 'notify', 'priority', 'resources', 'retries', 'spec'])
     expect(task.required).toEqual(['cluster'])
   })
 

@@ -124,7 +124,7 @@ describe('parseTask: jobfile tasks and the shape of a task', () => {
   })
 
   it('an unknown field names every known one', () => {
-    expect(usage(() => parseTask({cluster: 'c1', spec: {app: PY}, prio: 3}))).toBe('prio: unknown field (known: id, cluster, spec, jobfile, priority, retries, resources)')
+    expect(usage(() => parseTask({cluster: 'c1', spec: {app: PY}, prio: 3}))).toBe('prio: unknown field (known: id, cluster, spec, jobfile, priority, retries, resources, notify)')
   })
 
   it('not an object', () => {
@@ -153,7 +153,7 @@ describe('parseTask: jobfile tasks and the shape of a task', () => {
     const at = {where: 'tasks[3]'}
     expect(usage(() => parseTask({cluster: 'c1', spec: {}}, at))).toBe('tasks[3].spec: app: required')
     expect(usage(() => parseTask({cluster: 'c1', spec: {app: 'pi.py'}}, at))).toBe('tasks[3].spec: app: pi.py was not uploaded (send it as a file part)')
-    expect(usage(() => parseTask({cluster: 'c1', spec: {app: PY}, prio: 1}, at))).toBe('tasks[3].prio: unknown field (known: id, cluster, spec, jobfile, priority, retries, resources)')
+    expect(usage(() => parseTask({cluster: 'c1', spec: {app: PY}, prio: 1}, at))).toBe('tasks[3].prio: unknown field (known: id, cluster, spec, jobfile, priority, retries, resources, notify)')
     expect(usage(() => parseTask({cluster: 'C', spec: {app: PY}}, at))).toBe('tasks[3].cluster: must be a cluster name: 2-32 lowercase letters, digits and single hyphens, starting with a letter')
     expect(usage(() => parseTask({cluster: 'c1'}, at))).toBe('tasks[3]: give either spec (a portable job spec) or jobfile ({name, content}), not neither')
     expect(usage(() => parseTask({cluster: 'n1', jobfile: {name: 'a.hcl', content: ''}}, {...at, uploads: uploads('x')}))).toBe('tasks[3].files: a jobfile task takes no uploaded files (x)')
