@@ -1,12 +1,11 @@
-import {execFileSync} from 'node:child_process'
 import {createHash, createHmac, randomBytes} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server} from 'node:http'
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {chromium, type Browser, type Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
-import {makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+import {makeKey, piPyPath, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
 
 // The dashboard in a real browser (Debian's Chromium driven by playwright-core) in front of a real 1-host Spark
 // cluster. What a click did is read from the service's API and from the cluster's own job records, not from the
@@ -17,18 +16,7 @@ const SHOTS = join(ROOT, '.cache', 'dashboard')
 const SLEEP_PY = 'import time\nprint("sleeping")\ntime.sleep(900)\n'
 const EVIL = '<img src=x onerror="document.title=1">'
 
-function piPy(): string {
-  const dist = process.env.CMS_SPARK_DIST
-  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
-  const dir = join(WORK, 'runtime')
-  if (!existsSync(join(dir, '.done'))) {
-    mkdirSync(dir, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', dir, '--wildcards', '*/examples/src/main/python/pi.py'])
-    writeFileSync(join(dir, '.done'), '')
-  }
-  const home = readdirSync(dir).find((d) => d.startsWith('spark-'))!
-  return join(dir, home, 'examples', 'src', 'main', 'python', 'pi.py')
-}
+const piPy = () => piPyPath(WORK)
 
 describe('the dashboard in a browser', () => {
   const {home, cleanup} = makeCmsHome()

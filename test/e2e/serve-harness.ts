@@ -1,6 +1,22 @@
 import {randomBytes} from 'node:crypto'
-import type {ChildProcess} from 'node:child_process'
+import {execFileSync, type ChildProcess} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {cms, startCms} from './helpers.js'
+
+/** Spark's own pi.py, from the runtime the clusters run (CMS_SPARK_DIST), unpacked once under `work`: its path. */
+export function piPyPath(work: string): string {
+  const dist = process.env.CMS_SPARK_DIST
+  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
+  const dir = join(work, 'runtime')
+  if (!existsSync(join(dir, '.done'))) {
+    mkdirSync(dir, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', dir, '--wildcards', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(dir, '.done'), '')
+  }
+  const home = readdirSync(dir).find((d) => d.startsWith('spark-'))!
+  return join(dir, home, 'examples', 'src', 'main', 'python', 'pi.py')
+}
 
 /** One `cms serve` process of a test: its URL, how to call it, how to stop it (cleanly or with SIGKILL). */
 export interface TestServer {

@@ -1,11 +1,10 @@
-import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
-import {freshPgSchema, makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
 // Spark master and from the cluster's own job records (`cms job list`), not from what the service says.
@@ -29,18 +28,7 @@ async function master(headIp: string): Promise<{cores: number; coresused: number
   return (await res.json()) as never
 }
 
-function piPy(): string {
-  const dist = process.env.CMS_SPARK_DIST
-  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
-  const dir = join(WORK, 'runtime')
-  if (!existsSync(join(dir, '.done'))) {
-    mkdirSync(dir, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', dir, '--wildcards', '*/examples/src/main/python/pi.py'])
-    execFileSync('touch', [join(dir, '.done')])
-  }
-  const home = readdirSync(dir).find((d) => d.startsWith('spark-'))!
-  return readFileSync(join(dir, home, 'examples', 'src', 'main', 'python', 'pi.py'), 'utf8')
-}
+const piPy = () => readFileSync(piPyPath(WORK), 'utf8')
 
 describe('cms serve on a Spark cluster', () => {
   const {home, cleanup} = makeCmsHome()
