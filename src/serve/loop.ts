@@ -14,7 +14,7 @@ export class Loop {
 
   constructor(
     readonly name: string,
-    private readonly intervalMs: number,
+    readonly intervalMs: number,
     private readonly step: () => Promise<number | void>,
     private readonly log: (line: string) => void,
     private readonly minGapMs = 100,

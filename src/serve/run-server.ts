@@ -5,6 +5,7 @@ import {describeDb} from './store/db.js'
 import {buildServer} from './http/server.js'
 import {isLoopback, parseListen} from './listen.js'
 import {TaskService} from './service.js'
+import {parseSources} from './sources/config.js'
 
 export interface ServeRequest {
   listen: string
@@ -18,6 +19,8 @@ export interface ServeRequest {
   retainMs: number
   /** A file holding the secret webhook calls are signed with. */
   webhookSecretFile?: string
+  /** The job sources file. */
+  sourcesFile?: string
   maxUploadBytes: number
   logLevel: string
   version: string
@@ -31,26 +34,22 @@ export interface RunningServer {
 function readTls(req: ServeRequest): {cert: Buffer; key: Buffer} | undefined {
   if (!req.tlsCert && !req.tlsKey) return undefined
   if (!req.tlsCert || !req.tlsKey) throw new UsageError('--tls-cert and --tls-key go together')
-  const read = (path: string, flag: string) => {
-    try {
-      return readFileSync(path)
-    } catch (error) {
-      throw new UsageError(`${flag} ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
-    }
+  return {cert: readFlagFile(req.tlsCert, '--tls-cert'), key: readFlagFile(req.tlsKey, '--tls-key')}
+}
+
+/** A file a flag names; one that cannot be read is bad usage (exit 2) naming the flag. */
+function readFlagFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
   }
-  return {cert: read(req.tlsCert, '--tls-cert'), key: read(req.tlsKey, '--tls-key')}
 }
 
 /** The webhook secret: the file's first line, at least 32 characters (e.g. `openssl rand -hex 32`). */
 function readWebhookSecret(path: string | undefined): string | undefined {
   if (path === undefined) return undefined
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new UsageError(`--webhook-secret-file ${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
-  }
-  const secret = text.split('\n')[0]!.trim()
+  const secret = readFlagFile(path, '--webhook-secret-file').toString('utf8').split('\n')[0]!.trim()
   if (secret.length < 32) throw new UsageError(`--webhook-secret-file ${path}: the secret (its first line) must be at least 32 characters (openssl rand -hex 32 makes one)`)
   return secret
 }
@@ -60,10 +59,11 @@ export async function startServer(req: ServeRequest, run: RunOptions): Promise<R
   const {host, port} = parseListen(req.listen)
   const tls = readTls(req)
   const webhookSecret = readWebhookSecret(req.webhookSecretFile)
+  const sources = req.sourcesFile === undefined ? undefined : parseSources(readFlagFile(req.sourcesFile, '--sources').toString('utf8'), req.sourcesFile)
   if (!tls && !isLoopback(host)) {
     run.log(`WARNING: listening on ${host} without TLS: API keys and task data cross the network in clear text. Use --tls-cert and --tls-key.`)
   }
-  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, log: run.log})
+  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, log: run.log})
   try {
     const app = await buildServer(service, {version: req.version, maxUploadBytes: req.maxUploadBytes, bodyLimitBytes: 32 * 1024 * 1024, tls, logLevel: req.logLevel})
     const address = await app.listen({host, port})

@@ -17,6 +17,8 @@ import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from '
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
 import {Notifier} from './notify/notifier.js'
 import {Schedules} from './schedules/schedules.js'
+import type {SourceConfig} from './sources/config.js'
+import {DirectorySource, type SourceStatus} from './sources/directory.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
 
@@ -39,6 +41,8 @@ export interface ServiceOptions {
   leaseMs?: number
   /** The secret webhook calls are signed with; without it, tasks may not name a webhook. */
   webhookSecret?: string
+  /** Job sources (--sources), each polled by a loop of its own. */
+  sources?: SourceConfig[]
 }
 
 /** Clusters with queued or active tasks are asked for their capacity this often (ms) at most. */
@@ -52,6 +56,7 @@ export class TaskService {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`
   readonly loops: Loop[]
   readonly schedules: Schedules
+  private readonly sourceList: DirectorySource[]
   private readonly dispatcher: Dispatcher
   private readonly dispatchLoop: Loop
   private readonly scheduleLoop: Loop
@@ -75,7 +80,9 @@ export class TaskService {
     this.schedules = new Schedules(this, opts.log)
     this.scheduleLoop = new Loop('scheduler', iv.schedule, () => this.schedules.step(), opts.log)
     const notifier = opts.webhookSecret ? new Notifier(store.db, {secret: opts.webhookSecret, taskJson: (id) => this.task(id), log: opts.log}) : undefined
+    this.sourceList = (opts.sources ?? []).map((c) => new DirectorySource(c, this, opts.log))
     this.loops = [
+      ...this.sourceList.map((s) => new Loop(`source ${s.config.name}`, s.config.intervalMs, () => s.step(), opts.log)),
       this.dispatchLoop,
       trackLoop,
       this.scheduleLoop,
@@ -150,6 +157,11 @@ export class TaskService {
   /** Wakes the dispatcher: tasks were queued by another path (a schedule, a source). */
   queued(): void {
     this.dispatchLoop.poke()
+  }
+
+  /** Each job source: what it reads, how it went last, how many files it queued and refused. */
+  sources(): SourceStatus[] {
+    return this.sourceList.map((s) => s.status())
   }
 
   /** Wakes the scheduler: a schedule was made or changed (its first run may come before the next step). */
@@ -366,7 +378,7 @@ export class TaskService {
     } catch (error) {
       return {ok: false, reason: `database: ${(error as Error).message.split('\n')[0]}`, loops}
     }
-    const stale = this.loops.filter((l) => l.name !== 'retention' && !l.healthy(now, 60_000))
+    const stale = this.loops.filter((l) => l.name !== 'retention' && !l.healthy(now, Math.max(60_000, 2 * l.intervalMs)))
     if (stale.length > 0) return {ok: false, reason: `loop ${stale.map((l) => l.name).join(', ')} has not finished a step in 60 s${stale[0]!.lastError ? ` (${stale[0]!.lastError})` : ''}`, loops}
     return {ok: true, loops}
   }

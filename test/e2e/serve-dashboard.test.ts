@@ -88,7 +88,7 @@ describe('the dashboard in a browser', () => {
   it('logs in, submits pi.py through the form with an upload, sees it succeed with its log line, reruns it; bad fields are shown beside them', async () => {
     const page = await login(admin)
     await shot(page, 'login-tasks')
-    expect(await page.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Submit', 'Schedules', 'Clusters', 'Keys'])
+    expect(await page.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Submit', 'Schedules', 'Sources', 'Clusters', 'Keys'])
 
     // A bad field: the form comes back with the error beside it, and nothing is queued.
     await page.getByRole('link', {name: 'Submit'}).click()
@@ -131,7 +131,7 @@ describe('the dashboard in a browser', () => {
     const events = (await api(`/task/${encodeURIComponent(id)}/events`)).events as Array<{to: string; actor: string; detail?: string}>
     expect(events.some((e) => e.to === 'QUEUED' && e.actor === 'boss' && e.detail === 'rerun')).toBe(true)
 
-    for (const p of ['tasks', 'schedules', 'clusters', 'keys']) {
+    for (const p of ['tasks', 'schedules', 'sources', 'clusters', 'keys']) {
       await page.goto(`${server.url}/ui/${p}`)
       await shot(page, p)
     }
@@ -147,7 +147,7 @@ describe('the dashboard in a browser', () => {
 
     // Read-only: the pages it may see, no buttons, no Submit or Keys, and 403 if it goes there anyway.
     const ro = await login(viewer)
-    expect(await ro.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Schedules', 'Clusters'])
+    expect(await ro.getByRole('navigation', {name: 'Main'}).getByRole('link').allTextContents()).toEqual(['Tasks', 'Schedules', 'Sources', 'Clusters'])
     await ro.goto(`${server.url}/ui/task/long`)
     expect(await ro.locator('main button').count()).toBe(0)
     await shot(ro, 'task-read-only')

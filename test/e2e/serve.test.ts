@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -273,6 +273,44 @@ describe('cms serve on a Spark cluster', () => {
     const jobs = await engineJobs()
     for (const id of [run1, run2]) expect(jobsOfTask(jobs, 'sched-pi', id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
     expect((await server.call('GET', `/task/${run2}/logs`, {key: read})).text).toContain('Pi is roughly')
+  })
+
+  it('a directory source: complete files become tasks that run (half-written ones wait), bad ones go to failed/ with the reason', async () => {
+    const drop = join(WORK, 'drop')
+    rmSync(drop, {recursive: true, force: true})
+    mkdirSync(drop, {recursive: true})
+    writeFileSync(join(WORK, 'sources.yaml'), `sources:\n  - {name: drop, kind: directory, path: ${drop}, cluster: ${NAME}, interval: 1s, settle: 2s}\n`)
+    await server.stop()
+    server = await startServer(env, ['--sources', join(WORK, 'sources.yaml')])
+    // The app first, then its spec renamed into the folder (complete at once); a bad spec; a spec written slowly.
+    writeFileSync(join(drop, 'pi.py'), pi)
+    writeFileSync(join(drop, 'quick.py'), QUICK_PY)
+    writeFileSync(join(drop, '.pi-job.yaml.part'), `name: dropped-pi\napp: pi.py\nargs: [2]\nconf: {spark.ui.enabled: "false"}\n`)
+    renameSync(join(drop, '.pi-job.yaml.part'), join(drop, 'pi-job.yaml'))
+    writeFileSync(join(drop, 'broken.yaml'), 'app: pi.py\nexecutor: {memory: lots}\n')
+    writeFileSync(join(drop, 'slow.yaml'), 'name: dropped-quick\napp: qu')
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 800))
+      appendFileSync(join(drop, 'slow.yaml'), i < 2 ? '' : 'ick.py\n')
+      utimesSync(join(drop, 'slow.yaml'), new Date(), new Date())
+    }
+    await waitUntil('the source to take the three files', async () => readdirSync(drop).filter((f) => f.endsWith('.yaml')).length === 0, 60_000)
+    expect(readdirSync(join(drop, 'done')).sort()).toEqual(['pi-job.yaml', 'slow.yaml'])
+    expect(readdirSync(join(drop, 'failed')).sort()).toEqual(['broken.yaml', 'broken.yaml.error'])
+    expect(readFileSync(join(drop, 'failed', 'broken.yaml.error'), 'utf8')).toContain('executor.memory: expected a size like 512m or 2g')
+    const mine = (await server.call('GET', '/tasks?limit=1000', {key: read})).body.tasks.filter((t: {source?: string}) => t.source === 'drop')
+    expect(mine.map((t: {name: string}) => t.name).sort()).toEqual(['dropped-pi', 'dropped-quick'])
+    const sources = (await server.call('GET', '/mgmt/sources', {key: read})).body.sources
+    expect(sources).toMatchObject([{name: 'drop', kind: 'directory', from: drop, queued: 2, refused: 1}])
+    const done = await waitForTasks(server, read, mine.map((t: {id: string}) => t.id), ['SUCCEEDED', 'DEAD'], 420_000)
+    expect(done.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    const jobs = await engineJobs()
+    for (const t of done) expect(jobsOfTask(jobs, t.name, t.id).map((j) => j.state), t.id).toEqual(['SUCCEEDED'])
+    expect((await server.call('GET', `/task/${done.find((t) => t.name === 'dropped-pi').id}/logs`, {key: read})).text).toContain('Pi is roughly')
+    // A folder that goes away is reported, not fatal.
+    rmSync(drop, {recursive: true, force: true})
+    await waitUntil('the source to report its folder missing', async () => Boolean((await server.call('GET', '/health')).body.sources?.[0]?.lastError?.includes('ENOENT')), 30_000)
+    expect((await server.call('GET', '/health')).status).toBe(200)
   })
 
   it('kill -9 of the server while tasks run and wait, then a restart: every task ends exactly once', async () => {

@@ -9,6 +9,7 @@ import {prometheusText} from './metrics.js'
 export function mgmtRoutes(app: FastifyInstance, service: TaskService, requestCounts: Map<string, number>): void {
   app.get('/mgmt/clusters', {config: {scope: 'read'}}, async () => ({clusters: await service.clusters()}))
   app.get('/mgmt/queue', {config: {scope: 'read'}}, async () => service.queue())
+  app.get('/mgmt/sources', {config: {scope: 'read'}}, async () => ({sources: service.sources()}))
   app.get('/metrics', {config: {scope: 'read'}}, async (_req, reply) => {
     const [counts, queue] = await Promise.all([service.store.countByState(), service.queue()])
     return reply.type('text/plain; version=0.0.4').send(prometheusText({counts, queue, requestCounts, clusters: service.links.statuses()}))

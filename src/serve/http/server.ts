@@ -61,7 +61,9 @@ export async function buildServer(service: TaskService, opts: ServerOptions): Pr
 
   app.get('/health', {config: {scope: 'public'}}, async (_req, reply) => {
     const h = await service.health()
-    return reply.code(h.ok ? 200 : 500).send({status: h.ok ? 'ok' : 'failing', ...(h.reason ? {reason: h.reason} : {}), loops: h.loops})
+    // A source whose backend is down is reported here, and does not make the service unhealthy.
+    const sources = service.sources()
+    return reply.code(h.ok ? 200 : 500).send({status: h.ok ? 'ok' : 'failing', ...(h.reason ? {reason: h.reason} : {}), loops: h.loops, ...(sources.length ? {sources} : {})})
   })
   const doc = openApiDocument(opts.version)
   app.get('/openapi.json', {config: {scope: 'read'}}, async () => doc)

@@ -13,6 +13,7 @@ const NAV: NavItem[] = [
   {path: '/ui/tasks', label: 'Tasks', scope: 'read'},
   {path: '/ui/submit', label: 'Submit', scope: 'submit'},
   {path: '/ui/schedules', label: 'Schedules', scope: 'read'},
+  {path: '/ui/sources', label: 'Sources', scope: 'read'},
   {path: '/ui/clusters', label: 'Clusters', scope: 'read'},
   {path: '/ui/keys', label: 'Keys', scope: 'admin'},
 ]

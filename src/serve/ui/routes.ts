@@ -15,6 +15,7 @@ import {clustersPage} from './pages/clusters.js'
 import {keysPage} from './pages/keys.js'
 import {loginPage} from './pages/login.js'
 import {schedulesPage} from './pages/schedules.js'
+import {sourcesPage} from './pages/sources.js'
 import {submitPage, type ClusterChoice} from './pages/submit.js'
 import {taskPage} from './pages/task.js'
 import {tasksPage, type TasksFilter} from './pages/tasks.js'
@@ -246,6 +247,7 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
   })
 
   // ---- clusters and keys ------------------------------------------------------------------------------------------
+  app.get('/ui/sources', ui('read'), async (req, reply) => show(reply, req, {title: 'Sources', section: '/ui/sources', refreshMs: 5000, body: sourcesPage({sources: service.sources()})}))
   app.get('/ui/clusters', ui('read'), async (req, reply) => show(reply, req, {title: 'Clusters', section: '/ui/clusters', refreshMs: 5000, body: clustersPage({clusters: await service.clusters()})}))
 
   const showKeys = async (req: FastifyRequest, reply: FastifyReply, extra: {created?: {name: string; key: string}; error?: string; status?: number} = {}) =>
