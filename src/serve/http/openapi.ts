@@ -83,6 +83,7 @@ export function openApiDocument(version: string): object {
       '/health': {get: {summary: 'Whether the database answers and the loops run (no key needed)', responses: {200: ok('Healthy'), 500: ok('Not healthy, with the reason')}}},
       '/mgmt/clusters': {get: {...keyed, summary: 'Every cluster the service may use: engine, health, capacity, its tasks', responses: {200: ok('Clusters'), ...errors}}},
       '/mgmt/queue': {get: {...keyed, summary: 'Queue depth by cluster and priority, oldest wait, running count', responses: {200: ok('The queue'), ...errors}}},
+      '/mgmt/sources': {get: {...keyed, summary: 'The job sources: where each reads, its last look and problem, files queued and refused', responses: {200: ok('The sources'), ...errors}}},
       '/mgmt/keys': {
         get: {...keyed, summary: 'API keys (admin)', responses: {200: ok('Keys, without their secrets'), ...errors}},
         post: {...keyed, summary: 'Create an API key (admin); the key is in this response only', responses: {201: ok('The key'), 409: error, 422: error, ...errors}},
