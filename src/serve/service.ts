@@ -18,7 +18,9 @@ import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js
 import {Notifier} from './notify/notifier.js'
 import {Schedules} from './schedules/schedules.js'
 import type {SourceConfig} from './sources/config.js'
-import {DirectorySource, type SourceStatus} from './sources/directory.js'
+import {DirectorySource} from './sources/directory.js'
+import type {JobSource, SourceStatus} from './sources/source.js'
+import {SqlSource} from './sources/sql.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
 
@@ -56,7 +58,7 @@ export class TaskService {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`
   readonly loops: Loop[]
   readonly schedules: Schedules
-  private readonly sourceList: DirectorySource[]
+  private readonly sourceList: JobSource[]
   private readonly dispatcher: Dispatcher
   private readonly dispatchLoop: Loop
   private readonly scheduleLoop: Loop
@@ -80,9 +82,9 @@ export class TaskService {
     this.schedules = new Schedules(this, opts.log)
     this.scheduleLoop = new Loop('scheduler', iv.schedule, () => this.schedules.step(), opts.log)
     const notifier = opts.webhookSecret ? new Notifier(store.db, {secret: opts.webhookSecret, taskJson: (id) => this.task(id), log: opts.log}) : undefined
-    this.sourceList = (opts.sources ?? []).map((c) => new DirectorySource(c, this, opts.log))
+    this.sourceList = (opts.sources ?? []).map((c) => (c.kind === 'sql' ? new SqlSource(c, this, opts.log) : new DirectorySource(c, this, opts.log)))
     this.loops = [
-      ...this.sourceList.map((s) => new Loop(`source ${s.config.name}`, s.config.intervalMs, () => s.step(), opts.log)),
+      ...this.sourceList.map((s) => new Loop(`source ${s.name}`, s.intervalMs, () => s.step(), opts.log)),
       this.dispatchLoop,
       trackLoop,
       this.scheduleLoop,
@@ -112,6 +114,7 @@ export class TaskService {
     await Promise.all(this.loops.map((l) => l.stop()))
     for (let i = 0; this.dispatcher.busy > 0 && i < 300; i++) await new Promise((r) => setTimeout(r, 100))
     this.links.closeAll()
+    await Promise.all(this.sourceList.map((s) => s.close()))
     await this.store.db.close()
   }
 

@@ -3,7 +3,7 @@ import {appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
 import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
@@ -275,11 +275,25 @@ describe('cms serve on a Spark cluster', () => {
     expect((await server.call('GET', `/task/${run2}/logs`, {key: read})).text).toContain('Pi is roughly')
   })
 
-  it('a directory source: complete files become tasks that run (half-written ones wait), bad ones go to failed/ with the reason', async () => {
+  it('job sources: files in a folder (complete ones only) and rows of a PostgreSQL table become tasks that run, the outcome written back', async () => {
     const drop = join(WORK, 'drop')
     rmSync(drop, {recursive: true, force: true})
     mkdirSync(drop, {recursive: true})
-    writeFileSync(join(WORK, 'sources.yaml'), `sources:\n  - {name: drop, kind: directory, path: ${drop}, cluster: ${NAME}, interval: 1s, settle: 2s}\n`)
+    // The table, in a schema of its own; a row's app is served over HTTP on the head's own loopback (the head's
+    // spark-submit fetches it).
+    const pgSchema = (await freshPgSchema())!
+    const {default: pg} = await import('pg')
+    const table = new pg.Client({connectionString: pgSchema.url})
+    await table.connect()
+    await table.query("CREATE TABLE pending_jobs (id SERIAL PRIMARY KEY, status TEXT NOT NULL DEFAULT 'pending', task JSONB, task_id TEXT, error TEXT)")
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
+    await docker('exec', head.name, 'mkdir', '-p', '/tmp/apps')
+    await docker('cp', piPyPath(WORK), `${head.name}:/tmp/apps/pi.py`)
+    await docker('exec', '-d', head.name, 'python3', '-m', 'http.server', '18998', '--bind', '127.0.0.1', '--directory', '/tmp/apps')
+    writeFileSync(
+      join(WORK, 'sources.yaml'),
+      `sources:\n  - {name: drop, kind: directory, path: ${drop}, cluster: ${NAME}, interval: 1s, settle: 2s}\n  - {name: rows, kind: sql, url: ${JSON.stringify(pgSchema.url)}, table: pending_jobs, cluster: ${NAME}, interval: 1s}\n`,
+    )
     await server.stop()
     server = await startServer(env, ['--sources', join(WORK, 'sources.yaml')])
     // The app first, then its spec renamed into the folder (complete at once); a bad spec; a spec written slowly.
@@ -294,19 +308,37 @@ describe('cms serve on a Spark cluster', () => {
       appendFileSync(join(drop, 'slow.yaml'), i < 2 ? '' : 'ick.py\n')
       utimesSync(join(drop, 'slow.yaml'), new Date(), new Date())
     }
+    await table.query('INSERT INTO pending_jobs (task) VALUES ($1), ($2)', [
+      JSON.stringify({name: 'row-pi', app: 'http://127.0.0.1:18998/pi.py', args: ['2'], conf: {'spark.ui.enabled': 'false'}}),
+      JSON.stringify({app: 'http://127.0.0.1:18998/pi.py', executor: {instances: 0}}),
+    ])
     await waitUntil('the source to take the three files', async () => readdirSync(drop).filter((f) => f.endsWith('.yaml')).length === 0, 60_000)
     expect(readdirSync(join(drop, 'done')).sort()).toEqual(['pi-job.yaml', 'slow.yaml'])
     expect(readdirSync(join(drop, 'failed')).sort()).toEqual(['broken.yaml', 'broken.yaml.error'])
     expect(readFileSync(join(drop, 'failed', 'broken.yaml.error'), 'utf8')).toContain('executor.memory: expected a size like 512m or 2g')
-    const mine = (await server.call('GET', '/tasks?limit=1000', {key: read})).body.tasks.filter((t: {source?: string}) => t.source === 'drop')
-    expect(mine.map((t: {name: string}) => t.name).sort()).toEqual(['dropped-pi', 'dropped-quick'])
+    await waitUntil('the source to take the rows', async () => (await table.query("SELECT 1 FROM pending_jobs WHERE status = 'pending'")).rowCount === 0, 60_000)
+    const rows = (await table.query('SELECT id, status, task_id, error FROM pending_jobs ORDER BY id')).rows
+    expect(rows[0]).toMatchObject({status: 'queued', task_id: `rows-${rows[0].id}`, error: null})
+    expect(rows[1]).toMatchObject({status: 'refused', task_id: null})
+    expect(rows[1].error).toContain('executor.instances')
+    const all = (await server.call('GET', '/tasks?limit=1000', {key: read})).body.tasks
+    const mine = all.filter((t: {source?: string}) => t.source === 'drop' || t.source === 'rows')
+    expect(mine.map((t: {name: string}) => t.name).sort()).toEqual(['dropped-pi', 'dropped-quick', 'row-pi'])
     const sources = (await server.call('GET', '/mgmt/sources', {key: read})).body.sources
-    expect(sources).toMatchObject([{name: 'drop', kind: 'directory', from: drop, queued: 2, refused: 1}])
+    expect(sources).toMatchObject([
+      {name: 'drop', kind: 'directory', from: drop, queued: 2, refused: 1},
+      {name: 'rows', kind: 'sql', queued: 1, refused: 1},
+    ])
+    expect(JSON.stringify(sources)).not.toContain(new URL(pgSchema.url).password)
     const done = await waitForTasks(server, read, mine.map((t: {id: string}) => t.id), ['SUCCEEDED', 'DEAD'], 420_000)
-    expect(done.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED'])
+    expect(done.map((t) => t.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'])
     const jobs = await engineJobs()
     for (const t of done) expect(jobsOfTask(jobs, t.name, t.id).map((j) => j.state), t.id).toEqual(['SUCCEEDED'])
-    expect((await server.call('GET', `/task/${done.find((t) => t.name === 'dropped-pi').id}/logs`, {key: read})).text).toContain('Pi is roughly')
+    for (const name of ['dropped-pi', 'row-pi']) expect((await server.call('GET', `/task/${done.find((t) => t.name === name).id}/logs`, {key: read})).text, name).toContain('Pi is roughly')
+    // The row gets the task's final state.
+    await waitUntil('the row to get its final state', async () => (await table.query('SELECT status FROM pending_jobs WHERE id = $1', [rows[0].id])).rows[0].status === 'succeeded', 30_000)
+    await table.end()
+    await pgSchema.drop()
     // A folder that goes away is reported, not fatal.
     rmSync(drop, {recursive: true, force: true})
     await waitUntil('the source to report its folder missing', async () => Boolean((await server.call('GET', '/health')).body.sources?.[0]?.lastError?.includes('ENOENT')), 30_000)

@@ -3,29 +3,11 @@ import {createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rena
 import {join} from 'node:path'
 import {UsageError} from '../../remote/errors.js'
 import {ApiError} from '../errors.js'
-import {UPLOAD_NAME_RE, type FileStore} from '../files.js'
-import type {FileRef, NewTask, TaskStore} from '../store/store.js'
+import {UPLOAD_NAME_RE} from '../files.js'
+import type {FileRef, NewTask} from '../store/store.js'
 import type {DirectorySourceConfig} from './config.js'
+import {PolledSource, type SourceHost} from './source.js'
 import {localFilesOf, TASK_FILE_RE, taskOfFile} from './task-file.js'
-
-/** What a source needs of the task service: the checks of POST /task, the store, the files, a wake-up. */
-export interface SourceHost {
-  readonly store: TaskStore
-  readonly files: FileStore
-  prepare(raws: ReadonlyArray<{raw: unknown; uploads?: ReadonlyMap<string, FileRef>}>, batch: boolean): Promise<NewTask[]>
-  queued(): void
-}
-
-export interface SourceStatus {
-  name: string
-  kind: string
-  /** Where it reads (a folder). */
-  from: string
-  lastOkAt?: string
-  lastError?: string
-  queued: number
-  refused: number
-}
 
 const MAX_FILE_BYTES = 1024 * 1024
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -36,27 +18,15 @@ const MAX_UPLOAD_BYTES = 512 * 1024 * 1024
  * with NAME.error saying why). A task's id comes from the file's name and content, so a crash between queueing
  * and moving the file queues nothing twice: the next look finds the task and moves the file.
  */
-export class DirectorySource {
+export class DirectorySource extends PolledSource {
   private readonly seen = new Map<string, {size: number; mtimeMs: number; since: number}>()
-  private readonly counts = {queued: 0, refused: 0}
-  private lastOkAt?: number
-  private lastError?: string
 
   constructor(
     readonly config: DirectorySourceConfig,
     private readonly host: SourceHost,
     private readonly log: (line: string) => void,
-  ) {}
-
-  status(): SourceStatus {
-    return {
-      name: this.config.name,
-      kind: 'directory',
-      from: this.config.path,
-      ...(this.lastOkAt ? {lastOkAt: new Date(this.lastOkAt).toISOString()} : {}),
-      ...(this.lastError ? {lastError: this.lastError} : {}),
-      ...this.counts,
-    }
+  ) {
+    super(config.name, config.intervalMs, {kind: 'directory', from: config.path}, log)
   }
 
   async step(now = Date.now()): Promise<void> {
@@ -64,7 +34,7 @@ export class DirectorySource {
     try {
       names = readdirSync(this.config.path, {withFileTypes: true}).filter((e) => e.isFile() && TASK_FILE_RE.test(e.name)).map((e) => e.name)
     } catch (error) {
-      this.fail(`cannot read ${this.config.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      this.health.fail(`cannot read ${this.config.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
       return
     }
     for (const name of [...this.seen.keys()]) if (!names.includes(name)) this.seen.delete(name)
@@ -86,17 +56,11 @@ export class DirectorySource {
         await this.take(name)
       } catch (error) {
         // The database or the folder failed, not the file: it is looked at again on the next step.
-        this.fail(`${name}: ${(error as Error).message.split('\n')[0]}`)
+        this.health.fail(`${name}: ${(error as Error).message.split('\n')[0]}`)
         return
       }
     }
-    this.lastOkAt = Date.now()
-    this.lastError = undefined
-  }
-
-  private fail(line: string): void {
-    if (line !== this.lastError) this.log(`source ${this.config.name}: ${line}`)
-    this.lastError = line
+    this.health.ok()
   }
 
   private async take(name: string): Promise<void> {
@@ -120,7 +84,7 @@ export class DirectorySource {
     const id = `${this.config.name}-${createHash('sha256').update(`${name}\0${mtimeMs}\0`).update(text).digest('hex').slice(0, 16)}`
     const [stored] = await this.host.store.insertTasks([{...task, id, source: this.config.name, note: `from ${name} in source ${this.config.name} (${this.config.path})`}], `source:${this.config.name}`)
     if (stored!.created) this.host.queued()
-    this.counts.queued++
+    this.health.counts.queued++
     this.moveTo('done', name)
   }
 
@@ -135,7 +99,7 @@ export class DirectorySource {
   }
 
   private refuse(name: string, why: string): void {
-    this.counts.refused++
+    this.health.counts.refused++
     this.log(`source ${this.config.name}: ${name} refused: ${why}`)
     const dest = this.moveTo('failed', name)
     writeFileSync(`${dest}.error`, `${why}\n`)

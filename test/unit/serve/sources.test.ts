@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parseSources} from '../../../src/serve/sources/config.js'
 import {localFilesOf, TASK_FILE_RE, taskOfFile} from '../../../src/serve/sources/task-file.js'
+import {redactUrl, taskOfRow} from '../../../src/serve/sources/sql.js'
 
 describe('the sources file', () => {
   it('reads directory sources with their defaults', () => {
@@ -13,7 +14,7 @@ describe('the sources file', () => {
   it.each([
     ['sources: [', 's.yaml: not valid YAML'],
     ['other: 1', 's.yaml: sources: '],
-    ['sources:\n  - {name: q, kind: rabbitmq, url: "amqp://x"}', 's.yaml: sources[0].kind: "rabbitmq" is not a kind of source this version has (known: directory)'],
+    ['sources:\n  - {name: q, kind: rabbitmq, url: "amqp://x"}', 's.yaml: sources[0].kind: "rabbitmq" is not a kind of source this version has (known: directory, sql)'],
     ['sources:\n  - {name: d, kind: directory, path: relative/dir}', 's.yaml: sources[0].path: must be an absolute path'],
     ['sources:\n  - {name: d, kind: directory, path: /x, interval: soon}', 'sources[0].interval'],
     ['sources:\n  - {name: d, kind: directory, path: /x, colour: red}', 's.yaml: sources[0].colour: unknown field'],
@@ -50,5 +51,32 @@ describe('a task file', () => {
     expect(localFilesOf({spec: {app: 'pi.py', pyFiles: ['lib.zip', 'https://e.org/b.zip'], files: ['data.csv', 'pi.py']}})).toEqual(['pi.py', 'lib.zip', 'data.csv'])
     expect(localFilesOf({jobfile: {name: 'a.hcl', content: ''}})).toEqual([])
     expect(['a.yaml', 'b.YML', 'c.json', 'd.hcl', 'e.nomad', 'pi.py', '.hidden.yaml', 'x.yaml.part', 'f.yaml~'].filter((n) => TASK_FILE_RE.test(n))).toEqual(['a.yaml', 'b.YML', 'c.json', 'd.hcl', 'e.nomad'])
+  })
+})
+
+describe('a SQL table source', () => {
+  it('reads its table, columns and status values, with defaults', () => {
+    expect(parseSources('sources:\n  - {name: t, kind: sql, url: "postgres://cms:pw@db/etl", table: jobs.pending, cluster: etl}\n', 's.yaml')).toEqual([
+      {name: 't', kind: 'sql', url: 'postgres://cms:pw@db/etl', table: 'jobs.pending', cluster: 'etl', intervalMs: 30_000, columns: {id: 'id', status: 'status', task: 'task', taskId: 'task_id', error: 'error'}, pending: 'pending'},
+    ])
+    expect(parseSources('sources:\n  - {name: t, kind: sql, url: "postgres://db/x", table: q, columns: {status: state, taskId: cms_task}, pending: NEW}\n', 's.yaml')[0]).toMatchObject({columns: {status: 'state', taskId: 'cms_task'}, pending: 'NEW'})
+  })
+
+  it.each([
+    ['{name: t, kind: sql, url: "mysql://db/x", table: q}', 'sources[0].url: expected a postgres:// URL'],
+    ['{name: t, kind: sql, url: "postgres://db/x", table: "q; drop table x"}', 'sources[0].table: must be a table name, or schema.table'],
+    ['{name: t, kind: sql, url: "postgres://db/x", table: q, columns: {id: "a b"}}', 'sources[0].columns.id: must be a plain SQL name'],
+  ])('refuses %s', (entry, message) => {
+    expect(() => parseSources(`sources:\n  - ${entry}\n`, 's.yaml')).toThrow(message)
+  })
+
+  it("reads a row's task or bare spec as JSON; never shows the database password", () => {
+    expect(taskOfRow('{"app": "https://e.org/a.py"}', 'etl')).toEqual({cluster: 'etl', spec: {app: 'https://e.org/a.py'}})
+    expect(taskOfRow('{"cluster": "b", "spec": {"app": "x.py"}}', 'etl')).toEqual({cluster: 'b', spec: {app: 'x.py'}})
+    expect(() => taskOfRow(null, 'etl')).toThrow('task: the row holds no task')
+    expect(() => taskOfRow('{bad', 'etl')).toThrow('task: invalid JSON')
+    expect(() => taskOfRow('[1]', 'etl')).toThrow('task: expected a JSON object')
+    expect(() => taskOfRow('{"app": "a.py"}', undefined)).toThrow('cluster: the row names no cluster')
+    expect(redactUrl('postgres://cms:s3cret@db:5432/etl')).toBe('postgres://cms:***@db:5432/etl')
   })
 })

@@ -1,4 +1,4 @@
-import type {SourceStatus} from '../../sources/directory.js'
+import type {SourceStatus} from '../../sources/source.js'
 import {html, type Html} from '../html.js'
 import {when} from '../layout.js'
 
