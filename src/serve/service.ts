@@ -264,6 +264,12 @@ export class TaskService {
     return taskView(task, {attempts, files, queue, body: true})
   }
 
+  /** A queued task's place and what it waits for (no attempts or files read: the Tasks page asks this per row). */
+  async queueOf(id: string): Promise<TaskView['queue']> {
+    const task = await this.store.get(id)
+    return task?.state === 'QUEUED' ? {position: await this.store.position(task), waitingFor: this.waitReason(task)} : undefined
+  }
+
   private waitReason(task: TaskRow): string {
     if (task.not_before > Date.now()) return `retry backoff until ${new Date(task.not_before).toISOString()}`
     return this.dispatcher.waits.get(task.id) ?? 'its turn (tasks of higher priority, or older, come first)'

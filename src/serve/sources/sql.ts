@@ -82,10 +82,10 @@ export class SqlSource extends PolledSource {
     const c = this.config.columns
     const table = q(this.config.table)
     const rows = (await pool.query(`SELECT ${q(c.taskId)} AS task_id FROM ${table} WHERE ${q(c.status)} = 'queued' AND ${q(c.taskId)} IS NOT NULL LIMIT 1000`)).rows as Array<{task_id: string}>
-    for (const {task_id: taskId} of rows) {
-      const task = await this.host.store.get(taskId)
-      if (!task || !FINISHED.has(task.state)) continue
-      await pool.query(`UPDATE ${table} SET ${q(c.status)} = $1 WHERE ${q(c.taskId)} = $2 AND ${q(c.status)} = 'queued'`, [task.state.toLowerCase(), taskId])
+    const states = await this.host.store.states(rows.map((r) => r.task_id))
+    for (const [taskId, state] of states) {
+      if (!FINISHED.has(state)) continue
+      await pool.query(`UPDATE ${table} SET ${q(c.status)} = $1 WHERE ${q(c.taskId)} = $2 AND ${q(c.status)} = 'queued'`, [state.toLowerCase(), taskId])
     }
   }
 }

@@ -308,6 +308,12 @@ export class TaskStore {
     return out
   }
 
+  /** The states of these tasks (one query); a task that is gone is left out. */
+  async states(ids: readonly string[]): Promise<Map<string, TaskState>> {
+    const rows = await this.getMany(this.db, ids)
+    return new Map([...rows].map(([id, t]) => [id, t.state]))
+  }
+
   async get(id: string): Promise<TaskRow | undefined> {
     return (await this.db.all<TaskRow>('SELECT * FROM tasks WHERE id = $1', [id]))[0]
   }

@@ -114,7 +114,7 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
       hourlyStats(service.store.db, Date.now()),
     ])
     // Queue position and wait reason for the queued ones on this page (each is one query: the first 50).
-    const tasks = await Promise.all(list.tasks.map(async (t, i) => (t.state === 'QUEUED' && i < 50 ? service.task(t.id).then((full) => ({...t, queue: full.queue})).catch(() => t) : t)))
+    const tasks = await Promise.all(list.tasks.map(async (t, i) => (t.state === 'QUEUED' && i < 50 ? {...t, queue: await service.queueOf(t.id)} : t)))
     return show(reply, req, {title: 'Tasks', section: '/ui/tasks', refreshMs: 5000, body: tasksPage({tasks, nextCursor: list.nextCursor, filter, clusters: known.map((c) => c.name).sort(), stats, notice: notice(req)})})
   })
 
