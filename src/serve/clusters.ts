@@ -7,6 +7,8 @@ import type {ClusterInfo} from '../output/results.js'
 import type {ProviderName} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
 import {isConnectionFailure} from './failures.js'
+import type {ScaleHost} from './autoscale/decide.js'
+import {scaleHosts} from './autoscale/scale-hosts.js'
 import {capacityOf, type Capacity} from './queue/capacity.js'
 
 export interface KnownCluster {
@@ -19,6 +21,8 @@ export interface KnownCluster {
 export interface ClusterStatus extends KnownCluster {
   health: ClusterInfo['health']
   capacity?: Capacity
+  /** The provider's hosts with the engine's view of each (the autoscaler's input). */
+  hosts?: ScaleHost[]
   /** Set when the cluster did not answer (or its control plane is down): its queued tasks wait. */
   down?: string
   checkedAt: number
@@ -96,6 +100,11 @@ export class ClusterLinks {
     return this.remember({name, provider: found.provider, engine: found.engine ?? 'spark'}).cluster
   }
 
+  /** Whether the cluster's provider makes and gives back its own hosts (so hosts can be added and removed). */
+  async ownsHosts(name: string): Promise<boolean> {
+    return (await this.handleOf(await this.linkOf(name))).provider.ownsHosts
+  }
+
   /** The last status seen, without asking. */
   status(name: string): ClusterStatus | undefined {
     return this.links.get(name)?.status
@@ -128,7 +137,7 @@ export class ClusterLinks {
         const info = await describeCluster(await this.handleOf(link))
         const down = info.health === 'down' ? info.masterError ?? 'its control plane is down' : undefined
         if (down) this.dropLink(link, false)
-        return (link.status = {...base, health: info.health, capacity: capacityOf(info), down})
+        return (link.status = {...base, health: info.health, capacity: capacityOf(info), hosts: scaleHosts(info), down})
       } catch (error) {
         this.dropLink(link, false)
         return (link.status = {...base, health: 'down', down: (error as Error).message.split('\n')[0]})

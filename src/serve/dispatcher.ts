@@ -4,7 +4,7 @@ import {mapLimit} from '../remote/fanout.js'
 import {isAttemptJob, loadAttemptJob} from './attempt-job.js'
 import type {ClusterLinks} from './clusters.js'
 import type {FileStore} from './files.js'
-import {admit, type Candidate, type ClusterLoad} from './queue/admission.js'
+import {admit, type Admission, type Candidate, type ClusterLoad} from './queue/admission.js'
 import {attemptJobName} from './task-input.js'
 import {firstChoice, type Claimed, type ClaimContext, type TaskRow, type TaskStore} from './store/store.js'
 
@@ -34,6 +34,8 @@ const MAX_SUBMIT_FAILURES = 5
 export class Dispatcher {
   /** Why each queued task in the last step's window waits. */
   readonly waits = new Map<string, string>()
+  /** Per cluster, what the queued tasks waiting for its room need (the autoscaler grows clusters by it). */
+  shortage: Admission['short'] = new Map()
   private inFlight = 0
   private readonly pending: Claimed[] = []
 
@@ -69,6 +71,7 @@ export class Dispatcher {
   async step(): Promise<void> {
     await this.recover()
     const now = Date.now()
+    let looked = false
     const claimed = await this.store.claim({
       now,
       owner: this.opts.owner,
@@ -77,9 +80,11 @@ export class Dispatcher {
       actor: SERVICE_ACTOR,
       decide: (ctx) => {
         const candidates: Candidate[] = ctx.queued.map((t) => ({id: t.id, clusters: JSON.parse(t.clusters) as string[], demand: {cores: t.demand_cores, memoryMb: t.demand_memory_mb}}))
-        const {picks, waits} = admit(candidates, this.loads(ctx))
+        const {picks, waits, short} = admit(candidates, this.loads(ctx))
         this.waits.clear()
         for (const [id, why] of waits) this.waits.set(id, why)
+        this.shortage = short
+        looked = true
         return picks.map((p) => ({
           ...p,
           engine: this.links.status(p.cluster)!.engine,
@@ -87,6 +92,11 @@ export class Dispatcher {
         }))
       },
     })
+    // Nothing queued (the decision was not asked for): nothing waits.
+    if (!looked) {
+      this.waits.clear()
+      this.shortage = new Map()
+    }
     this.pending.push(...claimed)
     this.drain()
   }

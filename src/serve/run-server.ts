@@ -6,6 +6,7 @@ import {buildServer} from './http/server.js'
 import {isLoopback, parseListen} from './listen.js'
 import {TaskService} from './service.js'
 import {parseSources} from './sources/config.js'
+import {parseAutoscaleFlags} from './autoscale/policy.js'
 
 export interface ServeRequest {
   listen: string
@@ -21,6 +22,8 @@ export interface ServeRequest {
   webhookSecretFile?: string
   /** The job sources file. */
   sourcesFile?: string
+  /** --autoscale values: NAME:min=N,max=M[,idle=15m][,wait=1m]. */
+  autoscale?: string[]
   maxUploadBytes: number
   logLevel: string
   version: string
@@ -59,12 +62,14 @@ export async function startServer(req: ServeRequest, run: RunOptions): Promise<R
   const {host, port} = parseListen(req.listen)
   const tls = readTls(req)
   const webhookSecret = readWebhookSecret(req.webhookSecretFile)
+  const autoscale = parseAutoscaleFlags(req.autoscale ?? [])
   const sources = req.sourcesFile === undefined ? undefined : parseSources(readFlagFile(req.sourcesFile, '--sources').toString('utf8'), req.sourcesFile)
   if (!tls && !isLoopback(host)) {
     run.log(`WARNING: listening on ${host} without TLS: API keys and task data cross the network in clear text. Use --tls-cert and --tls-key.`)
   }
-  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, log: run.log})
+  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, autoscale, log: run.log})
   try {
+    await service.autoscaler?.check()
     const app = await buildServer(service, {version: req.version, maxUploadBytes: req.maxUploadBytes, bodyLimitBytes: 32 * 1024 * 1024, tls, logLevel: req.logLevel})
     const address = await app.listen({host, port})
     service.start()

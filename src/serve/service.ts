@@ -15,7 +15,10 @@ import {migrate} from './store/migrate.js'
 import {openDb} from './store/db.js'
 import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
+import {Autoscaler, clusterActions, type AutoscaleStatus, type ScaleActions} from './autoscale/autoscaler.js'
+import type {AutoscalePolicy} from './autoscale/policy.js'
 import {Notifier} from './notify/notifier.js'
+import {ClusterEventStore} from './store/cluster-event-store.js'
 import {Schedules} from './schedules/schedules.js'
 import type {SourceConfig} from './sources/config.js'
 import {DirectorySource} from './sources/directory.js'
@@ -38,13 +41,17 @@ export interface ServiceOptions {
   retainMs: number
   log: (line: string) => void
   /** Loop periods (ms); tests shorten them. */
-  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number; notify: number}>
+  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number; notify: number; autoscale: number}>
   backoff?: {baseMs: number; capMs: number}
   leaseMs?: number
   /** The secret webhook calls are signed with; without it, tasks may not name a webhook. */
   webhookSecret?: string
   /** Job sources (--sources), each polled by a loop of its own. */
   sources?: SourceConfig[]
+  /** Clusters that grow and shrink with the queue (--autoscale). */
+  autoscale?: AutoscalePolicy[]
+  /** How the autoscaler changes a cluster (tests give their own). */
+  scaleActions?: ScaleActions
 }
 
 /** Clusters with queued or active tasks are asked for their capacity this often (ms) at most. */
@@ -58,6 +65,8 @@ export class TaskService {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`
   readonly loops: Loop[]
   readonly schedules: Schedules
+  readonly autoscaler?: Autoscaler
+  readonly clusterEvents: ClusterEventStore
   private readonly sourceList: JobSource[]
   private readonly dispatcher: Dispatcher
   private readonly dispatchLoop: Loop
@@ -69,7 +78,7 @@ export class TaskService {
     readonly files: FileStore,
     private readonly opts: ServiceOptions,
   ) {
-    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, notify: 1000, ...opts.intervals}
+    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, notify: 1000, autoscale: 5000, ...opts.intervals}
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     const lookForStarts = () => trackLoop.poke()
@@ -82,6 +91,20 @@ export class TaskService {
     this.schedules = new Schedules(this, opts.log)
     this.scheduleLoop = new Loop('scheduler', iv.schedule, () => this.schedules.step(), opts.log)
     const notifier = opts.webhookSecret ? new Notifier(store.db, {secret: opts.webhookSecret, taskJson: (id) => this.task(id), log: opts.log}) : undefined
+    this.clusterEvents = new ClusterEventStore(store.db)
+    if (opts.autoscale && opts.autoscale.length > 0) {
+      this.autoscaler = new Autoscaler(opts.autoscale, {
+        links,
+        store,
+        events: this.clusterEvents,
+        shortage: () => this.dispatcher.shortage,
+        owner: this.owner,
+        actions: opts.scaleActions ?? clusterActions(opts.run, opts.log),
+        changed: (cluster) => void this.links.refresh(cluster).finally(wake),
+        log: opts.log,
+      })
+    }
+    const autoscaler = this.autoscaler
     this.sourceList = (opts.sources ?? []).map((c) => (c.kind === 'sql' ? new SqlSource(c, this, opts.log) : new DirectorySource(c, this, opts.log)))
     this.loops = [
       ...this.sourceList.map((s) => new Loop(`source ${s.name}`, s.intervalMs, () => s.step(), opts.log)),
@@ -89,6 +112,7 @@ export class TaskService {
       trackLoop,
       this.scheduleLoop,
       ...(notifier ? [new Loop('notifier', iv.notify, () => notifier.step(), opts.log)] : []),
+      ...(autoscaler ? [new Loop('autoscaler', iv.autoscale, () => autoscaler.step(), opts.log)] : []),
       new Loop('monitor', iv.monitor, () => this.monitor().then(() => wake()), opts.log),
       new Loop('retention', iv.retention, () => this.purge(), opts.log),
     ]
@@ -112,6 +136,7 @@ export class TaskService {
 
   async stop(): Promise<void> {
     await Promise.all(this.loops.map((l) => l.stop()))
+    await this.autoscaler?.settle()
     for (let i = 0; this.dispatcher.busy > 0 && i < 300; i++) await new Promise((r) => setTimeout(r, 100))
     this.links.closeAll()
     await Promise.all(this.sourceList.map((s) => s.close()))
@@ -143,6 +168,7 @@ export class TaskService {
       if (tasks > 0) this.opts.log(`retention: purged ${tasks} finished task(s)`)
       if (tasks < 1000) break
     }
+    await this.clusterEvents.purge(Date.now() - this.opts.retainMs)
   }
 
   // ---- admission ------------------------------------------------------------------------------------------------
@@ -357,16 +383,19 @@ export class TaskService {
 
   // ---- management ------------------------------------------------------------------------------------------------
 
-  async clusters(): Promise<Array<Omit<ClusterStatus, 'checkedAt'> & {checkedAt: string; queued: number; submitted: number; running: number}>> {
+  async clusters(): Promise<Array<Omit<ClusterStatus, 'checkedAt' | 'hosts'> & {checkedAt: string; hosts?: number; queued: number; submitted: number; running: number; autoscale?: AutoscaleStatus}>> {
     const [known, counts] = await Promise.all([this.links.known(), this.store.activeByCluster()])
     const statuses = await mapLimit(known, 8, (c) => {
       const s = this.links.status(c.name)
       return s && Date.now() - s.checkedAt < 10_000 ? Promise.resolve(s) : this.links.refresh(c.name)
     })
-    return statuses.map((s) => {
-      const n = (state: string) => counts.filter((c) => c.cluster === s.name && c.state === state).reduce((a, c) => a + Number(c.n), 0)
-      return {...s, checkedAt: new Date(s.checkedAt).toISOString(), queued: n('QUEUED'), submitted: n('SUBMITTED'), running: n('RUNNING')}
-    })
+    return Promise.all(
+      statuses.map(async ({hosts, ...s}) => {
+        const n = (state: string) => counts.filter((c) => c.cluster === s.name && c.state === state).reduce((a, c) => a + Number(c.n), 0)
+        const autoscale = await this.autoscaler?.status(s.name)
+        return {...s, checkedAt: new Date(s.checkedAt).toISOString(), ...(hosts ? {hosts: hosts.length} : {}), queued: n('QUEUED'), submitted: n('SUBMITTED'), running: n('RUNNING'), ...(autoscale ? {autoscale} : {})}
+      }),
+    )
   }
 
   async queue(): Promise<{queued: number; submitted: number; running: number; oldestWaitSeconds?: number; depth: Array<{cluster: string; priority: number; queued: number; oldestWaitSeconds: number}>}> {

@@ -4,10 +4,15 @@ import {ApiError} from '../errors.js'
 import {checkKeyName, checkScope, hashKey, newKey} from '../keys.js'
 import type {TaskService} from '../service.js'
 import {prometheusText} from './metrics.js'
+import {eventView} from '../autoscale/autoscaler.js'
 
 /** What the service may use and how its queue stands; keys (admin); Prometheus metrics. */
 export function mgmtRoutes(app: FastifyInstance, service: TaskService, requestCounts: Map<string, number>): void {
   app.get('/mgmt/clusters', {config: {scope: 'read'}}, async () => ({clusters: await service.clusters()}))
+  app.get('/mgmt/clusters/:name/events', {config: {scope: 'read'}}, async (req) => {
+    const {name} = req.params as {name: string}
+    return {cluster: name, events: (await service.clusterEvents.list(name, 100)).map(eventView)}
+  })
   app.get('/mgmt/queue', {config: {scope: 'read'}}, async () => service.queue())
   app.get('/mgmt/sources', {config: {scope: 'read'}}, async () => ({sources: service.sources()}))
   app.get('/metrics', {config: {scope: 'read'}}, async (_req, reply) => {

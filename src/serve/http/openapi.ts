@@ -81,7 +81,8 @@ export function openApiDocument(version: string): object {
       '/task/{id}/rerun': {post: {...keyed, summary: 'Run a finished task again', parameters: idParam, responses: {200: ok('Queued again'), 404: error, 409: error, ...errors}}},
       '/task/{id}/priority': {post: {...keyed, summary: 'Change the priority of a task that has not finished', parameters: idParam, requestBody: {required: true, content: {'application/json': {schema: {type: 'object', properties: {priority: {type: 'integer', minimum: 0, maximum: 1000}}, required: ['priority']}}}}, responses: {200: ok('The task'), 404: error, 409: error, 422: error, ...errors}}},
       '/health': {get: {summary: 'Whether the database answers and the loops run (no key needed)', responses: {200: ok('Healthy'), 500: ok('Not healthy, with the reason')}}},
-      '/mgmt/clusters': {get: {...keyed, summary: 'Every cluster the service may use: engine, health, capacity, its tasks', responses: {200: ok('Clusters'), ...errors}}},
+      '/mgmt/clusters': {get: {...keyed, summary: 'Every cluster the service may use: engine, health, capacity, its tasks, its autoscaling (--autoscale)', responses: {200: ok('Clusters'), ...errors}}},
+      '/mgmt/clusters/{name}/events': {get: {...keyed, summary: "The cluster's scaling actions (--autoscale), newest first", parameters: nameParam, responses: {200: ok('Events'), ...errors}}},
       '/mgmt/queue': {get: {...keyed, summary: 'Queue depth by cluster and priority, oldest wait, running count', responses: {200: ok('The queue'), ...errors}}},
       '/mgmt/sources': {get: {...keyed, summary: 'The job sources: where each reads, its last look and problem, files queued and refused', responses: {200: ok('The sources'), ...errors}}},
       '/mgmt/keys': {

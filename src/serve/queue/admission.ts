@@ -25,6 +25,8 @@ export interface Admission {
   picks: Array<{id: string; cluster: string}>
   /** Why each task not picked waits, one line. */
   waits: Map<string, string>
+  /** Per cluster, the tasks not picked that wait for its room (their first such choice) and what they need together. */
+  short: Map<string, {tasks: number} & Demand>
 }
 
 function free(load: ClusterLoad): Demand | undefined {
@@ -48,10 +50,13 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
   const blocked = new Set<string>()
   const picks: Admission['picks'] = []
   const waits = new Map<string, string>()
+  const short: Admission['short'] = new Map()
   for (const task of candidates) {
     const reasons: string[] = []
     // Clusters this task waits for: held back from later tasks only if it is placed nowhere.
     const waitsFor: string[] = []
+    // The first cluster whose room it waits for (a bigger cluster would take it).
+    let wantsRoom: string | undefined
     let placed: string | undefined
     for (const name of task.clusters) {
       const load = state.get(name)
@@ -65,6 +70,7 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       }
       if (blocked.has(name)) {
         reasons.push(`behind a task of higher priority (or older) waiting for ${name}`)
+        wantsRoom ??= name
         continue
       }
       if (load.maxRunning !== undefined && load.running >= load.maxRunning) {
@@ -75,11 +81,13 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       const room = free(load)
       if (room && load.capacity && (task.demand.cores > load.capacity.cores || task.demand.memoryMb > load.capacity.memoryMb)) {
         reasons.push(`needs ${fmt(task.demand)}, more than ${name} has in all (${fmt({cores: load.capacity.cores, memoryMb: load.capacity.memoryMb})})`)
+        wantsRoom ??= name
         continue
       }
       if (room && (task.demand.cores > room.cores || task.demand.memoryMb > room.memoryMb)) {
         reasons.push(`waiting for ${fmt(task.demand)} on ${name} (free: ${fmt({cores: Math.max(0, room.cores), memoryMb: Math.max(0, room.memoryMb)})})`)
         waitsFor.push(name)
+        wantsRoom ??= name
         continue
       }
       placed = name
@@ -96,7 +104,11 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
     else {
       waits.set(task.id, reasons.join('; ') || 'no cluster named')
       for (const name of waitsFor) blocked.add(name)
+      if (wantsRoom) {
+        const s = short.get(wantsRoom) ?? {tasks: 0, cores: 0, memoryMb: 0}
+        short.set(wantsRoom, {tasks: s.tasks + 1, cores: s.cores + task.demand.cores, memoryMb: s.memoryMb + task.demand.memoryMb})
+      }
     }
   }
-  return {picks, waits}
+  return {picks, waits, short}
 }
