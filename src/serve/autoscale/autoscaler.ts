@@ -55,14 +55,6 @@ export class Autoscaler {
     },
   ) {}
 
-  /** Refuses (exit 2) a policy for a cluster no provider knows or whose provider cannot make hosts (ssh). */
-  async check(): Promise<void> {
-    for (const p of this.policies) {
-      if (!(await this.deps.links.find(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: no provider knows this cluster (see cms cluster list), or --cluster leaves it out`)
-      if (!(await this.deps.links.ownsHosts(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: its hosts are the user's own (ssh); cms can grow and shrink only clusters whose provider makes the hosts`)
-    }
-  }
-
   async step(now = Date.now()): Promise<void> {
     const counts = await this.deps.store.activeByCluster()
     const shortage = this.deps.shortage()
@@ -140,6 +132,14 @@ export class Autoscaler {
   /** Waits for the actions under way (a clean stop lets them finish: a half-added host is cleaned up by `kill` or a rerun). */
   async settle(): Promise<void> {
     await Promise.all(this.acting.values())
+  }
+}
+
+/** Refuses (exit 2) a policy for a cluster no provider knows or whose provider cannot make hosts (ssh). */
+export async function checkPolicies(policies: readonly AutoscalePolicy[], links: ClusterLinks): Promise<void> {
+  for (const p of policies) {
+    if (!(await links.find(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: no provider knows this cluster (see cms cluster list), or --cluster leaves it out`)
+    if (!(await links.ownsHosts(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: its hosts are the user's own (ssh); cms can grow and shrink only clusters whose provider makes the hosts`)
   }
 }
 

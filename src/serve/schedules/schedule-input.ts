@@ -14,6 +14,8 @@ export const scheduleSchema = z.strictObject({
   concurrency: z.enum(['allow', 'forbid', 'replace'], {error: 'expected allow, forbid or replace'}).optional(),
   suspend: z.boolean({error: 'expected true or false'}).optional(),
   history: z.int({error: 'expected a whole number from 0 to 1000'}).min(0, {error: 'expected a whole number from 0 to 1000'}).max(1000, {error: 'expected a whole number from 0 to 1000'}).optional(),
+  /** A webhook for every run: the same as the task's own `notify` (checked with the task). */
+  notify: z.record(z.string(), z.unknown(), {error: 'expected {url, on}'}).optional(),
 })
 
 export type ScheduleInput = z.output<typeof scheduleSchema>
@@ -38,18 +40,20 @@ export function parseSchedule(raw: unknown, now: number, nameFromUrl?: string): 
   const next = nextRun(cron, zone, now)
   if (next === undefined) throw new UsageError(`cron: "${s.cron}" never runs (no such date within eight years)`)
   if ('id' in s.task) throw new UsageError('task.id: a schedule gives each run its own id; leave id out')
+  if (s.notify && 'notify' in s.task) throw new UsageError('notify: give the webhook on the schedule or on its task, not both')
+  const task = s.notify ? {...s.task, notify: s.notify} : s.task
   return {
     fields: {
       name: s.name,
       cron: cron.source,
       time_zone: zone,
-      task: JSON.stringify(s.task),
+      task: JSON.stringify(task),
       concurrency: s.concurrency ?? 'allow',
       suspended: s.suspend ? 1 : 0,
       history: s.history ?? DEFAULT_HISTORY,
       next_run_at: next,
     },
-    task: s.task,
+    task,
   }
 }
 

@@ -5,6 +5,7 @@ import {ScheduleStore, type ScheduleRow} from '../store/schedule-store.js'
 import type {FileStore} from '../files.js'
 import type {FileRef, NewTask, TaskRow, TaskStore} from '../store/store.js'
 import {newTaskId} from '../task-input.js'
+import {originOf} from '../notify/notifier.js'
 import {nextRun, parseCron} from './cron.js'
 import {parseSchedule, runTaskId} from './schedule-input.js'
 
@@ -178,12 +179,19 @@ function joinNotes(...notes: Array<string | undefined>): string | undefined {
   return kept.length ? kept.join('; ') : undefined
 }
 
+/** The stored task as shown: a webhook's URL may hold a token, so only its origin (as a task's view shows it). */
+function shownTask(task: Record<string, unknown>): Record<string, unknown> {
+  const n = task.notify as {url?: unknown; on?: unknown} | undefined
+  if (!n || typeof n.url !== 'string') return task
+  return {...task, notify: {...(n.on !== undefined ? {on: n.on} : {}), origin: originOf(n.url)}}
+}
+
 export function scheduleView(r: ScheduleRow, runs?: TaskRow[]): ScheduleView {
   const view: ScheduleView = {
     name: r.name,
     cron: r.cron,
     timeZone: r.time_zone,
-    task: JSON.parse(r.task) as unknown,
+    task: shownTask(JSON.parse(r.task) as Record<string, unknown>),
     concurrency: r.concurrency,
     suspend: Number(r.suspended) === 1,
     history: r.history,

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parseCron} from '../../../src/serve/schedules/cron.js'
 import {parseSchedule, runTaskId} from '../../../src/serve/schedules/schedule-input.js'
-import {missedTicks, runNote} from '../../../src/serve/schedules/schedules.js'
+import {missedTicks, runNote, scheduleView} from '../../../src/serve/schedules/schedules.js'
 
 const NOW = Date.parse('2026-12-03T20:00:30Z')
 const task = {cluster: 'etl', spec: {app: 'https://example.org/pi.py'}}
@@ -16,6 +16,17 @@ describe('parseSchedule', () => {
   it('reads the time zone, the policy, suspend and history', () => {
     const {fields} = parseSchedule({name: 'b', cron: '0 2 * * *', timeZone: 'Europe/Berlin', task, concurrency: 'forbid', suspend: true, history: 0}, NOW)
     expect(fields).toMatchObject({time_zone: 'Europe/Berlin', concurrency: 'forbid', suspended: 1, history: 0, next_run_at: Date.parse('2026-12-04T01:00:00Z')})
+  })
+
+  it('a webhook on the schedule goes to every run\'s task; on both the schedule and its task, it is refused', () => {
+    const notify = {url: 'https://hooks.example/x?token=secret', on: ['dead']}
+    const {fields, task: runTask} = parseSchedule({name: 'n', cron: '@daily', task, notify}, NOW)
+    expect(JSON.parse(fields.task)).toEqual({...task, notify})
+    expect(runTask).toEqual({...task, notify})
+    expect(() => parseSchedule({name: 'n', cron: '@daily', task: {...task, notify}, notify}, NOW)).toThrow('notify: give the webhook on the schedule or on its task, not both')
+    const shown = scheduleView({name: 'n', cron: '@daily', time_zone: 'UTC', task: fields.task, concurrency: 'allow', suspended: 0, history: 10, next_run_at: 1, last_run_at: null, last_task_id: null, last_note: null, created_by: 'k', created_at: 1, updated_at: 1})
+    expect(shown.task).toEqual({...task, notify: {on: ['dead'], origin: 'https://hooks.example'}})
+    expect(JSON.stringify(shown)).not.toContain('secret')
   })
 
   it('takes the name from the URL on PUT, and refuses a different one in the body', () => {
