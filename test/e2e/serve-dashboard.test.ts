@@ -131,6 +131,22 @@ describe('the dashboard in a browser', () => {
     const events = (await api(`/task/${encodeURIComponent(id)}/events`)).events as Array<{to: string; actor: string; detail?: string}>
     expect(events.some((e) => e.to === 'QUEUED' && e.actor === 'boss' && e.detail === 'rerun')).toBe(true)
 
+    // A schedule from its form, with its app uploaded there; Run now queues a run that uses the kept upload.
+    await page.goto(`${server.url}/ui/schedules`)
+    await page.getByLabel('Name', {exact: true}).fill('yearly-pi')
+    await page.locator('#s-cron').fill('0 0 1 1 *')
+    await page.locator('#s-task').fill(JSON.stringify({cluster: NAME, spec: {name: 'sched-pi', app: 'pi.py', args: ['2'], conf: {'spark.ui.enabled': 'false'}, executor: {memory: '512m'}}}))
+    await page.locator('#s-files').setInputFiles(piPy())
+    await page.getByRole('button', {name: 'Add schedule'}).click()
+    await page.waitForURL(/notice=/)
+    expect(await api('/schedules/yearly-pi')).toMatchObject({name: 'yearly-pi', cron: '0 0 1 1 *', createdBy: 'boss'})
+    await page.getByRole('row', {name: /yearly-pi/}).getByRole('button', {name: 'Run now'}).click()
+    await page.waitForURL(/\/ui\/task\//)
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!)
+    const [run] = await waitForTasks(server, admin, [runId], ['SUCCEEDED', 'DEAD', 'KILLED'], 420_000)
+    expect(run).toMatchObject({state: 'SUCCEEDED', schedule: 'yearly-pi', files: [{name: 'pi.py'}]})
+    expect(await engineStates('sched-pi', runId)).toEqual(['SUCCEEDED'])
+
     for (const p of ['tasks', 'schedules', 'sources', 'clusters', 'keys']) {
       await page.goto(`${server.url}/ui/${p}`)
       await shot(page, p)

@@ -69,7 +69,7 @@ export class Autoscaler {
         down: status.down,
         hosts: status.hosts ?? [],
         free: cap ? {cores: Math.max(0, cap.cores - cap.usedCores), memoryMb: Math.max(0, cap.memoryMb - cap.usedMemoryMb)} : undefined,
-        shortage: shortage.get(p.cluster),
+        waiting: shortage.get(p.cluster),
         starting: n('SUBMITTED'),
         running: n('RUNNING'),
       }

@@ -19,8 +19,8 @@ export interface ScaleView {
   hosts: ScaleHost[]
   /** Free room the engine reports now. */
   free?: Demand
-  /** Queued tasks that wait for room on this cluster (their first choice), and what they need together. */
-  shortage?: {tasks: number} & Demand
+  /** What each queued task that waits for room on this cluster (its first choice) needs. */
+  waiting?: Demand[]
   /** The service's tasks on the cluster being handed over (SUBMITTED) and running. */
   starting: number
   running: number
@@ -47,16 +47,27 @@ export const freshMemory = (): ScaleMemory => ({idleSince: {}, failures: 0})
 const MAX_PAUSE_MS = 30 * 60_000
 const secs = (ms: number) => `${Math.round(ms / 1000)}s`
 
+/** The size of one host that takes work, as the present ones average; undefined when the engine does not say. */
+function hostSize(hosts: ScaleHost[]): Demand | undefined {
+  const workers = hosts.filter((h) => (h.cores ?? 0) > 0)
+  if (workers.length === 0) return undefined
+  return {cores: workers.reduce((s, h) => s + h.cores!, 0) / workers.length, memoryMb: workers.reduce((s, h) => s + (h.memoryMb ?? 0), 0) / workers.length}
+}
+
+/** The waiting tasks that the cluster could hold at its largest (max hosts like the present ones): growth helps those only. */
+export function helpable(waiting: readonly Demand[], hosts: ScaleHost[], max: number): Demand[] {
+  const size = hostSize(hosts)
+  if (!size) return [...waiting]
+  return waiting.filter((d) => d.cores <= size.cores * max && (size.memoryMb === 0 || d.memoryMb <= size.memoryMb * max))
+}
+
 /** Hosts to add so that the waiting tasks fit: what they need beyond the free room, in hosts like the present ones. */
-export function hostsFor(view: ScaleView): number {
-  const workers = view.hosts.filter((h) => (h.cores ?? 0) > 0)
-  const short = view.shortage
-  if (!short || workers.length === 0) return 1
-  const perCores = workers.reduce((s, h) => s + h.cores!, 0) / workers.length
-  const perMemory = workers.reduce((s, h) => s + (h.memoryMb ?? 0), 0) / workers.length
-  const needCores = short.cores - (view.free?.cores ?? 0)
-  const needMemory = short.memoryMb - (view.free?.memoryMb ?? 0)
-  return Math.max(1, Math.ceil(needCores / perCores), perMemory > 0 ? Math.ceil(needMemory / perMemory) : 1)
+export function hostsFor(waiting: readonly Demand[], hosts: ScaleHost[], free: Demand | undefined): number {
+  const size = hostSize(hosts)
+  if (!size || waiting.length === 0) return 1
+  const needCores = waiting.reduce((s, d) => s + d.cores, 0) - (free?.cores ?? 0)
+  const needMemory = waiting.reduce((s, d) => s + d.memoryMb, 0) - (free?.memoryMb ?? 0)
+  return Math.max(1, Math.ceil(needCores / size.cores), size.memoryMb > 0 ? Math.ceil(needMemory / size.memoryMb) : 1)
 }
 
 /** Newest first: the hosts cms numbered last (cms-NAME-3 before cms-NAME-2). */
@@ -79,7 +90,10 @@ export function decide(policy: AutoscalePolicy, before: ScaleMemory, view: Scale
     return hold(`not answering (${view.down})`)
   }
   const count = view.hosts.length
-  const waiting = view.shortage && view.shortage.tasks > 0 ? view.shortage : undefined
+  // A task bigger than the cluster could ever be waits without growing it (or keeping its idle hosts).
+  const all = view.waiting ?? []
+  const fits = helpable(all, view.hosts, policy.max)
+  const waiting = fits.length > 0 ? fits : undefined
   memory.shortSince = waiting ? memory.shortSince ?? view.now : undefined
   const clusterIdle = view.starting === 0 && view.running === 0
   const idleSince: Record<string, number> = {}
@@ -95,15 +109,18 @@ export function decide(policy: AutoscalePolicy, before: ScaleMemory, view: Scale
   if (count < policy.min) return {decision: {kind: 'grow', count: policy.min - count, reason: `${count} host(s), below min=${policy.min}`}, memory}
   if (waiting) {
     const waited = view.now - memory.shortSince!
-    if (count >= policy.max) return hold(`${waiting.tasks} task(s) wait for room, but the cluster is at max=${policy.max}`)
-    if (waited < policy.waitMs) return hold(`${waiting.tasks} task(s) have waited ${secs(waited)} for room (grows after ${secs(policy.waitMs)})`)
-    const add = Math.min(policy.max - count, hostsFor(view))
-    return {decision: {kind: 'grow', count: add, reason: `${waiting.tasks} task(s) waited ${secs(waited)} for ${waiting.cores} core(s) and ${waiting.memoryMb} MiB`}, memory}
+    if (count >= policy.max) return hold(`${waiting.length} task(s) wait for room, but the cluster is at max=${policy.max}`)
+    if (waited < policy.waitMs) return hold(`${waiting.length} task(s) have waited ${secs(waited)} for room (grows after ${secs(policy.waitMs)})`)
+    const add = Math.min(policy.max - count, hostsFor(waiting, view.hosts, view.free))
+    const cores = waiting.reduce((s, d) => s + d.cores, 0)
+    const memoryMb = waiting.reduce((s, d) => s + d.memoryMb, 0)
+    return {decision: {kind: 'grow', count: add, reason: `${waiting.length} task(s) waited ${secs(waited)} for ${cores} core(s) and ${memoryMb} MiB`}, memory}
   }
   const removable = view.hosts
     .filter((h) => h.role !== 'head' && idleSince[h.id] !== undefined && view.now - idleSince[h.id]! >= policy.idleMs)
     .sort(newestFirst)
     .slice(0, Math.max(0, count - policy.min))
   if (removable.length > 0) return {decision: {kind: 'shrink', hosts: removable.map((h) => h.id), reason: `idle for ${secs(policy.idleMs)} or more`}, memory}
+  if (all.length > 0) return hold(`${all.length} task(s) need more than the cluster could have at max=${policy.max}`)
   return hold(count > policy.min && Object.keys(idleSince).length > 0 ? `${Object.keys(idleSince).length} host(s) idle, removed after ${secs(policy.idleMs)}` : 'steady')
 }

@@ -25,8 +25,8 @@ export interface Admission {
   picks: Array<{id: string; cluster: string}>
   /** Why each task not picked waits, one line. */
   waits: Map<string, string>
-  /** Per cluster, the tasks not picked that wait for its room (their first such choice) and what they need together. */
-  short: Map<string, {tasks: number} & Demand>
+  /** Per cluster, what each task not picked that waits for its room needs (its first such choice). */
+  short: Map<string, Demand[]>
 }
 
 function free(load: ClusterLoad): Demand | undefined {
@@ -105,8 +105,7 @@ export function admit(candidates: readonly Candidate[], loads: ReadonlyMap<strin
       waits.set(task.id, reasons.join('; ') || 'no cluster named')
       for (const name of waitsFor) blocked.add(name)
       if (wantsRoom) {
-        const s = short.get(wantsRoom) ?? {tasks: 0, cores: 0, memoryMb: 0}
-        short.set(wantsRoom, {tasks: s.tasks + 1, cores: s.cores + task.demand.cores, memoryMb: s.memoryMb + task.demand.memoryMb})
+        short.set(wantsRoom, [...(short.get(wantsRoom) ?? []), task.demand])
       }
     }
   }

@@ -2,15 +2,14 @@ import {randomBytes} from 'node:crypto'
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
 import {UsageError} from '../../remote/errors.js'
 import {ApiError} from '../errors.js'
-import {UPLOAD_NAME_RE} from '../files.js'
 import {grants, hashKey, isScope, type Scope} from '../keys.js'
 import {createKeyIn, keyView} from '../key-admin.js'
 import type {TaskService} from '../service.js'
 import {hourlyStats} from '../store/stats.js'
-import type {FileRef} from '../store/store.js'
 import {APP_CSS, APP_JS} from './assets.js'
 import {html, type Html} from './html.js'
 import {page} from './layout.js'
+import {MultipartForm} from './multipart-form.js'
 import {clustersPage} from './pages/clusters.js'
 import {keysPage} from './pages/keys.js'
 import {loginPage} from './pages/login.js'
@@ -156,33 +155,14 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
       ...(c.capacity ? {freeCores: Math.max(0, c.capacity.cores - c.capacity.usedCores), freeMemoryMb: Math.max(0, c.capacity.memoryMb - c.capacity.usedMemoryMb)} : {}),
     }))
   app.get('/ui/submit', ui('submit'), async (req, reply) => show(reply, req, {title: 'Submit', section: '/ui/submit', body: submitPage({session: req.session!, clusters: await clusterChoices()})}))
+  const forged = (reply: FastifyReply, req: FastifyRequest) => sendPage(reply, 403, {title: 'Refused', session: req.session, body: html`<h1>Refused</h1><p>The form's CSRF token is missing or wrong: reload the page and try again.</p>`})
+  const multipartForm = (req: FastifyRequest) => new MultipartForm({csrf: req.session!.csrf, files: service.files, store: service.store, maxUploadBytes: opts.maxUploadBytes})
   app.post('/ui/submit', ui('submit'), async (req, reply) => {
     if (!req.isMultipart()) return sendPage(reply, 415, {title: 'Refused', session: req.session, body: html`<h1>Refused</h1><p>The submit form posts multipart/form-data.</p>`})
-    const fields: Record<string, string> = {}
+    const form = multipartForm(req)
     const uploads: SubmitUploads = {files: []}
-    const stored = new Map<string, FileRef>()
-    const discard = async () => {
-      for (const ref of stored.values()) if (!(await service.store.referenced(ref.sha256))) service.files.remove(ref.sha256)
-    }
     try {
-      let csrfChecked = false
-      for await (const part of req.parts()) {
-        if (!csrfChecked) {
-          // The token is the form's first field, so no file is stored for a forged post.
-          if (part.type !== 'field' || part.fieldname !== '_csrf' || !sameToken(String(part.value), req.session!.csrf)) {
-            return sendPage(reply, 403, {title: 'Refused', session: req.session, body: html`<h1>Refused</h1><p>The form's CSRF token is missing or wrong: reload the page and try again.</p>`})
-          }
-          csrfChecked = true
-          continue
-        }
-        if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value)
-          continue
-        }
-        if (!part.filename) {
-          part.file.resume()
-          continue
-        }
+      const genuine = await form.read(req, async (part, store) => {
         if (part.fieldname === 'jobfile') {
           const chunks: Buffer[] = []
           let size = 0
@@ -192,24 +172,23 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
             chunks.push(chunk)
           }
           uploads.jobfile = {name: part.filename, content: Buffer.concat(chunks).toString('utf8')}
-          continue
+          return
         }
         if (part.fieldname !== 'app' && part.fieldname !== 'files') throw new FormError('form', `${part.fieldname}: unknown file field`)
-        if (!UPLOAD_NAME_RE.test(part.filename)) throw new FormError(part.fieldname === 'app' ? 'appUrl' : 'files', `${JSON.stringify(part.filename)} is not a usable file name (letters, digits, ".", "_", "+", "-")`)
-        if (stored.has(part.filename)) throw new FormError('files', `${part.filename} was uploaded twice`)
-        stored.set(part.filename, await service.files.put(part.filename, part.file, opts.maxUploadBytes))
+        await store(part.fieldname === 'app' ? 'appUrl' : 'files')
         if (part.fieldname === 'app') uploads.app = part.filename
         else uploads.files.push(part.filename)
-      }
-      const raw = taskFromForm(fields as SubmitFields, uploads)
-      const [{task}] = await service.submit([{raw, uploads: stored}], req.actor!, false)
+      })
+      if (!genuine) return forged(reply, req)
+      const raw = taskFromForm(form.fields as SubmitFields, uploads)
+      const [{task}] = await service.submit([{raw, uploads: form.stored}], req.actor!, false)
       return reply.redirect(`/ui/task/${encodeURIComponent(task.id)}?notice=${encodeURIComponent('queued')}`, 303)
     } catch (error) {
-      await discard()
+      await form.discard()
       const message = error instanceof FormError ? error.message : error instanceof UsageError || error instanceof ApiError ? error.message : undefined
       if (message === undefined) throw error
       const errors = error instanceof FormError ? {[error.field]: [error.message]} : errorsByField(message)
-      return show(reply, req, {title: 'Submit', section: '/ui/submit', body: submitPage({session: req.session!, clusters: await clusterChoices(), values: fields as SubmitFields, errors})}, 422)
+      return show(reply, req, {title: 'Submit', section: '/ui/submit', body: submitPage({session: req.session!, clusters: await clusterChoices(), values: form.fields as SubmitFields, errors})}, 422)
     }
   })
 
@@ -218,20 +197,28 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
     show(reply, req, {title: 'Schedules', section: '/ui/schedules', refreshMs: extra.error ? undefined : 10_000, body: schedulesPage({schedules: (await service.schedules.list()).schedules, session: req.session!, notice: notice(req), ...extra})}, extra.status)
   app.get('/ui/schedules', ui('read'), async (req, reply) => showSchedules(req, reply))
   app.post('/ui/schedules', ui('submit'), async (req, reply) => {
-    const body = (req.body ?? {}) as Record<string, string>
+    if (!req.isMultipart()) return sendPage(reply, 415, {title: 'Refused', session: req.session, body: html`<h1>Refused</h1><p>The schedule form posts multipart/form-data.</p>`})
+    const form = multipartForm(req)
     try {
+      const genuine = await form.read(req, async (part, store) => {
+        if (part.fieldname !== 'files') throw new FormError('form', `${part.fieldname}: unknown file field`)
+        await store('files')
+      })
+      if (!genuine) return forged(reply, req)
+      const body = form.fields
       let task: unknown
       try {
         task = JSON.parse(body.task ?? '')
       } catch (error) {
         throw new UsageError(`task: invalid JSON: ${(error as Error).message}`)
       }
-      const view = await service.schedules.create({name: body.name, cron: body.cron, timeZone: body.timeZone || undefined, concurrency: body.concurrency || undefined, task}, req.actor!)
+      const view = await service.schedules.create({name: body.name, cron: body.cron, timeZone: body.timeZone || undefined, concurrency: body.concurrency || undefined, task}, req.actor!, form.stored)
       service.schedulesChanged()
       return reply.redirect(`/ui/schedules?notice=${encodeURIComponent(`schedule ${view.name} added; next run ${view.nextRunAt ?? 'never'}`)}`, 303)
     } catch (error) {
-      if (!(error instanceof UsageError || error instanceof ApiError)) throw error
-      return showSchedules(req, reply, {error: error.message, values: body, status: error instanceof ApiError ? error.status : 422})
+      await form.discard()
+      if (!(error instanceof UsageError || error instanceof ApiError || error instanceof FormError)) throw error
+      return showSchedules(req, reply, {error: error.message, values: form.fields, status: error instanceof ApiError ? error.status : 422})
     }
   })
   const scheduleName = (req: FastifyRequest) => (req.params as {name: string}).name

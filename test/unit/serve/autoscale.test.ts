@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {decide, freshMemory, hostsFor, type ScaleHost, type ScaleMemory, type ScaleView} from '../../../src/serve/autoscale/decide.js'
+import {decide, freshMemory, helpable, hostsFor, type ScaleHost, type ScaleMemory, type ScaleView} from '../../../src/serve/autoscale/decide.js'
 import {describePolicy, parseAutoscale, parseAutoscaleFlags, type AutoscalePolicy} from '../../../src/serve/autoscale/policy.js'
 import {scaleHosts} from '../../../src/serve/autoscale/scale-hosts.js'
 import {admit} from '../../../src/serve/queue/admission.js'
@@ -56,27 +56,38 @@ function run(looks: Array<Partial<ScaleView>>, p = policy, start: ScaleMemory = 
 }
 
 describe('decide', () => {
-  const short = {tasks: 5, cores: 5, memoryMb: 5120}
+  const one = {cores: 1, memoryMb: 1024}
+  const short = [one, one, one, one, one]
 
   it('grows only once tasks have waited for room as long as wait, by as many hosts as they need, up to max', () => {
-    expect(run([{now: 0, shortage: short}, {now: 4000, shortage: short}]).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('waited 4s')})
-    expect(run([{now: 0, shortage: short}, {now: 5000, shortage: short}]).decision).toEqual({kind: 'grow', count: 2, reason: '5 task(s) waited 5s for 5 core(s) and 5120 MiB'})
+    expect(run([{now: 0, waiting: short}, {now: 4000, waiting: short}]).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('waited 4s')})
+    expect(run([{now: 0, waiting: short}, {now: 5000, waiting: short}]).decision).toEqual({kind: 'grow', count: 2, reason: '5 task(s) waited 5s for 5 core(s) and 5120 MiB'})
     // One task short by one host's worth: one host.
-    expect(run([{now: 0, shortage: {tasks: 1, cores: 1, memoryMb: 1024}}, {now: 6000, shortage: {tasks: 1, cores: 1, memoryMb: 1024}}]).decision).toMatchObject({kind: 'grow', count: 1})
+    expect(run([{now: 0, waiting: [one]}, {now: 6000, waiting: [one]}]).decision).toMatchObject({kind: 'grow', count: 1})
+  })
+
+  it('a task bigger than the cluster could be at max neither grows it nor keeps its idle hosts', () => {
+    const huge = {cores: 100_000, memoryMb: 1024}
+    expect(run([{now: 0, waiting: [huge]}, {now: 60_000, waiting: [huge]}]).decision).toEqual({kind: 'hold', reason: '1 task(s) need more than the cluster could have at max=3'})
+    const hosts = [head, worker(2, false)]
+    expect(run([{now: 0, hosts, waiting: [huge]}, {now: 20_000, hosts, waiting: [huge]}]).decision).toMatchObject({kind: 'shrink', hosts: ['cms-etl-2']})
+    // Three hosts of 1 core can hold a 3-core task: that one grows it.
+    expect(run([{now: 0, waiting: [huge, {cores: 3, memoryMb: 1024}]}, {now: 5000, waiting: [huge, {cores: 3, memoryMb: 1024}]}]).decision).toMatchObject({kind: 'grow', count: 2, reason: '1 task(s) waited 5s for 3 core(s) and 1024 MiB'})
+    expect(helpable([huge, one], [{id: 'h', role: 'head'}], 3)).toEqual([huge, one])
   })
 
   it('a break in the shortage starts the wait again', () => {
-    expect(run([{now: 0, shortage: short}, {now: 3000}, {now: 4000, shortage: short}, {now: 8000, shortage: short}]).decision.kind).toBe('hold')
+    expect(run([{now: 0, waiting: short}, {now: 3000}, {now: 4000, waiting: short}, {now: 8000, waiting: short}]).decision.kind).toBe('hold')
   })
 
   it('holds at max, while down, and for wait (doubled per failure) after an action', () => {
     const full = [head, worker(2, true), worker(3, true)]
-    expect(run([{now: 0, shortage: short, hosts: full}, {now: 9000, shortage: short, hosts: full}]).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('at max=3')})
-    expect(run([{now: 0, shortage: short, down: 'ssh: timeout'}, {now: 9000, shortage: short, down: 'ssh: timeout'}]).decision).toMatchObject({kind: 'hold', reason: 'not answering (ssh: timeout)'})
+    expect(run([{now: 0, waiting: short, hosts: full}, {now: 9000, waiting: short, hosts: full}]).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('at max=3')})
+    expect(run([{now: 0, waiting: short, down: 'ssh: timeout'}, {now: 9000, waiting: short, down: 'ssh: timeout'}]).decision).toMatchObject({kind: 'hold', reason: 'not answering (ssh: timeout)'})
     const acted = {...freshMemory(), lastActionAt: 0}
-    expect(run([{now: 0, shortage: short}, {now: 4000, shortage: short}], policy, acted).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('pausing')})
-    expect(run([{now: 0, shortage: short}, {now: 9000, shortage: short}], policy, {...acted, failures: 1}).decision.kind).toBe('hold')
-    expect(run([{now: 0, shortage: short}, {now: 10_000, shortage: short}], policy, {...acted, failures: 1}).decision.kind).toBe('grow')
+    expect(run([{now: 0, waiting: short}, {now: 4000, waiting: short}], policy, acted).decision).toMatchObject({kind: 'hold', reason: expect.stringContaining('pausing')})
+    expect(run([{now: 0, waiting: short}, {now: 9000, waiting: short}], policy, {...acted, failures: 1}).decision.kind).toBe('hold')
+    expect(run([{now: 0, waiting: short}, {now: 10_000, waiting: short}], policy, {...acted, failures: 1}).decision.kind).toBe('grow')
   })
 
   it('grows a cluster below min at once', () => {
@@ -98,7 +109,7 @@ describe('decide', () => {
     const busy = [head, worker(2, true)]
     expect(run([{now: 0, hosts: idle}, {now: 10_000, hosts: busy}, {now: 11_000, hosts: idle}, {now: 25_000, hosts: idle}]).decision.kind).toBe('hold')
     expect(run([{now: 0, hosts: idle}, {now: 10_000, hosts: idle, starting: 1}, {now: 25_000, hosts: idle}]).decision.kind).toBe('hold')
-    expect(run([{now: 0, hosts: idle}, {now: 10_000, hosts: idle, shortage: {tasks: 1, cores: 9, memoryMb: 1}}, {now: 25_000, hosts: idle}]).decision.kind).toBe('hold')
+    expect(run([{now: 0, hosts: idle}, {now: 10_000, hosts: idle, waiting: [{cores: 2, memoryMb: 1}]}, {now: 25_000, hosts: idle}]).decision.kind).toBe('hold')
   })
 
   it('where the engine reports no per-host use, a host is idle only while the service runs nothing there', () => {
@@ -109,9 +120,9 @@ describe('decide', () => {
 
   it('hostsFor: what the waiting tasks need beyond the free room, in hosts like the present ones', () => {
     const hosts = [{...head, cores: 4, memoryMb: 8192}]
-    expect(hostsFor(view({hosts, shortage: {tasks: 3, cores: 10, memoryMb: 3072}, free: {cores: 2, memoryMb: 4096}}))).toBe(2)
-    expect(hostsFor(view({hosts, shortage: {tasks: 1, cores: 1, memoryMb: 20_000}}))).toBe(3)
-    expect(hostsFor(view({hosts: [{id: 'h', role: 'head'}], shortage: {tasks: 1, cores: 1, memoryMb: 1}}))).toBe(1)
+    expect(hostsFor([{cores: 4, memoryMb: 1024}, {cores: 4, memoryMb: 1024}, {cores: 2, memoryMb: 1024}], hosts, {cores: 2, memoryMb: 4096})).toBe(2)
+    expect(hostsFor([{cores: 1, memoryMb: 20_000}], hosts, undefined)).toBe(3)
+    expect(hostsFor([one], [{id: 'h', role: 'head'}], undefined)).toBe(1)
   })
 })
 
@@ -133,7 +144,7 @@ describe('admission shortage', () => {
       ]),
     )
     expect(picks.map((p) => p.id)).toEqual(['a', 'b'])
-    expect([...short]).toEqual([['etl', {tasks: 2, cores: 9, memoryMb: 2048}]])
+    expect([...short]).toEqual([['etl', [one, {cores: 8, memoryMb: 1024}]]])
   })
 })
 

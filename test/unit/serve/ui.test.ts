@@ -32,8 +32,11 @@ describe('html', () => {
     expect(out).not.toContain('<script>')
     expect(out).not.toContain('onload="x"')
     expect(out).toContain(escapeHtml(JSON.stringify(EVIL)).slice(0, 20))
-    const clusters = clustersPage({clusters: [{name: 'c"><script>', provider: 'docker', engine: 'spark', health: 'healthy', down: EVIL, checkedAt: '2026-12-03T20:00:00.000Z', queued: 0, submitted: 0, running: 0}]}).text
+    const autoscale = {policy: 'min=1,max=3,idle=15m,wait=1m', state: 'growing' as const, reason: EVIL, events: [{at: '2026-12-03T20:00:00.000Z', kind: 'grow-failed', detail: EVIL}]}
+    const clusters = clustersPage({clusters: [{name: 'c"><script>', provider: 'docker', engine: 'spark', health: 'healthy', down: EVIL, checkedAt: '2026-12-03T20:00:00.000Z', hosts: 2, queued: 0, submitted: 0, running: 0, autoscale}]}).text
     expect(clusters).not.toContain('<script>')
+    expect(clusters).toContain('<strong>grow-failed</strong>')
+    expect(clusters).toContain('min=1,max=3,idle=15m,wait=1m')
   })
 
   it('a read-only key sees no buttons and no Submit or Keys page; every form carries the CSRF token', () => {

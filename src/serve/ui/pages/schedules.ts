@@ -19,15 +19,16 @@ ${input.schedules.length === 0 ? html`<p class="muted">No schedules yet.</p>` : 
 ${
   canChange
     ? html`<h2>New schedule</h2>
-<form method="post" action="/ui/schedules">${csrfField(input.session)}
+<form method="post" action="/ui/schedules" enctype="multipart/form-data">${csrfField(input.session)}
 <div class="grid">
 <div><label for="s-name">Name</label><input id="s-name" name="name" type="text" required value="${v.name ?? ''}"></div>
 <div><label for="s-cron">Cron <span class="hint">min hour day month weekday</span></label><input id="s-cron" name="cron" type="text" required value="${v.cron ?? ''}" placeholder="0 2 * * *"></div>
 <div><label for="s-tz">Time zone</label><input id="s-tz" name="timeZone" type="text" value="${v.timeZone ?? 'UTC'}"></div>
 <div><label for="s-conc">Concurrency</label><select id="s-conc" name="concurrency">${['allow', 'forbid', 'replace'].map((c) => html`<option${c === (v.concurrency ?? 'allow') ? html` selected` : ''}>${c}</option>`)}</select></div>
 </div>
-<label for="s-task">Task <span class="hint">as POST /task takes it (JSON); its app must be a URL</span></label>
-<textarea id="s-task" name="task" required placeholder='{"cluster": "etl", "spec": {"app": "https://example.org/job.py"}}'>${v.task ?? ''}</textarea>
+<label for="s-task">Task <span class="hint">as POST /task takes it (JSON); its app and files are URLs or files uploaded below, by file name</span></label>
+<textarea id="s-task" name="task" required placeholder='{"cluster": "etl", "spec": {"app": "job.py"}}'>${v.task ?? ''}</textarea>
+<label for="s-files">Files <span class="hint">kept for every run</span></label><input id="s-files" name="files" type="file" multiple>
 <p><button type="submit">Add schedule</button></p></form>`
     : ''
 }
