@@ -11,6 +11,7 @@ import {openSqlite} from '../../src/serve/store/sqlite-db.js'
 import {TaskStore, type ClaimContext, type FileRef, type NewTask, type TaskRow} from '../../src/serve/store/store.js'
 import {parseSchedule} from '../../src/serve/schedules/schedule-input.js'
 import {Schedules, type ScheduleHost} from '../../src/serve/schedules/schedules.js'
+import {ClusterEventStore} from '../../src/serve/store/cluster-event-store.js'
 import {Notifier} from '../../src/serve/notify/notifier.js'
 import {signature} from '../../src/serve/notify/webhook.js'
 import {createServer, type IncomingMessage} from 'node:http'
@@ -134,8 +135,8 @@ function storeCases(backend: Backend): void {
   const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
 
   it('migrates an empty database once; a second run applies nothing', async () => {
-    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4])
-    expect(firstMigration).toEqual([1, 2, 3, 4])
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4, 6])
+    expect(firstMigration).toEqual([1, 2, 3, 4, 6])
     expect(await migrate(db)).toEqual([])
     expect(await migrate(db)).toEqual([])
     const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
@@ -144,6 +145,7 @@ function storeCases(backend: Backend): void {
       {version: 2, name: 'schedules'},
       {version: 3, name: 'sessions'},
       {version: 4, name: 'notifications'},
+      {version: 6, name: 'cluster-scaling'},
     ])
     await store.ping()
     if (opened!.schema) {
@@ -504,6 +506,28 @@ function storeCases(backend: Backend): void {
     expect(await s.rows.get('m')).toMatchObject({next_run_at: T0 + MIN, last_run_at: T0 + 1500, last_task_id: 'm-20261203T2000Z', last_note: null})
     await s.step(T0 + 1600)
     expect(await runsOf('m')).toEqual(['m-20261203T2000Z'])
+    // Run now: one more run, recorded as the last one; the next tick stays.
+    const byHand = await s.runNow('m', 'alice')
+    expect(await runsOf('m')).toEqual([byHand.id, 'm-20261203T2000Z'].sort())
+    expect(await s.rows.get('m')).toMatchObject({next_run_at: T0 + MIN, last_task_id: byHand.id})
+  })
+
+  it('cluster events and the scaling lease: one owner at a time until it lapses or is released', async () => {
+    const events = new ClusterEventStore(db)
+    expect(await events.takeLease('etl', 'srv-1', 2000, 1000)).toBe(true)
+    expect(await events.takeLease('etl', 'srv-2', 3000, 1500)).toBe(false)
+    expect(await events.takeLease('etl', 'srv-1', 4000, 1500)).toBe(true)
+    expect(await events.takeLease('etl', 'srv-2', 9000, 4001)).toBe(true)
+    await events.releaseLease('etl', 'srv-1')
+    expect(await count('SELECT COUNT(*) AS n FROM cluster_leases')).toBe(1)
+    await events.releaseLease('etl', 'srv-2')
+    expect(await count('SELECT COUNT(*) AS n FROM cluster_leases')).toBe(0)
+    await events.add({cluster: 'etl', at: 10, actor: 'autoscaler', kind: 'grow', detail: 'adding 1 host(s)'})
+    await events.add({cluster: 'etl', at: 20, actor: 'autoscaler', kind: 'grown', detail: 'added h2 in 40 s'})
+    await events.add({cluster: 'other', at: 30, actor: 'autoscaler', kind: 'grow', detail: 'x'})
+    expect((await events.list('etl', 10)).map((e) => [e.kind, e.at])).toEqual([['grown', 20], ['grow', 10]])
+    expect(await events.purge(15)).toBe(1)
+    expect((await events.list('etl', 10)).map((e) => e.kind)).toEqual(['grown'])
   })
 
   it('schedules: a server down across five ticks runs the schedule once when it is back, and says so', async () => {

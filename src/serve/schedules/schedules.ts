@@ -111,6 +111,7 @@ export class Schedules {
     const task = await this.runTask(row)
     const note = `run of schedule ${name} started by hand`
     const [stored] = await this.host.store.insertTasks([{...task, id: newTaskId(), schedule: name, note: joinNotes(task.note, note)}], actor)
+    await this.rows.ranByHand(name, stored!.task.id, Date.now())
     this.host.queued()
     return stored!.task
   }

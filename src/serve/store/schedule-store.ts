@@ -106,4 +106,9 @@ export class ScheduleStore {
       (await db.run(`UPDATE schedules SET next_run_at = $3, ${sets}, updated_at = $4 WHERE name = $1 AND next_run_at = $2`, [name, tick, next, now, result.taskId ?? result.note ?? null])) === 1
     )
   }
+
+  /** A run started by hand: the schedule's last run, its next one unchanged. */
+  async ranByHand(name: string, taskId: string, now: number): Promise<void> {
+    await this.db.run('UPDATE schedules SET last_run_at = $2, last_task_id = $3, last_note = NULL WHERE name = $1', [name, now, taskId])
+  }
 }
