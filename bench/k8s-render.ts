@@ -26,7 +26,7 @@ import {importBinaryImageScript, importPauseImageScript} from '../src/engines/ku
 import {MASQUERADE_COMMENT, renderCniConfig} from '../src/engines/kubernetes/pod-network.js'
 import {prepareDirsScript, startComponentScript, type Component} from '../src/engines/kubernetes/scripts.js'
 import {issueCertificate} from '../src/engines/pki.js'
-import {hostImageTag, variantImageTag} from '../src/providers/docker.js'
+import {hostImageTag, variantImageTag} from '../src/providers/docker/provider.js'
 
 interface Spec {
   cluster: string

@@ -1,5 +1,6 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import type {RunOptions} from '../cluster/context.js'
+import {providerFlagsOf} from '../providers/registry.js'
 import {renderClusterInfo, renderHostReports} from '../output/render.js'
 import type {ConvergeReport} from '../output/results.js'
 import {UsageError} from '../remote/errors.js'
@@ -16,12 +17,12 @@ export abstract class CmsCommand extends Command {
     'connect-timeout': Flags.integer({description: 'Seconds to keep retrying a host that does not answer SSH yet.', default: 90, min: 1, helpGroup: 'GLOBAL'}),
   }
 
-  protected runOptions(flags: {parallel: number; 'connect-timeout': number; region?: string; profile?: string; connect?: string}): RunOptions {
+  protected runOptions(flags: {parallel: number; 'connect-timeout': number}): RunOptions {
     return {
       log: (line) => process.stderr.write(`${line}\n`),
       parallel: flags.parallel,
       connectTimeoutMs: flags['connect-timeout'] * 1000,
-      aws: {region: flags.region, profile: flags.profile, connect: flags.connect},
+      providerFlags: providerFlagsOf(flags),
     }
   }
 

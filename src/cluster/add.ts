@@ -2,10 +2,11 @@ import {readAccess} from '../config/access.js'
 import type {EngineOptions} from '../engines/engine.js'
 import {checkEngineOptions} from '../engines/registry.js'
 import type {ConvergeReport} from '../output/results.js'
-import {UsageError} from '../remote/errors.js'
+import {providerEntry} from '../providers/registry.js'
 import {resolveTarget} from '../remote/target.js'
 import {locateCluster, connectProvider, type RunOptions} from './context.js'
 import {convergeCluster, readHeadManifest} from './converge.js'
+import {checkHostArguments} from './host-args.js'
 import {validateClusterName, validateHostCount} from './names.js'
 import {NotFoundError} from './not-found.js'
 
@@ -22,13 +23,10 @@ export interface AddRequest {
 export async function addHosts(req: AddRequest, run: RunOptions): Promise<ConvergeReport> {
   validateClusterName(req.name)
   if (req.hostCount !== undefined) validateHostCount(req.hostCount)
-  const found = await locateCluster(req.name, run.aws)
+  const found = await locateCluster(req.name, run.providerFlags)
   checkEngineOptions(found.engine, req.options, {adding: true})
-  // docker and aws make their own hosts (--hosts N); ssh takes the hosts the user names.
-  const ownsHosts = found.provider !== 'ssh'
-  if (ownsHosts && req.hostSpecs.length > 0) throw new UsageError(`the ${found.provider} provider makes its own hosts: use --hosts N instead of host arguments`)
-  if (!ownsHosts && req.hostCount !== undefined) throw new UsageError('--hosts N is for the docker and aws providers; name ssh hosts as user@host[:port] arguments')
-  if (!ownsHosts && req.hostSpecs.length === 0) throw new UsageError('name the hosts to add as user@host[:port] arguments')
+  checkHostArguments(found.provider, req, 'add')
+  const ownsHosts = providerEntry(found.provider).makesHosts
   const identityFile = req.identityFile ?? readAccess(req.name)?.identityFile
   for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile})
   const handle = await connectProvider(req.name, found.provider, found.engine, run)

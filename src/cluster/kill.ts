@@ -23,7 +23,7 @@ export async function killCluster(req: {name: string}, run: RunOptions): Promise
       const removed = await handle.provider.destroy(req.name, hosts)
       deleteAccess(req.name)
       const seconds = (Date.now() - started) / 1000
-      const detail = handle.provider.name === 'docker' ? 'container removed' : 'instance terminated'
+      const detail = handle.provider.releasedDetail ?? 'host given back'
       return {
         name: req.name,
         provider: handle.provider.name,

@@ -1,89 +1,70 @@
-import {listAccess} from '../config/access.js'
-import {awsExplicit, findAwsSettings, requireAwsSettings} from '../providers/aws/settings.js'
-import {DockerUnavailableError, listContainers} from '../providers/docker-api.js'
-import type {ClusterSummary, Host} from '../providers/provider.js'
+import type {ClusterSummary} from '../providers/provider.js'
+import type {ListedCluster} from '../providers/provider-module.js'
+import {loadProvider, PROVIDER_NAMES, providerEntry} from '../providers/registry.js'
 import type {ClusterList, ClusterListEntry} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
 import type {RunOptions} from './context.js'
 
-async function dockerClusters(log: (line: string) => void): Promise<ClusterSummary[]> {
+/** How long one provider may take to list its clusters before the listing goes on without it. */
+const LIST_DEADLINE_MS = 20_000
+
+type ListRun = Pick<RunOptions, 'providerFlags' | 'log'>
+
+/** One provider's clusters; one that cannot be asked (or not in time) is a warning, unless the user asked for it explicitly. */
+async function providerClusters(name: string, run: ListRun): Promise<{clusters: ListedCluster[]; warning?: string}> {
+  const module = await loadProvider(name)
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<{clusters: ListedCluster[]; warning: string}>((resolve) => {
+    timer = setTimeout(() => resolve({clusters: [], warning: `${name}: no answer in ${LIST_DEADLINE_MS / 1000} s`}), LIST_DEADLINE_MS)
+    timer.unref?.()
+  })
   try {
-    const {summarizeContainers} = await import('../providers/docker.js')
-    return summarizeContainers(await listContainers(['cms.cluster']))
-  } catch (error) {
-    if (!(error instanceof DockerUnavailableError)) throw error
-    if (listAccess().some((a) => a.provider === 'docker')) log(`Warning: ${error.message}`)
-    return []
+    const listed = await Promise.race([module.list({flags: run.providerFlags ?? {}, log: run.log}), deadline])
+    if (listed.warning) run.log(`Warning: ${listed.warning}`)
+    return listed
+  } finally {
+    clearTimeout(timer)
   }
 }
 
 /**
- * aws clusters of the region in use (--region, AWS_REGION, AWS_DEFAULT_REGION, the profile's), each with its
- * hosts, from one DescribeInstances call. Nothing is asked when no region is set. An AWS failure is a warning,
- * unless --region or --profile asked for AWS explicitly.
+ * Every cluster the providers know (docker labels, aws tags, ssh access files), asked in parallel, and the providers
+ * that could not be asked; a name listed by an earlier provider is not listed again. Modules for SSH load only when
+ * there is a cluster to ask, so an empty list starts fast.
  */
-async function awsClusters(run: Pick<RunOptions, 'aws' | 'log'>): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-  const settings = awsExplicit(run.aws) ? requireAwsSettings(run.aws ?? {}) : findAwsSettings(run.aws ?? {})
-  if (!settings) return []
-  try {
-    const [{AwsProvider}, {KnownHosts}, {localPaths}] = await Promise.all([
-      import('../providers/aws/provider.js'),
-      import('../remote/known-hosts.js'),
-      import('../config/paths.js'),
-    ])
-    const provider = new AwsProvider(settings, new KnownHosts({ownFile: localPaths.knownHosts()}), run.log)
-    try {
-      return await provider.listClusters()
-    } finally {
-      provider.api.destroy()
-    }
-  } catch (error) {
-    if (awsExplicit(run.aws)) throw error
-    run.log(`Warning: AWS (region ${settings.region}): ${(error as Error).message}`)
-    return []
+async function allClusters(run: ListRun): Promise<{listed: ListedCluster[]; unreachable: NonNullable<ClusterList['unreachable']>}> {
+  // Providers that keep their own record of clusters (labels, tags) first: an access file of the same name comes after.
+  const order = [...PROVIDER_NAMES].sort((a, b) => Number(!providerEntry(a).lookup) - Number(!providerEntry(b).lookup))
+  const lists = await Promise.all(order.map((name) => providerClusters(name, run)))
+  const seen = new Set<string>()
+  const listed: ListedCluster[] = []
+  for (const c of lists.flatMap((l) => l.clusters)) {
+    if (seen.has(c.summary.name)) continue
+    seen.add(c.summary.name)
+    listed.push(c)
   }
+  const unreachable = order.flatMap((provider, i) => (lists[i]!.warning ? [{provider, error: lists[i]!.warning!}] : []))
+  return {listed: listed.sort((a, b) => a.summary.name.localeCompare(b.summary.name)), unreachable}
 }
 
-interface Listed {
-  summary: ClusterSummary
-  /** Hosts already known from the provider's listing (aws), so describing the cluster asks the provider nothing more. */
-  hosts?: Host[]
-}
-
-/**
- * Every cluster the providers know (docker labels, aws tags, ssh access files), each with its engine's live
- * status. Modules for SSH load only when there is a cluster to ask, so an empty list starts fast.
- */
-async function allClusters(run: Pick<RunOptions, 'aws' | 'log'>): Promise<Listed[]> {
-  const [docker, aws] = await Promise.all([dockerClusters(run.log), awsClusters(run)])
-  const listed: Listed[] = [...docker.map((summary) => ({summary})), ...aws]
-  const seen = new Set(listed.map((c) => c.summary.name))
-  const ssh: Listed[] = listAccess()
-    .filter((a) => a.provider === 'ssh' && !seen.has(a.name))
-    .map((a) => ({summary: {name: a.name, provider: 'ssh', engine: a.engine ?? 'spark', hosts: 0, head: a.head.host}}))
-  return [...listed, ...ssh].sort((a, b) => a.summary.name.localeCompare(b.summary.name))
-}
-
-export async function listClusterNames(run: Pick<RunOptions, 'aws' | 'log'>): Promise<string[]> {
-  return (await allClusters(run)).map((c) => c.summary.name)
+export async function listClusterNames(run: ListRun): Promise<string[]> {
+  return (await allClusters(run)).listed.map((c) => c.summary.name)
 }
 
 /** Clusters with what the providers alone say (no SSH): for reap. */
-export async function listClusterSummaries(run: Pick<RunOptions, 'aws' | 'log'>): Promise<ClusterSummary[]> {
-  return (await allClusters(run)).map((c) => c.summary)
+export async function listClusterSummaries(run: ListRun): Promise<ClusterSummary[]> {
+  return (await allClusters(run)).listed.map((c) => c.summary)
 }
 
 export async function listClusters(run: RunOptions): Promise<ClusterList> {
-  const all = await allClusters(run)
-  if (all.length === 0) return {clusters: []}
+  const {listed: all, unreachable} = await allClusters(run)
+  const also = unreachable.length > 0 ? {unreachable} : {}
+  if (all.length === 0) return {clusters: [], ...also}
   const [{connectProvider}, {describeCluster}] = await Promise.all([import('./context.js'), import('./describe.js')])
-  const region = findAwsSettings(run.aws ?? {})?.region
-  const clusters = await mapLimit(all, 8, async ({summary, hosts}): Promise<ClusterListEntry> => {
+  const clusters = await mapLimit(all, 8, async ({summary, hosts, flags}): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
     try {
-      // The listing's region, not the one an access file may remember for a cluster of the same name elsewhere.
-      const aws = summary.provider === 'aws' ? {...run.aws, region} : run.aws
-      const handle = await connectProvider(summary.name, summary.provider, summary.engine, {...run, aws, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
+      const handle = await connectProvider(summary.name, summary.provider, summary.engine, {...run, providerFlags: flags ?? run.providerFlags, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
       try {
         const info = await describeCluster(handle, hosts)
         entry.hosts = info.hosts.length
@@ -97,5 +78,5 @@ export async function listClusters(run: RunOptions): Promise<ClusterList> {
     }
     return entry
   })
-  return {clusters}
+  return {clusters, ...also}
 }

@@ -73,7 +73,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     if (ownsHosts) await handle.provider.release(req.name, removable)
     const remaining = hosts.filter((h) => !removable.includes(h))
     if (manifest) await writeManifest(headSession, home, {...manifest, updatedAt: new Date().toISOString(), hosts: manifestHosts(remaining)})
-    const released = handle.provider.name === 'aws' ? 'instance terminated' : 'container removed'
+    const released = handle.provider.releasedDetail ?? 'host given back'
     const removed: HostReport[] = results.map((r) => ({
       host: r.host,
       ok: r.ok || ownsHosts,

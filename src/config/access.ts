@@ -1,6 +1,7 @@
 import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {localPaths} from './paths.js'
+import type {ProviderName} from '../providers/provider.js'
 
 /**
  * An access file says how to reach a cluster's head, like a kubeconfig entry. It holds no membership and no
@@ -8,7 +9,7 @@ import {localPaths} from './paths.js'
  */
 export interface AccessEntry {
   name: string
-  provider: 'docker' | 'ssh' | 'aws'
+  provider: ProviderName
   /** The engine the cluster runs (absent in files written before there was more than Spark). */
   engine?: string
   head: {host: string; port: number; user: string}

@@ -178,6 +178,8 @@ export interface ClusterListEntry {
 
 export interface ClusterList {
   clusters: ClusterListEntry[]
+  /** Providers that could not be asked (no answer in time, no daemon, no credentials): their clusters are missing. */
+  unreachable?: Array<{provider: string; error: string}>
 }
 
 export interface JobAttemptView {

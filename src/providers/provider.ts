@@ -1,7 +1,9 @@
 import type {SshSession} from '../remote/session.js'
 import type {SshTarget} from '../remote/target.js'
 
-export type ProviderName = 'docker' | 'ssh' | 'aws'
+import type {ProviderName} from './registry.js'
+
+export type {ProviderName}
 export type HostRole = 'head' | 'worker'
 
 /** One machine of a cluster as its provider sees it. Everything after provisioning goes over SSH to `target`. */
@@ -56,6 +58,8 @@ export interface Provider {
    * of having the engine clean them. False for ssh, whose hosts belong to the user.
    */
   readonly ownsHosts: boolean
+  /** What giving a host back did, for kill and remove reports ('container removed'); for providers that own hosts. */
+  readonly releasedDetail?: string
   /** Observe: the cluster's hosts as they are now (empty if the cluster does not exist). */
   observe(cluster: string): Promise<Host[]>
   /** Converge: make `count` more hosts (docker) or take these host specs (ssh) and return them, plus start stopped ones. */

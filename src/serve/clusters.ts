@@ -91,7 +91,7 @@ export class ClusterLinks {
     if (link) return link.cluster
     const missed = this.misses.get(name)
     if (missed !== undefined && Date.now() - missed < MISS_TTL_MS) return undefined
-    const found = await findCluster(name, this.run.aws).catch(() => ({provider: undefined, engine: undefined}))
+    const found = await findCluster(name, {flags: this.run.providerFlags}).catch(() => ({provider: undefined, engine: undefined}))
     if (!found.provider) {
       this.misses.set(name, Date.now())
       return undefined

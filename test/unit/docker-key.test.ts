@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import ssh2 from 'ssh2'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {DockerProvider} from '../../src/providers/docker.js'
+import {DockerProvider} from '../../src/providers/docker/provider.js'
 import {generateEd25519} from '../../src/providers/ssh-keys.js'
 import {KnownHosts} from '../../src/remote/known-hosts.js'
 

@@ -2,8 +2,8 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {containerName, hostFromContainer, hostImageTag, networkName, summarizeContainers, variantImageTag} from '../../src/providers/docker.js'
-import type {ContainerSummary} from '../../src/providers/docker-api.js'
+import {containerName, hostFromContainer, hostImageTag, networkName, summarizeContainers, variantImageTag} from '../../src/providers/docker/provider.js'
+import type {ContainerSummary} from '../../src/providers/docker/api.js'
 
 const container = (cluster: string, index: number, role: string, state: string, ip: string): ContainerSummary => ({
   Id: `id${index}`,

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {addHosts} from '../../cluster/add.js'
 import {engineAddFlags, engineOptionsOf} from '../../engines/registry.js'
@@ -16,7 +16,7 @@ export default class ClusterAdd extends CmsCommand {
   static args = {hosts: Args.string({description: 'ssh provider: hosts to add as user@host[:port].'})}
   static flags = {
     name: clusterNameFlag,
-    ...awsFlags,
+    ...providerFlags,
     hosts: Flags.integer({description: 'docker and aws providers: number of hosts to add [default: 1]; aws hosts are launched like the cluster\'s workers.'}),
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with.'}),
     ...engineAddFlags,

@@ -3,8 +3,7 @@ import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {createCluster} from '../../cluster/create.js'
 import {ENGINE_NAMES, engineFlags, engineOptionsOf} from '../../engines/registry.js'
 import type {ConvergeReport} from '../../output/results.js'
-import {requireProvider} from '../../cluster/context.js'
-import {awsFlags, awsLaunchFlags} from '../../cli/aws-flags.js'
+import {DEFAULT_PROVIDER, PROVIDER_NAMES, providerCreateFlags, providerFlags, providerFlagsOf, requireProvider} from '../../providers/registry.js'
 
 export default class ClusterCreate extends CmsCommand {
   static summary = 'Create a cluster, or finish one whose creation failed.'
@@ -19,13 +18,13 @@ export default class ClusterCreate extends CmsCommand {
   static args = {hosts: Args.string({description: 'ssh provider: hosts as user@host[:port] or ~/.ssh/config aliases; the first is the head.'})}
   static flags = {
     name: clusterNameFlag,
-    provider: Flags.string({char: 'p', description: 'Where hosts come from.', options: ['docker', 'ssh', 'aws'], default: 'docker'}),
+    provider: Flags.string({char: 'p', description: 'Where hosts come from.', options: PROVIDER_NAMES, default: DEFAULT_PROVIDER}),
     engine: Flags.string({char: 'e', description: 'What runs on the hosts.', options: ENGINE_NAMES, default: 'spark'}),
     hosts: Flags.integer({description: 'docker and aws providers: number of hosts [default: 3].'}),
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with (tried before ssh-agent and ~/.ssh keys).'}),
     ...engineFlags,
-    ...awsFlags,
-    ...awsLaunchFlags,
+    ...providerFlags,
+    ...providerCreateFlags,
   }
 
   async run(): Promise<ConvergeReport> {
@@ -39,17 +38,7 @@ export default class ClusterCreate extends CmsCommand {
         hostSpecs: argv as string[],
         identityFile: flags['identity-file'],
         options: engineOptionsOf(flags),
-        launch: {
-          instanceType: flags['instance-type'],
-          headInstanceType: flags['head-instance-type'],
-          image: flags.ami,
-          subnet: flags.subnet,
-          volumeSizeGb: flags['volume-size'],
-          spot: flags.spot,
-          sshCidr: flags['ssh-cidr'],
-          sshUser: flags['ssh-user'],
-          maxAge: flags['max-age'],
-        },
+        providerOptions: providerFlagsOf(flags),
       },
       this.runOptions(flags),
     )

@@ -1,4 +1,4 @@
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand, optionalClusterNameFlag} from '../../cli/base-command.js'
 import {openCluster} from '../../cluster/context.js'
 import {describeCluster} from '../../cluster/describe.js'
@@ -15,7 +15,7 @@ export default class ClusterInfoCommand extends CmsCommand {
     {description: 'Human-readable', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> -n demo --json | jq .master.aliveWorkers'},
   ]
-  static flags = {name: optionalClusterNameFlag, ...awsFlags}
+  static flags = {name: optionalClusterNameFlag, ...providerFlags}
 
   async run(): Promise<ClusterInfo> {
     const {flags} = await this.parse(ClusterInfoCommand)

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {killCluster} from '../../cluster/kill.js'
 import {validateClusterName} from '../../cluster/names.js'
@@ -15,7 +15,7 @@ export default class ClusterKill extends CmsCommand {
   ]
   static flags = {
     name: clusterNameFlag,
-    ...awsFlags,
+    ...providerFlags,
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 

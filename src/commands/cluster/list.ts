@@ -1,4 +1,4 @@
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand} from '../../cli/base-command.js'
 import {listClusters} from '../../cluster/list.js'
 import {renderClusterList} from '../../output/render.js'
@@ -8,7 +8,7 @@ export default class ClusterListCommand extends CmsCommand {
   static summary = 'List clusters with their master status, live from the providers and the masters.'
   static description = 'docker clusters from container labels, aws clusters of the region in use (one DescribeInstances call) from instance tags, ssh clusters from access files. AGE shows how old aws clusters are and flags those past their --max-age.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json', '<%= config.bin %> <%= command.id %> --region eu-west-1']
-  static flags = {...awsFlags}
+  static flags = {...providerFlags}
 
   async run(): Promise<ClusterList> {
     const {flags} = await this.parse(ClusterListCommand)

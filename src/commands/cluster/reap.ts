@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand} from '../../cli/base-command.js'
 import {reapClusters} from '../../cluster/reap.js'
 import {renderReap} from '../../output/render.js'
@@ -15,7 +15,7 @@ export default class ClusterReap extends CmsCommand {
   static flags = {
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
     'dry-run': Flags.boolean({description: 'Only list the expired clusters.', default: false}),
-    ...awsFlags,
+    ...providerFlags,
   }
 
   async run(): Promise<ReapReport> {

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {awsFlags} from '../../cli/aws-flags.js'
+import {providerFlags} from '../../providers/registry.js'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {removeHosts} from '../../cluster/remove.js'
 import {renderClusterInfo, renderHostReports} from '../../output/render.js'
@@ -16,7 +16,7 @@ export default class ClusterRemove extends CmsCommand {
   static args = {hosts: Args.string({description: 'Hosts to remove: HOST names from `cms cluster info`, or their addresses.', required: true})}
   static flags = {
     name: clusterNameFlag,
-    ...awsFlags,
+    ...providerFlags,
     grace: Flags.integer({description: 'Seconds a decommissioning worker gets to finish or hand over its work.', default: 30, min: 0}),
   }
 

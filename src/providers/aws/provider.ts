@@ -42,6 +42,7 @@ interface LaunchPlan {
 export class AwsProvider implements Provider {
   readonly name = 'aws' as const
   readonly ownsHosts = true
+  readonly releasedDetail = 'instance terminated'
   readonly api: Ec2Api
   private readonly observed = new Map<string, Instance[]>()
 

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {NODE_CONTAINER, SHADOWED_SYSCTLS, kubernetesContainerNeeds, nodeContainerCreateOptions, nodeContainerRunArgs} from '../../../src/engines/kubernetes/node-container.js'
-import {containerNeedsOptions} from '../../../src/providers/docker.js'
+import {containerNeedsOptions} from '../../../src/providers/docker/provider.js'
 
 const entrypoint = readFileSync(new URL('../../../images/k8s-host/k8s-entrypoint.sh', import.meta.url), 'utf8')
 

@@ -1,9 +1,9 @@
-import {readAccess} from '../config/access.js'
-import {readManifest} from '../cluster/manifest.js'
-import {hostFacts} from '../remote/host-facts.js'
-import type {SessionPool} from '../remote/pool.js'
-import {resolveTarget, targetLabel} from '../remote/target.js'
-import type {Host, HostCredentials, Provider, ProvisionRequest} from './provider.js'
+import {readAccess} from '../../config/access.js'
+import {readManifest} from '../../cluster/manifest.js'
+import {hostFacts} from '../../remote/host-facts.js'
+import type {SessionPool} from '../../remote/pool.js'
+import {resolveTarget, targetLabel} from '../../remote/target.js'
+import type {Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
 
 /**
  * Hosts the user already has. Membership lives in the manifest on the head (found through the access file);

@@ -2,14 +2,14 @@ import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import type Dockerode from 'dockerode'
-import {packageRoot} from '../config/package-root.js'
-import {localPaths} from '../config/paths.js'
-import type {KnownHosts} from '../remote/known-hosts.js'
-import {mapLimit} from '../remote/fanout.js'
-import {engineInfo, listContainers, type ContainerSummary} from './docker-api.js'
-import {readTarFile} from './tar-read.js'
-import {tarArchive} from './tar.js'
-import type {ClusterSummary, ContainerNeeds, Host, HostCredentials, MachineSize, Provider, ProvisionRequest} from './provider.js'
+import {packageRoot} from '../../config/package-root.js'
+import {localPaths} from '../../config/paths.js'
+import type {KnownHosts} from '../../remote/known-hosts.js'
+import {mapLimit} from '../../remote/fanout.js'
+import {engineInfo, listContainers, type ContainerSummary} from './api.js'
+import {readTarFile} from '../tar-read.js'
+import {tarArchive} from '../tar.js'
+import type {ClusterSummary, ContainerNeeds, Host, HostCredentials, MachineSize, Provider, ProvisionRequest} from '../provider.js'
 
 export const LABEL = {
   cluster: 'cms.cluster',
@@ -110,6 +110,7 @@ function indexOf(c: ContainerSummary): number {
 export class DockerProvider implements Provider {
   readonly name = 'docker' as const
   readonly ownsHosts = true
+  readonly releasedDetail = 'container removed'
   private dockerode?: Dockerode
   private readonly pendingKeys = new Map<string, KeyPair>()
 
@@ -149,7 +150,7 @@ export class DockerProvider implements Provider {
   private async pendingKey(cluster: string): Promise<KeyPair> {
     let pair = this.pendingKeys.get(cluster)
     if (!pair) {
-      const {generateEd25519} = await import('./ssh-keys.js')
+      const {generateEd25519} = await import('../ssh-keys.js')
       pair = generateEd25519(`cms-${cluster}`)
       this.pendingKeys.set(cluster, pair)
     }
@@ -225,7 +226,7 @@ export class DockerProvider implements Provider {
     const needs = request.containerNeeds ?? {}
     const extra = containerNeedsOptions(needs)
     const name = containerName(cluster, index)
-    const {generateEd25519} = await import('./ssh-keys.js')
+    const {generateEd25519} = await import('../ssh-keys.js')
     const hostKey = generateEd25519(name)
     const container = await docker.createContainer({
       name,

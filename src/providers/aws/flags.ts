@@ -1,4 +1,6 @@
 import {Flags} from '@oclif/core'
+import type {CloudLaunchOptions} from '../provider.js'
+import type {AwsOptions} from './settings.js'
 
 /** Where an aws cluster lives and how cms reaches it; every command that may touch an aws cluster takes them. */
 export const awsFlags = {
@@ -22,4 +24,24 @@ export const awsLaunchFlags = {
   'ssh-cidr': Flags.string({description: 'aws: who may reach SSH [default: this machine\'s public address /32; with --connect private, the VPC\'s range].', helpGroup: 'AWS'}),
   'ssh-user': Flags.string({description: 'aws: the user cms logs in as (cloud-init\'s default user) [default: admin].', helpGroup: 'AWS'}),
   'max-age': Flags.string({description: 'aws: the cluster\'s lifetime, like 8h or 2d: `cluster list` flags it after that and `cluster reap` kills it.', helpGroup: 'AWS'}),
+}
+
+/** --region, --profile, --connect as given. */
+export function awsOptionsOf(flags: Readonly<Record<string, unknown>>): AwsOptions {
+  return {region: flags.region as string | undefined, profile: flags.profile as string | undefined, connect: flags.connect as string | undefined}
+}
+
+/** `create`'s aws flags as launch options (unchecked). */
+export function launchOptionsOf(flags: Readonly<Record<string, unknown>>): CloudLaunchOptions {
+  return {
+    instanceType: flags['instance-type'] as string | undefined,
+    headInstanceType: flags['head-instance-type'] as string | undefined,
+    image: flags.ami as string | undefined,
+    subnet: flags.subnet as string | undefined,
+    volumeSizeGb: flags['volume-size'] as number | undefined,
+    spot: flags.spot as boolean | undefined,
+    sshCidr: flags['ssh-cidr'] as string | undefined,
+    sshUser: flags['ssh-user'] as string | undefined,
+    maxAge: flags['max-age'] as string | undefined,
+  }
 }

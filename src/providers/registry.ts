@@ -1,0 +1,88 @@
+import {UsageError} from '../remote/errors.js'
+import {awsFlags, awsLaunchFlags, launchOptionsOf} from './aws/flags.js'
+import {launchFlagsGiven, validateLaunchOptions} from './aws/launch-options.js'
+import type {CloudLaunchOptions} from './provider.js'
+import type {ProviderFlags, ProviderModule} from './provider-module.js'
+
+interface ProviderEntry {
+  /** Makes and gives back its own hosts (`--hosts N`); otherwise the user names them as user@host[:port] arguments. */
+  makesHosts: boolean
+  /** Flags of every cluster command: where its clusters are and how cms reaches them. */
+  flags: object
+  /** Flags of `cluster create` only: how its hosts are made. */
+  createFlags: object
+  /** The create flags of this provider that were given, by name (to refuse them with another provider). */
+  createFlagsGiven(flags: ProviderFlags): string[]
+  /** Checks its create flags before anything is made (UsageError, exit 2); returns what its `provision` takes. */
+  checkCreate(flags: ProviderFlags): CloudLaunchOptions | undefined
+  /** When its own record of clusters (its `find`) is asked: before the access files (local labels) or after (a cloud's tags). */
+  lookup?: 'before-access' | 'after-access'
+  /** What finds, lists and connects its clusters (loaded on use). */
+  load(): Promise<ProviderModule>
+}
+
+const none = {flags: {}, createFlags: {}, createFlagsGiven: () => [], checkCreate: () => undefined}
+
+/**
+ * Where providers are registered: a new provider is a folder (or file) under src/providers plus one entry here. Each
+ * entry has its flags and their checks (light, loaded with every command) and its module (loaded on use). The order
+ * is the order clusters are looked for and listed in.
+ */
+const PROVIDERS = {
+  docker: {...none, makesHosts: true, lookup: 'before-access', load: async () => (await import('./docker/module.js')).dockerModule},
+  ssh: {...none, makesHosts: false, load: async () => (await import('./ssh/module.js')).sshModule},
+  aws: {
+    makesHosts: true,
+    lookup: 'after-access',
+    flags: awsFlags,
+    createFlags: awsLaunchFlags,
+    createFlagsGiven: (flags: ProviderFlags) => launchFlagsGiven(launchOptionsOf(flags)),
+    checkCreate: (flags: ProviderFlags) => validateLaunchOptions(launchOptionsOf(flags)),
+    load: async () => (await import('./aws/module.js')).awsModule,
+  },
+} satisfies Record<string, ProviderEntry>
+const entries: Record<string, ProviderEntry> = PROVIDERS
+
+export type ProviderName = keyof typeof PROVIDERS
+
+export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[]
+
+/** `create`'s provider when none is named: containers on this machine. */
+export const DEFAULT_PROVIDER: ProviderName = 'docker'
+
+/** Every provider's flags, for every command that may touch its clusters. */
+export const providerFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.flags)) as typeof awsFlags
+
+/** Every provider's create flags, for `cluster create`. */
+export const providerCreateFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.createFlags)) as typeof awsLaunchFlags
+
+/** The providers' flags among a command's parsed flags. */
+export function providerFlagsOf(flags: Record<string, unknown>): ProviderFlags {
+  const known = [...Object.keys(providerFlags), ...Object.keys(providerCreateFlags)]
+  return Object.fromEntries(known.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]))
+}
+
+export function requireProvider(name: string): ProviderName {
+  if (name in PROVIDERS) return name as ProviderName
+  throw new UsageError(`unknown provider ${JSON.stringify(name)}: expected ${PROVIDER_NAMES.slice(0, -1).join(', ')} or ${PROVIDER_NAMES[PROVIDER_NAMES.length - 1]}`)
+}
+
+export function providerEntry(name: ProviderName): ProviderEntry {
+  return entries[name]!
+}
+
+/** The providers that make their own hosts (docker, aws), for messages. */
+export const HOST_MAKERS = PROVIDER_NAMES.filter((p) => PROVIDERS[p].makesHosts)
+
+export function loadProvider(name: string): Promise<ProviderModule> {
+  return PROVIDERS[requireProvider(name)].load()
+}
+
+/** Refuses `create` flags of a provider other than the chosen one, by name. */
+export function refuseOtherProvidersFlags(name: ProviderName, flags: ProviderFlags): void {
+  for (const other of PROVIDER_NAMES) {
+    if (other === name) continue
+    const given = entries[other]!.createFlagsGiven(flags)
+    if (given.length > 0) throw new UsageError(`${given.join(', ')}: only for the ${other} provider (-p ${other})`)
+  }
+}
