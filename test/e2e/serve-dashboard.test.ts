@@ -45,6 +45,7 @@ describe('the dashboard in a browser', () => {
     const page = await context.newPage()
     await page.goto(`${server.url}/ui/tasks`)
     expect(new URL(page.url()).pathname).toBe('/ui/login')
+    await shot(page, 'login')
     await page.getByLabel('API key').fill(key)
     await page.getByRole('button', {name: 'Log in'}).click()
     await page.waitForURL(/\/ui\/tasks$/)
