@@ -416,6 +416,7 @@ tar -xzf "$work/dist.tgz" -C "$work/verify"
 vhome="$work/verify/hadoop-$HADOOP_VERSION"
 out=$("$vhome/bin/hadoop" version 2>&1) || die "hadoop version failed: $out"
 grep -q "^Hadoop $HADOOP_VERSION\$" <<<"$out" || die "hadoop version does not report $HADOOP_VERSION: $out"
+log "packed $(stat -c %s "$work/dist.tgz") bytes; unpacked afresh, \`hadoop version\` reports $HADOOP_VERSION"
 
 v="$work/check"
 mkdir -p "$v/conf" "$v/logs" "$v/name" "$v/tmp"
@@ -434,6 +435,7 @@ export HADOOP_CONF_DIR="$v/conf" HADOOP_LOG_DIR="$v/logs"
 
 "$vhome/bin/hadoop-daemon" format -clusterid cms-verify >"$v/logs/format.out" 2>&1 \
   || { tail -n 30 "$v/logs/format.out" >&2; die "formatting a NameNode with the built runtime failed"; }
+log "formatted a NameNode; starting it and a ResourceManager on 127.0.0.1"
 "$vhome/bin/hadoop-daemon" namenode >"$v/logs/nn.out" 2>&1 </dev/null &
 verify_pids+=($!)
 "$vhome/bin/hadoop-daemon" resourcemanager >"$v/logs/rm.out" 2>&1 </dev/null &
