@@ -137,9 +137,10 @@ mkdir -p "$work/pom"
 write_pom >"$work/pom/pom.xml"
 # A Maven repository of our own under the cache: nothing of the user's ~/.m2 leaks in, and a rebuild is offline.
 repo="$CACHE/hadoop/m2"
-mvn_copy() { # mvn_copy [-o]
-  (cd "$work/pom" && mvn -B -q -Dstyle.color=never "$@" -Dmaven.repo.local="$repo" \
-    "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$work/jars" >&2)
+mvn_copy() { # mvn_copy [-o]: Maven's messages to stderr, without the colour codes Maven 3.8 prints even in batch mode
+  (cd "$work/pom" && mvn -B -q "$@" -Dmaven.repo.local="$repo" \
+    "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$work/jars" 2>&1) \
+    | sed -u 's/\x1b\[[0-9;]*m//g' >&2
 }
 if [ -d "$repo" ] && mvn_copy -o 2>/dev/null; then
   log "resolved Hadoop $HADOOP_VERSION's jars offline from $repo"
