@@ -20,18 +20,19 @@
 #       yarn node|application|app|applicationattempt|container|logs|rmadmin|queue|jar|version|classpath|
 #            resourcemanager|nodemanager ...
 #       hadoop fs|jar|version|classpath|checknative|CLASSNAME ...
-#     all through libexec/hadoop-config.sh: `java -cp $HADOOP_CONF_DIR:share/hadoop/hdfs:share/hadoop/lib/*` with
-#     the Java 17 module opens Hadoop's own scripts add (hadoop-functions.sh hadoop_finalize_jpms_opts, the list in
-#     hadoop-project's pom, the same in 3.4.3 and 3.5.0) plus sun.nio.ch (the RM and NM need it), JAVA_HOME
-#     exported (the NodeManager hands it to containers: the AM command is {{JAVA_HOME}}/bin/java) and the
+#     one table of commands (libexec/hadoop-commands.sh) and one JVM command line (libexec/hadoop-config.sh):
+#     `java -cp $HADOOP_CONF_DIR:share/hadoop/hdfs:share/hadoop/lib/*` with the Java 17 module opens Hadoop's own
+#     scripts add (hadoop-functions.sh hadoop_finalize_jpms_opts, the list in hadoop-project's pom, the same in
+#     3.4.3 and 3.5.0) plus sun.nio.ch (the RM and NM need it), JAVA_HOME exported (the NodeManager hands it to containers: the AM command is {{JAVA_HOME}}/bin/java) and the
 #     HADOOP_*_HOME variables all pointing at the one home. No native code: nothing is compiled.
 # The archive is verified before it enters the cache: unpacked afresh, `hadoop version` reports the version, a
 # NameNode (after format) serves /jmx and WebHDFS and a ResourceManager reports STARTED, both on loopback.
 #
 # Requires: Maven and a JDK 17 (Debian's `maven` and `openjdk-17-jdk-headless`, installed with apt-get when
 # missing), reaching Maven Central (or the mirror the user's Maven settings name), python3, curl, flock.
-# Cold: ~20-40 s of downloads (176 jars, ~99 MB) and ~30 s of packing and verifying. The Maven repository it
-# downloads into lives under the cache folder, so a rebuild after the archive was removed runs Maven offline.
+# Cold: 25-75 s (measured): ~10-15 s of downloads (176 jars, 99 MB), ~15 s of packing and verifying, more on a
+# loaded machine. The Maven repository it downloads into (~130 MB) lives under the cache folder, so a rebuild after
+# the archive was removed runs Maven offline (~16 s).
 #
 # stdout carries only shell assignments for `eval "$(bash scripts/hadoop-dist.sh)"`:
 #   CMS_HADOOP_DIST=/abs/path/hadoop-<ver>-cms.tgz
@@ -279,99 +280,66 @@ hadoop_exec() {
     "${opts[@]}" -cp "$(hadoop_classpath)" "$class" "$@"
 }
 
-hadoop_usage() { # hadoop_usage TEXT: prints the usage and exits 2
-  printf 'Usage: %s %s\n' "${0##*/}" "$1" >&2
-  exit 2
+EOF
+
+# One table of every command the launchers run: `hadoop_command TOOL [COMMAND] [ARGS...]`.
+cat >"$home/libexec/hadoop-commands.sh" <<'EOF'
+# Sourced by this runtime's bin/ scripts after hadoop-config.sh. Hadoop's own bin/ scripts name the same classes.
+HADOOP_USAGE_hadoop_daemon='namenode|datanode|resourcemanager|nodemanager|format [ARGS...]'
+HADOOP_USAGE_hdfs='dfs|dfsadmin|fsck|getconf|version|classpath|namenode|datanode [ARGS...]'
+HADOOP_USAGE_yarn='node|application|applicationattempt|container|logs|rmadmin|queue|jar|version|classpath|resourcemanager|nodemanager [ARGS...]'
+HADOOP_USAGE_hadoop='fs|jar|version|classpath|checknative|CLASSNAME [ARGS...]'
+
+hadoop_command() {
+  local tool=$1 cmd=${2:-}
+  shift $(($# < 2 ? $# : 2))
+  case "$tool $cmd" in
+    # Daemons run in the foreground: their JVM replaces the script (cms runs them under nohup/setsid).
+    "hadoop-daemon namenode" | "hdfs namenode") hadoop_exec namenode org.apache.hadoop.hdfs.server.namenode.NameNode "$@" ;;
+    "hadoop-daemon datanode" | "hdfs datanode") hadoop_exec datanode org.apache.hadoop.hdfs.server.datanode.DataNode "$@" ;;
+    "hadoop-daemon resourcemanager" | "yarn resourcemanager")
+      hadoop_exec resourcemanager org.apache.hadoop.yarn.server.resourcemanager.ResourceManager "$@" ;;
+    "hadoop-daemon nodemanager" | "yarn nodemanager") hadoop_exec nodemanager org.apache.hadoop.yarn.server.nodemanager.NodeManager "$@" ;;
+    # Refuses storage that is formatted already (-nonInteractive).
+    "hadoop-daemon format") hadoop_exec namenode-format org.apache.hadoop.hdfs.server.namenode.NameNode -format -nonInteractive "$@" ;;
+    "hdfs dfs" | "hadoop fs") hadoop_exec "$cmd" org.apache.hadoop.fs.FsShell "$@" ;;
+    "hdfs dfsadmin") hadoop_exec dfsadmin org.apache.hadoop.hdfs.tools.DFSAdmin "$@" ;;
+    "hdfs fsck") hadoop_exec fsck org.apache.hadoop.hdfs.tools.DFSck "$@" ;;
+    "hdfs getconf") hadoop_exec getconf org.apache.hadoop.hdfs.tools.GetConf "$@" ;;
+    "yarn node") hadoop_exec node org.apache.hadoop.yarn.client.cli.NodeCLI "$@" ;;
+    # ApplicationCLI reads which of its commands it is from its first argument, as Hadoop's yarn script passes it.
+    "yarn application" | "yarn app" | "yarn applicationattempt" | "yarn container")
+      hadoop_exec "$cmd" org.apache.hadoop.yarn.client.cli.ApplicationCLI "$cmd" "$@" ;;
+    "yarn logs") hadoop_exec logs org.apache.hadoop.yarn.client.cli.LogsCLI "$@" ;;
+    "yarn rmadmin") hadoop_exec rmadmin org.apache.hadoop.yarn.client.cli.RMAdminCLI "$@" ;;
+    "yarn queue") hadoop_exec queue org.apache.hadoop.yarn.client.cli.QueueCLI "$@" ;;
+    "yarn jar" | "hadoop jar") hadoop_exec jar org.apache.hadoop.util.RunJar "$@" ;;
+    "hadoop checknative") hadoop_exec checknative org.apache.hadoop.util.NativeLibraryChecker "$@" ;;
+    "hdfs version" | "yarn version" | "hadoop version") hadoop_exec version org.apache.hadoop.util.VersionInfo "$@" ;;
+    "hdfs classpath" | "yarn classpath" | "hadoop classpath") hadoop_classpath; echo ;;
+    "hadoop "?*.?*) hadoop_exec "${cmd##*.}" "$cmd" "$@" ;;
+    *)
+      local usage="HADOOP_USAGE_${tool//-/_}"
+      printf 'Usage: %s %s\n' "$tool" "${!usage}" >&2
+      exit 2
+      ;;
+  esac
 }
 EOF
 
-cat >"$home/bin/hadoop-daemon" <<'EOF'
+# The launchers: hadoop-daemon, hdfs, yarn, hadoop (each says its commands in its header).
+for tool in hadoop-daemon hdfs yarn hadoop; do
+  usage="HADOOP_USAGE_${tool//-/_}"
+  usage=$(. "$home/libexec/hadoop-commands.sh" && echo "${!usage}")
+  cat >"$home/bin/$tool" <<EOF
 #!/usr/bin/env bash
-# Runs one Hadoop daemon in the foreground (its JVM replaces this script; run it under nohup/setsid for a
-# background daemon): hadoop-daemon namenode|datanode|resourcemanager|nodemanager [ARGS...]
-# `hadoop-daemon format [-clusterid ID]` formats the NameNode's storage (refuses storage already formatted).
+# $tool $usage
 set -euo pipefail
-. "$(dirname "$(readlink -f "$0")")/../libexec/hadoop-config.sh"
-usage='namenode|datanode|resourcemanager|nodemanager|format [ARGS...]'
-[ $# -ge 1 ] || hadoop_usage "$usage"
-daemon=$1
-shift
-case "$daemon" in
-  namenode) hadoop_exec namenode org.apache.hadoop.hdfs.server.namenode.NameNode "$@" ;;
-  datanode) hadoop_exec datanode org.apache.hadoop.hdfs.server.datanode.DataNode "$@" ;;
-  resourcemanager) hadoop_exec resourcemanager org.apache.hadoop.yarn.server.resourcemanager.ResourceManager "$@" ;;
-  nodemanager) hadoop_exec nodemanager org.apache.hadoop.yarn.server.nodemanager.NodeManager "$@" ;;
-  format) hadoop_exec namenode-format org.apache.hadoop.hdfs.server.namenode.NameNode -format -nonInteractive "$@" ;;
-  *) hadoop_usage "$usage" ;;
-esac
+. "\$(dirname "\$(readlink -f "\$0")")/../libexec/hadoop-config.sh"
+. "\$HADOOP_HOME/libexec/hadoop-commands.sh"
+hadoop_command $tool "\$@"
 EOF
-
-cat >"$home/bin/hdfs" <<'EOF'
-#!/usr/bin/env bash
-# hdfs dfs|dfsadmin|fsck|getconf|version|classpath|namenode|datanode [ARGS...]
-set -euo pipefail
-. "$(dirname "$(readlink -f "$0")")/../libexec/hadoop-config.sh"
-usage='dfs|dfsadmin|fsck|getconf|version|classpath|namenode|datanode [ARGS...]'
-[ $# -ge 1 ] || hadoop_usage "$usage"
-cmd=$1
-shift
-case "$cmd" in
-  dfs) hadoop_exec dfs org.apache.hadoop.fs.FsShell "$@" ;;
-  dfsadmin) hadoop_exec dfsadmin org.apache.hadoop.hdfs.tools.DFSAdmin "$@" ;;
-  fsck) hadoop_exec fsck org.apache.hadoop.hdfs.tools.DFSck "$@" ;;
-  getconf) hadoop_exec getconf org.apache.hadoop.hdfs.tools.GetConf "$@" ;;
-  version) hadoop_exec version org.apache.hadoop.util.VersionInfo "$@" ;;
-  classpath) hadoop_classpath; echo ;;
-  namenode | datanode) exec "$HADOOP_HOME/bin/hadoop-daemon" "$cmd" "$@" ;;
-  *) hadoop_usage "$usage" ;;
-esac
-EOF
-
-cat >"$home/bin/yarn" <<'EOF'
-#!/usr/bin/env bash
-# yarn node|application|app|applicationattempt|container|logs|rmadmin|queue|jar|version|classpath|
-#      resourcemanager|nodemanager [ARGS...]
-set -euo pipefail
-. "$(dirname "$(readlink -f "$0")")/../libexec/hadoop-config.sh"
-usage='node|application|applicationattempt|container|logs|rmadmin|queue|jar|version|classpath|resourcemanager|nodemanager [ARGS...]'
-[ $# -ge 1 ] || hadoop_usage "$usage"
-cmd=$1
-shift
-case "$cmd" in
-  node) hadoop_exec node org.apache.hadoop.yarn.client.cli.NodeCLI "$@" ;;
-  # ApplicationCLI reads which of its commands it is from its first argument, as Hadoop's yarn script passes it.
-  application | app | applicationattempt | container)
-    hadoop_exec "$cmd" org.apache.hadoop.yarn.client.cli.ApplicationCLI "$cmd" "$@" ;;
-  logs) hadoop_exec logs org.apache.hadoop.yarn.client.cli.LogsCLI "$@" ;;
-  rmadmin) hadoop_exec rmadmin org.apache.hadoop.yarn.client.cli.RMAdminCLI "$@" ;;
-  queue) hadoop_exec queue org.apache.hadoop.yarn.client.cli.QueueCLI "$@" ;;
-  jar) hadoop_exec jar org.apache.hadoop.util.RunJar "$@" ;;
-  version) hadoop_exec version org.apache.hadoop.util.VersionInfo "$@" ;;
-  classpath) hadoop_classpath; echo ;;
-  resourcemanager | nodemanager) exec "$HADOOP_HOME/bin/hadoop-daemon" "$cmd" "$@" ;;
-  *) hadoop_usage "$usage" ;;
-esac
-EOF
-
-cat >"$home/bin/hadoop" <<'EOF'
-#!/usr/bin/env bash
-# hadoop fs|jar|version|classpath|checknative|CLASSNAME [ARGS...]
-set -euo pipefail
-. "$(dirname "$(readlink -f "$0")")/../libexec/hadoop-config.sh"
-usage='fs|jar|version|classpath|checknative|CLASSNAME [ARGS...]'
-[ $# -ge 1 ] || hadoop_usage "$usage"
-cmd=$1
-shift
-case "$cmd" in
-  fs) hadoop_exec fs org.apache.hadoop.fs.FsShell "$@" ;;
-  jar) hadoop_exec jar org.apache.hadoop.util.RunJar "$@" ;;
-  version) hadoop_exec version org.apache.hadoop.util.VersionInfo "$@" ;;
-  checknative) hadoop_exec checknative org.apache.hadoop.util.NativeLibraryChecker "$@" ;;
-  classpath) hadoop_classpath; echo ;;
-  *.*) hadoop_exec "${cmd##*.}" "$cmd" "$@" ;;
-  *) hadoop_usage "$usage" ;;
-esac
-EOF
+done
 
 printf 'Hadoop %s\nAssembled by cms scripts/hadoop-dist.sh from Maven Central: %s jars in share/hadoop/lib, webapps from hadoop-hdfs-%s-tests.jar, launchers in bin/.\n' \
   "$HADOOP_VERSION" "$(find "$home/share/hadoop/lib" -name '*.jar' | wc -l)" "$HADOOP_VERSION" >"$home/RELEASE"
