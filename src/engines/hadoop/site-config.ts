@@ -189,7 +189,9 @@ export function renderYarnSite(input: HadoopSiteInput): string {
     ['yarn.resourcemanager.nodes.exclude-path', excludeFiles(input.dirs.conf).yarn],
     ['yarn.scheduler.minimum-allocation-mb', MIN_ALLOCATION_MB],
     ['yarn.cluster.max-application-priority', MAX_APPLICATION_PRIORITY],
-    // This host's NodeManager: bound to its address, which is also the name it registers with (its NodeId).
+    // This host's NodeManager, bound to its address. It registers (its NodeId, which ApplicationMasters on other
+    // hosts dial) under the name that address resolves to on this host, not the address itself: on hosts whose
+    // names do not resolve between them, give its JVM a hosts file naming the address first (jdk.net.hosts.file).
     ['yarn.nodemanager.hostname', own],
     ['yarn.nodemanager.bind-host', own],
     ['yarn.nodemanager.address', hostPort(own, ports.nodeManager)],

@@ -59,6 +59,21 @@ function properties(xml: string): Map<string, string> {
 
 const ADDRESS_PROPERTY = /(address|bind-host|hostname)$/
 
+/** Every address-like property names `own` when it starts with ownPrefix, else the head; there are at least `count`. */
+function expectAddresses(p: Map<string, string>, ownPrefix: string, own: string, count: number): void {
+  const addresses = [...p].filter(([k]) => ADDRESS_PROPERTY.test(k))
+  expect(addresses.length).toBeGreaterThanOrEqual(count)
+  for (const [k, v] of addresses) {
+    const host = k.startsWith(ownPrefix) ? own : HEAD
+    expect([host, `${host}:${v.split(':').at(-1)}`], k).toContain(v)
+  }
+}
+
+/** The properties named in `want` have exactly those values. */
+function expectProperties(p: Map<string, string>, want: Record<string, string>): void {
+  expect(Object.fromEntries(Object.keys(want).map((k) => [k, p.get(k)]))).toEqual(want)
+}
+
 describe('xmlEscape and the property renderer', () => {
   it('escapes the five XML specials', () => {
     expect(xmlEscape(`a&b<c>d"e'f`)).toBe('a&amp;b&lt;c&gt;d&quot;e&apos;f')
@@ -124,20 +139,17 @@ describe('hdfs-site.xml', () => {
     const xml = renderHdfsSite(input())
     expect(xml).not.toContain('0.0.0.0')
     const p = properties(xml)
-    expect(p.get('dfs.namenode.rpc-address')).toBe(`${HEAD}:8020`)
-    expect(p.get('dfs.namenode.http-address')).toBe(`${HEAD}:9870`)
+    expectProperties(p, {
+      'dfs.namenode.rpc-address': `${HEAD}:8020`,
+      'dfs.namenode.http-address': `${HEAD}:9870`,
+      'dfs.datanode.hostname': WORKER,
+      'dfs.datanode.address': `${WORKER}:9866`,
+      'dfs.datanode.http.address': `${WORKER}:9864`,
+      'dfs.datanode.https.address': `${WORKER}:9865`,
+      'dfs.datanode.ipc.address': `${WORKER}:9867`,
+    })
     for (const k of ['rpc', 'servicerpc', 'lifeline.rpc', 'http', 'https']) expect(p.get(`dfs.namenode.${k}-bind-host`)).toBe(HEAD)
-    expect(p.get('dfs.datanode.hostname')).toBe(WORKER)
-    expect(p.get('dfs.datanode.address')).toBe(`${WORKER}:9866`)
-    expect(p.get('dfs.datanode.http.address')).toBe(`${WORKER}:9864`)
-    expect(p.get('dfs.datanode.https.address')).toBe(`${WORKER}:9865`)
-    expect(p.get('dfs.datanode.ipc.address')).toBe(`${WORKER}:9867`)
-    const addresses = [...p].filter(([k]) => ADDRESS_PROPERTY.test(k))
-    expect(addresses.length).toBeGreaterThanOrEqual(14)
-    for (const [k, v] of addresses) {
-      const host = k.startsWith('dfs.datanode.') ? WORKER : HEAD
-      expect([host, `${host}:${v.split(':').at(-1)}`], k).toContain(v)
-    }
+    expectAddresses(p, 'dfs.datanode.', WORKER, 14)
   })
 })
 
@@ -155,40 +167,39 @@ describe('yarn-site.xml', () => {
     const xml = renderYarnSite(input())
     expect(xml).not.toContain('0.0.0.0')
     const p = properties(xml)
-    expect(p.get('yarn.resourcemanager.hostname')).toBe(HEAD)
-    expect(p.get('yarn.resourcemanager.bind-host')).toBe(HEAD)
-    expect(p.get('yarn.resourcemanager.address')).toBe(`${HEAD}:8032`)
-    expect(p.get('yarn.resourcemanager.scheduler.address')).toBe(`${HEAD}:8030`)
-    expect(p.get('yarn.resourcemanager.resource-tracker.address')).toBe(`${HEAD}:8031`)
-    expect(p.get('yarn.resourcemanager.admin.address')).toBe(`${HEAD}:8033`)
-    expect(p.get('yarn.resourcemanager.webapp.address')).toBe(`${HEAD}:8088`)
-    expect(p.get('yarn.nodemanager.hostname')).toBe(WORKER)
-    expect(p.get('yarn.nodemanager.bind-host')).toBe(WORKER)
-    expect(p.get('yarn.nodemanager.address')).toBe(`${WORKER}:8041`)
-    expect(p.get('yarn.nodemanager.localizer.address')).toBe(`${WORKER}:8040`)
-    expect(p.get('yarn.nodemanager.webapp.address')).toBe(`${WORKER}:8042`)
-    const addresses = [...p].filter(([k]) => ADDRESS_PROPERTY.test(k))
-    expect(addresses.length).toBeGreaterThanOrEqual(14)
-    for (const [k, v] of addresses) {
-      const host = k.startsWith('yarn.nodemanager.') ? WORKER : HEAD
-      expect([host, `${host}:${v.split(':').at(-1)}`], k).toContain(v)
-    }
+    expectProperties(p, {
+      'yarn.resourcemanager.hostname': HEAD,
+      'yarn.resourcemanager.bind-host': HEAD,
+      'yarn.resourcemanager.address': `${HEAD}:8032`,
+      'yarn.resourcemanager.scheduler.address': `${HEAD}:8030`,
+      'yarn.resourcemanager.resource-tracker.address': `${HEAD}:8031`,
+      'yarn.resourcemanager.admin.address': `${HEAD}:8033`,
+      'yarn.resourcemanager.webapp.address': `${HEAD}:8088`,
+      'yarn.nodemanager.hostname': WORKER,
+      'yarn.nodemanager.bind-host': WORKER,
+      'yarn.nodemanager.address': `${WORKER}:8041`,
+      'yarn.nodemanager.localizer.address': `${WORKER}:8040`,
+      'yarn.nodemanager.webapp.address': `${WORKER}:8042`,
+    })
+    expectAddresses(p, 'yarn.nodemanager.', WORKER, 14)
   })
 
   it('offers the NodeManager the host less its daemons, runs the shuffle, aggregates logs, skips the vmem check', () => {
     const p = properties(renderYarnSite(input()))
-    expect(p.get('yarn.nodemanager.resource.memory-mb')).toBe(String(8192 - 1024))
-    expect(p.get('yarn.nodemanager.resource.cpu-vcores')).toBe('4')
-    expect(p.get('yarn.nodemanager.aux-services')).toBe('mapreduce_shuffle')
-    expect(p.get('yarn.nodemanager.aux-services.mapreduce_shuffle.class')).toBe('org.apache.hadoop.mapred.ShuffleHandler')
-    expect(p.get('yarn.nodemanager.vmem-check-enabled')).toBe('false')
-    expect(p.get('yarn.log-aggregation-enable')).toBe('true')
-    expect(p.get('yarn.nodemanager.remote-app-log-dir')).toBe('/tmp/logs')
-    expect(p.get('yarn.resourcemanager.nodes.exclude-path')).toBe(`${CONF}/yarn.exclude`)
-    expect(p.get('yarn.resourcemanager.cluster-id')).toBe('c1')
-    expect(p.get('yarn.nodemanager.local-dirs')).toBe('/home/u/.cms/clusters/c1/hadoop/nm-local')
+    expectProperties(p, {
+      'yarn.nodemanager.resource.memory-mb': String(8192 - 1024),
+      'yarn.nodemanager.resource.cpu-vcores': '4',
+      'yarn.nodemanager.aux-services': 'mapreduce_shuffle',
+      'yarn.nodemanager.aux-services.mapreduce_shuffle.class': 'org.apache.hadoop.mapred.ShuffleHandler',
+      'yarn.nodemanager.vmem-check-enabled': 'false',
+      'yarn.log-aggregation-enable': 'true',
+      'yarn.nodemanager.remote-app-log-dir': '/tmp/logs',
+      'yarn.resourcemanager.nodes.exclude-path': `${CONF}/yarn.exclude`,
+      'yarn.resourcemanager.cluster-id': 'c1',
+      'yarn.nodemanager.local-dirs': '/home/u/.cms/clusters/c1/hadoop/nm-local',
+      'yarn.application.classpath': '$HADOOP_CONF_DIR,$HADOOP_HOME/share/hadoop/hdfs,$HADOOP_HOME/share/hadoop/lib/*',
+    })
     expect(p.get('yarn.nodemanager.env-whitelist')).toContain('HADOOP_MAPRED_HOME')
-    expect(p.get('yarn.application.classpath')).toBe('$HADOOP_CONF_DIR,$HADOOP_HOME/share/hadoop/hdfs,$HADOOP_HOME/share/hadoop/lib/*')
     // The head keeps memory for the NameNode and the ResourceManager too.
     expect(properties(renderYarnSite(headInput())).get('yarn.nodemanager.resource.memory-mb')).toBe(String(8192 - 2048))
   })
@@ -215,12 +226,13 @@ describe('mapred-site.xml', () => {
 
 describe('capacity-scheduler.xml and log4j.properties', () => {
   it('has one default queue with the whole cluster and an ApplicationMaster share', () => {
-    const p = properties(renderCapacityScheduler())
-    expect(p.get('yarn.scheduler.capacity.root.queues')).toBe('default')
-    expect(p.get('yarn.scheduler.capacity.root.default.capacity')).toBe('100')
-    expect(p.get('yarn.scheduler.capacity.root.default.maximum-capacity')).toBe('100')
-    expect(p.get('yarn.scheduler.capacity.maximum-am-resource-percent')).toBe('0.5')
-    expect(p.get('yarn.scheduler.capacity.root.default.state')).toBe('RUNNING')
+    expectProperties(properties(renderCapacityScheduler()), {
+      'yarn.scheduler.capacity.root.queues': 'default',
+      'yarn.scheduler.capacity.root.default.capacity': '100',
+      'yarn.scheduler.capacity.root.default.maximum-capacity': '100',
+      'yarn.scheduler.capacity.maximum-am-resource-percent': '0.5',
+      'yarn.scheduler.capacity.root.default.state': 'RUNNING',
+    })
   })
 
   it('logs to stderr with audit logs off', () => {
