@@ -9,6 +9,9 @@
 #     (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache, ~4 minutes on 2 cores, once);
 #   - with --kubernetes (the tests; the demo does not need them): the Kubernetes v1.34 server binaries and CoreDNS,
 #     built from the Go module proxy (scripts/k8s-dist.sh, scripts/coredns-dist.sh: ~14 and ~3 minutes on 2 cores,
+#     once);
+#   - with --hadoop (the hadoop engine's tests; the demo does not need it): the Hadoop runtime archive assembled from
+#     Maven Central's jars (scripts/hadoop-dist.sh: needs Maven and a JDK 17, installed when missing; ~1-2 minutes
 #     once).
 # Progress goes to stderr. stdout carries only shell assignments for `eval "$(bash scripts/testbed.sh)"`:
 #   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi.tgz
@@ -19,19 +22,23 @@
 #   CMS_K8S_VERSION=v<ver>
 #   CMS_COREDNS_DIST=/abs/path/coredns_<ver>_linux_<arch>.tgz
 #   CMS_COREDNS_VERSION=<ver>
+#   CMS_HADOOP_DIST=/abs/path/hadoop-<ver>-cms.tgz                  (these two with --hadoop)
+#   CMS_HADOOP_VERSION=<ver>
 # Settings (environment):
 #   CMS_TESTBED_CACHE            cache folder (default ~/.cache/cms-testbed)
 #   CMS_TESTBED_PYSPARK_VERSION  pyspark release to build the runtime from (default below)
 #   CMS_TESTBED_DEBIAN_MIRROR    Debian mirror for the base image (default http://deb.debian.org)
 #   CMS_DOCKERD_FLAGS            extra flags for a dockerd this script starts
+#   CMS_HADOOP_VERSION           Hadoop release for --hadoop (default: scripts/hadoop-dist.sh's)
 set -euo pipefail
 
-WITH_NOMAD= WITH_KUBERNETES=
+WITH_NOMAD= WITH_KUBERNETES= WITH_HADOOP=
 for arg in "$@"; do
   case "$arg" in
     --nomad) WITH_NOMAD=1 ;;
     --kubernetes) WITH_KUBERNETES=1 ;;
-    *) echo "usage: testbed.sh [--nomad] [--kubernetes]" >&2; exit 2 ;;
+    --hadoop) WITH_HADOOP=1 ;;
+    *) echo "usage: testbed.sh [--nomad] [--kubernetes] [--hadoop]" >&2; exit 2 ;;
   esac
 done
 
@@ -386,6 +393,15 @@ if [ -n "$WITH_NOMAD" ]; then
   [ -s "$CMS_NOMAD_DIST" ] && [ -n "$CMS_NOMAD_VERSION" ] || die "scripts/nomad-dist.sh printed no release: $nomad_vars"
 fi
 
+# --- Hadoop runtime (its own script and lock; fd 9 stays here) -------------------------------------------------
+
+if [ -n "$WITH_HADOOP" ]; then
+  hadoop_vars=$(CMS_TESTBED_CACHE="$CACHE" bash "$(dirname "${BASH_SOURCE[0]}")/hadoop-dist.sh" 9>&-) \
+    || die "building the Hadoop runtime failed (scripts/hadoop-dist.sh; see above)"
+  eval "$hadoop_vars"
+  [ -s "$CMS_HADOOP_DIST" ] && [ -n "$CMS_HADOOP_VERSION" ] || die "scripts/hadoop-dist.sh printed no archive: $hadoop_vars"
+fi
+
 # --- Kubernetes binaries and CoreDNS (their own scripts and locks; compiled at the lowest priority) ----------
 
 CMS_K8S_DIST='' CMS_K8S_VERSION='' CMS_COREDNS_DIST='' CMS_COREDNS_VERSION=''
@@ -399,8 +415,9 @@ eval "$coredns_vars"
 [ -s "$CMS_K8S_DIST" ] && [ -s "$CMS_COREDNS_DIST" ] || die "the Kubernetes or CoreDNS build printed no archive: $k8s_vars $coredns_vars"
 fi
 
-log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION${WITH_NOMAD:+, Nomad $CMS_NOMAD_VERSION}${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION}"
+log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION${WITH_NOMAD:+, Nomad $CMS_NOMAD_VERSION}${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION}${WITH_HADOOP:+, Hadoop $CMS_HADOOP_VERSION}"
 printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\n' "$dist" "$PYSPARK_VERSION"
 [ -z "$WITH_NOMAD" ] || printf 'CMS_NOMAD_DIST=%q\nCMS_NOMAD_VERSION=%q\n' "$CMS_NOMAD_DIST" "$CMS_NOMAD_VERSION"
 [ -z "$WITH_KUBERNETES" ] || printf 'CMS_K8S_DIST=%q\nCMS_K8S_VERSION=%q\nCMS_COREDNS_DIST=%q\nCMS_COREDNS_VERSION=%q\n' \
   "$CMS_K8S_DIST" "$CMS_K8S_VERSION" "$CMS_COREDNS_DIST" "$CMS_COREDNS_VERSION"
+[ -z "$WITH_HADOOP" ] || printf 'CMS_HADOOP_DIST=%q\nCMS_HADOOP_VERSION=%q\n' "$CMS_HADOOP_DIST" "$CMS_HADOOP_VERSION"
