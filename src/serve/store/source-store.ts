@@ -51,7 +51,7 @@ export class SourceStore {
   async cursor(name: string): Promise<number> {
     const rows = await this.db.all<{seq: number | string}>('SELECT seq FROM source_cursors WHERE name = $1', [name])
     if (rows[0]) return Number(rows[0].seq)
-    await this.db.run('INSERT INTO source_cursors (name, seq) SELECT $1, COALESCE(MAX(id), 0) FROM events ON CONFLICT (name) DO NOTHING', [name])
+    await this.db.run('INSERT INTO source_cursors (name, seq) SELECT $1, COALESCE(MAX(id), 0) FROM events WHERE true ON CONFLICT (name) DO NOTHING', [name])
     return Number((await this.db.all<{seq: number | string}>('SELECT seq FROM source_cursors WHERE name = $1', [name]))[0]!.seq)
   }
 
