@@ -35,6 +35,8 @@ started=$(date +%s%N)
 log() { printf 'rabbitmq [%5.1fs]: %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
+# shellcheck source=scripts/local-service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/local-service.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root (the broker runs as the rabbitmq system user, started with runuser)"
 [[ $PORT =~ ^[0-9]{1,5}$ ]] && [ "$((10#$PORT))" -ge 1024 ] && [ "$((10#$PORT))" -le 65533 ] \
@@ -103,7 +105,6 @@ stop_pid() { # stop_pid PID NAME: TERM, 30 s, then KILL
   kill -KILL "$1" 2>/dev/null || true
   wait_gone "$1" 10 || die "$2 (pid $1) does not end"
 }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 conf_text() {
   cat <<EOF
 # Written by cms scripts/rabbitmq.sh, rewritten when these settings change: a private broker for tests.
@@ -147,13 +148,6 @@ fi
 
 # --- Debian package ------------------------------------------------------------------------------------------
 
-apt_install() { # apt_install PACKAGE...: updates the package lists only when installing without it fails
-  local -a cmd=(apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "$@")
-  "${cmd[@]}" >&2 && return 0
-  log "installing failed; updating the package lists and retrying"
-  apt-get update -q -o DPkg::Lock::Timeout=600 >&2 && "${cmd[@]}" >&2
-}
-
 if ! have_bin; then
   log "installing Debian's rabbitmq-server (apt-get; its system-wide broker is not started)"
   made_policy=
@@ -175,22 +169,7 @@ id -u rabbitmq >/dev/null 2>&1 || die "no rabbitmq system user (Debian's rabbitm
 mkdir -p "$MQ" "$LOGDIR" "$MQ/mnesia"
 chown rabbitmq:rabbitmq "$MQ" "$LOGDIR" "$MQ/mnesia"
 chmod 0700 "$MQ"
-if ! runuser -u rabbitmq -- test -x "$MQ"; then
-  # Search permission on every folder above it that the rabbitmq user cannot enter: for that user alone.
-  dir=$MQ
-  parents=()
-  while [ "$dir" != / ]; do dir=$(dirname "$dir"); parents=("$dir" "${parents[@]}"); done
-  for dir in "${parents[@]}"; do
-    runuser -u rabbitmq -- test -x "$dir" && continue
-    if { command -v setfacl >/dev/null || apt_install acl; } && setfacl -m u:rabbitmq:x "$dir"; then
-      log "granted the rabbitmq user search permission on $dir (ACL u:rabbitmq:x)"
-    else
-      chmod o+x "$dir"
-      log "granted search permission on $dir to others (o+x; no ACL support)"
-    fi
-  done
-  runuser -u rabbitmq -- test -x "$MQ" || die "the rabbitmq user still cannot enter $MQ"
-fi
+let_user_reach rabbitmq "$MQ"
 
 write_mq_file() { # write_mq_file PATH: stdin into PATH, owned by rabbitmq, 0600, replaced atomically
   cat >"$1.tmp"
