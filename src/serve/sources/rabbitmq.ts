@@ -13,6 +13,10 @@ import {taskOfJson} from './task-file.js'
 const EVENTS_PER_STEP = 1000
 /** A broker that cannot be reached is tried again after the interval, doubled per failure, up to this. */
 const MAX_BACKOFF_MS = 60_000
+/** A larger message is refused (as a task file is). */
+const MAX_MESSAGE_BYTES = 1024 * 1024
+/** Heartbeats (s) unless the URL sets its own: a broker gone without closing the connection is noticed. */
+const HEARTBEAT_S = 30
 
 /**
  * The id of a message's task (its idempotency key): the task's own `id` when it gives one; else, when the publisher
@@ -26,6 +30,13 @@ export function messageTaskId(source: string, ownId: unknown, messageId: unknown
     return TASK_ID_RE.test(plain) ? plain : `${source}-m${createHash('sha256').update(messageId).digest('hex').slice(0, 24)}`
   }
   return fresh()
+}
+
+/** The URL to connect with: the configured one, with heartbeats on unless it says otherwise. */
+export function connectUrl(url: string): string {
+  const u = new URL(url)
+  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(HEARTBEAT_S))
+  return u.toString()
 }
 
 /** How long to wait before connecting again after `failures` failed tries in a row. Pure. */
@@ -90,7 +101,7 @@ export class RabbitSource extends PolledSource {
   private async connect(): Promise<void> {
     const {url, queue, exchange, declare, prefetch} = this.config
     this.broken = false
-    const model = await amqp.connect(url, {timeout: 10_000, clientProperties: {connection_name: `cms serve source ${this.config.name}`}})
+    const model = await amqp.connect(connectUrl(url), {timeout: 10_000, clientProperties: {connection_name: `cms serve source ${this.config.name}`}})
     this.model = model
     const lost = (what: string) => (error?: Error) => {
       if (this.closing || this.model !== model || this.broken) return
@@ -139,6 +150,7 @@ export class RabbitSource extends PolledSource {
       let task: NewTask
       let raw: Record<string, unknown>
       try {
+        if (msg.content.length > MAX_MESSAGE_BYTES) throw new UsageError(`task: the message is larger than ${MAX_MESSAGE_BYTES} bytes`)
         raw = taskOfJson(msg.content.toString('utf8'), this.config.cluster, 'message')
         ;[task] = (await this.host.prepare([{raw}], false)) as [NewTask]
       } catch (error) {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {parseSource, parseSources, type SourceConfig} from '../../../src/serve/sources/config.js'
-import {messageTaskId, reconnectDelayMs} from '../../../src/serve/sources/rabbitmq.js'
+import {connectUrl, messageTaskId, reconnectDelayMs} from '../../../src/serve/sources/rabbitmq.js'
 import {reconcile, wantedSources} from '../../../src/serve/sources/source-set.js'
 import {localFilesOf, TASK_FILE_RE, taskOfFile, taskOfJson} from '../../../src/serve/sources/task-file.js'
 import {redactUrl} from '../../../src/serve/sources/sql.js'
@@ -145,6 +145,11 @@ describe('a RabbitMQ source', () => {
     expect(messageTaskId('bus', undefined, 'x'.repeat(200), () => 'fresh')).toMatch(/^bus-m[0-9a-f]{24}$/)
     expect(messageTaskId('bus', undefined, undefined, () => 'fresh')).toBe('fresh')
     expect(messageTaskId('bus', '', '', () => 'fresh')).toBe('fresh')
+  })
+
+  it('connects with heartbeats unless the URL sets its own', () => {
+    expect(connectUrl('amqp://cms:p%40ss@mq:5672/prod')).toBe('amqp://cms:p%40ss@mq:5672/prod?heartbeat=30')
+    expect(connectUrl('amqps://mq/?heartbeat=5&frameMax=0')).toBe('amqps://mq/?heartbeat=5&frameMax=0')
   })
 
   it('waits longer after each failed connection, up to a minute', () => {
