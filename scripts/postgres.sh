@@ -37,6 +37,8 @@ started=$(date +%s%N)
 log() { printf 'postgres [%5.1fs]: %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
+# shellcheck source=scripts/local-service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/local-service.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root (the server runs as the postgres system user, started with runuser)"
 [[ $PORT =~ ^[0-9]{1,5}$ ]] && [ "$((10#$PORT))" -ge 1024 ] && [ "$((10#$PORT))" -le 65535 ] \
@@ -153,13 +155,6 @@ fi
 
 # --- Debian packages ---------------------------------------------------------------------------------------
 
-apt_install() { # apt_install PACKAGE...: updates the package lists only when installing without it fails
-  local -a cmd=(apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "$@")
-  "${cmd[@]}" >&2 && return 0
-  log "installing failed; updating the package lists and retrying"
-  apt-get update -q -o DPkg::Lock::Timeout=600 >&2 && "${cmd[@]}" >&2
-}
-
 if ! have_bin; then
   pkg=postgresql
   [ -f "$DATA/PG_VERSION" ] && pkg=postgresql-$(<"$DATA/PG_VERSION")
@@ -175,24 +170,8 @@ id -u postgres >/dev/null 2>&1 || die "no postgres system user (Debian's postgre
 mkdir -p "$PG"
 chown postgres:postgres "$PG"
 chmod 0700 "$PG"
-if ! as_pg test -x "$PG"; then
-  # Search permission on every folder above it that the postgres user cannot enter: for that user alone.
-  dir=$PG
-  parents=()
-  while [ "$dir" != / ]; do dir=$(dirname "$dir"); parents=("$dir" "${parents[@]}"); done
-  for dir in "${parents[@]}"; do
-    as_pg test -x "$dir" && continue
-    if { command -v setfacl >/dev/null || apt_install acl; } && setfacl -m u:postgres:x "$dir"; then
-      log "granted the postgres user search permission on $dir (ACL u:postgres:x)"
-    else
-      chmod o+x "$dir"
-      log "granted search permission on $dir to others (o+x; no ACL support)"
-    fi
-  done
-  as_pg test -x "$PG" || die "the postgres user still cannot enter $PG"
-fi
+let_user_reach postgres "$PG"
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Before anything changes: the port must be ours already or free.
 if ! { server_pid >/dev/null && [ "$(running_port)" = "$PORT" ]; } && ! port_free "$PORT"; then
   die "127.0.0.1:$PORT is taken by another program; set CMS_TEST_PG_PORT to a free port"

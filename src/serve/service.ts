@@ -21,9 +21,9 @@ import {Notifier} from './notify/notifier.js'
 import {ClusterEventStore} from './store/cluster-event-store.js'
 import {Schedules} from './schedules/schedules.js'
 import type {SourceConfig} from './sources/config.js'
-import {DirectorySource} from './sources/directory.js'
-import type {JobSource, SourceStatus} from './sources/source.js'
-import {SqlSource} from './sources/sql.js'
+import {SourceSet} from './sources/source-set.js'
+import type {SourceStatus} from './sources/source.js'
+import {SourceStore} from './store/source-store.js'
 import {Tracker} from './tracker.js'
 import {eventView, taskView, type EventView, type TaskView} from './views.js'
 
@@ -41,12 +41,12 @@ export interface ServiceOptions {
   retainMs: number
   log: (line: string) => void
   /** Loop periods (ms); tests shorten them. */
-  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number; notify: number; autoscale: number}>
+  intervals?: Partial<{dispatch: number; track: number; monitor: number; retention: number; schedule: number; notify: number; autoscale: number; sources: number}>
   backoff?: {baseMs: number; capMs: number}
   leaseMs?: number
   /** The secret webhook calls are signed with; without it, tasks may not name a webhook. */
   webhookSecret?: string
-  /** Job sources (--sources), each polled by a loop of its own. */
+  /** Job sources of the --sources file, each polled by a loop of its own (with those made through the API). */
   sources?: SourceConfig[]
   /** Clusters that grow and shrink with the queue (--autoscale). */
   autoscale?: AutoscalePolicy[]
@@ -67,7 +67,9 @@ export class TaskService {
   readonly schedules: Schedules
   readonly autoscaler?: Autoscaler
   readonly clusterEvents: ClusterEventStore
-  private readonly sourceList: JobSource[]
+  /** The job sources: the --sources file's and those made through /mgmt/sources. */
+  readonly sourceSet: SourceSet
+  readonly sourceStore: SourceStore
   private readonly dispatcher: Dispatcher
   private readonly dispatchLoop: Loop
   private readonly scheduleLoop: Loop
@@ -78,7 +80,7 @@ export class TaskService {
     readonly files: FileStore,
     private readonly opts: ServiceOptions,
   ) {
-    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, notify: 1000, autoscale: 5000, ...opts.intervals}
+    const iv = {dispatch: 1000, track: 2000, monitor: 1000, retention: 3_600_000, schedule: 5000, notify: 1000, autoscale: 5000, sources: 5000, ...opts.intervals}
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     const lookForStarts = () => trackLoop.poke()
@@ -105,9 +107,9 @@ export class TaskService {
       })
     }
     const autoscaler = this.autoscaler
-    this.sourceList = (opts.sources ?? []).map((c) => (c.kind === 'sql' ? new SqlSource(c, this, opts.log) : new DirectorySource(c, this, opts.log)))
+    this.sourceStore = new SourceStore(store.db)
+    this.sourceSet = new SourceSet(opts.sources ?? [], this, opts.log, iv.sources)
     this.loops = [
-      ...this.sourceList.map((s) => new Loop(`source ${s.name}`, s.intervalMs, () => s.step(), opts.log)),
       this.dispatchLoop,
       trackLoop,
       this.scheduleLoop,
@@ -131,15 +133,15 @@ export class TaskService {
   }
 
   start(): void {
+    this.sourceSet.start()
     for (const loop of this.loops) loop.start()
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop()))
+    await Promise.all([this.sourceSet.stop(), ...this.loops.map((l) => l.stop())])
     await this.autoscaler?.settle()
     for (let i = 0; this.dispatcher.busy > 0 && i < 300; i++) await new Promise((r) => setTimeout(r, 100))
     this.links.closeAll()
-    await Promise.all(this.sourceList.map((s) => s.close()))
     await this.store.db.close()
   }
 
@@ -188,9 +190,9 @@ export class TaskService {
     this.dispatchLoop.poke()
   }
 
-  /** Each job source: what it reads, how it went last, how many files it queued and refused. */
+  /** Each job source: where it is configured, what it reads, how it went last, how much it queued and refused. */
   sources(): SourceStatus[] {
-    return this.sourceList.map((s) => s.status())
+    return this.sourceSet.statuses()
   }
 
   /** Wakes the scheduler: a schedule was made or changed (its first run may come before the next step). */
@@ -410,13 +412,14 @@ export class TaskService {
   /** Healthy: the database answers and every loop finished a step recently. */
   async health(): Promise<{ok: boolean; reason?: string; loops: Record<string, {lastOkAt?: string; lastError?: string}>}> {
     const now = Date.now()
-    const loops = Object.fromEntries(this.loops.map((l) => [l.name, {lastOkAt: l.lastOkAt ? new Date(l.lastOkAt).toISOString() : undefined, lastError: l.lastError}]))
+    const all = [...this.sourceSet.loops(), ...this.loops]
+    const loops = Object.fromEntries(all.map((l) => [l.name, {lastOkAt: l.lastOkAt ? new Date(l.lastOkAt).toISOString() : undefined, lastError: l.lastError}]))
     try {
       await Promise.race([this.store.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 3 s')), 3000).unref())])
     } catch (error) {
       return {ok: false, reason: `database: ${(error as Error).message.split('\n')[0]}`, loops}
     }
-    const stale = this.loops.filter((l) => l.name !== 'retention' && !l.healthy(now, Math.max(60_000, 2 * l.intervalMs)))
+    const stale = all.filter((l) => l.name !== 'retention' && !l.healthy(now, Math.max(60_000, 2 * l.intervalMs)))
     if (stale.length > 0) return {ok: false, reason: `loop ${stale.map((l) => l.name).join(', ')} has not finished a step in 60 s${stale[0]!.lastError ? ` (${stale[0]!.lastError})` : ''}`, loops}
     return {ok: true, loops}
   }

@@ -128,6 +128,16 @@ export async function freshPgSchema(): Promise<{url: string; drop: () => Promise
   }
 }
 
+/**
+ * The RabbitMQ broker scripts/rabbitmq.sh started (CMS_TEST_AMQP_URL). Undefined without one, unless
+ * CMS_TEST_REQUIRE_AMQP=1 (then it throws).
+ */
+export function testAmqpUrl(): string | undefined {
+  const url = process.env.CMS_TEST_AMQP_URL
+  if (!url && process.env.CMS_TEST_REQUIRE_AMQP === '1') throw new Error('CMS_TEST_AMQP_URL is not set: run through scripts/test.sh (it starts RabbitMQ with scripts/rabbitmq.sh)')
+  return url || undefined
+}
+
 /** Polls the service until every task is in one of `states` (bounded); returns the tasks. */
 export async function waitForTasks(server: TestServer, key: string, ids: string[], states: string[], timeoutMs: number): Promise<any[]> {
   const deadline = Date.now() + timeoutMs

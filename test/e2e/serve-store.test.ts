@@ -8,6 +8,7 @@ import type {Db} from '../../src/serve/store/db.js'
 import {migrate, migrationFiles} from '../../src/serve/store/migrate.js'
 import {openPostgres} from '../../src/serve/store/postgres-db.js'
 import {openSqlite} from '../../src/serve/store/sqlite-db.js'
+import {SourceStore} from '../../src/serve/store/source-store.js'
 import {TaskStore, type ClaimContext, type FileRef, type NewTask, type TaskRow} from '../../src/serve/store/store.js'
 import {parseSchedule} from '../../src/serve/schedules/schedule-input.js'
 import {Schedules, type ScheduleHost} from '../../src/serve/schedules/schedules.js'
@@ -135,8 +136,8 @@ function storeCases(backend: Backend): void {
   const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
 
   it('migrates an empty database once; a second run applies nothing', async () => {
-    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4, 6])
-    expect(firstMigration).toEqual([1, 2, 3, 4, 6])
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(firstMigration).toEqual([1, 2, 3, 4, 5, 6])
     expect(await migrate(db)).toEqual([])
     expect(await migrate(db)).toEqual([])
     const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
@@ -145,6 +146,7 @@ function storeCases(backend: Backend): void {
       {version: 2, name: 'schedules'},
       {version: 3, name: 'sessions'},
       {version: 4, name: 'notifications'},
+      {version: 5, name: 'sources'},
       {version: 6, name: 'cluster-scaling'},
     ])
     await store.ping()
@@ -641,6 +643,42 @@ function storeCases(backend: Backend): void {
     } finally {
       receiver.close()
     }
+  })
+
+  it("job sources: stored once per name, removed with their cursor; a source's completion events after its cursor", async () => {
+    const sources = new SourceStore(db)
+    expect(await sources.create({name: 'bus', config: '{"kind":"rabbitmq"}', created_by: 'root', created_at: 5})).toBe(true)
+    expect(await sources.create({name: 'bus', config: '{}', created_by: 'other', created_at: 6})).toBe(false)
+    expect((await sources.list()).map((r) => ({...r, created_at: Number(r.created_at)}))).toEqual([{name: 'bus', config: '{"kind":"rabbitmq"}', created_by: 'root', created_at: 5}])
+    // A new cursor starts at the newest event: what ended before the source existed is not published.
+    await store.insertTasks([newTask('before', {source: 'bus'})], 'source:bus')
+    await store.move('before', {from: ['QUEUED'], to: 'KILLED', actor: 'root'})
+    const start = await sources.cursor('bus')
+    expect(start).toBe(await count('SELECT MAX(id) AS n FROM events'))
+    expect(await sources.cursor('bus')).toBe(start)
+    await store.insertTasks([newTask('b1', {source: 'bus'}), newTask('b2', {source: 'bus'}), newTask('o1', {source: 'other'})], 'source:bus')
+    await store.move('b1', {from: ['QUEUED'], to: ['SUBMITTED', 'RUNNING', 'SUCCEEDED'], actor: 'service'})
+    await store.move('o1', {from: ['QUEUED'], to: 'KILLED', actor: 'root'})
+    await store.move('b2', {from: ['QUEUED'], to: 'KILLED', actor: 'root', detail: 'cancelled'})
+    await store.note('b2', 'KILLED', 'root', 'a note on a finished task') // no move: no completion
+    const later = Date.now() + 60_000
+    const got = await sources.completions('bus', start, 100, later)
+    expect(got.map((e) => [e.task_id, e.to_state, e.detail])).toEqual([
+      ['b1', 'SUCCEEDED', null],
+      ['b2', 'KILLED', 'cancelled'],
+    ])
+    expect((await sources.completions('bus', got[0]!.id, 100, later)).map((e) => e.task_id)).toEqual(['b2'])
+    expect(await sources.completions('bus', start, 1, later)).toHaveLength(1)
+    // PostgreSQL: events younger than 5 s wait (a later id may commit first); SQLite commits in id order.
+    expect(await sources.completions('bus', start, 100)).toHaveLength(db.dialect === 'postgres' ? 0 : 2)
+    await sources.advance('bus', got[1]!.id)
+    await sources.advance('bus', start) // never backwards
+    expect(await sources.cursor('bus')).toBe(got[1]!.id)
+    expect(await sources.completions('bus', got[1]!.id, 100, later)).toEqual([])
+    expect(await sources.remove('bus')).toBe(true)
+    expect(await sources.remove('bus')).toBe(false)
+    expect(await sources.list()).toEqual([])
+    expect(await count('SELECT COUNT(*) AS n FROM source_cursors')).toBe(0)
   })
 
   it('API keys: create once per name, look up by hash, list, revoke once', async () => {

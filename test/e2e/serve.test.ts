@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
-import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, testAmqpUrl, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
 // Spark master and from the cluster's own job records (`cms job list`), not from what the service says.
@@ -345,6 +345,107 @@ describe('cms serve on a Spark cluster', () => {
     expect((await server.call('GET', '/health')).status).toBe(200)
   })
 
+  it('job sources through /mgmt/sources: a RabbitMQ queue (one task per message id, refusals and completion events published, acked), kept across a restart, removed', async () => {
+    const amqpUrl = testAmqpUrl()
+    if (!amqpUrl) return
+    const {default: amqp} = await import('amqplib')
+    const admin = await makeKey(env, 'root', 'admin')
+    const run = Math.random().toString(36).slice(2, 8)
+    const queue = `cms.e2e.tasks.${run}`
+    const exchange = `cms.e2e.events.${run}`
+    // The message's app is served over HTTP on the head's own loopback (the head's spark-submit fetches it).
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
+    await docker('exec', head.name, 'mkdir', '-p', '/tmp/mq-apps')
+    await docker('cp', piPyPath(WORK), `${head.name}:/tmp/mq-apps/pi.py`)
+    await docker('exec', '-d', head.name, 'python3', '-m', 'http.server', '18997', '--bind', '127.0.0.1', '--directory', '/tmp/mq-apps')
+    // A server with a sources file of its own (a file source, which the API may not remove).
+    const kept = join(WORK, 'kept-drop')
+    mkdirSync(kept, {recursive: true})
+    writeFileSync(join(WORK, 'sources-mq.yaml'), `sources:\n  - {name: filed, kind: directory, path: ${kept}, cluster: ${NAME}}\n`)
+    await server.stop()
+    server = await startServer(env, ['--sources', join(WORK, 'sources-mq.yaml')])
+
+    const bus = {name: 'bus', kind: 'rabbitmq', url: amqpUrl, queue, cluster: NAME, interval: '1s', declare: true, exchange}
+    expect((await server.call('POST', '/mgmt/sources', {key: read, json: bus})).status).toBe(403)
+    const bad = await server.call('POST', '/mgmt/sources', {key: admin, json: {...bus, prefetch: 0}})
+    expect(bad.status).toBe(422)
+    expect(bad.body.error).toBe('prefetch: expected a whole number from 1 to 1000')
+    expect((await server.call('POST', '/mgmt/sources', {key: admin, json: {...bus, name: 'filed'}})).status).toBe(409)
+    const made = await server.call('POST', '/mgmt/sources', {key: admin, json: bus})
+    expect(made.status, made.text).toBe(201)
+    expect(made.body).toMatchObject({name: 'bus', kind: 'rabbitmq', origin: 'api', queued: 0, refused: 0})
+    const password = new URL(amqpUrl).password
+    expect(made.text).not.toContain(password)
+    expect((await server.call('POST', '/mgmt/sources', {key: admin, json: bus})).status).toBe(409)
+    const busStatus = async () => ((await server.call('GET', '/mgmt/sources', {key: read})).body.sources as any[]).find((x) => x.name === 'bus')
+    await waitUntil('the source to connect and declare its queue and exchange', async () => Boolean((await busStatus())?.lastOkAt), 30_000)
+
+    // A consumer of the completion events, then the messages: one spec sent twice with one message id, one invalid.
+    const conn = await amqp.connect(amqpUrl)
+    try {
+      const ch = await conn.createChannel()
+      const events = (await ch.assertQueue('', {exclusive: true, autoDelete: true})).queue
+      await ch.bindQueue(events, exchange, 'task.#')
+      const spec = {name: 'mq-pi', app: 'http://127.0.0.1:18997/pi.py', args: ['2'], conf: {'spark.ui.enabled': 'false'}}
+      for (let i = 0; i < 2; i++) ch.sendToQueue(queue, Buffer.from(JSON.stringify(spec)), {messageId: `order-${run}`, persistent: true, contentType: 'application/json'})
+      ch.sendToQueue(queue, Buffer.from(JSON.stringify({app: 'http://127.0.0.1:18997/pi.py', executor: {instances: 0}})), {messageId: `bad-${run}`, persistent: true})
+      await waitUntil('the source to take the three messages', async () => {
+        const st = await busStatus()
+        return st?.queued === 1 && st?.refused === 1 && (await ch.checkQueue(queue)).messageCount === 0
+      }, 60_000)
+      const all = (await server.call('GET', '/tasks?limit=1000', {key: read})).body.tasks
+      const mine = all.filter((t: {source?: string}) => t.source === 'bus')
+      expect(mine.map((t: {id: string}) => t.id)).toEqual([`bus-order-${run}`])
+      const [done] = await waitForTasks(server, read, [`bus-order-${run}`], ['SUCCEEDED', 'DEAD'], 420_000)
+      expect(done.state).toBe('SUCCEEDED')
+      expect(jobsOfTask(await engineJobs(), 'mq-pi', done.id).map((j) => j.state)).toEqual(['SUCCEEDED'])
+      expect((await server.call('GET', `/task/${done.id}/logs`, {key: read})).text).toContain('Pi is roughly')
+
+      // On the exchange: the refusal with its reason, and the task's completion (as GET /task/{id} shows it).
+      const got: Array<{key: string; body: any}> = []
+      await waitUntil('the completion event', async () => {
+        for (let m = await ch.get(events, {noAck: true}); m; m = await ch.get(events, {noAck: true})) got.push({key: m.fields.routingKey, body: JSON.parse(m.content.toString())})
+        return got.some((g) => g.key === 'task.succeeded')
+      }, 30_000)
+      expect(got.map((g) => g.key)).toEqual(['task.refused', 'task.succeeded'])
+      expect(got[0]!.body).toMatchObject({event: 'task.refused', source: 'bus', queue, messageId: `bad-${run}`})
+      expect(got[0]!.body.reason).toContain('executor.instances')
+      expect(got[1]!.body).toMatchObject({event: 'task.succeeded', state: 'SUCCEEDED', source: 'bus', task: {id: done.id, name: 'mq-pi', state: 'SUCCEEDED'}})
+
+      // Every message was acked or rejected: none comes back to the queue when the server (its consumer) goes.
+      await server.stop()
+      expect(await ch.checkQueue(queue)).toMatchObject({messageCount: 0, consumerCount: 0})
+    } finally {
+      await conn.close()
+    }
+
+    // A restart: the source made through the API is still there (the database has it) and runs; then removed.
+    server = await startServer(env, ['--sources', join(WORK, 'sources-mq.yaml')])
+    const listed = (await server.call('GET', '/mgmt/sources', {key: read})).body.sources
+    expect(listed.map((x: {name: string; origin: string}) => [x.name, x.origin])).toEqual([
+      ['filed', 'file'],
+      ['bus', 'api'],
+    ])
+    expect(JSON.stringify(listed)).not.toContain(password)
+    await waitUntil('the source to connect again', async () => Boolean((await busStatus())?.lastOkAt), 30_000)
+    const fromFile = await server.call('DELETE', '/mgmt/sources/filed', {key: admin})
+    expect(fromFile.status).toBe(409)
+    expect(fromFile.body.error).toContain('comes from the --sources file')
+    expect((await server.call('DELETE', '/mgmt/sources/bus', {key: read})).status).toBe(403)
+    expect((await server.call('DELETE', '/mgmt/sources/bus', {key: admin})).body).toEqual({name: 'bus', deleted: true})
+    expect((await server.call('GET', '/mgmt/sources', {key: read})).body.sources.map((x: {name: string}) => x.name)).toEqual(['filed'])
+    expect((await server.call('DELETE', '/mgmt/sources/bus', {key: admin})).status).toBe(404)
+
+    // A broker that cannot be reached: reported in /health (with the service healthy), never its password.
+    const down = await server.call('POST', '/mgmt/sources', {key: admin, json: {name: 'down', kind: 'rabbitmq', url: 'amqp://cms:n0tshown@127.0.0.1:1/', queue: 'q', cluster: NAME, interval: '1s'}})
+    expect(down.status, down.text).toBe(201)
+    await waitUntil('the source to report the broker down', async () => Boolean((await server.call('GET', '/health')).body.sources?.find((x: {name: string}) => x.name === 'down')?.lastError?.includes('ECONNREFUSED')), 30_000)
+    const health = await server.call('GET', '/health')
+    expect(health.status).toBe(200)
+    expect(health.text).not.toContain('n0tshown')
+    expect((await server.call('DELETE', '/mgmt/sources/down', {key: admin})).status).toBe(200)
+  })
+
   it('kill -9 of the server while tasks run and wait, then a restart: every task ends exactly once', async () => {
     const ids: string[] = []
     for (let i = 0; i < 8; i++) {
@@ -361,7 +462,7 @@ describe('cms serve on a Spark cluster', () => {
     for (const id of ids) expect(jobsOfTask(jobs, id, id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
   })
 
-  it('two servers on one PostgreSQL share 30 tasks: each is submitted once', async () => {
+  it('two servers on one PostgreSQL share 30 tasks: each is submitted once; a job source made through one runs on both', async () => {
     const pg = await freshPgSchema()
     if (!pg) return
     const dataDir = join(home, 'shared-data')
@@ -386,6 +487,15 @@ describe('cms serve on a Spark cluster', () => {
         for (const e of events) if (e.to === 'SUBMITTED' && e.detail?.includes('(server ')) owners.add(/\(server (\S+)\)/.exec(e.detail)![1]!)
       }
       expect(owners.size).toBe(2)
+      // A job source made through one server runs on both (each reads the stored sources every 5 s); removed
+      // through the other, it stops on both.
+      const pgAdmin = await makeKey(env, 'pg-admin', 'admin', pg.url)
+      const names = async (s: TestServer) => ((await s.call('GET', '/mgmt/sources', {key: pgKey})).body.sources as Array<{name: string}>).map((x) => x.name)
+      const made = await a.call('POST', '/mgmt/sources', {key: pgAdmin, json: {name: 'shared-drop', kind: 'directory', path: join(home, 'shared-drop'), cluster: NAME}})
+      expect(made.status, made.text).toBe(201)
+      await waitUntil('the other server to run the source', async () => (await names(b)).includes('shared-drop'), 30_000)
+      expect((await b.call('DELETE', '/mgmt/sources/shared-drop', {key: pgAdmin})).status).toBe(200)
+      await waitUntil('the first server to stop it', async () => (await names(a)).length === 0, 30_000)
     } finally {
       await a.stop()
       await b.stop()

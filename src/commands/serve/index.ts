@@ -22,7 +22,7 @@ export default class Serve extends CmsCommand {
     cluster: Flags.string({description: 'Only this cluster (repeatable); default: every cluster the providers know.', multiple: true}),
     'default-cluster': Flags.string({description: 'The cluster of a classic-form task ({jobId, jobType, ...}) that names none.'}),
     'max-running': Flags.integer({description: 'At most this many active tasks per cluster (capacity alone decides otherwise).', min: 1}),
-    sources: Flags.string({description: 'Job sources file (YAML): folders whose task files become tasks (see the README).'}),
+    sources: Flags.string({description: 'Job sources file (YAML): folders, PostgreSQL tables and RabbitMQ queues whose work becomes tasks (see the README).'}),
     autoscale: Flags.string({description: 'Grow and shrink a cluster with the queue: NAME:min=N,max=M[,idle=15m][,wait=1m] (hosts, the head included; repeatable). Hosts are added when tasks have waited `wait` for its room, idle ones removed after `idle`.', multiple: true}),
     'webhook-secret-file': Flags.string({description: 'File whose first line (32+ characters) signs webhook calls (x-cms-signature); without it, tasks may not name a webhook.', env: 'CMS_SERVE_WEBHOOK_SECRET_FILE'}),
     retain: Flags.string({description: 'How long finished tasks (with their events and files) are kept.', default: '30d'}),

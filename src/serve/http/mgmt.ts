@@ -6,7 +6,7 @@ import type {TaskService} from '../service.js'
 import {prometheusText} from './metrics.js'
 import {eventView} from '../autoscale/autoscaler.js'
 
-/** What the service may use and how its queue stands; keys (admin); Prometheus metrics. */
+/** What the service may use and how its queue stands; job sources and keys (changes: admin); Prometheus metrics. */
 export function mgmtRoutes(app: FastifyInstance, service: TaskService, requestCounts: Map<string, number>): void {
   app.get('/mgmt/clusters', {config: {scope: 'read'}}, async () => ({clusters: await service.clusters()}))
   app.get('/mgmt/clusters/:name/events', {config: {scope: 'read'}}, async (req) => {
@@ -15,6 +15,8 @@ export function mgmtRoutes(app: FastifyInstance, service: TaskService, requestCo
   })
   app.get('/mgmt/queue', {config: {scope: 'read'}}, async () => service.queue())
   app.get('/mgmt/sources', {config: {scope: 'read'}}, async () => ({sources: service.sources()}))
+  app.post('/mgmt/sources', {config: {scope: 'admin'}}, async (req, reply) => reply.code(201).send(await service.sourceSet.add(req.body, req.actor!)))
+  app.delete('/mgmt/sources/:name', {config: {scope: 'admin'}}, async (req) => service.sourceSet.remove((req.params as {name: string}).name))
   app.get('/metrics', {config: {scope: 'read'}}, async (_req, reply) => {
     const [counts, queue] = await Promise.all([service.store.countByState(), service.queue()])
     return reply.type('text/plain; version=0.0.4').send(prometheusText({counts, queue, requestCounts, clusters: service.links.statuses()}))

@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {jobSpecSchema} from '../../jobs/spec.js'
 import {scheduleSchema} from '../schedules/schedule-input.js'
+import {sourceSchema} from '../sources/config.js'
 import {classicTaskSchema, taskSchema} from '../task-input.js'
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, {io: 'input', unrepresentable: 'any', target: 'openapi-3.0'}) as Record<string, unknown>
@@ -28,6 +29,7 @@ export function openApiDocument(version: string): object {
         ClassicTask: json(classicTaskSchema),
         JobSpec: json(jobSpecSchema),
         Schedule: json(scheduleSchema),
+        Source: json(sourceSchema),
         Error: {type: 'object', properties: {error: {type: 'string'}}, required: ['error']},
       },
     },
@@ -84,7 +86,11 @@ export function openApiDocument(version: string): object {
       '/mgmt/clusters': {get: {...keyed, summary: 'Every cluster the service may use: engine, health, capacity, its tasks, its autoscaling (--autoscale)', responses: {200: ok('Clusters'), ...errors}}},
       '/mgmt/clusters/{name}/events': {get: {...keyed, summary: "The cluster's scaling actions (--autoscale), newest first", parameters: nameParam, responses: {200: ok('Events'), ...errors}}},
       '/mgmt/queue': {get: {...keyed, summary: 'Queue depth by cluster and priority, oldest wait, running count', responses: {200: ok('The queue'), ...errors}}},
-      '/mgmt/sources': {get: {...keyed, summary: 'The job sources: where each reads, its last look and problem, files queued and refused', responses: {200: ok('The sources'), ...errors}}},
+      '/mgmt/sources': {
+        get: {...keyed, summary: 'The job sources (origin: the --sources file, or the API): where each reads, its last look and problem, tasks queued and refused', responses: {200: ok('The sources'), ...errors}},
+        post: {...keyed, summary: 'Add a job source (admin), as an entry of the sources file: stored, and run by every server on the database', requestBody: {required: true, content: {'application/json': {schema: ref('Source')}}}, responses: {201: ok('Its status'), 409: error, 422: error, ...errors}},
+      },
+      '/mgmt/sources/{name}': {delete: {...keyed, summary: 'Remove a job source made through the API (admin); its loop stops', parameters: nameParam, responses: {200: ok('Removed'), 404: error, 409: error, ...errors}}},
       '/mgmt/keys': {
         get: {...keyed, summary: 'API keys (admin)', responses: {200: ok('Keys, without their secrets'), ...errors}},
         post: {...keyed, summary: 'Create an API key (admin); the key is in this response only', responses: {201: ok('The key'), 409: error, 422: error, ...errors}},

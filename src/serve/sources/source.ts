@@ -1,17 +1,26 @@
 import type {FileStore} from '../files.js'
+import type {SourceStore} from '../store/source-store.js'
 import type {FileRef, NewTask, TaskStore} from '../store/store.js'
+import type {TaskView} from '../views.js'
 
-/** What a source needs of the task service: the checks of POST /task, the store, the files, a wake-up. */
+/**
+ * What a source needs of the task service: the checks of POST /task, the stores, the files, a wake-up, and a task
+ * as GET /task/{id} shows it (for completion events).
+ */
 export interface SourceHost {
   readonly store: TaskStore
+  readonly sourceStore: SourceStore
   readonly files: FileStore
   prepare(raws: ReadonlyArray<{raw: unknown; uploads?: ReadonlyMap<string, FileRef>}>, batch: boolean): Promise<NewTask[]>
   queued(): void
+  task(id: string): Promise<TaskView>
 }
 
 export interface SourceStatus {
   name: string
   kind: string
+  /** Where it is configured: the --sources file, or POST /mgmt/sources (stored in the database). */
+  origin: 'file' | 'api'
   /** Where it reads (a folder, a table). */
   from: string
   lastOkAt?: string
@@ -20,12 +29,15 @@ export interface SourceStatus {
   refused: number
 }
 
+/** How a source's looks went, as the source itself knows it (its origin is the source set's). */
+export type SourceLook = Omit<SourceStatus, 'origin'>
+
 /** A place work comes from, looked at by a loop of the service every `intervalMs`; a step never throws. */
 export interface JobSource {
   readonly name: string
   readonly intervalMs: number
   step(): Promise<void>
-  status(): SourceStatus
+  status(): SourceLook
   close(): Promise<void>
 }
 
@@ -50,7 +62,7 @@ export class SourceHealth {
     this.lastError = line
   }
 
-  status(): SourceStatus {
+  status(): SourceLook {
     return {
       ...this.who,
       ...(this.lastOkAt ? {lastOkAt: new Date(this.lastOkAt).toISOString()} : {}),
@@ -75,7 +87,7 @@ export abstract class PolledSource implements JobSource {
 
   abstract step(): Promise<void>
 
-  status(): SourceStatus {
+  status(): SourceLook {
     return this.health.status()
   }
 

@@ -5,6 +5,7 @@ import {FINISHED} from '../queue/states.js'
 import type {NewTask} from '../store/store.js'
 import type {SqlSourceConfig} from './config.js'
 import {PolledSource, type SourceHost} from './source.js'
+import {taskOfJson} from './task-file.js'
 
 const BATCH = 100
 
@@ -62,7 +63,7 @@ export class SqlSource extends PolledSource {
       const id = `${this.config.name}-${String(row.id)}`
       let task: NewTask
       try {
-        const raw = taskOfRow(row.task, this.config.cluster)
+        const raw = taskOfJson(row.task, this.config.cluster, 'row')
         ;[task] = (await this.host.prepare([{raw}], false)) as [NewTask]
       } catch (error) {
         if (!(error instanceof UsageError || error instanceof ApiError)) throw error
@@ -90,29 +91,13 @@ export class SqlSource extends PolledSource {
   }
 }
 
-/** A row's task column: a task (with spec, jobfile or the classic form) or a bare job spec, as JSON. */
-export function taskOfRow(text: string | null, cluster: string | string[] | undefined): Record<string, unknown> {
-  if (text === null || text.trim() === '') throw new UsageError('task: the row holds no task')
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (error) {
-    throw new UsageError(`task: invalid JSON: ${(error as Error).message}`)
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError('task: expected a JSON object (a task or a job spec)')
-  const task = 'spec' in doc || 'jobfile' in doc || 'jobType' in doc ? (doc as Record<string, unknown>) : {spec: doc}
-  if (task.cluster !== undefined || task.jobType !== undefined) return task
-  if (cluster === undefined) throw new UsageError('cluster: the row names no cluster and the source has none (set cluster: in the source)')
-  return {...task, cluster}
-}
-
-/** A database URL without its password, for status lines. */
+/** A database or broker URL without its password, for status lines. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
     return u.toString()
   } catch {
-    return 'postgres://(unparsable URL)'
+    return `${/^[a-z]+:/i.exec(url)?.[0] ?? ''}//(unparsable URL)`
   }
 }

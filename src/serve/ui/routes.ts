@@ -234,7 +234,17 @@ export function uiRoutes(app: FastifyInstance, service: TaskService, opts: {secu
   })
 
   // ---- clusters and keys ------------------------------------------------------------------------------------------
-  app.get('/ui/sources', ui('read'), async (req, reply) => show(reply, req, {title: 'Sources', section: '/ui/sources', refreshMs: 5000, body: sourcesPage({sources: service.sources()})}))
+  const showSources = (req: FastifyRequest, reply: FastifyReply, extra: {error?: string; status?: number} = {}) =>
+    show(reply, req, {title: 'Sources', section: '/ui/sources', refreshMs: extra.error ? undefined : 5000, body: sourcesPage({sources: service.sources(), session: req.session!, notice: notice(req), ...extra})}, extra.status)
+  app.get('/ui/sources', ui('read'), async (req, reply) => showSources(req, reply))
+  app.post('/ui/sources/:name/delete', ui('admin'), async (req, reply) => {
+    const done = await service.sourceSet.remove((req.params as {name: string}).name).catch((error: Error) => error)
+    if (done instanceof Error) {
+      if (!(done instanceof ApiError || done instanceof UsageError)) throw done
+      return showSources(req, reply, {error: done.message, status: done instanceof ApiError ? done.status : 422})
+    }
+    return reply.redirect(`/ui/sources?notice=${encodeURIComponent(`source ${done.name} removed`)}`, 303)
+  })
   app.get('/ui/clusters', ui('read'), async (req, reply) => show(reply, req, {title: 'Clusters', section: '/ui/clusters', refreshMs: 5000, body: clustersPage({clusters: await service.clusters()})}))
 
   const showKeys = async (req: FastifyRequest, reply: FastifyReply, extra: {created?: {name: string; key: string}; error?: string; status?: number} = {}) =>

@@ -1,7 +1,9 @@
 import {describe, expect, it} from 'vitest'
-import {parseSources} from '../../../src/serve/sources/config.js'
-import {localFilesOf, TASK_FILE_RE, taskOfFile} from '../../../src/serve/sources/task-file.js'
-import {redactUrl, taskOfRow} from '../../../src/serve/sources/sql.js'
+import {parseSource, parseSources, type SourceConfig} from '../../../src/serve/sources/config.js'
+import {connectUrl, messageTaskId, reconnectDelayMs} from '../../../src/serve/sources/rabbitmq.js'
+import {reconcile, wantedSources} from '../../../src/serve/sources/source-set.js'
+import {localFilesOf, TASK_FILE_RE, taskOfFile, taskOfJson} from '../../../src/serve/sources/task-file.js'
+import {redactUrl} from '../../../src/serve/sources/sql.js'
 
 describe('the sources file', () => {
   it('reads directory sources with their defaults', () => {
@@ -14,7 +16,8 @@ describe('the sources file', () => {
   it.each([
     ['sources: [', 's.yaml: not valid YAML'],
     ['other: 1', 's.yaml: sources: '],
-    ['sources:\n  - {name: q, kind: rabbitmq, url: "amqp://x"}', 's.yaml: sources[0].kind: "rabbitmq" is not a kind of source this version has (known: directory, sql)'],
+    ['sources:\n  - {name: q, kind: kafka, url: "kafka://x"}', 's.yaml: sources[0].kind: "kafka" is not a kind of source this version has (known: directory, sql, rabbitmq)'],
+    ['sources:\n  - not a mapping', 's.yaml: sources[0]: expected a source ({name, kind, ...})'],
     ['sources:\n  - {name: d, kind: directory, path: relative/dir}', 's.yaml: sources[0].path: must be an absolute path'],
     ['sources:\n  - {name: d, kind: directory, path: /x, interval: soon}', 'sources[0].interval'],
     ['sources:\n  - {name: d, kind: directory, path: /x, colour: red}', 's.yaml: sources[0].colour: unknown field'],
@@ -71,12 +74,131 @@ describe('a SQL table source', () => {
   })
 
   it("reads a row's task or bare spec as JSON; never shows the database password", () => {
-    expect(taskOfRow('{"app": "https://e.org/a.py"}', 'etl')).toEqual({cluster: 'etl', spec: {app: 'https://e.org/a.py'}})
-    expect(taskOfRow('{"cluster": "b", "spec": {"app": "x.py"}}', 'etl')).toEqual({cluster: 'b', spec: {app: 'x.py'}})
-    expect(() => taskOfRow(null, 'etl')).toThrow('task: the row holds no task')
-    expect(() => taskOfRow('{bad', 'etl')).toThrow('task: invalid JSON')
-    expect(() => taskOfRow('[1]', 'etl')).toThrow('task: expected a JSON object')
-    expect(() => taskOfRow('{"app": "a.py"}', undefined)).toThrow('cluster: the row names no cluster')
+    expect(taskOfJson('{"app": "https://e.org/a.py"}', 'etl', 'row')).toEqual({cluster: 'etl', spec: {app: 'https://e.org/a.py'}})
+    expect(taskOfJson('{"cluster": "b", "spec": {"app": "x.py"}}', 'etl', 'row')).toEqual({cluster: 'b', spec: {app: 'x.py'}})
+    expect(() => taskOfJson(null, 'etl', 'row')).toThrow('task: the row holds no task')
+    expect(() => taskOfJson('{bad', 'etl', 'row')).toThrow('task: invalid JSON')
+    expect(() => taskOfJson('[1]', 'etl', 'row')).toThrow('task: expected a JSON object')
+    expect(() => taskOfJson('{"app": "a.py"}', undefined, 'message')).toThrow('cluster: the message names no cluster')
     expect(redactUrl('postgres://cms:s3cret@db:5432/etl')).toBe('postgres://cms:***@db:5432/etl')
+    expect(redactUrl('amqps://cms:s3cret@mq/prod')).toBe('amqps://cms:***@mq/prod')
+    expect(redactUrl('amqp://cms:s3cret@[bad/')).toBe('amqp://(unparsable URL)')
+  })
+})
+
+describe('a RabbitMQ source', () => {
+  it('reads its queue, exchange and settings, with defaults', () => {
+    expect(parseSources('sources:\n  - {name: bus, kind: rabbitmq, url: "amqp://cms:pw@mq/", queue: cms.tasks, cluster: [etl, etl-aws]}\n', 's.yaml')).toEqual([
+      {name: 'bus', kind: 'rabbitmq', url: 'amqp://cms:pw@mq/', queue: 'cms.tasks', cluster: ['etl', 'etl-aws'], intervalMs: 5000, prefetch: 16, exchange: undefined, declare: false},
+    ])
+    expect(parseSource({name: 'b', kind: 'rabbitmq', url: 'amqps://mq:5671/v', queue: 'q', interval: '30s', prefetch: 1000, exchange: 'cms.events', declare: true}, '')).toEqual({
+      name: 'b',
+      kind: 'rabbitmq',
+      url: 'amqps://mq:5671/v',
+      queue: 'q',
+      cluster: undefined,
+      intervalMs: 30_000,
+      prefetch: 1000,
+      exchange: 'cms.events',
+      declare: true,
+    })
+  })
+
+  it.each([
+    ['{name: b, kind: rabbitmq, url: "http://mq/", queue: q}', 's.yaml: sources[0].url: expected an amqp:// or amqps:// URL'],
+    ['{name: b, kind: rabbitmq, url: "amqp://", queue: q}', 's.yaml: sources[0].url: expected an amqp:// or amqps:// URL'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/"}', 's.yaml: sources[0].queue: expected the queue to consume'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: ""}', 's.yaml: sources[0].queue: expected the queue to consume'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, prefetch: 0}', 's.yaml: sources[0].prefetch: expected a whole number from 1 to 1000'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, prefetch: 1001}', 's.yaml: sources[0].prefetch: expected a whole number from 1 to 1000'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, prefetch: 2.5}', 's.yaml: sources[0].prefetch: expected a whole number from 1 to 1000'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, exchange: ""}', 's.yaml: sources[0].exchange: expected an exchange name'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, declare: "yes"}', 's.yaml: sources[0].declare: expected true or false'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, interval: soon}', 's.yaml: sources[0].interval'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, cluster: []}', 's.yaml: sources[0].cluster'],
+    ['{name: "b c", kind: rabbitmq, url: "amqp://mq/", queue: q}', 's.yaml: sources[0].name: must be 1-64 letters'],
+    ['{name: b, kind: rabbitmq, url: "amqp://mq/", queue: q, table: t}', 's.yaml: sources[0].table: unknown field'],
+  ])('refuses %s in one line', (entry, message) => {
+    let error: Error | undefined
+    try {
+      parseSources(`sources:\n  - ${entry}\n`, 's.yaml')
+    } catch (e) {
+      error = e as Error
+    }
+    expect(error?.message).toContain(message)
+    expect(error?.message).not.toContain('\n')
+  })
+
+  it('names the field alone for a request body (POST /mgmt/sources), never echoing the URL', () => {
+    expect(() => parseSource({name: 'b', kind: 'rabbitmq', url: 'ftp://cms:s3cret@mq/', queue: 'q'}, '')).toThrow(/^url: expected an amqp:\/\/ or amqps:\/\/ URL$/)
+    expect(() => parseSource([], '')).toThrow('body: expected a source')
+    expect(() => parseSource({name: 'b'}, '')).toThrow('kind: undefined is not a kind of source')
+  })
+
+  it("takes a message's task id from the task, else from the AMQP message_id, else a fresh one", () => {
+    expect(messageTaskId('bus', 'nightly-42', 'm-1', () => 'fresh')).toBe('nightly-42')
+    expect(messageTaskId('bus', undefined, 'order-17', () => 'fresh')).toBe('bus-order-17')
+    // A message id that is no plain task id (spaces, too long) is hashed: the same message id, the same task id.
+    const odd = messageTaskId('bus', undefined, 'a b/c', () => 'fresh')
+    expect(odd).toMatch(/^bus-m[0-9a-f]{24}$/)
+    expect(messageTaskId('bus', undefined, 'a b/c', () => 'other')).toBe(odd)
+    expect(messageTaskId('bus', undefined, 'x'.repeat(200), () => 'fresh')).toMatch(/^bus-m[0-9a-f]{24}$/)
+    expect(messageTaskId('bus', undefined, undefined, () => 'fresh')).toBe('fresh')
+    expect(messageTaskId('bus', '', '', () => 'fresh')).toBe('fresh')
+  })
+
+  it('connects with heartbeats unless the URL sets its own', () => {
+    expect(connectUrl('amqp://cms:p%40ss@mq:5672/prod')).toBe('amqp://cms:p%40ss@mq:5672/prod?heartbeat=30')
+    expect(connectUrl('amqps://mq/?heartbeat=5&frameMax=0')).toBe('amqps://mq/?heartbeat=5&frameMax=0')
+  })
+
+  it('waits longer after each failed connection, up to a minute', () => {
+    expect([0, 1, 2, 3, 4, 10, 100].map((n) => reconnectDelayMs(5000, n))).toEqual([0, 5000, 10_000, 20_000, 40_000, 60_000, 60_000])
+  })
+})
+
+describe('the source set', () => {
+  it('stops the sources no longer wanted or changed, starts the new and changed ones', () => {
+    expect(reconcile([], [])).toEqual({start: [], stop: []})
+    expect(
+      reconcile(
+        [
+          {name: 'a', key: '1'},
+          {name: 'b', key: '2'},
+          {name: 'd', key: '4'},
+        ],
+        [
+          {name: 'a', key: '1'},
+          {name: 'b', key: 'old'},
+          {name: 'c', key: '3'},
+        ],
+      ),
+    ).toEqual({start: ['b', 'd'], stop: ['b', 'c']})
+  })
+
+  it("wants the file's sources, then the stored ones by name; a stored one the file shadows or that cannot be read is skipped, saying why", () => {
+    const file: SourceConfig[] = [{name: 'drop', kind: 'directory', path: '/x', intervalMs: 5000, settleMs: 2000}]
+    const bus = {name: 'bus', kind: 'rabbitmq', url: 'amqp://mq/', queue: 'q'}
+    const {wanted, skipped} = wantedSources(file, [
+      {name: 'zeta', config: JSON.stringify({...bus, name: 'zeta'})},
+      {name: 'drop', config: JSON.stringify({...bus, name: 'drop'})},
+      {name: 'bus', config: JSON.stringify(bus)},
+      {name: 'old', config: JSON.stringify({name: 'old', kind: 'kafka'})},
+      {name: 'moved', config: JSON.stringify(bus)},
+    ])
+    expect(wanted.map((w) => [w.name, w.origin])).toEqual([
+      ['drop', 'file'],
+      ['bus', 'api'],
+      ['zeta', 'api'],
+    ])
+    expect(wanted[1]!.config).toMatchObject({kind: 'rabbitmq', prefetch: 16})
+    expect(Object.fromEntries(skipped)).toEqual({
+      drop: 'the --sources file has a source of that name, which runs instead',
+      old: 'cannot be read: kind: "kafka" is not a kind of source this version has (known: directory, sql, rabbitmq)',
+      moved: 'cannot be read: name: bus is stored under moved',
+    })
+    // The same stored config is the same key (nothing restarts); a changed one is another.
+    expect(wantedSources([], [{name: 'bus', config: JSON.stringify(bus)}]).wanted[0]!.key).toBe(wanted[1]!.key)
+    expect(wantedSources([], [{name: 'bus', config: JSON.stringify({...bus, prefetch: 2})}]).wanted[0]!.key).not.toBe(wanted[1]!.key)
   })
 })

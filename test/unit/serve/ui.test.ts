@@ -3,6 +3,7 @@ import {lines, stackedBars, usageBar} from '../../../src/serve/ui/charts.js'
 import {escapeHtml, html, query, raw} from '../../../src/serve/ui/html.js'
 import {page, postButton} from '../../../src/serve/ui/layout.js'
 import {clustersPage} from '../../../src/serve/ui/pages/clusters.js'
+import {sourcesPage} from '../../../src/serve/ui/pages/sources.js'
 import {taskPage} from '../../../src/serve/ui/pages/task.js'
 import {cookieValue, sameToken, sessionCookie, type Session} from '../../../src/serve/ui/session.js'
 import {errorsByField, FormError, taskFromForm} from '../../../src/serve/ui/submit-form.js'
@@ -54,6 +55,20 @@ describe('html', () => {
 })
 
 describe('session helpers', () => {
+  it("the Sources page shows each source's origin; an admin may remove those made through the API only", () => {
+    const sources = [
+      {name: 'drop', kind: 'directory', origin: 'file' as const, from: '/srv/drop', queued: 1, refused: 0},
+      {name: 'bus', kind: 'rabbitmq', origin: 'api' as const, from: 'amqp://cms:***@mq/ queue q', lastError: EVIL, queued: 0, refused: 2},
+    ]
+    const forAdmin = sourcesPage({sources, session: admin}).text
+    expect(forAdmin).toContain('<td>file</td>')
+    expect(forAdmin).toContain('<td>API</td>')
+    expect(forAdmin).not.toContain('<script>')
+    expect(forAdmin.match(/action="[^"]*"/g)).toEqual(['action="/ui/sources/bus/delete"'])
+    expect(forAdmin).toContain('name="_csrf" value="tok"')
+    expect(sourcesPage({sources, session: viewer}).text).not.toContain('<form')
+  })
+
   it('cookies: HttpOnly, SameSite=Strict, Secure under TLS; read back by name; tokens compared in constant time', () => {
     expect(sessionCookie('abc', false)).toBe('cms_session=abc; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=43200')
     expect(sessionCookie('abc', true)).toMatch(/; Secure$/)
