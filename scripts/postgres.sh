@@ -21,33 +21,10 @@
 #   CMS_TEST_PG_PORT    the server's TCP port on 127.0.0.1 (default 55432; a server running on another is restarted)
 set -euo pipefail
 
-STOP=
-for arg in "$@"; do
-  case "$arg" in
-    --stop) STOP=1 ;;
-    *) echo "usage: postgres.sh [--stop]" >&2; exit 2 ;;
-  esac
-done
-
-CACHE=${CMS_TESTBED_CACHE:-${HOME:-/root}/.cache/cms-testbed}
-PORT=${CMS_TEST_PG_PORT:-55432}
-export DEBIAN_FRONTEND=noninteractive
-
-started=$(date +%s%N)
-log() { printf 'postgres [%5.1fs]: %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
 # shellcheck source=scripts/local-service.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local-service.sh"
-
-[ "$(id -u)" -eq 0 ] || die "run as root (the server runs as the postgres system user, started with runuser)"
-[[ $PORT =~ ^[0-9]{1,5}$ ]] && [ "$((10#$PORT))" -ge 1024 ] && [ "$((10#$PORT))" -le 65535 ] \
-  || die "CMS_TEST_PG_PORT must be a port number from 1024 to 65535, not '$PORT'"
-PORT=$((10#$PORT))
-[ "$PORT" -ne 5432 ] || die "CMS_TEST_PG_PORT=5432 is the system-wide cluster's port; pick another"
-
-mkdir -p "$CACHE"
-CACHE=$(cd "$CACHE" && pwd -P)
+service_script postgres postgres "$@"
+PORT=$(checked_port CMS_TEST_PG_PORT "${CMS_TEST_PG_PORT:-55432}" 65535 5432)
 case "$CACHE" in *"'"* | *\\*) die "the cache folder's path must not contain quotes or backslashes: $CACHE" ;; esac
 # The postgres user's programs must not start in a folder it cannot enter (such as /root).
 cd /

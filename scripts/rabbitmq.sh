@@ -19,35 +19,12 @@
 #   CMS_TEST_AMQP_PORT   the broker's AMQP port on 127.0.0.1 (default 55672; +1 and +2 are used too)
 set -euo pipefail
 
-STOP=
-for arg in "$@"; do
-  case "$arg" in
-    --stop) STOP=1 ;;
-    *) echo "usage: rabbitmq.sh [--stop]" >&2; exit 2 ;;
-  esac
-done
-
-CACHE=${CMS_TESTBED_CACHE:-${HOME:-/root}/.cache/cms-testbed}
-PORT=${CMS_TEST_AMQP_PORT:-55672}
-export DEBIAN_FRONTEND=noninteractive
-
-started=$(date +%s%N)
-log() { printf 'rabbitmq [%5.1fs]: %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
 # shellcheck source=scripts/local-service.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local-service.sh"
-
-[ "$(id -u)" -eq 0 ] || die "run as root (the broker runs as the rabbitmq system user, started with runuser)"
-[[ $PORT =~ ^[0-9]{1,5}$ ]] && [ "$((10#$PORT))" -ge 1024 ] && [ "$((10#$PORT))" -le 65533 ] \
-  || die "CMS_TEST_AMQP_PORT must be a port number from 1024 to 65533, not '$PORT'"
-PORT=$((10#$PORT))
-[ "$PORT" -ne 5672 ] || die "CMS_TEST_AMQP_PORT=5672 is a system-wide broker's port; pick another"
+service_script rabbitmq rabbitmq "$@"
+PORT=$(checked_port CMS_TEST_AMQP_PORT "${CMS_TEST_AMQP_PORT:-55672}" 65533 5672)
 DIST_PORT=$((PORT + 1))
 EPMD_PORT=$((PORT + 2))
-
-mkdir -p "$CACHE"
-CACHE=$(cd "$CACHE" && pwd -P)
 # The rabbitmq user's programs must not start in a folder it cannot enter (such as /root).
 cd /
 

@@ -100,11 +100,6 @@ export class ClusterLinks {
     return this.remember({name, provider: found.provider, engine: found.engine ?? 'spark'}).cluster
   }
 
-  /** Whether the cluster's provider makes and gives back its own hosts (so hosts can be added and removed). */
-  async ownsHosts(name: string): Promise<boolean> {
-    return (await this.handleOf(await this.linkOf(name))).provider.ownsHosts
-  }
-
   /** The last status seen, without asking. */
   status(name: string): ClusterStatus | undefined {
     return this.links.get(name)?.status

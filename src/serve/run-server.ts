@@ -8,7 +8,6 @@ import {TaskService} from './service.js'
 import {parseSources} from './sources/config.js'
 import {parseAutoscaleFlags} from './autoscale/policy.js'
 import {checkPolicies} from './autoscale/autoscaler.js'
-import {ClusterLinks} from './clusters.js'
 
 export interface ServeRequest {
   listen: string
@@ -69,10 +68,7 @@ export async function startServer(req: ServeRequest, run: RunOptions): Promise<R
   if (!tls && !isLoopback(host)) {
     run.log(`WARNING: listening on ${host} without TLS: API keys and task data cross the network in clear text. Use --tls-cert and --tls-key.`)
   }
-  if (autoscale.length > 0) {
-    const links = new ClusterLinks(run, req.clusters ? new Set(req.clusters) : undefined)
-    await checkPolicies(autoscale, links).finally(() => links.closeAll())
-  }
+  await checkPolicies(autoscale, {clusters: req.clusters, flags: run.providerFlags})
   const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, autoscale, log: run.log})
   try {
     const app = await buildServer(service, {version: req.version, maxUploadBytes: req.maxUploadBytes, bodyLimitBytes: 32 * 1024 * 1024, tls, logLevel: req.logLevel})

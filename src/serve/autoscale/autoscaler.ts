@@ -1,4 +1,6 @@
-import type {RunOptions} from '../../cluster/context.js'
+import {findCluster, type FoundCluster, type RunOptions} from '../../cluster/context.js'
+import type {ProviderFlags} from '../../providers/provider-module.js'
+import {providerEntry} from '../../providers/registry.js'
 import {UsageError} from '../../remote/errors.js'
 import type {ClusterLinks, ClusterStatus} from '../clusters.js'
 import type {Admission} from '../queue/admission.js'
@@ -135,11 +137,15 @@ export class Autoscaler {
   }
 }
 
-/** Refuses (exit 2) a policy for a cluster no provider knows or whose provider cannot make hosts (ssh). */
-export async function checkPolicies(policies: readonly AutoscalePolicy[], links: ClusterLinks): Promise<void> {
+/**
+ * Refuses (exit 2) a policy for a cluster no provider knows (or --cluster leaves out), or whose provider does not
+ * make its hosts (ssh): asked of the providers' own records, no host is contacted.
+ */
+export async function checkPolicies(policies: readonly AutoscalePolicy[], opts: {clusters?: readonly string[]; flags?: ProviderFlags}): Promise<void> {
   for (const p of policies) {
-    if (!(await links.find(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: no provider knows this cluster (see cms cluster list), or --cluster leaves it out`)
-    if (!(await links.ownsHosts(p.cluster))) throw new UsageError(`--autoscale ${p.cluster}: its hosts are the user's own (ssh); cms can grow and shrink only clusters whose provider makes the hosts`)
+    const found: FoundCluster = opts.clusters && !opts.clusters.includes(p.cluster) ? {missing: []} : await findCluster(p.cluster, {flags: opts.flags})
+    if (!found.provider) throw new UsageError(`--autoscale ${p.cluster}: no provider knows this cluster (see cms cluster list), or --cluster leaves it out`)
+    if (!providerEntry(found.provider).makesHosts) throw new UsageError(`--autoscale ${p.cluster}: its hosts are the user's own (${found.provider}); cms can grow and shrink only clusters whose provider makes the hosts`)
   }
 }
 

@@ -6,7 +6,7 @@ import type {NewTask} from '../store/store.js'
 import {newTaskId, TASK_ID_RE} from '../task-input.js'
 import type {RabbitSourceConfig} from './config.js'
 import {PolledSource, type SourceHost} from './source.js'
-import {redactUrl} from './sql.js'
+import {redactUrl} from '../redact-url.js'
 import {taskOfJson} from './task-file.js'
 
 /** Completion events published per step at most (then the next step goes on). */

@@ -1,3 +1,4 @@
+import {redactUrl} from '../redact-url.js'
 import pg from 'pg'
 import {UsageError} from '../../remote/errors.js'
 import {ApiError} from '../errors.js'
@@ -88,16 +89,5 @@ export class SqlSource extends PolledSource {
       if (!FINISHED.has(state)) continue
       await pool.query(`UPDATE ${table} SET ${q(c.status)} = $1 WHERE ${q(c.taskId)} = $2 AND ${q(c.status)} = 'queued'`, [state.toLowerCase(), taskId])
     }
-  }
-}
-
-/** A database or broker URL without its password, for status lines. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return `${/^[a-z]+:/i.exec(url)?.[0] ?? ''}//(unparsable URL)`
   }
 }

@@ -1,3 +1,5 @@
+import {redactUrl} from '../redact-url.js'
+
 /**
  * The one seam between the queue's SQL and a database: SQLite (embedded, the default) or PostgreSQL. The store's
  * statements are written once, with PostgreSQL's `$1` placeholders; the SQLite side rewrites them to `?1`.
@@ -32,12 +34,5 @@ export async function openDb(target: string): Promise<Db> {
 
 /** Where a --db value points, without its password, for logs. */
 export function describeDb(target: string): string {
-  if (!/^postgres(ql)?:\/\//i.test(target)) return target
-  try {
-    const url = new URL(target)
-    if (url.password) url.password = '***'
-    return url.toString()
-  } catch {
-    return 'postgres://(unparsable URL)'
-  }
+  return /^postgres(ql)?:\/\//i.test(target) ? redactUrl(target) : target
 }

@@ -3,7 +3,7 @@ import {parseSource, parseSources, type SourceConfig} from '../../../src/serve/s
 import {connectUrl, messageTaskId, reconnectDelayMs} from '../../../src/serve/sources/rabbitmq.js'
 import {reconcile, wantedSources} from '../../../src/serve/sources/source-set.js'
 import {localFilesOf, TASK_FILE_RE, taskOfFile, taskOfJson} from '../../../src/serve/sources/task-file.js'
-import {redactUrl} from '../../../src/serve/sources/sql.js'
+import {redactUrl} from '../../../src/serve/redact-url.js'
 
 describe('the sources file', () => {
   it('reads directory sources with their defaults', () => {
