@@ -113,6 +113,9 @@ export function nodeManagerResources(hostMemoryMb: number, hostCores: number, is
 /** The smallest container YARN hands out (MB); requests round up to a multiple of it. */
 export const MIN_ALLOCATION_MB = 256
 
+/** One first attempt and up to 10 retries (the job spec's limit). */
+export const MAX_AM_ATTEMPTS = 11
+
 /** The highest application priority YARN accepts (its default, 0, would flatten every priority). */
 export const MAX_APPLICATION_PRIORITY = 10
 
@@ -189,6 +192,8 @@ export function renderYarnSite(input: HadoopSiteInput): string {
     ['yarn.resourcemanager.nodes.exclude-path', excludeFiles(input.dirs.conf).yarn],
     ['yarn.scheduler.minimum-allocation-mb', MIN_ALLOCATION_MB],
     ['yarn.cluster.max-application-priority', MAX_APPLICATION_PRIORITY],
+    // A job's retries are its ApplicationMaster's attempts (spark.yarn.maxAppAttempts): allow the spec's 10 retries.
+    ['yarn.resourcemanager.am.max-attempts', MAX_AM_ATTEMPTS],
     // This host's NodeManager, bound to its address. It registers (its NodeId, which ApplicationMasters on other
     // hosts dial) under the name that address resolves to on this host, not the address itself: on hosts whose
     // names do not resolve between them, give its JVM a hosts file naming the address first (jdk.net.hosts.file).
