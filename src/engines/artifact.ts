@@ -32,7 +32,9 @@ export interface ArtifactKind {
   what: string
   flag: string
   envVar: string
-  defaultUrl: string
+  /** The release used when neither the flag nor the environment names one; else `noDefault` is the error. */
+  defaultUrl?: string
+  noDefault?: string
   extensions: readonly ArchiveExt[]
 }
 
@@ -51,6 +53,7 @@ const isHttp = (s: string) => /^https?:\/\//.test(s)
 /** The source to use (flag, else environment, else the pinned release), checked before anything is created. */
 export function checkArtifactSource(spec: string | undefined, kind: ArtifactKind): string {
   const source = spec || process.env[kind.envVar] || kind.defaultUrl
+  if (!source) throw new UsageError(kind.noDefault ?? `no ${kind.what} distribution: pass ${kind.flag} PATH or set ${kind.envVar}`)
   if (isHttp(source)) {
     archiveExt(new URL(source).pathname, kind)
     return source

@@ -1,5 +1,6 @@
 import {UsageError} from '../remote/errors.js'
 import type {Engine, EngineOptions} from './engine.js'
+import {checkHadoopOptions, hadoopAddFlags, hadoopFlags} from './hadoop/options.js'
 import {checkKubernetesOptions, kubernetesAddFlags, kubernetesFlags} from './kubernetes/options.js'
 import {checkNomadOptions, nomadAddFlags, nomadFlags} from './nomad/options.js'
 import {checkSparkOptions, sparkAddFlags, sparkFlags} from './spark/options.js'
@@ -12,6 +13,7 @@ const ENGINES = {
   spark: {flags: sparkFlags, addFlags: sparkAddFlags, check: checkSparkOptions, load: async () => new (await import('./spark/engine.js')).SparkEngine()},
   nomad: {flags: nomadFlags, addFlags: nomadAddFlags, check: checkNomadOptions, load: async () => new (await import('./nomad/engine.js')).NomadEngine()},
   kubernetes: {flags: kubernetesFlags, addFlags: kubernetesAddFlags, check: checkKubernetesOptions, load: async () => new (await import('./kubernetes/engine.js')).KubernetesEngine()},
+  hadoop: {flags: hadoopFlags, addFlags: hadoopAddFlags, check: checkHadoopOptions, load: async () => new (await import('./hadoop/engine.js')).HadoopEngine()},
 } satisfies Record<string, {flags: object; addFlags: object; check: (options: EngineOptions, ctx: {adding: boolean}) => void; load: () => Promise<Engine>}>
 
 export type EngineName = keyof typeof ENGINES
@@ -19,10 +21,10 @@ export type EngineName = keyof typeof ENGINES
 export const ENGINE_NAMES = Object.keys(ENGINES) as EngineName[]
 
 /** Every engine's create flags, for `cluster create`. */
-export const engineFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.flags)) as typeof sparkFlags & typeof nomadFlags & typeof kubernetesFlags
+export const engineFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.flags)) as typeof sparkFlags & typeof nomadFlags & typeof kubernetesFlags & typeof hadoopFlags
 
 /** Every engine's add flags (what new hosts get, when not what the cluster already runs), for `cluster add`. */
-export const engineAddFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.addFlags)) as typeof sparkAddFlags & typeof nomadAddFlags & typeof kubernetesAddFlags
+export const engineAddFlags = Object.assign({}, ...Object.values(ENGINES).map((e) => e.addFlags)) as typeof sparkAddFlags & typeof nomadAddFlags & typeof kubernetesAddFlags & typeof hadoopAddFlags
 
 /** The engine options among a command's parsed flags. */
 export function engineOptionsOf(flags: Record<string, unknown>, known: object = engineFlags): EngineOptions {

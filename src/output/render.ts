@@ -1,6 +1,6 @@
 import {formatDuration} from '../cluster/max-age.js'
 import type {ClusterInfo, ClusterList, HostReport, ReapReport, TunnelReport} from './results.js'
-import {duration, mb, table} from './table.js'
+import {duration, gb, mb, table} from './table.js'
 
 /** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
 export function renderAge(c: {ageSeconds?: number; maxAgeSeconds?: number; expired?: boolean}): string | undefined {
@@ -42,10 +42,18 @@ export function renderClusterInfo(info: ClusterInfo): string {
       `Ready:     ${k.ready ? 'yes (/readyz)' : 'NO (/readyz)'}${k.version ? `, Kubernetes ${k.version}` : ''}`,
       `Nodes:     ${k.readyNodes} Ready, ${k.cpuCores} cores, ${mb(k.memoryMb)} memory`,
     )
+  } else if (info.hadoop) {
+    const h = info.hadoop
+    lines.push(
+      `HDFS:      ${h.namenodeUrl}${h.safeMode ? ` (SAFE MODE: ${h.safeMode})` : ''}, ${h.liveDataNodes} DataNodes live${h.deadDataNodes ? `, ${h.deadDataNodes} dead` : ''}, ${gb(h.hdfsUsedBytes)} of ${gb(h.hdfsCapacityBytes)} used`,
+      `YARN:      ${h.resourceManagerUrl} (${h.resourceManagerState}; private, 'cms cluster tunnel' reaches it), ${h.runningNodeManagers} NodeManagers running`,
+      `Resources: ${h.vcores} vcores (${h.vcoresUsed} used), ${mb(h.memoryMb)} memory (${mb(h.memoryUsedMb)} used)`,
+      `Apps:      ${h.runningApps} running, ${h.pendingApps} pending`,
+    )
   } else if (info.masterError) {
     lines.push(`${info.engine === 'spark' ? 'Master:   ' : 'Control:  '} unreachable: ${info.masterError}`)
   }
-  if ((info.nomad || info.kubernetes) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
+  if ((info.nomad || info.kubernetes || info.hadoop) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
   if (info.engine === 'nomad' || info.engine === 'kubernetes') {
     const k8s = info.engine === 'kubernetes'
     lines.push(
@@ -62,6 +70,27 @@ export function renderClusterInfo(info: ClusterInfo): string {
           h.node?.drivers.join(',') || undefined,
           h.node?.cores,
           h.node ? mb(h.node.memoryMb) : undefined,
+        ]),
+      ),
+    )
+    return lines.join('\n')
+  }
+  if (info.engine === 'hadoop') {
+    lines.push(
+      '',
+      table(
+        ['HOST', 'ROLE', 'ADDRESS', 'PROVIDER STATE', 'DATANODE', 'HDFS USED', 'NODEMANAGER', 'VCORES', 'MEMORY', 'CONTAINERS'],
+        info.hosts.map((h) => [
+          h.id,
+          h.role,
+          h.privateAddress ?? h.address,
+          h.state,
+          h.datanode ? (h.datanode.adminState === 'In Service' ? h.datanode.state : `${h.datanode.state}, ${h.datanode.adminState}`) : 'absent',
+          h.datanode ? gb(h.datanode.usedBytes) : undefined,
+          h.nodemanager?.state ?? 'absent',
+          h.nodemanager ? `${h.nodemanager.vcoresUsed}/${h.nodemanager.vcores}` : undefined,
+          h.nodemanager ? `${mb(h.nodemanager.memoryUsedMb)}/${mb(h.nodemanager.memoryMb)}` : undefined,
+          h.nodemanager?.containers,
         ]),
       ),
     )

@@ -23,6 +23,9 @@ export interface HostView {
   worker?: WorkerView
   /** Nomad's view of this host's client node (engine nomad), or Kubernetes' of its Node; absent if not listed. */
   node?: NodeView
+  /** engine hadoop: the NameNode's view of this host's DataNode and the ResourceManager's of its NodeManager. */
+  datanode?: DataNodeView
+  nodemanager?: NodeManagerView
   /** Cloud hosts (aws): instance type, spot or on-demand, launch time (ISO 8601) and age. */
   instanceType?: string
   lifecycle?: 'spot' | 'on-demand'
@@ -70,6 +73,49 @@ export interface KubernetesView {
   memoryMb: number
 }
 
+/** A DataNode as the NameNode reports it. */
+export interface DataNodeView {
+  /** live or dead. */
+  state: string
+  /** In Service, Decommission In Progress, Decommissioned. */
+  adminState: string
+  capacityBytes: number
+  usedBytes: number
+}
+
+/** A NodeManager as the ResourceManager reports it. */
+export interface NodeManagerView {
+  id: string
+  /** RUNNING, UNHEALTHY, DECOMMISSIONING, DECOMMISSIONED, LOST, SHUTDOWN, NEW. */
+  state: string
+  memoryMb: number
+  memoryUsedMb: number
+  vcores: number
+  vcoresUsed: number
+  containers: number
+}
+
+/** HDFS and YARN as their NameNode and ResourceManager report them (engine hadoop). */
+export interface HadoopView {
+  namenodeUrl: string
+  resourceManagerUrl: string
+  /** The NameNode is in safe mode (read-only) with this reason; absent when it is not. */
+  safeMode?: string
+  liveDataNodes: number
+  deadDataNodes: number
+  hdfsCapacityBytes: number
+  hdfsUsedBytes: number
+  /** The ResourceManager's state (STARTED when it serves). */
+  resourceManagerState: string
+  runningNodeManagers: number
+  memoryMb: number
+  memoryUsedMb: number
+  vcores: number
+  vcoresUsed: number
+  runningApps: number
+  pendingApps: number
+}
+
 export interface AppView {
   id: string
   name: string
@@ -107,6 +153,8 @@ export interface ClusterInfo {
   nomad?: NomadView
   /** engine kubernetes: the API server and nodes. */
   kubernetes?: KubernetesView
+  /** engine hadoop: HDFS and YARN. */
+  hadoop?: HadoopView
   /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]
@@ -169,6 +217,10 @@ export interface ClusterListEntry {
   cores?: number
   memoryMb?: number
   activeApps?: number
+  /** engine hadoop: HDFS's live DataNodes, capacity and use. */
+  liveDataNodes?: number
+  hdfsCapacityBytes?: number
+  hdfsUsedBytes?: number
   error?: string
   ageSeconds?: number
   maxAgeSeconds?: number

@@ -10,6 +10,19 @@ export function mb(value: number | undefined): string | undefined {
   return value >= 1024 ? `${(value / 1024).toFixed(1)} GiB` : `${value} MiB`
 }
 
+/** Bytes as the largest whole unit that keeps one decimal readable: 48 KiB, 3.2 GiB, 504.0 GiB. */
+export function gb(bytes: number | undefined): string | undefined {
+  if (bytes === undefined) return undefined
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`
+}
+
 export function duration(ms: number): string {
   const s = Math.round(ms / 1000)
   if (s < 60) return `${s}s`

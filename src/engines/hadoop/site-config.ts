@@ -119,7 +119,7 @@ export const MAX_AM_ATTEMPTS = 11
 /** The highest application priority YARN accepts (its default, 0, would flatten every priority). */
 export const MAX_APPLICATION_PRIORITY = 10
 
-function hostPort(address: string, port: number): string {
+export function hostPort(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`
 }
 

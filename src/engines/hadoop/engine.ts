@@ -1,0 +1,304 @@
+import {createHash} from 'node:crypto'
+import type {JobOverrides} from '../../jobs/load.js'
+import {readManifest} from '../../cluster/manifest.js'
+import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
+import type {Host} from '../../providers/provider.js'
+import {hostFacts} from '../../remote/host-facts.js'
+import type {SshSession} from '../../remote/session.js'
+import {shq} from '../../remote/shell.js'
+import type {Artifact} from '../artifact.js'
+import {Deferred, waitFor} from '../coordination.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {HostContext} from '../host-context.js'
+import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
+import {readHadoopState} from './cluster-state.js'
+import {dataNodesByAddress, hadoopClusterInfo, nodeManagersByAddress} from './describe.js'
+import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
+import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
+import * as scripts from './scripts.js'
+import {HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
+import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
+
+const READY_TIMEOUT_MS = 180_000
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
+}
+
+function addressOf(host: Host): string {
+  return host.privateAddress ?? host.target.host
+}
+
+/** The settings a cluster keeps in its manifest, so that `add` and reruns configure hosts alike. */
+export interface HadoopSettings {
+  headComputes: boolean
+  /** HDFS's replication factor, fixed at create (a change would restart every daemon). */
+  replication: number
+  /** Memory each host is taken to have (hosts sharing one machine split it); absent: each host's own. */
+  hostMemoryMb?: number
+}
+
+export function hadoopSettingsFromRecord(record: Record<string, string>): HadoopSettings {
+  return {
+    headComputes: record.headComputes !== 'false',
+    replication: Number(record.replication) || 1,
+    hostMemoryMb: Number(record.hostMemoryMb) || undefined,
+  }
+}
+
+/**
+ * Hadoop: a NameNode and a ResourceManager on the head, a DataNode and a NodeManager on every computing host (the
+ * head too unless --head-compute=false), Spark shipped beside it so jobs run as Spark on YARN. Every daemon binds its
+ * host's private address; Hadoop's "simple" authentication trusts the user name a client claims, so nothing of the
+ * cluster is reachable from outside its private network (cms reaches the web UIs and REST APIs over SSH).
+ */
+export class HadoopEngine implements Engine {
+  readonly name = 'hadoop'
+
+  async plan(input: PlanInput): Promise<EnginePlan> {
+    const {options, recorded} = input
+    const hadoopGiven = options['hadoop-dist'] as string | undefined
+    const hadoop = (!hadoopGiven && recorded ? hadoopDistFromSettings(recorded) : undefined) ?? (await resolveHadoopDist(checkHadoopDistSource(hadoopGiven), input.log))
+    const sparkGiven = options['spark-dist'] as string | undefined
+    const spark = (!sparkGiven && recorded ? distFromSettings(recorded) : undefined) ?? (await resolveSparkDist(checkSparkDistSource(sparkGiven), input.log))
+    let settings: HadoopSettings
+    if (recorded) settings = hadoopSettingsFromRecord(recorded)
+    else {
+      const headComputes = options['head-compute'] !== 'false'
+      const computing = headComputes ? input.totalHosts : input.totalHosts - 1
+      if (computing < 1) throw new Error('--head-compute=false needs at least one host besides the head (-s 2 or more)')
+      settings = {headComputes, replication: replicationFor(computing)}
+      if (input.provider.sharedMachine) {
+        const machine = await input.provider.sharedMachine()
+        settings.hostMemoryMb = Math.floor(machine.memoryMb / Math.max(1, input.totalHosts))
+        input.log(`Each host counts ${settings.hostMemoryMb} MB: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB`)
+      }
+    }
+    return {
+      artifacts: [hadoop, sparkArtifact(spark)],
+      settings: {
+        ...hadoopDistSettings(hadoop),
+        ...distSettings(spark),
+        headComputes: String(settings.headComputes),
+        replication: String(settings.replication),
+        ...(settings.hostMemoryMb ? {hostMemoryMb: String(settings.hostMemoryMb)} : {}),
+      },
+      hostPackages: HADOOP_HOST_PACKAGES,
+    }
+  }
+
+  async converge(input: ConvergeInput): Promise<ConvergeResult> {
+    const {cluster, shipment} = input
+    const [hadoopDist, sparkDist] = shipment.artifacts as [Artifact, Artifact]
+    const settings = hadoopSettingsFromRecord(input.plan.settings)
+    const head = input.hosts[0]
+    const headAddress = new Deferred<string>()
+    const headReady = new Deferred<HostContext>()
+    const homes: {hadoop?: string; spark?: string} = {}
+    const status = polledState(headReady)
+
+    const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
+      const isHead = host === head
+      try {
+        report.update('connecting')
+        const ctx = await input.connect(host)
+        if (!ctx.facts.java) throw new Error('java not found on the host: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)')
+        if (isHead) headAddress.resolve(ctx.address)
+        const layout = hadoopLayout(ctx.facts.home, cluster)
+        const deliveries = await shipment.deliver(ctx, isHead, report)
+        const hadoopHome = await shipment.root(ctx, hadoopDist)
+        const sparkHome = await shipment.root(ctx, sparkDist)
+        if (isHead) Object.assign(homes, {hadoop: hadoopHome, spark: sparkHome})
+        const computes = !isHead || settings.headComputes
+        report.update(isHead ? 'configuring' : 'waiting for the head')
+        const conf = {...renderHadoopConf({
+          cluster,
+          headAddress: await headAddress.promise,
+          privateAddress: ctx.address,
+          hadoopHome,
+          dirs: layout.dirs,
+          hostMemoryMb: settings.hostMemoryMb ?? (await hostMemoryMb(ctx.session)),
+          hostCores: ctx.facts.cores,
+          isHead,
+          datanodes: settings.replication,
+        }), ...scripts.cmsEnv(hadoopHome)}
+        const spark = isHead ? {'spark-defaults.conf': sparkDefaultsForYarn(sparkHome), 'spark-env.sh': sparkEnvForYarn(layout, sparkHome)} : undefined
+        await ctx.session.run(scripts.writeConfigScript(layout, conf, spark), {label: 'write Hadoop config'})
+        await ctx.session.run(nodeManagerHostsScript(layout, ctx.address), {label: 'write the NodeManager hosts file'})
+        const configHash = hash(Object.values(conf).join('\n'))
+        const started: string[] = []
+        const start = async (daemon: HadoopDaemon) => {
+          report.update(`starting ${daemon}`)
+          const jvm = daemon === 'nodemanager' ? [`-Djdk.net.hosts.file=${nodeManagerHostsFile(layout)}`] : []
+          const state = (await ctx.session.run(scripts.startDaemonScript(layout, hadoopHome, daemon, configHash, jvm), {label: `start ${daemon}`, timeoutMs: 120_000})).trim()
+          started.push(`${daemon} ${state}`)
+        }
+        if (isHead) {
+          report.update('formatting HDFS')
+          const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
+          if (formatted === 'formatted') started.push('HDFS formatted')
+          for (const d of HEAD_DAEMONS) await start(d)
+          report.update('waiting for the NameNode and the ResourceManager')
+          await waitFor(READY_TIMEOUT_MS, async () => (await readHadoopState(ctx.session, ctx.address)).rmState === 'STARTED', `the NameNode or the ResourceManager did not come up (see ${layout.logDir})`)
+          // Hosts removed earlier are in the exclude files: one coming back (or its address reused) must not stay excluded.
+          const back = (await ctx.session.run(scripts.excludeScript(layout, hadoopHome, input.hosts.map(addressOf), false), {label: 'include the hosts', timeoutMs: 120_000})).trim()
+          if (back === 'changed') started.push('hosts re-included')
+          headReady.resolve(ctx)
+        }
+        if (computes) {
+          report.update('waiting for the head')
+          await headReady.promise
+          for (const d of WORKER_DAEMONS) await start(d)
+          report.update('waiting for the DataNode and the NodeManager to register')
+          await waitFor(
+            READY_TIMEOUT_MS,
+            async () => {
+              const state = await status()
+              const dn = dataNodesByAddress(state.namenode).get(ctx.address)
+              const nm = nodeManagersByAddress(state.nodes).get(ctx.address)
+              return dn?.state === 'live' && nm?.state === 'RUNNING'
+            },
+            `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
+          )
+        }
+        const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
+        return {address: ctx.address, detail: `${started.join(', ')}, ${shipped}`}
+      } catch (error) {
+        if (isHead) {
+          const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
+          shipment.headFailed(reason)
+          headAddress.reject(reason)
+          headReady.reject(reason)
+        }
+        throw error
+      }
+    })
+
+    if (!outcomes[0]?.ok || !homes.hadoop) return {outcomes, settings: {}}
+    const headCtx = await headReady.promise
+    // A NameNode with blocks leaves safe mode once the DataNodes reported them.
+    await waitFor(READY_TIMEOUT_MS, async () => !(await readHadoopState(headCtx.session, headCtx.address)).namenode.Safemode, 'the NameNode stayed in safe mode').catch((e: Error) => input.log(e.message))
+    return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!}}
+  }
+
+  /** Decommissions the host's DataNode (its blocks copied elsewhere) and NodeManager (containers finished), then stops them. */
+  async drain(input: DrainInput): Promise<string> {
+    const layout = hadoopLayout(input.ctx.facts.home, input.cluster)
+    const headLayout = hadoopLayout(input.head.facts.home, input.cluster)
+    const hadoopHome = await this.hadoopHome(input.head.session, headLayout)
+    if (!hadoopHome) return 'no Hadoop daemons'
+    const address = input.ctx.address
+    input.report.update('decommissioning')
+    await input.head.session.run(scripts.excludeScript(headLayout, hadoopHome, [address], true, input.graceSeconds), {label: 'decommission', timeoutMs: 120_000})
+    const notes: string[] = []
+    const deadline = (input.graceSeconds + 120) * 1000
+    await waitFor(deadline, async () => {
+      const state = await readHadoopState(input.head.session, input.head.address)
+      const dn = dataNodesByAddress(state.namenode).get(address)
+      const nm = nodeManagersByAddress(state.nodes).get(address)
+      return (!dn || dn.state === 'dead' || dn.adminState === 'Decommissioned') && (!nm || nm.state !== 'RUNNING' && nm.state !== 'DECOMMISSIONING')
+    }, 'decommissioning did not finish in time').catch((e: Error) => notes.push(`${e.message}; stopped anyway`))
+    input.report.update('stopping daemons')
+    for (const d of WORKER_DAEMONS) await input.ctx.session.run(scripts.stopDaemonScript(layout, d), {label: `stop ${d}`, timeoutMs: 60_000})
+    return ['decommissioned', ...notes].join(', ')
+  }
+
+  async cleanup(ctx: HostContext, cluster: string): Promise<number> {
+    const layout = hadoopLayout(ctx.facts.home, cluster)
+    await ctx.session.run(scripts.cleanupScript(layout, ctx.facts.home), {label: 'remove Hadoop files and processes', timeoutMs: 120_000})
+    return Number((await ctx.session.run(scripts.leftoverScript(layout), {label: 'check processes'})).trim()) || 0
+  }
+
+  /** The runtime's home on a host, as converge wrote it into the cluster's configuration. */
+  private async hadoopHome(session: SshSession, layout: HadoopLayout): Promise<string | undefined> {
+    const out = await session.exec(`. ${shq(scripts.cmsEnvFile(layout))} 2>/dev/null && printf '%s' "$HADOOP_HOME"`)
+    return out.stdout.trim() || undefined
+  }
+
+  async describe(input: DescribeInput): Promise<ClusterInfo> {
+    let error = input.headError
+    let state
+    let headComputes = true
+    if (input.head) {
+      try {
+        const manifest = await readManifest(input.head.session, (await hostFacts(input.head.session)).home, input.cluster)
+        headComputes = hadoopSettingsFromRecord(manifest?.engineSettings ?? {}).headComputes
+        state = await readHadoopState(input.head.session, input.head.address)
+      } catch (e) {
+        error = (e as Error).message
+      }
+    }
+    return hadoopClusterInfo(input.cluster, input.provider, input.hosts, {state, headAddress: input.head?.address, headComputes, error})
+  }
+
+  listFields(info: ClusterInfo): Partial<ClusterListEntry> {
+    const h = info.hadoop
+    if (!h) return {error: info.masterError}
+    return {
+      masterStatus: h.safeMode ? 'SAFE MODE' : h.resourceManagerState === 'STARTED' ? 'ALIVE' : h.resourceManagerState,
+      aliveWorkers: h.runningNodeManagers,
+      cores: h.vcores,
+      memoryMb: h.memoryMb,
+      activeApps: h.runningApps,
+      liveDataNodes: h.liveDataNodes,
+      hdfsCapacityBytes: h.hdfsCapacityBytes,
+      hdfsUsedBytes: h.hdfsUsedBytes,
+    }
+  }
+
+  async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
+    const {loadJobFiles} = await import('../../jobs/load.js')
+    return loadJobFiles(files, overrides).map((spec, i) => ({file: files[i], name: spec.name, spec}))
+  }
+
+  async openJobs(input: JobsInput): Promise<JobService> {
+    throw new Error(`jobs on hadoop clusters are not wired yet (cluster ${input.cluster})`)
+  }
+
+  async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
+    const address = input.head.address
+    return [
+      {name: 'namenode', description: 'HDFS NameNode web UI, /jmx and WebHDFS (/webhdfs/v1; unauthenticated: local only)', address, port: HADOOP_PORTS.namenodeHttp, scheme: 'http'},
+      {name: 'resourcemanager', description: 'YARN ResourceManager web UI and REST API (/ws/v1/cluster; unauthenticated: local only)', address, port: HADOOP_PORTS.rmHttp, scheme: 'http'},
+    ]
+  }
+
+  async clientEnvironment(input: {local: Record<string, string>}): Promise<Record<string, string>> {
+    return {CMS_NAMENODE_URL: input.local.namenode, CMS_RESOURCEMANAGER_URL: input.local.resourcemanager}
+  }
+}
+
+/** The cluster's state shared by all host pipelines, fetched at most about once a second. */
+function polledState(headReady: Deferred<HostContext>) {
+  let last: {at: number; value: ReturnType<typeof readHadoopState>} | undefined
+  return async () => {
+    const ctx = await headReady.promise
+    if (!last || Date.now() - last.at > 900) {
+      const value = readHadoopState(ctx.session, ctx.address)
+      last = {at: Date.now(), value}
+      value.catch(() => {
+        last = undefined
+      })
+    }
+    return last.value
+  }
+}
+
+async function hostMemoryMb(session: SshSession): Promise<number> {
+  const out = await session.run(`awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo`, {label: 'read memory'})
+  return Number(out.trim()) || 2048
+}
+
+/**
+ * The NodeManager's JVM resolves names from this file only (jdk.net.hosts.file): its private address's name is the
+ * address itself, so it registers with the ResourceManager as that address, which every host can reach, whether or
+ * not host names resolve between hosts. Its own host name still resolves (to the private address).
+ */
+function nodeManagerHostsFile(l: HadoopLayout): string {
+  return `${l.confDir}/nodemanager-hosts`
+}
+
+function nodeManagerHostsScript(l: HadoopLayout, address: string): string {
+  return `printf '127.0.0.1 localhost\\n%s %s %s\\n' ${shq(address)} ${shq(address)} "$(hostname)" > ${shq(nodeManagerHostsFile(l))}`
+}
+
