@@ -130,7 +130,7 @@ export function hadoopClusterInfo(
   }
   if (state && opts.headAddress) {
     const m = state.metrics
-    const live = [...datanodes.values()].filter((d) => d.state === 'live')
+    const live = [...datanodes.values()].filter((d) => d.state === 'live' && d.adminState !== 'Decommissioned')
     info.hadoop = {
       namenodeUrl: `hdfs://${hostPort(opts.headAddress, HADOOP_PORTS.namenodeRpc)}`,
       resourceManagerUrl: `http://${hostPort(opts.headAddress, HADOOP_PORTS.rmHttp)}`,

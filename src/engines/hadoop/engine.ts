@@ -3,6 +3,7 @@ import type {JobOverrides} from '../../jobs/load.js'
 import {readManifest} from '../../cluster/manifest.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
 import type {Host} from '../../providers/provider.js'
+import {UsageError} from '../../remote/errors.js'
 import {hostFacts} from '../../remote/host-facts.js'
 import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
@@ -66,7 +67,7 @@ export class HadoopEngine implements Engine {
     else {
       const headComputes = options['head-compute'] !== 'false'
       const computing = headComputes ? input.totalHosts : input.totalHosts - 1
-      if (computing < 1) throw new Error('--head-compute=false needs at least one host besides the head (-s 2 or more)')
+      if (computing < 1) throw new UsageError('--head-compute=false needs at least one host besides the head (-s 2 or more)')
       settings = {headComputes, replication: replicationFor(computing)}
       if (input.provider.sharedMachine) {
         const machine = await input.provider.sharedMachine()

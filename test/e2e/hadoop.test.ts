@@ -1,0 +1,154 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
+
+const NAME = 'e2e-hadoop'
+const HADOOP_DIST = process.env.CMS_HADOOP_DIST
+const CONF = `/root/.cms/clusters/${NAME}/hadoop-conf`
+
+interface RmNode {
+  id: string
+  state: string
+}
+
+interface DataNodeEntry {
+  xferaddr: string
+  adminState: string
+}
+
+/** The ResourceManager's REST API on the head container (this test's host), asked directly. */
+async function rm<T>(headIp: string, path: string): Promise<T> {
+  const res = await fetch(`http://${headIp}:8088${path}`, {headers: {accept: 'application/json'}, signal: AbortSignal.timeout(15_000)})
+  expect(res.status, path).toBe(200)
+  return (await res.json()) as T
+}
+
+async function rmNodes(headIp: string): Promise<RmNode[]> {
+  return (await rm<{nodes: {node?: RmNode[]} | null}>(headIp, '/ws/v1/cluster/nodes?states=RUNNING,DECOMMISSIONING,DECOMMISSIONED,LOST,SHUTDOWN,UNHEALTHY')).nodes?.node ?? []
+}
+
+/** The NameNode's own view of its DataNodes and safe mode, from its /jmx. */
+async function namenode(headIp: string): Promise<{live: DataNodeEntry[]; dead: DataNodeEntry[]; safemode: string; clusterId: string}> {
+  const res = await fetch(`http://${headIp}:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`, {signal: AbortSignal.timeout(15_000)})
+  const bean = ((await res.json()) as {beans: Array<{LiveNodes: string; DeadNodes: string; Safemode: string; ClusterId: string}>}).beans[0]!
+  return {live: Object.values(JSON.parse(bean.LiveNodes)), dead: Object.values(JSON.parse(bean.DeadNodes)), safemode: bean.Safemode, clusterId: bean.ClusterId}
+}
+
+/** Runs an HDFS command on the head with the cluster's configuration (the runtime cms shipped). */
+function hdfs(head: string, ...args: string[]): Promise<string> {
+  const quoted = args.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
+  return docker('exec', head, 'bash', '-c', `HADOOP_CONF_DIR=${CONF} HADOOP_ROOT_LOGGER=WARN,console /root/.cms/dist/*/hadoop-*/bin/hdfs ${quoted}`)
+}
+
+describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
+  const {home, cleanup} = makeCmsHome()
+  const env = {CMS_HOME: home}
+  let headIp = ''
+  let head = ''
+
+  beforeAll(async () => {
+    await removeClusterContainers(NAME)
+  })
+
+  afterAll(async () => {
+    await removeClusterContainers(NAME)
+    cleanup()
+  })
+
+  it('bad hadoop flags exit 2 before anything is made', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--head-compute', 'maybe'], /head-compute/],
+      [['--hadoop-dist', '/nonexistent/hadoop.tgz'], /Hadoop distribution not found: \/nonexistent\/hadoop.tgz/],
+      [['--head-compute', 'false', '--hosts', '1'], /--head-compute=false needs at least one host besides the head/],
+    ]
+    for (const [flags, message] of cases) {
+      const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'hadoop', ...flags], env)
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(message)
+    }
+    expect(await labelledContainers(NAME)).toHaveLength(0)
+  })
+
+  it('create: the NameNode reports every DataNode live and is out of safe mode; the ResourceManager every NodeManager RUNNING', async () => {
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'hadoop', '--hosts', '2', '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const containers = await labelledContainers(NAME)
+    expect(containers).toHaveLength(2)
+    const h = containers.find((c) => c.role === 'head')!
+    headIp = h.ip
+    head = h.name
+    const ips = containers.map((c) => c.ip).sort()
+    const nn = await namenode(headIp)
+    expect(nn.safemode).toBe('')
+    expect(nn.live.map((d) => d.xferaddr.replace(/:\d+$/, '')).sort()).toEqual(ips)
+    expect(nn.live.every((d) => d.adminState === 'In Service')).toBe(true)
+    const nodes = await rmNodes(headIp)
+    // NodeManagers register under their private address, which every host reaches (not a name only some resolve).
+    expect(nodes.filter((n) => n.state === 'RUNNING').map((n) => n.id.replace(/:\d+$/, '')).sort()).toEqual(ips)
+    expect((await rm<{clusterInfo: {state: string}}>(headIp, '/ws/v1/cluster/info')).clusterInfo.state).toBe('STARTED')
+    const report = JSON.parse(r.stdout)
+    expect(report.cluster.health).toBe('healthy')
+  })
+
+  it('binds every listener to the private address (but the MapReduce shuffle port, which Hadoop cannot bind)', async () => {
+    const listeners = (await docker('exec', head, 'sh', '-c', "ss -ltnH | awk '{print $4}'")).split('\n').filter(Boolean)
+    // sshd, loopback-only listeners (Docker's DNS, the DataNode's internal web server) and the shuffle handler aside.
+    const reachable = listeners.filter((l) => !l.endsWith(':22') && !l.startsWith('127.') && !l.endsWith(':13562'))
+    expect(reachable.length).toBeGreaterThanOrEqual(12)
+    for (const l of reachable) expect(l, listeners.join(' ')).toBe(`${headIp}:${l.split(':').at(-1)}`)
+  })
+
+  it('info and list report HDFS and YARN as the NameNode and the ResourceManager do', async () => {
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout)
+    const metrics = (await rm<{clusterMetrics: {totalMB: number; totalVirtualCores: number}}>(headIp, '/ws/v1/cluster/metrics')).clusterMetrics
+    expect(info.engine).toBe('hadoop')
+    expect(info.health).toBe('healthy')
+    expect(info.hadoop.liveDataNodes).toBe((await namenode(headIp)).live.length)
+    expect(info.hadoop.memoryMb).toBe(metrics.totalMB)
+    expect(info.hadoop.vcores).toBe(metrics.totalVirtualCores)
+    expect(info.hosts.every((x: {datanode?: {state: string}; nodemanager?: {state: string}}) => x.datanode?.state === 'live' && x.nodemanager?.state === 'RUNNING')).toBe(true)
+    const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
+    const entry = list.clusters.find((c: {name: string}) => c.name === NAME)
+    expect(entry).toMatchObject({engine: 'hadoop', aliveWorkers: 2, liveDataNodes: 2, cores: metrics.totalVirtualCores})
+  })
+
+  it('a rerun of create keeps HDFS (formatted once) and restarts nothing', async () => {
+    await docker('exec', head, 'sh', '-c', 'echo cms-hdfs-data > /tmp/keep.txt')
+    await hdfs(head, 'dfs', '-put', '-f', '/tmp/keep.txt', '/keep.txt')
+    const before = await namenode(headIp)
+    const pid = await docker('exec', head, 'cat', `/root/.cms/clusters/${NAME}/run/namenode.pid`)
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'hadoop', '--hosts', '2', '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect((await namenode(headIp)).clusterId).toBe(before.clusterId)
+    expect(await docker('exec', head, 'cat', `/root/.cms/clusters/${NAME}/run/namenode.pid`)).toBe(pid)
+    expect((await hdfs(head, 'dfs', '-cat', '/keep.txt')).trim()).toBe('cms-hdfs-data')
+  })
+
+  it('add joins a DataNode and a NodeManager; remove decommissions them first, and HDFS keeps every block', async () => {
+    const added = await cms(['cluster', 'add', '-n', NAME, '--hosts', '1', '--json'], env)
+    expect(added.code, added.stderr).toBe(0)
+    const third = (await labelledContainers(NAME)).find((c) => c.name.endsWith('-3'))!
+    expect((await rmNodes(headIp)).filter((n) => n.state === 'RUNNING')).toHaveLength(3)
+    expect((await namenode(headIp)).live.map((d) => d.xferaddr.replace(/:\d+$/, ''))).toContain(third.ip)
+    // A file whose blocks are on every DataNode, the new one included.
+    await docker('exec', head, 'sh', '-c', 'head -c 3000000 /dev/urandom > /tmp/blocks.bin')
+    await hdfs(head, 'dfs', '-D', 'dfs.replication=3', '-D', 'dfs.blocksize=1048576', '-put', '-f', '/tmp/blocks.bin', '/blocks.bin')
+    const removed = await cms(['cluster', 'remove', '-n', NAME, third.name, '--json'], env)
+    expect(removed.code, removed.stderr).toBe(0)
+    const nn = await namenode(headIp)
+    const gone = [...nn.live, ...nn.dead].find((d) => d.xferaddr.startsWith(`${third.ip}:`))
+    expect(gone?.adminState).toBe('Decommissioned')
+    const nm = (await rmNodes(headIp)).find((n) => n.id.startsWith(`${third.ip}:`))
+    expect(nm?.state).toBe('DECOMMISSIONED')
+    const fsck = await hdfs(head, 'fsck', '/blocks.bin')
+    expect(fsck).toMatch(/is HEALTHY/)
+    expect(fsck).toMatch(/Missing blocks:\s+0/)
+    expect(await docker('exec', head, 'sh', '-c', `HADOOP_CONF_DIR=${CONF} /root/.cms/dist/*/hadoop-*/bin/hdfs dfs -cat /blocks.bin | md5sum`)).toBe(await docker('exec', head, 'sh', '-c', 'md5sum < /tmp/blocks.bin'))
+    expect(JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout).health).toBe('healthy')
+  })
+
+  it('kill leaves no container', async () => {
+    const r = await cms(['cluster', 'kill', '-n', NAME, '--yes'], env)
+    expect(r.code, r.stderr).toBe(0)
+    await waitUntil('the containers are gone', async () => (await labelledContainers(NAME)).length === 0, 30_000)
+  })
+})
