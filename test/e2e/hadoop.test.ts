@@ -129,9 +129,13 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     const third = (await labelledContainers(NAME)).find((c) => c.name.endsWith('-3'))!
     expect((await rmNodes(headIp)).filter((n) => n.state === 'RUNNING')).toHaveLength(3)
     expect((await namenode(headIp)).live.map((d) => d.xferaddr.replace(/:\d+$/, ''))).toContain(third.ip)
-    // A file whose blocks are on every DataNode, the new one included.
-    await docker('exec', head, 'sh', '-c', 'head -c 3000000 /dev/urandom > /tmp/blocks.bin')
-    await hdfs(head, 'dfs', '-D', 'dfs.replication=3', '-D', 'dfs.blocksize=1048576', '-put', '-f', '/tmp/blocks.bin', '/blocks.bin')
+    // Written from the new host: HDFS puts the first replica of every block on the writer's own DataNode.
+    await docker('exec', third.name, 'sh', '-c', 'head -c 3000000 /dev/urandom > /tmp/blocks.bin')
+    await hdfs(third.name, 'dfs', '-D', 'dfs.blocksize=1048576', '-put', '-f', '/tmp/blocks.bin', '/blocks.bin')
+    const locations = await hdfs(head, 'fsck', '/blocks.bin', '-files', '-blocks', '-locations')
+    expect(locations.match(new RegExp(`DatanodeInfoWithStorage\\[${third.ip.replace(/\./g, '\\.')}:`, 'g'))).toHaveLength(3)
+    const md5 = (host: string, cmd: string) => docker('exec', host, 'sh', '-c', `${cmd} | md5sum`)
+    const written = await md5(third.name, 'cat /tmp/blocks.bin')
     const removed = await cms(['cluster', 'remove', '-n', NAME, third.name, '--json'], env)
     expect(removed.code, removed.stderr).toBe(0)
     const nn = await namenode(headIp)
@@ -141,8 +145,10 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(nm?.state).toBe('DECOMMISSIONED')
     const fsck = await hdfs(head, 'fsck', '/blocks.bin')
     expect(fsck).toMatch(/is HEALTHY/)
-    expect(fsck).toMatch(/Missing blocks:\s+0/)
-    expect(await docker('exec', head, 'sh', '-c', `HADOOP_CONF_DIR=${CONF} /root/.cms/dist/*/hadoop-*/bin/hdfs dfs -cat /blocks.bin | md5sum`)).toBe(await docker('exec', head, 'sh', '-c', 'md5sum < /tmp/blocks.bin'))
+    // Replication 2 (fixed at create for 2 hosts): the 2 hosts left hold both copies of every block.
+    expect(fsck).toMatch(/Under-replicated blocks:\s+0\b/)
+    expect(fsck).toMatch(/Missing blocks:\s+0\b/)
+    expect(await md5(head, `HADOOP_CONF_DIR=${CONF} /root/.cms/dist/*/hadoop-*/bin/hdfs dfs -cat /blocks.bin`)).toBe(written)
     expect(JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout).health).toBe('healthy')
   })
 

@@ -1,0 +1,142 @@
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import type {Host} from '../../../src/providers/provider.js'
+import {dataNodesByAddress, hadoopClusterInfo, hostOf, nodeManagersByAddress, type HadoopState} from '../../../src/engines/hadoop/describe.js'
+import {hadoopSettingsFromRecord} from '../../../src/engines/hadoop/engine.js'
+import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
+import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript} from '../../../src/engines/hadoop/scripts.js'
+import {sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
+import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
+
+const host = (id: string, role: Host['role'], address: string): Host =>
+  ({id, role, target: {host: address, port: 22, user: 'root'}, privateAddress: address, state: 'running'}) as Host
+
+const HOSTS = [host('h1', 'head', '10.0.0.2'), host('h2', 'worker', '10.0.0.3')]
+
+const live = (ip: string, adminState = 'In Service') => ({xferaddr: `${ip}:9866`, adminState, capacity: 100, used: 10})
+
+function state(over: Partial<HadoopState> = {}): HadoopState {
+  return {
+    namenode: {LiveNodes: JSON.stringify({'10.0.0.2:9866': live('10.0.0.2'), '10.0.0.3:9866': live('10.0.0.3')}), DeadNodes: '{}', Safemode: '', Total: 200, Used: 20},
+    rmState: 'STARTED',
+    nodes: [
+      {id: '10.0.0.2:8041', nodeHostName: '10.0.0.2', state: 'RUNNING', usedMemoryMB: 512, availMemoryMB: 1536, usedVirtualCores: 1, availableVirtualCores: 1, numContainers: 1},
+      {id: '10.0.0.3:8041', nodeHostName: '10.0.0.3', state: 'RUNNING', availMemoryMB: 2048, availableVirtualCores: 2},
+    ],
+    metrics: {appsRunning: 1, appsPending: 0, totalMB: 4096, allocatedMB: 512, totalVirtualCores: 4, allocatedVirtualCores: 1},
+    ...over,
+  }
+}
+
+describe('hadoop cluster state', () => {
+  it('finds DataNodes and NodeManagers by their private address', () => {
+    const dns = dataNodesByAddress(state().namenode)
+    expect([...dns.keys()].sort()).toEqual(['10.0.0.2', '10.0.0.3'])
+    expect(dns.get('10.0.0.2')).toEqual({state: 'live', adminState: 'In Service', capacityBytes: 100, usedBytes: 10})
+    const nms = nodeManagersByAddress(state().nodes)
+    expect(nms.get('10.0.0.2')).toMatchObject({state: 'RUNNING', memoryMb: 2048, memoryUsedMb: 512, vcores: 2, vcoresUsed: 1, containers: 1})
+    expect(hostOf('[fd00::2]:8041')).toBe('fd00::2')
+  })
+
+  it('keeps the running NodeManager when a host left and came back', () => {
+    const nms = nodeManagersByAddress([
+      {id: '10.0.0.3:8041', nodeHostName: '10.0.0.3', state: 'RUNNING'},
+      {id: '10.0.0.3:8041', nodeHostName: '10.0.0.3', state: 'DECOMMISSIONED'},
+    ])
+    expect(nms.get('10.0.0.3')?.state).toBe('RUNNING')
+  })
+
+  it('is healthy only out of safe mode with every computing host live and running', () => {
+    const ok = hadoopClusterInfo('c', 'docker', HOSTS, {state: state(), headAddress: '10.0.0.2', headComputes: true})
+    expect(ok.health).toBe('healthy')
+    expect(ok.hadoop).toMatchObject({namenodeUrl: 'hdfs://10.0.0.2:8020', liveDataNodes: 2, runningNodeManagers: 2, memoryMb: 4096, vcoresUsed: 1, runningApps: 1})
+    const safe = hadoopClusterInfo('c', 'docker', HOSTS, {state: state({namenode: {...state().namenode, Safemode: 'Safe mode is ON.'}}), headAddress: '10.0.0.2', headComputes: true})
+    expect(safe.health).toBe('degraded')
+    expect(safe.hadoop?.safeMode).toBe('Safe mode is ON.')
+    const decommissioning = state({namenode: {...state().namenode, LiveNodes: JSON.stringify({a: live('10.0.0.2'), b: live('10.0.0.3', 'Decommission In Progress')})}})
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: decommissioning, headAddress: '10.0.0.2', headComputes: true}).health).toBe('degraded')
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {headComputes: true, error: 'connection refused'})).toMatchObject({health: 'down', masterError: 'connection refused'})
+  })
+
+  it('does not expect daemons on a head created with --head-compute=false', () => {
+    const workerOnly = state({
+      namenode: {LiveNodes: JSON.stringify({b: live('10.0.0.3')}), DeadNodes: '{}', Safemode: ''},
+      nodes: [{id: '10.0.0.3:8041', nodeHostName: '10.0.0.3', state: 'RUNNING'}],
+    })
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: workerOnly, headAddress: '10.0.0.2', headComputes: false}).health).toBe('healthy')
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: workerOnly, headAddress: '10.0.0.2', headComputes: true}).health).toBe('degraded')
+  })
+
+  it('does not count a decommissioned DataNode as live', () => {
+    const gone = state({namenode: {...state().namenode, LiveNodes: JSON.stringify({a: live('10.0.0.2'), b: live('10.0.0.3'), c: live('10.0.0.4', 'Decommissioned')})}})
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: gone, headAddress: '10.0.0.2', headComputes: true}).hadoop?.liveDataNodes).toBe(2)
+  })
+
+  it('reads the recorded settings, the head computing unless told otherwise', () => {
+    expect(hadoopSettingsFromRecord({})).toEqual({headComputes: true, replication: 1, hostMemoryMb: undefined})
+    expect(hadoopSettingsFromRecord({headComputes: 'false', replication: '3', hostMemoryMb: '4096'})).toEqual({headComputes: false, replication: 3, hostMemoryMb: 4096})
+    expect(hadoopVersionFromName('/x/hadoop-3.4.3-cms.tgz')).toBe('3.4.3')
+  })
+})
+
+describe('hadoop host scripts', () => {
+  const layout = hadoopLayout('/home/u', 'c1')
+
+  it('are valid shell', () => {
+    const scripts = [
+      writeConfigScript(layout, {'core-site.xml': "<x>it's</x>"}, {'spark-defaults.conf': 'spark.master yarn\n'}),
+      formatScript(layout, '/opt/h', 'cms-c1'),
+      startDaemonScript(layout, '/opt/h', 'nodemanager', 'abc', ['-Djdk.net.hosts.file=/x']),
+      excludeScript(layout, '/opt/h', ['10.0.0.3'], true, 30),
+      cleanupScript(layout, '/home/u'),
+      leftoverScript(layout),
+    ]
+    for (const s of scripts) execFileSync('bash', ['-n', '-c', s])
+  })
+
+  it('never holds the log or data path literally in the cleanup script (its patterns would find the script itself)', () => {
+    const s = cleanupScript(layout, '/home/u')
+    expect(s).not.toContain(layout.logDir)
+    expect(s).not.toContain(layout.dataDir)
+    expect(s).toContain('[/]home/u/\\.cms/clusters/c1/logs')
+  })
+
+  it('formats only a NameNode folder that holds no file system', () => {
+    const s = formatScript(layout, '/opt/h', 'cms-c1')
+    expect(s).toContain(`${layout.dirs.name}/current/VERSION`)
+    expect(s).toMatch(/format -clusterid cms-c1 /)
+  })
+
+  it('decommissions gracefully through both exclude files, refreshing only on a change', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-exclude-'))
+    const l = {...layout, confDir: dir, dirs: {...layout.dirs, conf: dir}}
+    const bin = mkdtempSync(join(tmpdir(), 'cms-hbin-'))
+    execFileSync('mkdir', ['-p', join(bin, 'bin')])
+    const calls = join(bin, 'calls')
+    for (const tool of ['hdfs', 'yarn']) writeFileSync(join(bin, 'bin', tool), `#!/bin/sh\necho ${tool} "$@" >> ${calls}\n`, {mode: 0o755})
+    const run = (addresses: string[], excluded: boolean) => execFileSync('bash', ['-c', excludeScript(l, bin, addresses, excluded, 30)], {encoding: 'utf8'}).trim()
+    expect(run(['10.0.0.3'], true)).toBe('changed')
+    expect(readFileSync(join(dir, 'dfs.exclude'), 'utf8')).toBe('10.0.0.3\n')
+    expect(readFileSync(join(dir, 'yarn.exclude'), 'utf8')).toBe('10.0.0.3\n')
+    expect(readFileSync(calls, 'utf8')).toBe('hdfs dfsadmin -refreshNodes\nyarn rmadmin -refreshNodes -g 30 -server\n')
+    expect(run(['10.0.0.3'], true)).toBe('unchanged')
+    expect(run(['10.0.0.2', '10.0.0.3'], false)).toBe('changed')
+    expect(readFileSync(join(dir, 'dfs.exclude'), 'utf8')).toBe('')
+    expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean)).toHaveLength(4)
+  })
+})
+
+describe('Spark on YARN configuration', () => {
+  it('names Spark\'s jars on every host and returns once YARN accepted the app', () => {
+    const d = sparkDefaultsForYarn('/home/u/.cms/dist/s1/spark-4.3.0')
+    expect(d).toContain('spark.yarn.jars local:/home/u/.cms/dist/s1/spark-4.3.0/jars/*')
+    expect(d).toContain('spark.submit.deployMode cluster')
+    expect(d).toContain('spark.yarn.submit.waitAppCompletion false')
+    const env = sparkEnvForYarn(hadoopLayout('/home/u', 'c1'), '/opt/spark')
+    expect(env).toContain('export HADOOP_CONF_DIR=/home/u/.cms/clusters/c1/hadoop-conf')
+    expect(env).toContain('export SPARK_CONF_DIR=/home/u/.cms/clusters/c1/spark-conf')
+  })
+})
