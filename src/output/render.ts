@@ -1,5 +1,5 @@
 import {formatDuration} from '../cluster/max-age.js'
-import type {ClusterInfo, ClusterList, HostReport, ReapReport, TunnelReport} from './results.js'
+import type {ClusterInfo, ClusterList, HdfsCopyReport, HostReport, ReapReport, TunnelReport} from './results.js'
 import {duration, gb, mb, table} from './table.js'
 
 /** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
@@ -162,5 +162,14 @@ export function renderTunnel(report: TunnelReport): string {
   const env = Object.entries(report.environment)
   if (env.length > 0) lines.push('', ...env.map(([k, v]) => `export ${k}=${v}`))
   if (report.envFile) lines.push('', `Secrets (tokens) are in ${report.envFile}: . ${report.envFile}`)
+  return lines.join('\n')
+}
+
+/** `cms cluster put/get`: one line per file, then the total. */
+export function renderCopyReport(r: HdfsCopyReport): string {
+  const failed = r.files.filter((f) => !f.ok)
+  const lines = r.files.map((f) => (f.ok ? `${f.from} -> ${f.to} (${gb(f.bytes)}, ${f.seconds.toFixed(1)} s)` : `FAILED ${f.from} -> ${f.to}: ${f.error}`))
+  const rate = r.seconds > 0 ? ` (${gb(Math.round(r.bytes / r.seconds))}/s)` : ''
+  lines.push(`${r.direction === 'put' ? 'Put' : 'Got'} ${r.files.length - failed.length} of ${r.files.length} files, ${gb(r.bytes)} in ${r.seconds.toFixed(1)} s${rate}${failed.length ? `; ${failed.length} failed` : ''}.`)
   return lines.join('\n')
 }

@@ -319,6 +319,17 @@ export interface TunnelReport {
   envFile?: string
 }
 
+/** `cms cluster put` / `get`: every file copied into or out of the cluster's HDFS. */
+export interface HdfsCopyReport {
+  cluster: string
+  direction: 'put' | 'get'
+  files: Array<{from: string; to: string; bytes: number; seconds: number; ok: boolean; error?: string}>
+  /** Folders made on the receiving side. */
+  dirs: string[]
+  bytes: number
+  seconds: number
+}
+
 /** `cms cluster kubeconfig`: where the context went. */
 export interface KubeconfigReport {
   cluster: string

@@ -256,6 +256,10 @@ export class HadoopEngine implements Engine {
     throw new Error(`jobs on hadoop clusters are not wired yet (cluster ${input.cluster})`)
   }
 
+  async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {
+    return {address: input.head.address, port: HADOOP_PORTS.namenodeHttp}
+  }
+
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
     const address = input.head.address
     return [
