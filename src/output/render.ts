@@ -42,18 +42,21 @@ export function renderClusterInfo(info: ClusterInfo): string {
       `Ready:     ${k.ready ? 'yes (/readyz)' : 'NO (/readyz)'}${k.version ? `, Kubernetes ${k.version}` : ''}`,
       `Nodes:     ${k.readyNodes} Ready, ${k.cpuCores} cores, ${mb(k.memoryMb)} memory`,
     )
-  } else if (info.hadoop) {
-    const h = info.hadoop
+  } else if (info.yarn) {
+    const y = info.yarn
     lines.push(
-      `HDFS:      ${h.namenodeUrl}${h.safeMode ? ` (SAFE MODE: ${h.safeMode})` : ''}, ${h.liveDataNodes} DataNodes live${h.deadDataNodes ? `, ${h.deadDataNodes} dead` : ''}, ${gb(h.hdfsUsedBytes)} of ${gb(h.hdfsCapacityBytes)} used`,
-      `YARN:      ${h.resourceManagerUrl} (${h.resourceManagerState}; private, 'cms cluster tunnel' reaches it), ${h.runningNodeManagers} NodeManagers running`,
-      `Resources: ${h.vcores} vcores (${h.vcoresUsed} used), ${mb(h.memoryMb)} memory (${mb(h.memoryUsedMb)} used)`,
-      `Apps:      ${h.runningApps} running, ${h.pendingApps} pending`,
+      `YARN:      ${y.resourceManagerUrl} (${y.state}; private, 'cms cluster tunnel' reaches it), ${y.runningNodeManagers} NodeManagers running`,
+      `Resources: ${y.vcores} vcores (${y.vcoresUsed} used), ${mb(y.memoryMb)} memory (${mb(y.memoryUsedMb)} used)`,
+      `Apps:      ${y.runningApps} running, ${y.pendingApps} pending`,
     )
   } else if (info.masterError) {
     lines.push(`${info.engine === 'spark' ? 'Master:   ' : 'Control:  '} unreachable: ${info.masterError}`)
   }
-  if ((info.nomad || info.kubernetes || info.hadoop) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
+  if (info.hdfs) {
+    const h = info.hdfs
+    lines.push(`HDFS:      ${h.namenodeUrl}${h.safeMode ? ` (SAFE MODE: ${h.safeMode})` : ''}, ${h.liveDataNodes} DataNodes live${h.deadDataNodes ? `, ${h.deadDataNodes} dead or decommissioned` : ''}, ${gb(h.usedBytes)} of ${gb(h.capacityBytes)} used`)
+  }
+  if ((info.nomad || info.kubernetes || info.yarn) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
   if (info.engine === 'nomad' || info.engine === 'kubernetes') {
     const k8s = info.engine === 'kubernetes'
     lines.push(

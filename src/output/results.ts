@@ -95,18 +95,22 @@ export interface NodeManagerView {
   containers: number
 }
 
-/** HDFS and YARN as their NameNode and ResourceManager report them (engine hadoop). */
-export interface HadoopView {
+/** HDFS as its NameNode reports it (engine hadoop; spark with --hdfs). */
+export interface HdfsView {
   namenodeUrl: string
-  resourceManagerUrl: string
   /** The NameNode is in safe mode (read-only) with this reason; absent when it is not. */
   safeMode?: string
   liveDataNodes: number
   deadDataNodes: number
-  hdfsCapacityBytes: number
-  hdfsUsedBytes: number
+  capacityBytes: number
+  usedBytes: number
+}
+
+/** YARN as its ResourceManager reports it (engine hadoop). */
+export interface YarnView {
+  resourceManagerUrl: string
   /** The ResourceManager's state (STARTED when it serves). */
-  resourceManagerState: string
+  state: string
   runningNodeManagers: number
   memoryMb: number
   memoryUsedMb: number
@@ -153,8 +157,10 @@ export interface ClusterInfo {
   nomad?: NomadView
   /** engine kubernetes: the API server and nodes. */
   kubernetes?: KubernetesView
-  /** engine hadoop: HDFS and YARN. */
-  hadoop?: HadoopView
+  /** engine hadoop (and spark --hdfs): HDFS. */
+  hdfs?: HdfsView
+  /** engine hadoop: YARN. */
+  yarn?: YarnView
   /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]

@@ -113,9 +113,9 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     const metrics = (await rm<{clusterMetrics: {totalMB: number; totalVirtualCores: number}}>(headIp, '/ws/v1/cluster/metrics')).clusterMetrics
     expect(info.engine).toBe('hadoop')
     expect(info.health).toBe('healthy')
-    expect(info.hadoop.liveDataNodes).toBe((await namenode(headIp)).live.length)
-    expect(info.hadoop.memoryMb).toBe(metrics.totalMB)
-    expect(info.hadoop.vcores).toBe(metrics.totalVirtualCores)
+    expect(info.hdfs.liveDataNodes).toBe((await namenode(headIp)).live.length)
+    expect(info.yarn.memoryMb).toBe(metrics.totalMB)
+    expect(info.yarn.vcores).toBe(metrics.totalVirtualCores)
     expect(info.hosts.every((x: {datanode?: {state: string}; nodemanager?: {state: string}}) => x.datanode?.state === 'live' && x.nodemanager?.state === 'RUNNING')).toBe(true)
     const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
     const entry = list.clusters.find((c: {name: string}) => c.name === NAME)
