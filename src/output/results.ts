@@ -251,6 +251,12 @@ export interface JobAttemptView {
   clientStatus?: string
   /** Kubernetes: the pod of this attempt (node and clientStatus carry its node and phase). */
   pod?: string
+  /**
+   * YARN: one ApplicationMaster attempt of the application (submissionId); node and clientStatus carry the host
+   * of its container and YARN's attempt state.
+   */
+  appAttemptId?: string
+  containerId?: string
 }
 
 export interface JobView {
@@ -280,7 +286,10 @@ export interface JobView {
   healthy?: boolean
   /** Why Nomad could not place the job (no node with the resources, constraints), when it cannot. */
   placementFailures?: string
-  /** Kubernetes: when the Job (or bare Pod) started and ended, and how long it ran, as the API reports them. */
+  /** YARN: the application, YARN's own state and final status (status: FINISHED/SUCCEEDED), and why it failed. */
+  applicationId?: string
+  diagnostics?: string
+  /** Kubernetes and YARN: when the Job (Pod, application) started and ended, and how long it ran, as the API reports them. */
   startedAt?: string
   endedAt?: string
   durationMs?: number
