@@ -253,7 +253,8 @@ export class HadoopEngine implements Engine {
   }
 
   async openJobs(input: JobsInput): Promise<JobService> {
-    throw new Error(`jobs on hadoop clusters are not wired yet (cluster ${input.cluster})`)
+    const {HadoopJobService} = await import('./job-service.js')
+    return HadoopJobService.open(input.head, input)
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
