@@ -36,6 +36,8 @@ export interface Engine {
   openJobs(input: JobsInput): Promise<JobService>
   /** tunnel: what a native client or a browser on the user's machine reaches, and how. */
   endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]>
+  /** put/get: where the cluster's HDFS NameNode serves WebHDFS (private address), when the cluster has HDFS. */
+  hdfs?(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined>
   /** kubeconfig: a kubeconfig (holding a private key) whose server is `server`, the local end of a tunnel. */
   kubeconfig?(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}>
   /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */

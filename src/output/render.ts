@@ -1,5 +1,5 @@
 import {formatDuration} from '../cluster/max-age.js'
-import type {ClusterInfo, ClusterList, HostReport, ReapReport, TunnelReport} from './results.js'
+import type {ClusterInfo, ClusterList, HdfsCopyReport, HostReport, ReapReport, TunnelReport} from './results.js'
 import {duration, gb, mb, table} from './table.js'
 
 /** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
@@ -42,18 +42,21 @@ export function renderClusterInfo(info: ClusterInfo): string {
       `Ready:     ${k.ready ? 'yes (/readyz)' : 'NO (/readyz)'}${k.version ? `, Kubernetes ${k.version}` : ''}`,
       `Nodes:     ${k.readyNodes} Ready, ${k.cpuCores} cores, ${mb(k.memoryMb)} memory`,
     )
-  } else if (info.hadoop) {
-    const h = info.hadoop
+  } else if (info.yarn) {
+    const y = info.yarn
     lines.push(
-      `HDFS:      ${h.namenodeUrl}${h.safeMode ? ` (SAFE MODE: ${h.safeMode})` : ''}, ${h.liveDataNodes} DataNodes live${h.deadDataNodes ? `, ${h.deadDataNodes} dead` : ''}, ${gb(h.hdfsUsedBytes)} of ${gb(h.hdfsCapacityBytes)} used`,
-      `YARN:      ${h.resourceManagerUrl} (${h.resourceManagerState}; private, 'cms cluster tunnel' reaches it), ${h.runningNodeManagers} NodeManagers running`,
-      `Resources: ${h.vcores} vcores (${h.vcoresUsed} used), ${mb(h.memoryMb)} memory (${mb(h.memoryUsedMb)} used)`,
-      `Apps:      ${h.runningApps} running, ${h.pendingApps} pending`,
+      `YARN:      ${y.resourceManagerUrl} (${y.state}; private, 'cms cluster tunnel' reaches it), ${y.runningNodeManagers} NodeManagers running`,
+      `Resources: ${y.vcores} vcores (${y.vcoresUsed} used), ${mb(y.memoryMb)} memory (${mb(y.memoryUsedMb)} used)`,
+      `Apps:      ${y.runningApps} running, ${y.pendingApps} pending`,
     )
   } else if (info.masterError) {
     lines.push(`${info.engine === 'spark' ? 'Master:   ' : 'Control:  '} unreachable: ${info.masterError}`)
   }
-  if ((info.nomad || info.kubernetes || info.hadoop) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
+  if (info.hdfs) {
+    const h = info.hdfs
+    lines.push(`HDFS:      ${h.namenodeUrl}${h.safeMode ? ` (SAFE MODE: ${h.safeMode})` : ''}, ${h.liveDataNodes} DataNodes live${h.deadDataNodes ? `, ${h.deadDataNodes} dead or decommissioned` : ''}, ${gb(h.usedBytes)} of ${gb(h.capacityBytes)} used`)
+  }
+  if ((info.nomad || info.kubernetes || info.yarn) && info.masterError) lines.push(`Problem:   ${info.masterError}`)
   if (info.engine === 'nomad' || info.engine === 'kubernetes') {
     const k8s = info.engine === 'kubernetes'
     lines.push(
@@ -162,5 +165,14 @@ export function renderTunnel(report: TunnelReport): string {
   const env = Object.entries(report.environment)
   if (env.length > 0) lines.push('', ...env.map(([k, v]) => `export ${k}=${v}`))
   if (report.envFile) lines.push('', `Secrets (tokens) are in ${report.envFile}: . ${report.envFile}`)
+  return lines.join('\n')
+}
+
+/** `cms cluster put/get`: one line per file, then the total. */
+export function renderCopyReport(r: HdfsCopyReport): string {
+  const failed = r.files.filter((f) => !f.ok)
+  const lines = r.files.map((f) => (f.ok ? `${f.from} -> ${f.to} (${gb(f.bytes)}, ${f.seconds.toFixed(1)} s)` : `FAILED ${f.from} -> ${f.to}: ${f.error}`))
+  const rate = r.seconds > 0 ? ` (${gb(Math.round(r.bytes / r.seconds))}/s)` : ''
+  lines.push(`${r.direction === 'put' ? 'Put' : 'Got'} ${r.files.length - failed.length} of ${r.files.length} files, ${gb(r.bytes)} in ${r.seconds.toFixed(1)} s${rate}${failed.length ? `; ${failed.length} failed` : ''}.`)
   return lines.join('\n')
 }

@@ -95,18 +95,22 @@ export interface NodeManagerView {
   containers: number
 }
 
-/** HDFS and YARN as their NameNode and ResourceManager report them (engine hadoop). */
-export interface HadoopView {
+/** HDFS as its NameNode reports it (engine hadoop; spark with --hdfs). */
+export interface HdfsView {
   namenodeUrl: string
-  resourceManagerUrl: string
   /** The NameNode is in safe mode (read-only) with this reason; absent when it is not. */
   safeMode?: string
   liveDataNodes: number
   deadDataNodes: number
-  hdfsCapacityBytes: number
-  hdfsUsedBytes: number
+  capacityBytes: number
+  usedBytes: number
+}
+
+/** YARN as its ResourceManager reports it (engine hadoop). */
+export interface YarnView {
+  resourceManagerUrl: string
   /** The ResourceManager's state (STARTED when it serves). */
-  resourceManagerState: string
+  state: string
   runningNodeManagers: number
   memoryMb: number
   memoryUsedMb: number
@@ -153,8 +157,10 @@ export interface ClusterInfo {
   nomad?: NomadView
   /** engine kubernetes: the API server and nodes. */
   kubernetes?: KubernetesView
-  /** engine hadoop: HDFS and YARN. */
-  hadoop?: HadoopView
+  /** engine hadoop (and spark --hdfs): HDFS. */
+  hdfs?: HdfsView
+  /** engine hadoop: YARN. */
+  yarn?: YarnView
   /** The head's control plane (Spark master, Nomad servers) could not be asked: why. */
   masterError?: string
   hosts: HostView[]
@@ -326,6 +332,17 @@ export interface TunnelReport {
   /** What a native client needs; secrets (NOMAD_TOKEN...) only in --write-env or in the command's environment. */
   environment: Record<string, string>
   envFile?: string
+}
+
+/** `cms cluster put` / `get`: every file copied into or out of the cluster's HDFS. */
+export interface HdfsCopyReport {
+  cluster: string
+  direction: 'put' | 'get'
+  files: Array<{from: string; to: string; bytes: number; seconds: number; ok: boolean; error?: string}>
+  /** Folders made on the receiving side. */
+  dirs: string[]
+  bytes: number
+  seconds: number
 }
 
 /** `cms cluster kubeconfig`: where the context went. */

@@ -1,4 +1,5 @@
 import {request, type IncomingMessage} from 'node:http'
+import type {Readable} from 'node:stream'
 import type {Socket} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
 import type {SshSession} from './session.js'
@@ -14,6 +15,8 @@ export interface TunnelTls {
 export interface TunnelRequest {
   method?: string
   body?: string
+  /** A body streamed from a file (uploads), instead of `body`. */
+  upload?: {stream: Readable; bytes: number}
   headers?: Record<string, string>
   timeoutMs?: number
   tls?: TunnelTls
@@ -35,6 +38,9 @@ export async function openHttpViaSsh(session: SshSession, address: string, port:
     if (opts.body !== undefined) {
       headers['content-type'] ??= 'application/json'
       headers['content-length'] = Buffer.byteLength(opts.body)
+    } else if (opts.upload) {
+      headers['content-type'] ??= 'application/octet-stream'
+      headers['content-length'] = opts.upload.bytes
     }
     // A timer, not the request's `timeout` option: that calls setTimeout on the socket, which an SSH channel lacks.
     const timer = setTimeout(
@@ -49,7 +55,10 @@ export async function openHttpViaSsh(session: SshSession, address: string, port:
       clearTimeout(timer)
       reject(error)
     })
-    req.end(opts.body)
+    if (opts.upload) {
+      opts.upload.stream.on('error', (error) => req.destroy(error))
+      opts.upload.stream.pipe(req)
+    } else req.end(opts.body)
   })
 }
 

@@ -1,3 +1,7 @@
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
@@ -31,6 +35,13 @@ async function namenode(headIp: string): Promise<{live: DataNodeEntry[]; dead: D
   const res = await fetch(`http://${headIp}:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`, {signal: AbortSignal.timeout(15_000)})
   const bean = ((await res.json()) as {beans: Array<{LiveNodes: string; DeadNodes: string; Safemode: string; ClusterId: string}>}).beans[0]!
   return {live: Object.values(JSON.parse(bean.LiveNodes)), dead: Object.values(JSON.parse(bean.DeadNodes)), safemode: bean.Safemode, clusterId: bean.ClusterId}
+}
+
+/** WebHDFS on the head's NameNode, asked directly. */
+async function webhdfs<T>(headIp: string, path: string, op: string): Promise<T> {
+  const res = await fetch(`http://${headIp}:9870/webhdfs/v1${path}?op=${op}&user.name=root`, {signal: AbortSignal.timeout(15_000)})
+  expect(res.status, `${op} ${path}`).toBe(200)
+  return (await res.json()) as T
 }
 
 /** Runs an HDFS command on the head with the cluster's configuration (the runtime cms shipped). */
@@ -102,9 +113,9 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     const metrics = (await rm<{clusterMetrics: {totalMB: number; totalVirtualCores: number}}>(headIp, '/ws/v1/cluster/metrics')).clusterMetrics
     expect(info.engine).toBe('hadoop')
     expect(info.health).toBe('healthy')
-    expect(info.hadoop.liveDataNodes).toBe((await namenode(headIp)).live.length)
-    expect(info.hadoop.memoryMb).toBe(metrics.totalMB)
-    expect(info.hadoop.vcores).toBe(metrics.totalVirtualCores)
+    expect(info.hdfs.liveDataNodes).toBe((await namenode(headIp)).live.length)
+    expect(info.yarn.memoryMb).toBe(metrics.totalMB)
+    expect(info.yarn.vcores).toBe(metrics.totalVirtualCores)
     expect(info.hosts.every((x: {datanode?: {state: string}; nodemanager?: {state: string}}) => x.datanode?.state === 'live' && x.nodemanager?.state === 'RUNNING')).toBe(true)
     const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
     const entry = list.clusters.find((c: {name: string}) => c.name === NAME)
@@ -121,6 +132,32 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect((await namenode(headIp)).clusterId).toBe(before.clusterId)
     expect(await docker('exec', head, 'cat', `/root/.cms/clusters/${NAME}/run/namenode.pid`)).toBe(pid)
     expect((await hdfs(head, 'dfs', '-cat', '/keep.txt')).trim()).toBe('cms-hdfs-data')
+  })
+
+  it('put streams local files into HDFS and get brings them back; an existing target stops both unless --force', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'cms-e2e-put-'))
+    mkdirSync(join(local, 'in', 'sub'), {recursive: true})
+    const big = randomBytes(3_000_000)
+    writeFileSync(join(local, 'in', 'big.bin'), big)
+    writeFileSync(join(local, 'in', 'sub', 'a.txt'), 'cms-put\n')
+    const put = await cms(['cluster', 'put', '-n', NAME, join(local, 'in'), '/put-test', '--json'], env)
+    expect(put.code, put.stderr).toBe(0)
+    // What the NameNode itself lists, and what a DataNode serves (WebHDFS from this test, to the head's private address).
+    const listed = await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string; type: string; length: number; modificationTime: number}>}}>(headIp, '/put-test', 'LISTSTATUS')
+    expect(listed.FileStatuses.FileStatus.map((f) => `${f.pathSuffix} ${f.type} ${f.length}`).sort()).toEqual(['big.bin FILE 3000000', 'sub DIRECTORY 0'])
+    const opened = await fetch(`http://${headIp}:9870/webhdfs/v1/put-test/big.bin?op=OPEN&user.name=root`, {signal: AbortSignal.timeout(30_000)})
+    expect(Buffer.from(await opened.arrayBuffer()).equals(big)).toBe(true)
+    const again = await cms(['cluster', 'put', '-n', NAME, join(local, 'in', 'big.bin'), '/put-test/big.bin'], env)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/\/put-test\/big.bin already exists in HDFS \(--force replaces it\)/)
+    const mtime = (await webhdfs<{FileStatus: {modificationTime: number}}>(headIp, '/put-test/big.bin', 'GETFILESTATUS')).FileStatus.modificationTime
+    expect(mtime).toBe(listed.FileStatuses.FileStatus.find((f) => f.pathSuffix === 'big.bin')!.modificationTime)
+    const got = await cms(['cluster', 'get', '-n', NAME, '/put-test', join(local, 'out'), '--json'], env)
+    expect(got.code, got.stderr).toBe(0)
+    expect(readFileSync(join(local, 'out', 'big.bin')).equals(big)).toBe(true)
+    expect(readFileSync(join(local, 'out', 'sub', 'a.txt'), 'utf8')).toBe('cms-put\n')
+    expect((await cms(['cluster', 'get', '-n', NAME, '/put-test/big.bin', join(local, 'out')], env)).code).toBe(2)
+    rmSync(local, {recursive: true, force: true})
   })
 
   it('add joins a DataNode and a NodeManager; remove decommissions them first, and HDFS keeps every block', async () => {

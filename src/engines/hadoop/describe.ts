@@ -1,4 +1,4 @@
-import type {ClusterInfo, DataNodeView, HostView, NodeManagerView} from '../../output/results.js'
+import type {ClusterInfo, ClusterListEntry, DataNodeView, HdfsView, HostView, NodeManagerView} from '../../output/results.js'
 import {HADOOP_PORTS, hostPort} from './site-config.js'
 import type {Host} from '../../providers/provider.js'
 
@@ -92,6 +92,24 @@ export function nodeManagersByAddress(nodes: RmNode[]): Map<string, NodeManagerV
   return out
 }
 
+/** HDFS's figures from the NameNode's NameNodeInfo: a decommissioned DataNode is not counted live. */
+export function hdfsView(bean: NameNodeInfoBean, headAddress: string): HdfsView {
+  const nodes = [...dataNodesByAddress(bean).values()]
+  const live = nodes.filter((d) => d.state === 'live' && d.adminState !== 'Decommissioned')
+  return {
+    namenodeUrl: `hdfs://${hostPort(headAddress, HADOOP_PORTS.namenodeRpc)}`,
+    ...(bean.Safemode ? {safeMode: bean.Safemode} : {}),
+    liveDataNodes: live.length,
+    deadDataNodes: nodes.length - live.length,
+    capacityBytes: bean.Total ?? 0,
+    usedBytes: bean.Used ?? 0,
+  }
+}
+
+export function hdfsListFields(hdfs: HdfsView): Partial<ClusterListEntry> {
+  return {liveDataNodes: hdfs.liveDataNodes, hdfsCapacityBytes: hdfs.capacityBytes, hdfsUsedBytes: hdfs.usedBytes}
+}
+
 /** Takes work: a live, in-service DataNode and a running NodeManager. */
 function computes(v: HostView): boolean {
   return v.datanode?.state === 'live' && v.datanode.adminState === 'In Service' && v.nodemanager?.state === 'RUNNING'
@@ -130,16 +148,10 @@ export function hadoopClusterInfo(
   }
   if (state && opts.headAddress) {
     const m = state.metrics
-    const live = [...datanodes.values()].filter((d) => d.state === 'live' && d.adminState !== 'Decommissioned')
-    info.hadoop = {
-      namenodeUrl: `hdfs://${hostPort(opts.headAddress, HADOOP_PORTS.namenodeRpc)}`,
+    info.hdfs = hdfsView(state.namenode, opts.headAddress)
+    info.yarn = {
       resourceManagerUrl: `http://${hostPort(opts.headAddress, HADOOP_PORTS.rmHttp)}`,
-      ...(state.namenode.Safemode ? {safeMode: state.namenode.Safemode} : {}),
-      liveDataNodes: live.length,
-      deadDataNodes: datanodes.size - live.length,
-      hdfsCapacityBytes: state.namenode.Total ?? 0,
-      hdfsUsedBytes: state.namenode.Used ?? 0,
-      resourceManagerState: state.rmState,
+      state: state.rmState,
       runningNodeManagers: [...nodemanagers.values()].filter((n) => n.state === 'RUNNING').length,
       memoryMb: m.totalMB ?? 0,
       memoryUsedMb: m.allocatedMB ?? 0,

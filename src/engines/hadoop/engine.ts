@@ -13,7 +13,7 @@ import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint,
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
 import {readHadoopState} from './cluster-state.js'
-import {dataNodesByAddress, hadoopClusterInfo, nodeManagersByAddress} from './describe.js'
+import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
 import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
 import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import * as scripts from './scripts.js'
@@ -233,17 +233,15 @@ export class HadoopEngine implements Engine {
   }
 
   listFields(info: ClusterInfo): Partial<ClusterListEntry> {
-    const h = info.hadoop
-    if (!h) return {error: info.masterError}
+    const {hdfs, yarn} = info
+    if (!hdfs || !yarn) return {error: info.masterError}
     return {
-      masterStatus: h.safeMode ? 'SAFE MODE' : h.resourceManagerState === 'STARTED' ? 'ALIVE' : h.resourceManagerState,
-      aliveWorkers: h.runningNodeManagers,
-      cores: h.vcores,
-      memoryMb: h.memoryMb,
-      activeApps: h.runningApps,
-      liveDataNodes: h.liveDataNodes,
-      hdfsCapacityBytes: h.hdfsCapacityBytes,
-      hdfsUsedBytes: h.hdfsUsedBytes,
+      masterStatus: hdfs.safeMode ? 'SAFE MODE' : yarn.state === 'STARTED' ? 'ALIVE' : yarn.state,
+      aliveWorkers: yarn.runningNodeManagers,
+      cores: yarn.vcores,
+      memoryMb: yarn.memoryMb,
+      activeApps: yarn.runningApps,
+      ...hdfsListFields(hdfs),
     }
   }
 
@@ -255,6 +253,10 @@ export class HadoopEngine implements Engine {
   async openJobs(input: JobsInput): Promise<JobService> {
     const {HadoopJobService} = await import('./job-service.js')
     return HadoopJobService.open(input.head, input)
+  }
+
+  async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {
+    return {address: input.head.address, port: HADOOP_PORTS.namenodeHttp}
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

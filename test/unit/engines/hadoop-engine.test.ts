@@ -52,10 +52,11 @@ describe('hadoop cluster state', () => {
   it('is healthy only out of safe mode with every computing host live and running', () => {
     const ok = hadoopClusterInfo('c', 'docker', HOSTS, {state: state(), headAddress: '10.0.0.2', headComputes: true})
     expect(ok.health).toBe('healthy')
-    expect(ok.hadoop).toMatchObject({namenodeUrl: 'hdfs://10.0.0.2:8020', liveDataNodes: 2, runningNodeManagers: 2, memoryMb: 4096, vcoresUsed: 1, runningApps: 1})
+    expect(ok.hdfs).toMatchObject({namenodeUrl: 'hdfs://10.0.0.2:8020', liveDataNodes: 2, deadDataNodes: 0, capacityBytes: 200})
+    expect(ok.yarn).toMatchObject({resourceManagerUrl: 'http://10.0.0.2:8088', state: 'STARTED', runningNodeManagers: 2, memoryMb: 4096, vcoresUsed: 1, runningApps: 1})
     const safe = hadoopClusterInfo('c', 'docker', HOSTS, {state: state({namenode: {...state().namenode, Safemode: 'Safe mode is ON.'}}), headAddress: '10.0.0.2', headComputes: true})
     expect(safe.health).toBe('degraded')
-    expect(safe.hadoop?.safeMode).toBe('Safe mode is ON.')
+    expect(safe.hdfs?.safeMode).toBe('Safe mode is ON.')
     const decommissioning = state({namenode: {...state().namenode, LiveNodes: JSON.stringify({a: live('10.0.0.2'), b: live('10.0.0.3', 'Decommission In Progress')})}})
     expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: decommissioning, headAddress: '10.0.0.2', headComputes: true}).health).toBe('degraded')
     expect(hadoopClusterInfo('c', 'docker', HOSTS, {headComputes: true, error: 'connection refused'})).toMatchObject({health: 'down', masterError: 'connection refused'})
@@ -72,7 +73,7 @@ describe('hadoop cluster state', () => {
 
   it('does not count a decommissioned DataNode as live', () => {
     const gone = state({namenode: {...state().namenode, LiveNodes: JSON.stringify({a: live('10.0.0.2'), b: live('10.0.0.3'), c: live('10.0.0.4', 'Decommissioned')})}})
-    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: gone, headAddress: '10.0.0.2', headComputes: true}).hadoop?.liveDataNodes).toBe(2)
+    expect(hadoopClusterInfo('c', 'docker', HOSTS, {state: gone, headAddress: '10.0.0.2', headComputes: true}).hdfs?.liveDataNodes).toBe(2)
   })
 
   it('reads the recorded settings, the head computing unless told otherwise', () => {
