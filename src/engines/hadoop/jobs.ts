@@ -65,6 +65,8 @@ export interface HadoopJobsContext {
 }
 
 const SUBMIT_TIMEOUT_MS = 300_000
+/** spark-submit is a JVM of a few hundred MB on the head: this many at once, the others wait their turn. */
+const CONCURRENT_SUBMITS = 4
 const KILL_WAIT_MS = 60_000
 
 /**
@@ -74,6 +76,8 @@ const KILL_WAIT_MS = 60_000
 export class HadoopJobs {
   private readonly jobsDir: string
   private readonly stager: FileStager
+  private running = 0
+  private readonly waiting: Array<() => void> = []
 
   constructor(private readonly ctx: HadoopJobsContext) {
     this.jobsDir = records.jobsDir(ctx.layout.clusterDir)
@@ -154,7 +158,7 @@ export class HadoopJobs {
     const dir = this.jobDir(id)
     await this.session.run(records.prepareJobScript(dir, JSON.stringify(job)), {label: 'record job'})
     const submittedAt = new Date().toISOString()
-    const result = await this.session.exec(js.submitScript({jobDir: dir, layout: this.ctx.layout, sparkHome: this.ctx.sparkHome, argv}), {label: 'spark-submit', timeoutMs: SUBMIT_TIMEOUT_MS})
+    const result = await this.limited(() => this.session.exec(js.submitScript({jobDir: dir, layout: this.ctx.layout, sparkHome: this.ctx.sparkHome, argv}), {label: 'spark-submit', timeoutMs: SUBMIT_TIMEOUT_MS}))
     const {code, log} = js.parseSubmitOutput(result.stdout)
     // spark-submit names the application it submitted; failing that, YARN finds it by the job's tag.
     const applicationId = parseApplicationId(log) ?? (await this.apps(`?applicationTags=${encodeURIComponent(jobTag(id))}`).catch(() => [])).at(0)?.id
@@ -167,6 +171,18 @@ export class HadoopJobs {
     const submission: SubmissionRecord = {n: 1, submittedAt, mode: 'cluster', applicationId}
     await this.session.run(records.recordAttemptScript(dir, submission), {label: 'record submission'})
     return (await this.live({job, attempts: [submission]})).view
+  }
+
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= CONCURRENT_SUBMITS) await new Promise<void>((res) => this.waiting.push(res))
+    else this.running++
+    try {
+      return await fn()
+    } finally {
+      const next = this.waiting.shift()
+      if (next) next()
+      else this.running--
+    }
   }
 
   private async records(ids?: string[]): Promise<HeadRecords[]> {
