@@ -44,7 +44,7 @@ export function renderJob(job: JobView): string {
     `Job:       ${job.id}`,
     `Name:      ${job.name}`,
     `Cluster:   ${job.cluster}`,
-    `Kind:      ${isKubernetes(job) ? `${job.kind} (Kubernetes ${job.type})` : isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : isYarn(job) ? `${job.kind} (Spark on YARN, cluster deploy mode)` : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
+    `Kind:      ${isKubernetes(job) ? `${job.kind} (Kubernetes ${job.type})` : isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : isYarn(job) ? (job.kind === 'mapreduce' ? 'mapreduce (hadoop jar on the head, MapReduce on YARN)' : `${job.kind} (Spark on YARN, cluster deploy mode)`) : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
     `State:     ${job.state}`,
     `Submitted: ${job.createdAt}`,
     `Retries:   ${job.retries}`,

@@ -271,9 +271,11 @@ export interface JobView {
   cluster: string
   /**
    * jvm / python: a job spec's app (Spark: REST in cluster mode / spark-submit in client mode on the head; Nomad: a
-   * task running Spark); nomad: a native Nomad jobfile (HCL or JSON); kubernetes: a Job or bare Pod from a manifest.
+   * task running Spark; YARN: Spark in cluster mode); mapreduce: a .jar whose main class submits MapReduce jobs, run
+   * with `hadoop jar` semantics (YARN); nomad: a native Nomad jobfile (HCL or JSON); kubernetes: a Job or bare Pod
+   * from a manifest.
    */
-  kind: 'jvm' | 'python' | 'nomad' | 'kubernetes'
+  kind: 'jvm' | 'python' | 'mapreduce' | 'nomad' | 'kubernetes'
   state: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
   createdAt: string
   retries: number

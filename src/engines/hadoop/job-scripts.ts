@@ -55,3 +55,43 @@ export function missingFilesScript(paths: string[]): string {
   if (paths.length === 0) return 'true'
   return `for f in ${paths.map(shq).join(' ')}; do [ -f "$f" ] || printf '%s\\n' "$f"; done`
 }
+
+/**
+ * A MapReduce job's own HADOOP_CONF_DIR: the cluster's files, with `propertiesXml` (rendered `<property>` lines)
+ * added to its mapred-site.xml, so every job the main class submits reads them.
+ */
+export function mapreduceConfScript(opts: {jobDir: string; layout: HadoopLayout; propertiesXml: string}): string {
+  const conf = `${opts.jobDir}/conf`
+  const py = `
+import sys
+path, extra = sys.argv[1], sys.argv[2]
+text = open(path).read()
+at = text.rindex('</configuration>')
+open(path, 'w').write(text[:at] + extra + '\\n' + text[at:])
+`
+  return [
+    'set -e',
+    `mkdir -p ${shq(conf)}`,
+    `find ${shq(opts.layout.confDir)} -maxdepth 1 -type f -exec cp -p -t ${shq(conf)} {} +`,
+    `python3 -c ${shq(py)} ${shq(`${conf}/mapred-site.xml`)} ${shq(opts.propertiesXml)}`,
+  ].join('\n')
+}
+
+/**
+ * The runner of a MapReduce job (`hadoop jar` semantics): its main class runs once on the head as the client of
+ * the jobs it submits, with the job's configuration; its output goes to attempt-1.log and its exit code to
+ * attempt-1.exit. Retries are YARN's (ApplicationMaster attempts), not the runner's.
+ */
+export function mapreduceRunner(opts: {jobDir: string; layout: HadoopLayout; hadoopHome: string; app: string; mainClass: string; args: string[]; classpath: string[]; env: Record<string, string>}): string {
+  return [
+    '#!/usr/bin/env bash',
+    'cd "$(dirname "$0")"',
+    `export HADOOP_CONF_DIR=${shq(`${opts.jobDir}/conf`)} HADOOP_LOG_DIR=${shq(opts.layout.logDir)} HADOOP_ROOT_LOGGER=INFO,console`,
+    ...(opts.classpath.length > 0 ? [`export HADOOP_CLASSPATH=${shq(opts.classpath.join(':'))}`] : []),
+    ...Object.entries(opts.env).map(([k, v]) => `export ${k}=${shq(v)}`),
+    '[ -f killed ] && exit 0',
+    `${shJoin([`${opts.hadoopHome}/bin/hadoop`, 'jar', opts.app, opts.mainClass, ...opts.args])} > attempt-1.log 2>&1 < /dev/null`,
+    'echo "$?" > attempt-1.exit',
+    '',
+  ].join('\n')
+}

@@ -41,6 +41,7 @@ export class HadoopJobService implements JobService {
       layout: hadoopLayout(head.facts.home, cluster),
       hadoopHome,
       sparkHome,
+      log: input.log,
       hosts: () =>
         (connected ??= mapLimit(
           input.hosts.filter((h) => h.state !== 'stopped'),
@@ -53,7 +54,7 @@ export class HadoopJobService implements JobService {
 
   async submit(job: LoadedJob): Promise<JobView> {
     const view = await this.jobs.submit((job as LoadedJob & {spec: JobSpec}).spec)
-    this.log(`Submitted ${view.id} (Spark on YARN, cluster mode, ${view.applicationId})`)
+    this.log(`Submitted ${view.id} (${view.kind === 'mapreduce' ? 'MapReduce, hadoop jar on the head' : 'Spark on YARN, cluster mode'}, ${view.applicationId})`)
     return view
   }
 
@@ -102,7 +103,13 @@ export class HadoopJobService implements JobService {
       const {view, app} = live
       const am = amContainer(app, live.attempts)
       const ended = TERMINAL.has(view.state)
-      if (am && view.applicationId) {
+      if (view.kind === 'mapreduce') {
+        // `hadoop jar` semantics: the job's output is its main class's, on the head.
+        const key = 'driver/stdout'
+        const from = written.get(key) ?? 0
+        const chunk = await this.jobs.headSession.run(readLogScript(this.jobs.driverLog(id), from), {label: 'read job log'})
+        if (chunk) emit(key, 'stdout', chunk, from)
+      } else if (am && view.applicationId) {
         if (ended) {
           const got = await this.endedLogs(view.applicationId, am, (key, stream, text) => emit(key, stream, text), opts.follow ? deadline : Date.now() + AGGREGATION_WAIT_MS)
           if (!got) opts.err(`${id}: the logs of ${view.applicationId} are not aggregated yet: try again in a moment\n`)

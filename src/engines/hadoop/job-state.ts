@@ -197,3 +197,28 @@ export function splitYarnLogs(output: string): ContainerLog[] {
 export function logsPending(output: string): boolean {
   return /Log aggregation has not completed|not enabled|Can not find any log file|Can not find the logs/i.test(output)
 }
+
+/**
+ * A MapReduce job's state (`hadoop jar` semantics: the job is its main class, a client on the head): its exit
+ * code once it ended (a KILLED application makes a failed exit KILLED); while it runs, its latest application's
+ * state, except that an application that ended while the client still works (reading results, submitting the
+ * next job) is RUNNING.
+ */
+export function stateOfDriverProgram(app: YarnApp | undefined, exitCode: number | undefined, runnerAlive: boolean, killed: boolean): JobState {
+  const appState = app ? stateOfApp(app.state, app.finalStatus) : 'UNKNOWN'
+  if (exitCode !== undefined) return exitCode === 0 ? 'SUCCEEDED' : killed || appState === 'KILLED' ? 'KILLED' : 'FAILED'
+  if (killed) return 'KILLED'
+  if (runnerAlive) return TERMINAL.has(appState) ? 'RUNNING' : appState === 'UNKNOWN' ? 'SUBMITTED' : appState
+  // The client is gone without an exit code (the head restarted): the application is all there is to go by.
+  return appState
+}
+
+/**
+ * The line of a client's output that says why it failed, for a one-line error: the first exception or error it
+ * names (skipping stack frames), else its last line.
+ */
+export function failureLine(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at '))
+  const why = lines.find((l) => /(Exception|Error)\b.*:|^Error:|ERROR /.test(l))
+  return (why ?? lines.at(-1) ?? 'no output').replace(/^\S+ \S+ (ERROR|WARN|INFO) /, '')
+}

@@ -1,4 +1,6 @@
 import {newJobId, validateJobId} from '../../jobs/ids.js'
+import {jarFramework, type JarFramework} from '../../jobs/jar-inspect.js'
+import {mapreduceProperties} from '../../jobs/mapreduce-translate.js'
 import {appKind, isUrl, type JobSpec} from '../../jobs/spec.js'
 import {jobTag, yarnSubmitArgv} from '../../jobs/yarn-translate.js'
 import type {JobList, JobView} from '../../output/results.js'
@@ -13,9 +15,10 @@ import * as records from '../spark/job-scripts.js'
 import {FileStager} from '../stage-files.js'
 import {rmRequest} from './daemon-api.js'
 import * as js from './job-scripts.js'
-import {appTimes, attemptViews, isApplicationId, parseApplicationId, stateOfApp, TERMINAL, type SubmissionRecord, type YarnApp, type YarnAppAttempt} from './job-state.js'
+import {appTimes, attemptViews, failureLine, isApplicationId, parseApplicationId, stateOfApp, stateOfDriverProgram, TERMINAL, type SubmissionRecord, type YarnApp, type YarnAppAttempt} from './job-state.js'
 import type {HadoopLayout} from './layout.js'
 import {HADOOP_PORTS, MAX_AM_ATTEMPTS, MAX_APPLICATION_PRIORITY} from './site-config.js'
+import {renderProperty} from './xml.js'
 
 /** The spec's local files as staged on the head (URLs as given): spark-submit uploads them to YARN per application. */
 export interface StagedFiles {
@@ -36,15 +39,20 @@ export interface YarnJobRecord {
   priority: number
   spec: JobSpec
   staged: StagedFiles
-  /** The spark-submit arguments it ran with (after the program name). */
-  argv: string[]
+  /** Spark (absent: Spark): the spark-submit arguments it ran with (after the program name). */
+  argv?: string[]
+  /** mapreduce: the jar's main class submits MapReduce jobs; run.sh runs it on the head (`hadoop jar`). */
+  framework?: JarFramework
+  runner?: string
   rerunOf?: string
 }
 
 interface HeadRecords {
   job: YarnJobRecord
   /** The submission (one YARN application); YARN's own attempts of it are read from the ResourceManager. */
-  attempts: SubmissionRecord[]
+  attempts: Array<SubmissionRecord & {exitCode?: number}>
+  killed: boolean
+  runnerAlive: boolean
 }
 
 /** A job as the ResourceManager reports it now, with what the view was made from. */
@@ -62,12 +70,15 @@ export interface HadoopJobsContext {
   sparkHome: string
   /** Every running host of the cluster with a session, connected on first use (ApplicationMasters run on any). */
   hosts: () => Promise<Array<{host: Host; session: SshSession}>>
+  log: (line: string) => void
 }
 
 const SUBMIT_TIMEOUT_MS = 300_000
 /** spark-submit is a JVM of a few hundred MB on the head: this many at once, the others wait their turn. */
 const CONCURRENT_SUBMITS = 4
 const KILL_WAIT_MS = 60_000
+/** How long a MapReduce job's main class may take to submit its first job. */
+const FIRST_APPLICATION_MS = 180_000
 
 /**
  * Jobs on YARN: the spec runs as Spark in cluster deploy mode, submitted with spark-submit on the head; the
@@ -86,6 +97,10 @@ export class HadoopJobs {
 
   get cluster(): string {
     return this.ctx.cluster
+  }
+
+  get headSession(): SshSession {
+    return this.ctx.head.session
   }
 
   private get session(): SshSession {
@@ -130,9 +145,12 @@ export class HadoopJobs {
     return {app: app!, jars, files, pyFiles}
   }
 
-  async submit(spec: JobSpec, from?: {rerunOf: string; staged: StagedFiles}): Promise<JobView> {
+  async submit(spec: JobSpec, from?: {rerunOf: string; staged: StagedFiles; framework?: JarFramework}): Promise<JobView> {
+    // A .jar whose classes use MapReduce and not Spark runs with `hadoop jar` semantics.
+    const framework = from ? (from.framework ?? 'spark') : appKind(spec) === 'jvm' && !isUrl(spec.app) ? await jarFramework(spec.app, spec.mainClass!) : 'spark'
     const staged = from?.staged ?? (await this.stage(spec))
     const id = newJobId(spec.name)
+    if (framework === 'mapreduce') return this.submitMapReduce(spec, id, staged, from?.rerunOf)
     const argv = yarnSubmitArgv(spec, {
       jobId: id,
       appPath: staged.app,
@@ -165,12 +183,56 @@ export class HadoopJobs {
     if (!applicationId) {
       await this.session.exec(`rm -rf ${shq(dir)}`)
       const why = result.timedOut ? 'did not return in time' : `exited with ${code ?? result.code}`
-      const tail = (log || result.stderr).trim().split('\n').slice(-15).join('\n')
-      throw new Error(`spark-submit of ${spec.name} on the head of ${this.ctx.cluster} ${why} and YARN has no application of it:\n${tail}`)
+      throw new Error(`spark-submit of ${spec.name} on the head of ${this.ctx.cluster} ${why} and YARN has no application of it: ${failureLine(log || result.stderr)}`)
     }
     const submission: SubmissionRecord = {n: 1, submittedAt, mode: 'cluster', applicationId}
     await this.session.run(records.recordAttemptScript(dir, submission), {label: 'record submission'})
-    return (await this.live({job, attempts: [submission]})).view
+    return (await this.live({job, attempts: [submission], killed: false, runnerAlive: false})).view
+  }
+
+  /** `hadoop jar` on the head, detached; the job is submitted once YARN has an application with its tag. */
+  private async submitMapReduce(spec: JobSpec, id: string, staged: StagedFiles, rerunOf?: string): Promise<JobView> {
+    if (Object.keys(spec.conf).length > 0) this.ctx.log(`${spec.name}: a MapReduce job does not use Spark's conf (${Object.keys(spec.conf).join(', ')} ignored)`)
+    const dir = this.jobDir(id)
+    const props = mapreduceProperties(spec, {jobId: id, hadoopHome: this.ctx.hadoopHome, jars: staged.jars, files: staged.files, maxPriority: MAX_APPLICATION_PRIORITY, maxAttempts: MAX_AM_ATTEMPTS})
+    const runner = js.mapreduceRunner({
+      jobDir: dir,
+      layout: this.ctx.layout,
+      hadoopHome: this.ctx.hadoopHome,
+      app: staged.app,
+      mainClass: spec.mainClass!,
+      args: spec.args,
+      classpath: staged.jars.filter((j) => !isUrl(j)),
+      env: spec.env,
+    })
+    const job: YarnJobRecord = {id, name: spec.name, cluster: this.ctx.cluster, kind: 'jvm', createdAt: new Date().toISOString(), retries: spec.retries, priority: spec.priority, spec, staged, framework: 'mapreduce', runner, ...(rerunOf ? {rerunOf} : {})}
+    await this.session.run(records.prepareJobScript(dir, JSON.stringify(job), {file: 'run.sh', content: runner}), {label: 'record job'})
+    await this.session.run(js.mapreduceConfScript({jobDir: dir, layout: this.ctx.layout, propertiesXml: props.map(renderProperty).join('\n')}), {label: 'write the job configuration'})
+    const submittedAt = new Date().toISOString()
+    await this.session.run(records.startRunnerScript(dir, 'bash run.sh'), {label: 'start hadoop jar'})
+    const tag = encodeURIComponent(jobTag(id))
+    const deadline = Date.now() + FIRST_APPLICATION_MS
+    for (;;) {
+      const first = (await this.apps(`?applicationTags=${tag}`)).sort((a, b) => (a.startedTime ?? 0) - (b.startedTime ?? 0) || a.id.localeCompare(b.id))[0]
+      if (first) {
+        const submission: SubmissionRecord = {n: 1, submittedAt, mode: 'cluster', applicationId: first.id}
+        await this.session.run(records.recordAttemptScript(dir, submission), {label: 'record submission'})
+        return this.status(id)
+      }
+      const alive = (await this.session.exec(`kill -0 "$(cat ${shq(`${dir}/runner.pid`)})" 2>/dev/null`)).code === 0
+      if (!alive || Date.now() > deadline) {
+        if (alive) await this.session.run(records.killRunnerScript(dir), {label: 'stop hadoop jar'})
+        const log = await this.session.run(`tail -c 65536 ${shq(`${dir}/attempt-1.log`)} 2>/dev/null || true`, {label: 'read hadoop jar output'})
+        await this.session.exec(`rm -rf ${shq(dir)}`)
+        throw new Error(`hadoop jar of ${spec.name} on the head of ${this.ctx.cluster} ${alive ? 'submitted no job in time' : 'ended before it submitted a job'}: ${failureLine(log)}`)
+      }
+      await new Promise((res) => setTimeout(res, 1000))
+    }
+  }
+
+  /** Where a MapReduce job's main class writes its output, on the head. */
+  driverLog(id: string): string {
+    return `${this.jobDir(id)}/attempt-1.log`
   }
 
   private async limited<T>(fn: () => Promise<T>): Promise<T> {
@@ -201,14 +263,15 @@ export class HadoopJobs {
   private async live(r: HeadRecords, known?: Map<string, YarnApp>): Promise<LiveJob> {
     const submission = r.attempts.filter((a) => a.applicationId && isApplicationId(a.applicationId)).at(-1)
     const job = r.job
-    const base: JobView = {id: job.id, name: job.name, cluster: job.cluster, kind: job.kind, state: 'UNKNOWN', createdAt: job.createdAt, retries: job.retries, priority: job.priority, attempts: [], ...(job.rerunOf ? {rerunOf: job.rerunOf} : {})}
+    const mapreduce = job.framework === 'mapreduce'
+    const base: JobView = {id: job.id, name: job.name, cluster: job.cluster, kind: mapreduce ? 'mapreduce' : job.kind, state: 'UNKNOWN', createdAt: job.createdAt, retries: job.retries, priority: job.priority, attempts: [], ...(job.rerunOf ? {rerunOf: job.rerunOf} : {})}
     if (!submission) return {view: base, attempts: []}
     const appId = submission.applicationId
     const app = known?.get(appId) ?? (await this.app(appId))
     const attempts = app ? await this.appAttempts(appId) : []
     const view: JobView = {
       ...base,
-      state: app ? stateOfApp(app.state, app.finalStatus) : 'UNKNOWN',
+      state: mapreduce ? stateOfDriverProgram(app, submission.exitCode, r.runnerAlive, r.killed) : app ? stateOfApp(app.state, app.finalStatus) : 'UNKNOWN',
       attempts: attemptViews(submission, app, attempts),
       applicationId: appId,
       ...(app ? {status: `${app.state}/${app.finalStatus}`} : {}),
@@ -247,9 +310,16 @@ export class HadoopJobs {
 
   /** Asks the ResourceManager to kill the application, then waits (bounded) until it reports it ended. */
   async kill(id: string): Promise<JobView> {
-    let {view} = await this.liveJob(id)
-    if (!view.applicationId || TERMINAL.has(view.state)) return view
-    await rmRequest(this.session, this.ctx.head.address, `/ws/v1/cluster/apps/${encodeURIComponent(view.applicationId)}/state`, {method: 'PUT', body: JSON.stringify({state: 'KILLED'})})
+    const r = await this.record(id)
+    let {view, app} = await this.live(r)
+    // A MapReduce job's main class goes too (it would submit its next job), once its application is killed.
+    const stopRunner = () => (r.job.framework === 'mapreduce' ? this.session.run(records.killRunnerScript(this.jobDir(id)), {label: 'stop hadoop jar'}) : Promise.resolve(''))
+    if (!view.applicationId || TERMINAL.has(view.state)) {
+      if (r.runnerAlive) await stopRunner()
+      return r.runnerAlive ? this.status(id) : view
+    }
+    if (app && !TERMINAL.has(stateOfApp(app.state, app.finalStatus))) await rmRequest(this.session, this.ctx.head.address, `/ws/v1/cluster/apps/${encodeURIComponent(view.applicationId)}/state`, {method: 'PUT', body: JSON.stringify({state: 'KILLED'})})
+    await stopRunner()
     const deadline = Date.now() + KILL_WAIT_MS
     while (!TERMINAL.has(view.state) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 500))
@@ -264,7 +334,7 @@ export class HadoopJobs {
     const local = [job.staged.app, ...job.staged.jars, ...job.staged.files, ...job.staged.pyFiles].filter((p) => !isUrl(p))
     const missing = (await this.session.run(js.missingFilesScript(local), {label: 'check staged files'})).trim()
     if (missing) throw new UsageError(`the files of job ${id} are no longer on the cluster (${missing.split('\n')[0]}): submit its spec again`)
-    return this.submit(job.spec, {rerunOf: job.id, staged: job.staged})
+    return this.submit(job.spec, {rerunOf: job.id, staged: job.staged, framework: job.framework})
   }
 
   /** `yarn logs` of the application's latest ApplicationMaster container, run on the head: its output and exit code. */
