@@ -1,7 +1,8 @@
-import {writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, sparkJobFixtures, waitUntil} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkJobFixtures, waitUntil} from './helpers.js'
 
 // Jobs on YARN: the portable spec as Spark in cluster deploy mode on a 2-host hadoop cluster, checked against
 // what the ResourceManager itself reports about each application.
@@ -14,6 +15,23 @@ interface RmApp {
   finalStatus: string
   priority: number
   applicationTags: string
+  applicationType: string
+}
+
+/** A MapReduce word count compiled against the Hadoop runtime's own jars (extracted once from CMS_HADOOP_DIST). */
+function wordCountJar(): string {
+  const work = join(ROOT, '.cache', 'e2e-hadoop-jobs')
+  const jar = join(work, 'cms-wordcount.jar')
+  if (existsSync(jar)) return jar
+  const runtime = join(work, 'runtime')
+  mkdirSync(runtime, {recursive: true})
+  execFileSync('tar', ['-xzf', HADOOP_DIST!, '-C', runtime, '--wildcards', '*/share/hadoop/lib/*'])
+  const lib = join(runtime, readdirSync(runtime).find((d) => d.startsWith('hadoop-'))!, 'share', 'hadoop', 'lib')
+  const classes = join(work, 'classes')
+  mkdirSync(classes, {recursive: true})
+  execFileSync('javac', ['-d', classes, '-cp', `${lib}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsWordCount.java')])
+  execFileSync('jar', ['cf', jar, '-C', classes, '.'])
+  return jar
 }
 
 async function rm<T>(headIp: string, path: string): Promise<T> {
@@ -92,14 +110,21 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     expect((await rmApp(headIp, applicationId)).state).toBe('KILLED')
   })
 
-  it('rerun submits the same job again as a new application, which succeeds', async () => {
-    const r = await cms(['job', 'rerun', '-n', NAME, piJob, '--json'], env)
+  it('a MapReduce jar runs with hadoop jar semantics: a MAPREDUCE application SUCCEEDED, its output in HDFS, the client output in logs', async () => {
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.name
+    await docker('exec', head, 'bash', '-c', `printf 'a b a\\nc a\\n' > /tmp/words.txt && HADOOP_CONF_DIR=/root/.cms/clusters/${NAME}/hadoop-conf HADOOP_ROOT_LOGGER=WARN,console /root/.cms/dist/*/hadoop-*/bin/hdfs dfs -put -f /tmp/words.txt /words.txt`)
+    const file = spec('wc.yaml', `name: wc\napp: ${wordCountJar()}\nmainClass: CmsWordCount\nargs: [/words.txt, /wc-out]\npriority: 1000\nexecutor: {memory: 512m}\n`)
+    const r = await cms(['cluster', 'submit', '-n', NAME, file, '--wait', '--json'], env)
     expect(r.code, r.stderr).toBe(0)
-    const fresh = JSON.parse(r.stdout)
-    expect(fresh).toMatchObject({rerunOf: piJob})
-    expect(fresh.id).not.toBe(piJob)
-    await waitUntil('the rerun ends', async () => ['FINISHED', 'FAILED', 'KILLED'].includes((await rmApp(headIp, fresh.applicationId)).state), 180_000)
-    expect((await rmApp(headIp, fresh.applicationId)).finalStatus).toBe('SUCCEEDED')
+    const job = JSON.parse(r.stdout).jobs[0]
+    expect(job).toMatchObject({kind: 'mapreduce', state: 'SUCCEEDED'})
+    const app = await rmApp(headIp, job.applicationId)
+    expect([app.applicationType, app.state, app.finalStatus, app.priority]).toEqual(['MAPREDUCE', 'FINISHED', 'SUCCEEDED', 10])
+    expect(app.applicationTags).toBe(`cms-job-${job.id}`.toLowerCase())
+    const out = await fetch(`http://${headIp}:9870/webhdfs/v1/wc-out/part-r-00000?op=OPEN`, {signal: AbortSignal.timeout(15_000)})
+    expect(await out.text()).toBe('a\t3\nb\t1\nc\t1\n')
+    const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
+    expect(logs.stdout).toContain('CMS-E2E-WORDCOUNT done')
   })
 
   it('job list agrees with the ResourceManager about every application; an unknown job exits 2', async () => {
@@ -116,5 +141,17 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     const unknown = await cms(['job', 'status', '-n', NAME, 'no-such-job'], env)
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain('no-such-job')
+  })
+
+  it('rerun submits the same job again as a new application, under its new id', async () => {
+    const r = await cms(['job', 'rerun', '-n', NAME, piJob, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const fresh = JSON.parse(r.stdout)
+    expect(fresh).toMatchObject({rerunOf: piJob, name: 'pi'})
+    expect(fresh.id).not.toBe(piJob)
+    // That a submitted pi.py runs to SUCCEEDED is shown above; here YARN has the new application, tagged with the new job.
+    const app = await rmApp(headIp, fresh.applicationId)
+    expect(app.applicationTags).toBe(`cms-job-${fresh.id}`.toLowerCase())
+    expect(app.state).not.toBe('KILLED')
   })
 })
