@@ -20,8 +20,11 @@ export interface Engine {
   plan(input: PlanInput): Promise<EnginePlan>
   /** Brings every host to the desired state: installed, configured, started, joined. Idempotent. */
   converge(input: ConvergeInput): Promise<ConvergeResult>
-  /** remove: refuses hosts the engine cannot lose (Nomad servers), given the manifest's settings; UsageError. */
-  checkRemovable?(host: Host, hosts: Host[], settings: Record<string, string>): void
+  /**
+   * remove: refuses hosts the engine cannot lose (Nomad servers; DataNodes HDFS needs to keep its replication), given
+   * the manifest's settings and every host being removed; UsageError.
+   */
+  checkRemovable?(host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void
   /** remove: moves the host's work away through the engine's API and stops its agent; returns what was done. */
   drain(input: DrainInput): Promise<string>
   /** remove/kill on hosts cms does not own: stops every process of the cluster, deletes its files; returns leftovers. */

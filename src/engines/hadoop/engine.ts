@@ -13,6 +13,7 @@ import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint,
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
 import {readHadoopState} from './cluster-state.js'
+import {checkDataNodesLeft, hadoopHomeOn} from './hdfs-beside.js'
 import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
 import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
 import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
@@ -182,11 +183,16 @@ export class HadoopEngine implements Engine {
     return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!}}
   }
 
+  checkRemovable(_host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void {
+    const s = hadoopSettingsFromRecord(settings)
+    checkDataNodesLeft(hosts, removing, s.replication, s.headComputes)
+  }
+
   /** Decommissions the host's DataNode (its blocks copied elsewhere) and NodeManager (containers finished), then stops them. */
   async drain(input: DrainInput): Promise<string> {
     const layout = hadoopLayout(input.ctx.facts.home, input.cluster)
     const headLayout = hadoopLayout(input.head.facts.home, input.cluster)
-    const hadoopHome = await this.hadoopHome(input.head.session, headLayout)
+    const hadoopHome = await hadoopHomeOn(input.head.session, headLayout)
     if (!hadoopHome) return 'no Hadoop daemons'
     const address = input.ctx.address
     input.report.update('decommissioning')
@@ -208,12 +214,6 @@ export class HadoopEngine implements Engine {
     const layout = hadoopLayout(ctx.facts.home, cluster)
     await ctx.session.run(scripts.cleanupScript(layout, ctx.facts.home), {label: 'remove Hadoop files and processes', timeoutMs: 120_000})
     return Number((await ctx.session.run(scripts.leftoverScript(layout), {label: 'check processes'})).trim()) || 0
-  }
-
-  /** The runtime's home on a host, as converge wrote it into the cluster's configuration. */
-  private async hadoopHome(session: SshSession, layout: HadoopLayout): Promise<string | undefined> {
-    const out = await session.exec(`. ${shq(scripts.cmsEnvFile(layout))} 2>/dev/null && printf '%s' "$HADOOP_HOME"`)
-    return out.stdout.trim() || undefined
   }
 
   async describe(input: DescribeInput): Promise<ClusterInfo> {

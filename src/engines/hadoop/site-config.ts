@@ -71,9 +71,9 @@ export interface HadoopSiteInput {
   /** The unpacked runtime on the hosts (the same path on every host): MapReduce tasks' HADOOP_MAPRED_HOME. */
   hadoopHome: string
   dirs: HadoopDirs
-  /** This host's memory and cores: the NodeManager offers what the host's daemons leave. */
-  hostMemoryMb: number
-  hostCores: number
+  /** This host's memory and cores: the NodeManager offers what the host's daemons leave (YARN only). */
+  hostMemoryMb?: number
+  hostCores?: number
   /** Whether this host is the head (it also runs the NameNode and the ResourceManager). */
   isHead: boolean
   /** How many DataNodes the cluster has: the replication factor follows. */
@@ -177,7 +177,7 @@ export function renderYarnSite(input: HadoopSiteInput): string {
   const ports = input.ports ?? HADOOP_PORTS
   const head = input.headAddress
   const own = input.privateAddress
-  const nm = nodeManagerResources(input.hostMemoryMb, input.hostCores, input.isHead)
+  const nm = nodeManagerResources(input.hostMemoryMb ?? 0, input.hostCores ?? 0, input.isHead)
   return renderConfiguration([
     ['yarn.resourcemanager.cluster-id', input.cluster],
     // The ResourceManager, on the head.
@@ -290,6 +290,11 @@ export function renderLog4j(): string {
     'log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR',
     '',
   ].join('\n')
+}
+
+/** HADOOP_CONF_DIR for HDFS alone (beside another engine): no YARN, no MapReduce. */
+export function renderHdfsConf(input: HadoopSiteInput): HadoopConfFiles {
+  return {'core-site.xml': renderCoreSite(input), 'hdfs-site.xml': renderHdfsSite(input), 'log4j.properties': renderLog4j()}
 }
 
 /** Every file of HADOOP_CONF_DIR for one host. */
