@@ -1,13 +1,11 @@
-import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {cms, labelledContainers, makeCmsHome, removeClusterContainers, sparkJobFixtures} from './helpers.js'
 
 // Jobs on a real cluster: a JVM job compiled here against the runtime's own jars, Spark's bundled Python
 // example, and what the master itself reports about the drivers.
 const NAME = 'e2e-jobs'
-const WORK = join(ROOT, '.cache', 'e2e-jobs')
 
 interface Driver {
   id: string
@@ -18,27 +16,6 @@ async function masterDrivers(headIp: string): Promise<Driver[]> {
   const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
   const json = (await res.json()) as {activedrivers: Driver[]; completeddrivers: Driver[]}
   return [...json.activedrivers, ...json.completeddrivers]
-}
-
-/** The Spark runtime's jars and Python example, extracted once from CMS_SPARK_DIST; the test job compiled against them. */
-function buildFixtures(): {jar: string; piPy: string} {
-  const dist = process.env.CMS_SPARK_DIST
-  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
-  const runtime = join(WORK, 'runtime')
-  if (!existsSync(join(runtime, '.done'))) {
-    mkdirSync(runtime, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
-    writeFileSync(join(runtime, '.done'), '')
-  }
-  const home = join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
-  const jar = join(WORK, 'cms-e2e-job.jar')
-  if (!existsSync(jar)) {
-    const classes = join(WORK, 'classes')
-    mkdirSync(classes, {recursive: true})
-    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsE2eJob.java')])
-    execFileSync('jar', ['cf', jar, '-C', classes, '.'])
-  }
-  return {jar, piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
 }
 
 describe('jobs on a Spark cluster', () => {
@@ -55,7 +32,7 @@ describe('jobs on a Spark cluster', () => {
   }
 
   beforeAll(async () => {
-    fixtures = buildFixtures()
+    fixtures = sparkJobFixtures()
     await removeClusterContainers(NAME)
     const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '2'], env)
     if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)

@@ -251,7 +251,8 @@ export class HadoopEngine implements Engine {
   }
 
   async openJobs(input: JobsInput): Promise<JobService> {
-    throw new Error(`jobs on hadoop clusters are not wired yet (cluster ${input.cluster})`)
+    const {HadoopJobService} = await import('./job-service.js')
+    return HadoopJobService.open(input.head, input)
   }
 
   async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {
