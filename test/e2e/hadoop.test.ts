@@ -4,6 +4,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
 const NAME = 'e2e-hadoop'
@@ -56,6 +57,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   const env = {CMS_HOME: home}
   let headIp = ''
   let head = ''
+  const yarn: YarnJobCluster = {name: NAME, env, home, headIp: ''}
 
   beforeAll(async () => {
     await removeClusterContainers(NAME)
@@ -88,6 +90,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     const h = containers.find((c) => c.role === 'head')!
     headIp = h.ip
     head = h.name
+    yarn.headIp = headIp
     const ips = containers.map((c) => c.ip).sort()
     const nn = await namenode(headIp)
     expect(nn.safemode).toBe('')
@@ -160,6 +163,9 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect((await cms(['cluster', 'get', '-n', NAME, '/put-test/big.bin', join(local, 'out')], env)).code).toBe(2)
     rmSync(local, {recursive: true, force: true})
   })
+
+  // Jobs on YARN, on this cluster.
+  yarnJobCases(yarn)
 
   it('tunnel: a local hdfs and yarn (the same runtime, unpacked here) use the HADOOP_CONF_DIR it writes, through its SOCKS proxy', async () => {
     const local = mkdtempSync(join(tmpdir(), 'cms-e2e-hadoop-client-'))

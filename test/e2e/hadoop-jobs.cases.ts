@@ -1,12 +1,12 @@
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkJobFixtures, waitUntil} from './helpers.js'
+import {beforeAll, expect, it} from 'vitest'
+import {cms, docker, labelledContainers, ROOT, sparkJobFixtures, waitUntil} from './helpers.js'
 
 // Jobs on YARN: the portable spec as Spark in cluster deploy mode on a 2-host hadoop cluster, checked against
-// what the ResourceManager itself reports about each application.
-const NAME = 'e2e-hjobs'
+// what the ResourceManager itself reports about each application. The cases run on hadoop.test.ts's cluster
+// (one cluster for the engine's whole e2e), registered by yarnJobCases inside its describe.
 const HADOOP_DIST = process.env.CMS_HADOOP_DIST
 
 interface RmApp {
@@ -44,10 +44,18 @@ const rmApp = async (headIp: string, id: string) => (await rm<{app: RmApp}>(head
 const rmAttempts = async (headIp: string, id: string) =>
   (await rm<{appAttempts: {appAttempt?: Array<{id: number; containerId: string}>}}>(headIp, `/ws/v1/cluster/apps/${id}/appattempts`)).appAttempts.appAttempt ?? []
 
-describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
-  const {home, cleanup} = makeCmsHome()
-  const env = {CMS_HOME: home}
-  let headIp = ''
+/** The cluster the cases run on: its name, the test's cms environment and home, and its head's address once made. */
+export interface YarnJobCluster {
+  name: string
+  env: Record<string, string>
+  home: string
+  headIp: string
+}
+
+export function yarnJobCases(ctx: YarnJobCluster): void {
+  const NAME = ctx.name
+  const env = ctx.env
+  const home = ctx.home
   let fixtures: {jar: string; piPy: string}
   let piJob = ''
 
@@ -57,17 +65,8 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     return path
   }
 
-  beforeAll(async () => {
+  beforeAll(() => {
     fixtures = sparkJobFixtures()
-    await removeClusterContainers(NAME)
-    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'hadoop', '--hosts', '2'], env)
-    if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
-    headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
-  })
-
-  afterAll(async () => {
-    await removeClusterContainers(NAME)
-    cleanup()
   })
 
   it('pi.py runs in cluster mode: --wait exits 0, the ResourceManager reports it FINISHED/SUCCEEDED, logs show its result', async () => {
@@ -76,7 +75,7 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     const job = JSON.parse(r.stdout).jobs[0]
     piJob = job.id
     expect(job).toMatchObject({kind: 'python', state: 'SUCCEEDED'})
-    const app = await rmApp(headIp, job.applicationId)
+    const app = await rmApp(ctx.headIp, job.applicationId)
     expect([app.state, app.finalStatus]).toEqual(['FINISHED', 'SUCCEEDED'])
     expect(app.applicationTags).toBe(`cms-job-${job.id}`.toLowerCase())
     const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
@@ -90,9 +89,9 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     expect(r.code).toBe(1)
     const job = JSON.parse(r.stdout).jobs[0]
     expect(job.state).toBe('FAILED')
-    const app = await rmApp(headIp, job.applicationId)
+    const app = await rmApp(ctx.headIp, job.applicationId)
     expect([app.state, app.finalStatus, app.priority]).toEqual(['FINISHED', 'FAILED', 5])
-    const attempts = await rmAttempts(headIp, job.applicationId)
+    const attempts = await rmAttempts(ctx.headIp, job.applicationId)
     expect(attempts).toHaveLength(2)
     expect(job.attempts.map((a: {containerId: string}) => a.containerId)).toEqual(attempts.map((a) => a.containerId))
     const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
@@ -103,11 +102,11 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     const r = await cms(['cluster', 'submit', '-n', NAME, fixtures.jar, '--class', 'CmsE2eJob', '--json', '--', 'sleep'], env)
     expect(r.code, r.stderr).toBe(0)
     const {id, applicationId} = JSON.parse(r.stdout).jobs[0]
-    await waitUntil('the application runs', async () => (await rmApp(headIp, applicationId)).state === 'RUNNING', 120_000)
+    await waitUntil('the application runs', async () => (await rmApp(ctx.headIp, applicationId)).state === 'RUNNING', 120_000)
     const killed = await cms(['job', 'kill', '-n', NAME, id, '--json'], env)
     expect(killed.code, killed.stderr).toBe(0)
     expect(JSON.parse(killed.stdout).state).toBe('KILLED')
-    expect((await rmApp(headIp, applicationId)).state).toBe('KILLED')
+    expect((await rmApp(ctx.headIp, applicationId)).state).toBe('KILLED')
   })
 
   it('a MapReduce jar runs with hadoop jar semantics: a MAPREDUCE application SUCCEEDED, its output in HDFS, the client output in logs', async () => {
@@ -118,10 +117,10 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     expect(r.code, r.stderr).toBe(0)
     const job = JSON.parse(r.stdout).jobs[0]
     expect(job).toMatchObject({kind: 'mapreduce', state: 'SUCCEEDED'})
-    const app = await rmApp(headIp, job.applicationId)
+    const app = await rmApp(ctx.headIp, job.applicationId)
     expect([app.applicationType, app.state, app.finalStatus, app.priority]).toEqual(['MAPREDUCE', 'FINISHED', 'SUCCEEDED', 10])
     expect(app.applicationTags).toBe(`cms-job-${job.id}`.toLowerCase())
-    const out = await fetch(`http://${headIp}:9870/webhdfs/v1/wc-out/part-r-00000?op=OPEN`, {signal: AbortSignal.timeout(15_000)})
+    const out = await fetch(`http://${ctx.headIp}:9870/webhdfs/v1/wc-out/part-r-00000?op=OPEN`, {signal: AbortSignal.timeout(15_000)})
     expect(await out.text()).toBe('a\t3\nb\t1\nc\t1\n')
     const logs = await cms(['job', 'logs', '-n', NAME, job.id], env)
     expect(logs.stdout).toContain('CMS-E2E-WORDCOUNT done')
@@ -134,7 +133,7 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     expect(list.jobs).toHaveLength(4)
     const expected: Record<string, string> = {'FINISHED/SUCCEEDED': 'SUCCEEDED', 'FINISHED/FAILED': 'FAILED', 'KILLED/KILLED': 'KILLED'}
     for (const job of list.jobs) {
-      const app = await rmApp(headIp, job.applicationId)
+      const app = await rmApp(ctx.headIp, job.applicationId)
       expect(job.state, job.id).toBe(expected[`${app.state}/${app.finalStatus}`])
       expect(list.applications.map((a: {id: string}) => a.id)).toContain(app.id)
     }
@@ -150,8 +149,8 @@ describe.skipIf(!HADOOP_DIST)('jobs on YARN (hadoop engine)', () => {
     expect(fresh).toMatchObject({rerunOf: piJob, name: 'pi'})
     expect(fresh.id).not.toBe(piJob)
     // That a submitted pi.py runs to SUCCEEDED is shown above; here YARN has the new application, tagged with the new job.
-    const app = await rmApp(headIp, fresh.applicationId)
+    const app = await rmApp(ctx.headIp, fresh.applicationId)
     expect(app.applicationTags).toBe(`cms-job-${fresh.id}`.toLowerCase())
     expect(app.state).not.toBe('KILLED')
   })
-})
+}
