@@ -214,6 +214,25 @@ export interface Claimed {
   attempt: AttemptRow
 }
 
+/** GET /task's view of a task: the row, its attempts and files, and its queue position while queued. */
+export interface TaskDetail {
+  task: TaskRow
+  attempts: AttemptRow[]
+  files: FileRef[]
+  /** Set while the task is queued. */
+  position?: number
+}
+
+/**
+ * How many queued tasks of a cluster come before (priority PRIORITY, seq SEQ): higher priorities, then older ones of
+ * the same priority. Two counts, so that each is one range of the index tasks_cluster (cluster, state, priority DESC,
+ * seq) and costs what lies before the task, not the whole queue.
+ */
+export function positionSql(cluster: string, priority: string, seq: string): string {
+  const queued = `FROM tasks q WHERE q.cluster = ${cluster} AND q.state = 'QUEUED'`
+  return `((SELECT COUNT(*) ${queued} AND q.priority > ${priority}) + (SELECT COUNT(*) ${queued} AND q.priority = ${priority} AND q.seq < ${seq}))`
+}
+
 const CHUNK = 200
 const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source, notify'
 
@@ -350,11 +369,33 @@ export class TaskStore {
 
   /** How many queued tasks for the same first-choice cluster come before this one (0: it is next). */
   async position(task: TaskRow): Promise<number> {
-    const rows = await this.db.all<{n: number}>(
-      "SELECT COUNT(*) AS n FROM tasks WHERE state = 'QUEUED' AND cluster = $1 AND (priority > $2 OR (priority = $2 AND seq < $3))",
-      [task.cluster, task.priority, task.seq],
-    )
+    const rows = await this.db.all<{n: number}>(`SELECT ${positionSql('$1', '$2', '$3')} AS n`, [task.cluster, task.priority, task.seq])
     return Number(rows[0]?.n ?? 0)
+  }
+
+  /**
+   * A task with what GET /task shows: its attempts, its files and, while it is queued, its position. PostgreSQL:
+   * one statement (one round trip, one snapshot); SQLite: the same reads one by one (in-process calls).
+   */
+  async detail(id: string): Promise<TaskDetail | undefined> {
+    if (this.db.dialect === 'postgres') {
+      const rows = await this.db.all<TaskRow & {detail_attempts: AttemptRow[]; detail_files: FileRef[]; detail_position: number | null}>(
+        `SELECT t.*,
+           (SELECT COALESCE(json_agg(a ORDER BY a.n), '[]'::json) FROM attempts a WHERE a.task_id = t.id) AS detail_attempts,
+           (SELECT COALESCE(json_agg(json_build_object('name', f.name, 'sha256', f.sha256, 'size', f.size) ORDER BY f.name), '[]'::json) FROM task_files f WHERE f.task_id = t.id) AS detail_files,
+           CASE WHEN t.state = 'QUEUED' THEN ${positionSql('t.cluster', 't.priority', 't.seq')} END AS detail_position
+         FROM tasks t WHERE t.id = $1`,
+        [id],
+      )
+      const row = rows[0]
+      if (!row) return undefined
+      const {detail_attempts: attempts, detail_files: files, detail_position: position, ...task} = row
+      return {task, attempts, files, ...(position === null ? {} : {position: Number(position)})}
+    }
+    const task = await this.get(id)
+    if (!task) return undefined
+    const [attempts, files] = await Promise.all([this.attempts(id), this.files(id)])
+    return {task, attempts, files, ...(task.state === 'QUEUED' ? {position: await this.position(task)} : {})}
   }
 
   /** Compare-and-set a task's state, with its event rows, in one transaction; false when the task was not in `from`. */
