@@ -203,8 +203,8 @@ export interface ListFilter {
 }
 
 export interface ClaimContext {
-  /** Ready queued tasks, best first (priority, then age). */
-  queued: TaskRow[]
+  /** Ready queued tasks, best first (priority, then age): what admission needs of each (the picks are read whole). */
+  queued: Array<Pick<TaskRow, 'seq' | 'id' | 'clusters' | 'priority' | 'demand_cores' | 'demand_memory_mb'>>
   /** The service's active tasks (submitted or running), for each cluster's load. */
   active: Array<Pick<TaskRow, 'id' | 'cluster' | 'demand_cores' | 'demand_memory_mb'>>
 }
@@ -225,12 +225,11 @@ export interface TaskDetail {
 
 /**
  * How many queued tasks of a cluster come before (priority PRIORITY, seq SEQ): higher priorities, then older ones of
- * the same priority. Two counts, so that each is one range of the index tasks_cluster (cluster, state, priority DESC,
- * seq) and costs what lies before the task, not the whole queue.
+ * the same priority. (Two counts, one per index range, cost more here: tasks_cluster is (cluster, state), so each
+ * count would read every queued task of the cluster.)
  */
 export function positionSql(cluster: string, priority: string, seq: string): string {
-  const queued = `FROM tasks q WHERE q.cluster = ${cluster} AND q.state = 'QUEUED'`
-  return `((SELECT COUNT(*) ${queued} AND q.priority > ${priority}) + (SELECT COUNT(*) ${queued} AND q.priority = ${priority} AND q.seq < ${seq}))`
+  return `(SELECT COUNT(*) FROM tasks q WHERE q.state = 'QUEUED' AND q.cluster = ${cluster} AND (q.priority > ${priority} OR (q.priority = ${priority} AND q.seq < ${seq})))`
 }
 
 const CHUNK = 200
@@ -471,8 +470,12 @@ export class TaskStore {
    */
   async claim(opts: {now: number; owner: string; leaseMs: number; limit: number; actor: string; decide: (ctx: ClaimContext) => Array<{id: string; cluster: string; engine: string; engineName: (task: TaskRow, n: number) => string}>}): Promise<Claimed[]> {
     return this.db.tx(async (db) => {
-      // Without their bodies (a spec can be large): only the picks' are read.
-      const queued = await db.all<TaskRow>(`SELECT ${WITHOUT_BODY}, '' AS body FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2`, [opts.now, opts.limit])
+      // Only what admission needs (a window of up to 500 rows is read on every step, a burst of intake included):
+      // the picks are read whole.
+      const queued = await db.all<ClaimContext['queued'][number]>(
+        "SELECT seq, id, clusters, priority, demand_cores, demand_memory_mb FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2",
+        [opts.now, opts.limit],
+      )
       if (queued.length === 0) return []
       const active = await db.all<ClaimContext['active'][number]>("SELECT id, cluster, demand_cores, demand_memory_mb FROM tasks WHERE state IN ('SUBMITTED', 'RUNNING')")
       const picks = opts.decide({queued, active})
