@@ -4,7 +4,7 @@
  * Nothing here prints or logs a secret: messages name where credentials came from, never what they are.
  */
 import type {JobService, LoadedJob} from '../engines/engine.js'
-import {checkS3Credentials, checkS3Endpoint, checkS3Region, specUsesS3a, type S3Access, type S3Credentials, type S3Options} from '../jobs/s3.js'
+import {checkS3Credentials, checkS3Endpoint, checkS3Region, specChoosesS3Credentials, specUsesS3a, type S3Access, type S3Credentials, type S3Options} from '../jobs/s3.js'
 import {findAwsSettings} from '../providers/aws/settings.js'
 import {UsageError} from '../remote/errors.js'
 
@@ -65,9 +65,12 @@ export async function resolveS3Access(opts: S3Options, env: Env = process.env, l
   return {access: {...(endpoint ? {endpoint} : {}), ...(region ? {region} : {}), credentials: checkS3Credentials(credentials)}, source}
 }
 
-/** The jobs that get S3 access: specs with an s3a:// location, or every spec with --s3. */
+/**
+ * The jobs that get S3 access: specs with an s3a:// location that do not choose their own credentials in `conf`,
+ * or every spec with --s3.
+ */
 export function jobsNeedingS3(jobs: readonly LoadedJob[], opts: S3Options): LoadedJob[] {
-  return jobs.filter((j) => j.spec !== undefined && (opts.force || specUsesS3a(j.spec)))
+  return jobs.filter((j) => j.spec !== undefined && (opts.force || (specUsesS3a(j.spec) && !specChoosesS3Credentials(j.spec))))
 }
 
 /**
@@ -88,7 +91,11 @@ export async function attachS3Access(
     if (opts.endpoint || opts.region || opts.profile) log('No job names an s3a:// path: --s3-endpoint, --s3-region and --s3-profile are not used (--s3 passes credentials anyway).')
     return
   }
-  if (!service.takesS3Access) throw new UsageError(`${needing[0]!.file}: this cluster's engine cannot pass S3 credentials to jobs yet (s3a:// paths need them)`)
+  if (!service.takesS3Access) {
+    throw new UsageError(
+      `${needing[0]!.file}: this cluster's engine cannot pass S3 credentials to jobs yet (s3a:// paths need them): set spark.hadoop.fs.s3a.aws.credentials.provider in the spec's conf to let the job find its own (an instance role, a public bucket)`,
+    )
+  }
   const {access, source} = await resolveS3Access(opts, env, load)
   for (const job of needing) job.s3 = access
   log(`S3: credentials from ${source}${access.endpoint ? `, endpoint ${access.endpoint}` : ''}${access.region ? `, region ${access.region}` : ''} (${needing.length} job${needing.length === 1 ? '' : 's'})`)

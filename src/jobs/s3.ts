@@ -63,6 +63,14 @@ export function specUsesS3a(spec: Pick<JobSpec, 'app' | 'jars' | 'files' | 'pyFi
   return values.some((v) => S3A_URL_RE.test(v))
 }
 
+/**
+ * A spec that chooses its own S3A credentials (a provider, or keys, in its conf: an instance role, anonymous access
+ * to a public bucket) gets none from cms unless --s3 asks.
+ */
+export function specChoosesS3Credentials(spec: Pick<JobSpec, 'conf'>): boolean {
+  return Object.keys(spec.conf).some((k) => /^spark\.hadoop\.fs\.s3a\.(?:bucket\.[^.]+\.)?(?:aws\.credentials\.provider|access\.key|security\.credential\.provider\.path)$/.test(k))
+}
+
 /** --s3-endpoint: http(s)://host[:port][/], nothing else (no credentials, query or path: S3A takes a base URL). */
 export function checkS3Endpoint(endpoint: string): string {
   let url: URL

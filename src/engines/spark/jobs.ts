@@ -101,6 +101,21 @@ export class SparkJobs {
     return path
   }
 
+  /**
+   * A runtime without hadoop-aws (Apache's own tarballs, a cms runtime built before it carried s3a) would fail the
+   * job minutes later with ClassNotFoundException: say so now, unless the spec brings the connector itself.
+   */
+  private async checkS3Connector(spec: JobSpec): Promise<void> {
+    const brings = spec.jars.some((j) => /hadoop-aws/.test(j)) || /hadoop-aws/.test(spec.conf['spark.jars.packages'] ?? '')
+    if (brings) return
+    const found = await this.ctx.head.session.exec(`ls ${shq(`${this.ctx.sparkHome}/jars`)} | grep -q '^hadoop-aws-'`)
+    if (found.code !== 0) {
+      throw new UsageError(
+        `job ${spec.name}: the Spark runtime of cluster ${this.ctx.cluster} has no s3a connector (hadoop-aws): create the cluster with a runtime that carries it (scripts/testbed.sh builds one), or add hadoop-aws and the AWS SDK to the spec's jars`,
+      )
+    }
+  }
+
   async submit(spec: JobSpec, rerunOf?: string, s3?: S3Access): Promise<JobView> {
     const kind = appKind(spec)
     const head = this.ctx.head
@@ -112,6 +127,7 @@ export class SparkJobs {
     let s3Props: Record<string, string> | undefined
     let s3Env: Record<string, string> = {}
     if (s3) {
+      await this.checkS3Connector(spec)
       const via = {kind: 'file', path: await this.writeS3Credentials(id, s3, everyHost!)} as const
       s3Env = s3Environment(s3, via)
       s3Props = {...s3SparkProperties(s3, via), ...executorEnvProperties(s3Env)}

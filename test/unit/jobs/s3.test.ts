@@ -49,6 +49,14 @@ describe('which specs need S3', () => {
     expect(jobsNeedingS3(jobs, {}).map((j) => j.name)).toEqual(['a'])
     expect(jobsNeedingS3(jobs, {force: true}).map((j) => j.name)).toEqual(['a', 'b'])
   })
+
+  it('a spec that names its own S3A credentials provider (or keys) in conf gets none unless --s3 asks', () => {
+    for (const key of ['spark.hadoop.fs.s3a.aws.credentials.provider', 'spark.hadoop.fs.s3a.bucket.public.aws.credentials.provider', 'spark.hadoop.fs.s3a.access.key']) {
+      const own: LoadedJob = {file: 'o.yaml', name: 'o', spec: spec({app: '/w/o.py', args: ['s3a://b/k'], conf: {[key]: 'x'}})}
+      expect(jobsNeedingS3([own], {}), key).toEqual([])
+      expect(jobsNeedingS3([own], {force: true})).toEqual([own])
+    }
+  })
 })
 
 describe('the S3 settings', () => {
