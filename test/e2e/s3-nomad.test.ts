@@ -107,7 +107,7 @@ describe.skipIf(!SPARK_DIST || !NOMAD_DIST)('s3a:// paths on a Nomad cluster', (
 
   it('job kill --purge deletes the variable', async () => {
     const r = await cms(['job', 'kill', '-n', NAME, id, '--purge', '--json'], env)
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect((await nomadApi(`/v1/var/nomad/jobs/${encodeURIComponent(id)}`)).status).toBe(404)
   })
 })

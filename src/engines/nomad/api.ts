@@ -407,7 +407,9 @@ export class NomadApi {
   /** Deletes a variable; one that is not there is not an error. */
   async deleteVariable(path: string, w: WriteOptions = {}): Promise<void> {
     try {
-      await this.write<unknown>('DELETE', `/v1/var/${path.split('/').map(seg).join('/')}`, undefined, {}, w)
+      // Nomad answers with an empty body: nothing to parse.
+      const q: Record<string, string> = w.namespace ? {namespace: w.namespace} : {}
+      await this.call({method: 'DELETE', path: `/v1/var/${path.split('/').map(seg).join('/')}`, query: q, signal: w.signal})
     } catch (error) {
       if (!(error instanceof NomadApiError && error.status === 404)) throw error
     }
