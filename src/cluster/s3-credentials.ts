@@ -76,7 +76,8 @@ export function jobsNeedingS3(jobs: readonly LoadedJob[], opts: S3Options): Load
 /**
  * Resolves the credentials once (only when some job needs them) and sets `s3` on each job that does. Refuses when
  * the cluster's job service cannot hand credentials on (an engine without S3 support would run the job without
- * them). The job service (cms serve) calls this too, with the options its task carries.
+ * them). The job service (cms serve) is to call it too, after loadAttemptJob in its dispatcher, with the S3
+ * options of the service or the task (not wired yet: src/serve is being reworked).
  */
 export async function attachS3Access(
   jobs: readonly LoadedJob[],
