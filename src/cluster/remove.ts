@@ -45,7 +45,7 @@ export async function removeHosts(req: {name: string; hosts: string[]; graceSeco
     const headCtx = await hostContext(headSession, head)
     const home = headCtx.facts.home
     const manifest = await readManifest(headSession, home, req.name)
-    for (const target of targets) engine.checkRemovable?.(target, hosts, manifest?.engineSettings ?? {})
+    for (const target of targets) engine.checkRemovable?.(target, hosts, manifest?.engineSettings ?? {}, targets)
     // Hosts the provider made (docker containers, aws instances) are given back after the engine drained them.
     const ownsHosts = handle.provider.ownsHosts
 

@@ -22,8 +22,11 @@ export interface Engine {
   plan(input: PlanInput): Promise<EnginePlan>
   /** Brings every host to the desired state: installed, configured, started, joined. Idempotent. */
   converge(input: ConvergeInput): Promise<ConvergeResult>
-  /** remove: refuses hosts the engine cannot lose (Nomad servers), given the manifest's settings; UsageError. */
-  checkRemovable?(host: Host, hosts: Host[], settings: Record<string, string>): void
+  /**
+   * remove: refuses hosts the engine cannot lose (Nomad servers; DataNodes HDFS needs to keep its replication), given
+   * the manifest's settings and every host being removed; UsageError.
+   */
+  checkRemovable?(host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void
   /** remove: moves the host's work away through the engine's API and stops its agent; returns what was done. */
   drain(input: DrainInput): Promise<string>
   /** remove/kill on hosts cms does not own: stops every process of the cluster, deletes its files; returns leftovers. */
@@ -196,8 +199,10 @@ export interface Endpoint {
   description: string
   address: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'socks5'
   path?: string
+  /** A SOCKS5 proxy (instead of one forward) to these addresses only: for clients that dial many hosts (Hadoop's). */
+  socks?: {allowed: string[]}
   /** The local port the tunnel should take when free (a kubeconfig written earlier points there); else any. */
   localPort?: number
 }

@@ -17,6 +17,8 @@ export interface NomadSpecInput {
   remoteJars: string[]
   remoteFiles: string[]
   remotePyFiles: string[]
+  /** The cluster's HDFS (nomad --hdfs), for paths without a scheme; the spec's own conf wins. */
+  defaultFs?: string
   /**
    * S3 for s3a:// paths: where the store is (endpoint, region). The credentials are not here: the engine writes them
    * into the Nomad variable nomadS3VariablePath(jobId) (item `credentials`), and a template renders it into the
@@ -84,6 +86,7 @@ export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<st
   props['spark.submit.deployMode'] = 'client'
   props['spark.driver.memory'] = `${memory - 256}m`
   props['spark.ui.enabled'] = props['spark.ui.enabled'] ?? 'false'
+  if (input.defaultFs) props['spark.hadoop.fs.defaultFS'] ??= input.defaultFs
   const args = sparkSubmitArgv(spec, props, {appPath: input.appPath})
   return {
     ID: input.jobId,

@@ -286,9 +286,10 @@ export class TaskService {
   }
 
   async task(id: string): Promise<TaskView> {
-    const task = await this.mustGet(id)
-    const [attempts, files] = await Promise.all([this.store.attempts(id), this.store.files(id)])
-    const queue = task.state === 'QUEUED' ? {position: await this.store.position(task), waitingFor: this.waitReason(task)} : undefined
+    const detail = await this.store.detail(id)
+    if (!detail) throw taskNotFound(id)
+    const {task, attempts, files, position} = detail
+    const queue = task.state === 'QUEUED' ? {position: position ?? 0, waitingFor: this.waitReason(task)} : undefined
     return taskView(task, {attempts, files, queue, body: true})
   }
 

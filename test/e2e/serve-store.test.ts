@@ -385,6 +385,23 @@ function storeCases(backend: Backend): void {
     expect(await Promise.all(['a', 'c', 'd'].map(pos))).toEqual([1, 0, 2])
   })
 
+  it('detail: the task, its attempts, its files and (while queued) its position, as the single reads give them', async () => {
+    await store.insertTasks([newTask('a'), newTask('b', {priority: 5, files: [file('z.py', 'z'), file('a.zip', 'a')]}), newTask('c', {priority: 5}), newTask('d', {clusters: ['c2']})], 'alice', 100)
+    await claim([pick('b')])
+    await store.recordSubmitted('b', 1, 'app-1', 'service', 1100)
+    expect(await store.detail('nope')).toBeUndefined()
+    for (const id of ['a', 'b', 'c', 'd']) {
+      const task = (await store.get(id))!
+      const expected = {task, attempts: await store.attempts(id), files: await store.files(id), ...(task.state === 'QUEUED' ? {position: await store.position(task)} : {})}
+      expect(await store.detail(id)).toEqual(expected)
+    }
+    const b = (await store.detail('b'))!
+    expect(b.position).toBeUndefined()
+    expect(b.attempts).toMatchObject([{task_id: 'b', n: 1, engine_job_id: 'app-1', submitted_at: 1000}])
+    expect(b.files.map((f) => f.name)).toEqual(['a.zip', 'z.py'])
+    expect([(await store.detail('c'))!.position, (await store.detail('a'))!.position, (await store.detail('d'))!.position]).toEqual([0, 1, 0])
+  })
+
   it('list: newest first, filters, and cursor paging', async () => {
     await store.insertTasks([newTask('t1'), newTask('t2', {clusters: ['c2']}), newTask('t3')], 'alice', 1000)
     await store.insertTasks([newTask('t4', {clusters: ['c2']}), newTask('t5')], 'alice', 2000)

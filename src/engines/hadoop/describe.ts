@@ -106,6 +106,20 @@ export function hdfsView(bean: NameNodeInfoBean, headAddress: string): HdfsView 
   }
 }
 
+/**
+ * A cluster of another engine with HDFS beside it: the NameNode's view added, each host's DataNode too. Degraded
+ * while the NameNode is in safe mode or a host's DataNode is not live and in service.
+ */
+export function withHdfs(info: ClusterInfo, bean: NameNodeInfoBean, headAddress: string): ClusterInfo {
+  const datanodes = dataNodesByAddress(bean)
+  const hosts = info.hosts.map((h) => {
+    const dn = datanodes.get(h.privateAddress ?? h.address)
+    return dn ? {...h, datanode: dn} : h
+  })
+  const serving = !bean.Safemode && hosts.every((h) => h.datanode?.state === 'live' && h.datanode.adminState === 'In Service')
+  return {...info, hosts, hdfs: hdfsView(bean, headAddress), health: info.health === 'healthy' && !serving ? 'degraded' : info.health}
+}
+
 export function hdfsListFields(hdfs: HdfsView): Partial<ClusterListEntry> {
   return {liveDataNodes: hdfs.liveDataNodes, hdfsCapacityBytes: hdfs.capacityBytes, hdfsUsedBytes: hdfs.usedBytes}
 }

@@ -3,9 +3,10 @@ import type {EngineOptions} from '../engine.js'
 import {checkSparkDistSource} from '../spark/dist.js'
 import {sparkDistFlag} from '../spark/options.js'
 import {checkHadoopDistSource} from './dist.js'
+import {hadoopDistFlag} from './flags.js'
 
 export const hadoopFlags = {
-  'hadoop-dist': Flags.string({description: 'hadoop: Hadoop runtime archive, a path or URL (.tgz) built by scripts/hadoop-dist.sh [default: $CMS_HADOOP_DIST].'}),
+  'hadoop-dist': hadoopDistFlag,
   'head-compute': Flags.string({
     description: 'hadoop: whether the head also runs a DataNode and a NodeManager [default: true].',
     options: ['true', 'false'],

@@ -111,7 +111,7 @@ export function stopDaemonScript(l: HadoopLayout, daemon: HadoopDaemon): string 
  * ResourceManager re-read them; NodeManagers leave gracefully, given `graceSeconds` to finish their containers.
  * Prints `changed` or `unchanged`; the refresh runs only on a change.
  */
-export function excludeScript(l: HadoopLayout, hadoopHome: string, addresses: string[], excluded: boolean, graceSeconds = 0): string {
+export function excludeScript(l: HadoopLayout, hadoopHome: string, addresses: string[], excluded: boolean, graceSeconds = 0, withYarn = true): string {
   const ex = excludeFiles(l.confDir)
   const files = [ex.hdfs, ex.yarn].map(shq).join(' ')
   const bin = (tool: string) => `env ${hadoopEnv(l)} HADOOP_ROOT_LOGGER=WARN,console ${shq(`${hadoopHome}/bin/${tool}`)}`
@@ -139,7 +139,7 @@ print('changed' if changed else 'unchanged')
     `r=$(python3 -c ${shq(py)} ${excluded ? '1' : '0'} ${shq(addresses.join(','))} ${files})`,
     'if [ "$r" = changed ]; then',
     `  ${bin('hdfs')} dfsadmin -refreshNodes >&2`,
-    `  ${bin('yarn')} rmadmin -refreshNodes${excluded && graceSeconds > 0 ? ` -g ${Math.round(graceSeconds)} -server` : ''} >&2`,
+    ...(withYarn ? [`  ${bin('yarn')} rmadmin -refreshNodes${excluded && graceSeconds > 0 ? ` -g ${Math.round(graceSeconds)} -server` : ''} >&2`] : []),
     'fi',
     'echo "$r"',
   ].join('\n')
@@ -156,22 +156,33 @@ function clusterPids(): string {
  * them, or the patterns below would find the script itself.
  */
 export function cleanupScript(l: HadoopLayout, home: string): string {
-  const daemons: HadoopDaemon[] = ['nodemanager', 'datanode', 'resourcemanager', 'namenode']
   return [
     `c=${shq(l.clusterDir)}`,
     'if [ -d "$c" ]; then',
-    `  ${OWN_PROCESS_FUNCTION}`,
-    `  ${logDirVar(l)}`,
-    ...daemons.flatMap((d) => stopDaemonLines(l, d)).map((s) => `  ${s}`),
-    `  lp=${selfSafePattern(l.logDir)}; dp=${selfSafePattern(l.dataDir)}`,
-    `  for p in $(${clusterPids()}); do kill -TERM "$p" 2>/dev/null || true; done`,
-    `  for _ in $(seq 1 20); do [ -z "$(${clusterPids()})" ] && break; sleep 0.5; done`,
-    `  for p in $(${clusterPids()}); do kill -9 "$p" 2>/dev/null || true; done`,
+    ...stopEverythingLines(l).map((s) => `  ${s}`),
     '  rm -rf "$c"',
     'fi',
     releaseCmsHomeScript(home),
     'exit 0',
   ].join('\n')
+}
+
+/** Stops every Hadoop daemon and container of the cluster on this host, files left (for an engine that runs HDFS beside it). */
+export function stopEverythingScript(l: HadoopLayout): string {
+  return stopEverythingLines(l).join('\n')
+}
+
+function stopEverythingLines(l: HadoopLayout): string[] {
+  const daemons: HadoopDaemon[] = ['nodemanager', 'datanode', 'resourcemanager', 'namenode']
+  return [
+    OWN_PROCESS_FUNCTION,
+    logDirVar(l),
+    ...daemons.flatMap((d) => stopDaemonLines(l, d)),
+    `lp=${selfSafePattern(l.logDir)}; dp=${selfSafePattern(l.dataDir)}`,
+    `for p in $(${clusterPids()}); do kill -TERM "$p" 2>/dev/null || true; done`,
+    `for _ in $(seq 1 20); do [ -z "$(${clusterPids()})" ] && break; sleep 0.5; done`,
+    `for p in $(${clusterPids()}); do kill -9 "$p" 2>/dev/null || true; done`,
+  ]
 }
 
 /** How many of the cluster's processes still run on this host. */

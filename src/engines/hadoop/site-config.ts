@@ -71,9 +71,9 @@ export interface HadoopSiteInput {
   /** The unpacked runtime on the hosts (the same path on every host): MapReduce tasks' HADOOP_MAPRED_HOME. */
   hadoopHome: string
   dirs: HadoopDirs
-  /** This host's memory and cores: the NodeManager offers what the host's daemons leave. */
-  hostMemoryMb: number
-  hostCores: number
+  /** This host's memory and cores: the NodeManager offers what the host's daemons leave (YARN only). */
+  hostMemoryMb?: number
+  hostCores?: number
   /** Whether this host is the head (it also runs the NameNode and the ResourceManager). */
   isHead: boolean
   /** How many DataNodes the cluster has: the replication factor follows. */
@@ -177,7 +177,7 @@ export function renderYarnSite(input: HadoopSiteInput): string {
   const ports = input.ports ?? HADOOP_PORTS
   const head = input.headAddress
   const own = input.privateAddress
-  const nm = nodeManagerResources(input.hostMemoryMb, input.hostCores, input.isHead)
+  const nm = nodeManagerResources(input.hostMemoryMb ?? 0, input.hostCores ?? 0, input.isHead)
   return renderConfiguration([
     ['yarn.resourcemanager.cluster-id', input.cluster],
     // The ResourceManager, on the head.
@@ -290,6 +290,42 @@ export function renderLog4j(): string {
     'log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR',
     '',
   ].join('\n')
+}
+
+/**
+ * A HADOOP_CONF_DIR for a client outside the cluster that reaches it through a SOCKS proxy (`host:port`): the
+ * NameNode and ResourceManager by their private addresses, Hadoop RPC (YARN, hdfs:// metadata) through the proxy
+ * with Hadoop's SocksSocketFactory, and files through WebHDFS, whose HTTP connections the JVM sends through the same
+ * proxy (socksProxyHost, set by the caller). WebHDFS is the default file system because HDFS's own block reader
+ * cannot read through a SOCKS socket (it needs a socket channel: "Must not use direct buffers with InputStream API").
+ */
+export function clientConf(input: {headAddress: string; socks: string; replication: number; ports?: HadoopPorts}): HadoopConfFiles {
+  const ports = input.ports ?? HADOOP_PORTS
+  const head = input.headAddress
+  return {
+    'core-site.xml': renderConfiguration([
+      ['fs.defaultFS', `webhdfs://${hostPort(head, ports.namenodeHttp)}`],
+      ['hadoop.socks.server', input.socks],
+      ['hadoop.rpc.socket.factory.class.default', 'org.apache.hadoop.net.SocksSocketFactory'],
+    ]),
+    'hdfs-site.xml': renderConfiguration([
+      ['dfs.replication', input.replication],
+      ['dfs.client.use.datanode.hostname', false],
+    ]),
+    'yarn-site.xml': renderConfiguration([
+      ['yarn.resourcemanager.hostname', head],
+      ['yarn.resourcemanager.address', hostPort(head, ports.resourceManager)],
+      ['yarn.resourcemanager.scheduler.address', hostPort(head, ports.scheduler)],
+      ['yarn.resourcemanager.webapp.address', hostPort(head, ports.rmHttp)],
+    ]),
+    'mapred-site.xml': renderConfiguration([['mapreduce.framework.name', 'yarn']]),
+    'log4j.properties': renderLog4j(),
+  }
+}
+
+/** HADOOP_CONF_DIR for HDFS alone (beside another engine): no YARN, no MapReduce. */
+export function renderHdfsConf(input: HadoopSiteInput): HadoopConfFiles {
+  return {'core-site.xml': renderCoreSite(input), 'hdfs-site.xml': renderHdfsSite(input), 'log4j.properties': renderLog4j()}
 }
 
 /** Every file of HADOOP_CONF_DIR for one host. */

@@ -1,6 +1,7 @@
 import {newJobId, validateJobId} from '../../jobs/ids.js'
 import {NOMAD_S3_ITEM, nomadJobForSpec, nomadS3VariablePath} from '../../jobs/nomad-translate.js'
 import {credentialsFileText} from '../../jobs/s3.js'
+import {defaultFs} from '../hadoop/hdfs-beside.js'
 import {TERMINAL} from '../../jobs/states.js'
 import type {JobList, JobView} from '../../output/results.js'
 import {UsageError} from '../../remote/errors.js'
@@ -71,8 +72,9 @@ export class NomadJobService implements JobService {
       this.stager.stageAll(spec.files, targets),
       this.stager.stageAll(spec.pyFiles, targets),
     ])
+    const hdfs = this.input.settings.hdfs === 'true' ? defaultFs(this.input.head.address) : undefined
     const s3 = f.s3 ? {endpoint: f.s3.endpoint, region: f.s3.region} : undefined
-    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, s3}) as Job
+    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, defaultFs: hdfs, s3}) as Job
   }
 
   async submit(job: LoadedJob): Promise<JobView> {

@@ -13,6 +13,10 @@ import {SPARK_HOST_PACKAGES, sparkLayout, SPARK_PORTS, type SparkLayout} from '.
 import {aliveWorkerHosts, masterStatus, type MasterStatus} from './master-api.js'
 import * as scripts from './scripts.js'
 import {sharedWorkerMemory} from './shared-machine.js'
+import {hdfsListFields, withHdfs, type NameNodeInfoBean} from '../hadoop/describe.js'
+import {checkDataNodesLeft, defaultFs, drainDataNode, hasHdfs, hdfsEndpoint, HdfsBeside, namenodeInfoIfAny, planHdfs} from '../hadoop/hdfs-beside.js'
+import {hadoopLayout} from '../hadoop/layout.js'
+import {stopEverythingScript} from '../hadoop/scripts.js'
 
 export interface SparkSettings {
   daemonMemory: string
@@ -80,13 +84,20 @@ export class SparkEngine implements Engine {
       input.log(`Each worker offers ${workerMemory}: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB (--worker-memory to change)`)
       settings = {...settings, workerMemory}
     }
-    return {artifacts: [sparkArtifact(dist)], settings: {...distSettings(dist), ...settingsToRecord(settings)}, hostPackages: SPARK_HOST_PACKAGES}
+    const hdfs = await planHdfs(options, recorded, input.totalHosts, input.log)
+    return {
+      artifacts: [sparkArtifact(dist), ...(hdfs.artifact ? [hdfs.artifact] : [])],
+      settings: {...distSettings(dist), ...settingsToRecord(settings), ...hdfs.settings},
+      hostPackages: SPARK_HOST_PACKAGES,
+    }
   }
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment} = input
-    const [dist] = shipment.artifacts
+    const [dist, hadoopDist] = shipment.artifacts
     const settings = settingsFromRecord(input.plan.settings)
+    const hdfs = hadoopDist ? new HdfsBeside(cluster, hadoopDist, Number(input.plan.settings.replication) || 1) : undefined
+    const namenodeReady = new Deferred<HostContext>()
     const head = input.hosts[0]
     const masterStarted = new Deferred<SparkHostContext>()
     const masterReady = new Deferred<SparkHostContext>()
@@ -103,6 +114,14 @@ export class SparkEngine implements Engine {
         const [delivery] = await shipment.deliver(ctx, isHead, report)
         const home = await shipment.root(ctx, dist)
         if (isHead) sparkHome = home
+        let hdfsDone: string[] = []
+        let hdfsConf: Awaited<ReturnType<HdfsBeside['configure']>> | undefined
+        if (hdfs && isHead) {
+          report.update('starting the NameNode')
+          hdfsConf = await hdfs.configure(ctx, shipment, ctx.address)
+          hdfsDone = await hdfs.startNameNode(ctx, hdfsConf, input.hosts.map((h) => h.privateAddress ?? h.target.host))
+          namenodeReady.resolve(ctx)
+        }
         const headCtx = isHead ? ctx : await masterReady.promise
         const config: scripts.SparkConfig = {
           cluster,
@@ -112,6 +131,7 @@ export class SparkEngine implements Engine {
           daemonMemory: settings.daemonMemory,
           workerCores: settings.workerCores,
           workerMemory: settings.workerMemory,
+          defaultFs: hdfs ? defaultFs(headCtx.address) : undefined,
         }
         const env = scripts.sparkEnvFile(ctx.layout, config)
         const defaults = scripts.sparkDefaultsFile(config)
@@ -129,15 +149,22 @@ export class SparkEngine implements Engine {
           report.update('waiting for the master')
           await masterReady.promise
         }
+        if (hdfs) {
+          report.update('starting the DataNode')
+          const namenode = await namenodeReady.promise
+          hdfsConf ??= await hdfs.configure(ctx, shipment, namenode.address)
+          hdfsDone.push(await hdfs.startDataNode(ctx, hdfsConf, namenode))
+        }
         report.update('starting worker')
         const worker = (await ctx.session.run(scripts.startDaemonScript(ctx.layout, home, 'worker', configHash, headCtx.address), {label: 'start worker', timeoutMs: 120_000})).trim()
         report.update('waiting for the worker to register')
         await waitFor(settings.readyTimeoutMs, async () => aliveWorkerHosts(await status()).has(ctx.address), `the worker on ${ctx.address} did not register with the master (see ${ctx.layout.logDir})`)
-        return {address: ctx.address, detail: `master ${master ?? '-'}, worker ${worker}, Spark ${delivery}`}
+        return {address: ctx.address, detail: [`master ${master ?? '-'}`, `worker ${worker}`, ...hdfsDone, `Spark ${delivery}`].join(', ')}
       } catch (error) {
         if (isHead) {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
           shipment.headFailed(reason)
+          namenodeReady.reject(reason)
           masterStarted.reject(reason)
           masterReady.reject(reason)
         }
@@ -153,6 +180,10 @@ export class SparkEngine implements Engine {
     return masterStatus(head, headAddress)
   }
 
+  checkRemovable(_host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void {
+    if (settings.hdfs === 'true') checkDataNodesLeft(hosts, removing, Number(settings.replication) || 1, true)
+  }
+
   /** Decommissions this host's worker (executors migrate blocks), stops it, and waits until the master drops it. */
   async drain(input: DrainInput): Promise<string> {
     const ctx = this.withLayout(input.ctx, input.cluster)
@@ -161,11 +192,15 @@ export class SparkEngine implements Engine {
     input.report.update('decommissioning worker')
     await ctx.session.run(scripts.decommissionScript(ctx.layout, sparkHome, input.graceSeconds), {label: 'decommission worker', timeoutMs: (input.graceSeconds + 60) * 1000})
     await waitFor(60_000, async () => !aliveWorkerHosts(await masterStatus(input.head.session, input.head.address)).has(ctx.address), `the master still lists the worker on ${ctx.address} as alive`)
-    return 'decommissioned'
+    if (!(await hasHdfs(input.head, input.cluster))) return 'decommissioned'
+    input.report.update('decommissioning the DataNode')
+    return `decommissioned, ${await drainDataNode(ctx, input.head, input.cluster, input.graceSeconds)}`
   }
 
   async cleanup(base: HostContext, cluster: string): Promise<number> {
     const ctx = this.withLayout(base, cluster)
+    // HDFS beside Spark first: the Spark cleanup removes the folder the Hadoop daemons are found by.
+    await ctx.session.run(stopEverythingScript(hadoopLayout(ctx.facts.home, cluster)), {label: 'stop HDFS', timeoutMs: 120_000})
     await ctx.session.run(scripts.cleanupScript(ctx.layout, ctx.facts.home), {label: 'remove Spark files and processes', timeoutMs: 120_000})
     return Number((await ctx.session.run(scripts.processCheckScript(ctx.layout), {label: 'check processes'})).trim()) || 0
   }
@@ -178,19 +213,27 @@ export class SparkEngine implements Engine {
   async describe(input: DescribeInput): Promise<ClusterInfo> {
     let status: MasterStatus | undefined
     let error = input.headError
+    let namenode: NameNodeInfoBean | undefined
     if (input.head) {
-      try {
-        status = await masterStatus(input.head.session, input.head.address)
-      } catch (e) {
-        error = (e as Error).message
-      }
+      const head = await hostContext(input.head.session, input.head.host)
+      const [master, hdfs] = await Promise.allSettled([masterStatus(input.head.session, input.head.address), namenodeInfoIfAny(head, input.cluster)])
+      if (master.status === 'fulfilled') status = master.value
+      else error = (master.reason as Error).message
+      if (hdfs.status === 'fulfilled') namenode = hdfs.value
+      else error = [error, `HDFS: ${(hdfs.reason as Error).message}`].filter(Boolean).join('; ')
     }
-    return clusterInfo(input.cluster, input.provider, input.hosts, status, input.head?.address, error)
+    const info = clusterInfo(input.cluster, input.provider, input.hosts, status, input.head?.address, error)
+    return namenode && input.head ? withHdfs(info, namenode, input.head.address) : info
+  }
+
+  hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
+    return hdfsEndpoint(input.head, input.cluster)
   }
 
   listFields(info: ClusterInfo): Partial<ClusterListEntry> {
     if (!info.master) return {error: info.masterError}
     return {
+      ...(info.hdfs ? hdfsListFields(info.hdfs) : {}),
       masterStatus: info.master.status,
       aliveWorkers: info.master.aliveWorkers,
       cores: info.master.cores,

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import type {EngineOptions} from '../engine.js'
 import {UsageError} from '../../remote/errors.js'
 import {checkSparkDistSource} from './dist.js'
+import {checkHdfsOptions, hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
 
 /** create/add flags of the Spark engine (also how the Nomad engine ships a Spark runtime for portable jobs). */
 export const sparkDistFlag = Flags.string({
@@ -12,6 +13,8 @@ export const sparkFlags = {
   'spark-dist': sparkDistFlag,
   'worker-cores': Flags.integer({description: 'spark: cores each worker offers [default: all].', min: 1}),
   'worker-memory': Flags.string({description: 'spark: memory each worker offers, e.g. 4g [default: all but 1 GiB; docker: an equal share of the machine, less 1 GiB].'}),
+  hdfs: hdfsFlag,
+  'hadoop-dist': hadoopDistFlag,
 }
 
 export const sparkAddFlags = {
@@ -27,4 +30,5 @@ export function checkSparkOptions(options: EngineOptions, ctx: {adding: boolean}
     throw new UsageError(`invalid --worker-memory ${JSON.stringify(workerMemory)}: use a size with a unit, like 4g or 1500m`)
   }
   if (options['spark-dist'] !== undefined || !ctx.adding) checkSparkDistSource(options['spark-dist'] as string | undefined)
+  checkHdfsOptions(options)
 }

@@ -15,6 +15,8 @@ export interface SparkConfig {
   daemonMemory: string
   workerCores?: number
   workerMemory?: string
+  /** The cluster's HDFS (spark --hdfs): paths without a scheme are there. */
+  defaultFs?: string
 }
 
 export function sparkEnvFile(l: SparkLayout, c: SparkConfig): string {
@@ -52,6 +54,7 @@ export function sparkDefaultsFile(c: SparkConfig): string {
     `spark.storage.decommission.shuffleBlocks.enabled true`,
     `spark.worker.cleanup.enabled true`,
     `spark.master ${masterUrl(c.headAddress)}`,
+    ...(c.defaultFs ? [`spark.hadoop.fs.defaultFS ${c.defaultFs}`] : []),
     '',
   ].join('\n')
 }

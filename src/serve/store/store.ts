@@ -203,8 +203,8 @@ export interface ListFilter {
 }
 
 export interface ClaimContext {
-  /** Ready queued tasks, best first (priority, then age). */
-  queued: TaskRow[]
+  /** Ready queued tasks, best first (priority, then age): what admission needs of each (the picks are read whole). */
+  queued: Array<Pick<TaskRow, 'seq' | 'id' | 'clusters' | 'priority' | 'demand_cores' | 'demand_memory_mb'>>
   /** The service's active tasks (submitted or running), for each cluster's load. */
   active: Array<Pick<TaskRow, 'id' | 'cluster' | 'demand_cores' | 'demand_memory_mb'>>
 }
@@ -212,6 +212,24 @@ export interface ClaimContext {
 export interface Claimed {
   task: TaskRow
   attempt: AttemptRow
+}
+
+/** GET /task's view of a task: the row, its attempts and files, and its queue position while queued. */
+export interface TaskDetail {
+  task: TaskRow
+  attempts: AttemptRow[]
+  files: FileRef[]
+  /** Set while the task is queued. */
+  position?: number
+}
+
+/**
+ * How many queued tasks of a cluster come before (priority PRIORITY, seq SEQ): higher priorities, then older ones of
+ * the same priority. (Two counts, one per index range, cost more here: tasks_cluster is (cluster, state), so each
+ * count would read every queued task of the cluster.)
+ */
+export function positionSql(cluster: string, priority: string, seq: string): string {
+  return `(SELECT COUNT(*) FROM tasks q WHERE q.state = 'QUEUED' AND q.cluster = ${cluster} AND (q.priority > ${priority} OR (q.priority = ${priority} AND q.seq < ${seq})))`
 }
 
 const CHUNK = 200
@@ -350,11 +368,33 @@ export class TaskStore {
 
   /** How many queued tasks for the same first-choice cluster come before this one (0: it is next). */
   async position(task: TaskRow): Promise<number> {
-    const rows = await this.db.all<{n: number}>(
-      "SELECT COUNT(*) AS n FROM tasks WHERE state = 'QUEUED' AND cluster = $1 AND (priority > $2 OR (priority = $2 AND seq < $3))",
-      [task.cluster, task.priority, task.seq],
-    )
+    const rows = await this.db.all<{n: number}>(`SELECT ${positionSql('$1', '$2', '$3')} AS n`, [task.cluster, task.priority, task.seq])
     return Number(rows[0]?.n ?? 0)
+  }
+
+  /**
+   * A task with what GET /task shows: its attempts, its files and, while it is queued, its position. PostgreSQL:
+   * one statement (one round trip, one snapshot); SQLite: the same reads one by one (in-process calls).
+   */
+  async detail(id: string): Promise<TaskDetail | undefined> {
+    if (this.db.dialect === 'postgres') {
+      const rows = await this.db.all<TaskRow & {detail_attempts: AttemptRow[]; detail_files: FileRef[]; detail_position: number | null}>(
+        `SELECT t.*,
+           (SELECT COALESCE(json_agg(a ORDER BY a.n), '[]'::json) FROM attempts a WHERE a.task_id = t.id) AS detail_attempts,
+           (SELECT COALESCE(json_agg(json_build_object('name', f.name, 'sha256', f.sha256, 'size', f.size) ORDER BY f.name), '[]'::json) FROM task_files f WHERE f.task_id = t.id) AS detail_files,
+           CASE WHEN t.state = 'QUEUED' THEN ${positionSql('t.cluster', 't.priority', 't.seq')} END AS detail_position
+         FROM tasks t WHERE t.id = $1`,
+        [id],
+      )
+      const row = rows[0]
+      if (!row) return undefined
+      const {detail_attempts: attempts, detail_files: files, detail_position: position, ...task} = row
+      return {task, attempts, files, ...(position === null ? {} : {position: Number(position)})}
+    }
+    const task = await this.get(id)
+    if (!task) return undefined
+    const [attempts, files] = await Promise.all([this.attempts(id), this.files(id)])
+    return {task, attempts, files, ...(task.state === 'QUEUED' ? {position: await this.position(task)} : {})}
   }
 
   /** Compare-and-set a task's state, with its event rows, in one transaction; false when the task was not in `from`. */
@@ -430,8 +470,12 @@ export class TaskStore {
    */
   async claim(opts: {now: number; owner: string; leaseMs: number; limit: number; actor: string; decide: (ctx: ClaimContext) => Array<{id: string; cluster: string; engine: string; engineName: (task: TaskRow, n: number) => string}>}): Promise<Claimed[]> {
     return this.db.tx(async (db) => {
-      // Without their bodies (a spec can be large): only the picks' are read.
-      const queued = await db.all<TaskRow>(`SELECT ${WITHOUT_BODY}, '' AS body FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2`, [opts.now, opts.limit])
+      // Only what admission needs (a window of up to 500 rows is read on every step, a burst of intake included):
+      // the picks are read whole.
+      const queued = await db.all<ClaimContext['queued'][number]>(
+        "SELECT seq, id, clusters, priority, demand_cores, demand_memory_mb FROM tasks WHERE state = 'QUEUED' AND not_before <= $1 ORDER BY priority DESC, seq ASC LIMIT $2",
+        [opts.now, opts.limit],
+      )
       if (queued.length === 0) return []
       const active = await db.all<ClaimContext['active'][number]>("SELECT id, cluster, demand_cores, demand_memory_mb FROM tasks WHERE state IN ('SUBMITTED', 'RUNNING')")
       const picks = opts.decide({queued, active})

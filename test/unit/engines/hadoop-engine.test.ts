@@ -10,6 +10,7 @@ import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
 import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript} from '../../../src/engines/hadoop/scripts.js'
 import {sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
 import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
+import {checkDataNodesLeft} from '../../../src/engines/hadoop/hdfs-beside.js'
 
 const host = (id: string, role: Host['role'], address: string): Host =>
   ({id, role, target: {host: address, port: 22, user: 'root'}, privateAddress: address, state: 'running'}) as Host
@@ -139,5 +140,17 @@ describe('Spark on YARN configuration', () => {
     const env = sparkEnvForYarn(hadoopLayout('/home/u', 'c1'), '/opt/spark')
     expect(env).toContain('export HADOOP_CONF_DIR=/home/u/.cms/clusters/c1/hadoop-conf')
     expect(env).toContain('export SPARK_CONF_DIR=/home/u/.cms/clusters/c1/spark-conf')
+  })
+})
+
+describe('removing DataNodes', () => {
+  const hosts = [host('h1', 'head', '10.0.0.2'), host('h2', 'worker', '10.0.0.3'), host('h3', 'worker', '10.0.0.4')]
+
+  it('refuses a removal that would leave fewer DataNodes than the replication factor (decommissioning would never finish)', () => {
+    expect(() => checkDataNodesLeft(hosts, [hosts[2]!], 2, true)).not.toThrow()
+    expect(() => checkDataNodesLeft(hosts, [hosts[1]!, hosts[2]!], 2, true)).toThrow("removing h2, h3 would leave 1 DataNode, fewer than HDFS's replication factor 2")
+    // A head that runs no DataNode does not count.
+    expect(() => checkDataNodesLeft(hosts, [hosts[2]!], 2, false)).toThrow('would leave 1 DataNode')
+    expect(() => checkDataNodesLeft(hosts, [hosts[2]!], 3, true)).toThrow('would leave 2 DataNodes')
   })
 })
