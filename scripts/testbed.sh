@@ -4,7 +4,9 @@
 #   - Debian packages: docker.io, mmdebstrap, openssh-client, openjdk-17-jre-headless, python3 (+ pip);
 #   - a running Docker engine (dockerd started in the background when none answers; log /var/log/cms-dockerd.log);
 #   - the base image debian:bookworm-slim, made with mmdebstrap + docker import (no registry needed);
-#   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, verified before use;
+#   - a Spark runtime built from PyPI's pyspark sdist into an Apache-layout tarball, with the s3a connector added
+#     (hadoop-aws matching the runtime's Hadoop client and the slim AWS SDK v2 set, from Maven Central: needs
+#     Maven, installed when missing), verified before use;
 #   - with --nomad (the tests; the demo does not need it): a Nomad release zip built from the Go module proxy
 #     (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache, ~4 minutes on 2 cores, once);
 #   - with --kubernetes (the tests; the demo does not need them): the Kubernetes v1.34 server binaries and CoreDNS,
@@ -14,7 +16,7 @@
 #     Maven Central's jars (scripts/hadoop-dist.sh: needs Maven and a JDK 17, installed when missing; ~1-2 minutes
 #     once).
 # Progress goes to stderr. stdout carries only shell assignments for `eval "$(bash scripts/testbed.sh)"`:
-#   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi.tgz
+#   CMS_SPARK_DIST=/abs/path/spark-<ver>-bin-pypi-s3a.tgz
 #   CMS_SPARK_VERSION=<ver>
 #   CMS_NOMAD_DIST=/abs/path/nomad_<ver>_linux_<arch>.zip        (these two with --nomad)
 #   CMS_NOMAD_VERSION=<ver>
@@ -89,8 +91,13 @@ command -v zsh >/dev/null 2>&1 || want+=(zsh)
 command -v fish >/dev/null 2>&1 || want+=(fish)
 # `cms image load --push` is tested against Debian's registry, which the test starts on loopback.
 [ -z "$WITH_KUBERNETES" ] || command -v docker-registry >/dev/null 2>&1 || want+=(docker-registry)
-if [ ! -f "$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz" ] && ! python3 -m pip --version >/dev/null 2>&1; then
-  want+=(python3-pip)
+# The runtime's name says what it carries: a runtime built before the s3a connector was added (…-bin-pypi.tgz)
+# is not reused, so an existing cache rebuilds once.
+SPARK_DIST_NAME="spark-$PYSPARK_VERSION-bin-pypi-s3a.tgz"
+if [ ! -f "$CACHE/$SPARK_DIST_NAME" ]; then
+  python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
+  # Maven resolves the s3a connector's jars (hadoop-aws and the AWS SDK v2 modules) from Maven Central.
+  command -v mvn >/dev/null 2>&1 || want+=(maven)
 fi
 
 if [ "${#want[@]}" -gt 0 ]; then
@@ -294,11 +301,102 @@ verify_spark_home() {
   fi
   log "verified: master served /json/ on 127.0.0.1:$ui_port with Java 17"
 
-  "${env[@]}" "$home/bin/spark-submit" --master 'local[1]' --conf spark.ui.enabled=false \
-    "$home/examples/src/main/python/pi.py" 2 >"$work/pi.out" 2>"$work/pi.err" \
-    || { tail -n 40 "$work/pi.err" >&2; die "pi.py failed on the built runtime"; }
+  # One JVM for two checks (a Spark start costs 10-20 s): the s3a connector's classes load and link (the script
+  # below creates an S3AFileSystem, with its AWS SDK clients and transfer manager, for an endpoint on the discard
+  # port that is never contacted: S3A probes no bucket at start), then pi.py runs in the same session.
+  cat >"$work/verify.py" <<'EOF'
+import runpy, sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+jvm = spark._jvm
+for name in ["org.apache.hadoop.fs.s3a.S3AFileSystem", "software.amazon.awssdk.services.s3.S3Client",
+             "software.amazon.awssdk.transfer.s3.S3TransferManager", "software.amazon.awssdk.services.sts.StsClient",
+             "software.amazon.awssdk.http.apache.ApacheHttpClient",
+             "software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider",
+             "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider"]:
+    jvm.java.lang.Class.forName(name)
+fs = jvm.org.apache.hadoop.fs.FileSystem.newInstance(jvm.java.net.URI("s3a://cms-verify/"), spark._jsc.hadoopConfiguration())
+print("s3a: " + fs.getClass().getName() + " starts", flush=True)
+fs.close()
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+EOF
+  "${env[@]}" AWS_EC2_METADATA_DISABLED=true "$home/bin/spark-submit" --master 'local[1]' --conf spark.ui.enabled=false \
+    --conf spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:9 --conf spark.hadoop.fs.s3a.endpoint.region=us-east-1 \
+    --conf spark.hadoop.fs.s3a.path.style.access=true --conf spark.hadoop.fs.s3a.connection.ssl.enabled=false \
+    --conf spark.hadoop.fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider \
+    --conf spark.hadoop.fs.s3a.access.key=verify --conf spark.hadoop.fs.s3a.secret.key=verify \
+    "$work/verify.py" "$home/examples/src/main/python/pi.py" 2 >"$work/pi.out" 2>"$work/pi.err" \
+    || { grep -E -m 5 -A 3 'Error|Exception' "$work/pi.err" >&2; tail -n 20 "$work/pi.err" >&2; die "the s3a check or pi.py failed on the built runtime"; }
+  grep -q 's3a: org.apache.hadoop.fs.s3a.S3AFileSystem starts' "$work/pi.out" || { tail -n 40 "$work/pi.err" >&2; die "the s3a check printed no result"; }
+  log "verified: $(grep '^s3a: ' "$work/pi.out") (hadoop-aws and the AWS SDK v2 clients load and link)"
   grep -q 'Pi is roughly' "$work/pi.out" || { tail -n 40 "$work/pi.err" >&2; die "pi.py printed no result"; }
   log "verified: $(grep 'Pi is roughly' "$work/pi.out") (pi.py with $("$py" --version 2>&1))"
+}
+
+# The s3a connector, added to the runtime's jars/ so `s3a://bucket/path` works in every job on every engine:
+# hadoop-aws of exactly the runtime's Hadoop client version (S3A is compiled against that hadoop-common), and the
+# slim AWS SDK v2 set hadoop-aws needs (s3, s3-transfer-manager, sts, apache-client with their runtime
+# dependencies, and the analytics accelerator library S3A 3.5 loads at start) in the SDK version hadoop-aws's own build names (hadoop-project's aws-java-sdk-v2.version), not
+# the 686 MB `bundle` jar hadoop-aws's pom asks for (see TESTBED-FACTS "S3-compatible storage"). A throwaway pom
+# whose parent is hadoop-project (only for that version property) and `mvn dependency:copy-dependencies`, into a
+# Maven repository of our own under the cache (a rebuild after the archive was removed runs Maven offline).
+# Jars the runtime already has (same artifact, any version: netty, httpclient, httpcore, commons-codec,
+# slf4j-api) are left out, so the runtime's own versions stay the only ones on the classpath; so is
+# commons-logging, whose classes the runtime's jcl-over-slf4j provides.
+S3A_SDK_MODULES=(s3 s3-transfer-manager sts apache-client)
+# Pinned, so the build does not depend on the default Maven happens to bind (2.8 for Maven 3.8).
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+add_s3a_jars() { # add_s3a_jars JARS_DIR HADOOP_VERSION WORK
+  local jars=$1 hadoop=$2 work=$3 repo="$CACHE/spark-s3a/m2" m f name added=0 bytes=0 sdk
+  [[ $hadoop =~ ^3\.[0-9]+\.[0-9]+$ ]] || die "the runtime's Hadoop client version is '$hadoop', not 3.x.y: cannot pick hadoop-aws"
+  mkdir -p "$work/s3a-pom" "$repo"
+  {
+    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+      '<project xmlns="http://maven.apache.org/POM/4.0.0">' \
+      '  <modelVersion>4.0.0</modelVersion>' \
+      "  <parent><groupId>org.apache.hadoop</groupId><artifactId>hadoop-project</artifactId><version>$hadoop</version><relativePath/></parent>" \
+      '  <groupId>cms.testbed</groupId>' \
+      '  <artifactId>spark-s3a</artifactId>' \
+      '  <version>1</version>' \
+      '  <packaging>pom</packaging>' \
+      '  <dependencies>' \
+      "    <dependency><groupId>org.apache.hadoop</groupId><artifactId>hadoop-aws</artifactId><version>$hadoop</version>" \
+      '      <exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions></dependency>'
+    # hadoop-aws 3.5's input stream factories name its classes at start (NoClassDefFoundError without it); its
+    # version is the one hadoop-project manages.
+    printf '%s\n' '    <dependency><groupId>software.amazon.s3.analyticsaccelerator</groupId><artifactId>analyticsaccelerator-s3</artifactId></dependency>'
+    for m in "${S3A_SDK_MODULES[@]}"; do
+      printf '    <dependency><groupId>software.amazon.awssdk</groupId><artifactId>%s</artifactId><version>${aws-java-sdk-v2.version}</version></dependency>\n' "$m"
+    done
+    printf '%s\n' '  </dependencies>' '</project>'
+  } >"$work/s3a-pom/pom.xml"
+  mvn_s3a() { # Maven's messages to stderr, without the colour codes Maven 3.8 prints even in batch mode
+    (cd "$work/s3a-pom" && mvn -B -q "$@" -Dmaven.repo.local="$repo" \
+      "$DEPENDENCY_PLUGIN:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$work/s3a-jars" 2>&1) \
+      | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+  }
+  if [ -n "$(ls -A "$repo" 2>/dev/null)" ] && mvn_s3a -o 2>/dev/null && [ -f "$work/s3a-jars/hadoop-aws-$hadoop.jar" ]; then
+    log "resolved the s3a connector's jars offline from $repo"
+  else
+    rm -rf "$work/s3a-jars"
+    log "resolving hadoop-aws $hadoop and the AWS SDK v2 modules (${S3A_SDK_MODULES[*]}) from Maven Central"
+    mvn_s3a || die "mvn dependency:copy-dependencies failed for hadoop-aws $hadoop (is Maven Central reachable?)"
+  fi
+  [ -f "$work/s3a-jars/hadoop-aws-$hadoop.jar" ] || die "Maven copied no hadoop-aws-$hadoop.jar"
+  sdk=$(cd "$work/s3a-jars" && ls s3-2.*.jar 2>/dev/null | sed -n 's/^s3-\(.*\)\.jar$/\1/p' | head -n 1)
+  [ -n "$sdk" ] || die "Maven copied no AWS SDK v2 s3 jar"
+  for f in "$work/s3a-jars"/*.jar; do
+    f=$(basename "$f")
+    name=${f%%-[0-9]*}
+    [ "$name" = commons-logging ] && continue
+    compgen -G "$jars/$name-[0-9]*.jar" >/dev/null && continue
+    cp "$work/s3a-jars/$f" "$jars/"
+    added=$((added + 1))
+    bytes=$((bytes + $(stat -c %s "$jars/$f")))
+  done
+  S3A_SUMMARY="hadoop-aws $hadoop, AWS SDK v2 $sdk ($added jars, $((bytes / 1024)) KiB)"
+  log "s3a connector added: $S3A_SUMMARY"
 }
 
 build_spark_dist() {
@@ -357,8 +455,10 @@ build_spark_dist() {
     break
   done
   hadoop=$(cd "$home/jars" && ls hadoop-client-api-*.jar 2>/dev/null | sed -n 's/^hadoop-client-api-\(.*\)\.jar$/\1/p' | head -n 1)
-  printf 'Spark %s built for Hadoop %s\nAssembled by cms scripts/testbed.sh from PyPI pyspark %s (py4j %s); sbin start/stop scripts added.\n' \
-    "$version" "${hadoop:-unknown}" "$version" "$py4j" >"$home/RELEASE"
+  [ -n "$hadoop" ] || die "no hadoop-client-api jar in the pyspark package: cannot tell which hadoop-aws matches"
+  add_s3a_jars "$home/jars" "$hadoop" "$work"
+  printf 'Spark %s built for Hadoop %s\nAssembled by cms scripts/testbed.sh from PyPI pyspark %s (py4j %s); sbin start/stop scripts added; s3a connector added: %s.\n' \
+    "$version" "$hadoop" "$version" "$py4j" "$S3A_SUMMARY" >"$home/RELEASE"
   chmod 0755 "$home"/bin/* "$home"/sbin/*
   chmod -R u+rwX,go+rX,go-w "$home"
 
@@ -380,7 +480,7 @@ build_spark_dist() {
   log "Spark runtime ready: $dist ($(stat -c %s "$dist") bytes)"
 }
 
-dist="$CACHE/spark-$PYSPARK_VERSION-bin-pypi.tgz"
+dist="$CACHE/$SPARK_DIST_NAME"
 [ -s "$dist" ] || build_spark_dist "$PYSPARK_VERSION" "$dist"
 
 # --- Nomad release (its own script and lock; fd 9 stays here) ------------------------------------------------

@@ -1,10 +1,12 @@
 import type {JobOverrides} from '../jobs/load.js'
+import type {S3Options} from '../jobs/s3.js'
 import {jobSucceeded} from '../jobs/states.js'
 import type {SubmitReport} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
 import {connectProvider, locateCluster, type RunOptions} from './context.js'
 import {openJobs} from './jobs.js'
 import {validateClusterName} from './names.js'
+import {attachS3Access} from './s3-credentials.js'
 
 export interface SubmitRequest {
   name: string
@@ -12,6 +14,8 @@ export interface SubmitRequest {
   overrides: JobOverrides
   wait: boolean
   waitTimeoutMs: number
+  /** S3 for specs with s3a:// paths (credentials are read only when a job needs them). */
+  s3?: S3Options
 }
 
 /**
@@ -29,6 +33,7 @@ export async function submitJobs(req: SubmitRequest, run: RunOptions): Promise<S
   })
   const jh = await openJobs(req.name, run, handle)
   try {
+    await attachS3Access(loaded, jh.jobs, req.s3 ?? {}, run.log)
     const checked = jh.jobs.prepare ? await jh.jobs.prepare(loaded) : loaded
     let jobs = await mapLimit(checked, 16, (job) => jh.jobs.submit(job))
     if (req.wait) jobs = await jh.jobs.wait(jobs.map((j) => j.id), req.waitTimeoutMs, run.log)

@@ -1,4 +1,6 @@
 import type {JobOverrides} from '../jobs/load.js'
+import type {S3Access} from '../jobs/s3.js'
+import type {JobSpec} from '../jobs/spec.js'
 import type {HostReporter} from '../output/progress.js'
 import type {ClusterInfo, ClusterListEntry, JobList, JobView} from '../output/results.js'
 import type {ContainerNeeds, Host, Provider} from '../providers/provider.js'
@@ -154,9 +156,20 @@ export interface JobsInput {
 export interface LoadedJob {
   file: string
   name: string
+  /** The portable job spec, when the file is one (a native jobfile has none). */
+  spec?: JobSpec
+  /**
+   * Where the spec's s3a:// paths are and the credentials to reach them, resolved at submit time (see
+   * src/cluster/s3-credentials.ts); only for a service with `takesS3Access`. In memory only: an engine puts the
+   * credentials where only the job can read them (a 0600 file, a Nomad variable, a Kubernetes Secret), never in a
+   * job record, a command line or a job's plain definition.
+   */
+  s3?: S3Access
 }
 
 export interface JobService {
+  /** The service hands LoadedJob.s3 on to its jobs (an engine without it refuses specs that need S3 credentials). */
+  readonly takesS3Access?: boolean
   /** Checks every job with the engine itself (Nomad's parser, a Kubernetes dry run) before any is submitted. */
   prepare?(jobs: LoadedJob[]): Promise<LoadedJob[]>
   submit(job: LoadedJob): Promise<JobView>

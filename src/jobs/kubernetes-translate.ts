@@ -8,6 +8,7 @@
 import {posix} from 'node:path'
 import {UsageError} from '../remote/errors.js'
 import {memoryMb} from './nomad-translate.js'
+import {executorEnvProperties, S3_ENV_KEYS, s3Environment, s3SparkProperties, type S3Access} from './s3.js'
 import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
 import {appKind, isUrl, type JobSpec} from './spec.js'
 
@@ -41,6 +42,12 @@ export interface KubernetesSpecInput {
   executorWatcher?: boolean
   /** The content of every local file the spec names (app, jars, files, pyFiles), by the path in the spec. */
   localFiles?: Readonly<Record<string, Buffer | string>>
+  /**
+   * S3 for s3a:// paths. The credentials go into a Secret of their own (NAME-s3) and reach the driver and the
+   * executors as environment variables through secretKeyRef, read by the AWS SDK's environment provider: never into
+   * the Job, the pod spec or a Spark property (anyone who may read Jobs or pods would see them there).
+   */
+  s3?: S3Access
 }
 
 /** A Kubernetes object (apiVersion, kind, metadata, ...), ready for server-side apply. */
@@ -236,6 +243,17 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     k8s['spark.kubernetes.executor.apiPollingInterval'] = '5s'
   }
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
+  const s3Secret = `${name}-s3`
+  const s3Env = input.s3 ? s3Environment(input.s3, {kind: 'env'}) : {}
+  const s3Keys = input.s3 ? s3SecretKeys(input.s3) : []
+  if (input.s3) {
+    const data: Record<string, string> = {}
+    for (const [key, value] of s3Keys) data[key] = Buffer.from(value).toString('base64')
+    objects.push({apiVersion: 'v1', kind: 'Secret', metadata: meta(s3Secret, {'cms.job': name}), type: 'Opaque', data})
+    Object.assign(k8s, s3SparkProperties(input.s3, {kind: 'env'}), executorEnvProperties(s3Env))
+    // Spark adds these to every executor pod as env valueFrom.secretKeyRef (NAME:KEY names the Secret and its key).
+    for (const [key] of s3Keys) k8s[`spark.kubernetes.executor.secretKeyRef.${key}`] = `${s3Secret}:${key}`
+  }
   // The spec's conf wins over everything cms derives, as on the other engines.
   const merged = {...props, ...k8s, ...spec.conf}
   const argv = sparkSubmitArgv(spec, merged, {appPath: inPod(spec.app)}).map((a) => (OWN_REFERENCES.has(a) ? a : escapeExpansion(a)))
@@ -267,7 +285,8 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
               env: [
                 {name: 'CMS_POD_IP', valueFrom: {fieldRef: {fieldPath: 'status.podIP'}}},
                 {name: 'CMS_POD_NAME', valueFrom: {fieldRef: {fieldPath: 'metadata.name'}}},
-                ...Object.entries(spec.env).map(([k, v]) => ({name: k, value: v})),
+                ...Object.entries({...spec.env, ...s3Env}).map(([k, v]) => ({name: k, value: v})),
+                ...s3Keys.map(([key]) => ({name: key, valueFrom: {secretKeyRef: {name: s3Secret, key}}})),
               ],
               resources: {
                 requests: {cpu: String(driverCores), memory: `${podMemoryMb(`${driverHeapMb}m`)}Mi`},
@@ -283,6 +302,17 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     },
   })
   return objects
+}
+
+/** The Secret's keys and values: the AWS SDK's environment variable names (AWS_ACCESS_KEY_ID, ...). */
+function s3SecretKeys(s3: S3Access): Array<[string, string]> {
+  const c = s3.credentials
+  const keys: Array<[string, string]> = [
+    [S3_ENV_KEYS.accessKeyId, c.accessKeyId],
+    [S3_ENV_KEYS.secretAccessKey, c.secretAccessKey],
+  ]
+  if (c.sessionToken) keys.push([S3_ENV_KEYS.sessionToken, c.sessionToken])
+  return keys
 }
 
 /**
@@ -358,8 +388,8 @@ export interface KubernetesTranslatorOptions {
  * The `translateSpec` a Kubernetes JobService takes: each submitted spec gets a fresh job id, its local files read
  * (at most 1 MiB), and becomes the objects of specToManifests.
  */
-export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (job: {spec: JobSpec}) => Promise<KubernetesObject[]> {
-  return async ({spec}) => {
+export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (job: {spec: JobSpec; s3?: S3Access}) => Promise<KubernetesObject[]> {
+  return async ({spec, s3}) => {
     const newId = opts.newId ?? (await import('./ids.js')).newJobId
     return translateSpecForKubernetes(spec, {
       jobId: newId(spec.name),
@@ -367,6 +397,7 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
       image: opts.image,
       apiServer: opts.apiServer,
       executorWatcher: opts.executorWatcher,
+      s3,
     })
   }
 }

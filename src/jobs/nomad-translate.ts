@@ -3,6 +3,7 @@
  * with the cluster's Spark runtime in local mode, sized from the spec. No I/O: the engine stages files first and
  * passes their paths on the hosts in.
  */
+import {executorEnvProperties, s3Environment, s3SparkProperties, type S3Access} from './s3.js'
 import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
 import {appKind, type JobSpec} from './spec.js'
 
@@ -18,7 +19,23 @@ export interface NomadSpecInput {
   remotePyFiles: string[]
   /** The cluster's HDFS (nomad --hdfs), for paths without a scheme; the spec's own conf wins. */
   defaultFs?: string
+  /**
+   * S3 for s3a:// paths: where the store is (endpoint, region). The credentials are not here: the engine writes them
+   * into the Nomad variable nomadS3VariablePath(jobId) (item `credentials`), and a template renders it into the
+   * task's secrets dir (0600; Nomad keeps that dir private to the task) where the AWS SDK reads it.
+   */
+  s3?: Pick<S3Access, 'endpoint' | 'region'>
 }
+
+/** The variable a spec job's S3 credentials live in: nomad/jobs/ID, which only that job's tasks may read. */
+export function nomadS3VariablePath(jobId: string): string {
+  return `nomad/jobs/${jobId}`
+}
+
+/** The variable's item holding the credentials file's text. */
+export const NOMAD_S3_ITEM = 'credentials'
+/** Where the template renders it, relative to the task dir; NOMAD_SECRETS_DIR is the absolute one. */
+const S3_CREDENTIALS_FILE = 's3-credentials'
 
 const SECOND_NS = 1_000_000_000
 
@@ -54,12 +71,16 @@ export function taskResources(spec: JobSpec): {cores: number; memoryMb: number} 
 /** The Nomad job (API JSON) for a spec. */
 export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<string, unknown> {
   const {cores, memoryMb: memory} = taskResources(spec)
+  // Local mode: the driver and the executors are the task's one JVM, so the task's environment is all they need.
+  const s3Via = {kind: 'file', path: `\${NOMAD_SECRETS_DIR}/${S3_CREDENTIALS_FILE}`} as const
+  const s3Env = input.s3 ? s3Environment(input.s3, s3Via) : {}
   const props = sparkProperties(spec, {
     masterUrl: `local[${cores}]`,
     appResource: input.appPath,
     remoteJars: input.remoteJars,
     remoteFiles: input.remoteFiles,
     remotePyFiles: input.remotePyFiles,
+    extra: input.s3 ? {...s3SparkProperties(input.s3, s3Via), ...executorEnvProperties(s3Env)} : undefined,
   })
   // Local mode: the driver's memory is the JVM's heap; everything runs in the task.
   props['spark.submit.deployMode'] = 'client'
@@ -73,7 +94,7 @@ export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<st
     Type: 'batch',
     Priority: nomadPriority(spec.priority),
     Datacenters: ['*'],
-    Meta: {'cms.spec': spec.name, 'cms.kind': appKind(spec), 'cms.retries': String(spec.retries)},
+    Meta: {'cms.spec': spec.name, 'cms.kind': appKind(spec), 'cms.retries': String(spec.retries), ...(input.s3 ? {'cms.s3': 'variable'} : {})},
     TaskGroups: [
       {
         Name: 'app',
@@ -87,7 +108,21 @@ export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<st
             Name: 'spark',
             Driver: 'raw_exec',
             Config: {command: `${input.sparkHome}/bin/spark-submit`, args},
-            Env: {...spec.env, SPARK_HOME: input.sparkHome},
+            Env: {...spec.env, ...s3Env, SPARK_HOME: input.sparkHome},
+            ...(input.s3
+              ? {
+                  Templates: [
+                    {
+                      // The variable's text as it is (no interpolation of it); rendered before the task starts (Nomad
+                      // waits for the variable), and not re-rendered into a running task.
+                      EmbeddedTmpl: `{{ with nomadVar ${JSON.stringify(nomadS3VariablePath(input.jobId))} }}{{ .${NOMAD_S3_ITEM} }}{{ end }}`,
+                      DestPath: `secrets/${S3_CREDENTIALS_FILE}`,
+                      Perms: '0600',
+                      ChangeMode: 'noop',
+                    },
+                  ],
+                }
+              : {}),
             Resources: {Cores: cores, MemoryMB: memory},
             KillTimeout: 10 * SECOND_NS,
           },

@@ -14,6 +14,8 @@ export interface SparkPropertiesInput {
   remoteJars: string[]
   remoteFiles: string[]
   remotePyFiles: string[]
+  /** Properties the engine adds (S3's, see s3.ts): after those derived from fields, before the spec's conf. */
+  extra?: Record<string, string>
 }
 
 /**
@@ -44,7 +46,7 @@ export function sparkProperties(spec: JobSpec, input: SparkPropertiesInput): Rec
   if (input.remoteJars.length > 0) p['spark.jars'] = input.remoteJars.join(',')
   if (input.remoteFiles.length > 0) p['spark.files'] = input.remoteFiles.join(',')
   if (input.remotePyFiles.length > 0) p['spark.submit.pyFiles'] = input.remotePyFiles.join(',')
-  return {...p, ...spec.conf}
+  return {...p, ...input.extra, ...spec.conf}
 }
 
 /** The JSON body of `POST /v1/submissions/create` on Spark standalone's REST server (port 6066). */
@@ -59,7 +61,7 @@ export interface RestCreateRequest {
 }
 
 /** The REST create request for a JVM app (cluster deploy mode). Throws for a spec without mainClass (a .py app). */
-export function restCreateRequest(spec: JobSpec, props: Record<string, string>, opts: {appResource: string; sparkVersion: string}): RestCreateRequest {
+export function restCreateRequest(spec: JobSpec, props: Record<string, string>, opts: {appResource: string; sparkVersion: string; env?: Record<string, string>}): RestCreateRequest {
   if (spec.mainClass === undefined) throw new Error(`job ${spec.name}: the Spark REST API needs a mainClass (only .jar apps are submitted over REST)`)
   return {
     action: 'CreateSubmissionRequest',
@@ -67,7 +69,7 @@ export function restCreateRequest(spec: JobSpec, props: Record<string, string>, 
     mainClass: spec.mainClass,
     appArgs: [...spec.args],
     clientSparkVersion: opts.sparkVersion,
-    environmentVariables: {...spec.env},
+    environmentVariables: {...spec.env, ...opts.env},
     sparkProperties: {...props},
   }
 }

@@ -11,6 +11,7 @@ export default class ClusterSubmit extends CmsCommand {
     {description: 'A spec file, waiting for the result (CI, Airflow BashOperator)', command: '<%= config.bin %> <%= command.id %> -n demo jobs/etl.yaml --wait'},
     {description: 'A bare jar', command: '<%= config.bin %> <%= command.id %> -n demo app.jar --class com.example.Main --conf spark.executor.memory=1g -- 2026-11-01 in/ out/'},
     {description: 'A Python app', command: '<%= config.bin %> <%= command.id %> -n demo pi.py -- 10'},
+    {description: 'A job reading s3a:// paths on an S3-compatible store (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --s3-profile; never printed)', command: '<%= config.bin %> <%= command.id %> -n demo etl.py --s3-endpoint http://10.0.0.5:9000 -- s3a://in/data s3a://out/result'},
   ]
   static strict = false
   static args = {jobfile: Args.string({description: 'Job spec (.yaml/.yml/.json) or app (.jar/.py); several allowed.', required: true})}
@@ -22,6 +23,10 @@ export default class ClusterSubmit extends CmsCommand {
     var: Flags.string({description: 'Nomad HCL jobfiles: input variable NAME=VALUE (repeatable), as `nomad job run -var`.', multiple: true}),
     'var-file': Flags.string({description: 'Nomad HCL jobfiles: a variables file (repeatable), as `nomad job run -var-file`.', multiple: true}),
     timeout: Flags.integer({description: 'With --wait: give up after this many seconds (exit 1).', default: 86_400, min: 1}),
+    's3-endpoint': Flags.string({description: 'S3-compatible store for s3a:// paths, like http://10.0.0.5:9000 (path-style access; SSL as the scheme says) [default: $AWS_ENDPOINT_URL_S3, else AWS].', helpGroup: 'S3'}),
+    's3-region': Flags.string({description: 'Region of the S3 store [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s; us-east-1 with --s3-endpoint].', helpGroup: 'S3'}),
+    's3-profile': Flags.string({description: 'AWS profile (~/.aws/credentials) whose credentials jobs use for s3a:// paths [default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else AWS_PROFILE].', helpGroup: 'S3'}),
+    s3: Flags.boolean({description: 'Pass S3 credentials even when no s3a:// path appears in the spec (the app builds its paths itself).', helpGroup: 'S3'}),
   }
 
   async run(): Promise<SubmitReport> {
@@ -30,7 +35,14 @@ export default class ClusterSubmit extends CmsCommand {
     const appArgs = dashdash >= 0 ? this.argv.slice(dashdash + 1) : undefined
     const files = (argv as string[]).slice(0, appArgs ? argv.length - appArgs.length : argv.length)
     const report = await submitJobs(
-      {name: flags.name, files, overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs, vars: flags.var, varFiles: flags['var-file']}, wait: flags.wait, waitTimeoutMs: flags.timeout * 1000},
+      {
+        name: flags.name,
+        files,
+        overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs, vars: flags.var, varFiles: flags['var-file']},
+        wait: flags.wait,
+        waitTimeoutMs: flags.timeout * 1000,
+        s3: {endpoint: flags['s3-endpoint'], region: flags['s3-region'], profile: flags['s3-profile'], force: flags.s3},
+      },
       this.runOptions(flags),
     )
     if (report.waited) {

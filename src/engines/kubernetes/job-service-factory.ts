@@ -1,3 +1,4 @@
+import type {S3Access} from '../../jobs/s3.js'
 import type {JobSpec} from '../../jobs/spec.js'
 import {UsageError} from '../../remote/errors.js'
 import {shq} from '../../remote/shell.js'
@@ -16,7 +17,7 @@ const SPARK_IMAGE_REPOSITORY = 'docker.io/cms/spark'
 export async function openKubernetesJobs(input: JobsInput): Promise<JobService> {
   const {access, close} = await openCertificateAccess({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
   let sparkImage: Promise<string> | undefined
-  const translateSpec = async (job: {spec: JobSpec}) => {
+  const translateSpec = async (job: {spec: JobSpec; s3?: S3Access}) => {
     const {kubernetesSpecTranslator} = await import('../../jobs/kubernetes-translate.js')
     const named = job.spec.conf?.[SPARK_IMAGE_CONF]
     const image = named === undefined ? await (sparkImage ??= newestSparkImage(input)) : String(named)

@@ -55,6 +55,7 @@ const isController = (p: Pod) => (p.metadata.ownerReferences ?? []).some((o) => 
  * pods/log API. Job ids are NAMESPACE/NAME, as kubectl names objects.
  */
 export class KubernetesJobService implements JobService {
+  readonly takesS3Access = true
   private readonly api: KubeApi
   private readonly pollMs: number
   private readonly deleteTimeoutMs: number
@@ -273,13 +274,16 @@ export class KubernetesJobService implements JobService {
   }
 
   /**
-   * purge: the ConfigMaps cms made for the job (a spec's local files, labelled cms.job=NAME): a Job cannot own an
+   * purge: the ConfigMaps and Secrets cms made for the job (a spec's local files and S3 credentials, labelled cms.job=NAME): a Job cannot own an
    * object made before it, and a rerun needs them, so only a purge removes them.
    */
   private async deleteJobConfigMaps(f: KubernetesJobFacts): Promise<void> {
     const meta = f.kind === 'Job' ? f.job.metadata : f.pod.metadata
     const labelSelector = `cms.job=${meta.name},app.kubernetes.io/managed-by=cms`
-    await this.api.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(meta.namespace ?? 'default')}/configmaps`, {query: {labelSelector}})
+    const ns = encodeURIComponent(meta.namespace ?? 'default')
+    await this.api.request('DELETE', `/api/v1/namespaces/${ns}/configmaps`, {query: {labelSelector}})
+    // The S3 credentials' Secret of a spec job (NAME-s3), made before the Job like the ConfigMaps.
+    await this.api.request('DELETE', `/api/v1/namespaces/${ns}/secrets`, {query: {labelSelector}})
   }
 
   /** Polls until the object is gone (bounded by deleteTimeoutMs); false if it is still there. */

@@ -393,6 +393,28 @@ export class NomadApi {
     return this.get(`/v1/node/${seg(nodeId)}/allocations`, {}, opts)
   }
 
+  // variables -------------------------------------------------------------
+
+  /**
+   * Writes a Nomad variable. Its items are secrets: Nomad encrypts them at rest with its keyring and lets only ACL
+   * tokens with variable rights, and the tasks of job J (workload identity) for a path nomad/jobs/J, read them.
+   * Nothing of the answer is kept (it echoes the items).
+   */
+  async putVariable(path: string, items: Record<string, string>, w: WriteOptions = {}): Promise<void> {
+    await this.write<unknown>('PUT', `/v1/var/${path.split('/').map(seg).join('/')}`, JSON.stringify({Path: path, Items: items}), {}, w)
+  }
+
+  /** Deletes a variable; one that is not there is not an error. */
+  async deleteVariable(path: string, w: WriteOptions = {}): Promise<void> {
+    try {
+      // Nomad answers with an empty body: nothing to parse.
+      const q: Record<string, string> = w.namespace ? {namespace: w.namespace} : {}
+      await this.call({method: 'DELETE', path: `/v1/var/${path.split('/').map(seg).join('/')}`, query: q, signal: w.signal})
+    } catch (error) {
+      if (!(error instanceof NomadApiError && error.status === 404)) throw error
+    }
+  }
+
   // jobs ------------------------------------------------------------------
 
   /**

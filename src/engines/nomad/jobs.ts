@@ -1,5 +1,6 @@
 import {newJobId, validateJobId} from '../../jobs/ids.js'
-import {nomadJobForSpec} from '../../jobs/nomad-translate.js'
+import {NOMAD_S3_ITEM, nomadJobForSpec, nomadS3VariablePath} from '../../jobs/nomad-translate.js'
+import {credentialsFileText} from '../../jobs/s3.js'
 import {defaultFs} from '../hadoop/hdfs-beside.js'
 import {TERMINAL} from '../../jobs/states.js'
 import type {JobList, JobView} from '../../output/results.js'
@@ -18,6 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Jobs through Nomad's own HTTP API: native HCL/JSON jobfiles as they are, portable specs as Spark tasks. */
 export class NomadJobService implements JobService {
+  readonly takesS3Access = true
   private readonly stager: FileStager
 
   constructor(
@@ -71,11 +73,16 @@ export class NomadJobService implements JobService {
       this.stager.stageAll(spec.pyFiles, targets),
     ])
     const hdfs = this.input.settings.hdfs === 'true' ? defaultFs(this.input.head.address) : undefined
-    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, defaultFs: hdfs}) as Job
+    const s3 = f.s3 ? {endpoint: f.s3.endpoint, region: f.s3.region} : undefined
+    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, defaultFs: hdfs, s3}) as Job
   }
 
   async submit(job: LoadedJob): Promise<JobView> {
     const {job: body} = job as Prepared
+    // S3 credentials go to a Nomad variable only this job's tasks may read (its template renders them into the
+    // task's secrets dir), never into the job: anyone who may read jobs sees its Env and args. Written before the
+    // job exists, so the task never waits for it; purging the job (kill --purge) deletes it.
+    if (job.s3 && job.spec) await this.api.putVariable(nomadS3VariablePath(body.ID), {[NOMAD_S3_ITEM]: credentialsFileText(job.s3.credentials)})
     const registered = await this.api.registerJob(body)
     this.input.log(`Submitted ${body.ID} (Nomad evaluation ${registered.EvalID.slice(0, 8)})`)
     // Nothing is placed yet: the view comes from the job just registered rather than four more reads (--wait,
@@ -145,13 +152,18 @@ export class NomadJobService implements JobService {
   /** Stops the job (and with purge removes it), then waits until Nomad reports its allocations stopped. */
   async kill(id: string, opts: {purge: boolean}): Promise<JobView> {
     const before = await this.status(id)
+    const ownsS3Variable = opts.purge && ((await this.api.job(id)).value.Meta as Record<string, string> | null | undefined)?.['cms.s3'] === 'variable'
     await this.api.stopJob(id, opts)
     for (let i = 0; i < 120; i++) {
       const allocations = (await this.api.jobAllocations(id, {all: true})).value
       if (allocations.every((a) => a.ClientStatus !== 'running' && a.ClientStatus !== 'pending')) break
       await sleep(500)
     }
-    if (opts.purge) return {...before, state: 'KILLED', status: 'purged'}
+    if (opts.purge) {
+      // Only the variable cms wrote for a spec job (its meta says so): a native job's own variable is the user's.
+      if (ownsS3Variable) await this.api.deleteVariable(nomadS3VariablePath(id))
+      return {...before, state: 'KILLED', status: 'purged'}
+    }
     return this.status(id)
   }
 

@@ -12,6 +12,8 @@ import {masterStatus} from './master-api.js'
 
 /** Spark standalone's jobs behind the engine seam: records on the head, state from the master's REST API. */
 export class SparkJobService implements JobService {
+  readonly takesS3Access = true
+
   private constructor(
     private readonly jobs: SparkJobs,
     private readonly head: SparkHostContext,
@@ -41,7 +43,7 @@ export class SparkJobService implements JobService {
   }
 
   async submit(job: LoadedJob): Promise<JobView> {
-    const view = await this.jobs.submit((job as LoadedJob & {spec: JobSpec}).spec)
+    const view = await this.jobs.submit((job as LoadedJob & {spec: JobSpec}).spec, undefined, job.s3)
     this.log(`Submitted ${view.id} (${view.kind === 'jvm' ? `REST, cluster mode, ${view.attempts[0]?.submissionId}` : 'client mode on the head'})`)
     return view
   }

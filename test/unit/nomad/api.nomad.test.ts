@@ -10,6 +10,9 @@ import type {Indexed} from '../../../src/engines/nomad/api.js'
 import {nomadHttp} from '../../../src/engines/nomad/http-transport.js'
 import type {NomadHttp} from '../../../src/engines/nomad/http-transport.js'
 import {createCertificateAuthority, issueCertificate} from '../../../src/engines/nomad/pki.js'
+import {NOMAD_S3_ITEM, nomadJobForSpec, nomadS3VariablePath} from '../../../src/jobs/nomad-translate.js'
+import {credentialsFileText} from '../../../src/jobs/s3.js'
+import {parseJobSpec} from '../../../src/jobs/spec.js'
 import {DevAgent, nomadSkipReason, TRICKY_META} from './dev-agent.js'
 
 const skip = nomadSkipReason()
@@ -276,6 +279,27 @@ describe.skipIf(skip !== undefined)('NomadApi against nomad agent -dev (ACLs, mu
     const back = (await api.node(node.ID)).value
     expect(back.DrainStrategy).toBeNull()
     expect(back.SchedulingEligibility).toBe('eligible')
+  })
+
+  it("a spec job's S3 credentials: a variable at nomad/jobs/ID, rendered by the job's template into its secrets dir (0600); deleted after", async () => {
+    const id = 's3wc-20261204-070000-ab12'
+    const text = credentialsFileText({accessKeyId: 'AKIATESTONLY', secretAccessKey: 'test/secret+only='})
+    await api.putVariable(nomadS3VariablePath(id), {[NOMAD_S3_ITEM]: text})
+    // The translation's own job, with the task's command swapped for one that shows what the template rendered.
+    const spec = parseJobSpec({app: '/w/wc.py', args: ['s3a://b/in', 's3a://b/out']}, 'test')
+    const job = nomadJobForSpec(spec, {jobId: id, sparkHome: '/nonexistent', appPath: '/w/wc.py', remoteJars: [], remoteFiles: [], remotePyFiles: [], s3: {endpoint: 'http://127.0.0.1:9'}}) as any
+    const task = job.TaskGroups[0].Tasks[0]
+    task.Config = {command: '/bin/sh', args: ['-c', 'stat -c %a "$AWS_SHARED_CREDENTIALS_FILE" && cat "$AWS_SHARED_CREDENTIALS_FILE"']}
+    task.Resources = {CPU: 20, MemoryMB: 16}
+    job.TaskGroups[0].RestartPolicy = {Attempts: 0, Mode: 'fail'}
+    await api.registerJob(job)
+    const done = await blockUntil((o) => api.jobSummary(id, o), (x) => x.Summary.app!.Complete + x.Summary.app!.Failed === 1, 60_000)
+    const a = (await api.jobAllocations(id)).value[0]!
+    expect(done.Summary.app!.Complete, await api.logs(a.ID, 'spark', 'stderr')).toBe(1)
+    expect(await api.logs(a.ID, 'spark', 'stdout')).toBe(`600\n${text}`)
+    await api.stopJob(id, {purge: true})
+    await api.deleteVariable(nomadS3VariablePath(id))
+    await api.deleteVariable(nomadS3VariablePath(id)) // gone already: not an error
   })
 
   it('works over a caller-opened stream (the SSH-forward path) and checks the agent\'s name', async () => {

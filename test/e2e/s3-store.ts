@@ -1,0 +1,85 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {createServer} from 'node:net'
+import {docker} from './helpers.js'
+import {motoServerPath} from './aws-emulator.js'
+
+/**
+ * A real S3-compatible server for the s3a tests: moto's S3 (the moto venv of scripts/moto.sh), in memory, bound to
+ * ONE address: the gateway of the Docker network the test's cluster lives on (cms-NAME, made by the test's `cluster
+ * create`). That address is the host's own end of that bridge: the cluster's containers reach it, the test reaches
+ * it, and nothing outside the machine does (the bridge is not routed out, no port is published). Loopback would
+ * not do: a container's 127.0.0.1 is its own.
+ */
+export interface S3Store {
+  /** http://GATEWAY:PORT, as jobs name it (--s3-endpoint). */
+  url: string
+  createBucket(bucket: string): Promise<void>
+  put(bucket: string, key: string, body: string): Promise<void>
+  get(bucket: string, key: string): Promise<string>
+  /** The keys under a prefix, from the server's own listing (ListObjectsV2). */
+  list(bucket: string, prefix: string): Promise<string[]>
+  stop(): Promise<void>
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The gateway address of a Docker network (the host's address on that bridge). */
+export async function networkGateway(network: string): Promise<string> {
+  const gateway = await docker('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', network)
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) throw new Error(`network ${network} has no IPv4 gateway (got ${JSON.stringify(gateway)})`)
+  return gateway
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/**
+ * Starts moto's server on `host` (a free port there). moto checks no signature, but a request without an
+ * Authorization header is anonymous and may not read what a signed request wrote: the test's requests carry one.
+ */
+export async function startS3Store(host: string): Promise<S3Store> {
+  const server = await motoServerPath()
+  const port = await freePort(host)
+  const child: ChildProcess = spawn(server, ['-H', host, '-p', String(port)], {stdio: 'ignore', env: {...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'true'}})
+  const url = `http://${host}:${port}`
+  let up = false
+  for (let i = 0; i < 120 && !up; i++) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`)
+    up = await fetch(`${url}/moto-api/`, {signal: AbortSignal.timeout(2000)}).then((r) => r.ok, () => false)
+    if (!up) await sleep(250)
+  }
+  if (!up) {
+    child.kill('SIGKILL')
+    throw new Error(`moto_server did not answer on ${url} within 30 s`)
+  }
+  const call = async (method: string, path: string, body?: string): Promise<string> => {
+    const authorization = 'AWS4-HMAC-SHA256 Credential=cms-e2e-reader/20261204/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0'
+    const r = await fetch(`${url}${path}`, {method, body, headers: {authorization}, signal: AbortSignal.timeout(10_000)})
+    const text = await r.text()
+    if (!r.ok) throw new Error(`S3 ${method} ${path}: HTTP ${r.status} ${text.slice(0, 200)}`)
+    return text
+  }
+  return {
+    url,
+    createBucket: async (bucket) => void (await call('PUT', `/${bucket}`)),
+    put: async (bucket, key, body) => void (await call('PUT', `/${bucket}/${key}`, body)),
+    get: (bucket, key) => call('GET', `/${bucket}/${key}`),
+    list: async (bucket, prefix) => {
+      const xml = await call('GET', `/${bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}`)
+      return [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!)
+    },
+    stop: async () => {
+      child.kill('SIGTERM')
+      for (let i = 0; i < 40 && child.exitCode === null && child.signalCode === null; i++) await sleep(100)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    },
+  }
+}
