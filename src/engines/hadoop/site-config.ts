@@ -1,5 +1,5 @@
 import {isIP} from 'node:net'
-import {type Property, renderConfiguration} from './xml.js'
+import {renderConfiguration} from './xml.js'
 
 /**
  * The Hadoop configuration cms writes on every host of a hadoop cluster (pure: the engine uploads the text):

@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto'
 import type {Host} from '../../providers/provider.js'
 import type {SshSession} from '../../remote/session.js'
-import type {HostReporter} from '../../output/progress.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
 import type {JobOverrides} from '../../jobs/load.js'
 import {Deferred, waitFor} from '../coordination.js'
