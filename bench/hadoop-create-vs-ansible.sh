@@ -99,6 +99,7 @@ npx esbuild bench/hadoop-render.ts --bundle --platform=node --format=esm --targe
 
 # ---------------------------------------------------------------- Ansible
 ANSIBLE_TIMES=()
+ANSIBLE_LOADS=()
 ANSIBLE_NET_SECONDS=""
 ANSIBLE_RX=""
 ANSIBLE_ERROR=""
@@ -146,6 +147,7 @@ ansible_run() { # -> LAST_SECONDS, LAST_RX
   ansible_render || { ANSIBLE_ERROR="bench/hadoop-render.ts failed"; return 1; }
   for c in "${BENCH_LABELS[@]}"; do labels+=(--label "$c"); done
 
+  LAST_LOAD=$(cut -d ' ' -f 1 /proc/loadavg)
   t0=$(now)
   # ---- timed: the containers as cms's docker provider makes hadoop hosts, then the playbook
   for ((i = 0; i < N; i++)); do
@@ -171,6 +173,7 @@ ansible_run() { # -> LAST_SECONDS, LAST_RX
   LAST_SECONDS=$(elapsed "$t0" "$t1")
   LAST_SECONDS=$(awk -v a="$LAST_SECONDS" -v b="$ANSIBLE_NET_SECONDS" 'BEGIN { printf "%.2f", a + b }')
   LAST_RX=$(rx_sum "${BENCH_HOST_NAMES[@]}")
+  LAST_LOAD="$LAST_LOAD/$(cut -d ' ' -f 1 /proc/loadavg)"
   grep -E ' -+ +[0-9.]+s$' "$WORK/ansible.log" | sed 's/^/  ansible task: /' >&2 || true
   cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-hadoop-$N-hosts.log"
   remove_bench_docker
@@ -184,6 +187,7 @@ ansible_measure() { # ansible_measure RUN
     remove_bench_docker
     return 0
   fi
+  ANSIBLE_LOADS+=("$LAST_LOAD")
   log "ansible: $N hosts took ${LAST_SECONDS}s (network create ${ANSIBLE_NET_SECONDS}s included), containers received $LAST_RX bytes"
   ANSIBLE_TIMES+=("$LAST_SECONDS")
   ANSIBLE_RX=$LAST_RX
@@ -192,6 +196,7 @@ ansible_measure() { # ansible_measure RUN
 # ---------------------------------------------------------------- cms
 CMS_CREATE_ARGS=(-e hadoop --hadoop-dist "$CMS_HADOOP_DIST" --spark-dist "$CMS_SPARK_DIST")
 CMS_TIMES=()
+CMS_LOADS=()
 CMS_REPORTED=()
 CMS_RATIO=""
 CMS_RX=""
@@ -220,10 +225,11 @@ cms_warm() {
 ready_counts() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); const c=j.result?.cluster ?? j.cluster ?? j; console.log(`${c.hdfs?.liveDataNodes ?? 0} ${c.yarn?.runningNodeManagers ?? 0} ${c.hdfs?.safeMode ? "on" : "off"}`)' "$1"; }
 
 cms_measure() { # cms_measure RUN
-  local r=$1 out t0 t1 live running safe hosts=()
+  local r=$1 out t0 t1 live running safe hosts=() l0
   ((CMS_OK)) || return 0
   out="$WORK/cms-$r.json"
   log "cms: create $N hadoop hosts, run $r"
+  l0=$(cut -d ' ' -f 1 /proc/loadavg)
   t0=$(now)
   if ! cms_create "${PREFIX}r${r}" "$N" "$out"; then
     CMS_ERROR="create --hosts $N failed: $(grep -v -e '^❯' -e '^✔' "$out.err" | tail -n 5 | tr '\n' ' ')"
@@ -241,6 +247,7 @@ cms_measure() { # cms_measure RUN
     return 0
   fi
   CMS_TIMES+=("$(elapsed "$t0" "$t1")")
+  CMS_LOADS+=("$l0/$(cut -d ' ' -f 1 /proc/loadavg)")
   CMS_REPORTED+=("$(json_get "$out" seconds)")
   CMS_RATIO=$(json_get "$out" transfer.uploadRatio)
   mapfile -t hosts < <(docker ps -q --filter "label=cms.cluster=$CMS_NAME")
@@ -283,7 +290,7 @@ SHIP_TEXT="one copy to the head, the other hosts fetch from an HTTP server there
   echo "| create $N hosts, HDFS + YARN report every node (s) | $(fmt "$C") | $(fmt "$A") | $R | <= 0.50 ($(pass "$R" 0.5)) |"
   echo "| bytes the $N hosts received (eth0 rx) / archives' size | $CMS_RX_RATIO | $ANS_RX_RATIO | | |"
   echo
-  echo "Each run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMES[*]}") / $(fmt "${CMS_REPORTED[*]}"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}") (its network create, $(fmt "$ANSIBLE_NET_SECONDS") s, included)."
+  echo "Each run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMES[*]}") / $(fmt "${CMS_REPORTED[*]}"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}") (its network create, $(fmt "$ANSIBLE_NET_SECONDS") s, included). 1-minute load average at each run's start/end: cms $(fmt "${CMS_LOADS[*]}"), Ansible $(fmt "${ANSIBLE_LOADS[*]}")."
   echo "cms's \`uploadRatio\` (archive bytes sent from this machine / archives' size): $(fmt "$CMS_RATIO"). Received bytes count head-to-host fetches too, SSH and module traffic included."
   echo "Ansible ships the archives: $SHIP_TEXT. Its configuration files are rendered by cms's own renderers before its timed window (bench/hadoop-render.ts); cms renders and writes its own inside its time."
   [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
@@ -303,8 +310,8 @@ cat >"$RESULTS_DIR/hadoop-create-vs-ansible.json" <<EOF
   "sparkArchiveBytes": $SPARK_BYTES,
   "ansibleShip": "$SHIP",
   "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
-  "cms": {"createSeconds": $(jlist "${CMS_TIMES[@]}"), "medianSeconds": $(jnum "$C"), "reportedSeconds": $(jlist "${CMS_REPORTED[@]}"), "uploadRatio": $(jnum "$CMS_RATIO"), "rxBytes": $(jnum "$CMS_RX")},
-  "ansible": {"createSeconds": $(jlist "${ANSIBLE_TIMES[@]}"), "medianSeconds": $(jnum "$A"), "networkCreateSeconds": $(jnum "$ANSIBLE_NET_SECONDS"), "rxBytes": $(jnum "$ANSIBLE_RX")},
+  "cms": {"createSeconds": $(jlist "${CMS_TIMES[@]}"), "medianSeconds": $(jnum "$C"), "reportedSeconds": $(jlist "${CMS_REPORTED[@]}"), "uploadRatio": $(jnum "$CMS_RATIO"), "rxBytes": $(jnum "$CMS_RX"), "load1StartEnd": "${CMS_LOADS[*]}"},
+  "ansible": {"createSeconds": $(jlist "${ANSIBLE_TIMES[@]}"), "medianSeconds": $(jnum "$A"), "networkCreateSeconds": $(jnum "$ANSIBLE_NET_SECONDS"), "rxBytes": $(jnum "$ANSIBLE_RX"), "load1StartEnd": "${ANSIBLE_LOADS[*]}"},
   "cmsRetries": ${#CMS_RETRIES[@]},
   "ansibleError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$ANSIBLE_ERROR"),
   "cmsError": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$CMS_ERROR"),
