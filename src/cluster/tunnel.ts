@@ -5,6 +5,7 @@ import {hostContext} from '../engines/host-context.js'
 import type {TunnelReport} from '../output/results.js'
 import {forwardLocal, type LocalForward} from '../remote/local-forward.js'
 import {shq} from '../remote/shell.js'
+import {socksProxy} from '../remote/socks-proxy.js'
 import {openCluster, type RunOptions} from './context.js'
 import {validateClusterName} from './names.js'
 import {NotFoundError} from './not-found.js'
@@ -42,7 +43,8 @@ export async function openTunnel(req: {name: string; envFile?: string; withSecre
     const views = []
     for (const e of endpoints) {
       let forward: LocalForward | undefined
-      if (e.localPort) {
+      if (e.socks) forward = await socksProxy(ctx.session, e.socks.allowed)
+      else if (e.localPort) {
         forward = await forwardLocal(ctx.session, e.address, e.port, e.localPort).catch((error: NodeJS.ErrnoException) => {
           if (error.code !== 'EADDRINUSE') throw error
           run.log(`127.0.0.1:${e.localPort} is in use (another tunnel to ${req.name}?): ${e.name} gets another port, which kubeconfigs written by cms do not name`)
@@ -52,7 +54,7 @@ export async function openTunnel(req: {name: string; envFile?: string; withSecre
       forward ??= await forwardLocal(ctx.session, e.address, e.port)
       forwards.push(forward)
       local[e.name] = `${e.scheme}://127.0.0.1:${forward.port}${e.path ?? ''}`
-      views.push({name: e.name, description: e.description, url: local[e.name], remote: `${e.address}:${e.port} via ${head.id}`})
+      views.push({name: e.name, description: e.description, url: local[e.name], remote: e.socks ? `${e.socks.allowed.join(', ')} via ${head.id}` : `${e.address}:${e.port} via ${head.id}`})
     }
     const env = (withSecrets: boolean): Promise<Record<string, string>> =>
       handle.engine.clientEnvironment?.({cluster: req.name, head: ctx, local, secretsDir: dir, withSecrets}) ?? Promise.resolve({})

@@ -186,8 +186,10 @@ export interface Endpoint {
   description: string
   address: string
   port: number
-  scheme: 'http' | 'https'
+  scheme: 'http' | 'https' | 'socks5'
   path?: string
+  /** A SOCKS5 proxy (instead of one forward) to these addresses only: for clients that dial many hosts (Hadoop's). */
+  socks?: {allowed: string[]}
   /** The local port the tunnel should take when free (a kubeconfig written earlier points there); else any. */
   localPort?: number
 }

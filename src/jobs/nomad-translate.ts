@@ -16,6 +16,8 @@ export interface NomadSpecInput {
   remoteJars: string[]
   remoteFiles: string[]
   remotePyFiles: string[]
+  /** The cluster's HDFS (nomad --hdfs), for paths without a scheme; the spec's own conf wins. */
+  defaultFs?: string
 }
 
 const SECOND_NS = 1_000_000_000
@@ -63,6 +65,7 @@ export function nomadJobForSpec(spec: JobSpec, input: NomadSpecInput): Record<st
   props['spark.submit.deployMode'] = 'client'
   props['spark.driver.memory'] = `${memory - 256}m`
   props['spark.ui.enabled'] = props['spark.ui.enabled'] ?? 'false'
+  if (input.defaultFs) props['spark.hadoop.fs.defaultFS'] ??= input.defaultFs
   const args = sparkSubmitArgv(spec, props, {appPath: input.appPath})
   return {
     ID: input.jobId,

@@ -83,12 +83,12 @@ const AS_OPTION: Readonly<Record<string, string | null>> = {
 }
 
 /**
- * Arguments for `bin/spark-submit` in client deploy mode (after the program name). An argv, not a shell string:
- * each element is one argument, nothing is quoted here; whoever runs it must pass it without a shell or quote
- * every element.
+ * Arguments for `bin/spark-submit` (after the program name), in client deploy mode unless `deployMode` says
+ * otherwise (YARN runs every driver in the cluster). An argv, not a shell string: each element is one argument,
+ * nothing is quoted here; whoever runs it must pass it without a shell or quote every element.
  */
-export function sparkSubmitArgv(spec: JobSpec, props: Record<string, string>, opts: {appPath: string}): string[] {
-  const argv = ['--master', props['spark.master'] ?? '', '--deploy-mode', 'client', '--name', props['spark.app.name'] ?? spec.name]
+export function sparkSubmitArgv(spec: JobSpec, props: Record<string, string>, opts: {appPath: string; deployMode?: 'client' | 'cluster'}): string[] {
+  const argv = ['--master', props['spark.master'] ?? '', '--deploy-mode', opts.deployMode ?? 'client', '--name', props['spark.app.name'] ?? spec.name]
   if (appKind(spec) === 'jvm' && spec.mainClass !== undefined) argv.push('--class', spec.mainClass)
   for (const [key, flag] of Object.entries(AS_OPTION)) {
     const v = props[key]

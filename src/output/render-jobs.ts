@@ -5,6 +5,8 @@ import {duration, table} from './table.js'
 const isKubernetes = (j: JobView) => j.type === 'Job' || j.type === 'Pod'
 /** Nomad jobs carry Nomad's own type and status; their attempts are allocations. */
 const isNomad = (j: JobView) => j.type !== undefined && !isKubernetes(j)
+/** Spark on YARN: each job is one YARN application; its attempts are the ApplicationMaster's. */
+const isYarn = (j: JobView) => j.applicationId !== undefined
 const ran = (j: JobView) => (j.durationMs === undefined ? undefined : duration(j.durationMs))
 
 export function renderJobs(jobs: JobView[]): string {
@@ -22,7 +24,7 @@ export function renderJobs(jobs: JobView[]): string {
     )
   }
   return table(
-    ['JOB', 'NAME', 'KIND', 'STATE', 'ATTEMPTS', 'SPARK', 'SUBMITTED'],
+    ['JOB', 'NAME', 'KIND', 'STATE', 'ATTEMPTS', jobs.every(isYarn) ? 'APPLICATION' : 'SPARK', 'SUBMITTED'],
     jobs.map((j) => {
       const last = j.attempts.at(-1)
       return [j.id, j.name, j.kind, j.state, `${j.attempts.length}/${j.retries + 1}`, last?.submissionId ?? (last?.exitCode === undefined ? undefined : `exit ${last.exitCode}`), j.createdAt]
@@ -42,7 +44,7 @@ export function renderJob(job: JobView): string {
     `Job:       ${job.id}`,
     `Name:      ${job.name}`,
     `Cluster:   ${job.cluster}`,
-    `Kind:      ${isKubernetes(job) ? `${job.kind} (Kubernetes ${job.type})` : isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
+    `Kind:      ${isKubernetes(job) ? `${job.kind} (Kubernetes ${job.type})` : isNomad(job) ? `${job.kind} (Nomad ${job.type} job, version ${job.version})` : isYarn(job) ? (job.kind === 'mapreduce' ? 'mapreduce (hadoop jar on the head, MapReduce on YARN)' : `${job.kind} (Spark on YARN, cluster deploy mode)`) : job.kind === 'jvm' ? 'jvm (REST, cluster deploy mode)' : 'python (client mode on the head)'}`,
     `State:     ${job.state}`,
     `Submitted: ${job.createdAt}`,
     `Retries:   ${job.retries}`,
@@ -56,6 +58,14 @@ export function renderJob(job: JobView): string {
     if (job.startedAt) lines.push(`Started:   ${job.startedAt}`)
     if (job.endedAt) lines.push(`Ended:     ${job.endedAt}${job.durationMs === undefined ? '' : ` (ran ${duration(job.durationMs)})`}`)
     lines.push('', table(['POD', 'STATE', 'PHASE', 'NODE', 'EXIT', 'CREATED'], job.attempts.map((a) => [a.pod, a.state, a.clientStatus, a.node, a.exitCode, a.submittedAt])))
+    return lines.join('\n')
+  }
+  if (isYarn(job)) {
+    lines.push(`App:       ${job.applicationId}${job.status ? ` (${job.status})` : ''}`)
+    if (job.startedAt) lines.push(`Started:   ${job.startedAt}`)
+    if (job.endedAt) lines.push(`Ended:     ${job.endedAt}${job.durationMs === undefined ? '' : ` (ran ${duration(job.durationMs)})`}`)
+    if (job.diagnostics) lines.push(`Why:       ${job.diagnostics.split('\n')[0]}`)
+    lines.push('', table(['ATTEMPT', 'STATE', 'YARN STATE', 'AM CONTAINER', 'NODE', 'STARTED'], job.attempts.map((a) => [a.n, a.state, a.clientStatus, a.containerId, a.node, a.submittedAt])))
     return lines.join('\n')
   }
   if (isNomad(job)) {

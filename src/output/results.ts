@@ -257,6 +257,12 @@ export interface JobAttemptView {
   clientStatus?: string
   /** Kubernetes: the pod of this attempt (node and clientStatus carry its node and phase). */
   pod?: string
+  /**
+   * YARN: one ApplicationMaster attempt of the application (submissionId); node and clientStatus carry the host
+   * of its container and YARN's attempt state.
+   */
+  appAttemptId?: string
+  containerId?: string
 }
 
 export interface JobView {
@@ -265,9 +271,11 @@ export interface JobView {
   cluster: string
   /**
    * jvm / python: a job spec's app (Spark: REST in cluster mode / spark-submit in client mode on the head; Nomad: a
-   * task running Spark); nomad: a native Nomad jobfile (HCL or JSON); kubernetes: a Job or bare Pod from a manifest.
+   * task running Spark; YARN: Spark in cluster mode); mapreduce: a .jar whose main class submits MapReduce jobs, run
+   * with `hadoop jar` semantics (YARN); nomad: a native Nomad jobfile (HCL or JSON); kubernetes: a Job or bare Pod
+   * from a manifest.
    */
-  kind: 'jvm' | 'python' | 'nomad' | 'kubernetes'
+  kind: 'jvm' | 'python' | 'mapreduce' | 'nomad' | 'kubernetes'
   state: 'SUBMITTED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'KILLED' | 'UNKNOWN'
   createdAt: string
   retries: number
@@ -286,7 +294,10 @@ export interface JobView {
   healthy?: boolean
   /** Why Nomad could not place the job (no node with the resources, constraints), when it cannot. */
   placementFailures?: string
-  /** Kubernetes: when the Job (or bare Pod) started and ended, and how long it ran, as the API reports them. */
+  /** YARN: the application, YARN's own state and final status (status: FINISHED/SUCCEEDED), and why it failed. */
+  applicationId?: string
+  diagnostics?: string
+  /** Kubernetes and YARN: when the Job (Pod, application) started and ended, and how long it ran, as the API reports them. */
   startedAt?: string
   endedAt?: string
   durationMs?: number

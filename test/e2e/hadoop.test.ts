@@ -1,8 +1,10 @@
+import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
 const NAME = 'e2e-hadoop'
@@ -55,6 +57,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   const env = {CMS_HOME: home}
   let headIp = ''
   let head = ''
+  const yarn: YarnJobCluster = {name: NAME, env, home, headIp: ''}
 
   beforeAll(async () => {
     await removeClusterContainers(NAME)
@@ -87,6 +90,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     const h = containers.find((c) => c.role === 'head')!
     headIp = h.ip
     head = h.name
+    yarn.headIp = headIp
     const ips = containers.map((c) => c.ip).sort()
     const nn = await namenode(headIp)
     expect(nn.safemode).toBe('')
@@ -157,6 +161,33 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(readFileSync(join(local, 'out', 'big.bin')).equals(big)).toBe(true)
     expect(readFileSync(join(local, 'out', 'sub', 'a.txt'), 'utf8')).toBe('cms-put\n')
     expect((await cms(['cluster', 'get', '-n', NAME, '/put-test/big.bin', join(local, 'out')], env)).code).toBe(2)
+    rmSync(local, {recursive: true, force: true})
+  })
+
+  // Jobs on YARN, on this cluster.
+  yarnJobCases(yarn)
+
+  it('tunnel: a local hdfs and yarn (the same runtime, unpacked here) use the HADOOP_CONF_DIR it writes, through its SOCKS proxy', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'cms-e2e-hadoop-client-'))
+    execFileSync('tar', ['-xzf', HADOOP_DIST!, '-C', local])
+    const bin = join(local, `hadoop-${process.env.CMS_HADOOP_VERSION ?? '3.4.3'}`, 'bin')
+    writeFileSync(join(local, 'from-here.txt'), 'through the tunnel\n')
+    const script = [
+      'set -e',
+      `${bin}/hdfs dfs -mkdir -p /tunnel`,
+      `${bin}/hdfs dfs -put -f ${join(local, 'from-here.txt')} /tunnel/from-here.txt`,
+      `${bin}/hdfs dfs -cat /keep.txt`,
+      `${bin}/yarn node -list 2>/dev/null | grep -c RUNNING`,
+      // The proxy reaches the cluster's hosts only.
+      'curl -s -o /dev/null --max-time 5 --socks5 "127.0.0.1:${HADOOP_OPTS##*socksProxyPort=}" http://127.0.0.1:9/ || echo refused',
+    ].join('\n')
+    const r = await cms(['cluster', 'tunnel', '-n', NAME, '--', 'bash', '-c', script], env, {timeoutMs: 180_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['cms-hdfs-data', '2', 'refused'])
+    const opened = await fetch(`http://${headIp}:9870/webhdfs/v1/tunnel/from-here.txt?op=OPEN&user.name=root`, {signal: AbortSignal.timeout(15_000)})
+    expect(await opened.text()).toBe('through the tunnel\n')
+    const status = await webhdfs<{FileStatus: {owner: string; replication: number}}>(headIp, '/tunnel/from-here.txt', 'GETFILESTATUS')
+    expect(status.FileStatus).toMatchObject({owner: 'root', replication: 2})
     rmSync(local, {recursive: true, force: true})
   })
 

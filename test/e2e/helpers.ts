@@ -1,5 +1,5 @@
-import {execFile, spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {execFile, execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -165,4 +165,27 @@ export async function buildBusyboxImage(tag: string): Promise<void> {
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
+}
+
+const JOB_FIXTURES = join(ROOT, '.cache', 'e2e-jobs')
+
+/** The Spark runtime's jars and Python example, extracted once from CMS_SPARK_DIST; the test job compiled against them. */
+export function sparkJobFixtures(): {jar: string; piPy: string} {
+  const dist = process.env.CMS_SPARK_DIST
+  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
+  const runtime = join(JOB_FIXTURES, 'runtime')
+  if (!existsSync(join(runtime, '.done'))) {
+    mkdirSync(runtime, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(runtime, '.done'), '')
+  }
+  const home = join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
+  const jar = join(JOB_FIXTURES, 'cms-e2e-job.jar')
+  if (!existsSync(jar)) {
+    const classes = join(JOB_FIXTURES, 'classes')
+    mkdirSync(classes, {recursive: true})
+    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsE2eJob.java')])
+    execFileSync('jar', ['cf', jar, '-C', classes, '.'])
+  }
+  return {jar, piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
 }

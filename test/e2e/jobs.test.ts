@@ -1,13 +1,13 @@
-import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {ROOT, cms, labelledContainers, makeCmsHome, removeClusterContainers, sparkJobFixtures} from './helpers.js'
 
 // Jobs on a real cluster: a JVM job compiled here against the runtime's own jars, Spark's bundled Python
 // example, and what the master itself reports about the drivers.
 const NAME = 'e2e-jobs'
-const WORK = join(ROOT, '.cache', 'e2e-jobs')
+// HDFS beside Spark (--hdfs) when the Hadoop runtime is built: a word count reads and writes it.
+const HDFS = Boolean(process.env.CMS_HADOOP_DIST)
 
 interface Driver {
   id: string
@@ -18,27 +18,6 @@ async function masterDrivers(headIp: string): Promise<Driver[]> {
   const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
   const json = (await res.json()) as {activedrivers: Driver[]; completeddrivers: Driver[]}
   return [...json.activedrivers, ...json.completeddrivers]
-}
-
-/** The Spark runtime's jars and Python example, extracted once from CMS_SPARK_DIST; the test job compiled against them. */
-function buildFixtures(): {jar: string; piPy: string} {
-  const dist = process.env.CMS_SPARK_DIST
-  if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
-  const runtime = join(WORK, 'runtime')
-  if (!existsSync(join(runtime, '.done'))) {
-    mkdirSync(runtime, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
-    writeFileSync(join(runtime, '.done'), '')
-  }
-  const home = join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
-  const jar = join(WORK, 'cms-e2e-job.jar')
-  if (!existsSync(jar)) {
-    const classes = join(WORK, 'classes')
-    mkdirSync(classes, {recursive: true})
-    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsE2eJob.java')])
-    execFileSync('jar', ['cf', jar, '-C', classes, '.'])
-  }
-  return {jar, piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
 }
 
 describe('jobs on a Spark cluster', () => {
@@ -55,9 +34,9 @@ describe('jobs on a Spark cluster', () => {
   }
 
   beforeAll(async () => {
-    fixtures = buildFixtures()
+    fixtures = sparkJobFixtures()
     await removeClusterContainers(NAME)
-    const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '2'], env)
+    const r = await cms(['cluster', 'create', '-n', NAME, '--hosts', '2', ...(HDFS ? ['--hdfs'] : [])], env)
     if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
     headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
   })
@@ -176,5 +155,35 @@ describe('jobs on a Spark cluster', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
     }
     expect((await masterDrivers(headIp)).length).toBe(before)
+  })
+
+  const webhdfs = (path: string, op: string) => fetch(`http://${headIp}:9870/webhdfs/v1${path}?op=${op}&user.name=root`, {signal: AbortSignal.timeout(15_000)})
+
+  it.skipIf(!HDFS)('--hdfs: the NameNode lists every host\'s DataNode; a word count reads its input from HDFS and writes its result there', async () => {
+    const ips = (await labelledContainers(NAME)).map((c) => c.ip).sort()
+    const jmx = await fetch(`http://${headIp}:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`, {signal: AbortSignal.timeout(15_000)})
+    const bean = ((await jmx.json()) as {beans: Array<{LiveNodes: string; Safemode: string}>}).beans[0]!
+    expect(bean.Safemode).toBe('')
+    expect(Object.values(JSON.parse(bean.LiveNodes) as Record<string, {xferaddr: string}>).map((d) => d.xferaddr.replace(/:\d+$/, '')).sort()).toEqual(ips)
+    expect(JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout)).toMatchObject({health: 'healthy', hdfs: {liveDataNodes: 2}})
+    writeFileSync(join(home, 'input.txt'), 'to be or not to be\nthat is the question to be\n')
+    expect((await cms(['cluster', 'put', '-n', NAME, join(home, 'input.txt'), '/wc/input.txt'], env)).code).toBe(0)
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(ROOT, 'test/e2e/fixtures/wordcount.py'), '--wait', '--', '/wc/input.txt', 'hdfs:///wc/out'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const parts = ((await (await webhdfs('/wc/out', 'LISTSTATUS')).json()) as {FileStatuses: {FileStatus: Array<{pathSuffix: string}>}}).FileStatuses.FileStatus
+    expect(parts.map((p) => p.pathSuffix)).toContain('_SUCCESS')
+    let text = ''
+    for (const p of parts.filter((x) => x.pathSuffix.startsWith('part-'))) text += await (await webhdfs(`/wc/out/${p.pathSuffix}`, 'OPEN')).text()
+    expect(Object.fromEntries(text.trim().split('\n').map((l) => l.split('\t')))).toMatchObject({to: '3', be: '3', or: '1', question: '1'})
+  })
+
+  it.skipIf(!HDFS)('--hdfs: refuses to remove a DataNode HDFS needs for its replication, and changes nothing', async () => {
+    const worker = (await labelledContainers(NAME)).find((c) => c.role === 'worker')!
+    const r = await cms(['cluster', 'remove', '-n', NAME, worker.name], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`removing ${worker.name} would leave 1 DataNode, fewer than HDFS's replication factor 2`)
+    expect(await labelledContainers(NAME)).toHaveLength(2)
+    const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
+    expect(((await res.json()) as {aliveworkers: number}).aliveworkers).toBe(2)
   })
 })

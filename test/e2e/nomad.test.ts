@@ -4,11 +4,13 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {execFileSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
+import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
 const NAME = 'e2e-nomad'
 const SPARK_DIST = process.env.CMS_SPARK_DIST
 const NOMAD_DIST = process.env.CMS_NOMAD_DIST
+// HDFS beside Nomad (--hdfs) when the Hadoop runtime is built and a Spark runtime ships for job specs.
+const HDFS = Boolean(process.env.CMS_HADOOP_DIST && SPARK_DIST)
 
 interface NomadNode {
   ID: string
@@ -103,7 +105,7 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
   })
 
   it('create makes 3 hosts; Nomad reports 3 ready, eligible nodes, a leader, raw_exec healthy', async () => {
-    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'nomad', '--hosts', '3', ...(SPARK_DIST ? ['--spark-dist', SPARK_DIST] : []), '--json'], env)
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'nomad', '--hosts', '3', ...(SPARK_DIST ? ['--spark-dist', SPARK_DIST] : []), ...(HDFS ? ['--hdfs'] : []), '--json'], env)
     expect(r.code, r.stderr).toBe(0)
     const containers = await labelledContainers(NAME)
     expect(containers).toHaveLength(3)
@@ -185,6 +187,22 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     const nightly = list.jobs.find((j: {id: string}) => j.id === 'nightly')
     expect(nightly).toMatchObject({scheduled: true, type: 'batch'})
     expect(nightly.nextLaunch).toMatch(/T04:30:00\.000Z$/)
+  })
+
+  it.skipIf(!HDFS)('--hdfs: a portable word count reads its input from HDFS and writes its result there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-e2e-nomad-hdfs-'))
+    writeFileSync(join(dir, 'input.txt'), 'to be or not to be\n')
+    expect((await cms(['cluster', 'put', '-n', NAME, join(dir, 'input.txt'), '/wc/input.txt'], env)).code).toBe(0)
+    // Paths without a scheme are on the cluster's HDFS (spark.hadoop.fs.defaultFS in the task's spark-submit).
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(ROOT, 'test/e2e/fixtures/wordcount.py'), '--wait', '--', '/wc/input.txt', '/wc/out'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const webhdfs = (path: string, op: string) => fetch(`http://${headIp}:9870/webhdfs/v1${path}?op=${op}&user.name=root`, {signal: AbortSignal.timeout(15_000)})
+    const parts = ((await (await webhdfs('/wc/out', 'LISTSTATUS')).json()) as {FileStatuses: {FileStatus: Array<{pathSuffix: string}>}}).FileStatuses.FileStatus
+    let text = ''
+    for (const p of parts.filter((x) => x.pathSuffix.startsWith('part-'))) text += await (await webhdfs(`/wc/out/${p.pathSuffix}`, 'OPEN')).text()
+    expect(Object.fromEntries(text.trim().split('\n').map((l) => l.split('\t')))).toEqual({to: '2', be: '2', or: '1', not: '1'})
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout)
+    expect(info.hdfs.liveDataNodes).toBe(3)
   })
 
   it('the native nomad CLI works through cms cluster tunnel', async () => {

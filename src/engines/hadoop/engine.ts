@@ -18,7 +18,7 @@ import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAdd
 import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
 import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import * as scripts from './scripts.js'
-import {HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
+import {clientConf, HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
 import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
 
 const READY_TIMEOUT_MS = 180_000
@@ -251,7 +251,8 @@ export class HadoopEngine implements Engine {
   }
 
   async openJobs(input: JobsInput): Promise<JobService> {
-    throw new Error(`jobs on hadoop clusters are not wired yet (cluster ${input.cluster})`)
+    const {HadoopJobService} = await import('./job-service.js')
+    return HadoopJobService.open(input.head, input)
   }
 
   async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {
@@ -260,14 +261,38 @@ export class HadoopEngine implements Engine {
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
     const address = input.head.address
+    const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+    const hosts = [...new Set([address, ...(manifest?.hosts ?? []).map((h) => h.privateAddress ?? h.host)])]
     return [
       {name: 'namenode', description: 'HDFS NameNode web UI, /jmx and WebHDFS (/webhdfs/v1; unauthenticated: local only)', address, port: HADOOP_PORTS.namenodeHttp, scheme: 'http'},
       {name: 'resourcemanager', description: 'YARN ResourceManager web UI and REST API (/ws/v1/cluster; unauthenticated: local only)', address, port: HADOOP_PORTS.rmHttp, scheme: 'http'},
+      {name: 'socks', description: "SOCKS5 proxy to the cluster's hosts only, for Hadoop clients (HADOOP_CONF_DIR below): hdfs, yarn, spark-submit --master yarn", address, port: 0, scheme: 'socks5', socks: {allowed: hosts}},
     ]
   }
 
-  async clientEnvironment(input: {local: Record<string, string>}): Promise<Record<string, string>> {
-    return {CMS_NAMENODE_URL: input.local.namenode, CMS_RESOURCEMANAGER_URL: input.local.resourcemanager}
+  /**
+   * A HADOOP_CONF_DIR for clients on the user's machine: the cluster's NameNode and ResourceManager at their private
+   * addresses, every Hadoop connection through the tunnel's SOCKS proxy (Hadoop's SocksSocketFactory), and the
+   * cluster's user as HADOOP_USER_NAME (Hadoop's simple authentication takes the name the client gives).
+   */
+  async clientEnvironment(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string}): Promise<Record<string, string>> {
+    const socks = new URL(input.local.socks!)
+    const confDir = `${input.secretsDir}/hadoop-conf`
+    const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+    const {replication} = hadoopSettingsFromRecord(manifest?.engineSettings ?? {})
+    const files = clientConf({headAddress: input.head.address, socks: `${socks.hostname}:${socks.port}`, replication})
+    const {mkdirSync, writeFileSync} = await import('node:fs')
+    mkdirSync(confDir, {recursive: true, mode: 0o700})
+    for (const [name, text] of Object.entries(files)) writeFileSync(`${confDir}/${name}`, text, {mode: 0o600})
+    return {
+      CMS_NAMENODE_URL: input.local.namenode!,
+      CMS_RESOURCEMANAGER_URL: input.local.resourcemanager!,
+      HADOOP_CONF_DIR: confDir,
+      YARN_CONF_DIR: confDir,
+      HADOOP_USER_NAME: input.head.host.target.user,
+      // WebHDFS's HTTP connections (and the redirects to DataNodes) through the same proxy.
+      HADOOP_OPTS: `-DsocksProxyHost=${socks.hostname} -DsocksProxyPort=${socks.port}`,
+    }
   }
 }
 

@@ -1,4 +1,7 @@
 import {Flags} from '@oclif/core'
+import {UsageError} from '../../remote/errors.js'
+import type {EngineOptions} from '../engine.js'
+import {checkHadoopDistSource} from './dist.js'
 
 /** Flags shared by the hadoop engine and the engines that run HDFS beside them (spark --hdfs). */
 export const hadoopDistFlag = Flags.string({
@@ -6,5 +9,11 @@ export const hadoopDistFlag = Flags.string({
 })
 
 export const hdfsFlag = Flags.boolean({
-  description: 'spark: run HDFS beside Spark, a NameNode on the head and a DataNode on every host (the Hadoop runtime from --hadoop-dist).',
+  description: 'spark, nomad: run HDFS beside the engine, a NameNode on the head and a DataNode on every host (the Hadoop runtime from --hadoop-dist).',
 })
+
+/** --hdfs beside Spark or Nomad: --hadoop-dist only with it, and a runtime to ship. */
+export function checkHdfsOptions(options: EngineOptions): void {
+  if (options['hadoop-dist'] !== undefined && !options.hdfs) throw new UsageError('--hadoop-dist goes with --hdfs on this engine')
+  if (options.hdfs) checkHadoopDistSource(options['hadoop-dist'] as string | undefined)
+}

@@ -3,6 +3,7 @@ import type {SshSession} from '../../remote/session.js'
 import {UsageError} from '../../remote/errors.js'
 import {shq} from '../../remote/shell.js'
 import type {Host} from '../../providers/provider.js'
+import {readManifest} from '../../cluster/manifest.js'
 import type {Artifact} from '../artifact.js'
 import {waitFor} from '../coordination.js'
 import type {EngineOptions} from '../engine.js'
@@ -123,4 +124,21 @@ export async function drainDataNode(ctx: HostContext, head: HostContext, cluster
   }, 'decommissioning did not finish in time').catch((e: Error) => (note = `DataNode: ${e.message}; stopped anyway`))
   await ctx.session.run(scripts.stopDaemonScript(hadoopLayout(ctx.facts.home, cluster), 'datanode'), {label: 'stop datanode', timeoutMs: 60_000})
   return note
+}
+
+/** Whether the cluster runs HDFS beside its engine (recorded in the head's manifest at create). */
+export async function hasHdfs(head: HostContext, cluster: string): Promise<boolean> {
+  const manifest = await readManifest(head.session, head.facts.home, cluster)
+  return manifest?.engineSettings.hdfs === 'true'
+}
+
+/** The NameNode's view when the cluster runs HDFS; undefined when it does not. */
+export async function namenodeInfoIfAny(head: HostContext, cluster: string): Promise<NameNodeInfoBean | undefined> {
+  if (!(await hasHdfs(head, cluster))) return undefined
+  return (await namenodeBean<NameNodeInfoBean>(head.session, head.address, NAMENODE_INFO)) ?? {}
+}
+
+/** Where put/get reach the NameNode's WebHDFS, when the cluster runs HDFS. */
+export async function hdfsEndpoint(head: HostContext, cluster: string): Promise<{address: string; port: number} | undefined> {
+  return (await hasHdfs(head, cluster)) ? {address: head.address, port: HADOOP_PORTS.namenodeHttp} : undefined
 }

@@ -292,6 +292,37 @@ export function renderLog4j(): string {
   ].join('\n')
 }
 
+/**
+ * A HADOOP_CONF_DIR for a client outside the cluster that reaches it through a SOCKS proxy (`host:port`): the
+ * NameNode and ResourceManager by their private addresses, Hadoop RPC (YARN, hdfs:// metadata) through the proxy
+ * with Hadoop's SocksSocketFactory, and files through WebHDFS, whose HTTP connections the JVM sends through the same
+ * proxy (socksProxyHost, set by the caller). WebHDFS is the default file system because HDFS's own block reader
+ * cannot read through a SOCKS socket (it needs a socket channel: "Must not use direct buffers with InputStream API").
+ */
+export function clientConf(input: {headAddress: string; socks: string; replication: number; ports?: HadoopPorts}): HadoopConfFiles {
+  const ports = input.ports ?? HADOOP_PORTS
+  const head = input.headAddress
+  return {
+    'core-site.xml': renderConfiguration([
+      ['fs.defaultFS', `webhdfs://${hostPort(head, ports.namenodeHttp)}`],
+      ['hadoop.socks.server', input.socks],
+      ['hadoop.rpc.socket.factory.class.default', 'org.apache.hadoop.net.SocksSocketFactory'],
+    ]),
+    'hdfs-site.xml': renderConfiguration([
+      ['dfs.replication', input.replication],
+      ['dfs.client.use.datanode.hostname', false],
+    ]),
+    'yarn-site.xml': renderConfiguration([
+      ['yarn.resourcemanager.hostname', head],
+      ['yarn.resourcemanager.address', hostPort(head, ports.resourceManager)],
+      ['yarn.resourcemanager.scheduler.address', hostPort(head, ports.scheduler)],
+      ['yarn.resourcemanager.webapp.address', hostPort(head, ports.rmHttp)],
+    ]),
+    'mapred-site.xml': renderConfiguration([['mapreduce.framework.name', 'yarn']]),
+    'log4j.properties': renderLog4j(),
+  }
+}
+
 /** HADOOP_CONF_DIR for HDFS alone (beside another engine): no YARN, no MapReduce. */
 export function renderHdfsConf(input: HadoopSiteInput): HadoopConfFiles {
   return {'core-site.xml': renderCoreSite(input), 'hdfs-site.xml': renderHdfsSite(input), 'log4j.properties': renderLog4j()}

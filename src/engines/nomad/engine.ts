@@ -8,7 +8,11 @@ import {shq} from '../../remote/shell.js'
 import {Deferred, waitFor} from '../coordination.js'
 import type {Artifact} from '../artifact.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
-import type {HostContext} from '../host-context.js'
+import {hostContext, type HostContext} from '../host-context.js'
+import {hdfsListFields, withHdfs} from '../hadoop/describe.js'
+import {checkDataNodesLeft, drainDataNode, hasHdfs, hdfsEndpoint, HdfsBeside, namenodeInfoIfAny, planHdfs} from '../hadoop/hdfs-beside.js'
+import {hadoopLayout} from '../hadoop/layout.js'
+import {stopEverythingScript} from '../hadoop/scripts.js'
 import {distFromSettings, distSettings, resolveSparkDist, checkSparkDistSource, sparkArtifact} from '../spark/dist.js'
 import {SPARK_HOST_PACKAGES} from '../spark/layout.js'
 import {NOMAD_PORTS, renderAgentConfig, type NomadDriver} from './agent-config.js'
@@ -71,7 +75,8 @@ export class NomadEngine implements Engine {
     const nomad = (!nomadGiven && recorded ? nomadDistFromSettings(recorded) : undefined) ?? (await resolveNomadDist(checkNomadDistSource(nomadGiven), input.log))
     const sparkGiven = options['spark-dist'] as string | undefined
     const spark = sparkGiven ? await resolveSparkDist(checkSparkDistSource(sparkGiven), input.log) : recorded ? distFromSettings(recorded) : undefined
-    const artifacts: Artifact[] = [nomad, ...(spark ? [sparkArtifact(spark)] : [])]
+    const hdfs = await planHdfs(options, recorded, input.totalHosts, input.log)
+    const artifacts: Artifact[] = [nomad, ...(spark ? [sparkArtifact(spark)] : []), ...(hdfs.artifact ? [hdfs.artifact] : [])]
     const settings: Record<string, string> = {
       ...nomadDistSettings(nomad),
       ...(spark ? distSettings(spark) : {}),
@@ -80,6 +85,7 @@ export class NomadEngine implements Engine {
       datacenter: DATACENTER,
     }
     if (recorded?.serverIds) settings.serverIds = recorded.serverIds
+    Object.assign(settings, hdfs.settings)
     // unzip (or python3) for the release zip; curl to fetch archives from the head; Java for Spark tasks.
     const hostPackages = ['curl', 'unzip', 'python3', 'tar', 'gzip', ...(spark ? SPARK_HOST_PACKAGES : [])]
     return {artifacts, settings, hostPackages}
@@ -87,7 +93,11 @@ export class NomadEngine implements Engine {
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment, plan} = input
-    const [nomadDist, sparkDist] = shipment.artifacts
+    const [nomadDist] = shipment.artifacts
+    const sparkDist = shipment.artifacts.find((a) => a.what === 'Spark')
+    const hadoopDist = shipment.artifacts.find((a) => a.what === 'Hadoop')
+    const hdfs = hadoopDist ? new HdfsBeside(cluster, hadoopDist, Number(plan.settings.replication) || 1) : undefined
+    const namenodeReady = new Deferred<HostContext>()
     const head = input.hosts[0]
     const servers = serverHosts(input.hosts, plan.settings)
     const secrets = new Deferred<HeadSecrets>()
@@ -107,6 +117,18 @@ export class NomadEngine implements Engine {
         if (sparkDist) {
           const home = await shipment.root(ctx, sparkDist)
           if (isHead) sparkHome = home
+        }
+        const hdfsDone: string[] = []
+        if (hdfs) {
+          // HDFS first: a task may read it as soon as its node is ready.
+          if (isHead) {
+            report.update('starting the NameNode')
+            hdfsDone.push(...(await hdfs.startNameNode(ctx, await hdfs.configure(ctx, shipment, ctx.address), input.hosts.map((h) => h.privateAddress ?? h.target.host))))
+            namenodeReady.resolve(ctx)
+          }
+          report.update('starting the DataNode')
+          const namenode = await namenodeReady.promise
+          hdfsDone.push(await hdfs.startDataNode(ctx, await hdfs.configure(ctx, shipment, namenode.address), namenode))
         }
         await ctx.session.run(scripts.prepareDirsScript(layout), {label: 'prepare Nomad folders'})
         if (isHead) secrets.resolve(await this.headSecrets(ctx, layout, cluster))
@@ -161,11 +183,12 @@ export class NomadEngine implements Engine {
           `the Nomad client on ${ctx.address} did not become ready (see ${layout.client.logFile})`,
         )
         const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
-        return {address: ctx.address, detail: `${server}${client}, node ${nodeId.slice(0, 8)}, ${shipped}`}
+        return {address: ctx.address, detail: [`${server}${client}`, `node ${nodeId.slice(0, 8)}`, ...hdfsDone, shipped].join(', ')}
       } catch (error) {
         const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
         if (isHead) {
           shipment.headFailed(reason)
+          namenodeReady.reject(reason)
           secrets.reject(reason)
           aclReady.reject(reason)
         }
@@ -258,10 +281,11 @@ export class NomadEngine implements Engine {
     return api
   }
 
-  checkRemovable(host: Host, hosts: Host[], settings: Record<string, string> = {}): void {
+  checkRemovable(host: Host, hosts: Host[], settings: Record<string, string> = {}, removing: Host[] = [host]): void {
     if (serverHosts(hosts, settings).some((s) => s.id === host.id)) {
       throw new UsageError(`cannot remove ${host.id}: it runs a Nomad server ('cms cluster kill' removes the whole cluster)`)
     }
+    if (settings.hdfs === 'true') checkDataNodesLeft(hosts, removing, Number(settings.replication) || 1, true)
   }
 
   /**
@@ -291,31 +315,47 @@ export class NomadEngine implements Engine {
     input.report.update('stopping the agent')
     await input.ctx.session.run(scripts.stopAgentScript(layout.client), {label: 'stop Nomad agent', timeoutMs: 60_000})
     if (node) await api.purgeNode(node.ID).catch(() => undefined)
-    return node ? `drained (${moved} allocation${moved === 1 ? '' : 's'} moved)` : 'no Nomad node'
+    const drained = node ? `drained (${moved} allocation${moved === 1 ? '' : 's'} moved)` : 'no Nomad node'
+    if (!(await hasHdfs(input.head, input.cluster))) return drained
+    input.report.update('decommissioning the DataNode')
+    return `${drained}, ${await drainDataNode(input.ctx, input.head, input.cluster, input.graceSeconds)}`
   }
 
   async cleanup(ctx: HostContext, cluster: string): Promise<number> {
     const layout = nomadLayout(ctx.facts.home, cluster)
+    // HDFS beside Nomad first: the Nomad cleanup removes the folder the Hadoop daemons are found by.
+    await ctx.session.run(stopEverythingScript(hadoopLayout(ctx.facts.home, cluster)), {label: 'stop HDFS', timeoutMs: 120_000})
     await ctx.session.run(scripts.cleanupScript(layout, ctx.facts.home), {label: 'remove Nomad files and processes', timeoutMs: 120_000})
     return Number((await ctx.session.run(scripts.leftoverScript(layout), {label: 'check processes'})).trim()) || 0
   }
 
   async describe(input: DescribeInput): Promise<ClusterInfo> {
     if (!input.head) return nomadClusterInfo(input.cluster, input.provider, input.hosts, undefined, input.headError)
+    let info: ClusterInfo
     try {
       const {home} = await hostFacts(input.head.session)
       const api = await headApi({session: input.head.session, address: input.head.address, home}, input.cluster)
       const [leader, peers, nodes] = await Promise.all([api.leader(), api.peers(), api.nodes({resources: true}).then((r) => r.value)])
-      return nomadClusterInfo(input.cluster, input.provider, input.hosts, {leader, peers, nodes, apiUrl: `https://${input.head.address}:${NOMAD_PORTS.http}`})
+      info = nomadClusterInfo(input.cluster, input.provider, input.hosts, {leader, peers, nodes, apiUrl: `https://${input.head.address}:${NOMAD_PORTS.http}`})
     } catch (error) {
       return nomadClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
     }
+    const namenode = await namenodeInfoIfAny(await hostContext(input.head.session, input.head.host), input.cluster).catch((e: Error) => {
+      info.masterError = `HDFS: ${e.message}`
+      return undefined
+    })
+    return namenode ? withHdfs(info, namenode, input.head.address) : info
+  }
+
+  hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
+    return hdfsEndpoint(input.head, input.cluster)
   }
 
   listFields(info: ClusterInfo): Partial<ClusterListEntry> {
     if (!info.nomad) return {error: info.masterError}
     const ready = (info.hosts ?? []).filter((h) => h.node?.status === 'ready').length
     return {
+      ...(info.hdfs ? hdfsListFields(info.hdfs) : {}),
       masterStatus: info.nomad.leader ? 'LEADER' : 'NO LEADER',
       aliveWorkers: ready,
       cores: info.nomad.cpuCores,

@@ -1,5 +1,6 @@
 import {newJobId, validateJobId} from '../../jobs/ids.js'
 import {nomadJobForSpec} from '../../jobs/nomad-translate.js'
+import {defaultFs} from '../hadoop/hdfs-beside.js'
 import {TERMINAL} from '../../jobs/states.js'
 import type {JobList, JobView} from '../../output/results.js'
 import {UsageError} from '../../remote/errors.js'
@@ -69,7 +70,8 @@ export class NomadJobService implements JobService {
       this.stager.stageAll(spec.files, targets),
       this.stager.stageAll(spec.pyFiles, targets),
     ])
-    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles}) as Job
+    const hdfs = this.input.settings.hdfs === 'true' ? defaultFs(this.input.head.address) : undefined
+    return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, defaultFs: hdfs}) as Job
   }
 
   async submit(job: LoadedJob): Promise<JobView> {

@@ -4,6 +4,7 @@ import type {EngineOptions} from '../engine.js'
 import {checkSparkDistSource} from '../spark/dist.js'
 import {sparkDistFlag} from '../spark/options.js'
 import {checkNomadDistSource, NOMAD_VERSION} from './dist.js'
+import {checkHdfsOptions, hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
 
 const nomadDistFlag = Flags.string({
   description: `nomad: Nomad release archive, a path or URL (.zip as released, .tgz) [default: $CMS_NOMAD_DIST, else the official Nomad ${NOMAD_VERSION} linux_amd64 release].`,
@@ -13,6 +14,8 @@ export const nomadFlags = {
   'nomad-dist': nomadDistFlag,
   servers: Flags.integer({description: 'nomad: how many hosts run a Nomad server (1, or 3 for a Raft quorum), the head first [default: 1].'}),
   'spark-dist': sparkDistFlag,
+  hdfs: hdfsFlag,
+  'hadoop-dist': hadoopDistFlag,
 }
 
 export const nomadAddFlags = {
@@ -28,4 +31,5 @@ export function checkNomadOptions(options: EngineOptions, ctx: {adding: boolean}
   if (servers !== undefined && servers !== 1 && servers !== 3) throw new UsageError(`invalid --servers ${servers}: use 1, or 3 for a Raft quorum`)
   if (options['nomad-dist'] !== undefined || !ctx.adding) checkNomadDistSource(options['nomad-dist'] as string | undefined)
   if (options['spark-dist'] !== undefined) checkSparkDistSource(options['spark-dist'] as string)
+  checkHdfsOptions(options)
 }

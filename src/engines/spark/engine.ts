@@ -13,13 +13,10 @@ import {SPARK_HOST_PACKAGES, sparkLayout, SPARK_PORTS, type SparkLayout} from '.
 import {aliveWorkerHosts, masterStatus, type MasterStatus} from './master-api.js'
 import * as scripts from './scripts.js'
 import {sharedWorkerMemory} from './shared-machine.js'
-import {readManifest} from '../../cluster/manifest.js'
-import {namenodeBean} from '../hadoop/daemon-api.js'
 import {hdfsListFields, withHdfs, type NameNodeInfoBean} from '../hadoop/describe.js'
-import {checkDataNodesLeft, defaultFs, drainDataNode, HdfsBeside, planHdfs} from '../hadoop/hdfs-beside.js'
+import {checkDataNodesLeft, defaultFs, drainDataNode, hasHdfs, hdfsEndpoint, HdfsBeside, namenodeInfoIfAny, planHdfs} from '../hadoop/hdfs-beside.js'
 import {hadoopLayout} from '../hadoop/layout.js'
 import {stopEverythingScript} from '../hadoop/scripts.js'
-import {HADOOP_PORTS} from '../hadoop/site-config.js'
 
 export interface SparkSettings {
   daemonMemory: string
@@ -195,7 +192,7 @@ export class SparkEngine implements Engine {
     input.report.update('decommissioning worker')
     await ctx.session.run(scripts.decommissionScript(ctx.layout, sparkHome, input.graceSeconds), {label: 'decommission worker', timeoutMs: (input.graceSeconds + 60) * 1000})
     await waitFor(60_000, async () => !aliveWorkerHosts(await masterStatus(input.head.session, input.head.address)).has(ctx.address), `the master still lists the worker on ${ctx.address} as alive`)
-    if (!(await this.hasHdfs(input.head, input.cluster))) return 'decommissioned'
+    if (!(await hasHdfs(input.head, input.cluster))) return 'decommissioned'
     input.report.update('decommissioning the DataNode')
     return `decommissioned, ${await drainDataNode(ctx, input.head, input.cluster, input.graceSeconds)}`
   }
@@ -219,7 +216,7 @@ export class SparkEngine implements Engine {
     let namenode: NameNodeInfoBean | undefined
     if (input.head) {
       const head = await hostContext(input.head.session, input.head.host)
-      const [master, hdfs] = await Promise.allSettled([masterStatus(input.head.session, input.head.address), this.namenodeInfo(head, input.cluster)])
+      const [master, hdfs] = await Promise.allSettled([masterStatus(input.head.session, input.head.address), namenodeInfoIfAny(head, input.cluster)])
       if (master.status === 'fulfilled') status = master.value
       else error = (master.reason as Error).message
       if (hdfs.status === 'fulfilled') namenode = hdfs.value
@@ -229,20 +226,8 @@ export class SparkEngine implements Engine {
     return namenode && input.head ? withHdfs(info, namenode, input.head.address) : info
   }
 
-  /** Whether the cluster runs HDFS beside Spark (recorded in the head's manifest at create). */
-  private async hasHdfs(head: HostContext, cluster: string): Promise<boolean> {
-    const manifest = await readManifest(head.session, head.facts.home, cluster)
-    return manifest?.engineSettings.hdfs === 'true'
-  }
-
-  /** The NameNode's view when the cluster runs HDFS; undefined when it does not. */
-  private async namenodeInfo(head: HostContext, cluster: string): Promise<NameNodeInfoBean | undefined> {
-    if (!(await this.hasHdfs(head, cluster))) return undefined
-    return (await namenodeBean<NameNodeInfoBean>(head.session, head.address, 'Hadoop:service=NameNode,name=NameNodeInfo')) ?? {}
-  }
-
-  async hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
-    return (await this.hasHdfs(input.head, input.cluster)) ? {address: input.head.address, port: HADOOP_PORTS.namenodeHttp} : undefined
+  hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
+    return hdfsEndpoint(input.head, input.cluster)
   }
 
   listFields(info: ClusterInfo): Partial<ClusterListEntry> {

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 import type {EngineOptions} from '../engine.js'
 import {UsageError} from '../../remote/errors.js'
 import {checkSparkDistSource} from './dist.js'
-import {checkHadoopDistSource} from '../hadoop/dist.js'
-import {hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
+import {checkHdfsOptions, hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
 
 /** create/add flags of the Spark engine (also how the Nomad engine ships a Spark runtime for portable jobs). */
 export const sparkDistFlag = Flags.string({
@@ -31,6 +30,5 @@ export function checkSparkOptions(options: EngineOptions, ctx: {adding: boolean}
     throw new UsageError(`invalid --worker-memory ${JSON.stringify(workerMemory)}: use a size with a unit, like 4g or 1500m`)
   }
   if (options['spark-dist'] !== undefined || !ctx.adding) checkSparkDistSource(options['spark-dist'] as string | undefined)
-  if (options['hadoop-dist'] !== undefined && !options.hdfs) throw new UsageError('--hadoop-dist goes with --hdfs on Spark clusters')
-  if (options.hdfs) checkHadoopDistSource(options['hadoop-dist'] as string | undefined)
+  checkHdfsOptions(options)
 }

@@ -279,3 +279,15 @@ describe('javaOpens', () => {
     }
   })
 })
+
+describe('the tunnel client configuration', () => {
+  it('names the cluster by its private addresses and sends every connection through the proxy', async () => {
+    const {clientConf} = await import('../../../src/engines/hadoop/site-config.js')
+    const files = clientConf({headAddress: '10.1.0.2', socks: '127.0.0.1:41000', replication: 2})
+    expect(files['core-site.xml']).toContain('<name>fs.defaultFS</name><value>webhdfs://10.1.0.2:9870</value>')
+    expect(files['core-site.xml']).toContain('<name>hadoop.socks.server</name><value>127.0.0.1:41000</value>')
+    expect(files['core-site.xml']).toContain('<value>org.apache.hadoop.net.SocksSocketFactory</value>')
+    expect(files['hdfs-site.xml']).toContain('<name>dfs.replication</name><value>2</value>')
+    expect(files['yarn-site.xml']).toContain('<name>yarn.resourcemanager.address</name><value>10.1.0.2:8032</value>')
+  })
+})

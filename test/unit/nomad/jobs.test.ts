@@ -80,6 +80,15 @@ describe('portable spec to a Nomad job', () => {
     expect(taskResources(big)).toEqual({cores: 6, memoryMb: 1024 + 3 * 512 + 256})
   })
 
+  it('names the cluster\'s HDFS as the default file system (nomad --hdfs), unless the spec sets one', () => {
+    const args = (spec: typeof base) => JSON.stringify(nomadJobForSpec(spec, {...input, defaultFs: 'hdfs://10.0.0.2:8020'}))
+    expect(args(base)).toContain('spark.hadoop.fs.defaultFS=hdfs://10.0.0.2:8020')
+    expect(JSON.stringify(nomadJobForSpec(base, input))).not.toContain('fs.defaultFS')
+    const own = parseJobSpec({app: 'a.py', conf: {'spark.hadoop.fs.defaultFS': 'file:///'}}, 'a.yaml')
+    expect(args(own)).toContain('spark.hadoop.fs.defaultFS=file:///')
+    expect(args(own)).not.toContain('hdfs://10.0.0.2')
+  })
+
   it('is one raw_exec task running spark-submit in local mode with the spec mapped onto Nomad fields', () => {
     const job = nomadJobForSpec(base, input) as {
       ID: string
