@@ -16,6 +16,9 @@
 #   BENCH_HADOOP_HOSTS=4   hosts of each cluster (its own knob: run.sh's other benches default BENCH_HOSTS to 8)
 #   BENCH_RUNS=1           repetitions (median is reported; they alternate Ansible, cms, ...)
 #   BENCH_ANSIBLE_SHIP=head|each   how the playbook ships the archives (above)
+#   BENCH_ANSIBLE_UNPACK=unarchive|stream   how it unpacks them with BENCH_ANSIBLE_SHIP=head: Ansible's unarchive
+#                          module (the default: it lists and diffs each archive before extracting it) or one
+#                          streamed `curl | tar -xz` per archive and host, as cms does (bench/ansible/hadoop.yml)
 #   BENCH_SKIP_CMS=1 / BENCH_SKIP_ANSIBLE=1   run only one half
 #   BENCH_PREFIX=hbench<pid>   names of this run's clusters, containers and network (and its cleanup label)
 #   BENCH_SETUP=0          skip tool/testbed setup (run.sh already did it)
@@ -31,12 +34,14 @@ cd "$REPO_DIR"
 N=${BENCH_HADOOP_HOSTS:-4}
 RUNS=${BENCH_RUNS:-1}
 SHIP=${BENCH_ANSIBLE_SHIP:-head}
+UNPACK=${BENCH_ANSIBLE_UNPACK:-unarchive}
 SKIP_CMS=${BENCH_SKIP_CMS:-0}
 SKIP_ANSIBLE=${BENCH_SKIP_ANSIBLE:-0}
 PREFIX=${BENCH_PREFIX:-hbench$$}
 [[ "$N" =~ ^[1-9]$|^1[0-9]$ ]] || die "BENCH_HADOOP_HOSTS must be 1..19"
 [[ "$RUNS" =~ ^[1-9]$ ]] || die "BENCH_RUNS must be 1..9"
 [[ "$SHIP" == head || "$SHIP" == each ]] || die "BENCH_ANSIBLE_SHIP must be head or each"
+[[ "$UNPACK" == unarchive || "$UNPACK" == stream ]] || die "BENCH_ANSIBLE_UNPACK must be unarchive or stream"
 [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "BENCH_PREFIX must be a lowercase name of at most 16 characters"
 BENCH_LABELS=(cms.bench=1 "cms.bench.run=$PREFIX")
 NET=$PREFIX-net
@@ -90,7 +95,7 @@ SPARK_TOP=$(top_dir "$CMS_SPARK_DIST")
 # What cms's docker provider makes each host count (engine.ts plan(): the machine's memory split over the hosts).
 HOST_MEMORY_MB=$(docker info -f '{{.MemTotal}}' | awk -v n="$N" '{ printf "%d", $1 / 1048576 / n }')
 HOST_CORES=$(docker info -f '{{.NCPU}}')
-log "Hadoop: $(basename "$CMS_HADOOP_DIST") ($HADOOP_BYTES bytes), Spark: $(basename "$CMS_SPARK_DIST") ($SPARK_BYTES bytes), hosts=$N, runs=$RUNS, ship=$SHIP, prefix=$PREFIX"
+log "Hadoop: $(basename "$CMS_HADOOP_DIST") ($HADOOP_BYTES bytes), Spark: $(basename "$CMS_SPARK_DIST") ($SPARK_BYTES bytes), hosts=$N, runs=$RUNS, ship=$SHIP, unpack=$UNPACK, prefix=$PREFIX"
 
 # The renderer: bench/hadoop-render.ts bundled with cms's sources.
 RENDER="$RESULTS_DIR/hadoop-render.bundle.mjs"
@@ -161,7 +166,7 @@ ansible_run() { # -> LAST_SECONDS, LAST_RX
   write_inventory hadoop "$WORK/ansible/inventory.ini" "$WORK/bench_key" "$WORK/known_hosts"
   if ! ANSIBLE_CONFIG="$WORK/ansible.cfg" timeout 900 ansible-playbook -i "$WORK/ansible/inventory.ini" \
     -e "hadoop_dist=$CMS_HADOOP_DIST" -e "spark_dist=$CMS_SPARK_DIST" -e "hadoop_files=$WORK/ansible/files" \
-    -e "hadoop_ship=$SHIP" "$BENCH_DIR/ansible/hadoop.yml" >"$WORK/ansible.log" 2>&1; then
+    -e "hadoop_ship=$SHIP" -e "hadoop_unpack=$UNPACK" "$BENCH_DIR/ansible/hadoop.yml" >"$WORK/ansible.log" 2>&1; then
     tail -n 40 "$WORK/ansible.log" >&2
     cp "$WORK/ansible.log" "$RESULTS_DIR/ansible-hadoop-$N-hosts.log"
     [[ "${BENCH_KEEP_FAILED:-0}" == 0 ]] || KEEP_HOSTS=1
@@ -276,6 +281,7 @@ R=$([[ -n "$A" && -n "$C" ]] && ratio "$C" "$A" || echo "n/a")
 ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$TOTAL_BYTES" || echo "n/a")
 CMS_RX_RATIO=$([[ -n "$CMS_RX" ]] && ratio "$CMS_RX" "$TOTAL_BYTES" || echo "n/a")
 SHIP_TEXT="one copy to the head, the other hosts fetch from an HTTP server there (unarchive remote_src)"
+[[ "$UNPACK" == unarchive ]] || SHIP_TEXT="one copy to the head, the other hosts fetch from an HTTP server there, each archive unpacked in one streamed pass (cat|curl ... | tar -xz)"
 [[ "$SHIP" == head ]] || SHIP_TEXT="unarchive from this machine to every host"
 
 {
@@ -309,6 +315,7 @@ cat >"$RESULTS_DIR/hadoop-create-vs-ansible.json" <<EOF
   "hadoopArchiveBytes": $HADOOP_BYTES,
   "sparkArchiveBytes": $SPARK_BYTES,
   "ansibleShip": "$SHIP",
+  "ansibleUnpack": "$UNPACK",
   "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
   "cms": {"createSeconds": $(jlist "${CMS_TIMES[@]}"), "medianSeconds": $(jnum "$C"), "reportedSeconds": $(jlist "${CMS_REPORTED[@]}"), "uploadRatio": $(jnum "$CMS_RATIO"), "rxBytes": $(jnum "$CMS_RX"), "load1StartEnd": "${CMS_LOADS[*]}"},
   "ansible": {"createSeconds": $(jlist "${ANSIBLE_TIMES[@]}"), "medianSeconds": $(jnum "$A"), "networkCreateSeconds": $(jnum "$ANSIBLE_NET_SECONDS"), "rxBytes": $(jnum "$ANSIBLE_RX"), "load1StartEnd": "${ANSIBLE_LOADS[*]}"},
