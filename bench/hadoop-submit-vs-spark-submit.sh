@@ -91,8 +91,9 @@ docker exec "$HEAD_C" cat "$PI_REMOTE" >"$WORK/job/pi.py"
 printf '{"name": "pi", "app": "pi.py", "args": ["%s"], "driver": {"memory": "512m"}, "executor": {"instances": 1, "cores": 1, "memory": "512m"}}\n' \
   "$PI_ARGS" >"$WORK/job/pi.json"
 
-# app_check APP_ID -> "STATE FINALSTATUS ELAPSED_SECONDS" as the ResourceManager reports the application.
-app_check() { curl -fsS --max-time 10 "$RM/apps/$1" | jq -r '.app | "\(.state) \(.finalStatus) \(.elapsedTime / 1000)"'; }
+# app_check APP_ID -> "STATE FINALSTATUS STARTED_MS FINISHED_MS ELAPSED_SECONDS" as the ResourceManager reports the
+# application (startedTime: YARN accepted it; the hosts share this machine's clock).
+app_check() { curl -fsS --max-time 10 "$RM/apps/$1" | jq -r '.app | "\(.state) \(.finalStatus) \(.startedTime) \(.finishedTime) \(.elapsedTime / 1000)"'; }
 
 # cms_phase OUT -> P_WALL P_CPU P_APP P_OK
 cms_phase() {
@@ -146,26 +147,33 @@ peer_phase() {
 }
 
 # ---------------------------------------------------------------- phases
-CMS_WALLS=() CMS_CPUS=() CMS_APPS=() CMS_LOADS=() CMS_OVER=()
-PEER_WALLS=() PEER_CPUS=() PEER_APPS=() PEER_LOADS=() PEER_OVER=()
+CMS_WALLS=() CMS_CPUS=() CMS_APPS=() CMS_LOADS=() CMS_OVER=() CMS_SPLIT=()
+PEER_WALLS=() PEER_CPUS=() PEER_APPS=() PEER_LOADS=() PEER_OVER=() PEER_SPLIT=()
 FAILED=""
 phase() { # phase cms|peer N
-  local side=$1 n=$2 l0 check over
+  local side=$1 n=$2 l0 check over t0 t1 started finished split
   sleep "$PAUSE"
   l0=$(load1)
   log "$side: run $n"
+  t0=$(date +%s%3N)
   "${side}_phase" "$WORK/$side-$n.out"
+  t1=$(date +%s%3N)
   check=$([[ -n "$P_APP" ]] && app_check "$P_APP" || echo "no application")
   log "$side: run $n took ${P_WALL}s (client CPU ${P_CPU}s), $P_APP: $check"
   if ((P_OK == 0)) || [[ "$check" != "FINISHED SUCCEEDED "* ]]; then
     FAILED+="$side run $n: ok=$P_OK, $P_APP $check; "
     return 0
   fi
+  read -r _ _ started finished _ <<<"$check"
   over=$(awk -v w="$P_WALL" -v a="${check##* }" 'BEGIN { printf "%.2f", w - a }')
+  # Before YARN accepted the application / after it finished until the client returned.
+  split="$(awk -v a="$t0" -v b="$started" 'BEGIN { printf "%.2f", (b - a) / 1000 }')+$(awk -v a="$finished" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1000 }')"
   if [[ $side == cms ]]; then
+    CMS_SPLIT+=("$split")
     CMS_OVER+=("$over")
     CMS_WALLS+=("$P_WALL") CMS_CPUS+=("$P_CPU") CMS_APPS+=("${check##* }") CMS_LOADS+=("$l0/$(load1)")
   else
+    PEER_SPLIT+=("$split")
     PEER_OVER+=("$over")
     PEER_WALLS+=("$P_WALL") PEER_CPUS+=("$P_CPU") PEER_APPS+=("${check##* }") PEER_LOADS+=("$l0/$(load1)")
   fi
@@ -198,6 +206,7 @@ pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"
   echo "| ssh head spark-submit (waitAppCompletion=true) | $(fmt "$P") ($(fmt "${PEER_WALLS[*]}")) | $(fmt "$PA") ($(fmt "${PEER_APPS[*]}")) | $(fmt "$PO") ($(fmt "${PEER_OVER[*]}")) | $(fmt "${PEER_CPUS[*]}") | $(fmt "${PEER_LOADS[*]}") |"
   echo
   echo "cms / spark-submit, wall: **$R** (goal <= 1.10: $(pass "$R" 1.1)); the time outside the application (wall - elapsedTime: submission, the client JVM, the wait's polling): $([[ -n "$CO" && -n "$PO" ]] && ratio "$CO" "$PO" || echo n/a)x."
+  echo "Outside the application, each run as (client start to YARN's startedTime)+(finishedTime to the client's exit), s: cms $(fmt "${CMS_SPLIT[*]}"); spark-submit $(fmt "${PEER_SPLIT[*]}")."
   echo "Medians with each run in parentheses. The application's own time varies by several seconds between runs on this shared machine; "wall - elapsedTime" is what the client adds around it."
   echo "Client CPU is this machine's (cms: Node; the peer: the ssh client only: spark-submit's JVM runs on the head in both cases)."
   echo "cms's wall includes Node start, the SSH connect, pi.py's upload and the job record; the peer's copy of pi.py is made beforehand."
@@ -213,8 +222,8 @@ cat >"$RESULTS_DIR/hadoop-submit-vs-spark-submit.json" <<EOF
   "runs": $RUNS,
   "piArgs": $PI_ARGS,
   "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
-  "cms": {"wallSeconds": $(jlist "${CMS_WALLS[@]}"), "medianSeconds": $(jnum "$C"), "appSeconds": $(jlist "${CMS_APPS[@]}"), "cpuSeconds": $(jlist "${CMS_CPUS[@]}"), "outsideAppSeconds": $(jlist "${CMS_OVER[@]}")},
-  "sparkSubmit": {"wallSeconds": $(jlist "${PEER_WALLS[@]}"), "medianSeconds": $(jnum "$P"), "appSeconds": $(jlist "${PEER_APPS[@]}"), "cpuSeconds": $(jlist "${PEER_CPUS[@]}"), "outsideAppSeconds": $(jlist "${PEER_OVER[@]}")},
+  "cms": {"wallSeconds": $(jlist "${CMS_WALLS[@]}"), "medianSeconds": $(jnum "$C"), "appSeconds": $(jlist "${CMS_APPS[@]}"), "cpuSeconds": $(jlist "${CMS_CPUS[@]}"), "outsideAppSeconds": $(jlist "${CMS_OVER[@]}"), "beforePlusAfterApp": "${CMS_SPLIT[*]}"},
+  "sparkSubmit": {"wallSeconds": $(jlist "${PEER_WALLS[@]}"), "medianSeconds": $(jnum "$P"), "appSeconds": $(jlist "${PEER_APPS[@]}"), "cpuSeconds": $(jlist "${PEER_CPUS[@]}"), "outsideAppSeconds": $(jlist "${PEER_OVER[@]}"), "beforePlusAfterApp": "${PEER_SPLIT[*]}"},
   "failed": $(node -e 'console.log(JSON.stringify(process.argv[1] || null))' "$FAILED"),
   "ratioCmsOverSparkSubmit": $(jnum "$R")
 }
