@@ -2,7 +2,8 @@
 # Runs the default benchmarks: idempotent setup (ansible + hyperfine from apt, the project testbed, cms build), then
 # bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
 # bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh and (unless also
-# BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh, and (unless BENCH_SERVE=0) bench/serve-idle-memory.sh,
+# BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh, and (unless BENCH_HADOOP=0) bench/hadoop-create-vs-ansible.sh and
+# (unless also BENCH_HADOOP_SUBMIT=0) bench/hadoop-submit-vs-spark-submit.sh, and (unless BENCH_SERVE=0) bench/serve-idle-memory.sh,
 # bench/serve-intake.sh and (unless also BENCH_SERVE_OVERHEAD=0) bench/serve-overhead.sh. Prints the results and
 # writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
@@ -20,6 +21,8 @@ REPORTS=(cold-start.md create-vs-ansible.md)
 [[ "${BENCH_NOMAD:-1}" == 0 ]] || REPORTS+=(nomad-create-vs-ansible.md nomad-submit-vs-cli.md)
 [[ "${BENCH_K8S:-1}" == 0 ]] || REPORTS+=(k8s-create-vs-ansible.md)
 [[ "${BENCH_K8S:-1}" == 0 || "${BENCH_K8S_SUBMIT:-1}" == 0 ]] || REPORTS+=(k8s-submit-vs-kubectl.md)
+[[ "${BENCH_HADOOP:-1}" == 0 ]] || REPORTS+=(hadoop-create-vs-ansible.md)
+[[ "${BENCH_HADOOP:-1}" == 0 || "${BENCH_HADOOP_SUBMIT:-1}" == 0 ]] || REPORTS+=(hadoop-submit-vs-spark-submit.md)
 [[ "${BENCH_SERVE:-1}" == 0 ]] || REPORTS+=(serve-idle-memory.md serve-intake.md)
 [[ "${BENCH_SERVE:-1}" == 0 || "${BENCH_SERVE_OVERHEAD:-1}" == 0 ]] || REPORTS+=(serve-overhead.md)
 for f in "${REPORTS[@]}"; do rm -f "${RESULTS_DIR:?}/$f"; done
@@ -40,6 +43,13 @@ if [[ "${BENCH_K8S:-1}" != 0 ]]; then
   bash "$BENCH_DIR/k8s-create-vs-ansible.sh" >/dev/null || { status=1; log "k8s-create-vs-ansible.sh failed"; }
   if [[ "${BENCH_K8S_SUBMIT:-1}" != 0 ]]; then
     bash "$BENCH_DIR/k8s-submit-vs-kubectl.sh" >/dev/null || { status=1; log "k8s-submit-vs-kubectl.sh failed"; }
+  fi
+fi
+if [[ "${BENCH_HADOOP:-1}" != 0 ]]; then
+  # Both take the Hadoop and Spark archives from CMS_HADOOP_DIST / CMS_SPARK_DIST or `scripts/testbed.sh --hadoop`.
+  bash "$BENCH_DIR/hadoop-create-vs-ansible.sh" >/dev/null || { status=1; log "hadoop-create-vs-ansible.sh failed"; }
+  if [[ "${BENCH_HADOOP_SUBMIT:-1}" != 0 ]]; then
+    bash "$BENCH_DIR/hadoop-submit-vs-spark-submit.sh" >/dev/null || { status=1; log "hadoop-submit-vs-spark-submit.sh failed"; }
   fi
 fi
 if [[ "${BENCH_SERVE:-1}" != 0 ]]; then
