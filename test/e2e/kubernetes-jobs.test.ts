@@ -197,8 +197,15 @@ describe.skipIf(!K8S_DIST)('Kubernetes jobs through the API', () => {
     expect(views.map((v) => v.id)).toEqual([`${ns}/fails`, `${ns}/passes`])
     // The file was applied once, for both of its jobs.
     expect(lines.filter((l) => l.startsWith(`Applied Job ${ns}/`) && l.endsWith(`(${pair})`))).toEqual([`Applied Job ${ns}/fails (${pair})`, `Applied Job ${ns}/passes (${pair})`])
-    const [done, passed] = await service.wait(views.map((v) => v.id), 120_000, () => {})
+    const [ended, passed] = await service.wait(views.map((v) => v.id), 120_000, () => {})
     expect(passed!.state).toBe('SUCCEEDED')
+    // FAILED from the Job controller's FailureTarget on; its Failed condition follows once the pod is accounted for.
+    expect(ended!.state).toBe('FAILED')
+    let done = ended
+    for (let i = 0; i < 60 && done!.status !== 'Failed'; i++) {
+      await new Promise((r) => setTimeout(r, 500))
+      done = await service.status(ended!.id)
+    }
     expect(done).toMatchObject({state: 'FAILED', status: 'Failed'})
     expect(jobSucceeded(done!)).toBe(false)
     expect(done!.attempts.map((a) => a.exitCode)).toEqual([3])
