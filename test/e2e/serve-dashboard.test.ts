@@ -181,7 +181,8 @@ describe('the dashboard in a browser', () => {
     // Kill from the page: the engine reports the job killed.
     await page.goto(`${server.url}/ui/task/long`)
     await page.getByRole('button', {name: 'Kill'}).click()
-    await page.waitForURL(/notice=/)
+    // The kill returns once the engine reports the job ended (up to ~30 s on a loaded machine).
+    await page.waitForURL(/notice=/, {timeout: 120_000})
     expect((await api('/task/long')).state).toBe('KILLED')
     expect(await engineStates('long', 'long')).toEqual(['KILLED'])
     await shot(page, 'task-killed')
