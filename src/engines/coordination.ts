@@ -34,3 +34,22 @@ export async function waitFor(timeoutMs: number, check: () => Promise<boolean>, 
   }
   throw new Error(`${message} within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (${lastError.message})` : ''}`)
 }
+
+/**
+ * A read shared by concurrent callers (every host's pipeline polling one API): once `ready` resolves, `read` runs at
+ * most about once per `everyMs`; a failed read is not kept, so the next caller tries again.
+ */
+export function sharedPoll<C, T>(ready: Promise<C>, read: (ctx: C) => Promise<T>, everyMs = 900): () => Promise<T> {
+  let last: {at: number; value: Promise<T>} | undefined
+  return async () => {
+    const ctx = await ready
+    if (!last || Date.now() - last.at > everyMs) {
+      const value = read(ctx)
+      last = {at: Date.now(), value}
+      value.catch(() => {
+        last = undefined
+      })
+    }
+    return last.value
+  }
+}

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import type {JobOverrides} from '../../jobs/load.js'
 import {readManifest} from '../../cluster/manifest.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
@@ -8,7 +7,7 @@ import {hostFacts} from '../../remote/host-facts.js'
 import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
-import {Deferred, waitFor} from '../coordination.js'
+import {Deferred, sharedPoll, waitFor} from '../coordination.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
@@ -23,9 +22,6 @@ import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
 
 const READY_TIMEOUT_MS = 180_000
 
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16)
-}
 
 function addressOf(host: Host): string {
   return host.privateAddress ?? host.target.host
@@ -97,7 +93,7 @@ export class HadoopEngine implements Engine {
     const headAddress = new Deferred<string>()
     const headReady = new Deferred<HostContext>()
     const homes: {hadoop?: string; spark?: string} = {}
-    const status = polledState(headReady)
+    const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
     const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
       const isHead = host === head
@@ -127,7 +123,7 @@ export class HadoopEngine implements Engine {
         const spark = isHead ? {'spark-defaults.conf': sparkDefaultsForYarn(sparkHome), 'spark-env.sh': sparkEnvForYarn(layout, sparkHome)} : undefined
         await ctx.session.run(scripts.writeConfigScript(layout, conf, spark), {label: 'write Hadoop config'})
         await ctx.session.run(nodeManagerHostsScript(layout, ctx.address), {label: 'write the NodeManager hosts file'})
-        const configHash = hash(Object.values(conf).join('\n'))
+        const configHash = scripts.configHash(conf)
         const started: string[] = []
         const start = async (daemon: HadoopDaemon) => {
           report.update(`starting ${daemon}`)
@@ -293,22 +289,6 @@ export class HadoopEngine implements Engine {
       // WebHDFS's HTTP connections (and the redirects to DataNodes) through the same proxy.
       HADOOP_OPTS: `-DsocksProxyHost=${socks.hostname} -DsocksProxyPort=${socks.port}`,
     }
-  }
-}
-
-/** The cluster's state shared by all host pipelines, fetched at most about once a second. */
-function polledState(headReady: Deferred<HostContext>) {
-  let last: {at: number; value: ReturnType<typeof readHadoopState>} | undefined
-  return async () => {
-    const ctx = await headReady.promise
-    if (!last || Date.now() - last.at > 900) {
-      const value = readHadoopState(ctx.session, ctx.address)
-      last = {at: Date.now(), value}
-      value.catch(() => {
-        last = undefined
-      })
-    }
-    return last.value
   }
 }
 

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import type {SshSession} from '../../remote/session.js'
 import {UsageError} from '../../remote/errors.js'
 import {shq} from '../../remote/shell.js'
@@ -80,7 +79,7 @@ export class HdfsBeside {
       ...scripts.cmsEnv(hadoopHome),
     }
     await ctx.session.run(scripts.writeConfigScript(layout, conf), {label: 'write HDFS config'})
-    return {layout, hadoopHome, configHash: createHash('sha256').update(Object.values(conf).join('\n')).digest('hex').slice(0, 16)}
+    return {layout, hadoopHome, configHash: scripts.configHash(conf)}
   }
 
   /** Formats HDFS once, starts the NameNode and waits until it answers; takes `addresses` out of the exclude file. */

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {shq} from '../../remote/shell.js'
 import {OWN_PROCESS_FUNCTION, releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
 import {DAEMON_HEAP, pidFile, type HadoopDaemon, type HadoopLayout} from './layout.js'
@@ -23,6 +24,11 @@ export function writeConfigScript(l: HadoopLayout, files: HadoopConfFiles, spark
     ...Object.entries(spark ?? {}).map(([name, text]) => `printf '%s' ${shq(text)} > ${shq(`${l.sparkConfDir}/${name}`)}`),
     `touch ${shq(ex.hdfs)} ${shq(ex.yarn)}`,
   ].join('\n')
+}
+
+/** What a daemon was started with: a changed configuration restarts it (startDaemonScript). */
+export function configHash(files: HadoopConfFiles): string {
+  return createHash('sha256').update(Object.values(files).join('\n')).digest('hex').slice(0, 16)
 }
 
 /** A file of HADOOP_CONF_DIR (read by cms only) recording where the runtime is: remove finds it there. */

@@ -3,7 +3,7 @@ import type {Host} from '../../providers/provider.js'
 import type {SshSession} from '../../remote/session.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
 import type {JobOverrides} from '../../jobs/load.js'
-import {Deferred, waitFor} from '../coordination.js'
+import {Deferred, sharedPoll, waitFor} from '../coordination.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
 import {hostContext, type HostContext} from '../host-context.js'
 import {clusterInfo} from './describe.js'
@@ -100,7 +100,7 @@ export class SparkEngine implements Engine {
     const head = input.hosts[0]
     const masterStarted = new Deferred<SparkHostContext>()
     const masterReady = new Deferred<SparkHostContext>()
-    const status = pollingStatus(masterStarted)
+    const status = sharedPoll(masterStarted.promise, (ctx) => masterStatus(ctx.session, ctx.address))
     let sparkHome: string | undefined
 
     const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
@@ -262,22 +262,6 @@ export class SparkEngine implements Engine {
   /** The local URLs, for scripts run with `cms cluster tunnel -- COMMAND` (Spark itself has no client variables). */
   async clientEnvironment(input: {local: Record<string, string>}): Promise<Record<string, string>> {
     return {CMS_SPARK_UI_URL: input.local.ui, CMS_SPARK_REST_URL: input.local.rest}
-  }
-}
-
-/** Master status shared by all host pipelines, fetched at most about once a second. */
-function pollingStatus(masterStarted: Deferred<SparkHostContext>): () => Promise<MasterStatus> {
-  let last: {at: number; value: Promise<MasterStatus>} | undefined
-  return async () => {
-    const ctx = await masterStarted.promise
-    if (!last || Date.now() - last.at > 900) {
-      const value = masterStatus(ctx.session, ctx.address)
-      last = {at: Date.now(), value}
-      value.catch(() => {
-        last = undefined
-      })
-    }
-    return last.value
   }
 }
 
