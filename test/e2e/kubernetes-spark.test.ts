@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
  * Spark on a cms Kubernetes cluster, end to end through the CLI: `cms image build spark`, `cms image load` into
@@ -207,6 +208,8 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(job).toMatchObject({state: 'SUCCEEDED', kind: 'jvm'})
     expect(await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')).toContain('CMS-JVM-OK 10 from-k8s')
   })
+
+  s3KubernetesCases({name: NAME, home, work, image: () => image, kubectl})
 
   it('refuses a spec whose local files do not fit a ConfigMap (exit 2), and the API shows nothing new', async () => {
     const before = await kubectl('get', 'jobs,configmaps', '-o', 'name')
