@@ -189,5 +189,5 @@ describe('jobs on a Spark cluster', () => {
     expect(((await res.json()) as {aliveworkers: number}).aliveworkers).toBe(2)
   })
 
-  s3SparkCases({name: NAME, home})
+  s3SparkCases({name: NAME, home, engine: 'spark'})
 })

@@ -7,14 +7,16 @@ import {networkGateway, s3TestCredentials, startS3Store, type S3Store} from './s
 const BUCKET = 'cms-e2e'
 
 /**
- * s3a:// paths on a Spark standalone cluster (the jobs e2e's) against a real S3-compatible server (moto's S3, bound to
- * the cluster network's gateway only: see s3-store.ts): a Python job (client-mode driver on the head, executors on
- * the workers) and a JVM job (cluster-mode driver on a worker, through the master's REST API) write and read back
- * s3a:// paths, checked through the server's own API; the credentials appear in no job record, no `cms` output, no
- * file on the hosts but the 0600 credentials file, and no process's command line while the jobs run.
+ * s3a:// paths on a cluster whose Spark jobs run as the login user on its hosts, against a real S3-compatible server
+ * (moto's S3, bound to the cluster network's gateway only: see s3-store.ts): Spark standalone (the jobs e2e's
+ * cluster: a Python job with its client-mode driver on the head, a JVM job with its driver on a worker through the
+ * master's REST API) and Hadoop (the hadoop e2e's: both in YARN cluster mode, the driver in an ApplicationMaster).
+ * Both jobs write and read back s3a:// paths, checked through the server's own API; the credentials appear in no job
+ * record, no `cms` output, no file on the hosts but the 0600 credentials file, and no process's command line while
+ * the jobs run.
  */
-export function s3SparkCases(ctx: {name: string; home: string}): void {
-  describe('s3a:// paths', () => {
+export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' | 'hadoop'}): void {
+  describe(`s3a:// paths (${ctx.engine})`, () => {
     const {name, home} = ctx
     const {env, values, expectNoSecret} = s3TestCredentials(home, {sessionToken: true})
     let store: S3Store
@@ -62,7 +64,7 @@ export function s3SparkCases(ctx: {name: string; home: string}): void {
       await store?.stop()
     })
 
-    it('a Python job writes s3a:// output and reads it back (client-mode driver on the head, executors on the workers)', async () => {
+    it('a Python job writes s3a:// output and reads it back', async () => {
       const spec = join(home, 's3-wordcount.yaml')
       writeFileSync(spec, `name: s3wc\napp: ${join(ROOT, 'test', 'e2e', 'fixtures', 's3_wordcount.py')}\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
       const {logs} = await runJob(spec, [`s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/wordcount`])
@@ -75,7 +77,7 @@ export function s3SparkCases(ctx: {name: string; home: string}): void {
       expect(counts).toEqual({to: '2', be: '2', or: '1', not: '1', that: '1', is: '1', the: '1', question: '1'})
     })
 
-    it('a JVM job does the same with its driver on a worker (REST submission, cluster mode)', async () => {
+    it('a JVM job does the same', async () => {
       const spec = join(home, 's3-count.yaml')
       writeFileSync(spec, `name: s3count\napp: ${fixtureJar('CmsS3Job')}\nmainClass: CmsS3Job\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
       await runJob(spec, [`s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/count`])

@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
-import {appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
+import {networkGateway, s3TestCredentials, startS3Store} from './s3-store.js'
 import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, testAmqpUrl, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
@@ -213,6 +214,34 @@ describe('cms serve on a Spark cluster', () => {
     const logs = await server.call('GET', '/task/failing/logs', {key: read})
     expect(logs.status).toBe(200)
     expect(logs.text).toContain('failing on purpose')
+  })
+
+  it('s3a:// paths: a task gets the server\'s S3 credentials at submission; no task record, event or database row holds them', async () => {
+    const creds = s3TestCredentials(home)
+    const store = await startS3Store(await networkGateway(`cms-${NAME}`))
+    const db = join(home, 's3.db')
+    const s3Key = await makeKey(env, 's3-ci', 'submit', db)
+    const s3Server = await startServer({...creds.env}, ['--db', db, '--s3-endpoint', store.url])
+    try {
+      await store.createBucket('cms-e2e')
+      await store.put('cms-e2e', 'in/words.txt', 'to be or not to be\n')
+      const wordcount = readFileSync(join(ROOT, 'test', 'e2e', 'fixtures', 's3_wordcount.py'), 'utf8')
+      const r = await s3Server.call('POST', '/task', {key: s3Key, form: taskForm({id: 's3-wc', cluster: NAME, spec: {name: 's3wc', app: 's3_wordcount.py', args: ['s3a://cms-e2e/in/words.txt', 's3a://cms-e2e/out/wc'], driver: {memory: '512m'}, executor: {cores: 1, memory: '512m'}}}, {'s3_wordcount.py': wordcount})})
+      expect(r.status, r.text).toBe(201)
+      const [task] = await waitForTasks(s3Server, s3Key, ['s3-wc'], ['SUCCEEDED', 'DEAD', 'FAILED'], 600_000)
+      const logs = (await s3Server.call('GET', '/task/s3-wc/logs', {key: s3Key})).text
+      expect(task.state, logs).toBe('SUCCEEDED')
+      expect(logs).toContain('read back 4 words from s3a://cms-e2e/out/wc')
+      expect(await store.list('cms-e2e', 'out/wc/')).toContain('out/wc/_SUCCESS')
+      creds.expectNoSecret(JSON.stringify(task), 'GET /task')
+      creds.expectNoSecret((await s3Server.call('GET', '/task/s3-wc/events', {key: s3Key})).text, 'the task events')
+      creds.expectNoSecret(logs + s3Server.output(), "the job's logs and the server's output")
+      await s3Server.stop()
+      for (const file of [db, `${db}-wal`]) if (existsSync(file)) creds.expectNoSecret(readFileSync(file).toString('latin1'), file)
+    } finally {
+      await s3Server.stop()
+      await store.stop()
+    }
   })
 
   it('schedules: an every-minute run is queued on the minute and runs; a server stopped across a tick runs it once, late, on restart', async () => {

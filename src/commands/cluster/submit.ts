@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {s3OptionsOf, s3StoreFlags} from '../../cli/s3-flags.js'
 import {submitJobs} from '../../cluster/submit.js'
 import {renderJobs} from '../../output/render-jobs.js'
 import type {SubmitReport} from '../../output/results.js'
@@ -23,9 +24,7 @@ export default class ClusterSubmit extends CmsCommand {
     var: Flags.string({description: 'Nomad HCL jobfiles: input variable NAME=VALUE (repeatable), as `nomad job run -var`.', multiple: true}),
     'var-file': Flags.string({description: 'Nomad HCL jobfiles: a variables file (repeatable), as `nomad job run -var-file`.', multiple: true}),
     timeout: Flags.integer({description: 'With --wait: give up after this many seconds (exit 1).', default: 86_400, min: 1}),
-    's3-endpoint': Flags.string({description: 'S3-compatible store for s3a:// paths, like http://10.0.0.5:9000 (path-style access; SSL as the scheme says) [default: $AWS_ENDPOINT_URL_S3, else AWS].', helpGroup: 'S3'}),
-    's3-region': Flags.string({description: 'Region of the S3 store [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s; us-east-1 with --s3-endpoint].', helpGroup: 'S3'}),
-    's3-profile': Flags.string({description: 'AWS profile (~/.aws/credentials) whose credentials jobs use for s3a:// paths [default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else AWS_PROFILE].', helpGroup: 'S3'}),
+    ...s3StoreFlags,
     s3: Flags.boolean({description: 'Pass S3 credentials even when no s3a:// path appears in the spec (the app builds its paths itself).', helpGroup: 'S3'}),
   }
 
@@ -41,7 +40,7 @@ export default class ClusterSubmit extends CmsCommand {
         overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs, vars: flags.var, varFiles: flags['var-file']},
         wait: flags.wait,
         waitTimeoutMs: flags.timeout * 1000,
-        s3: {endpoint: flags['s3-endpoint'], region: flags['s3-region'], profile: flags['s3-profile'], force: flags.s3},
+        s3: {...s3OptionsOf(flags), force: flags.s3},
       },
       this.runOptions(flags),
     )
