@@ -152,30 +152,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
   }
 
   const meta = (objName: string, extra: Record<string, string> = {}) => ({name: objName, namespace, labels: {...MANAGED_BY, ...extra}})
-  objects.push(
-    {apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SPARK_SERVICE_ACCOUNT)},
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(SPARK_SERVICE_ACCOUNT),
-      // What a client-mode driver does: create, watch and delete its executor pods (and their config map and any
-      // on-demand volume claims); services for drivers that ask for one.
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
-          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
-        },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(SPARK_SERVICE_ACCOUNT),
-      subjects: [{kind: 'ServiceAccount', name: SPARK_SERVICE_ACCOUNT, namespace}],
-      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SPARK_SERVICE_ACCOUNT},
-    },
-  )
+  objects.push(...sparkServiceAccountObjects(namespace))
 
   // Local files (and the executor pod template of a prioritized job) travel in a ConfigMap mounted in the driver;
   // the driver serves the files to the executors (client mode).
@@ -400,4 +377,36 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
       s3,
     })
   }
+}
+
+/**
+ * The Spark service account of a namespace, with the Role a driver needs there and nothing more: create, watch and
+ * delete its executor pods (and their config map and any on-demand volume claims), services for drivers that ask for
+ * one. A stock spark-submit from outside (cluster deploy mode, through `cms cluster tunnel`) needs the same to make
+ * its driver pod, so it authenticates as this account too.
+ */
+export function sparkServiceAccountObjects(namespace: string): KubernetesObject[] {
+  const metadata = () => ({name: SPARK_SERVICE_ACCOUNT, namespace, labels: {...MANAGED_BY}})
+  return [
+    {apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata()},
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: metadata(),
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
+          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: metadata(),
+      subjects: [{kind: 'ServiceAccount', name: SPARK_SERVICE_ACCOUNT, namespace}],
+      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SPARK_SERVICE_ACCOUNT},
+    },
+  ]
 }

@@ -169,16 +169,19 @@ export async function buildBusyboxImage(tag: string): Promise<void> {
 
 const JOB_FIXTURES = join(ROOT, '.cache', 'e2e-jobs')
 
-/** The Spark runtime's jars and Python example, extracted once per CMS_SPARK_DIST (its path and size mark the copy). */
-function sparkRuntimeHome(): string {
+/**
+ * The Spark runtime's launchers, jars and Python example, extracted once per CMS_SPARK_DIST (its path and size mark
+ * the copy): enough for a local spark-submit in cluster deploy mode and to compile jobs against.
+ */
+export function sparkRuntimeHome(): string {
   const dist = process.env.CMS_SPARK_DIST
   if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
   const runtime = join(JOB_FIXTURES, 'runtime')
-  const mark = `${dist} ${statSync(dist).size}`
+  const mark = `${dist} ${statSync(dist).size} bin+jars`
   if (!existsSync(join(runtime, '.done')) || readFileSync(join(runtime, '.done'), 'utf8') !== mark) {
     rmSync(runtime, {recursive: true, force: true})
     mkdirSync(runtime, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
+    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/bin/*', '*/jars/*', '*/examples/src/main/python/pi.py'])
     writeFileSync(join(runtime, '.done'), mark)
   }
   return join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)

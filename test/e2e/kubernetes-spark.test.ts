@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, sparkRuntimeHome} from './helpers.js'
 import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
@@ -210,6 +210,30 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
   })
 
   s3KubernetesCases({name: NAME, home, work, image: () => image, kubectl})
+
+  it("a stock spark-submit on this machine runs pi.py in cluster mode through cms cluster tunnel, as the namespace's Spark service account", async () => {
+    // The pyspark runtime's own spark-submit, unmodified; the tunnel's SPARK_CONF_DIR names the master, the
+    // namespace, the submission token and CA, the driver's service account and the image cms loaded.
+    const sparkSubmit = join(sparkRuntimeHome(), 'bin', 'spark-submit')
+    const driver = 'cms-stock-pi-driver'
+    const r = await cms(
+      ['cluster', 'tunnel', '-n', NAME, '--', sparkSubmit, '--deploy-mode', 'cluster', '--name', 'cms-stock-pi', '--conf', `spark.kubernetes.driver.pod.name=${driver}`, '--conf', 'spark.executor.instances=1', 'local:///opt/spark/examples/src/main/python/pi.py', '10'],
+      env,
+      {timeoutMs: 900_000},
+    )
+    expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0)
+    const pod = JSON.parse(await kubectl('get', 'pod', driver, '-n', 'default', '-o', 'json')) as {spec: {serviceAccountName: string; containers: Array<{image: string}>}; status: {phase: string}}
+    expect(pod.status.phase).toBe('Succeeded')
+    expect(pod.spec.serviceAccountName).toBe('cms-spark')
+    expect(pod.spec.containers[0]!.image).toBe(image)
+    expect(await kubectl('logs', driver, '-n', 'default', '--tail=-1')).toMatch(/Pi is roughly 3\.\d+/)
+    // The submission ran as the service account, which may do nothing outside its namespace.
+    const canI = (ns: string) => kubectl('auth', 'can-i', 'create', 'pods', '-n', ns, '--as', 'system:serviceaccount:default:cms-spark').catch((e: {stdout?: string}) => String(e.stdout ?? '').trim())
+    expect(await canI('default')).toBe('yes')
+    expect(await canI('kube-system')).toBe('no')
+    await kubectl('delete', 'pod', driver, '-n', 'default', '--wait=false')
+  })
+
 
   it('refuses a spec whose local files do not fit a ConfigMap (exit 2), and the API shows nothing new', async () => {
     const before = await kubectl('get', 'jobs,configmaps', '-o', 'name')
