@@ -11,6 +11,7 @@ import {memoryMb} from './nomad-translate.js'
 import {executorEnvProperties, S3_ENV_KEYS, s3Environment, s3SparkProperties, type S3Access} from './s3.js'
 import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
 import {appKind, isUrl, type JobSpec} from './spec.js'
+import {executorVolumeProperties, podVolumes} from './volumes.js'
 
 export const DEFAULT_API_SERVER = 'https://kubernetes.default.svc:443'
 /** The driver's service account, Role and RoleBinding in each namespace cms runs Spark jobs in. */
@@ -220,6 +221,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     k8s['spark.kubernetes.executor.apiPollingInterval'] = '5s'
   }
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
+  Object.assign(k8s, executorVolumeProperties(spec.volumes))
   const s3Secret = `${name}-s3`
   const s3Env = input.s3 ? s3Environment(input.s3, {kind: 'env'}) : {}
   const s3Keys = input.s3 ? s3SecretKeys(input.s3) : []
@@ -237,8 +239,9 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
 
   const driverHeapMb = memoryMb(spec.driver.memory ?? '1g')
   const driverCores = spec.driver.cores ?? 1
-  const volumes = items.length > 0 ? [{name: 'cms-job', configMap: {name: filesConfigMap, items}}] : []
-  const volumeMounts = items.length > 0 ? [{name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true}] : []
+  const own = podVolumes(spec.volumes)
+  const volumes = [...(items.length > 0 ? [{name: 'cms-job', configMap: {name: filesConfigMap, items}}] : []), ...own.volumes]
+  const volumeMounts = [...(items.length > 0 ? [{name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true}] : []), ...own.volumeMounts]
 
   objects.push({
     apiVersion: 'batch/v1',
