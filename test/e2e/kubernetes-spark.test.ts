@@ -181,6 +181,56 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(await kubectl('get', 'priorityclass', 'cms-priority-10', '-o', 'jsonpath={.value}')).toBe('10')
   })
 
+  it('mounts the spec\'s volumes in the driver pod and every executor pod: a hostPath read-only, an emptyDir', async () => {
+    // Each node's own file at the hostPath: an executor reports the node it read it on.
+    for (const node of nodes) await docker('exec', node, 'sh', '-c', 'mkdir -p /srv/cms-e2e && hostname > /srv/cms-e2e/node.txt && chmod -R a+rX /srv/cms-e2e')
+    writeFileSync(
+      join(work, 'volumes.py'),
+      [
+        'import os',
+        'from pyspark.sql import SparkSession',
+        'spark = SparkSession.builder.getOrCreate()',
+        'def probe(_):',
+        "    with open('/data/node.txt') as f:",
+        '        node = f.read().strip()',
+        "    with open('/scratch/probe', 'w') as f:",
+        "        f.write('ok')",
+        "    return (node, os.access('/data', os.W_OK), os.path.exists('/scratch/probe'))",
+        'got = sorted(spark.sparkContext.parallelize(range(8), 8).map(probe).distinct().collect())',
+        "print('CMS-K8S-VOLUMES', open('/data/node.txt').read().strip(), got, flush=True)",
+        'spark.stop()',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(work, 'volumes.yaml'),
+      [
+        'app: volumes.py',
+        'volumes:',
+        '  - {name: data, mount: /data, hostPath: /srv/cms-e2e, readOnly: true}',
+        '  - {name: scratch, mount: /scratch, emptyDir: true}',
+        'executor: {instances: 2, cores: 1, memory: 512m}',
+        'driver: {memory: 512m}',
+      ].join('\n'),
+    )
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'volumes.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+    expect(job.state).toBe('SUCCEEDED')
+    const name = job.id.split('/').pop()!
+    const logs = await kubectl('logs', `job/${name}`, '--tail=-1')
+    const line = /CMS-K8S-VOLUMES (\S+) (.*)/.exec(logs)
+    expect(line, logs.slice(-2000)).not.toBeNull()
+    // The driver read its node's file; each executor its own node's, read-only, with a writable scratch folder.
+    const hostnames = await Promise.all(nodes.map((n) => docker('exec', n, 'hostname')))
+    expect(hostnames).toContain(line![1])
+    for (const [, node, writable, scratch] of line![2]!.matchAll(/\('([^']+)', (True|False), (True|False)\)/g)) {
+      expect(hostnames).toContain(node)
+      expect([writable, scratch]).toEqual(['False', 'True'])
+    }
+    const pod = JSON.parse(await kubectl('get', 'job', name, '-o', 'json')).spec.template.spec as {volumes: Array<{name: string; hostPath?: {path: string}; emptyDir?: object}>}
+    expect(pod.volumes.filter((v) => v.name !== 'cms-job')).toMatchObject([{name: 'data', hostPath: {path: '/srv/cms-e2e'}}, {name: 'scratch', emptyDir: {}}])
+  })
+
   it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
     const src = join(work, 'jvm')
     execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])
