@@ -1,10 +1,8 @@
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {cms, ROOT} from './helpers.js'
-import {networkGateway, s3TestCredentials, startS3Store, type S3Store} from './s3-store.js'
-
-const BUCKET = 'cms-e2e'
+import {S3_BUCKET as BUCKET, s3StoreForCases, s3TestCredentials} from './s3-store.js'
 
 /**
  * s3a:// paths on a Kubernetes cluster (the Spark-on-Kubernetes e2e's, with its Spark image loaded) against moto's S3
@@ -15,17 +13,8 @@ export function s3KubernetesCases(ctx: {name: string; home: string; work: string
   describe('s3a:// paths', () => {
     const {name, home, work, kubectl} = ctx
     const {env, expectNoSecret} = s3TestCredentials(home)
-    let store: S3Store
+    const s3 = s3StoreForCases(name)
 
-    beforeAll(async () => {
-      store = await startS3Store(await networkGateway(`cms-${name}`))
-      await store.createBucket(BUCKET)
-      await store.put(BUCKET, 'in/words.txt', 'to be or not to be\nthat is the question\n')
-    })
-
-    afterAll(async () => {
-      await store?.stop()
-    })
 
     it('a Python spec (driver pod, two executor pods) writes s3a:// output and reads it back; only the Secret holds the credentials', async () => {
       writeFileSync(
@@ -39,7 +28,7 @@ export function s3KubernetesCases(ctx: {name: string; home: string; work: string
         ].join('\n'),
       )
       // The executor pods live only while the driver runs: look at them (as the API stores them) meanwhile.
-      const submit = cms(['cluster', 'submit', '-n', name, join(work, 's3-wordcount.yaml'), '--s3-endpoint', store.url, '--wait', '--json'], env, {timeoutMs: 900_000})
+      const submit = cms(['cluster', 'submit', '-n', name, join(work, 's3-wordcount.yaml'), '--s3-endpoint', s3().url, '--wait', '--json'], env, {timeoutMs: 900_000})
       let finished = false
       void submit.then(() => (finished = true))
       const executorsSeen = new Set<string>()
@@ -59,7 +48,7 @@ export function s3KubernetesCases(ctx: {name: string; home: string; work: string
       expect(r.code, r.stderr + logs.stdout + logs.stderr).toBe(0)
       expect(job.state).toBe('SUCCEEDED')
       expect(logs.stdout + logs.stderr).toContain(`read back 8 words from s3a://${BUCKET}/out/wordcount`)
-      const keys = await store.list(BUCKET, 'out/wordcount/')
+      const keys = await s3().list(BUCKET, 'out/wordcount/')
       expect(keys).toContain('out/wordcount/_SUCCESS')
       expect(keys.some((k) => /\/part-00000/.test(k))).toBe(true)
       // Every executor pod named the credentials by reference only.

@@ -1,10 +1,8 @@
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, ROOT} from './helpers.js'
-import {networkGateway, s3TestCredentials, startS3Store, type S3Store} from './s3-store.js'
-
-const BUCKET = 'cms-e2e'
+import {S3_BUCKET as BUCKET, s3StoreForCases, s3TestCredentials} from './s3-store.js'
 
 /**
  * s3a:// paths on a Nomad cluster (the nomad e2e's; the spec runs as a raw_exec task with Spark in local mode) against
@@ -16,23 +14,14 @@ export function s3NomadCases(ctx: {name: string; home: string; nomadApi: (path: 
   describe('s3a:// paths', () => {
     const {name, home, nomadApi} = ctx
     const {env, values, expectNoSecret} = s3TestCredentials(home)
-    let store: S3Store
+    const s3 = s3StoreForCases(name)
     let id = ''
 
-    beforeAll(async () => {
-      store = await startS3Store(await networkGateway(`cms-${name}`))
-      await store.createBucket(BUCKET)
-      await store.put(BUCKET, 'in/words.txt', 'to be or not to be\nthat is the question\n')
-    })
-
-    afterAll(async () => {
-      await store?.stop()
-    })
 
     it('a Python spec writes s3a:// output and reads it back', async () => {
       const spec = join(home, 's3-wordcount.yaml')
       writeFileSync(spec, `name: s3wc\napp: ${join(ROOT, 'test', 'e2e', 'fixtures', 's3_wordcount.py')}\ndriver: {memory: 512m}\n`)
-      const r = await cms(['cluster', 'submit', '-n', name, spec, '--s3-endpoint', store.url, '--wait', '--json', '--', `s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/wordcount`], env)
+      const r = await cms(['cluster', 'submit', '-n', name, spec, '--s3-endpoint', s3().url, '--wait', '--json', '--', `s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/wordcount`], env)
       expectNoSecret(r.stdout + r.stderr, 'the output of cluster submit')
       const job = JSON.parse(r.stdout).jobs[0]
       id = job.id
@@ -41,7 +30,7 @@ export function s3NomadCases(ctx: {name: string; home: string; nomadApi: (path: 
       expect(r.code, r.stderr + logs.stdout + logs.stderr).toBe(0)
       expect(job.state).toBe('SUCCEEDED')
       expect(logs.stdout + logs.stderr).toContain(`read back 8 words from s3a://${BUCKET}/out/wordcount`)
-      const keys = await store.list(BUCKET, 'out/wordcount/')
+      const keys = await s3().list(BUCKET, 'out/wordcount/')
       expect(keys).toContain('out/wordcount/_SUCCESS')
       expect(keys.some((k) => /\/part-00000/.test(k))).toBe(true)
     })

@@ -1,10 +1,8 @@
 import {join} from 'node:path'
 import {writeFileSync} from 'node:fs'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, fixtureJar, labelledContainers, ROOT} from './helpers.js'
-import {networkGateway, s3TestCredentials, startS3Store, type S3Store} from './s3-store.js'
-
-const BUCKET = 'cms-e2e'
+import {S3_BUCKET as BUCKET, s3StoreForCases, s3TestCredentials} from './s3-store.js'
 
 /**
  * s3a:// paths on a cluster whose Spark jobs run as the login user on its hosts, against a real S3-compatible server
@@ -19,7 +17,7 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
   describe(`s3a:// paths (${ctx.engine})`, () => {
     const {name, home} = ctx
     const {env, values, expectNoSecret} = s3TestCredentials(home, {sessionToken: true})
-    let store: S3Store
+    const s3 = s3StoreForCases(name)
     let hosts: string[] = []
     const seenOnCommandLines: string[] = []
 
@@ -33,7 +31,7 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
 
     /** Submits without --wait, then follows the job with `job status` while looking at every host's processes. */
     const runJob = async (file: string, args: string[]) => {
-      const submitted = await cms(['cluster', 'submit', '-n', name, file, '--s3-endpoint', store.url, '--json', '--', ...args], env)
+      const submitted = await cms(['cluster', 'submit', '-n', name, file, '--s3-endpoint', s3().url, '--json', '--', ...args], env)
       expect(submitted.code, submitted.stderr).toBe(0)
       expectNoSecret(submitted.stdout + submitted.stderr, 'the output of cluster submit')
       expect(submitted.stderr).toMatch(/S3: credentials from AWS_ACCESS_KEY_ID, endpoint http:\/\//)
@@ -55,13 +53,6 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
 
     beforeAll(async () => {
       hosts = (await labelledContainers(name)).map((c) => c.name)
-      store = await startS3Store(await networkGateway(`cms-${name}`))
-      await store.createBucket(BUCKET)
-      await store.put(BUCKET, 'in/words.txt', 'to be or not to be\nthat is the question\n')
-    })
-
-    afterAll(async () => {
-      await store?.stop()
     })
 
     it('a Python job writes s3a:// output and reads it back', async () => {
@@ -69,11 +60,11 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
       writeFileSync(spec, `name: s3wc\napp: ${join(ROOT, 'test', 'e2e', 'fixtures', 's3_wordcount.py')}\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
       const {logs} = await runJob(spec, [`s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/wordcount`])
       expect(logs).toContain(`read back 8 words from s3a://${BUCKET}/out/wordcount`)
-      const keys = await store.list(BUCKET, 'out/wordcount/')
+      const keys = await s3().list(BUCKET, 'out/wordcount/')
       expect(keys).toContain('out/wordcount/_SUCCESS')
       const part = keys.find((k) => /\/part-00000/.test(k))
       expect(part, keys.join(', ')).toBeDefined()
-      const counts = Object.fromEntries((await store.get(BUCKET, part!)).trim().split('\n').map((l) => l.split('\t')))
+      const counts = Object.fromEntries((await s3().get(BUCKET, part!)).trim().split('\n').map((l) => l.split('\t')))
       expect(counts).toEqual({to: '2', be: '2', or: '1', not: '1', that: '1', is: '1', the: '1', question: '1'})
     })
 
@@ -81,9 +72,9 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
       const spec = join(home, 's3-count.yaml')
       writeFileSync(spec, `name: s3count\napp: ${fixtureJar('CmsS3Job')}\nmainClass: CmsS3Job\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
       await runJob(spec, [`s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/count`])
-      const keys = await store.list(BUCKET, 'out/count/')
+      const keys = await s3().list(BUCKET, 'out/count/')
       expect(keys).toContain('out/count/_SUCCESS')
-      expect((await store.get(BUCKET, keys.find((k) => /\/part-00000/.test(k))!)).trim()).toBe('lines=2')
+      expect((await s3().get(BUCKET, keys.find((k) => /\/part-00000/.test(k))!)).trim()).toBe('lines=2')
     })
 
     it('the credentials are only in the 0600 credentials files: no job record, file, command line or listing holds them', async () => {

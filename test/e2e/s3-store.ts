@@ -1,7 +1,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {createServer} from 'node:net'
-import {expect} from 'vitest'
+import {afterAll, beforeAll, expect} from 'vitest'
 import {docker} from './helpers.js'
 import {motoServerPath} from './aws-emulator.js'
 
@@ -120,4 +120,24 @@ export function s3TestCredentials(home: string, opts: {sessionToken?: boolean} =
       }
     },
   }
+}
+
+/** The bucket of the s3a cases and the input they count words of. */
+export const S3_BUCKET = 'cms-e2e'
+
+/**
+ * A store for the cases of one describe block: started before them on the gateway of the cluster's network, with the
+ * bucket and its input (in/words.txt: 8 distinct words), stopped after them.
+ */
+export function s3StoreForCases(cluster: string): () => S3Store {
+  let store: S3Store | undefined
+  beforeAll(async () => {
+    store = await startS3Store(await networkGateway(`cms-${cluster}`))
+    await store.createBucket(S3_BUCKET)
+    await store.put(S3_BUCKET, 'in/words.txt', 'to be or not to be\nthat is the question\n')
+  })
+  afterAll(async () => {
+    await store?.stop()
+  })
+  return () => store!
 }

@@ -188,7 +188,7 @@ describe('cms serve on a Spark cluster', () => {
     // Order as the cluster recorded it: the head's job records (written when each job was handed over) put every
     // priority-100 job before any 50 and every 50 before any 0; the master's own start times put every 100 app
     // before any 0 (100 against 50 could cross if one driver's JVM starts much later than its wave's other).
-    const records = (await engineJobs()).filter((j) => /^p\d+-\d+-q/.test(j.name)) as Array<{name: string; createdAt: string}>
+    const records = (await engineJobs()).filter((j) => /^p\d+-\d+-q/.test(j.name)) as unknown as Array<{name: string; createdAt: string}>
     expect(records).toHaveLength(6)
     const handed = (p: number) => records.filter((j) => j.name.startsWith(`p${p}-`)).map((j) => Date.parse(j.createdAt))
     expect(Math.max(...handed(100))).toBeLessThan(Math.min(...handed(50)))
