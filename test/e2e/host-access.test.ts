@@ -3,13 +3,12 @@ import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, readdirSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, startPlainHosts} from './helpers.js'
+import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
 
-// cms cluster ssh / run / copy on one 2-host docker cluster (Spark standalone: the fastest engine to create) and one
-// ssh-provider host. Asserts on what the hosts themselves hold (docker inspect, docker exec), not on what cms printed.
+// cms cluster ssh / run / copy on one 2-host docker cluster (Spark standalone: the fastest engine to create); the
+// ssh provider's case runs on the cluster of ssh-provider.test.ts. Asserts on what the hosts themselves hold (docker
+// inspect, docker exec), not on what cms printed.
 const CLUSTER = 'ha-docker'
-const SSH_CLUSTER = 'ha-ssh'
-const PLAIN = 'cms-e2e-ha'
 
 const keysIn = (home: string) => (existsSync(join(home, 'keys')) ? readdirSync(join(home, 'keys')).sort() : [])
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
@@ -44,8 +43,8 @@ describe('host access: cluster ssh, run and copy', () => {
 
   it('ssh reaches a worker by its name and by its address', async () => {
     const worker = hosts.find((h) => h.role === 'worker')!
-    for (const which of [worker.name, worker.ip]) {
-      const r = await cms(['cluster', 'ssh', '-n', CLUSTER, which, '--', 'cat', '/etc/hostname'], env)
+    const results = await Promise.all([worker.name, worker.ip].map((which) => cms(['cluster', 'ssh', '-n', CLUSTER, which, '--', 'cat', '/etc/hostname'], env)))
+    for (const r of results) {
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout.trim()).toBe(hostname[worker.name])
     }
@@ -64,8 +63,12 @@ describe('host access: cluster ssh, run and copy', () => {
   })
 
   it('an unknown host is bad input: one line, exit 2', async () => {
-    for (const args of [['cluster', 'ssh', '-n', CLUSTER, 'no-such-host', '--', 'true'], ['cluster', 'run', '-n', CLUSTER, '--hosts', 'no-such-host', '--', 'true'], ['cluster', 'copy', '-n', CLUSTER, join(ROOT, 'package.json'), '/tmp/', '--hosts', 'no-such-host']]) {
-      const r = await cms(args, env)
+    const commands = [
+      ['cluster', 'ssh', '-n', CLUSTER, 'no-such-host', '--', 'true'],
+      ['cluster', 'run', '-n', CLUSTER, '--hosts', 'no-such-host', '--', 'true'],
+      ['cluster', 'copy', '-n', CLUSTER, join(ROOT, 'package.json'), '/tmp/', '--hosts', 'no-such-host'],
+    ]
+    for (const r of await Promise.all(commands.map((args) => cms(args, env)))) {
       expect(r.code, r.stderr).toBe(2)
       expect(r.stdout).toBe('')
       expect(r.stderr.trim().split('\n')).toEqual([`Error: host "no-such-host" is not in the cluster (hosts: ${hosts.map((h) => h.name).join(', ')})`])
@@ -139,39 +142,5 @@ describe('host access: cluster ssh, run and copy', () => {
     expect(r.code).toBe(255)
     expect(r.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/)
     expect(await docker('exec', worker.name, 'sh', '-c', 'test -e /tmp/ha-should-not-exist && echo made || echo none')).toBe('none')
-  })
-})
-
-describe('host access on an ssh-provider cluster', () => {
-  const {home, cleanup} = makeCmsHome()
-  const env = {CMS_HOME: home}
-  const key = join(home, 'id_ed25519')
-  let plain: {names: string[]; ips: string[]; cleanup: () => Promise<void>}
-
-  beforeAll(async () => {
-    plain = await startPlainHosts(PLAIN, 1, key)
-    const r = await cms(['cluster', 'create', '-n', SSH_CLUSTER, '-p', 'ssh', '-i', key, `root@${plain.ips[0]}`], env)
-    expect(r.code, r.stderr).toBe(0)
-  })
-
-  afterAll(async () => {
-    await cms(['cluster', 'kill', '-n', SSH_CLUSTER, '--yes'], env, {timeoutMs: 300_000})
-    await plain?.cleanup()
-    cleanup()
-  })
-
-  it("ssh logs in with the user's key and the host key cms recorded; run and copy reach the host", async () => {
-    const own = await docker('inspect', '-f', '{{.Config.Hostname}}', plain.names[0]!)
-    const r = await cms(['cluster', 'ssh', '-n', SSH_CLUSTER, '--', 'cat /etc/hostname; exit 5'], env)
-    expect(r.code, r.stderr).toBe(5)
-    expect(r.stdout.trim()).toBe(own)
-    const run = await cms(['cluster', 'run', '-n', SSH_CLUSTER, '--json', '--', 'cat', '/etc/hostname'], env)
-    expect(run.code, run.stderr).toBe(0)
-    expect(JSON.parse(run.stdout).hosts.map((h: {stdout: string}) => h.stdout.trim())).toEqual([own])
-    const data = randomBytes(4096)
-    writeFileSync(join(home, 'small.bin'), data)
-    const copy = await cms(['cluster', 'copy', '-n', SSH_CLUSTER, join(home, 'small.bin'), '~/'], env)
-    expect(copy.code, copy.stderr).toBe(0)
-    expect((await docker('exec', plain.names[0]!, 'sha256sum', '/root/small.bin')).split(' ')[0]).toBe(sha256(data))
   })
 })
