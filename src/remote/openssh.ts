@@ -24,7 +24,8 @@ export function openSshArgs(l: OpenSshLogin): string[] {
     ...l.target.identityFiles.flatMap((f) => ['-i', f]),
     ...(l.identitiesOnly ? ['-o', 'IdentitiesOnly=yes'] : []),
     '-o',
-    `UserKnownHostsFile=${l.knownHostsFile}`,
+    // Quoted: ssh splits this option's value into several files at whitespace.
+    `UserKnownHostsFile="${l.knownHostsFile}"`,
     '-o',
     'GlobalKnownHostsFile=/dev/null',
     '-o',

@@ -54,7 +54,7 @@ describe('the system ssh login', () => {
     expect(args).toEqual([
       '-i', '/home/u/.cms/keys/demo',
       '-o', 'IdentitiesOnly=yes',
-      '-o', 'UserKnownHostsFile=/tmp/x/known_hosts',
+      '-o', 'UserKnownHostsFile="/tmp/x/known_hosts"',
       '-o', 'GlobalKnownHostsFile=/dev/null',
       '-o', 'StrictHostKeyChecking=yes',
       '-o', 'UpdateHostKeys=no',
