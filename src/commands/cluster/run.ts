@@ -16,6 +16,7 @@ export default class ClusterRun extends CmsCommand {
     {description: 'The workers only, for scripts', command: '<%= config.bin %> <%= command.id %> -n demo --hosts worker --json -- df -h / | jq \'.hosts[] | {host, exitCode}\''},
     {description: 'Two hosts of an ssh cluster, with a shell pipeline (quoted: the hosts\' shells run it)', command: '<%= config.bin %> <%= command.id %> -n lab --hosts 10.0.0.6,10.0.0.7 -- \'ps aux | grep -c java\''},
   ]
+  static usage = '<%= command.id %> -n NAME [--hosts ROLE|HOST...] [--timeout S] [--json] -- COMMAND...'
   static strict = false
   static flags = {
     name: clusterNameFlag,

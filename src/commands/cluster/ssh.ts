@@ -14,6 +14,7 @@ export default class ClusterSsh extends CmsCommand {
     {description: 'One command on the head of an ssh cluster; its exit code is cms\'s', command: '<%= config.bin %> <%= command.id %> -n lab -- df -h /'},
     {description: 'A host of an aws cluster, by its address', command: '<%= config.bin %> <%= command.id %> -n etl 10.0.1.17 -- uptime'},
   ]
+  static usage = '<%= command.id %> -n NAME [HOST] [-- COMMAND...]'
   static enableJsonFlag = false
   static strict = false
   static args = {host: Args.string({description: "A host as 'cms cluster info' names it, or its address [default: the head]."})}
