@@ -7,11 +7,14 @@ import type {SubmitReport} from '../../output/results.js'
 
 export default class ClusterSubmit extends CmsCommand {
   static summary = 'Submit jobs to a cluster through the engine’s own API and optionally follow them to the end.'
-  static description = `JOBFILE is a job spec (YAML or JSON; see README) or a bare .jar / .py (then --class, --conf and -- ARGS fill in the rest). JVM apps go through the Spark master's REST API in cluster deploy mode; Python apps run with spark-submit in client mode on the head. What a job needs is uploaded first. Several jobfiles are submitted concurrently. Prints one job id per line. With --wait, exits 0 only if every job succeeded.`
+  static description = `JOBFILE is a job spec (YAML or JSON; see README) or a bare .jar / .py (then --class, --conf and -- ARGS fill in the rest), which every engine runs; or a native jobfile the engine takes as it is: a Nomad jobfile (.hcl/.nomad, with --var and --var-file) or a Kubernetes manifest. spark: JVM apps go through the master's REST API in cluster deploy mode, Python apps run with spark-submit in client mode on the head; nomad: a batch job through Nomad's HTTP API; kubernetes: a Job through the Kubernetes API; hadoop: Spark on YARN in cluster mode (a MapReduce .jar as with hadoop jar). What a job needs is uploaded first. Several jobfiles are submitted concurrently. Prints one job id per line. With --wait, exits 0 only if every job succeeded.`
   static examples = [
     {description: 'A spec file, waiting for the result (CI, Airflow BashOperator)', command: '<%= config.bin %> <%= command.id %> -n demo jobs/etl.yaml --wait'},
     {description: 'A bare jar', command: '<%= config.bin %> <%= command.id %> -n demo app.jar --class com.example.Main --conf spark.executor.memory=1g -- 2026-11-01 in/ out/'},
+    {description: 'A Nomad jobfile with a variable', command: '<%= config.bin %> <%= command.id %> -n jobs batch.hcl --var count=4'},
+    {description: 'A Kubernetes manifest, waiting for its Jobs', command: '<%= config.bin %> <%= command.id %> -n k8s job.yaml --wait'},
     {description: 'A Python app', command: '<%= config.bin %> <%= command.id %> -n demo pi.py -- 10'},
+    {description: 'A MapReduce jar on a Hadoop cluster (runs as with hadoop jar)', command: '<%= config.bin %> <%= command.id %> -n lake wordcount.jar --class org.example.WordCount -- /data/in /data/out'},
     {description: 'A job reading s3a:// paths on an S3-compatible store (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --s3-profile; never printed)', command: '<%= config.bin %> <%= command.id %> -n demo etl.py --s3-endpoint http://10.0.0.5:9000 -- s3a://in/data s3a://out/result'},
   ]
   static strict = false
