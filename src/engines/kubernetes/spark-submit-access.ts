@@ -15,8 +15,6 @@ export const SPARK_SUBMIT_TOKEN_SECONDS = 12 * 3600
 export interface SparkSubmitDefaultsInput {
   /** The API server at the tunnel's local address (https://127.0.0.1:PORT). */
   apiUrl: string
-  /** The context of the tunnel's kubeconfig that holds the service account's token. */
-  context: string
   namespace: string
   caFile: string
   tokenFile: string
@@ -33,8 +31,6 @@ export interface SparkSubmitDefaultsInput {
 export function sparkSubmitDefaults(input: SparkSubmitDefaultsInput): string {
   const props: Record<string, string> = {
     'spark.master': `k8s://${input.apiUrl}`,
-    // Spark's Kubernetes client reads $KUBECONFIG: this context, not the admin's current one (whose key it would load).
-    'spark.kubernetes.context': input.context,
     'spark.submit.deployMode': 'cluster',
     'spark.kubernetes.namespace': input.namespace,
     'spark.kubernetes.authenticate.submission.caCertFile': input.caFile,
@@ -50,8 +46,8 @@ export function sparkSubmitDefaults(input: SparkSubmitDefaultsInput): string {
 
 /**
  * What a stock spark-submit needs to run on the cluster through the tunnel: the namespace's Spark service account
- * (applied, idempotent), a token of it (as files, and as a context of the tunnel's kubeconfig, which Spark's client
- * reads), the cluster's CA, and a SPARK_CONF_DIR whose spark-defaults.conf points at them. Files go in `dir` (the
+ * (applied, idempotent), a token of it (as files, and as a context `cms-NAME-spark` of the tunnel's kubeconfig for
+ * kubectl --context), the cluster's CA, and a SPARK_CONF_DIR whose spark-defaults.conf points at them. Files go in `dir` (the
  * tunnel's private folder, 0600, removed when it closes).
  */
 export async function sparkSubmitEnvironment(input: {cluster: string; head: HostContext; apiUrl: string; dir: string; kubeconfig: string}): Promise<Record<string, string>> {
@@ -72,8 +68,11 @@ export async function sparkSubmitEnvironment(input: {cluster: string; head: Host
     writeFileSync(tokenFile, token, {mode: 0o600})
     const context = `cms-${input.cluster}-spark`
     writeFileSync(input.kubeconfig, addTokenContext(readFileSync(input.kubeconfig, 'utf8'), {contextName: context, userName: context, token, namespace}), {mode: 0o600})
-    writeFileSync(join(confDir, 'spark-defaults.conf'), sparkSubmitDefaults({apiUrl: input.apiUrl, context, namespace, caFile, tokenFile, image}), {mode: 0o600})
-    return {SPARK_CONF_DIR: confDir}
+    writeFileSync(join(confDir, 'spark-defaults.conf'), sparkSubmitDefaults({apiUrl: input.apiUrl, namespace, caFile, tokenFile, image}), {mode: 0o600})
+    // Spark's Kubernetes client (fabric8) would also read $KUBECONFIG, the admin's, and fail on its EC key ("Invalid
+    // DER"); told not to, it takes only what spark-defaults.conf gives it. The submitting JVM alone gets the property.
+    const submitOpts = [process.env.SPARK_SUBMIT_OPTS, '-Dkubernetes.auth.tryKubeConfig=false'].filter(Boolean).join(' ')
+    return {SPARK_CONF_DIR: confDir, SPARK_SUBMIT_OPTS: submitOpts}
   } finally {
     await close()
   }
