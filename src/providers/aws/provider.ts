@@ -8,13 +8,14 @@ import {AwsError, AwsInputError, Ec2Api} from './client.js'
 import {DEFAULT_SSH_USER, groupClusters, hostFromInstance, instanceIndex, sortInstances} from './hosts.js'
 import {type Architecture, DEFAULT_INSTANCE_TYPE, defaultImage, instanceTypeArchitectures, namedImage} from './images.js'
 import {describeInstances, launchInstance, startInstances, tagResources, terminateInstances, waitForState, type LaunchSpec} from './instances.js'
-import {deleteKeyPair, ensureKeyPair, findKeyPairs, hasLocalKey, localKeyFile, readLocalPublicKey, removeLocalKey} from './key-pair.js'
+import {hasLocalKey, localKeyFile, readLocalPublicKey, removeLocalKey} from '../cluster-key.js'
+import {deleteKeyPair, ensureKeyPair, findKeyPairs} from './key-pair.js'
 import {keyPairName, launchToken} from './names.js'
 import {findPlacement, publicAddressCidr} from './network.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, lastIndex, recordLastIndex} from './security-group.js'
 import type {AwsSettings} from './settings.js'
 import {instanceFilters, instanceTags, TAG, tagMap} from './tags.js'
-import {cloudConfig, WAIT_FOR_CLOUD_INIT} from './user-data.js'
+import {cloudConfig, WAIT_FOR_CLOUD_INIT} from '../cloud-config.js'
 
 const RUNNING_TIMEOUT_MS = 10 * 60_000
 const TERMINATED_TIMEOUT_MS = 10 * 60_000
