@@ -82,8 +82,11 @@ export function providerEntry(name: ProviderName): ProviderEntry {
   return entries[name]!
 }
 
-/** The providers that make their own hosts (docker, aws), for messages. */
+/** The providers that make their own hosts (docker, aws, lxd), for messages. */
 export const HOST_MAKERS = PROVIDER_NAMES.filter((p) => PROVIDERS[p].makesHosts)
+
+/** "docker, aws and lxd": the providers that take --hosts N, for help texts and errors. */
+export const HOST_MAKERS_TEXT = `${HOST_MAKERS.slice(0, -1).join(', ')} and ${HOST_MAKERS[HOST_MAKERS.length - 1]}`
 
 export function loadProvider(name: string): Promise<ProviderModule> {
   return PROVIDERS[requireProvider(name)].load()

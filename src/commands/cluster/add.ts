@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {providerFlags} from '../../providers/registry.js'
+import {HOST_MAKERS_TEXT, providerFlags} from '../../providers/registry.js'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
 import {addHosts} from '../../cluster/add.js'
 import {engineAddFlags, engineOptionsOf} from '../../engines/registry.js'
@@ -17,7 +17,7 @@ export default class ClusterAdd extends CmsCommand {
   static flags = {
     name: clusterNameFlag,
     ...providerFlags,
-    hosts: Flags.integer({description: 'docker and aws providers: number of hosts to add [default: 1]; aws hosts are launched like the cluster\'s workers.'}),
+    hosts: Flags.integer({description: `${HOST_MAKERS_TEXT} providers: number of hosts to add [default: 1]; a cloud's new hosts are launched like the cluster's workers.`}),
     'identity-file': Flags.string({char: 'i', description: 'ssh provider: private key to log in with.'}),
     ...engineAddFlags,
   }
