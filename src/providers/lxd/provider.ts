@@ -3,7 +3,7 @@ import type {KnownHosts} from '../../remote/known-hosts.js'
 import type {SshSession} from '../../remote/session.js'
 import {shJoin} from '../../remote/shell.js'
 import {WAIT_FOR_CLOUD_INIT, cloudConfig} from '../cloud-config.js'
-import {hasLocalKey, localKeyFile, makeLocalKey, readLocalPublicKey, removeLocalKey} from '../cluster-key.js'
+import {hasLocalKey, localKeyFile, makeLocalKey, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
 import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
 import {generateEd25519} from '../ssh-keys.js'
 import {LxdApi, LxdError} from './client.js'
@@ -89,11 +89,7 @@ export class LxdProvider implements Provider {
   private hostsOf(cluster: string, instances: LxdInstance[]): Host[] {
     return instances.map((instance) => {
       const host = hostFromInstance(instance, localKeyFile(cluster))
-      const [type, base64] = (instance.config[KEY.hostKey] ?? '').split(/\s+/)
-      if (host.target.host && type && base64) {
-        const blob = Buffer.from(base64, 'base64')
-        if (this.knownHosts.check(host.target.host, 22, type, blob).status !== 'match') this.knownHosts.replace(host.target.host, 22, type, blob)
-      }
+      trustPublishedHostKey(this.knownHosts, host.target.host, instance.config[KEY.hostKey])
       return host
     })
   }
@@ -104,8 +100,7 @@ export class LxdProvider implements Provider {
   }
 
   accessProblem(cluster: string): string | undefined {
-    if (hasLocalKey(cluster)) return undefined
-    return `cluster ${cluster}'s access key is not on this machine (${localKeyFile(cluster)}): cms can list and kill the cluster from here, but not log in to its hosts`
+    return missingKeyProblem(cluster)
   }
 
   accessDetails(): Record<string, unknown> {
