@@ -1,8 +1,9 @@
 import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {request} from 'node:https'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {aliveWorkers, cms, makeCmsHome, waitForAliveWorkers} from './helpers.js'
-import {addressOf, clusterInstances, deleteClusterInstances, lxdSocket} from './lxd-daemon.js'
+import {addressOf, clusterInstances, deleteClusterInstances, instanceFile, lxdSocket} from './lxd-daemon.js'
 
 // `-p lxd` against the private LXD daemon scripts/lxd.sh runs in its own network namespace: real containers from
 // cms's image, booted by systemd, keyed by cloud-init, on a bridge this machine routes to. Assertions read the LXD
@@ -114,5 +115,65 @@ describe('lxd provider end to end (a private LXD daemon, Spark)', () => {
     expect(await clusterInstances(NAME)).toEqual([])
     expect(existsSync(join(home, 'keys', NAME))).toBe(false)
     expect((await cms(['cluster', 'info', '-n', NAME], env)).code).toBe(2)
+  })
+})
+
+// The other engines on the same daemon, one host each (the head runs the engine's workers too): created once, asked
+// through their own APIs, killed.
+describe('lxd provider with the other engines (one host each)', () => {
+  const {home, cleanup} = makeCmsHome()
+  let env: Record<string, string>
+  const NOMAD = 'lxd-e2e-nomad'
+  const HADOOP = 'lxd-e2e-hadoop'
+
+  beforeAll(() => {
+    for (const v of ['CMS_NOMAD_DIST', 'CMS_HADOOP_DIST']) if (!process.env[v]) throw new Error(`${v} is not set: run eval "$(bash scripts/testbed.sh --nomad --hadoop)" first`)
+    env = {CMS_HOME: home, CMS_LXD_SOCKET: lxdSocket(), DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
+  })
+
+  afterAll(async () => {
+    await deleteClusterInstances(NOMAD)
+    await deleteClusterInstances(HADOOP)
+    cleanup()
+  })
+
+  /** Nomad's HTTP API on the instance, with the cluster's CA, cms's client certificate and the management token read through LXD's file API. */
+  async function nomadNodes(instance: string, address: string): Promise<Array<{Address: string; Status: string}>> {
+    const dir = `/home/admin/.cms/clusters/${NOMAD}/nomad`
+    const [ca, cert, key, token] = await Promise.all(['tls/ca.pem', 'secrets/cli.pem', 'secrets/cli-key.pem', 'secrets/management.token'].map((f) => instanceFile(instance, `${dir}/${f}`)))
+    return new Promise((resolve, reject) => {
+      const req = request({host: address, port: 4646, path: '/v1/nodes', ca, cert, key, servername: 'server.global.nomad', headers: {'X-Nomad-Token': token.trim()}, timeout: 15_000}, (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve(JSON.parse(body)))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  it('nomad: create makes a tagged instance whose Nomad client is ready at its address; kill leaves nothing', async () => {
+    const r = await cms(['cluster', 'create', '-n', NOMAD, '-p', 'lxd', '-e', 'nomad', '--hosts', '1'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const [head] = await clusterInstances(NOMAD)
+    expect([head!.status, head!.config['user.cms.engine']]).toEqual(['Running', 'nomad'])
+    const nodes = await nomadNodes(head!.name, addressOf(head!))
+    expect(nodes.map((n) => [n.Address, n.Status])).toEqual([[addressOf(head!), 'ready']])
+    expect((await cms(['cluster', 'kill', '-n', NOMAD, '--yes'], env)).code).toBe(0)
+    expect(await clusterInstances(NOMAD)).toEqual([])
+  })
+
+  it('hadoop: create makes a tagged instance whose NodeManager and DataNode are live at its address; kill leaves nothing', async () => {
+    const r = await cms(['cluster', 'create', '-n', HADOOP, '-p', 'lxd', '-e', 'hadoop', '--hosts', '1'], env)
+    expect(r.code, r.stderr).toBe(0)
+    const [head] = await clusterInstances(HADOOP)
+    const address = addressOf(head!)
+    expect([head!.status, head!.config['user.cms.engine']]).toEqual(['Running', 'hadoop'])
+    const rm = (await (await fetch(`http://${address}:8088/ws/v1/cluster/nodes`, {headers: {accept: 'application/json'}, signal: AbortSignal.timeout(15_000)})).json()) as {nodes: {node: Array<{state: string; nodeHostName: string}>}}
+    expect(rm.nodes.node.map((n) => [n.nodeHostName, n.state])).toEqual([[address, 'RUNNING']])
+    const jmx = (await (await fetch(`http://${address}:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`, {signal: AbortSignal.timeout(15_000)})).json()) as {beans: Array<{LiveNodes: string}>}
+    expect(Object.keys(JSON.parse(jmx.beans[0]!.LiveNodes)).map((k) => k.replace(/:\d+$/, ''))).toEqual([address])
+    expect((await cms(['cluster', 'kill', '-n', HADOOP, '--yes'], env)).code).toBe(0)
+    expect(await clusterInstances(HADOOP)).toEqual([])
   })
 })

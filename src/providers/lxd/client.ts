@@ -64,11 +64,14 @@ export function remoteTlsOptions(endpoint: Extract<LxdEndpoint, {kind: 'remote'}
 export class LxdApi {
   private readonly agent: Agent
   private readonly origin: string
+  private readonly requestTimeoutMs: number
 
+  /** Timeouts: short ones for `list` (a daemon that does not answer is skipped), the defaults for the rest. */
   constructor(
     readonly endpoint: LxdEndpoint,
-    connectTimeoutMs = 10_000,
+    {connectTimeoutMs = 10_000, requestTimeoutMs = REQUEST_TIMEOUT_MS}: {connectTimeoutMs?: number; requestTimeoutMs?: number} = {},
   ) {
+    this.requestTimeoutMs = requestTimeoutMs
     if (endpoint.kind === 'socket') {
       this.agent = new Agent({connect: {socketPath: endpoint.socket, timeout: connectTimeoutMs}})
       this.origin = 'http://lxd'
@@ -87,8 +90,8 @@ export class LxdApi {
         dispatcher: this.agent,
         headers: body === undefined ? {} : {'content-type': 'application/json'},
         body: body === undefined ? undefined : JSON.stringify(body),
-        headersTimeout: REQUEST_TIMEOUT_MS,
-        bodyTimeout: REQUEST_TIMEOUT_MS,
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: this.requestTimeoutMs,
       })
     } catch (error) {
       const e = error as NodeJS.ErrnoException

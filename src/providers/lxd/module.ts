@@ -7,15 +7,15 @@ import {lxdOptionsOf} from './flags.js'
 import {LxdProvider} from './provider.js'
 import {describeEndpoint, lxdConfigured, lxdEndpoint, lxdExplicit} from './settings.js'
 
-/** How long `list` and `find` wait for a daemon to accept the connection: one that does not answer is skipped fast. */
-const ASK_CONNECT_TIMEOUT_MS = 3_000
+/** How long `list` and `find` wait for a daemon to connect and to answer: one that does not is skipped fast. */
+const ASK_TIMEOUTS = {connectTimeoutMs: 3_000, requestTimeoutMs: 8_000}
 
 /** LXD instances, found by their `user.cms.*` config keys on the daemon in use (nothing is asked when none is configured). */
 export const lxdModule: ProviderModule = {
   async find(cluster, run) {
     const endpoint = lxdEndpoint(lxdOptionsOf(run.flags))
     if (!lxdConfigured(endpoint)) return undefined
-    const provider = new LxdProvider(endpoint, new KnownHosts({ownFile: localPaths.knownHosts()}), () => {}, ASK_CONNECT_TIMEOUT_MS)
+    const provider = new LxdProvider(endpoint, new KnownHosts({ownFile: localPaths.knownHosts()}), () => {}, ASK_TIMEOUTS)
     try {
       const found = await provider.find(cluster)
       return found ? {found: true, engine: found.engine} : {found: false, missing: `no LXD instances with user.cms.cluster=${cluster} at ${describeEndpoint(endpoint)}`}
@@ -35,7 +35,7 @@ export const lxdModule: ProviderModule = {
     const options = lxdOptionsOf(run.flags)
     const endpoint = lxdEndpoint(options)
     if (!lxdConfigured(endpoint)) return {clusters: []}
-    const provider = new LxdProvider(endpoint, new KnownHosts({ownFile: localPaths.knownHosts()}), run.log, ASK_CONNECT_TIMEOUT_MS)
+    const provider = new LxdProvider(endpoint, new KnownHosts({ownFile: localPaths.knownHosts()}), run.log, ASK_TIMEOUTS)
     try {
       return {clusters: await provider.listClusters()}
     } catch (error) {

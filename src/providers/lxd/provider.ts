@@ -54,9 +54,9 @@ export class LxdProvider implements Provider {
     readonly endpoint: LxdEndpoint,
     private readonly knownHosts: KnownHosts,
     private readonly log: (line: string) => void = () => {},
-    connectTimeoutMs?: number,
+    timeouts?: {connectTimeoutMs?: number; requestTimeoutMs?: number},
   ) {
-    this.api = new LxdApi(endpoint, connectTimeoutMs)
+    this.api = new LxdApi(endpoint, timeouts)
   }
 
   private async instances(cluster?: string): Promise<LxdInstance[]> {

@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync} from 'node:fs'
+import {createServer as createUnixServer} from 'node:net'
 import {createServer, type Server} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -72,5 +73,22 @@ describe('the LXD client over HTTPS', () => {
   it('fingerprints a certificate as Node reports a peer\'s', () => {
     expect(certificateFingerprint(readFileSync(server.cert, 'utf8'))).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
     expect(certificateFingerprint(readFileSync(server.cert, 'utf8'))).not.toBe(certificateFingerprint(readFileSync(other.cert, 'utf8')))
+  })
+})
+
+describe('the LXD client over a unix socket', () => {
+  it('a daemon that accepts but never answers is given up on within the request timeout, named', async () => {
+    const socket = join(mkdtempSync(join(tmpdir(), 'cms-lxd-sock-')), 'unix.socket')
+    const silent = createUnixServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(socket, resolve))
+    const api = new LxdApi({kind: 'socket', socket}, {requestTimeoutMs: 500})
+    try {
+      const started = Date.now()
+      await expect(api.get('/1.0')).rejects.toThrow(`cannot reach the LXD daemon at ${socket}`)
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      await api.close()
+      silent.close()
+    }
   })
 })
