@@ -11,8 +11,13 @@
 #   - the image cms makes instances from (scripts/lxd-image.sh), imported as `cms-debian-12` and replaced when the
 #     image changes.
 #
-# stdout carries one shell assignment, for `eval "$(bash scripts/lxd.sh)"`:
+#   - its API also over HTTPS on the namespace's end of the veth (10.214.255.2:8443), with one client certificate
+#     made here and trusted ($CMS_LXD_DIR/cms-test-client), for the tests of cms's remote path.
+#
+# stdout carries shell assignments, for `eval "$(bash scripts/lxd.sh)"`:
 #   CMS_LXD_SOCKET=$CMS_LXD_DIR/unix.socket
+#   CMS_LXD_TEST_REMOTE=https://10.214.255.2:8443
+#   CMS_LXD_TEST_TLS=$CMS_LXD_DIR/cms-test-client      (client.crt, client.key; the server's is $CMS_LXD_DIR/server.crt)
 # `bash scripts/lxd.sh --stop` stops the daemon (which stops its instances), then removes the namespace and the
 # veth pair, and prints nothing. Progress goes to stderr. Run as root. Settings (environment):
 #   CMS_TESTBED_CACHE   cache folder (default ~/.cache/cms-testbed, shared with scripts/testbed.sh)
@@ -42,6 +47,9 @@ HOST_ADDR=10.214.255.1
 NS_ADDR=10.214.255.2
 INSTANCE_NET=10.214.0.0/24
 BRIDGE_ADDR=10.214.0.1/24
+HTTPS_ADDR=$NS_ADDR:8443
+CLIENT_DIR=$DIR/cms-test-client # client.crt, client.key: a remote user's certificate, trusted by the daemon
+CLIENT_NAME=cms-tests
 # A unix socket's path has at most 107 bytes.
 [ "${#SOCKET}" -le 100 ] || die "the cache folder's path is too long for LXD's unix socket: $SOCKET (set CMS_TESTBED_CACHE)"
 
@@ -64,7 +72,11 @@ netns_ready() {
     && ip route show "$INSTANCE_NET" | grep -qF "via $NS_ADDR"
 }
 image_current() { [ "$(cat "$IMAGE_MARK" 2>/dev/null)" = "$IMAGE_DIR" ]; }
-print_env() { echo "CMS_LXD_SOCKET=$SOCKET"; }
+print_env() {
+  echo "CMS_LXD_SOCKET=$SOCKET"
+  echo "CMS_LXD_TEST_REMOTE=https://$HTTPS_ADDR"
+  echo "CMS_LXD_TEST_TLS=$CLIENT_DIR"
+}
 wait_gone() { # wait_gone PID SECONDS
   local deadline=$((SECONDS + $2))
   while [ "$SECONDS" -lt "$deadline" ] && [ -d "/proc/$1" ]; do sleep 0.2; done
@@ -95,7 +107,8 @@ fi
 image_env=$(bash "$SCRIPTS/lxd-image.sh") || die "scripts/lxd-image.sh failed"
 eval "$image_env"
 IMAGE_DIR=$CMS_LXD_IMAGE_DIR
-if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current; then
+if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current \
+  && [ -s "$CLIENT_DIR/client.crt" ] && [ "$(in_ns lxc config get core.https_address)" = "$HTTPS_ADDR" ]; then
   log "running ($(elapsed)): $SOCKET"
   print_env
   exit 0
@@ -175,6 +188,25 @@ profiles:
       network: cmsbr0
 EOF
   touch "$INITIALIZED"
+fi
+
+# --- HTTPS listener and the tests' client certificate ---------------------------------------------------------
+
+# The remote API on the namespace's end of the veth only (this machine reaches it; nothing else can), and one client
+# certificate made here and trusted by the daemon, so the tests drive the HTTPS path as a remote user would.
+if [ "$(in_ns lxc config get core.https_address)" != "$HTTPS_ADDR" ]; then
+  log "serving the API over HTTPS on $HTTPS_ADDR"
+  in_ns lxc config set core.https_address "$HTTPS_ADDR" >&2
+fi
+if [ ! -s "$CLIENT_DIR/client.crt" ] || ! in_ns lxc config trust list --format csv | grep -q "^client,$CLIENT_NAME,"; then
+  log "making and trusting the tests' client certificate ($CLIENT_DIR)"
+  mkdir -p "$CLIENT_DIR"
+  chmod 0700 "$CLIENT_DIR"
+  rm -f "$CLIENT_DIR/client.crt" "$CLIENT_DIR/client.key"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=$CLIENT_NAME" \
+    -keyout "$CLIENT_DIR/client.key" -out "$CLIENT_DIR/client.crt" 2>/dev/null || die "openssl could not make a client certificate"
+  in_ns lxc config trust list --format csv | grep -q "^client,$CLIENT_NAME," && in_ns lxc config trust remove "$CLIENT_NAME" >&2 || true
+  in_ns lxc config trust add "$CLIENT_DIR/client.crt" --name "$CLIENT_NAME" >&2 || die "lxc config trust add failed"
 fi
 
 # --- Image -----------------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ export CMS_TEST_AMQP_URL CMS_TEST_REQUIRE_AMQP=1
 # A private LXD daemon in its own network namespace, with cms's Debian image imported, for the lxd provider's
 # tests (scripts/lxd.sh; the image is built once by scripts/lxd-image.sh and cached).
 eval "$(bash scripts/lxd.sh)"
-export CMS_LXD_SOCKET
+export CMS_LXD_SOCKET CMS_LXD_TEST_REMOTE CMS_LXD_TEST_TLS
 # Debian's Chromium for the dashboard's browser tests (playwright-core drives it).
 eval "$(bash scripts/browser.sh)"
 export CMS_TEST_CHROMIUM

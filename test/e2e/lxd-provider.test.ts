@@ -92,8 +92,18 @@ describe('lxd provider end to end (a private LXD daemon, Spark)', () => {
     }
   })
 
-  it('add makes a worker like the others and it joins the master; remove drains it and deletes its instance', async () => {
-    const added = await cms(['cluster', 'add', '-n', NAME, '--json'], env)
+  it('add over the remote HTTPS API (client certificate, pinned server certificate) makes a worker like the others and it joins the master; remove drains it and deletes its instance', async () => {
+    // The same daemon as a remote: its HTTPS listener in its namespace, a client certificate it trusts, its own
+    // certificate pinned. A server certificate that is not the daemon's is refused before anything is asked.
+    const tls = process.env.CMS_LXD_TEST_TLS
+    const remote = process.env.CMS_LXD_TEST_REMOTE
+    if (!tls || !remote) throw new Error('CMS_LXD_TEST_REMOTE and CMS_LXD_TEST_TLS are not set: run eval "$(bash scripts/lxd.sh)" first')
+    const client = ['--lxd-remote', remote, '--lxd-client-cert', join(tls, 'client.crt'), '--lxd-client-key', join(tls, 'client.key')]
+    const serverCert = join(lxdSocket(), '..', 'server.crt')
+    const wrongServer = await cms(['cluster', 'list', ...client, '--lxd-server-cert', join(tls, 'client.crt')], env)
+    expect(wrongServer.code).not.toBe(0)
+    expect(wrongServer.stderr).toContain(`cannot reach the LXD daemon at ${remote}`)
+    const added = await cms(['cluster', 'add', '-n', NAME, ...client, '--lxd-server-cert', serverCert, '--json'], env)
     expect(added.code, added.stderr).toBe(0)
     let instances = await clusterInstances(NAME)
     expect(instances).toHaveLength(3)

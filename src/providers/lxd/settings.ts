@@ -16,6 +16,10 @@ export interface LxdOptions {
 export interface LxdAccess {
   socket?: string
   remote?: string
+  /** A remote's certificate files (paths, not their contents). */
+  clientCert?: string
+  clientKey?: string
+  serverCert?: string
 }
 
 /** The daemon cms talks to: a local one over its unix socket, or a remote one over HTTPS with a client certificate. */
@@ -49,8 +53,8 @@ function existingFile(path: string, what: string, flag: string): string {
 
 /**
  * Remote: --lxd-remote, the cluster's recorded remote, CMS_LXD_REMOTE; its client certificate and key (--lxd-client-cert,
- * --lxd-client-key, else lxc's ~/.config/lxc/client.{crt,key}) and the server's certificate, trusted exactly
- * (--lxd-server-cert, else ~/.config/lxc/servercerts/HOST.crt). Otherwise the local socket: --lxd-socket, the recorded
+ * --lxd-client-key, else the files recorded for that remote, else lxc's ~/.config/lxc/client.{crt,key}) and the
+ * server's certificate, trusted exactly (--lxd-server-cert, the recorded one, else ~/.config/lxc/servercerts/HOST.crt). Otherwise the local socket: --lxd-socket, the recorded
  * one, CMS_LXD_SOCKET, $LXD_DIR/unix.socket, /var/lib/lxd/unix.socket. Files are checked here, before anything is made.
  */
 export function lxdEndpoint(opts: LxdOptions, recorded?: LxdAccess, env: Env = process.env, home = homedir()): LxdEndpoint {
@@ -59,12 +63,14 @@ export function lxdEndpoint(opts: LxdOptions, recorded?: LxdAccess, env: Env = p
   if (remote) {
     const url = checkRemoteUrl(remote, opts.remote ? '--lxd-remote' : recorded?.remote ? 'remote in the cluster access file' : 'CMS_LXD_REMOTE')
     const config = join(home, '.config', 'lxc')
+    // The files recorded with the cluster, when it is the remote they were recorded for.
+    const same = recorded?.remote === url.origin ? recorded : undefined
     return {
       kind: 'remote',
       url: url.origin,
-      clientCert: existingFile(opts.clientCert ?? join(config, 'client.crt'), 'LXD client certificate', '--lxd-client-cert'),
-      clientKey: existingFile(opts.clientKey ?? join(config, 'client.key'), 'LXD client key', '--lxd-client-key'),
-      serverCert: existingFile(opts.serverCert ?? join(config, 'servercerts', `${url.hostname}.crt`), 'LXD server certificate', '--lxd-server-cert'),
+      clientCert: existingFile(opts.clientCert ?? same?.clientCert ?? join(config, 'client.crt'), 'LXD client certificate', '--lxd-client-cert'),
+      clientKey: existingFile(opts.clientKey ?? same?.clientKey ?? join(config, 'client.key'), 'LXD client key', '--lxd-client-key'),
+      serverCert: existingFile(opts.serverCert ?? same?.serverCert ?? join(config, 'servercerts', `${url.hostname}.crt`), 'LXD server certificate', '--lxd-server-cert'),
     }
   }
   for (const flag of ['clientCert', 'clientKey', 'serverCert'] as const) {
@@ -87,7 +93,8 @@ export function lxdExplicit(opts: LxdOptions): boolean {
 
 /** Where the endpoint is, for messages and access files. */
 export function endpointAccess(endpoint: LxdEndpoint): LxdAccess {
-  return endpoint.kind === 'remote' ? {remote: endpoint.url} : {socket: endpoint.socket}
+  if (endpoint.kind === 'socket') return {socket: endpoint.socket}
+  return {remote: endpoint.url, clientCert: endpoint.clientCert, clientKey: endpoint.clientKey, serverCert: endpoint.serverCert}
 }
 
 export function describeEndpoint(endpoint: LxdEndpoint): string {

@@ -36,7 +36,12 @@ describe('which LXD daemon', () => {
       clientKey: join(home, '.config/lxc/client.key'),
       serverCert: join(home, '.config/lxc/servercerts/lxd.example.crt'),
     })
-    expect(endpointAccess(remote)).toEqual({remote: 'https://lxd.example:8443'})
+    expect(endpointAccess(remote)).toEqual({remote: 'https://lxd.example:8443', clientCert: join(home, '.config/lxc/client.crt'), clientKey: join(home, '.config/lxc/client.key'), serverCert: join(home, '.config/lxc/servercerts/lxd.example.crt')})
+    // The certificate files recorded for a remote are used again for it (and only for it).
+    const recorded = {remote: 'https://lxd.example:8443', clientCert: join(home, '.config/lxc/client.key'), clientKey: '/nonexistent.key', serverCert: join(home, '.config/lxc/client.crt')}
+    expect(() => lxdEndpoint({}, recorded, {}, home)).toThrow('LXD client key /nonexistent.key not found')
+    expect(lxdEndpoint({clientKey: join(home, '.config/lxc/client.key')}, recorded, {}, home)).toMatchObject({clientCert: recorded.clientCert, serverCert: recorded.serverCert})
+    expect(lxdEndpoint({remote: 'https://lxd.example'}, recorded, {}, home)).toMatchObject({clientKey: join(home, '.config/lxc/client.key')})
     // A cluster created on a remote is found there again without flags; a flag still wins.
     expect(lxdEndpoint({}, {remote: 'https://lxd.example:8443'}, {CMS_LXD_SOCKET: '/s'}, home).kind).toBe('remote')
     expect(lxdEndpoint({socket: '/s'}, {remote: 'https://lxd.example:8443'}, {}, home)).toEqual({kind: 'socket', socket: '/s'})
