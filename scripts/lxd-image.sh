@@ -5,7 +5,8 @@
 #   - LXD image metadata (meta.tar.gz) whose templates write cloud-init's NoCloud seed from the instance's
 #     `user.user-data` config key when the instance is made: that is how cms hands each host its SSH host key and
 #     the cluster's login key (no trust on first use).
-# HASH is taken over this script, so any change here builds a new image; a warm run prints at once.
+# HASH is taken over this script, so any change here builds a new image (and removes the older builds); a warm run
+# prints at once.
 # stdout carries one shell assignment, for `eval`:
 #   CMS_LXD_IMAGE_DIR=$CACHE/lxd-image/HASH      (meta.tar.gz and rootfs.tar inside)
 # Import it into a daemon with `lxc image import DIR/meta.tar.gz DIR/rootfs.tar --alias cms-debian-12` (scripts/lxd.sh
@@ -48,14 +49,16 @@ PACKAGES+=,sudo,locales,ca-certificates,procps,less
 PACKAGES+=,openjdk-17-jre-headless,python3,curl,unzip,tar,gzip
 log "building the root filesystem with mmdebstrap (a few minutes)"
 # Hooks: no host key baked in (cloud-init installs the one cms made), DHCP on eth0 by ifupdown, cloud-init from
-# the NoCloud seed only and without its own network setup (one writer of /etc/network/interfaces), and the locale
-# cloud-init sets (en_US.UTF-8) generated.
+# the NoCloud seed only and without its own network setup (one writer of /etc/network/interfaces), the locale
+# cloud-init sets (en_US.UTF-8) generated, and the seed's folder root's alone: LXD writes the templates 0644, and the
+# user data holds the host's private key.
 mmdebstrap --variant=minbase --include="$PACKAGES" \
   --customize-hook='mkdir -p "$1/usr/share/man/man1"' \
   --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
   --customize-hook='printf "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n" >"$1/etc/network/interfaces"' \
   --customize-hook='printf "datasource_list: [NoCloud, None]\nnetwork: {config: disabled}\n" >"$1/etc/cloud/cloud.cfg.d/90-cms-lxd.cfg"' \
   --customize-hook='rm -f "$1/etc/hostname" "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
+  --customize-hook='mkdir -p "$1/var/lib/cloud/seed/nocloud-net" && chmod 0700 "$1/var/lib/cloud/seed/nocloud-net"' \
   --customize-hook='echo "en_US.UTF-8 UTF-8" >"$1/etc/locale.gen" && chroot "$1" locale-gen >/dev/null' \
   --customize-hook='chroot "$1" apt-get clean' \
   bookworm "$WORK/rootfs.tar" http://deb.debian.org/debian >&2 || die "mmdebstrap failed (see above)"
@@ -97,5 +100,7 @@ mkdir -p "$CACHE/lxd-image"
 rm -rf "$OUT"
 mkdir "$OUT"
 mv "$WORK/meta.tar.gz" "$WORK/rootfs.tar" "$OUT/"
+# Builds of earlier versions of this script are no longer used (about 0.5 GB each).
+find "$CACHE/lxd-image" -mindepth 1 -maxdepth 1 -type d ! -name "$HASH" -exec rm -rf {} +
 log "built in $(( ($(date +%s%N) - STARTED) / 1000000000 )) s: $OUT ($(du -sh "$OUT/rootfs.tar" | cut -f1))"
 echo "CMS_LXD_IMAGE_DIR=$OUT"

@@ -1,10 +1,10 @@
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer as createUnixServer} from 'node:net'
 import {createServer, type Server} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import type {TLSSocket} from 'node:tls'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {certificateFingerprint, LxdApi} from '../../../src/providers/lxd/client.js'
@@ -38,6 +38,7 @@ describe('the LXD client over HTTPS', () => {
   })
   afterAll(async () => {
     await new Promise((resolve) => https.close(resolve))
+    rmSync(dir, {recursive: true, force: true})
   })
 
   it('presents the client certificate and trusts the pinned server certificate, whatever its name', async () => {
@@ -89,6 +90,7 @@ describe('the LXD client over a unix socket', () => {
     } finally {
       await api.close()
       silent.close()
+      rmSync(dirname(socket), {recursive: true, force: true})
     }
   })
 })

@@ -1,15 +1,21 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {lxdLaunchFlagsGiven, lxdLaunchOptionsOf, lxdOptionsOf} from '../../../src/providers/lxd/flags.js'
 import {parseMemory, validateLxdLaunch} from '../../../src/providers/lxd/launch-options.js'
 import {endpointAccess, lxdEndpoint, lxdExplicit} from '../../../src/providers/lxd/settings.js'
 import {providerEntry, refuseOtherProvidersFlags} from '../../../src/providers/registry.js'
 
+const homes: string[] = []
+afterAll(() => {
+  for (const home of homes) rmSync(home, {recursive: true, force: true})
+})
+
 /** A home with lxc's client files and a server certificate for lxd.example, as `lxc remote add` leaves them. */
 function lxcHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'cms-lxd-home-'))
+  homes.push(home)
   mkdirSync(join(home, '.config', 'lxc', 'servercerts'), {recursive: true})
   for (const f of ['client.crt', 'client.key', 'servercerts/lxd.example.crt']) writeFileSync(join(home, '.config', 'lxc', f), 'x')
   return home
