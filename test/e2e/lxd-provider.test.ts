@@ -61,13 +61,18 @@ describe('lxd provider end to end (a private LXD daemon, Spark)', () => {
     expect(JSON.parse(r.stdout).cluster.health).toBe('healthy')
   })
 
-  it('a rerun of create launches nothing and uploads nothing', async () => {
+  it('a rerun of create launches nothing and uploads nothing; every host answers cluster run as itself', async () => {
     const before = await clusterInstances(NAME)
     const r = await cms(['cluster', 'create', '-n', NAME, '-p', 'lxd', '--hosts', '2', '--json'], env)
     expect(r.code, r.stderr).toBe(0)
     const after = await clusterInstances(NAME)
     expect(after.map((i) => [i.name, i.created_at])).toEqual(before.map((i) => [i.name, i.created_at]))
     expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
+    // Every host answers `cluster run` as itself (its hostname is its instance name, from the image's template).
+    const run = await cms(['cluster', 'run', '-n', NAME, '--json', '--', 'cat', '/etc/hostname'], env)
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout) as {hosts: Array<{host: string; exitCode: number; stdout: string}>}
+    expect(report.hosts.map((h) => [h.host, h.exitCode, h.stdout.trim()])).toEqual(after.map((i) => [i.name, 0, i.name]))
   })
 
   it('list with an empty CMS_HOME finds the cluster on the daemon; a daemon that does not answer is named, quickly', async () => {
