@@ -16,6 +16,8 @@ export interface AccessEntry {
   identityFile?: string
   /** aws: the region (and profile, connect mode) the cluster was created with, so later commands need no flags. */
   aws?: {region: string; profile?: string; connect?: 'public' | 'private'}
+  /** lxd: the daemon the cluster was last reached on (its socket, or a remote's address and certificate files). */
+  lxd?: {socket?: string; remote?: string; clientCert?: string; clientKey?: string; serverCert?: string}
 }
 
 export function readAccess(cluster: string): AccessEntry | undefined {

@@ -134,7 +134,7 @@ export interface ProvisionRequest {
   launch?: CloudLaunchOptions
 }
 
-/** What `create -p aws` accepts about the machines (validated before anything is made). */
+/** What `create -p aws` and `-p lxd` accept about the machines (validated before anything is made). */
 export interface CloudLaunchOptions {
   instanceType?: string
   headInstanceType?: string
@@ -147,4 +147,8 @@ export interface CloudLaunchOptions {
   sshUser?: string
   /** A duration like 8h, tagged on the cluster. */
   maxAge?: string
+  /** lxd: CPUs of each host (a limit, not a reservation). */
+  cpus?: number
+  /** lxd: memory of each host in MiB (a limit). */
+  memoryMb?: number
 }

@@ -1,6 +1,8 @@
 import {UsageError} from '../remote/errors.js'
 import {awsFlags, awsLaunchFlags, launchOptionsOf} from './aws/flags.js'
 import {launchFlagsGiven, validateLaunchOptions} from './aws/launch-options.js'
+import {lxdFlags, lxdLaunchFlags, lxdLaunchFlagsGiven, lxdLaunchOptionsOf} from './lxd/flags.js'
+import {validateLxdLaunch} from './lxd/launch-options.js'
 import type {CloudLaunchOptions} from './provider.js'
 import type {ProviderFlags, ProviderModule} from './provider-module.js'
 
@@ -40,6 +42,15 @@ const PROVIDERS = {
     checkCreate: (flags: ProviderFlags) => validateLaunchOptions(launchOptionsOf(flags)),
     load: async () => (await import('./aws/module.js')).awsModule,
   },
+  lxd: {
+    makesHosts: true,
+    lookup: 'after-access',
+    flags: lxdFlags,
+    createFlags: lxdLaunchFlags,
+    createFlagsGiven: lxdLaunchFlagsGiven,
+    checkCreate: (flags: ProviderFlags) => validateLxdLaunch(lxdLaunchOptionsOf(flags)),
+    load: async () => (await import('./lxd/module.js')).lxdModule,
+  },
 } satisfies Record<string, ProviderEntry>
 const entries: Record<string, ProviderEntry> = PROVIDERS
 
@@ -51,10 +62,10 @@ export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[]
 export const DEFAULT_PROVIDER: ProviderName = 'docker'
 
 /** Every provider's flags, for every command that may touch its clusters. */
-export const providerFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.flags)) as typeof awsFlags
+export const providerFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.flags)) as typeof awsFlags & typeof lxdFlags
 
 /** Every provider's create flags, for `cluster create`. */
-export const providerCreateFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.createFlags)) as typeof awsLaunchFlags
+export const providerCreateFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.createFlags)) as typeof awsLaunchFlags & typeof lxdLaunchFlags
 
 /** The providers' flags among a command's parsed flags. */
 export function providerFlagsOf(flags: Record<string, unknown>): ProviderFlags {
@@ -71,8 +82,11 @@ export function providerEntry(name: ProviderName): ProviderEntry {
   return entries[name]!
 }
 
-/** The providers that make their own hosts (docker, aws), for messages. */
+/** The providers that make their own hosts (docker, aws, lxd), for messages. */
 export const HOST_MAKERS = PROVIDER_NAMES.filter((p) => PROVIDERS[p].makesHosts)
+
+/** "docker, aws and lxd": the providers that take --hosts N, for help texts and errors. */
+export const HOST_MAKERS_TEXT = `${HOST_MAKERS.slice(0, -1).join(', ')} and ${HOST_MAKERS[HOST_MAKERS.length - 1]}`
 
 export function loadProvider(name: string): Promise<ProviderModule> {
   return PROVIDERS[requireProvider(name)].load()

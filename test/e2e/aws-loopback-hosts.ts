@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
-import {readCloudConfig} from '../../src/providers/aws/user-data.js'
+import {readCloudConfig} from '../../src/providers/cloud-config.js'
 import {docker, ROOT} from './helpers.js'
 
 const SUBNET_PREFIX = '127.0.7.'

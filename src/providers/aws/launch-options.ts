@@ -27,7 +27,7 @@ export function validateLaunchOptions(opts: CloudLaunchOptions): CloudLaunchOpti
 
 /** The flags given, by name, for the error when they are used with another provider. */
 export function launchFlagsGiven(opts: CloudLaunchOptions | undefined): string[] {
-  const names: Record<keyof CloudLaunchOptions, string> = {
+  const names: Record<Exclude<keyof CloudLaunchOptions, 'cpus' | 'memoryMb'>, string> = {
     instanceType: '--instance-type',
     headInstanceType: '--head-instance-type',
     image: '--ami',
@@ -40,5 +40,5 @@ export function launchFlagsGiven(opts: CloudLaunchOptions | undefined): string[]
   }
   return Object.entries(opts ?? {})
     .filter(([, v]) => v !== undefined)
-    .map(([k]) => names[k as keyof CloudLaunchOptions])
+    .map(([k]) => names[k as keyof typeof names])
 }

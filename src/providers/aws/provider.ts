@@ -8,13 +8,14 @@ import {AwsError, AwsInputError, Ec2Api} from './client.js'
 import {DEFAULT_SSH_USER, groupClusters, hostFromInstance, instanceIndex, sortInstances} from './hosts.js'
 import {type Architecture, DEFAULT_INSTANCE_TYPE, defaultImage, instanceTypeArchitectures, namedImage} from './images.js'
 import {describeInstances, launchInstance, startInstances, tagResources, terminateInstances, waitForState, type LaunchSpec} from './instances.js'
-import {deleteKeyPair, ensureKeyPair, findKeyPairs, hasLocalKey, localKeyFile, readLocalPublicKey, removeLocalKey} from './key-pair.js'
+import {localKeyFile, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
+import {deleteKeyPair, ensureKeyPair, findKeyPairs} from './key-pair.js'
 import {keyPairName, launchToken} from './names.js'
 import {findPlacement, publicAddressCidr} from './network.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, lastIndex, recordLastIndex} from './security-group.js'
 import type {AwsSettings} from './settings.js'
 import {instanceFilters, instanceTags, TAG, tagMap} from './tags.js'
-import {cloudConfig, WAIT_FOR_CLOUD_INIT} from './user-data.js'
+import {cloudConfig, WAIT_FOR_CLOUD_INIT} from '../cloud-config.js'
 
 const RUNNING_TIMEOUT_MS = 10 * 60_000
 const TERMINATED_TIMEOUT_MS = 10 * 60_000
@@ -83,11 +84,7 @@ export class AwsProvider implements Provider {
   private hostsOf(cluster: string, instances: Instance[]): Host[] {
     return instances.map((instance) => {
       const host = hostFromInstance(instance, this.settings.connect, localKeyFile(cluster))
-      const [type, base64] = (tagMap(instance.Tags)[TAG.hostKey] ?? '').split(/\s+/)
-      if (host.target.host && type && base64) {
-        const blob = Buffer.from(base64, 'base64')
-        if (this.knownHosts.check(host.target.host, 22, type, blob).status !== 'match') this.knownHosts.replace(host.target.host, 22, type, blob)
-      }
+      trustPublishedHostKey(this.knownHosts, host.target.host, tagMap(instance.Tags)[TAG.hostKey])
       return host
     })
   }
@@ -98,8 +95,7 @@ export class AwsProvider implements Provider {
   }
 
   accessProblem(cluster: string): string | undefined {
-    if (hasLocalKey(cluster)) return undefined
-    return `cluster ${cluster}'s access key is not on this machine (${localKeyFile(cluster)}): cms can list and kill the cluster from here, but not log in to its hosts`
+    return missingKeyProblem(cluster)
   }
 
   accessDetails(): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
-import {generateEd25519} from '../../../src/providers/ssh-keys.js'
-import {cloudConfig, readCloudConfig, WAIT_FOR_CLOUD_INIT} from '../../../src/providers/aws/user-data.js'
+import {generateEd25519} from '../../src/providers/ssh-keys.js'
+import {cloudConfig, readCloudConfig, WAIT_FOR_CLOUD_INIT} from '../../src/providers/cloud-config.js'
 
 describe('aws user data (cloud-config)', () => {
   const hostKey = generateEd25519('cms-demo-1')

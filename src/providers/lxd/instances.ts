@@ -1,0 +1,134 @@
+import type {ClusterSummary, Host} from '../provider.js'
+
+/**
+ * cms keeps no local state for lxd clusters: the instances' `user.cms.*` config keys are the membership, like
+ * docker's labels and aws's tags. `user.user-data` is cloud-init's input (the host key and the login key).
+ */
+export const KEY = {
+  cluster: 'user.cms.cluster',
+  role: 'user.cms.role',
+  engine: 'user.cms.engine',
+  index: 'user.cms.index',
+  /** Who cms logs in as (cloud-init's default user). */
+  sshUser: 'user.cms.ssh-user',
+  /** The host's public SSH key, made by cms: what cms trusts for the instance's address, with no first-use guess. */
+  hostKey: 'user.cms.host-key',
+  userData: 'user.user-data',
+} as const
+
+/** cloud-init's default user on cms's image, as on Debian's cloud images. */
+export const DEFAULT_SSH_USER = 'admin'
+
+/** An instance as `GET /1.0/instances?recursion=2` returns it (the fields cms reads). */
+export interface LxdInstance {
+  name: string
+  status: string
+  created_at?: string
+  config: Record<string, string>
+  state?: {network?: Record<string, {addresses?: Array<{family: string; address: string; scope: string}>}> | null} | null
+}
+
+/** The server-side filter for one cluster's instances, or every cms instance's (`list`: one call). */
+export function instancesPath(cluster?: string): string {
+  const filter = cluster === undefined ? `config.${KEY.role} eq head or config.${KEY.role} eq worker` : `config.${KEY.cluster} eq ${cluster}`
+  return `/1.0/instances?recursion=2&filter=${encodeURIComponent(filter)}`
+}
+
+export function instanceName(cluster: string, index: number): string {
+  return `cms-${cluster}-${index}`
+}
+
+export function instanceIndex(instance: LxdInstance): number {
+  return Number(instance.config[KEY.index] ?? 0) || 0
+}
+
+/** The instance's IPv4 address on its network (what the other hosts and cms reach it at). */
+export function instanceAddress(instance: LxdInstance): string | undefined {
+  for (const [name, nic] of Object.entries(instance.state?.network ?? {})) {
+    if (name === 'lo') continue
+    const inet = nic.addresses?.find((a) => a.family === 'inet' && a.scope === 'global')
+    if (inet) return inet.address
+  }
+  return undefined
+}
+
+/** "2 CPUs, 1024MiB" from the instance's limits, for `info`. */
+export function limitsOf(instance: LxdInstance): string {
+  const cpu = instance.config['limits.cpu']
+  const memory = instance.config['limits.memory']
+  const parts = [cpu ? `${cpu} CPUs` : undefined, memory ? memory : undefined].filter(Boolean)
+  return `container${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`
+}
+
+export function hostFromInstance(instance: LxdInstance, keyFile: string): Host {
+  const address = instanceAddress(instance)
+  return {
+    id: instance.name,
+    role: instance.config[KEY.role] === 'head' ? 'head' : 'worker',
+    target: {host: address ?? '', port: 22, user: instance.config[KEY.sshUser] || DEFAULT_SSH_USER, identityFiles: [keyFile]},
+    privateAddress: address,
+    state: instance.status === 'Running' && address ? 'running' : instance.status === 'Stopped' ? 'stopped' : 'unknown',
+    cloud: {instanceType: limitsOf(instance), lifecycle: 'on-demand', launchedAt: new Date(instance.created_at ?? 0).toISOString()},
+  }
+}
+
+/** Head first, then by index. */
+export function sortInstances(instances: LxdInstance[]): LxdInstance[] {
+  const isHead = (i: LxdInstance) => (i.config[KEY.role] === 'head' ? 0 : 1)
+  return [...instances].sort((a, b) => isHead(a) - isHead(b) || instanceIndex(a) - instanceIndex(b))
+}
+
+/** Every cms instance of the daemon (one call) as clusters, sorted by name. */
+export function groupClusters(instances: LxdInstance[]): Array<{summary: ClusterSummary; instances: LxdInstance[]}> {
+  const byCluster = new Map<string, LxdInstance[]>()
+  for (const instance of instances) {
+    const name = instance.config[KEY.cluster]
+    if (name) byCluster.set(name, [...(byCluster.get(name) ?? []), instance])
+  }
+  return [...byCluster.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, list]) => {
+      const sorted = sortInstances(list)
+      const head = sorted.find((i) => i.config[KEY.role] === 'head')
+      return {
+        instances: sorted,
+        summary: {
+          name,
+          provider: 'lxd' as const,
+          engine: sorted[0]!.config[KEY.engine] || 'unknown',
+          hosts: sorted.length,
+          runningHosts: sorted.filter((i) => i.status === 'Running').length,
+          head: head ? instanceAddress(head) : undefined,
+        },
+      }
+    })
+}
+
+export interface NewInstance {
+  cluster: string
+  index: number
+  role: 'head' | 'worker'
+  engine: string
+  sshUser: string
+  /** The host's public key line (type and base64). */
+  hostKey: string
+  userData: string
+  cpus?: number
+  memoryMb?: number
+}
+
+/** The body of `POST /1.0/instances` for one host: from cms's image, tagged, with its limits and cloud-init input. */
+export function instanceRequest(n: NewInstance, imageAlias: string): Record<string, unknown> {
+  const config: Record<string, string> = {
+    [KEY.cluster]: n.cluster,
+    [KEY.role]: n.role,
+    [KEY.engine]: n.engine,
+    [KEY.index]: String(n.index),
+    [KEY.sshUser]: n.sshUser,
+    [KEY.hostKey]: n.hostKey,
+    [KEY.userData]: n.userData,
+  }
+  if (n.cpus !== undefined) config['limits.cpu'] = String(n.cpus)
+  if (n.memoryMb !== undefined) config['limits.memory'] = `${n.memoryMb}MiB`
+  return {name: instanceName(n.cluster, n.index), type: 'container', source: {type: 'image', alias: imageAlias}, config}
+}

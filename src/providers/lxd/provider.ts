@@ -1,0 +1,243 @@
+import {mapLimit} from '../../remote/fanout.js'
+import type {KnownHosts} from '../../remote/known-hosts.js'
+import type {SshSession} from '../../remote/session.js'
+import {shJoin} from '../../remote/shell.js'
+import {WAIT_FOR_CLOUD_INIT, cloudConfig} from '../cloud-config.js'
+import {hasLocalKey, localKeyFile, makeLocalKey, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
+import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
+import {generateEd25519} from '../ssh-keys.js'
+import {LxdApi, LxdError} from './client.js'
+import {
+  DEFAULT_SSH_USER,
+  groupClusters,
+  hostFromInstance,
+  instanceAddress,
+  instanceIndex,
+  instanceRequest,
+  instancesPath,
+  KEY,
+  type LxdInstance,
+  sortInstances,
+} from './instances.js'
+import {DEFAULT_IMAGE_ALIAS} from './launch-options.js'
+import {describeEndpoint, endpointAccess, type LxdEndpoint} from './settings.js'
+
+const CREATE_TIMEOUT_MS = 5 * 60_000
+const STATE_TIMEOUT_MS = 2 * 60_000
+const ADDRESS_TIMEOUT_MS = 2 * 60_000
+const CLOUD_INIT_TIMEOUT_MS = 10 * 60_000
+/** Instances made at once: each unpacks the image and boots systemd. */
+const LAUNCH_PARALLEL = 4
+
+/** What new hosts are made with: from the flags (create) or from the cluster's hosts (add). */
+interface LaunchPlan {
+  image: string
+  cpus?: number
+  memoryMb?: number
+}
+
+/**
+ * LXD instances (containers) on a local or remote daemon. Clusters are found by `user.cms.*` config keys (no local
+ * state). cms makes every host's SSH key and hands it to cloud-init in `user.user-data`, and trusts exactly that key
+ * for the instance's address; the cluster's login key is made here and never leaves this machine.
+ */
+export class LxdProvider implements Provider {
+  readonly name = 'lxd' as const
+  readonly ownsHosts = true
+  readonly releasedDetail = 'instance deleted'
+  readonly api: LxdApi
+  private readonly observed = new Map<string, LxdInstance[]>()
+  /** The engine's Debian packages, installed on a host that lacks them once cloud-init is done. */
+  private packages: string[] = []
+
+  constructor(
+    readonly endpoint: LxdEndpoint,
+    private readonly knownHosts: KnownHosts,
+    private readonly log: (line: string) => void = () => {},
+    timeouts?: {connectTimeoutMs?: number; requestTimeoutMs?: number},
+  ) {
+    this.api = new LxdApi(endpoint, timeouts)
+  }
+
+  private async instances(cluster?: string): Promise<LxdInstance[]> {
+    const all = await this.api.get<LxdInstance[]>(instancesPath(cluster))
+    // The server-side filter selects; the exact name is checked here.
+    return sortInstances(cluster === undefined ? all : all.filter((i) => i.config[KEY.cluster] === cluster))
+  }
+
+  async observe(cluster: string): Promise<Host[]> {
+    const instances = await this.instances(cluster)
+    this.observed.set(cluster, instances)
+    return this.hostsOf(cluster, instances)
+  }
+
+  /** Every cms cluster on the daemon, from one call, with its hosts. */
+  async listClusters(): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
+    return groupClusters(await this.instances()).map((view) => {
+      this.observed.set(view.summary.name, view.instances)
+      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.instances)}
+    })
+  }
+
+  /** The engine the cluster's instances are tagged with, if it has any. */
+  async find(cluster: string): Promise<{engine?: string} | undefined> {
+    const instances = await this.instances(cluster)
+    return instances.length > 0 ? {engine: instances[0]!.config[KEY.engine]} : undefined
+  }
+
+  /** Hosts, trusting each instance's cms-made host key (its config key, read through the LXD API) for its address. */
+  private hostsOf(cluster: string, instances: LxdInstance[]): Host[] {
+    return instances.map((instance) => {
+      const host = hostFromInstance(instance, localKeyFile(cluster))
+      trustPublishedHostKey(this.knownHosts, host.target.host, instance.config[KEY.hostKey])
+      return host
+    })
+  }
+
+  async credentials(): Promise<HostCredentials> {
+    // The key is read from the hosts' identity file at connect time: create makes it during provision.
+    return {}
+  }
+
+  accessProblem(cluster: string): string | undefined {
+    return missingKeyProblem(cluster)
+  }
+
+  accessDetails(): Record<string, unknown> {
+    return {lxd: endpointAccess(this.endpoint)}
+  }
+
+  /** cloud-init done, then the engine's packages the image lacks (none on cms's image; apt-get needs a mirror). */
+  async hostReady(session: SshSession): Promise<void> {
+    await session.run(WAIT_FOR_CLOUD_INIT, {label: 'wait for cloud-init', timeoutMs: CLOUD_INIT_TIMEOUT_MS})
+    if (this.packages.length === 0) return
+    const script = [
+      `missing=; for p in ${shJoin(this.packages)}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"; done`,
+      '[ -z "$missing" ] && exit 0',
+      'sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -q && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing',
+    ].join('\n')
+    await session.run(script, {label: 'install packages', timeoutMs: CLOUD_INIT_TIMEOUT_MS})
+  }
+
+  async provision(cluster: string, request: ProvisionRequest): Promise<Host[]> {
+    this.packages = request.packages ?? []
+    const existing = this.observed.get(cluster) ?? (await this.instances(cluster))
+    const missing = Math.max(0, (request.total ?? existing.length) - existing.length)
+    if (missing > 0) {
+      // Everything that can be wrong (no image, no key for the hosts there are) is found before anything is made.
+      const plan = await this.plan(request, existing)
+      if (!hasLocalKey(cluster)) {
+        if (existing.length > 0) {
+          throw new LxdError(`cluster ${cluster} has ${existing.length} instances but its access key is not on this machine (${localKeyFile(cluster)}): run cms where the cluster was created, or kill it`)
+        }
+        makeLocalKey(cluster)
+        this.log(`Made the cluster's key ${localKeyFile(cluster)}`)
+      }
+      await this.launch(cluster, request, existing, plan, missing)
+    }
+    const stopped = (await this.instances(cluster)).filter((i) => i.status !== 'Running')
+    if (stopped.length > 0) {
+      this.log(`Starting ${stopped.map((i) => i.name).join(', ')}`)
+      await mapLimit(stopped, LAUNCH_PARALLEL, (i) => this.setState(i.name, 'start'))
+    }
+    await this.waitForAddresses(cluster)
+    return this.observe(cluster)
+  }
+
+  private async plan(request: ProvisionRequest, existing: LxdInstance[]): Promise<LaunchPlan> {
+    const opts = request.launch ?? {}
+    const image = opts.image ?? DEFAULT_IMAGE_ALIAS
+    try {
+      await this.api.get(`/1.0/images/aliases/${encodeURIComponent(image)}`)
+    } catch (error) {
+      if ((error as LxdError).status !== 404) throw error
+      throw new LxdError(`image ${image} is not on the LXD daemon at ${describeEndpoint(this.endpoint)}: build and import cms's image with scripts/lxd-image.sh (see README), or pass --lxd-image`)
+    }
+    // add: new hosts get the limits the cluster's workers (else its head) have.
+    const model = existing.find((i) => i.config[KEY.role] === 'worker') ?? existing[0]
+    const modelCpus = Number(model?.config['limits.cpu']) || undefined
+    const modelMemory = /^(\d+)MiB$/.exec(model?.config['limits.memory'] ?? '')
+    return {image, cpus: opts.cpus ?? modelCpus, memoryMb: opts.memoryMb ?? (modelMemory ? Number(modelMemory[1]) : undefined)}
+  }
+
+  /** Makes and starts `count` instances at once (bounded); indexes continue from the highest in use. */
+  private async launch(cluster: string, request: ProvisionRequest, existing: LxdInstance[], plan: LaunchPlan, count: number): Promise<void> {
+    const authorizedKey = readLocalPublicKey(cluster)
+    const first = Math.max(0, ...existing.map(instanceIndex)) + 1
+    const hasHead = existing.some((i) => i.config[KEY.role] === 'head')
+    const indexes = Array.from({length: count}, (_, k) => first + k)
+    await mapLimit(indexes, LAUNCH_PARALLEL, async (index) => {
+      const role = !hasHead && index === first ? 'head' : 'worker'
+      const hostKey = generateEd25519(`cms-${cluster}-${index}`)
+      const body = instanceRequest(
+        {
+          cluster,
+          index,
+          role,
+          engine: request.engine,
+          sshUser: DEFAULT_SSH_USER,
+          hostKey: hostKey.public.trim().split(/\s+/).slice(0, 2).join(' '),
+          // Packages are not cloud-init's: cms's image has them and the hosts may have no mirror (see hostReady).
+          userData: cloudConfig({sshUser: DEFAULT_SSH_USER, hostKey, authorizedKey, packages: []}),
+          cpus: plan.cpus,
+          memoryMb: plan.memoryMb,
+        },
+        plan.image,
+      )
+      await this.api.run('POST', '/1.0/instances', body, CREATE_TIMEOUT_MS)
+      await this.setState(body.name as string, 'start')
+      this.log(`Launched ${role} ${body.name as string} from ${plan.image}`)
+    })
+  }
+
+  private async setState(name: string, action: 'start' | 'stop'): Promise<void> {
+    const body = action === 'stop' ? {action, force: true, timeout: 30} : {action, timeout: 30}
+    await this.api.run('PUT', `/1.0/instances/${encodeURIComponent(name)}/state`, body, STATE_TIMEOUT_MS)
+  }
+
+  /** Polls (one call per round for the whole cluster) until every instance runs and has an address. */
+  private async waitForAddresses(cluster: string): Promise<void> {
+    const deadline = Date.now() + ADDRESS_TIMEOUT_MS
+    let pending: string[] = []
+    for (let round = 0; round < 600; round++) {
+      const instances = await this.instances(cluster)
+      pending = instances.filter((i) => i.status !== 'Running' || !instanceAddress(i)).map((i) => `${i.name} (${i.status})`)
+      if (pending.length === 0) return
+      if (Date.now() > deadline) break
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    throw new LxdError(`instances without an address after ${ADDRESS_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`)
+  }
+
+  /** Stops (forced: the engine has drained them) and deletes the hosts' instances. */
+  async release(cluster: string, hosts: Host[]): Promise<void> {
+    await mapLimit(hosts, LAUNCH_PARALLEL, async (h) => {
+      try {
+        await this.setState(h.id, 'stop')
+      } catch (error) {
+        // Already stopped is fine; gone is handled by the delete.
+        if (!/already stopped|not running|not found/i.test((error as Error).message)) throw error
+      }
+      try {
+        await this.api.run('DELETE', `/1.0/instances/${encodeURIComponent(h.id)}`, undefined, STATE_TIMEOUT_MS)
+      } catch (error) {
+        if ((error as LxdError).status !== 404) throw error
+      }
+    })
+    for (const h of hosts) if (h.target.host) this.knownHosts.forget(h.target.host, h.target.port)
+    this.observed.delete(cluster)
+  }
+
+  /** Deletes every instance of the cluster, then the local key. Works on a half-made cluster; returns what it removed. */
+  async destroy(cluster: string, known?: Host[]): Promise<string[]> {
+    const hosts = known ?? (await this.observe(cluster))
+    await this.release(cluster, hosts)
+    // Whatever a failed create left that observe did not see as a host (none expected: each instance carries its tags).
+    const left = await this.instances(cluster)
+    if (left.length > 0) await this.release(cluster, left.map((i) => hostFromInstance(i, localKeyFile(cluster))))
+    const removed = hosts.map((h) => `instance ${h.id}`)
+    if (hasLocalKey(cluster)) removed.push(`key ${localKeyFile(cluster)}`)
+    removeLocalKey(cluster)
+    return removed
+  }
+}
