@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import type Dockerode from 'dockerode'
 import {UsageError} from '../remote/errors.js'
-import {checkImageReference, dockerClient} from './spark-image.js'
+import {checkImageReference, dockerClient} from './image-build.js'
 
 /**
  * Local images as archives for `cms image load`: `docker save` of one NAME:TAG, kept in a cache named by the image
