@@ -48,6 +48,8 @@ export interface KubernetesSpecInput {
    * the Job, the pod spec or a Spark property (anyone who may read Jobs or pods would see them there).
    */
   s3?: S3Access
+  /** `spark.hadoop.fs.defaultFS` (the cluster's HDFS), unless the spec's conf names one. */
+  defaultFs?: string
 }
 
 /** A Kubernetes object (apiVersion, kind, metadata, ...), ready for server-side apply. */
@@ -242,6 +244,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     k8s['spark.kubernetes.executor.enableApiWatcher'] = 'false'
     k8s['spark.kubernetes.executor.apiPollingInterval'] = '5s'
   }
+  if (input.defaultFs) k8s['spark.hadoop.fs.defaultFS'] = input.defaultFs
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
   const s3Secret = `${name}-s3`
   const s3Env = input.s3 ? s3Environment(input.s3, {kind: 'env'}) : {}
@@ -380,6 +383,8 @@ export interface KubernetesTranslatorOptions {
   namespace?: string
   apiServer?: string
   executorWatcher?: boolean
+  /** The cluster's HDFS (hdfs://NAMENODE:8020), when it runs one. */
+  defaultFs?: string
   /** A fresh job id for a spec (default: newJobId, NAME-YYYYMMDD-HHMMSS-xxxx). */
   newId?: (name: string) => string
 }
@@ -397,6 +402,7 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
       image: opts.image,
       apiServer: opts.apiServer,
       executorWatcher: opts.executorWatcher,
+      defaultFs: opts.defaultFs,
       s3,
     })
   }

@@ -272,3 +272,15 @@ describe('conf on Kubernetes', () => {
     expect(byKind(specToManifests(driverOnly, base), 'Job').spec.template.spec.containers[0].image).toBe('d:1')
   })
 })
+
+describe('specToManifests on a cluster with HDFS', () => {
+  it("makes the cluster's HDFS the default file system, unless the spec's conf names another", () => {
+    const fs = 'hdfs://hdfs-namenode-0.hdfs-namenode.cms-hdfs.svc.cluster.local:8020'
+    const plain = submitOf(byKind(specToManifests(spec({app: '/work/pi.py'}), {...base, localFiles: {'/work/pi.py': PI}}), 'Job'))
+    expect(plain.props['spark.hadoop.fs.defaultFS']).toBeUndefined()
+    const withHdfs = submitOf(byKind(specToManifests(spec({app: '/work/pi.py'}), {...base, defaultFs: fs, localFiles: {'/work/pi.py': PI}}), 'Job'))
+    expect(withHdfs.props['spark.hadoop.fs.defaultFS']).toBe(fs)
+    const own = spec({app: '/work/pi.py', conf: {'spark.hadoop.fs.defaultFS': 'hdfs://elsewhere:8020'}})
+    expect(submitOf(byKind(specToManifests(own, {...base, defaultFs: fs, localFiles: {'/work/pi.py': PI}}), 'Job')).props['spark.hadoop.fs.defaultFS']).toBe('hdfs://elsewhere:8020')
+  })
+})
