@@ -210,7 +210,10 @@ export class KubernetesEngine implements Engine {
         input.log('Starting HDFS: a NameNode on the head, a DataNode on every node')
         const headCtx = contexts.get(head.id)!
         const nodes = outcomes.filter((o) => o.ok).length
-        const dataDir = kubernetesLayout(headCtx.facts.home, cluster).dataDir
+        const headLayout = kubernetesLayout(headCtx.facts.home, cluster)
+        const dataDir = headLayout.dataDir
+        const {forgetDataNodes} = await import('./hdfs-decommission.js')
+        await forgetDataNodes({head: headCtx.session, api, dataDir, socket: headLayout.containerdSocket})
         const replication = Number(plan.settings.replication) || 1
         input.log(await startHdfs(api, headCtx.session, {cluster, image: plan.settings.hadoopImage!, replication, dataDir}, nodes, HDFS_TIMEOUT_MS))
       }
@@ -291,8 +294,9 @@ export class KubernetesEngine implements Engine {
   }
 
   /**
-   * Cordons the node and evicts its pods through the Eviction API (their controllers start them elsewhere), stops
-   * its kubelet and kube-proxy, then deletes the Node; the other hosts drop their route to its pod range.
+   * Decommissions the node's HDFS DataNode (when the cluster runs HDFS), cordons the node and evicts its pods through
+   * the Eviction API (their controllers start them elsewhere), stops its kubelet and kube-proxy, then deletes the
+   * Node; the other hosts drop their route to its pod range.
    */
   async drain(input: DrainInput): Promise<string> {
     const nodeName = nodeNameFor(input.ctx.host.id)
@@ -300,6 +304,15 @@ export class KubernetesEngine implements Engine {
     try {
       const node = await api.node(nodeName)
       let moved = 0
+      const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+      const headLayout = kubernetesLayout(input.head.facts.home, input.cluster)
+      const hdfs = manifest?.engineSettings.hdfs === 'true' ? {head: input.head.session, api, dataDir: headLayout.dataDir, socket: headLayout.containerdSocket} : undefined
+      let datanode: string | undefined
+      if (node && hdfs) {
+        input.report.update('decommissioning the DataNode')
+        const {decommissionDataNode} = await import('./hdfs-decommission.js')
+        datanode = await decommissionDataNode({...hdfs, nodeName}, (input.graceSeconds + 300) * 1000)
+      }
       if (node) {
         input.report.update('cordoning and evicting pods')
         await api.cordon(nodeName)
@@ -309,7 +322,8 @@ export class KubernetesEngine implements Engine {
       const layout = kubernetesLayout(input.ctx.facts.home, input.cluster)
       await input.ctx.session.run(stopComponentsScript(layout, ['kubelet', 'kube-proxy']), {label: 'stop kubelet', timeoutMs: 90_000})
       if (node) await api.deleteNode(nodeName)
-      return node ? `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted` : 'no Kubernetes node'
+      if (!node) return 'no Kubernetes node'
+      return [datanode, `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted`].filter(Boolean).join(', ')
     } finally {
       await close()
     }
