@@ -124,3 +124,50 @@ export async function buildImage(r: ImageRecipe): Promise<BuiltImage> {
   const image = await docker.getImage(r.tag).inspect()
   return {tag: r.tag, id: image.Id, built: true, sizeBytes: image.Size}
 }
+
+/** One of cms's runtime images: its folder, its default repository and how its runtime archive is found. */
+export interface RuntimeImage {
+  /** images/FOLDER; also the default repository cms/FOLDER. */
+  folder: string
+  /** For messages: Spark, Hadoop. */
+  what: string
+  /** A runtime file name that carries its version, for the message asking for --tag. */
+  example: string
+  /** The runtime's name in the build context (the Dockerfile COPYs it). */
+  distName: string
+  /** The label that records the runtime's version. */
+  versionLabel: string
+  resolve: (source: string, log: (line: string) => void) => Promise<{path?: string; bytes: number; id: string; version?: string}>
+}
+
+export interface RuntimeImageRequest {
+  /** The runtime: a local path or URL already checked. */
+  distSource: string
+  tag?: string
+  baseImage?: string
+  log: (line: string) => void
+  /** The build folder (default images/FOLDER of the package). */
+  contextDir?: string
+  docker?: Dockerode
+}
+
+const CONTEXT_FILES = ['Dockerfile', 'entrypoint.sh'] as const
+
+/** Builds (or finds already built) the image of `kind` for the runtime `distSource`, tagged cms/FOLDER:VERSION by default. */
+export async function buildRuntimeImage(kind: RuntimeImage, req: RuntimeImageRequest): Promise<BuiltImage & {version?: string; seconds: number}> {
+  const started = Date.now()
+  if (req.tag !== undefined) checkImageReference(req.tag, 'tag')
+  const dist = await kind.resolve(req.distSource, req.log)
+  const built = await buildImage({
+    tag: req.tag ?? defaultImageTag(`cms/${kind.folder}`, kind.what, dist.version, kind.example),
+    contextDir: req.contextDir ?? imageDir(kind.folder),
+    contextFiles: CONTEXT_FILES,
+    dist: {path: dist.path!, bytes: dist.bytes, id: dist.id},
+    distName: kind.distName,
+    baseImage: req.baseImage ?? DEFAULT_BASE_IMAGE,
+    labels: {[kind.versionLabel]: dist.version ?? 'unknown'},
+    log: req.log,
+    docker: req.docker,
+  })
+  return {...built, version: dist.version, seconds: (Date.now() - started) / 1000}
+}
