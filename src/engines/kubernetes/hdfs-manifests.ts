@@ -103,7 +103,9 @@ function podSpec(input: HdfsManifestInput, role: 'namenode' | 'datanode', hostPa
                 {name: 'ipc', containerPort: 9867},
               ],
         readinessProbe: role === 'namenode' ? {tcpSocket: {port: RPC_PORT}, periodSeconds: 5} : {tcpSocket: {port: 9866}, periodSeconds: 5},
-        resources: {requests: {cpu: '50m', memory: role === 'namenode' ? '384Mi' : '256Mi'}},
+        // Memory only: the daemons are mostly idle, and a CPU request would take from every node a share the
+        // scheduler could no longer give to a job's pods asking for whole cores.
+        resources: {requests: {memory: role === 'namenode' ? '384Mi' : '256Mi'}},
         securityContext: {runAsUser: HADOOP_UID, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}},
         volumeMounts: [{name: 'data', mountPath: IMAGE_DATA_DIR}],
       },

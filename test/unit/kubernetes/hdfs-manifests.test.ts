@@ -48,6 +48,8 @@ describe('HDFS on Kubernetes: manifests', () => {
       const c = pod.containers[0]
       expect(c).toMatchObject({image: input.image, imagePullPolicy: 'Never', args: [role], securityContext: {runAsUser: 185, runAsNonRoot: true, allowPrivilegeEscalation: false}})
       expect(c.volumeMounts).toEqual([{name: 'data', mountPath: '/hadoop'}])
+      // No CPU request: a node keeps every whole core for jobs' pods.
+      expect(c.resources.requests.cpu).toBeUndefined()
     }
   })
 
