@@ -41,7 +41,7 @@ async function inspectLocal(docker: Dockerode, ref: string): Promise<{Id: string
     .getImage(ref)
     .inspect()
     .catch((error: {statusCode?: number; message?: string}) => {
-      if (error.statusCode === 404) throw new UsageError(`image ${ref} is not in the local Docker engine (see 'docker images'; 'cms image build spark' builds the Spark image)`)
+      if (error.statusCode === 404) throw new UsageError(`image ${ref} is not in the local Docker engine (see 'docker images'; 'cms image build spark' and 'cms image build hadoop' build cms's images)`)
       throw error
     })
 }
