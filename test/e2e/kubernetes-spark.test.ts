@@ -43,6 +43,7 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
   let nodes: string[] = []
   let kubectlBin = ''
   let image = ''
+  let hadoopImage = ''
 
   const kubectl = async (...args: string[]) => docker('exec', head, kubectlBin, '--kubeconfig', layout.files.adminKubeconfig, '--cache-dir', '/var/tmp/kubectl-cache', ...args)
   const ctrImages = (node: string) => docker('exec', node, 'ctr', '--address', layout.containerdSocket, '-n', 'k8s.io', 'images', 'ls')
@@ -228,6 +229,7 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(again.code, again.stderr).toBe(0)
     const built = JSON.parse(again.stdout) as {tag: string; id: string; built: boolean; hadoopVersion: string}
     expect(built).toMatchObject({tag: `cms/hadoop:${built.hadoopVersion}`, built: false})
+    hadoopImage = built.tag
     const [inspected] = JSON.parse(await docker('image', 'inspect', built.tag)) as Array<{Id: string; Config: {User: string; Entrypoint: string[]}}>
     expect(inspected!.Id).toBe(built.id)
     expect(inspected!.Config.User).toBe('185')
@@ -246,6 +248,27 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(Object.keys(JSON.parse(bean.LiveNodes))).toHaveLength(nodes.length)
     const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout) as {health: string; hdfs: {liveDataNodes: number; capacityBytes: number}}
     expect(info).toMatchObject({health: 'healthy', hdfs: {liveDataNodes: nodes.length, capacityBytes: bean.Total}})
+  })
+
+  it.skipIf(!HADOOP_DIST)('the Hadoop image runs YARN too: a NodeManager container registers with a ResourceManager container', async () => {
+    const image = hadoopImage
+    const net = `${NAME}-yarn`
+    const [rm, nm] = [`${NAME}-rm`, `${NAME}-nm`]
+    await docker('network', 'create', net)
+    try {
+      await docker('run', '-d', '--name', rm, '--hostname', rm, '--network', net, '-e', 'HADOOP_HEAPSIZE_MAX=256m', image, 'resourcemanager')
+      await docker('run', '-d', '--name', nm, '--network', net, '-e', `HADOOP_RESOURCEMANAGER=${rm}`, '-e', 'HADOOP_HEAPSIZE_MAX=256m', '-e', 'YARN_NODEMANAGER_MEMORY_MB=1024', image, 'nodemanager')
+      let nodes = ''
+      for (let i = 0; i < 30 && !/Total Nodes:1\b/.test(nodes); i++) {
+        await new Promise((r) => setTimeout(r, 4000))
+        nodes = await docker('exec', rm, 'yarn', 'node', '-list', '-states', 'RUNNING').catch(() => '')
+      }
+      expect(nodes).toMatch(/Total Nodes:1\b/)
+      expect(nodes).toMatch(/\sRUNNING\s/)
+    } finally {
+      await docker('rm', '-f', rm, nm).catch(() => undefined)
+      await docker('network', 'rm', net).catch(() => undefined)
+    }
   })
 
   it.skipIf(!HADOOP_DIST)('--hdfs: a word count spec reads its input from hdfs:// and writes its output there', async () => {
