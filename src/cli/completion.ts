@@ -49,7 +49,7 @@ export interface Completion {
 const CLUSTER_FLAG = 'name'
 /** Values that are local files; other free-form values (numbers, sizes, Spark properties) get no suggestions. */
 const PATH_FLAGS = new Set(['identity-file', 'spark-dist'])
-const PATH_ARGS = new Set(['jobfile'])
+const PATH_ARGS = new Set(['jobfile', 'local'])
 
 /** One line of a description, with oclif's `<%= config.bin %>` filled in. */
 const firstLine = (text: string | undefined, bin: string) =>

@@ -19,6 +19,8 @@ export interface RunOptions {
   quiet?: boolean
   /** The providers' flags as given (--region, --profile, ...; each provider reads its own). */
   providerFlags?: ProviderFlags
+  /** Only looking (list): reach the hosts with the keys this machine has, make and install none. */
+  lookOnly?: boolean
 }
 
 export interface ClusterHandle {
@@ -35,7 +37,7 @@ export async function connectProvider(cluster: string, name: ProviderName, engin
   const knownHosts = new KnownHosts({ownFile: localPaths.knownHosts()})
   const poolFor = (privateKey?: Buffer, unknownHostKeys: 'record' | 'refuse' = 'record') =>
     new SessionPool({knownHosts, privateKey, attempts: 12, deadlineMs: opts.connectTimeoutMs, log: opts.log, unknownHostKeys})
-  const {provider, pool} = await module.connect(cluster, {flags: opts.providerFlags ?? {}, log: opts.log, knownHosts, poolFor})
+  const {provider, pool} = await module.connect(cluster, {flags: opts.providerFlags ?? {}, log: opts.log, lookOnly: opts.lookOnly, knownHosts, poolFor})
   return {name: cluster, provider, engine, pool, knownHosts}
 }
 

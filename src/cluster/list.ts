@@ -64,7 +64,7 @@ export async function listClusters(run: RunOptions): Promise<ClusterList> {
   const clusters = await mapLimit(all, 8, async ({summary, hosts, flags}): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
     try {
-      const handle = await connectProvider(summary.name, summary.provider, summary.engine, {...run, providerFlags: flags ?? run.providerFlags, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000)})
+      const handle = await connectProvider(summary.name, summary.provider, summary.engine, {...run, providerFlags: flags ?? run.providerFlags, connectTimeoutMs: Math.min(run.connectTimeoutMs, 10_000), lookOnly: true})
       try {
         const info = await describeCluster(handle, hosts)
         entry.hosts = info.hosts.length

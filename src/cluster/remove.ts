@@ -5,23 +5,16 @@ import type {Host} from '../providers/provider.js'
 import {UsageError} from '../remote/errors.js'
 import {openCluster, type RunOptions} from './context.js'
 import {describeCluster} from './describe.js'
+import {findHost} from './host-select.js'
 import {manifestHosts, readManifest, writeManifest} from './manifest.js'
 import {validateClusterName} from './names.js'
 import {NotFoundError} from './not-found.js'
 
-/** Matches what the user typed against a host's id, its address or user@address:port. */
+/** The hosts to remove, as the user named them (see findHost); never the head. */
 export function matchHosts(hosts: Host[], wanted: string[]): Host[] {
   if (wanted.length === 0) throw new UsageError('name the hosts to remove (see HOST in `cms cluster info`)')
   return wanted.map((w) => {
-    const found = hosts.find(
-      (h) =>
-        h.id === w ||
-        h.target.host === w ||
-        h.privateAddress === w ||
-        `${h.target.user}@${h.target.host}` === w ||
-        `${h.target.user}@${h.target.host}:${h.target.port}` === w,
-    )
-    if (!found) throw new NotFoundError(`host ${JSON.stringify(w)} is not in the cluster (hosts: ${hosts.map((h) => h.id).join(', ')})`)
+    const found = findHost(hosts, w)
     if (found.role === 'head') throw new UsageError(`cannot remove the head ${found.id}: it runs the cluster's control plane ('cms cluster kill' removes the whole cluster)`)
     return found
   })

@@ -76,8 +76,8 @@ export function jobsNeedingS3(jobs: readonly LoadedJob[], opts: S3Options): Load
 /**
  * Resolves the credentials once (only when some job needs them) and sets `s3` on each job that does. Refuses when
  * the cluster's job service cannot hand credentials on (an engine without S3 support would run the job without
- * them). The job service (cms serve) is to call it too, after loadAttemptJob in its dispatcher, with the S3
- * options of the service or the task (not wired yet: src/serve is being reworked).
+ * them). `cluster submit` calls it with its flags; the job service's dispatcher with the service's S3 flags, for
+ * each task as it is submitted (so the credentials live in the server's memory only, never in its database).
  */
 export async function attachS3Access(
   jobs: readonly LoadedJob[],

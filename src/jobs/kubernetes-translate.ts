@@ -11,6 +11,7 @@ import {memoryMb} from './nomad-translate.js'
 import {executorEnvProperties, S3_ENV_KEYS, s3Environment, s3SparkProperties, type S3Access} from './s3.js'
 import {sparkProperties, sparkSubmitArgv} from './spark-translate.js'
 import {appKind, isUrl, type JobSpec} from './spec.js'
+import {executorVolumeProperties, podVolumes} from './volumes.js'
 
 export const DEFAULT_API_SERVER = 'https://kubernetes.default.svc:443'
 /** The driver's service account, Role and RoleBinding in each namespace cms runs Spark jobs in. */
@@ -154,30 +155,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
   }
 
   const meta = (objName: string, extra: Record<string, string> = {}) => ({name: objName, namespace, labels: {...MANAGED_BY, ...extra}})
-  objects.push(
-    {apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(SPARK_SERVICE_ACCOUNT)},
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(SPARK_SERVICE_ACCOUNT),
-      // What a client-mode driver does: create, watch and delete its executor pods (and their config map and any
-      // on-demand volume claims); services for drivers that ask for one.
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
-          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
-        },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(SPARK_SERVICE_ACCOUNT),
-      subjects: [{kind: 'ServiceAccount', name: SPARK_SERVICE_ACCOUNT, namespace}],
-      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SPARK_SERVICE_ACCOUNT},
-    },
-  )
+  objects.push(...sparkServiceAccountObjects(namespace))
 
   // Local files (and the executor pod template of a prioritized job) travel in a ConfigMap mounted in the driver;
   // the driver serves the files to the executors (client mode).
@@ -246,6 +224,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
   }
   if (input.defaultFs) k8s['spark.hadoop.fs.defaultFS'] = input.defaultFs
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
+  Object.assign(k8s, executorVolumeProperties(spec.volumes))
   const s3Secret = `${name}-s3`
   const s3Env = input.s3 ? s3Environment(input.s3, {kind: 'env'}) : {}
   const s3Keys = input.s3 ? s3SecretKeys(input.s3) : []
@@ -263,8 +242,9 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
 
   const driverHeapMb = memoryMb(spec.driver.memory ?? '1g')
   const driverCores = spec.driver.cores ?? 1
-  const volumes = items.length > 0 ? [{name: 'cms-job', configMap: {name: filesConfigMap, items}}] : []
-  const volumeMounts = items.length > 0 ? [{name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true}] : []
+  const own = podVolumes(spec.volumes)
+  const volumes = [...(items.length > 0 ? [{name: 'cms-job', configMap: {name: filesConfigMap, items}}] : []), ...own.volumes]
+  const volumeMounts = [...(items.length > 0 ? [{name: 'cms-job', mountPath: JOB_FILES_DIR, readOnly: true}] : []), ...own.volumeMounts]
 
   objects.push({
     apiVersion: 'batch/v1',
@@ -406,4 +386,36 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
       s3,
     })
   }
+}
+
+/**
+ * The Spark service account of a namespace, with the Role a driver needs there and nothing more: create, watch and
+ * delete its executor pods (and their config map and any on-demand volume claims), services for drivers that ask for
+ * one. A stock spark-submit from outside (cluster deploy mode, through `cms cluster tunnel`) needs the same to make
+ * its driver pod, so it authenticates as this account too.
+ */
+export function sparkServiceAccountObjects(namespace: string): KubernetesObject[] {
+  const metadata = () => ({name: SPARK_SERVICE_ACCOUNT, namespace, labels: {...MANAGED_BY}})
+  return [
+    {apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata()},
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: metadata(),
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
+          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: metadata(),
+      subjects: [{kind: 'ServiceAccount', name: SPARK_SERVICE_ACCOUNT, namespace}],
+      roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: SPARK_SERVICE_ACCOUNT},
+    },
+  ]
 }

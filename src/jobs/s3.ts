@@ -85,6 +85,15 @@ export function checkS3Endpoint(endpoint: string): string {
   return `${url.protocol}//${url.host}`
 }
 
+/** S3 flags checked before anything starts (exit 2); the credentials are read only when a job needs them. */
+export function checkS3Options(opts: S3Options): S3Options {
+  return {
+    ...opts,
+    ...(opts.endpoint !== undefined ? {endpoint: checkS3Endpoint(opts.endpoint)} : {}),
+    ...(opts.region !== undefined ? {region: checkS3Region(opts.region, '--s3-region')} : {}),
+  }
+}
+
 const REGION_RE = /^[a-z]{2}(-[a-z0-9]+){1,3}-\d{1,2}$/
 
 export function checkS3Region(region: string, source: string): string {

@@ -131,7 +131,34 @@ function checkedRecord<V extends z.ZodType>(re: RegExp, keyMsg: string, value: V
     })
 }
 
-const FIELDS = ['name', 'app', 'mainClass', 'args', 'conf', 'jars', 'pyFiles', 'files', 'env', 'driver', 'executor', 'priority', 'retries'] as const
+const FIELDS = ['name', 'app', 'mainClass', 'args', 'conf', 'jars', 'pyFiles', 'files', 'env', 'driver', 'executor', 'priority', 'retries', 'volumes'] as const
+
+/** A Kubernetes object name part (DNS-1123 label): volume and claim names. */
+const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const absolutePath = str('an absolute path')
+  .regex(/^\/[^\0\s,:]*$/, {error: 'must be an absolute path (no spaces, commas or colons)'})
+  .refine((p) => !p.split('/').includes('..'), {error: 'must not contain ..'})
+
+/**
+ * A volume mounted in the driver and every executor at `mount`: a path of the host the pod or process runs on
+ * (`hostPath`), a PersistentVolumeClaim of the job's namespace (`pvc`), or a fresh empty folder (`emptyDir: true`).
+ */
+const volumeSchema = z
+  .strictObject(
+    {
+      name: str().regex(DNS_LABEL_RE, {error: 'must be 1-63 lowercase letters, digits or "-", starting and ending with a letter or digit'}),
+      mount: absolutePath,
+      hostPath: absolutePath.optional(),
+      pvc: str('a claim name').regex(DNS_LABEL_RE, {error: 'must be a claim name: 1-63 lowercase letters, digits or "-"'}).optional(),
+      emptyDir: z.literal(true, {error: 'expected true'}).optional(),
+      readOnly: z.boolean({error: typeMsg('true or false')}).default(false),
+    },
+    {error: typeMsg('a mapping with name, mount and one of hostPath, pvc or emptyDir')},
+  )
+  .superRefine((v, ctx) => {
+    const kinds = (['hostPath', 'pvc', 'emptyDir'] as const).filter((k) => v[k] !== undefined)
+    if (kinds.length !== 1) ctx.addIssue({code: 'custom', path: [], message: `needs exactly one of hostPath, pvc or emptyDir${kinds.length > 1 ? ` (got ${kinds.join(' and ')})` : ''}`})
+  })
 
 const baseSchema = z.strictObject(
   {
@@ -151,6 +178,7 @@ const baseSchema = z.strictObject(
     executor: executorSchema.default({}),
     priority: boundedInt(0, 1000).default(0),
     retries: boundedInt(0, 10).default(0),
+    volumes: z.array(volumeSchema, {error: typeMsg('a list of volumes')}).default([]),
   },
   {error: (iss) => (iss.input === undefined || iss.input === null ? 'the job spec is empty' : `expected a mapping of job fields, got ${describe(iss.input)}`)},
 )
@@ -164,6 +192,15 @@ function crossCheck(v: unknown, ctx: z.RefinementCtx): void {
   if (ext === '.jar' && spec.mainClass === undefined) ctx.addIssue({code: 'custom', path: ['mainClass'], message: 'required for a .jar app'})
   if (ext === '.py' && spec.mainClass !== undefined) ctx.addIssue({code: 'custom', path: ['mainClass'], message: 'only for a .jar app (a .py app has no main class)'})
   if (ext === '.jar' && Array.isArray(spec.pyFiles) && spec.pyFiles.length > 0) ctx.addIssue({code: 'custom', path: ['pyFiles'], message: 'only for a .py app'})
+  if (Array.isArray(spec.volumes)) {
+    const seen = {name: new Set<unknown>(), mount: new Set<unknown>()}
+    for (const [i, vol] of (spec.volumes as Array<Record<string, unknown>>).entries()) {
+      for (const key of ['name', 'mount'] as const) {
+        if (vol?.[key] !== undefined && seen[key].has(vol[key])) ctx.addIssue({code: 'custom', path: ['volumes', i, key], message: `${String(vol[key])} is used by an earlier volume`})
+        seen[key].add(vol?.[key])
+      }
+    }
+  }
   if (spec.conf && typeof spec.conf === 'object') {
     for (const key of Object.keys(spec.conf)) {
       const why = RESERVED_CONF[key]

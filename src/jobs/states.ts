@@ -19,7 +19,8 @@ export async function pollJobs(ids: string[], status: (id: string) => Promise<Jo
       last.set(v.id, v.state)
     }
     if (views.every((v) => TERMINAL.has(v.state)) || Date.now() > deadline) break
-    await new Promise((r) => setTimeout(r, Math.min(2000, 500 + round * 250)))
+    // At most a second between looks: an ended job is seen within a second, as a blocking client would.
+    await new Promise((r) => setTimeout(r, Math.min(1000, 500 + round * 100)))
   }
   return views
 }

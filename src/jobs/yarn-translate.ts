@@ -36,6 +36,13 @@ export interface YarnSubmitInput {
   maxPriority: number
   /** The most ApplicationMaster attempts the ResourceManager allows (yarn.resourcemanager.am.max-attempts). */
   maxAttempts: number
+  /** Properties cms derives beyond the spec's fields (S3A's); the spec's `conf` still wins over them. */
+  extra?: Record<string, string>
+}
+
+/** `spark.yarn.appMasterEnv.K` for each variable: the driver's environment on YARN (it runs in the ApplicationMaster). */
+export function appMasterEnvProperties(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [`spark.yarn.appMasterEnv.${k}`, v]))
 }
 
 /**
@@ -45,10 +52,10 @@ export interface YarnSubmitInput {
  * The user's `conf` still wins over everything derived from fields.
  */
 export function yarnSparkProperties(spec: JobSpec, input: YarnSubmitInput): Record<string, string> {
-  const p = sparkProperties(spec, {masterUrl: 'yarn', appResource: input.appPath, remoteJars: input.remoteJars, remoteFiles: input.remoteFiles, remotePyFiles: input.remotePyFiles})
+  const p = sparkProperties(spec, {masterUrl: 'yarn', appResource: input.appPath, remoteJars: input.remoteJars, remoteFiles: input.remoteFiles, remotePyFiles: input.remotePyFiles, extra: input.extra})
   p['spark.submit.deployMode'] = 'cluster'
   delete p['spark.cores.max']
-  for (const [k, v] of Object.entries(spec.env)) p[`spark.yarn.appMasterEnv.${k}`] = v
+  Object.assign(p, appMasterEnvProperties(spec.env))
   p['spark.yarn.maxAppAttempts'] = String(Math.min(spec.retries + 1, input.maxAttempts))
   p['spark.yarn.priority'] = String(yarnPriority(spec.priority, input.maxPriority))
   p['spark.yarn.tags'] = jobTag(input.jobId)

@@ -1,5 +1,5 @@
 import {formatDuration} from '../cluster/max-age.js'
-import type {ClusterInfo, ClusterList, HdfsCopyReport, HostReport, ReapReport, TunnelReport} from './results.js'
+import type {ClusterInfo, ClusterList, FileCopyReport, HdfsCopyReport, HostCommandResult, HostReport, ReapReport, RunReport, TunnelReport} from './results.js'
 import {duration, gb, mb, table} from './table.js'
 
 /** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
@@ -175,4 +175,24 @@ export function renderCopyReport(r: HdfsCopyReport): string {
   const rate = r.seconds > 0 ? ` (${gb(Math.round(r.bytes / r.seconds))}/s)` : ''
   lines.push(`${r.direction === 'put' ? 'Put' : 'Got'} ${r.files.length - failed.length} of ${r.files.length} files, ${gb(r.bytes)} in ${r.seconds.toFixed(1)} s${rate}${failed.length ? `; ${failed.length} failed` : ''}.`)
   return lines.join('\n')
+}
+
+/** `cms cluster run`: one host's output under its name (stdout), its stderr with the same heading (stderr). */
+export function renderHostOutput(r: HostCommandResult): {stdout: string; stderr: string} {
+  const status = r.error ? `FAILED: ${r.error}` : `exit ${r.exitCode}`
+  const heading = `== ${r.host} (${r.role}): ${status}`
+  const block = (text: string) => (text === '' ? '' : text.endsWith('\n') ? text : `${text}\n`)
+  return {stdout: `${heading}\n${block(r.stdout)}`, stderr: r.stderr === '' ? '' : `== ${r.host} (${r.role}) stderr:\n${block(r.stderr)}`}
+}
+
+/** `cms cluster run`: which hosts failed, in one line. */
+export function renderRunSummary(report: RunReport): string {
+  const failed = report.hosts.filter((h) => h.exitCode !== 0)
+  return `${failed.length} of ${report.hosts.length} hosts failed: ${failed.map((h) => `${h.host} (${h.error ?? `exit ${h.exitCode}`})`).join(', ')}`
+}
+
+/** `cms cluster copy`: one row per host, then the file and what was uploaded. */
+export function renderFileCopy(r: FileCopyReport): string {
+  const ok = r.hosts.filter((h) => h.ok).length
+  return `${renderHostReports(r.hosts)}\nPut ${r.local} (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}...) on ${ok} of ${r.hosts.length} hosts; ${r.uploadedBytes} bytes uploaded, ${r.seconds.toFixed(1)} s.`
 }

@@ -388,3 +388,37 @@ export interface ImageLoadReport {
   digest?: string
   seconds: number
 }
+
+/** `cms cluster run`: one command on several hosts at once. */
+export interface RunReport {
+  cluster: string
+  /** The remote command as the hosts' shells ran it (the words joined with spaces, as ssh joins them). */
+  command: string
+  hosts: HostCommandResult[]
+  seconds: number
+}
+
+export interface HostCommandResult {
+  host: string
+  role: string
+  /** The command's exit code; null when it did not run to an end (no connection, timed out: see error). */
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  error?: string
+  seconds: number
+}
+
+/** `cms cluster copy`: one local file put on several hosts (one upload to the head, the others fetch it there). */
+export interface FileCopyReport {
+  cluster: string
+  local: string
+  remote: string
+  bytes: number
+  sha256: string
+  /** Bytes sent from this machine: one copy for the head, more only for hosts that could not fetch from it. */
+  uploadedBytes: number
+  /** detail: where the file was written on the host and how it got there. */
+  hosts: HostReport[]
+  seconds: number
+}

@@ -9,6 +9,8 @@ export interface ProviderRun {
   /** Every provider's flags as given to the command (each provider reads its own). */
   flags: ProviderFlags
   log: (line: string) => void
+  /** The command only looks at the cluster (list): it must not make or install a key to reach its hosts. */
+  lookOnly?: boolean
 }
 
 /** Found (with the engine it runs, when its tags say), or why not, phrased for "cluster X not found: ...". */

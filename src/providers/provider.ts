@@ -4,7 +4,9 @@ import type {SshTarget} from '../remote/target.js'
 import type {ProviderName} from './registry.js'
 
 export type {ProviderName}
-export type HostRole = 'head' | 'worker'
+/** What a host is in its cluster: the head runs the engine's control plane, workers the rest. */
+export const HOST_ROLES = ['head', 'worker'] as const
+export type HostRole = (typeof HOST_ROLES)[number]
 
 /** One machine of a cluster as its provider sees it. Everything after provisioning goes over SSH to `target`. */
 export interface Host {

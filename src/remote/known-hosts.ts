@@ -72,6 +72,16 @@ export class KnownHosts {
     return [...new Set(this.entriesFor(host, port).filter((e) => e.marker === undefined).map((e) => e.keyType))]
   }
 
+  /**
+   * The host's recorded keys as known_hosts lines under its own name (revoked ones marked), for a client that
+   * trusts exactly what cms verified: OpenSSH with UserKnownHostsFile pointing at them.
+   */
+  linesFor(host: string, port: number): string[] {
+    const name = knownHostsName(host, port)
+    const lines = this.entriesFor(host, port).map((e) => `${e.marker === 'revoked' ? '@revoked ' : ''}${name} ${e.keyType} ${e.blob.toString('base64')}`)
+    return [...new Set(lines)]
+  }
+
   add(host: string, port: number, keyType: string, keyBlob: Buffer): void {
     this.ensureDir()
     appendFileSync(this.ownFile, `${knownHostsName(host, port)} ${keyType} ${keyBlob.toString('base64')}\n`, {mode: 0o600})

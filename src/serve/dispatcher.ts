@@ -1,6 +1,8 @@
 import {UsageError} from '../remote/errors.js'
 import {isConnectionFailure} from './failures.js'
 import {mapLimit} from '../remote/fanout.js'
+import {attachS3Access} from '../cluster/s3-credentials.js'
+import type {S3Options} from '../jobs/s3.js'
 import {isAttemptJob, loadAttemptJob} from './attempt-job.js'
 import type {ClusterLinks} from './clusters.js'
 import type {FileStore} from './files.js'
@@ -18,6 +20,8 @@ export interface DispatcherOptions {
   concurrency: number
   /** Queued tasks considered per step. */
   window: number
+  /** S3 options of the service: a spec with s3a:// paths gets credentials from the server's environment or profile. */
+  s3?: S3Options
   log: (line: string) => void
 }
 
@@ -131,6 +135,7 @@ export class Dispatcher {
         const {job, remove} = await loadAttemptJob(task, attempt, engine, this.files, refs)
         try {
           const prepared = jobs.prepare ? await jobs.prepare([job]) : [job]
+          await attachS3Access(prepared, jobs, this.opts.s3 ?? {}, (line) => this.opts.log(`${task.id}: ${line}`))
           if (prepared.length !== 1) throw new UsageError(`the jobfile holds ${prepared.length} jobs; a task runs exactly one`)
           return lastRun ? await jobs.rerun(lastRun) : await jobs.submit(prepared[0]!)
         } finally {

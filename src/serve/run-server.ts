@@ -1,5 +1,6 @@
 import {readFileSync} from 'node:fs'
 import type {RunOptions} from '../cluster/context.js'
+import {checkS3Options, type S3Options} from '../jobs/s3.js'
 import {UsageError} from '../remote/errors.js'
 import {describeDb} from './store/db.js'
 import {buildServer} from './http/server.js'
@@ -25,6 +26,8 @@ export interface ServeRequest {
   sourcesFile?: string
   /** --autoscale values: NAME:min=N,max=M[,idle=15m][,wait=1m]. */
   autoscale?: string[]
+  /** Where s3a:// paths are and whose credentials tasks get (resolved at each submission, held in memory only). */
+  s3?: S3Options
   maxUploadBytes: number
   logLevel: string
   version: string
@@ -64,12 +67,13 @@ export async function startServer(req: ServeRequest, run: RunOptions): Promise<R
   const tls = readTls(req)
   const webhookSecret = readWebhookSecret(req.webhookSecretFile)
   const autoscale = parseAutoscaleFlags(req.autoscale ?? [])
+  const s3 = checkS3Options(req.s3 ?? {})
   const sources = req.sourcesFile === undefined ? undefined : parseSources(readFlagFile(req.sourcesFile, '--sources').toString('utf8'), req.sourcesFile)
   if (!tls && !isLoopback(host)) {
     run.log(`WARNING: listening on ${host} without TLS: API keys and task data cross the network in clear text. Use --tls-cert and --tls-key.`)
   }
   await checkPolicies(autoscale, {clusters: req.clusters, flags: run.providerFlags})
-  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, autoscale, log: run.log})
+  const service = await TaskService.open({db: req.db, dataDir: req.dataDir, run, clusters: req.clusters, defaultCluster: req.defaultCluster, maxRunningPerCluster: req.maxRunning, retainMs: req.retainMs, webhookSecret, sources, autoscale, s3, log: run.log})
   try {
     const app = await buildServer(service, {version: req.version, maxUploadBytes: req.maxUploadBytes, bodyLimitBytes: 32 * 1024 * 1024, tls, logLevel: req.logLevel})
     const address = await app.listen({host, port})

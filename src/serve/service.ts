@@ -16,6 +16,7 @@ import {openDb} from './store/db.js'
 import {firstChoice, TaskStore, type FileRef, type NewTask, type TaskRow} from './store/store.js'
 import {newTaskId, parseTask, taskDemand, type ParsedTask} from './task-input.js'
 import {Autoscaler, clusterActions, type AutoscaleStatus, type ScaleActions} from './autoscale/autoscaler.js'
+import type {S3Options} from '../jobs/s3.js'
 import type {AutoscalePolicy} from './autoscale/policy.js'
 import {Notifier} from './notify/notifier.js'
 import {ClusterEventStore} from './store/cluster-event-store.js'
@@ -52,6 +53,8 @@ export interface ServiceOptions {
   autoscale?: AutoscalePolicy[]
   /** How the autoscaler changes a cluster (tests give their own). */
   scaleActions?: ScaleActions
+  /** S3 for tasks whose specs name s3a:// paths: the credentials are resolved at each submission (never stored). */
+  s3?: S3Options
 }
 
 /** Clusters with queued or active tasks are asked for their capacity this often (ms) at most. */
@@ -84,7 +87,7 @@ export class TaskService {
     const leaseMs = opts.leaseMs ?? 15_000
     const wake = () => this.dispatchLoop?.poke()
     const lookForStarts = () => trackLoop.poke()
-    this.dispatcher = new Dispatcher(store, links, files, {owner: this.owner, leaseMs, maxRunning: opts.maxRunningPerCluster, concurrency: 16, window: 500, log: opts.log}, wake, lookForStarts)
+    this.dispatcher = new Dispatcher(store, links, files, {owner: this.owner, leaseMs, maxRunning: opts.maxRunningPerCluster, concurrency: 16, window: 500, s3: opts.s3, log: opts.log}, wake, lookForStarts)
     const tracker = new Tracker(store, links, {perCluster: 8, backoff: opts.backoff ?? {baseMs: 5000, capMs: 300_000}, unknownAfterMs: 600_000, log: opts.log}, (cluster) => {
       void this.links.refresh(cluster).finally(wake)
     })

@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
+import {s3SparkCases} from './s3-spark.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 
 const NAME = 'e2e-hadoop'
@@ -164,8 +165,9 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     rmSync(local, {recursive: true, force: true})
   })
 
-  // Jobs on YARN, on this cluster.
+  // Jobs on YARN, on this cluster; s3a:// paths from them.
   yarnJobCases(yarn)
+  s3SparkCases({name: NAME, home, engine: 'hadoop'})
 
   it('tunnel: a local hdfs and yarn (the same runtime, unpacked here) use the HADOOP_CONF_DIR it writes, through its SOCKS proxy', async () => {
     const local = mkdtempSync(join(tmpdir(), 'cms-e2e-hadoop-client-'))

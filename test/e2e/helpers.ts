@@ -1,5 +1,5 @@
 import {execFile, execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -169,23 +169,40 @@ export async function buildBusyboxImage(tag: string): Promise<void> {
 
 const JOB_FIXTURES = join(ROOT, '.cache', 'e2e-jobs')
 
-/** The Spark runtime's jars and Python example, extracted once from CMS_SPARK_DIST; the test job compiled against them. */
-export function sparkJobFixtures(): {jar: string; piPy: string} {
+/**
+ * The Spark runtime's launchers, jars and Python example, extracted once per CMS_SPARK_DIST (its path and size mark
+ * the copy): enough for a local spark-submit in cluster deploy mode and to compile jobs against.
+ */
+export function sparkRuntimeHome(): string {
   const dist = process.env.CMS_SPARK_DIST
   if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
   const runtime = join(JOB_FIXTURES, 'runtime')
-  if (!existsSync(join(runtime, '.done'))) {
+  const mark = `${dist} ${statSync(dist).size} bin+jars`
+  if (!existsSync(join(runtime, '.done')) || readFileSync(join(runtime, '.done'), 'utf8') !== mark) {
+    rmSync(runtime, {recursive: true, force: true})
     mkdirSync(runtime, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/jars/*', '*/examples/src/main/python/pi.py'])
-    writeFileSync(join(runtime, '.done'), '')
+    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/bin/*', '*/jars/*', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(runtime, '.done'), mark)
   }
-  const home = join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
-  const jar = join(JOB_FIXTURES, 'cms-e2e-job.jar')
-  if (!existsSync(jar)) {
-    const classes = join(JOB_FIXTURES, 'classes')
+  return join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
+}
+
+/** test/e2e/fixtures/CLASS.java compiled against the runtime's own jars, as a jar (built once per runtime). */
+export function fixtureJar(className: string): string {
+  const home = sparkRuntimeHome()
+  const jar = join(JOB_FIXTURES, `${className}.jar`)
+  if (!existsSync(jar) || statSync(jar).mtimeMs < statSync(join(home, '..', '.done')).mtimeMs) {
+    const classes = join(JOB_FIXTURES, `classes-${className}`)
+    rmSync(classes, {recursive: true, force: true})
     mkdirSync(classes, {recursive: true})
-    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', 'CmsE2eJob.java')])
+    execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', `${className}.java`)])
     execFileSync('jar', ['cf', jar, '-C', classes, '.'])
   }
-  return {jar, piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
+  return jar
+}
+
+/** The Spark runtime's Python example and the test job (CmsE2eJob) compiled against its jars. */
+export function sparkJobFixtures(): {jar: string; piPy: string} {
+  const home = sparkRuntimeHome()
+  return {jar: fixtureJar('CmsE2eJob'), piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
 }

@@ -2,9 +2,11 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ROOT, cms, labelledContainers, makeCmsHome, removeClusterContainers, sparkJobFixtures} from './helpers.js'
+import {s3SparkCases} from './s3-spark.cases.js'
 
 // Jobs on a real cluster: a JVM job compiled here against the runtime's own jars, Spark's bundled Python
-// example, and what the master itself reports about the drivers.
+// example, and what the master itself reports about the drivers; s3a:// paths against a real S3 server on the same
+// cluster (s3-spark.cases.ts).
 const NAME = 'e2e-jobs'
 // HDFS beside Spark (--hdfs) when the Hadoop runtime is built: a word count reads and writes it.
 const HDFS = Boolean(process.env.CMS_HADOOP_DIST)
@@ -186,4 +188,6 @@ describe('jobs on a Spark cluster', () => {
     const res = await fetch(`http://${headIp}:8080/json/`, {signal: AbortSignal.timeout(10_000)})
     expect(((await res.json()) as {aliveworkers: number}).aliveworkers).toBe(2)
   })
+
+  s3SparkCases({name: NAME, home, engine: 'spark'})
 })

@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkRuntimeHome} from './helpers.js'
+import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
  * Spark on a cms Kubernetes cluster, end to end through the CLI: `cms image build spark`, `cms image load` into
@@ -187,6 +188,56 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(await kubectl('get', 'priorityclass', 'cms-priority-10', '-o', 'jsonpath={.value}')).toBe('10')
   })
 
+  it('mounts the spec\'s volumes in the driver pod and every executor pod: a hostPath read-only, an emptyDir', async () => {
+    // Each node's own file at the hostPath: an executor reports the node it read it on.
+    for (const node of nodes) await docker('exec', node, 'sh', '-c', 'mkdir -p /srv/cms-e2e && hostname > /srv/cms-e2e/node.txt && chmod -R a+rX /srv/cms-e2e')
+    writeFileSync(
+      join(work, 'volumes.py'),
+      [
+        'import os',
+        'from pyspark.sql import SparkSession',
+        'spark = SparkSession.builder.getOrCreate()',
+        'def probe(_):',
+        "    with open('/data/node.txt') as f:",
+        '        node = f.read().strip()',
+        "    with open('/scratch/probe', 'w') as f:",
+        "        f.write('ok')",
+        "    return (node, os.access('/data', os.W_OK), os.path.exists('/scratch/probe'))",
+        'got = sorted(spark.sparkContext.parallelize(range(8), 8).map(probe).distinct().collect())',
+        "print('CMS-K8S-VOLUMES', open('/data/node.txt').read().strip(), got, flush=True)",
+        'spark.stop()',
+      ].join('\n'),
+    )
+    writeFileSync(
+      join(work, 'volumes.yaml'),
+      [
+        'app: volumes.py',
+        'volumes:',
+        '  - {name: data, mount: /data, hostPath: /srv/cms-e2e, readOnly: true}',
+        '  - {name: scratch, mount: /scratch, emptyDir: true}',
+        'executor: {instances: 2, cores: 1, memory: 512m}',
+        'driver: {memory: 512m}',
+      ].join('\n'),
+    )
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'volumes.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+    expect(job.state).toBe('SUCCEEDED')
+    const name = job.id.split('/').pop()!
+    const logs = await kubectl('logs', `job/${name}`, '--tail=-1')
+    const line = /CMS-K8S-VOLUMES (\S+) (.*)/.exec(logs)
+    expect(line, logs.slice(-2000)).not.toBeNull()
+    // The driver read its node's file; each executor its own node's, read-only, with a writable scratch folder.
+    const hostnames = await Promise.all(nodes.map((n) => docker('exec', n, 'hostname')))
+    expect(hostnames).toContain(line![1])
+    for (const [, node, writable, scratch] of line![2]!.matchAll(/\('([^']+)', (True|False), (True|False)\)/g)) {
+      expect(hostnames).toContain(node)
+      expect([writable, scratch]).toEqual(['False', 'True'])
+    }
+    const pod = JSON.parse(await kubectl('get', 'job', name, '-o', 'json')).spec.template.spec as {volumes: Array<{name: string; hostPath?: {path: string}; emptyDir?: object}>}
+    expect(pod.volumes.filter((v) => v.name !== 'cms-job')).toMatchObject([{name: 'data', hostPath: {path: '/srv/cms-e2e'}}, {name: 'scratch', emptyDir: {}}])
+  })
+
   it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
     const src = join(work, 'jvm')
     execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])
@@ -214,6 +265,32 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(job).toMatchObject({state: 'SUCCEEDED', kind: 'jvm'})
     expect(await kubectl('logs', `job/${job.id.split('/').pop()}`, '--tail=-1')).toContain('CMS-JVM-OK 10 from-k8s')
   })
+
+  s3KubernetesCases({name: NAME, home, work, image: () => image, kubectl})
+
+  it("a stock spark-submit on this machine runs pi.py in cluster mode through cms cluster tunnel, as the namespace's Spark service account", async () => {
+    // The pyspark runtime's own spark-submit, unmodified; the tunnel's SPARK_CONF_DIR names the master, the
+    // namespace, the submission token and CA, the driver's service account and the image cms loaded.
+    const sparkSubmit = join(sparkRuntimeHome(), 'bin', 'spark-submit')
+    const driver = 'cms-stock-pi-driver'
+    const r = await cms(
+      ['cluster', 'tunnel', '-n', NAME, '--', sparkSubmit, '--deploy-mode', 'cluster', '--name', 'cms-stock-pi', '--conf', `spark.kubernetes.driver.pod.name=${driver}`, '--conf', 'spark.executor.instances=1', 'local:///opt/spark/examples/src/main/python/pi.py', '10'],
+      env,
+      {timeoutMs: 900_000},
+    )
+    expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0)
+    const pod = JSON.parse(await kubectl('get', 'pod', driver, '-n', 'default', '-o', 'json')) as {spec: {serviceAccountName: string; containers: Array<{image: string}>}; status: {phase: string}}
+    expect(pod.status.phase).toBe('Succeeded')
+    expect(pod.spec.serviceAccountName).toBe('cms-spark')
+    expect(pod.spec.containers[0]!.image).toBe(image)
+    expect(await kubectl('logs', driver, '-n', 'default', '--tail=-1')).toMatch(/Pi is roughly 3\.\d+/)
+    // The submission ran as the service account, which may do nothing outside its namespace.
+    const canI = (ns: string) => kubectl('auth', 'can-i', 'create', 'pods', '-n', ns, '--as', 'system:serviceaccount:default:cms-spark').catch((e: {stdout?: string}) => String(e.stdout ?? '').trim())
+    expect(await canI('default')).toBe('yes')
+    expect(await canI('kube-system')).toBe('no')
+    await kubectl('delete', 'pod', driver, '-n', 'default', '--wait=false')
+  })
+
 
   it('refuses a spec whose local files do not fit a ConfigMap (exit 2), and the API shows nothing new', async () => {
     const before = await kubectl('get', 'jobs,configmaps', '-o', 'name')

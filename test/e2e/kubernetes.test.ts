@@ -7,6 +7,7 @@ import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
 import {buildBusyboxImage, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, startCms, waitUntil} from './helpers.js'
+import {kubernetesJobCases} from './kubernetes-jobs.cases.js'
 
 /**
  * The Kubernetes engine end to end on docker container hosts: `cms cluster create -e kubernetes` over SSH, then every
@@ -217,6 +218,9 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(await get('web.default.svc.cluster.local', 80)).toBe('hello-from-web')
     await kubectl('delete', 'pod', 'web', 'client', '--grace-period=0', '--force', '--wait=false')
   })
+
+  // Jobs through the API (manifests, specs, logs, kill, rerun) on this cluster, while it has its 3 nodes.
+  kubernetesJobCases({kubeconfig, image: BUSYBOX})
 
   it('remove drains a node through the Eviction API: its pod runs again elsewhere, the Node is gone', async () => {
     const victim = (await labelledContainers(NAME)).filter((c) => c.role === 'worker').map((c) => c.name).sort()[1]!

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {execFileSync} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
+import {s3NomadCases} from './s3-nomad.cases.js'
 
 const NAME = 'e2e-nomad'
 const SPARK_DIST = process.env.CMS_SPARK_DIST
@@ -29,9 +30,9 @@ interface NomadAlloc {
 
 /**
  * Nomad's own HTTP API on the head container (a host this test made), with the cluster's CA and cms's client
- * certificate read from the head; with the management token only when asked.
+ * certificate read from the head; with the management token unless told not to; JSON parsed unless `raw`.
  */
-async function nomadApi<T>(headIp: string, path: string, opts: {token?: boolean} = {}): Promise<{status: number; body: T}> {
+async function nomadApi<T>(headIp: string, path: string, opts: {token?: boolean; raw?: boolean} = {}): Promise<{status: number; body: T}> {
   const dir = '/root/.cms/clusters/e2e-nomad/nomad'
   const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
   const read = (file: string) => docker('exec', head.name, 'cat', `${dir}/${file}`)
@@ -42,7 +43,7 @@ async function nomadApi<T>(headIp: string, path: string, opts: {token?: boolean}
       (res) => {
         let body = ''
         res.on('data', (c: Buffer) => (body += c.toString()))
-        res.on('end', () => resolve({status: res.statusCode ?? 0, body: (/^[[{"]/.test(body) ? JSON.parse(body) : body) as T}))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, body: (!opts.raw && /^[[{"]/.test(body) ? JSON.parse(body) : body) as T}))
       },
     )
     req.on('error', reject)
@@ -229,6 +230,8 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     const logs = await cms(['job', 'logs', '-n', NAME, view.id], env)
     expect(logs.stdout).toMatch(/Pi is roughly 3\.\d+/)
   })
+
+  if (SPARK_DIST) s3NomadCases({name: NAME, home, nomadApi: (path) => nomadApi<string>(headIp, path, {raw: true})})
 
   it('info and list show what Nomad reports; add joins a fourth node', async () => {
     const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout)

@@ -1,5 +1,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
 import {createServer} from 'node:net'
+import {afterAll, beforeAll, expect} from 'vitest'
 import {docker} from './helpers.js'
 import {motoServerPath} from './aws-emulator.js'
 
@@ -82,4 +84,60 @@ export async function startS3Store(host: string): Promise<S3Store> {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     },
   }
+}
+
+/** Credentials of one test run only (distinctive, so any copy of them anywhere can be found), and the check for them. */
+export interface S3TestCredentials {
+  /** cms's environment: these credentials, no profile, no shared files, no instance metadata. */
+  env: Record<string, string>
+  /** Fails the test when a credential (or its base64, as a Kubernetes Secret would hold it) is in the text. */
+  expectNoSecret(text: string, where: string): void
+  values: string[]
+}
+
+export function s3TestCredentials(home: string, opts: {sessionToken?: boolean} = {}): S3TestCredentials {
+  const secrets: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: `CMSE2E${randomBytes(7).toString('hex').toUpperCase()}`,
+    AWS_SECRET_ACCESS_KEY: randomBytes(30).toString('base64'),
+    ...(opts.sessionToken ? {AWS_SESSION_TOKEN: `cmse2etoken${randomBytes(24).toString('base64')}`} : {}),
+  }
+  const values = Object.values(secrets)
+  return {
+    env: {
+      CMS_HOME: home,
+      AWS_SESSION_TOKEN: '',
+      ...secrets,
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: '/nonexistent/cms-e2e-aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/cms-e2e-aws-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    values,
+    expectNoSecret(text, where) {
+      for (const v of values) {
+        expect(text.includes(v), `a credential appears in ${where}`).toBe(false)
+        expect(text.includes(Buffer.from(v).toString('base64')), `a base64 credential appears in ${where}`).toBe(false)
+      }
+    },
+  }
+}
+
+/** The bucket of the s3a cases and the input they count words of. */
+export const S3_BUCKET = 'cms-e2e'
+
+/**
+ * A store for the cases of one describe block: started before them on the gateway of the cluster's network, with the
+ * bucket and its input (in/words.txt: 8 distinct words), stopped after them.
+ */
+export function s3StoreForCases(cluster: string): () => S3Store {
+  let store: S3Store | undefined
+  beforeAll(async () => {
+    store = await startS3Store(await networkGateway(`cms-${cluster}`))
+    await store.createBucket(S3_BUCKET)
+    await store.put(S3_BUCKET, 'in/words.txt', 'to be or not to be\nthat is the question\n')
+  })
+  afterAll(async () => {
+    await store?.stop()
+  })
+  return () => store!
 }

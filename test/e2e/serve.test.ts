@@ -1,9 +1,10 @@
 import {createHash} from 'node:crypto'
-import {appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
+import {networkGateway, s3TestCredentials, startS3Store} from './s3-store.js'
 import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, testAmqpUrl, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
@@ -145,22 +146,24 @@ describe('cms serve on a Spark cluster', () => {
     expect(events.map((e: {actor: string}) => e.actor)).toEqual(['ci', 'ci'])
   })
 
-  it('12 tasks of mixed priority: the engine never runs more than it holds, higher priorities start first, all finish', async () => {
+  it('6 tasks of mixed priority: the engine never runs more than it holds, higher priorities start first, all finish', async () => {
     // A task holding the whole cluster's room makes the others queue until all of them are in.
     const hold = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'hold', cluster: NAME, spec: {name: 'hold', app: 'hold.py'}, resources: {cores: 4, memory: '1g'}}, {'hold.py': 'import time\ntime.sleep(15)\n'})})
     expect(hold.status, hold.text).toBe(201)
     await waitForTasks(server, read, ['hold'], ['SUBMITTED', 'RUNNING'], 60_000)
-    const plan = [...Array(4).fill(0), ...Array(4).fill(50), ...Array(4).fill(100)] as number[]
+    // Each task's executor takes a whole worker (2 cores): the cluster holds two at a time, so the three priorities
+    // run as three waves.
+    const plan = [0, 0, 50, 50, 100, 100]
     const ids: string[] = []
     for (const [i, priority] of plan.entries()) {
-      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'sum.py', executor: {instances: 1, cores: 1, memory: '512m'}, driver: {memory: '512m'}, conf: {'spark.ui.enabled': false}}}, {'sum.py': SUM_PY})})
+      const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: `prio-${i}`, cluster: NAME, priority, spec: {name: `p${priority}-${i}`, app: 'sum.py', executor: {instances: 1, cores: 2, memory: '512m'}, driver: {memory: '512m'}, conf: {'spark.ui.enabled': false}}}, {'sum.py': SUM_PY})})
       expect(r.status, r.text).toBe(201)
       ids.push(r.body.id)
     }
     const queued = (await server.call('GET', '/task/prio-0', {key: read})).body
     expect(queued.state).toBe('QUEUED')
-    expect(queued.queue.position).toBeGreaterThanOrEqual(8)
-    // Sample the master while everything runs: never an app waiting for cores, never more than 4 running.
+    expect(queued.queue.position).toBeGreaterThanOrEqual(4)
+    // Sample the master while everything runs: never an app waiting for cores, never more than 2 running.
     let maxActive = 0
     let waiting = 0
     let over = 0
@@ -178,22 +181,20 @@ describe('cms serve on a Spark cluster', () => {
     })()
     const done = await waitForTasks(server, read, [...ids, 'hold'], ['SUCCEEDED', 'DEAD', 'KILLED'], 900_000).finally(() => (sampling = false))
     await sampler
-    expect(done.map((t) => t.state)).toEqual(Array(13).fill('SUCCEEDED'))
+    expect(done.map((t) => t.state)).toEqual(Array(7).fill('SUCCEEDED'))
     expect(waiting).toBe(0)
     expect(over).toBe(0)
-    expect(maxActive).toBeLessThanOrEqual(4)
-    expect(maxActive).toBeGreaterThanOrEqual(3)
+    expect(maxActive).toBe(2)
     // Order as the cluster recorded it: the head's job records (written when each job was handed over) put every
     // priority-100 job before any 50 and every 50 before any 0; the master's own start times put every 100 app
-    // before any 0 (a 0 gets a core only once a 100 and a 50 have finished; 50 against 100 can cross while JVMs start).
-    const records = (await engineJobs()).filter((j) => /^p\d+-\d+-q/.test(j.name)) as Array<{name: string; createdAt: string}>
-    expect(records).toHaveLength(12)
+    // before any 0 (100 against 50 could cross if one driver's JVM starts much later than its wave's other).
+    const records = (await engineJobs()).filter((j) => /^p\d+-\d+-q/.test(j.name)) as unknown as Array<{name: string; createdAt: string}>
+    expect(records).toHaveLength(6)
     const handed = (p: number) => records.filter((j) => j.name.startsWith(`p${p}-`)).map((j) => Date.parse(j.createdAt))
     expect(Math.max(...handed(100))).toBeLessThan(Math.min(...handed(50)))
-    // The last 50 and the first 0 may be admitted in one dispatch step (two slots freed at once): handed over together.
-    expect(Math.max(...handed(50))).toBeLessThan(Math.min(...handed(0)) + 2000)
+    expect(Math.max(...handed(50))).toBeLessThan(Math.min(...handed(0)))
     const apps = (await master(headIp)).completedapps.filter((a) => /^p\d+-\d+-q/.test(a.name))
-    expect(apps).toHaveLength(12)
+    expect(apps).toHaveLength(6)
     const starts = (p: number) => apps.filter((a) => a.name.startsWith(`p${p}-`)).map((a) => a.starttime)
     expect(Math.max(...starts(100))).toBeLessThan(Math.min(...starts(0)))
   }, 1_200_000)
@@ -213,6 +214,34 @@ describe('cms serve on a Spark cluster', () => {
     const logs = await server.call('GET', '/task/failing/logs', {key: read})
     expect(logs.status).toBe(200)
     expect(logs.text).toContain('failing on purpose')
+  })
+
+  it('s3a:// paths: a task gets the server\'s S3 credentials at submission; no task record, event or database row holds them', async () => {
+    const creds = s3TestCredentials(home)
+    const store = await startS3Store(await networkGateway(`cms-${NAME}`))
+    const db = join(home, 's3.db')
+    const s3Key = await makeKey(env, 's3-ci', 'submit', db)
+    const s3Server = await startServer({...creds.env}, ['--db', db, '--s3-endpoint', store.url])
+    try {
+      await store.createBucket('cms-e2e')
+      await store.put('cms-e2e', 'in/words.txt', 'to be or not to be\n')
+      const wordcount = readFileSync(join(ROOT, 'test', 'e2e', 'fixtures', 's3_wordcount.py'), 'utf8')
+      const r = await s3Server.call('POST', '/task', {key: s3Key, form: taskForm({id: 's3-wc', cluster: NAME, spec: {name: 's3wc', app: 's3_wordcount.py', args: ['s3a://cms-e2e/in/words.txt', 's3a://cms-e2e/out/wc'], driver: {memory: '512m'}, executor: {cores: 1, memory: '512m'}}}, {'s3_wordcount.py': wordcount})})
+      expect(r.status, r.text).toBe(201)
+      const [task] = await waitForTasks(s3Server, s3Key, ['s3-wc'], ['SUCCEEDED', 'DEAD', 'FAILED'], 600_000)
+      const logs = (await s3Server.call('GET', '/task/s3-wc/logs', {key: s3Key})).text
+      expect(task.state, logs).toBe('SUCCEEDED')
+      expect(logs).toContain('read back 4 words from s3a://cms-e2e/out/wc')
+      expect(await store.list('cms-e2e', 'out/wc/')).toContain('out/wc/_SUCCESS')
+      creds.expectNoSecret(JSON.stringify(task), 'GET /task')
+      creds.expectNoSecret((await s3Server.call('GET', '/task/s3-wc/events', {key: s3Key})).text, 'the task events')
+      creds.expectNoSecret(logs + s3Server.output(), "the job's logs and the server's output")
+      await s3Server.stop()
+      for (const file of [db, `${db}-wal`]) if (existsSync(file)) creds.expectNoSecret(readFileSync(file).toString('latin1'), file)
+    } finally {
+      await s3Server.stop()
+      await store.stop()
+    }
   })
 
   it('schedules: an every-minute run is queued on the minute and runs; a server stopped across a tick runs it once, late, on restart', async () => {
@@ -250,11 +279,11 @@ describe('cms serve on a Spark cluster', () => {
     expect(queued1 - first).toBeGreaterThanOrEqual(0)
     expect(queued1 - first).toBeLessThan(5000)
 
-    // Down across the next tick and a minute more: on restart that tick runs once, saying it is late, and the tick
-    // after it is not made up.
+    // Down across the next tick: on restart that tick runs once, saying it is late (that later missed ticks are not
+    // made up is the unit tests' missedTicks/runNote: waiting out two ticks here would cost a minute more).
     await server.stop()
     const second = first + 60_000
-    await sleepUntil(second + 65_000)
+    await sleepUntil(second + 25_000)
     server = await startServer(env)
     const run2 = tickId(second)
     await waitUntil(`the late run of ${run2}`, async () => (await server.call('GET', `/task/${run2}`, {key: read})).status === 200, 30_000)
@@ -263,7 +292,7 @@ describe('cms serve on a Spark cluster', () => {
     expect(JSON.parse(listed.stdout).schedules.map((s: {name: string; lastTaskId: string}) => [s.name, s.lastTaskId])).toEqual([['minutely', run2]])
     expect((await server.call('DELETE', '/schedules/minutely', {key: submit})).status).toBe(200)
     const events2 = (await server.call('GET', `/task/${run2}/events`, {key: read})).body.events
-    expect(events2[0].detail).toContain('started 1 min late (the service was not running then); 1 later tick missed meanwhile is not made up')
+    expect(events2[0].detail).toMatch(/, started \d+ (s|min) late \(the service was not running then\)$/)
     const runs = await server.call('GET', '/tasks?limit=1000', {key: read})
     expect(runs.body.tasks.filter((t: {schedule?: string}) => t.schedule === 'minutely').map((t: {id: string}) => t.id).sort()).toEqual([run1, run2])
 
@@ -462,7 +491,7 @@ describe('cms serve on a Spark cluster', () => {
     for (const id of ids) expect(jobsOfTask(jobs, id, id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
   })
 
-  it('two servers on one PostgreSQL share 30 tasks: each is submitted once; a job source made through one runs on both', async () => {
+  it('two servers on one PostgreSQL share 16 tasks: each is submitted once; a job source made through one runs on both', async () => {
     const pg = await freshPgSchema()
     if (!pg) return
     const dataDir = join(home, 'shared-data')
@@ -471,13 +500,13 @@ describe('cms serve on a Spark cluster', () => {
     const b = await startServer(env, ['--db', pg.url, '--data-dir', dataDir, '--max-running', '6'])
     try {
       const ids: string[] = []
-      for (let i = 0; i < 30; i++) {
+      for (let i = 0; i < 16; i++) {
         const r = await (i % 2 ? a : b).call('POST', '/task', {key: pgKey, form: taskForm({id: `shared-${i}`, cluster: NAME, spec: {name: `shared-${i}`, app: 'quick.py'}, resources: {cores: 0.5, memory: '256m'}}, {'quick.py': QUICK_PY})})
         expect(r.status, r.text).toBe(201)
         ids.push(r.body.id)
       }
       const done = await waitForTasks(a, pgKey, ids, ['SUCCEEDED', 'DEAD'], 600_000)
-      expect(done.map((t) => t.state)).toEqual(Array(30).fill('SUCCEEDED'))
+      expect(done.map((t) => t.state)).toEqual(Array(16).fill('SUCCEEDED'))
       const jobs = await engineJobs()
       for (const id of ids) expect(jobsOfTask(jobs, id, id), id).toHaveLength(1)
       // Both servers took part: each claim names its server.

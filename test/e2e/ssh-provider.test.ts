@@ -1,3 +1,5 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {aliveWorkers, cms, docker, makeCmsHome, masterJson, startPlainHosts} from './helpers.js'
@@ -32,6 +34,24 @@ describe('ssh provider on plain SSH hosts', () => {
     const info = await cms(['cluster', 'info', '-n', 'e2e-ssh', '--json'], env)
     expect(info.code, info.stderr).toBe(0)
     expect(JSON.parse(info.stdout).hosts.map((h: {privateAddress: string}) => h.privateAddress)).toEqual(ips)
+  })
+
+  it("ssh logs in with the user's key and the host key cms recorded; run and copy reach every host", async () => {
+    const own = await Promise.all(names.map((n) => docker('inspect', '-f', '{{.Config.Hostname}}', n)))
+    const r = await cms(['cluster', 'ssh', '-n', 'e2e-ssh', `root@${ips[1]}`, '--', 'cat /etc/hostname; exit 5'], env)
+    expect(r.code, r.stderr).toBe(5)
+    expect(r.stdout.trim()).toBe(own[1])
+    const run = await cms(['cluster', 'run', '-n', 'e2e-ssh', '--json', '--', 'cat', '/etc/hostname'], env)
+    expect(run.code, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout).hosts.map((h: {stdout: string}) => h.stdout.trim())).toEqual(own)
+    const data = randomBytes(4096)
+    writeFileSync(join(home, 'small.bin'), data)
+    const copy = await cms(['cluster', 'copy', '-n', 'e2e-ssh', join(home, 'small.bin'), '~/'], env)
+    expect(copy.code, copy.stderr).toBe(0)
+    for (const name of names) {
+      expect((await docker('exec', name, 'sha256sum', '/root/small.bin')).split(' ')[0]).toBe(createHash('sha256').update(data).digest('hex'))
+      await docker('exec', name, 'rm', '/root/small.bin')
+    }
   })
 
   it('kill stops every process and removes every file cms installed', async () => {

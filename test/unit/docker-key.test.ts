@@ -22,9 +22,12 @@ describe('docker provider: the cluster key is written only when hosts are made',
 
   beforeAll(async () => {
     server = createServer((req, res) => {
-      requests.push(req.url ?? '')
+      requests.push(`${req.method} ${req.url ?? ''}`)
       res.setHeader('content-type', 'application/json')
-      res.end(req.url?.startsWith('/containers/json') ? '[]' : '{}')
+      // One cluster has a host: 'seen'.
+      const seen = decodeURIComponent(req.url ?? '').includes('cms.cluster=seen')
+      const container = {Id: 'c1', Names: ['/cms-seen-1'], State: 'running', Labels: {'cms.cluster': 'seen', 'cms.role': 'head'}}
+      res.end(req.url?.startsWith('/containers/json') ? JSON.stringify(seen ? [container] : []) : '{}')
     })
     await new Promise<void>((resolve) => server.listen(socket, resolve))
     mkdirSync(home)
@@ -43,7 +46,7 @@ describe('docker provider: the cluster key is written only when hosts are made',
   it('gives a usable key for a cluster with no hosts and leaves CMS_HOME untouched', async () => {
     const p = provider()
     const first = await p.credentials('fresh')
-    expect(requests.some((u) => u.startsWith('/containers/json'))).toBe(true)
+    expect(requests.some((u) => u.startsWith('GET /containers/json'))).toBe(true)
     const parsed = ssh2.utils.parseKey(first.privateKey!)
     expect(parsed instanceof Error).toBe(false)
     expect((await p.credentials('fresh')).privateKey).toEqual(first.privateKey)
@@ -57,5 +60,16 @@ describe('docker provider: the cluster key is written only when hosts are made',
     const {privateKey} = await provider().credentials('kept')
     expect(privateKey?.toString('utf8')).toBe(pair.private)
     expect(filesUnder(home).sort()).toEqual(['keys', 'keys/kept'])
+  })
+
+  it('a command that only looks (list) makes no key for a cluster with hosts and installs none, and says why it cannot log in', async () => {
+    const p = new DockerProvider(new KnownHosts({ownFile: join(home, 'known_hosts')}), () => undefined, {makeKeys: false})
+    const before = filesUnder(home).sort()
+    requests.length = 0
+    expect(await p.credentials('seen')).toEqual({})
+    expect(p.accessProblem('seen')).toContain("no access key for cluster seen on this machine")
+    expect(filesUnder(home).sort()).toEqual(before)
+    expect(requests.filter((r) => !r.startsWith('GET '))).toEqual([])
+    expect(provider().accessProblem('seen')).toBeUndefined()
   })
 })

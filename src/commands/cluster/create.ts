@@ -1,16 +1,20 @@
 import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {helpWords} from '../../cli/registry-words.js'
 import {createCluster} from '../../cluster/create.js'
 import {ENGINE_NAMES, engineFlags, engineOptionsOf} from '../../engines/registry.js'
 import type {ConvergeReport} from '../../output/results.js'
 import {DEFAULT_PROVIDER, PROVIDER_NAMES, providerCreateFlags, providerFlags, providerFlagsOf, requireProvider} from '../../providers/registry.js'
 
 export default class ClusterCreate extends CmsCommand {
-  static summary = 'Create a cluster, or finish one whose creation failed.'
-  static description = `Makes the hosts (docker containers, aws EC2 instances) or takes the hosts you name (ssh), installs Spark on them over SSH, starts the master on the first host (the head) and a worker on every host, and waits until the master reports every worker alive. Rerunning it finishes what a failed run left undone.`
+  static summary = `Create a cluster running ${helpWords.engines} on ${helpWords.providers} hosts, or finish one whose creation failed.`
+  static description = `Gets the hosts from the provider (-p ${helpWords.providers}): docker makes containers on this machine, aws launches EC2 instances, ssh takes the machines you name (the first is the head). Then installs and starts the engine (-e ${helpWords.engines}) on every host over SSH: spark, a master on the head and a worker everywhere; nomad, servers on the head and a client everywhere; kubernetes, the control plane on the head and a node everywhere; hadoop, HDFS and YARN (NameNode and ResourceManager on the head, a DataNode and a NodeManager everywhere). It waits until the engine reports every host ready. Rerunning it finishes what a failed run left undone.`
   static examples = [
     {description: 'Three local container hosts (the default provider)', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Eight container hosts with a local Spark distribution', command: '<%= config.bin %> <%= command.id %> -n big --hosts 8 --spark-dist ./spark-4.0.1-bin-hadoop3.tgz'},
+    {description: 'A Nomad cluster with three servers', command: '<%= config.bin %> <%= command.id %> -n jobs -e nomad --hosts 4 --servers 3'},
+    {description: 'A Kubernetes cluster of two nodes', command: '<%= config.bin %> <%= command.id %> -n k8s -e kubernetes --hosts 2'},
+    {description: 'HDFS and YARN on four hosts', command: '<%= config.bin %> <%= command.id %> -n lake -e hadoop --hosts 4'},
     {description: 'Existing machines over SSH; the first is the head', command: '<%= config.bin %> <%= command.id %> -n lab -p ssh admin@10.0.0.5 admin@10.0.0.6:2222 gpu-box'},
     {description: 'Four EC2 spot instances that `cms cluster reap` kills after 8 hours', command: '<%= config.bin %> <%= command.id %> -n etl -p aws --region eu-west-1 --hosts 4 --instance-type m6i.xlarge --spot --max-age 8h'},
   ]

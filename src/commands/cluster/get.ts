@@ -7,7 +7,7 @@ import {UsageError} from '../../remote/errors.js'
 import {providerFlags} from '../../providers/registry.js'
 
 export default class ClusterGet extends CmsCommand {
-  static summary = "Copy files and folders of the cluster's HDFS to the local disk."
+  static summary = "Copy files and folders of the cluster's HDFS to the local disk (hadoop clusters, and spark or nomad clusters made with --hdfs)."
   static description =
     "Like 'hdfs dfs -get': HDFS paths (absolute, or relative to /user/USER), then the local destination; a folder is copied whole; several sources need DEST to be a folder. Streamed from the DataNodes over the head's SSH connection through WebHDFS; each file is written under a temporary name and renamed when complete. A file that exists locally stops everything before anything is written, unless --force."
   static examples = [

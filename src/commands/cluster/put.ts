@@ -7,7 +7,7 @@ import {UsageError} from '../../remote/errors.js'
 import {providerFlags} from '../../providers/registry.js'
 
 export default class ClusterPut extends CmsCommand {
-  static summary = "Copy local files and folders into the cluster's HDFS."
+  static summary = "Copy local files and folders into the cluster's HDFS (hadoop clusters, and spark or nomad clusters made with --hdfs)."
   static description =
     "Like 'hdfs dfs -put': the last argument is the HDFS destination (absolute, or relative to /user/USER); a folder is copied whole; several sources need DEST to be a folder. Streamed over the head's SSH connection through WebHDFS (the NameNode and the DataNodes stay on the private network). A file that exists at the destination stops everything before anything is written, unless --force."
   static examples = [

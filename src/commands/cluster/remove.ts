@@ -6,8 +6,8 @@ import {renderClusterInfo, renderHostReports} from '../../output/render.js'
 import type {RemoveReport} from '../../output/results.js'
 
 export default class ClusterRemove extends CmsCommand {
-  static summary = 'Decommission workers and take their hosts out of a cluster.'
-  static description = `Each worker is decommissioned first: the master stops scheduling on it and running executors migrate their blocks; after the grace period the worker is stopped. Docker hosts are then removed; on ssh hosts every file cms installed is deleted. The head cannot be removed (use kill).`
+  static summary = 'Drain hosts through the engine and take them out of a cluster.'
+  static description = `Each host is drained through the engine first, then what runs there is stopped: spark decommissions the worker (running executors migrate their blocks); nomad drains the node and purges it; kubernetes cordons the node and evicts its pods; hadoop decommissions the DataNode (its blocks are copied elsewhere) and the NodeManager. The grace period bounds how long running work may take. Then docker containers are removed and aws instances terminated; on ssh hosts every file cms installed is deleted. The head cannot be removed (use kill).`
   static examples = [
     {description: 'Remove a container host', command: '<%= config.bin %> <%= command.id %> -n demo cms-demo-4'},
     {description: 'Remove an SSH host, giving running work two minutes', command: '<%= config.bin %> <%= command.id %> -n lab admin@10.0.0.7 --grace 120'},

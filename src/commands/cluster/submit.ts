@@ -1,16 +1,20 @@
 import {Args, Flags} from '@oclif/core'
 import {CmsCommand, clusterNameFlag} from '../../cli/base-command.js'
+import {s3OptionsOf, s3StoreFlags} from '../../cli/s3-flags.js'
 import {submitJobs} from '../../cluster/submit.js'
 import {renderJobs} from '../../output/render-jobs.js'
 import type {SubmitReport} from '../../output/results.js'
 
 export default class ClusterSubmit extends CmsCommand {
   static summary = 'Submit jobs to a cluster through the engine’s own API and optionally follow them to the end.'
-  static description = `JOBFILE is a job spec (YAML or JSON; see README) or a bare .jar / .py (then --class, --conf and -- ARGS fill in the rest). JVM apps go through the Spark master's REST API in cluster deploy mode; Python apps run with spark-submit in client mode on the head. What a job needs is uploaded first. Several jobfiles are submitted concurrently. Prints one job id per line. With --wait, exits 0 only if every job succeeded.`
+  static description = `JOBFILE is a job spec (YAML or JSON; see README) or a bare .jar / .py (then --class, --conf and -- ARGS fill in the rest), which every engine runs; or a native jobfile the engine takes as it is: a Nomad jobfile (.hcl/.nomad, with --var and --var-file) or a Kubernetes manifest. spark: JVM apps go through the master's REST API in cluster deploy mode, Python apps run with spark-submit in client mode on the head; nomad: a batch job through Nomad's HTTP API; kubernetes: a Job through the Kubernetes API; hadoop: Spark on YARN in cluster mode (a MapReduce .jar as with hadoop jar). What a job needs is uploaded first. Several jobfiles are submitted concurrently. Prints one job id per line. With --wait, exits 0 only if every job succeeded.`
   static examples = [
     {description: 'A spec file, waiting for the result (CI, Airflow BashOperator)', command: '<%= config.bin %> <%= command.id %> -n demo jobs/etl.yaml --wait'},
     {description: 'A bare jar', command: '<%= config.bin %> <%= command.id %> -n demo app.jar --class com.example.Main --conf spark.executor.memory=1g -- 2026-11-01 in/ out/'},
+    {description: 'A Nomad jobfile with a variable', command: '<%= config.bin %> <%= command.id %> -n jobs batch.hcl --var count=4'},
+    {description: 'A Kubernetes manifest, waiting for its Jobs', command: '<%= config.bin %> <%= command.id %> -n k8s job.yaml --wait'},
     {description: 'A Python app', command: '<%= config.bin %> <%= command.id %> -n demo pi.py -- 10'},
+    {description: 'A MapReduce jar on a Hadoop cluster (runs as with hadoop jar)', command: '<%= config.bin %> <%= command.id %> -n lake wordcount.jar --class org.example.WordCount -- /data/in /data/out'},
     {description: 'A job reading s3a:// paths on an S3-compatible store (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or --s3-profile; never printed)', command: '<%= config.bin %> <%= command.id %> -n demo etl.py --s3-endpoint http://10.0.0.5:9000 -- s3a://in/data s3a://out/result'},
   ]
   static strict = false
@@ -23,9 +27,7 @@ export default class ClusterSubmit extends CmsCommand {
     var: Flags.string({description: 'Nomad HCL jobfiles: input variable NAME=VALUE (repeatable), as `nomad job run -var`.', multiple: true}),
     'var-file': Flags.string({description: 'Nomad HCL jobfiles: a variables file (repeatable), as `nomad job run -var-file`.', multiple: true}),
     timeout: Flags.integer({description: 'With --wait: give up after this many seconds (exit 1).', default: 86_400, min: 1}),
-    's3-endpoint': Flags.string({description: 'S3-compatible store for s3a:// paths, like http://10.0.0.5:9000 (path-style access; SSL as the scheme says) [default: $AWS_ENDPOINT_URL_S3, else AWS].', helpGroup: 'S3'}),
-    's3-region': Flags.string({description: 'Region of the S3 store [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s; us-east-1 with --s3-endpoint].', helpGroup: 'S3'}),
-    's3-profile': Flags.string({description: 'AWS profile (~/.aws/credentials) whose credentials jobs use for s3a:// paths [default: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else AWS_PROFILE].', helpGroup: 'S3'}),
+    ...s3StoreFlags,
     s3: Flags.boolean({description: 'Pass S3 credentials even when no s3a:// path appears in the spec (the app builds its paths itself).', helpGroup: 'S3'}),
   }
 
@@ -41,7 +43,7 @@ export default class ClusterSubmit extends CmsCommand {
         overrides: {mainClass: flags.class, conf: flags.conf, args: appArgs, vars: flags.var, varFiles: flags['var-file']},
         wait: flags.wait,
         waitTimeoutMs: flags.timeout * 1000,
-        s3: {endpoint: flags['s3-endpoint'], region: flags['s3-region'], profile: flags['s3-profile'], force: flags.s3},
+        s3: {...s3OptionsOf(flags), force: flags.s3},
       },
       this.runOptions(flags),
     )

@@ -7,10 +7,12 @@ import type {TunnelReport} from '../../output/results.js'
 
 export default class ClusterTunnel extends CmsCommand {
   static summary = "Reach the engine's API and web UI from this machine through SSH, for native clients and browsers."
-  static description = `Opens local forwards on 127.0.0.1 to the engine's API and web UI on the head (which listen on private addresses only), prints their local URLs and the environment a native client needs (NOMAD_ADDR, NOMAD_CACERT, ...), and holds them until Ctrl-C. Secrets such as NOMAD_TOKEN are never printed: --write-env writes them to a 0600 file (removed when the tunnel closes), and with a command after -- cms runs it with the full environment and closes the tunnel when it exits.`
+  static description = `Opens local forwards on 127.0.0.1 to the engine's API and web UI on the head (which listen on private addresses only): spark, the master UI and REST API; nomad, the HTTPS API and UI; kubernetes, the API server (KUBECONFIG and a SPARK_CONF_DIR for spark-submit, for -- COMMAND); hadoop, the NameNode's and ResourceManager's UIs and REST APIs and a SOCKS5 proxy to the hosts (HADOOP_CONF_DIR for -- COMMAND). It prints their local URLs and the environment a native client needs (NOMAD_ADDR, NOMAD_CACERT, ...), and holds them until Ctrl-C. Secrets such as NOMAD_TOKEN are never printed: --write-env writes them to a 0600 file (removed when the tunnel closes), and with a command after -- cms runs it with the full environment and closes the tunnel when it exits.`
   static examples = [
     {description: 'Hold the tunnel; use the printed URLs', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Run the native Nomad CLI through it', command: '<%= config.bin %> <%= command.id %> -n jobs -- nomad status'},
+    {description: 'kubectl on a Kubernetes cluster', command: '<%= config.bin %> <%= command.id %> -n k8s -- kubectl get nodes'},
+    {description: 'The Hadoop client on a Hadoop cluster', command: '<%= config.bin %> <%= command.id %> -n lake -- hdfs dfs -ls /'},
     {description: 'Secrets in a file for another shell', command: '<%= config.bin %> <%= command.id %> -n jobs --write-env ~/.cms-jobs.env'},
   ]
   static strict = false

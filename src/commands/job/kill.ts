@@ -6,6 +6,7 @@ import type {JobView} from '../../output/results.js'
 
 export default class JobKillCommand extends CmsCommand {
   static summary = 'Stop a running job (and its remaining retries); --purge also removes it from the engine (Nomad, Kubernetes).'
+  static description = "spark: stops the job's runner on the head and kills a cluster-mode driver through the master's REST API; nomad: stops the job (--purge: as nomad job stop -purge); kubernetes: deletes the Job or Pod (--purge: waits until it and its pods are gone); hadoop: sets the YARN application's state to KILLED. Returns once the engine reports the job ended."
   static examples = ['<%= config.bin %> <%= command.id %> -n demo pi-20261122-101500-3f2a']
   static args = {id: Args.string({description: 'Job id.', required: true})}
   static flags = {

@@ -4,7 +4,8 @@ import {renderJobList} from '../../output/render-jobs.js'
 import type {JobList} from '../../output/results.js'
 
 export default class JobListCommand extends CmsCommand {
-  static summary = "List a cluster's jobs, running and finished, with their live state and the master's applications."
+  static summary = "List a cluster's jobs, running and finished, with their live state from the engine."
+  static description = "spark: the records on the head and the master's applications; nomad: the jobs Nomad's API reports; kubernetes: the Jobs and bare Pods cms applied; hadoop: the YARN applications cms submitted."
   static examples = ['<%= config.bin %> <%= command.id %> -n demo', '<%= config.bin %> <%= command.id %> -n demo --json']
   static flags = {name: clusterNameFlag}
 

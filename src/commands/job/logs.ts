@@ -4,8 +4,8 @@ import {jobLogs} from '../../cluster/job-ops.js'
 import type {JobView} from '../../output/results.js'
 
 export default class JobLogsCommand extends CmsCommand {
-  static summary = "Print a job's driver output (its latest attempt); -f follows it until the job ends."
-  static description = "Cluster-mode drivers write on the worker that ran them: cms reads stdout and stderr from there (driver stdout to stdout, stderr to stderr). Client-mode (Python) drivers write one log on the head."
+  static summary = "Print a job's output (its latest attempt), read where it lives; -f follows it until the job ends."
+  static description = "Stdout to stdout, stderr to stderr. spark: a cluster-mode driver's output from the worker that ran it, a client-mode (Python) driver's from the head; nomad: every task of the current allocations through Nomad's logs API; kubernetes: every pod of the Job through the pods' log API; hadoop: the ApplicationMaster's output from its NodeManager, or YARN's aggregated logs once it ended."
   static examples = ['<%= config.bin %> <%= command.id %> -n demo pi-20261122-101500-3f2a', '<%= config.bin %> <%= command.id %> -n demo pi-20261122-101500-3f2a -f']
   static args = {id: Args.string({description: 'Job id.', required: true})}
   static flags = {

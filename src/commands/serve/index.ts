@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {CmsCommand} from '../../cli/base-command.js'
+import {s3OptionsOf, s3StoreFlags} from '../../cli/s3-flags.js'
 import {serveDb, serveDbFlag} from '../../cli/serve-flags.js'
 import {parseDuration} from '../../cluster/max-age.js'
 import {localPaths} from '../../config/paths.js'
@@ -12,6 +13,7 @@ export default class Serve extends CmsCommand {
   static examples = [
     '<%= config.bin %> <%= command.id %> --listen 127.0.0.1:8082',
     '<%= config.bin %> <%= command.id %> --listen 0.0.0.0:8443 --tls-cert c.pem --tls-key k.pem --db postgres://cms@db/cms',
+    {description: 'Tasks whose specs name s3a:// paths get the credentials of the server\'s environment (or --s3-profile) at submission, never stored', command: '<%= config.bin %> <%= command.id %> --s3-endpoint http://10.0.0.5:9000'},
   ]
   static flags = {
     listen: Flags.string({description: 'HOST:PORT to listen on.', default: '127.0.0.1:8082'}),
@@ -28,6 +30,7 @@ export default class Serve extends CmsCommand {
     retain: Flags.string({description: 'How long finished tasks (with their events and files) are kept.', default: '30d'}),
     'max-upload': Flags.string({description: 'Largest uploaded file.', default: '512m'}),
     'log-level': Flags.string({description: 'Log level on stderr.', default: 'info', options: ['fatal', 'error', 'warn', 'info', 'debug']}),
+    ...s3StoreFlags,
   }
 
   async run(): Promise<{url: string}> {
@@ -46,6 +49,7 @@ export default class Serve extends CmsCommand {
         webhookSecretFile: flags['webhook-secret-file'],
         sourcesFile: flags.sources,
         autoscale: flags.autoscale,
+        s3: s3OptionsOf(flags),
         maxUploadBytes: parseSize(flags['max-upload'], '--max-upload'),
         logLevel: flags['log-level'],
         version: this.config.version,

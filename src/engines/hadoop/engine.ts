@@ -242,8 +242,10 @@ export class HadoopEngine implements Engine {
   }
 
   async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
-    const {loadJobFiles} = await import('../../jobs/load.js')
-    return loadJobFiles(files, overrides).map((spec, i) => ({file: files[i], name: spec.name, spec}))
+    const [{loadJobFiles}, {checkHostVolumes}] = await Promise.all([import('../../jobs/load.js'), import('../../jobs/volumes.js')])
+    const specs = loadJobFiles(files, overrides)
+    for (const spec of specs) checkHostVolumes(spec, 'Hadoop')
+    return specs.map((spec, i) => ({file: files[i], name: spec.name, spec}))
   }
 
   async openJobs(input: JobsInput): Promise<JobService> {

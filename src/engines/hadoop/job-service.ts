@@ -24,6 +24,8 @@ const AGGREGATION_WAIT_MS = 45_000
  * it runs and from YARN's aggregated logs once it ended.
  */
 export class HadoopJobService implements JobService {
+  readonly takesS3Access = true
+
   private constructor(
     private readonly jobs: HadoopJobs,
     private readonly log: (line: string) => void,
@@ -53,7 +55,7 @@ export class HadoopJobService implements JobService {
   }
 
   async submit(job: LoadedJob): Promise<JobView> {
-    const view = await this.jobs.submit((job as LoadedJob & {spec: JobSpec}).spec)
+    const view = await this.jobs.submit((job as LoadedJob & {spec: JobSpec}).spec, undefined, job.s3)
     this.log(`Submitted ${view.id} (${view.kind === 'mapreduce' ? 'MapReduce, hadoop jar on the head' : 'Spark on YARN, cluster mode'}, ${view.applicationId})`)
     return view
   }

@@ -2,7 +2,8 @@ import {newJobId, validateJobId} from '../../jobs/ids.js'
 import {jarFramework, type JarFramework} from '../../jobs/jar-inspect.js'
 import {mapreduceProperties} from '../../jobs/mapreduce-translate.js'
 import {appKind, isUrl, type JobSpec} from '../../jobs/spec.js'
-import {jobTag, yarnSubmitArgv} from '../../jobs/yarn-translate.js'
+import {executorEnvProperties, s3Environment, s3SparkProperties, type S3Access} from '../../jobs/s3.js'
+import {appMasterEnvProperties, jobTag, yarnSubmitArgv} from '../../jobs/yarn-translate.js'
 import type {JobList, JobView} from '../../output/results.js'
 import type {Host} from '../../providers/provider.js'
 import {UsageError} from '../../remote/errors.js'
@@ -11,6 +12,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import {httpViaSsh} from '../../remote/tunnel-http.js'
 import type {HostContext} from '../host-context.js'
+import {checkS3Connector, writeS3CredentialsFile} from '../s3-credentials-file.js'
 import * as records from '../spark/job-scripts.js'
 import {FileStager} from '../stage-files.js'
 import {rmRequest} from './daemon-api.js'
@@ -43,6 +45,8 @@ export interface YarnJobRecord {
   argv?: string[]
   /** mapreduce: the jar's main class submits MapReduce jobs; run.sh runs it on the head (`hadoop jar`). */
   framework?: JarFramework
+  /** The S3A properties it ran with (where the store and the credentials file are; never a secret): a rerun reuses them. */
+  s3Props?: Record<string, string>
   runner?: string
   rerunOf?: string
 }
@@ -145,12 +149,15 @@ export class HadoopJobs {
     return {app: app!, jars, files, pyFiles}
   }
 
-  async submit(spec: JobSpec, from?: {rerunOf: string; staged: StagedFiles; framework?: JarFramework}): Promise<JobView> {
+  async submit(spec: JobSpec, from?: {rerunOf: string; staged: StagedFiles; framework?: JarFramework; s3Props?: Record<string, string>}, s3?: S3Access): Promise<JobView> {
     // A .jar whose classes use MapReduce and not Spark runs with `hadoop jar` semantics.
     const framework = from ? (from.framework ?? 'spark') : appKind(spec) === 'jvm' && !isUrl(spec.app) ? await jarFramework(spec.app, spec.mainClass!) : 'spark'
+    if (framework === 'mapreduce' && s3) throw new UsageError(`job ${spec.name}: a MapReduce job cannot use s3a:// paths here (the Hadoop runtime carries no s3a connector): run the work as a Spark job`)
+    if (s3) await checkS3Connector(spec, this.session, this.ctx.sparkHome, this.ctx.cluster)
     const staged = from?.staged ?? (await this.stage(spec))
     const id = newJobId(spec.name)
     if (framework === 'mapreduce') return this.submitMapReduce(spec, id, staged, from?.rerunOf)
+    const s3Props = from?.s3Props ?? (s3 ? await this.s3Properties(id, s3) : undefined)
     const argv = yarnSubmitArgv(spec, {
       jobId: id,
       appPath: staged.app,
@@ -159,6 +166,7 @@ export class HadoopJobs {
       remotePyFiles: staged.pyFiles,
       maxPriority: MAX_APPLICATION_PRIORITY,
       maxAttempts: MAX_AM_ATTEMPTS,
+      extra: s3Props,
     })
     const job: YarnJobRecord = {
       id,
@@ -171,6 +179,7 @@ export class HadoopJobs {
       spec,
       staged,
       argv,
+      ...(s3Props ? {s3Props} : {}),
       ...(from ? {rerunOf: from.rerunOf} : {}),
     }
     const dir = this.jobDir(id)
@@ -188,6 +197,17 @@ export class HadoopJobs {
     const submission: SubmissionRecord = {n: 1, submittedAt, mode: 'cluster', applicationId}
     await this.session.run(records.recordAttemptScript(dir, submission), {label: 'record submission'})
     return (await this.live({job, attempts: [submission], killed: false, runnerAlive: false})).view
+  }
+
+  /**
+   * S3 on YARN: the credentials file on every host (an ApplicationMaster, so the driver, and the executors may run on
+   * any NodeManager, all as the login user), named to the driver through the ApplicationMaster's environment and to
+   * the executors through theirs.
+   */
+  private async s3Properties(id: string, s3: S3Access): Promise<Record<string, string>> {
+    const via = {kind: 'file', path: await writeS3CredentialsFile(this.ctx.layout.clusterDir, id, s3, await this.ctx.hosts())} as const
+    const env = s3Environment(s3, via)
+    return {...s3SparkProperties(s3, via), ...executorEnvProperties(env), ...appMasterEnvProperties(env)}
   }
 
   /** `hadoop jar` on the head, detached; the job is submitted once YARN has an application with its tag. */
@@ -334,7 +354,7 @@ export class HadoopJobs {
     const local = [job.staged.app, ...job.staged.jars, ...job.staged.files, ...job.staged.pyFiles].filter((p) => !isUrl(p))
     const missing = (await this.session.run(js.missingFilesScript(local), {label: 'check staged files'})).trim()
     if (missing) throw new UsageError(`the files of job ${id} are no longer on the cluster (${missing.split('\n')[0]}): submit its spec again`)
-    return this.submit(job.spec, {rerunOf: job.id, staged: job.staged, framework: job.framework})
+    return this.submit(job.spec, {rerunOf: job.id, staged: job.staged, framework: job.framework, s3Props: job.s3Props})
   }
 
   /** `yarn logs` of the application's latest ApplicationMaster container, run on the head: its output and exit code. */

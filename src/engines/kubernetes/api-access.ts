@@ -27,18 +27,19 @@ async function openForward(head: HeadAccess, cluster: string): Promise<{admin: s
 }
 
 /** The API as raw HTTPS with the admin certificate (jobs: no client-node, objects sent exactly as written). */
-export async function openCertificateAccess(head: HeadAccess, cluster: string): Promise<{access: KubeAccess; close: () => Promise<void>}> {
+export async function openCertificateAccess(head: HeadAccess, cluster: string): Promise<{access: KubeAccess; caPem: string; close: () => Promise<void>}> {
   const forward = await openForward(head, cluster)
   const pair = kubeconfigCredentials(forward.admin)
-  return {access: certificateAccess({server: forward.server, caPem: forward.caPem, certPem: pair.certificatePem, keyPem: pair.privateKeyPem}), close: forward.close}
+  return {access: certificateAccess({server: forward.server, caPem: forward.caPem, certPem: pair.certificatePem, keyPem: pair.privateKeyPem}), caPem: forward.caPem, close: forward.close}
 }
 
 /** The engine's own view of the API (nodes, eviction, health, CoreDNS); `close` ends its connections and the forward. */
-export async function openClusterApi(head: HeadAccess, cluster: string): Promise<{api: ClusterApi; close: () => Promise<void>}> {
-  const {access, close} = await openCertificateAccess(head, cluster)
+export async function openClusterApi(head: HeadAccess, cluster: string): Promise<{api: ClusterApi; caPem: string; close: () => Promise<void>}> {
+  const {access, caPem, close} = await openCertificateAccess(head, cluster)
   const api = new ClusterApi(access)
   return {
     api,
+    caPem,
     close: async () => {
       api.close()
       await close()

@@ -48,6 +48,14 @@ export class ClusterApi {
     await waitFor(timeoutMs, async () => isReady(await this.node(name)), why)
   }
 
+  /** A token of a service account (TokenRequest API): bound to nothing, valid `seconds` (the API may shorten it). */
+  async serviceAccountToken(namespace: string, name: string, seconds: number): Promise<string> {
+    const body = {apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {expirationSeconds: seconds}}
+    const out = await this.api.request<{status?: {token?: string}}>('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`, {body})
+    if (!out.status?.token) throw new Error(`the API server issued no token for service account ${namespace}/${name}`)
+    return out.status.token
+  }
+
   /** Server-side apply with cms as the field manager (idempotent), each object as written. */
   async apply(objects: unknown[]): Promise<void> {
     for (const [i, o] of objects.entries()) {

@@ -412,14 +412,16 @@ export class KubernetesEngine implements Engine {
 
   /**
    * KUBECONFIG for kubectl and every client that reads it: the cluster's CA and the admin credentials, with the
-   * server at the tunnel's local address. It holds a private key: written 0600, and only when asked.
+   * server at the tunnel's local address. It holds a private key: written 0600, and only when asked. SPARK_CONF_DIR
+   * for a stock spark-submit (cluster deploy mode, as the namespace's Spark service account: spark-submit-access.ts).
    */
   async clientEnvironment(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>> {
     if (!input.withSecrets) return {}
     const {writeFileSync} = await import('node:fs')
     const path = `${input.secretsDir}/kubeconfig`
     writeFileSync(path, await userKubeconfig(headAccess(input.head), input.cluster, input.local.api!), {mode: 0o600})
-    return {KUBECONFIG: path}
+    const {sparkSubmitEnvironment} = await import('./spark-submit-access.js')
+    return {KUBECONFIG: path, ...(await sparkSubmitEnvironment({cluster: input.cluster, head: input.head, apiUrl: input.local.api!, dir: input.secretsDir}))}
   }
 }
 

@@ -1,5 +1,6 @@
 import {loadEach, loadJobFile, readLocalFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
+import {checkKubernetesVolumes} from '../../jobs/volumes.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
 import {describeObject, isManifestText, isWorkload, parseManifest, type ManifestObject} from './manifests.js'
@@ -46,6 +47,7 @@ export function loadKubernetesJobFiles(files: readonly string[], overrides: JobO
       }
     }
     const spec = loadJobFile(file, overrides)
+    checkKubernetesVolumes(spec)
     return {kind: 'spec', file, name: spec.name, spec}
   })
 }

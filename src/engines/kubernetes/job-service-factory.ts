@@ -30,7 +30,7 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
 }
 
 /** The newest cms/spark image in the head node's containerd (`cms image load` puts it on every node). */
-async function newestSparkImage(input: JobsInput): Promise<string> {
+export async function newestSparkImage(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string> {
   const socket = kubernetesLayout(input.head.facts.home, input.cluster).containerdSocket
   const out = await input.head.session.run(`ctr --address ${shq(socket)} -n k8s.io images ls -q 2>/dev/null || true`, {label: 'list images'})
   const tags = out

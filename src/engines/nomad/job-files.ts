@@ -1,6 +1,7 @@
 import {basename} from 'node:path'
 import {loadEach, loadJobFile, readLocalFile, type JobOverrides} from '../../jobs/load.js'
 import type {JobSpec} from '../../jobs/spec.js'
+import {checkHostVolumes} from '../../jobs/volumes.js'
 import {UsageError} from '../../remote/errors.js'
 import type {LoadedJob} from '../engine.js'
 import {hclVariables} from './api.js'
@@ -63,6 +64,7 @@ export function loadNomadJobFiles(files: readonly string[], overrides: JobOverri
     }
     if (overrides.vars?.length || overrides.varFiles?.length) throw new UsageError(`${file}: --var and --var-file are for HCL jobfiles`)
     const spec = loadJobFile(file, overrides)
+    checkHostVolumes(spec, 'Nomad')
     return {kind: 'spec', file, name: spec.name, spec}
   })
 }

@@ -1,6 +1,7 @@
 import {newJobId, validateJobId} from '../../jobs/ids.js'
-import {credentialsFileText, executorEnvProperties, s3Environment, s3SparkProperties, type S3Access} from '../../jobs/s3.js'
+import {executorEnvProperties, s3Environment, s3SparkProperties, type S3Access} from '../../jobs/s3.js'
 import {appKind, isUrl, type JobSpec} from '../../jobs/spec.js'
+import {checkS3Connector, writeS3CredentialsFile} from '../s3-credentials-file.js'
 import {FileStager} from '../stage-files.js'
 import {restCreateRequest, sparkProperties, sparkSubmitArgv} from '../../jobs/spark-translate.js'
 import type {JobAttemptView, JobView} from '../../output/results.js'
@@ -82,40 +83,6 @@ export class SparkJobs {
     return hosts
   }
 
-  /**
-   * S3 on Spark standalone: the credentials go to a file (AWS shared credentials format, 0600, in a 0700 folder) at
-   * the same path on every host, written over SFTP (never on a command line); the driver and the executors find it
-   * through AWS_SHARED_CREDENTIALS_FILE. Every host, because a cluster-mode driver may start on any worker and
-   * executors run on all of them; a properties file for spark-submit would not do: the REST submission puts every
-   * Spark property on the driver's command line (`-D`), and job.json on the head keeps the request. The file stays
-   * with the cluster's files (a rerun needs it) and goes with `cms cluster kill`.
-   */
-  private async writeS3Credentials(id: string, s3: S3Access, targets: Array<{host: Host; session: SshSession}>): Promise<string> {
-    const dir = `${this.ctx.head.layout.clusterDir}/s3`
-    const path = `${dir}/${id}.credentials`
-    const text = credentialsFileText(s3.credentials)
-    await mapLimit(targets, 16, async ({session}) => {
-      await session.run(`umask 077 && mkdir -p ${shq(dir)} && chmod 0700 ${shq(dir)}`, {label: 'S3 credentials folder'})
-      await session.writeFile(path, text, 0o600)
-    })
-    return path
-  }
-
-  /**
-   * A runtime without hadoop-aws (Apache's own tarballs, a cms runtime built before it carried s3a) would fail the
-   * job minutes later with ClassNotFoundException: say so now, unless the spec brings the connector itself.
-   */
-  private async checkS3Connector(spec: JobSpec): Promise<void> {
-    const brings = spec.jars.some((j) => /hadoop-aws/.test(j)) || /hadoop-aws/.test(spec.conf['spark.jars.packages'] ?? '')
-    if (brings) return
-    const found = await this.ctx.head.session.exec(`ls ${shq(`${this.ctx.sparkHome}/jars`)} | grep -q '^hadoop-aws-'`)
-    if (found.code !== 0) {
-      throw new UsageError(
-        `job ${spec.name}: the Spark runtime of cluster ${this.ctx.cluster} has no s3a connector (hadoop-aws): create the cluster with a runtime that carries it (scripts/testbed.sh builds one), or add hadoop-aws and the AWS SDK to the spec's jars`,
-      )
-    }
-  }
-
   async submit(spec: JobSpec, rerunOf?: string, s3?: S3Access): Promise<JobView> {
     const kind = appKind(spec)
     const head = this.ctx.head
@@ -127,8 +94,8 @@ export class SparkJobs {
     let s3Props: Record<string, string> | undefined
     let s3Env: Record<string, string> = {}
     if (s3) {
-      await this.checkS3Connector(spec)
-      const via = {kind: 'file', path: await this.writeS3Credentials(id, s3, everyHost!)} as const
+      await checkS3Connector(spec, this.ctx.head.session, this.ctx.sparkHome, this.ctx.cluster)
+      const via = {kind: 'file', path: await writeS3CredentialsFile(this.ctx.head.layout.clusterDir, id, s3, everyHost!)} as const
       s3Env = s3Environment(s3, via)
       s3Props = {...s3SparkProperties(s3, via), ...executorEnvProperties(s3Env)}
     }

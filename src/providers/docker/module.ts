@@ -27,7 +27,7 @@ export const dockerModule: ProviderModule = {
 
   async connect(cluster, ctx) {
     const {DockerProvider} = await import('./provider.js')
-    const provider = new DockerProvider(ctx.knownHosts, ctx.log)
+    const provider = new DockerProvider(ctx.knownHosts, ctx.log, {makeKeys: !ctx.lookOnly})
     const {privateKey} = await provider.credentials(cluster)
     return {provider, pool: ctx.poolFor(privateKey)}
   },

@@ -117,6 +117,8 @@ export class DockerProvider implements Provider {
   constructor(
     private readonly knownHosts: KnownHosts,
     private readonly log: (line: string) => void = () => {},
+    /** false: a command that only looks (list) uses the key this machine has and makes none. */
+    private readonly access: {makeKeys: boolean} = {makeKeys: true},
   ) {}
 
   private async docker(): Promise<Dockerode> {
@@ -143,8 +145,14 @@ export class DockerProvider implements Provider {
   async credentials(cluster: string): Promise<HostCredentials> {
     const file = localPaths.keyFile(cluster)
     if (existsSync(file)) return {privateKey: readFileSync(file)}
+    if (!this.access.makeKeys) return {}
     if ((await this.containers(cluster)).length > 0) return {privateKey: await this.ensureClusterKey(cluster)}
     return {privateKey: Buffer.from((await this.pendingKey(cluster)).private)}
+  }
+
+  accessProblem(cluster: string): string | undefined {
+    if (this.access.makeKeys || existsSync(localPaths.keyFile(cluster))) return undefined
+    return `no access key for cluster ${cluster} on this machine (${localPaths.keyFile(cluster)}): 'cms cluster info -n ${cluster}' makes one and installs it`
   }
 
   private async pendingKey(cluster: string): Promise<KeyPair> {

@@ -40,8 +40,9 @@ export interface ScheduleView {
   runs?: Array<{id: string; state: string; createdAt: string; finishedAt?: string}>
 }
 
-/** A run this late (ms) after its tick says so in its events: the service was not running at the tick. */
-const LATE_MS = 60_000
+/** A run this late (ms) after its tick says so in its events: the service was not running at the tick (the loop
+ * steps every 5 s, so a run on time is queued well within this). */
+const LATE_MS = 20_000
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? undefined : new Date(ms).toISOString())
 
 /**
@@ -171,8 +172,8 @@ export function missedTicks(cron: ReturnType<typeof parseCron>, zone: string, ti
 export function runNote(name: string, tick: number, now: number, missed: number): string {
   const base = `run of schedule ${name} due at ${iso(tick)}`
   if (now - tick <= LATE_MS) return base
-  const late = Math.round((now - tick) / 60_000)
-  return `${base}, started ${late} min late (the service was not running then)${missed > 0 ? `; ${missed} later tick${missed === 1 ? '' : 's'} missed meanwhile ${missed === 1 ? 'is' : 'are'} not made up` : ''}`
+  const late = now - tick < 60_000 ? `${Math.round((now - tick) / 1000)} s` : `${Math.round((now - tick) / 60_000)} min`
+  return `${base}, started ${late} late (the service was not running then)${missed > 0 ? `; ${missed} later tick${missed === 1 ? '' : 's'} missed meanwhile ${missed === 1 ? 'is' : 'are'} not made up` : ''}`
 }
 
 function joinNotes(...notes: Array<string | undefined>): string | undefined {

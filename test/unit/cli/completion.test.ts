@@ -80,6 +80,10 @@ describe('shell completion', () => {
     const memory = complete(commands, topics, ['cluster', 'create', '--worker-memory', ''])
     expect([memory.files, memory.clusterNames, memory.candidates]).toEqual([false, false, []])
     expect(complete(commands, topics, ['job', 'status', '-n', 'demo', '']).files).toBe(false)
+    // cluster copy: LOCAL is a local file, REMOTE a path on the hosts (nothing to offer from here).
+    const copy: CompletionCommand = {id: 'cluster:copy', flags: {name, hosts: {name: 'hosts', type: 'option', multiple: true}}, args: {local: {name: 'local'}, remote: {name: 'remote'}}}
+    expect(complete([...commands, copy], topics, ['cluster', 'copy', '-n', 'demo', '--hosts', 'worker', '']).files).toBe(true)
+    expect(complete([...commands, copy], topics, ['cluster', 'copy', '-n', 'demo', 'app.conf', '']).files).toBe(false)
   })
 
   it('completes the command named after help', () => {

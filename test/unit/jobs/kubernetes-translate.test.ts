@@ -5,9 +5,12 @@ import {
   localPathsOf,
   podMemoryMb,
   readSpecFiles,
+  SPARK_SERVICE_ACCOUNT,
+  sparkServiceAccountObjects,
   specToManifests,
   type KubernetesObject,
 } from '../../../src/jobs/kubernetes-translate.js'
+import {sparkSubmitDefaults} from '../../../src/engines/kubernetes/spark-submit-access.js'
 import {parseJobSpec, type JobSpec} from '../../../src/jobs/spec.js'
 import {UsageError} from '../../../src/remote/errors.js'
 
@@ -282,5 +285,36 @@ describe('specToManifests on a cluster with HDFS', () => {
     expect(withHdfs.props['spark.hadoop.fs.defaultFS']).toBe(fs)
     const own = spec({app: '/work/pi.py', conf: {'spark.hadoop.fs.defaultFS': 'hdfs://elsewhere:8020'}})
     expect(submitOf(byKind(specToManifests(own, {...base, defaultFs: fs, localFiles: {'/work/pi.py': PI}}), 'Job')).props['spark.hadoop.fs.defaultFS']).toBe('hdfs://elsewhere:8020')
+  })
+})
+
+describe('stock spark-submit through the tunnel', () => {
+  it('spark-defaults.conf: the tunnel as master, cluster mode, the Spark service account for the submission and the driver, the image', () => {
+    const text = sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:23456', namespace: 'default', caFile: '/tmp/t/ca.pem', tokenFile: '/tmp/t/spark-token', image: 'cms/spark:4.3.0-abc'})
+    expect(text).toBe(
+      [
+        'spark.master k8s://https://127.0.0.1:23456',
+        'spark.submit.deployMode cluster',
+        'spark.kubernetes.namespace default',
+        'spark.kubernetes.authenticate.submission.caCertFile /tmp/t/ca.pem',
+        'spark.kubernetes.authenticate.submission.oauthTokenFile /tmp/t/spark-token',
+        `spark.kubernetes.authenticate.driver.serviceAccountName ${SPARK_SERVICE_ACCOUNT}`,
+        'spark.kubernetes.container.image cms/spark:4.3.0-abc',
+        '',
+      ].join('\n'),
+    )
+    expect(sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', namespace: 'default', caFile: '/c', tokenFile: '/t'})).not.toContain('container.image')
+    expect(() => sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', namespace: 'default', caFile: '/a dir/c', tokenFile: '/t'})).toThrow(/cannot be written/)
+  })
+
+  it('the Spark service account may manage pods, services and config maps of its namespace only', () => {
+    const objects = sparkServiceAccountObjects('team-a')
+    expect(objects.map((o) => [o.kind, o.metadata.namespace, o.metadata.name])).toEqual([
+      ['ServiceAccount', 'team-a', SPARK_SERVICE_ACCOUNT],
+      ['Role', 'team-a', SPARK_SERVICE_ACCOUNT],
+      ['RoleBinding', 'team-a', SPARK_SERVICE_ACCOUNT],
+    ])
+    expect(objects.some((o) => /Cluster/.test(o.kind))).toBe(false)
+    expect((objects[1] as {rules: Array<{resources: string[]}>}).rules.flatMap((r) => r.resources)).not.toContain('secrets')
   })
 })

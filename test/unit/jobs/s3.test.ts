@@ -5,6 +5,7 @@ import {specToManifests, type KubernetesObject} from '../../../src/jobs/kubernet
 import {nomadJobForSpec, nomadS3VariablePath} from '../../../src/jobs/nomad-translate.js'
 import {
   checkS3Endpoint,
+  checkS3Options,
   credentialsFileText,
   ENV_PROVIDER,
   PROFILE_PROVIDER,
@@ -66,6 +67,13 @@ describe('the S3 settings', () => {
     for (const bad of ['172.30.0.1:9000', 'ftp://h', 'http://k:s@h:9000', 'http://h:9000/bucket', 'http://h?x=1', 'nonsense']) {
       expect(() => checkS3Endpoint(bad), bad).toThrow(UsageError)
     }
+  })
+
+  it("the service's S3 flags are checked before it starts; nothing else is read then", () => {
+    expect(checkS3Options({})).toEqual({})
+    expect(checkS3Options({endpoint: 'http://172.30.0.1:9000/', region: 'eu-west-1', profile: 'etl'})).toEqual({endpoint: 'http://172.30.0.1:9000', region: 'eu-west-1', profile: 'etl'})
+    expect(() => checkS3Options({endpoint: 'http://h:9000/bucket'})).toThrow(/invalid --s3-endpoint/)
+    expect(() => checkS3Options({region: 'Europe'})).toThrow(/invalid S3 region "Europe" \(from --s3-region\)/)
   })
 
   it('an S3-compatible endpoint means path-style access, SSL as its scheme says, a region (us-east-1 by default)', () => {

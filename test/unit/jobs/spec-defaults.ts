@@ -10,4 +10,5 @@ export const SPEC_DEFAULTS = {
   executor: {},
   priority: 0,
   retries: 0,
+  volumes: [],
 } as const

@@ -163,3 +163,20 @@ describe('KnownHosts add / replace / forget', () => {
     fresh().forget('h', 22) // missing file: no-op
   })
 })
+
+describe('linesFor: the verified keys of one host, for OpenSSH', () => {
+  it('writes the entries that match the host (hashed and wildcard ones too) under its own name, revoked ones marked', () => {
+    const kh = fresh([`${hashed('[10.0.0.5]:2222')} ${A.type} ${A.b64}`, `@revoked [10.0.0.*]:2222 ${E.type} ${E.b64}`, `10.0.0.6 ${B.type} ${B.b64}`], [`[10.0.0.5]:2222 ${B.type} ${B.b64}`])
+    expect(kh.linesFor('10.0.0.5', 2222).sort()).toEqual(
+      [`[10.0.0.5]:2222 ${B.type} ${B.b64}`, `[10.0.0.5]:2222 ${A.type} ${A.b64}`, `@revoked [10.0.0.5]:2222 ${E.type} ${E.b64}`].sort(),
+    )
+    expect(kh.linesFor('10.0.0.7', 22)).toEqual([])
+  })
+
+  it('OpenSSH finds them for the host and port it is told to reach', () => {
+    const kh = fresh([], [`[10.0.0.5]:2222 ${A.type} ${A.b64}`])
+    const file = join(mkdtempSync(join(dir, 'ssh-')), 'known_hosts')
+    writeFileSync(file, `${kh.linesFor('10.0.0.5', 2222).join('\n')}\n`)
+    expect(execFileSync('ssh-keygen', ['-F', '[10.0.0.5]:2222', '-f', file], {encoding: 'utf8'})).toContain(A.b64)
+  })
+})

@@ -62,6 +62,7 @@ describe('runs of a schedule', () => {
     expect(missedTicks(every, 'UTC', tick, tick + 5 * 60_000 + 1)).toBe(5)
     expect(missedTicks(every, 'UTC', tick, tick + 5000 * 60_000, 1000)).toBe(1000)
     expect(runNote('n', tick, tick + 2000, 0)).toBe('run of schedule n due at 2026-12-03T20:00:00.000Z')
+    expect(runNote('n', tick, tick + 25_000, 0)).toBe('run of schedule n due at 2026-12-03T20:00:00.000Z, started 25 s late (the service was not running then)')
     expect(runNote('n', tick, tick + 5 * 60_000, 4)).toBe('run of schedule n due at 2026-12-03T20:00:00.000Z, started 5 min late (the service was not running then); 4 later ticks missed meanwhile are not made up')
   })
 })

@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {JOB_NAME_RE} from '../../../src/jobs/spec.js'
 import {UsageError} from '../../../src/remote/errors.js'
 import type {FileRef} from '../../../src/serve/store/store.js'
+import {SPEC_DEFAULTS} from '../jobs/spec-defaults.js'
 import {TASK_ID_RE, attemptJobName, classicToTask, newTaskId, parseTask, taskDemand} from '../../../src/serve/task-input.js'
 
 const PY = 'https://example.com/apps/pi.py'
@@ -20,7 +21,6 @@ function usage(fn: () => unknown): string {
   throw new Error('expected a UsageError, but nothing was thrown')
 }
 
-const SPEC_DEFAULTS = {args: [], conf: {}, jars: [], pyFiles: [], files: [], env: {}, driver: {}, executor: {}, priority: 0, retries: 0}
 
 describe('parseTask: spec tasks', () => {
   it('a valid spec task: defaults filled, one cluster, no uploads', () => {

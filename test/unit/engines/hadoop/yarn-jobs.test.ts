@@ -7,7 +7,8 @@ import {aggregatedLogsScript, containerLogDir, missingFilesScript, parseSubmitOu
 import {amContainer, appTimes, attemptViews, logsPending, parseApplicationId, splitYarnLogs, stateOfApp, type YarnApp} from '../../../../src/engines/hadoop/job-state.js'
 import {hadoopLayout} from '../../../../src/engines/hadoop/layout.js'
 import {MAX_AM_ATTEMPTS, MAX_APPLICATION_PRIORITY} from '../../../../src/engines/hadoop/site-config.js'
-import {jobTag, yarnPriority, yarnSparkProperties, yarnSubmitArgv, type YarnSubmitInput} from '../../../../src/jobs/yarn-translate.js'
+import {executorEnvProperties, PROFILE_PROVIDER, s3Environment, s3SparkProperties, secretValues} from '../../../../src/jobs/s3.js'
+import {appMasterEnvProperties, jobTag, yarnPriority, yarnSparkProperties, yarnSubmitArgv, type YarnSubmitInput} from '../../../../src/jobs/yarn-translate.js'
 import {parseJobSpec, type JobSpec} from '../../../../src/jobs/spec.js'
 
 const spec = (input: Record<string, unknown>): JobSpec => parseJobSpec(input, 'test')
@@ -124,6 +125,27 @@ describe('Spark on YARN translation', () => {
       'spark.driver.cores': '2',
     })
     expect(p['spark.cores.max']).toBeUndefined()
+  })
+
+  it('S3: the store and the credentials file reach the ApplicationMaster (the driver) and the executors; no secret in a property', () => {
+    const access = {endpoint: 'http://172.30.0.1:9000', credentials: {accessKeyId: 'AKIDSECRETISH', secretAccessKey: 'sEcReT/value'}}
+    const via = {kind: 'file', path: '/home/a/.cms/clusters/c/s3/pi-1.credentials'} as const
+    const env = s3Environment(access, via)
+    const extra = {...s3SparkProperties(access, via), ...executorEnvProperties(env), ...appMasterEnvProperties(env)}
+    const p = yarnSparkProperties(spec({app: '/x/wc.py', args: ['s3a://b/in'], conf: {'spark.hadoop.fs.s3a.endpoint.region': 'eu-west-1'}}), input({extra}))
+    expect(p).toMatchObject({
+      'spark.hadoop.fs.s3a.endpoint': 'http://172.30.0.1:9000',
+      'spark.hadoop.fs.s3a.path.style.access': 'true',
+      'spark.hadoop.fs.s3a.aws.credentials.provider': PROFILE_PROVIDER,
+      'spark.yarn.appMasterEnv.AWS_SHARED_CREDENTIALS_FILE': via.path,
+      'spark.executorEnv.AWS_SHARED_CREDENTIALS_FILE': via.path,
+      'spark.yarn.appMasterEnv.AWS_PROFILE': 'default',
+      'spark.yarn.appMasterEnv.AWS_EC2_METADATA_DISABLED': 'true',
+      // The spec's conf still wins over what cms derives.
+      'spark.hadoop.fs.s3a.endpoint.region': 'eu-west-1',
+    })
+    const text = JSON.stringify(p)
+    for (const secret of secretValues(access.credentials)) expect(text).not.toContain(secret)
   })
 
   it("the user's conf wins, even over YARN's attempts and priority", () => {

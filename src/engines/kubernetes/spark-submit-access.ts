@@ -1,0 +1,72 @@
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {SPARK_SERVICE_ACCOUNT, sparkServiceAccountObjects} from '../../jobs/kubernetes-translate.js'
+import {UsageError} from '../../remote/errors.js'
+import type {HostContext} from '../host-context.js'
+import {openClusterApi} from './api-access.js'
+import {newestSparkImage} from './job-service-factory.js'
+
+/** The namespace a stock spark-submit through the tunnel runs its driver in. */
+export const SPARK_SUBMIT_NAMESPACE = 'default'
+/** How long the submission token of a tunnel is valid (a new tunnel makes a new one). */
+export const SPARK_SUBMIT_TOKEN_SECONDS = 12 * 3600
+
+export interface SparkSubmitDefaultsInput {
+  /** The API server at the tunnel's local address (https://127.0.0.1:PORT). */
+  apiUrl: string
+  namespace: string
+  caFile: string
+  tokenFile: string
+  /** The Spark image on the nodes (none loaded yet: spark-submit must be given one). */
+  image?: string
+}
+
+/**
+ * spark-defaults.conf for a stock spark-submit from this machine: the master at the tunnel, cluster deploy mode (a
+ * driver here could not be reached by executor pods), the namespace, the submission authenticated as the
+ * namespace's Spark service account (its token and the cluster's CA as files, never in a property's value), the
+ * driver running as that account, the image cms loaded. Command-line options still win.
+ */
+export function sparkSubmitDefaults(input: SparkSubmitDefaultsInput): string {
+  const props: Record<string, string> = {
+    'spark.master': `k8s://${input.apiUrl}`,
+    'spark.submit.deployMode': 'cluster',
+    'spark.kubernetes.namespace': input.namespace,
+    'spark.kubernetes.authenticate.submission.caCertFile': input.caFile,
+    'spark.kubernetes.authenticate.submission.oauthTokenFile': input.tokenFile,
+    'spark.kubernetes.authenticate.driver.serviceAccountName': SPARK_SERVICE_ACCOUNT,
+    ...(input.image ? {'spark.kubernetes.container.image': input.image} : {}),
+  }
+  for (const [k, v] of Object.entries(props)) if (/[\s]/.test(v)) throw new Error(`${k}: ${JSON.stringify(v)} cannot be written in spark-defaults.conf`)
+  return Object.entries(props)
+    .map(([k, v]) => `${k} ${v}\n`)
+    .join('')
+}
+
+/**
+ * What a stock spark-submit needs to run on the cluster through the tunnel: the namespace's Spark service account
+ * (applied, idempotent), a token of it, the cluster's CA, and a SPARK_CONF_DIR whose spark-defaults.conf points at
+ * them. Files go in `dir` (the tunnel's private folder, 0600, removed when it closes).
+ */
+export async function sparkSubmitEnvironment(input: {cluster: string; head: HostContext; apiUrl: string; dir: string}): Promise<Record<string, string>> {
+  const namespace = SPARK_SUBMIT_NAMESPACE
+  const {api, caPem, close} = await openClusterApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
+  try {
+    await api.apply(sparkServiceAccountObjects(namespace))
+    const token = await api.serviceAccountToken(namespace, SPARK_SERVICE_ACCOUNT, SPARK_SUBMIT_TOKEN_SECONDS)
+    const image = await newestSparkImage(input).catch((error: unknown) => {
+      if (error instanceof UsageError) return undefined
+      throw error
+    })
+    const confDir = join(input.dir, 'spark-conf')
+    const caFile = join(input.dir, 'ca.pem')
+    const tokenFile = join(input.dir, 'spark-token')
+    mkdirSync(confDir, {mode: 0o700})
+    writeFileSync(caFile, caPem, {mode: 0o600})
+    writeFileSync(tokenFile, token, {mode: 0o600})
+    writeFileSync(join(confDir, 'spark-defaults.conf'), sparkSubmitDefaults({apiUrl: input.apiUrl, namespace, caFile, tokenFile, image}), {mode: 0o600})
+    return {SPARK_CONF_DIR: confDir}
+  } finally {
+    await close()
+  }
+}
