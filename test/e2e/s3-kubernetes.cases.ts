@@ -2,7 +2,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cms, ROOT} from './helpers.js'
-import {S3_BUCKET as BUCKET, s3StoreForCases, s3TestCredentials} from './s3-store.js'
+import {expectWordCountOutput, S3_BUCKET as BUCKET, s3StoreForCases, s3TestCredentials} from './s3-store.js'
 
 /**
  * s3a:// paths on a Kubernetes cluster (the Spark-on-Kubernetes e2e's, with its Spark image loaded) against moto's S3
@@ -47,10 +47,7 @@ export function s3KubernetesCases(ctx: {name: string; home: string; work: string
       const logs = await cms(['job', 'logs', '-n', name, job.id], env)
       expect(r.code, r.stderr + logs.stdout + logs.stderr).toBe(0)
       expect(job.state).toBe('SUCCEEDED')
-      expect(logs.stdout + logs.stderr).toContain(`read back 8 words from s3a://${BUCKET}/out/wordcount`)
-      const keys = await s3().list(BUCKET, 'out/wordcount/')
-      expect(keys).toContain('out/wordcount/_SUCCESS')
-      expect(keys.some((k) => /\/part-00000/.test(k))).toBe(true)
+      await expectWordCountOutput(s3(), logs.stdout + logs.stderr)
       // Every executor pod named the credentials by reference only.
       expect(executorsSeen.size).toBeGreaterThanOrEqual(1)
       for (const e of executorsSeen) expect(e).toMatch(/:AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY$/)

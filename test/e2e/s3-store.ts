@@ -141,3 +141,12 @@ export function s3StoreForCases(cluster: string): () => S3Store {
   })
   return () => store!
 }
+
+/** What the word count fixture (s3_wordcount.py) reports, and its output as the store itself lists it. */
+export async function expectWordCountOutput(store: S3Store, logs: string, prefix = 'out/wordcount'): Promise<string[]> {
+  expect(logs).toContain(`read back 8 words from s3a://${S3_BUCKET}/${prefix}`)
+  const keys = await store.list(S3_BUCKET, `${prefix}/`)
+  expect(keys).toContain(`${prefix}/_SUCCESS`)
+  expect(keys.some((k) => /\/part-00000/.test(k)), keys.join(', ')).toBe(true)
+  return keys
+}

@@ -421,7 +421,7 @@ export class KubernetesEngine implements Engine {
     const path = `${input.secretsDir}/kubeconfig`
     writeFileSync(path, await userKubeconfig(headAccess(input.head), input.cluster, input.local.api!), {mode: 0o600})
     const {sparkSubmitEnvironment} = await import('./spark-submit-access.js')
-    return {KUBECONFIG: path, ...(await sparkSubmitEnvironment({cluster: input.cluster, head: input.head, apiUrl: input.local.api!, dir: input.secretsDir}))}
+    return {KUBECONFIG: path, ...(await sparkSubmitEnvironment({cluster: input.cluster, head: input.head, apiUrl: input.local.api!, dir: input.secretsDir, kubeconfig: path}))}
   }
 }
 

@@ -135,6 +135,21 @@ export function mergeKubeconfig(existing: string | undefined, addition: string):
   return doc.toString({lineWidth: 0})
 }
 
+/**
+ * A kubeconfig cms rendered, with a second user (a bearer token) and a context that pairs it with the same cluster;
+ * the current context stays as it was. The token is a secret: the caller writes the result 0600.
+ */
+export function addTokenContext(text: string, entry: {contextName: string; userName: string; token: string; namespace: string}): string {
+  const doc = parse(text) as {clusters: Array<{name: string}>; users: Array<{name: string}>; contexts: Array<{name: string}>}
+  if (doc.clusters?.length !== 1) throw new Error('the kubeconfig must have exactly one cluster')
+  for (const name of [entry.contextName, entry.userName]) if (!ENTRY_NAME.test(name)) throw new Error(`invalid kubeconfig entry name: ${JSON.stringify(name)}`)
+  if (!/^[A-Za-z0-9._-]+$/.test(entry.token)) throw new Error('the token is not a bearer token')
+  doc.users = [...doc.users.filter((u) => u.name !== entry.userName), {name: entry.userName, user: {token: entry.token}} as {name: string}]
+  const context = {cluster: doc.clusters[0]!.name, user: entry.userName, namespace: entry.namespace}
+  doc.contexts = [...doc.contexts.filter((c) => c.name !== entry.contextName), {name: entry.contextName, context} as {name: string}]
+  return stringify(doc, {lineWidth: 0})
+}
+
 /** The CA certificate embedded in a kubeconfig cms rendered (its one cluster). */
 export function kubeconfigCa(text: string): string {
   const ca = (parse(text) as {clusters?: Array<{cluster?: Record<string, string>}>} | undefined)?.clusters?.[0]?.cluster?.['certificate-authority-data']

@@ -1,10 +1,11 @@
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {SPARK_SERVICE_ACCOUNT, sparkServiceAccountObjects} from '../../jobs/kubernetes-translate.js'
 import {UsageError} from '../../remote/errors.js'
 import type {HostContext} from '../host-context.js'
 import {openClusterApi} from './api-access.js'
 import {newestSparkImage} from './job-service-factory.js'
+import {addTokenContext} from './kubeconfig.js'
 
 /** The namespace a stock spark-submit through the tunnel runs its driver in. */
 export const SPARK_SUBMIT_NAMESPACE = 'default'
@@ -14,6 +15,8 @@ export const SPARK_SUBMIT_TOKEN_SECONDS = 12 * 3600
 export interface SparkSubmitDefaultsInput {
   /** The API server at the tunnel's local address (https://127.0.0.1:PORT). */
   apiUrl: string
+  /** The context of the tunnel's kubeconfig that holds the service account's token. */
+  context: string
   namespace: string
   caFile: string
   tokenFile: string
@@ -30,6 +33,8 @@ export interface SparkSubmitDefaultsInput {
 export function sparkSubmitDefaults(input: SparkSubmitDefaultsInput): string {
   const props: Record<string, string> = {
     'spark.master': `k8s://${input.apiUrl}`,
+    // Spark's Kubernetes client reads $KUBECONFIG: this context, not the admin's current one (whose key it would load).
+    'spark.kubernetes.context': input.context,
     'spark.submit.deployMode': 'cluster',
     'spark.kubernetes.namespace': input.namespace,
     'spark.kubernetes.authenticate.submission.caCertFile': input.caFile,
@@ -45,10 +50,11 @@ export function sparkSubmitDefaults(input: SparkSubmitDefaultsInput): string {
 
 /**
  * What a stock spark-submit needs to run on the cluster through the tunnel: the namespace's Spark service account
- * (applied, idempotent), a token of it, the cluster's CA, and a SPARK_CONF_DIR whose spark-defaults.conf points at
- * them. Files go in `dir` (the tunnel's private folder, 0600, removed when it closes).
+ * (applied, idempotent), a token of it (as files, and as a context of the tunnel's kubeconfig, which Spark's client
+ * reads), the cluster's CA, and a SPARK_CONF_DIR whose spark-defaults.conf points at them. Files go in `dir` (the
+ * tunnel's private folder, 0600, removed when it closes).
  */
-export async function sparkSubmitEnvironment(input: {cluster: string; head: HostContext; apiUrl: string; dir: string}): Promise<Record<string, string>> {
+export async function sparkSubmitEnvironment(input: {cluster: string; head: HostContext; apiUrl: string; dir: string; kubeconfig: string}): Promise<Record<string, string>> {
   const namespace = SPARK_SUBMIT_NAMESPACE
   const {api, caPem, close} = await openClusterApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
   try {
@@ -64,7 +70,9 @@ export async function sparkSubmitEnvironment(input: {cluster: string; head: Host
     mkdirSync(confDir, {mode: 0o700})
     writeFileSync(caFile, caPem, {mode: 0o600})
     writeFileSync(tokenFile, token, {mode: 0o600})
-    writeFileSync(join(confDir, 'spark-defaults.conf'), sparkSubmitDefaults({apiUrl: input.apiUrl, namespace, caFile, tokenFile, image}), {mode: 0o600})
+    const context = `cms-${input.cluster}-spark`
+    writeFileSync(input.kubeconfig, addTokenContext(readFileSync(input.kubeconfig, 'utf8'), {contextName: context, userName: context, token, namespace}), {mode: 0o600})
+    writeFileSync(join(confDir, 'spark-defaults.conf'), sparkSubmitDefaults({apiUrl: input.apiUrl, context, namespace, caFile, tokenFile, image}), {mode: 0o600})
     return {SPARK_CONF_DIR: confDir}
   } finally {
     await close()

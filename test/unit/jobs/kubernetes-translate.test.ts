@@ -290,10 +290,11 @@ describe('specToManifests on a cluster with HDFS', () => {
 
 describe('stock spark-submit through the tunnel', () => {
   it('spark-defaults.conf: the tunnel as master, cluster mode, the Spark service account for the submission and the driver, the image', () => {
-    const text = sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:23456', namespace: 'default', caFile: '/tmp/t/ca.pem', tokenFile: '/tmp/t/spark-token', image: 'cms/spark:4.3.0-abc'})
+    const text = sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:23456', context: 'cms-k8s-spark', namespace: 'default', caFile: '/tmp/t/ca.pem', tokenFile: '/tmp/t/spark-token', image: 'cms/spark:4.3.0-abc'})
     expect(text).toBe(
       [
         'spark.master k8s://https://127.0.0.1:23456',
+        'spark.kubernetes.context cms-k8s-spark',
         'spark.submit.deployMode cluster',
         'spark.kubernetes.namespace default',
         'spark.kubernetes.authenticate.submission.caCertFile /tmp/t/ca.pem',
@@ -303,8 +304,8 @@ describe('stock spark-submit through the tunnel', () => {
         '',
       ].join('\n'),
     )
-    expect(sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', namespace: 'default', caFile: '/c', tokenFile: '/t'})).not.toContain('container.image')
-    expect(() => sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', namespace: 'default', caFile: '/a dir/c', tokenFile: '/t'})).toThrow(/cannot be written/)
+    expect(sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', context: 'c', namespace: 'default', caFile: '/c', tokenFile: '/t'})).not.toContain('container.image')
+    expect(() => sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:1', context: 'c', namespace: 'default', caFile: '/a dir/c', tokenFile: '/t'})).toThrow(/cannot be written/)
   })
 
   it('the Spark service account may manage pods, services and config maps of its namespace only', () => {

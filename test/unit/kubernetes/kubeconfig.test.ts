@@ -2,7 +2,7 @@ import {X509Certificate} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {createClusterAuthorities, issueControlPlaneCertificates} from '../../../src/engines/kubernetes/cluster-pki.js'
-import {apiServerUrl, mergeKubeconfig, renderKubeconfig} from '../../../src/engines/kubernetes/kubeconfig.js'
+import {addTokenContext, apiServerUrl, mergeKubeconfig, renderKubeconfig} from '../../../src/engines/kubernetes/kubeconfig.js'
 
 const auth = createClusterAuthorities()
 const certs = issueControlPlaneCertificates(auth, {headAddress: '172.30.0.2', headName: 'head'})
@@ -101,5 +101,19 @@ describe('kubeconfig rendering', () => {
       expect(() => mergeKubeconfig('a: [\n', ours)).toThrow(/not valid YAML/)
       expect(() => mergeKubeconfig('kind: Config\nclusters: 3\n', ours)).toThrow(/clusters is not a list/)
     })
+  })
+})
+
+describe('a token context beside the admin one', () => {
+  it('adds a token user and a context on the same cluster; the current context stays', () => {
+    const admin = renderKubeconfig({...base, server: 'https://127.0.0.1:41234', contextName: 'cms-demo'})
+    const once = addTokenContext(admin, {contextName: 'cms-demo-spark', userName: 'cms-demo-spark', token: 'eyJhbGciOi.payload.sig', namespace: 'default'})
+    const twice = addTokenContext(once, {contextName: 'cms-demo-spark', userName: 'cms-demo-spark', token: 'eyJhbGciOi.other.sig', namespace: 'default'})
+    const doc = parse(twice)
+    expect(doc['current-context']).toBe('cms-demo')
+    expect(doc.users.map((u: {name: string}) => u.name)).toEqual([parse(admin).users[0].name, 'cms-demo-spark'])
+    expect(doc.users[1].user).toEqual({token: 'eyJhbGciOi.other.sig'})
+    expect(doc.contexts[1]).toEqual({name: 'cms-demo-spark', context: {cluster: parse(admin).clusters[0].name, user: 'cms-demo-spark', namespace: 'default'}})
+    expect(() => addTokenContext(admin, {contextName: 'x', userName: 'x', token: 'a\nb', namespace: 'default'})).toThrow(/not a bearer token/)
   })
 })
