@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import type Dockerode from 'dockerode'
 import {UsageError} from '../remote/errors.js'
-import {checkImageReference, dockerClient} from './spark-image.js'
+import {checkImageReference, dockerClient} from './image-build.js'
 
 /**
  * Local images as archives for `cms image load`: `docker save` of one NAME:TAG, kept in a cache named by the image
@@ -41,7 +41,7 @@ async function inspectLocal(docker: Dockerode, ref: string): Promise<{Id: string
     .getImage(ref)
     .inspect()
     .catch((error: {statusCode?: number; message?: string}) => {
-      if (error.statusCode === 404) throw new UsageError(`image ${ref} is not in the local Docker engine (see 'docker images'; 'cms image build spark' builds the Spark image)`)
+      if (error.statusCode === 404) throw new UsageError(`image ${ref} is not in the local Docker engine (see 'docker images'; 'cms image build spark' and 'cms image build hadoop' build cms's images)`)
       throw error
     })
 }

@@ -49,6 +49,8 @@ export interface KubernetesSpecInput {
    * the Job, the pod spec or a Spark property (anyone who may read Jobs or pods would see them there).
    */
   s3?: S3Access
+  /** `spark.hadoop.fs.defaultFS` (the cluster's HDFS), unless the spec's conf names one. */
+  defaultFs?: string
 }
 
 /** A Kubernetes object (apiVersion, kind, metadata, ...), ready for server-side apply. */
@@ -220,6 +222,7 @@ export function specToManifests(spec: JobSpec, input: KubernetesSpecInput): Kube
     k8s['spark.kubernetes.executor.enableApiWatcher'] = 'false'
     k8s['spark.kubernetes.executor.apiPollingInterval'] = '5s'
   }
+  if (input.defaultFs) k8s['spark.hadoop.fs.defaultFS'] = input.defaultFs
   if (spec.priority > 0) k8s['spark.kubernetes.executor.podTemplateFile'] = `${JOB_FILES_DIR}/executor-pod.yaml`
   Object.assign(k8s, executorVolumeProperties(spec.volumes))
   const s3Secret = `${name}-s3`
@@ -360,6 +363,8 @@ export interface KubernetesTranslatorOptions {
   namespace?: string
   apiServer?: string
   executorWatcher?: boolean
+  /** The cluster's HDFS (hdfs://NAMENODE:8020), when it runs one. */
+  defaultFs?: string
   /** A fresh job id for a spec (default: newJobId, NAME-YYYYMMDD-HHMMSS-xxxx). */
   newId?: (name: string) => string
 }
@@ -377,6 +382,7 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
       image: opts.image,
       apiServer: opts.apiServer,
       executorWatcher: opts.executorWatcher,
+      defaultFs: opts.defaultFs,
       s3,
     })
   }

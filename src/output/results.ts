@@ -360,12 +360,13 @@ export interface KubeconfigReport {
 
 /** `cms image build`. */
 export interface ImageBuildReport {
-  /** What was built: spark. */
+  /** What was built: spark or hadoop. */
   image: string
   tag: string
   /** The image id (sha256:...). */
   id: string
   sparkVersion?: string
+  hadoopVersion?: string
   /** false: an image with the same inputs was there already (nothing rebuilt). */
   built: boolean
   sizeBytes: number

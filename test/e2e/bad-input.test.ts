@@ -41,6 +41,9 @@ describe('hostile and invalid input', () => {
     ['malformed max age', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--max-age', 'forever']],
     ['world-open SSH CIDR typo', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--ssh-cidr', '0.0.0.0']],
     ['ssh hosts with the aws provider', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', 'root@10.0.0.1']],
+    ['missing Hadoop runtime for HDFS on Kubernetes', ['cluster', 'create', '-n', 'ok-name', '-e', 'kubernetes', '--hdfs', '--hadoop-dist', '/nonexistent/hadoop.tgz']],
+    ['Hadoop runtime without --hdfs on Kubernetes', ['cluster', 'create', '-n', 'ok-name', '-e', 'kubernetes', '--hadoop-dist', '/nonexistent/hadoop.tgz']],
+    ['Spark runtime for the Hadoop image', ['image', 'build', 'hadoop', '--spark-dist', '/nonexistent/spark.tgz']],
   ]
 
   it.each(cases)('%s: exit 2, one line, nothing created', async (_label, args) => {

@@ -1,10 +1,10 @@
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, sparkRuntimeHome} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkRuntimeHome} from './helpers.js'
 import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
@@ -13,9 +13,12 @@ import {s3KubernetesCases} from './s3-kubernetes.cases.js'
  * Job's pod and asks the API for executor pods. Asserts on the Docker engine, containerd and the Kubernetes API
  * (kubectl on the head with the cluster's admin kubeconfig), not on what cms printed. Needs CMS_K8S_DIST
  * (scripts/k8s-dist.sh) and CMS_SPARK_DIST (scripts/testbed.sh); CMS_E2E_K8S_SPARK_CLUSTER names the cluster.
+ * With CMS_HADOOP_DIST (scripts/hadoop-dist.sh) the same cluster is made with --hdfs: the Hadoop image built and
+ * loaded by create, HDFS as pods, and a word count that reads and writes hdfs:// paths.
  */
 const K8S_DIST = process.env.CMS_K8S_DIST
 const SPARK_DIST = process.env.CMS_SPARK_DIST
+const HADOOP_DIST = process.env.CMS_HADOOP_DIST
 const NAME = process.env.CMS_E2E_K8S_SPARK_CLUSTER ?? 'e2e-k8sspark'
 const layout = kubernetesLayout('/root', NAME)
 const hasJavac = (() => {
@@ -41,14 +44,18 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
   let nodes: string[] = []
   let kubectlBin = ''
   let image = ''
+  let hadoopImage = ''
 
   const kubectl = async (...args: string[]) => docker('exec', head, kubectlBin, '--kubeconfig', layout.files.adminKubeconfig, '--cache-dir', '/var/tmp/kubectl-cache', ...args)
   const ctrImages = (node: string) => docker('exec', node, 'ctr', '--address', layout.containerdSocket, '-n', 'k8s.io', 'images', 'ls')
 
   beforeAll(async () => {
     await removeClusterContainers(NAME)
-    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'kubernetes', '--hosts', '2', '--k8s-dist', K8S_DIST!, '--json'], env, {timeoutMs: 900_000})
+    const hdfs = HADOOP_DIST ? ['--hdfs', '--hadoop-dist', HADOOP_DIST] : []
+    const started = Date.now()
+    const r = await cms(['cluster', 'create', '-n', NAME, '-e', 'kubernetes', '--hosts', '2', '--k8s-dist', K8S_DIST!, ...hdfs, '--json'], env, {timeoutMs: 1_800_000})
     if (r.code !== 0) throw new Error(`cluster create failed: ${r.stderr.slice(-2000)}`)
+    console.log(`create${HADOOP_DIST ? ' --hdfs' : ''}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
     const containers = await labelledContainers(NAME)
     head = containers.find((c) => c.role === 'head')!.name
     nodes = containers.map((c) => c.name)
@@ -293,5 +300,70 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/at most 1 MiB/)
     expect(await kubectl('get', 'jobs,configmaps', '-o', 'name')).toBe(before)
+  })
+  it.skipIf(!HADOOP_DIST)('--hdfs: the Hadoop image (built by create, kept on a rebuild) is on every node; HDFS runs as pods with a live DataNode per node', async () => {
+    const again = await cms(['image', 'build', 'hadoop', '--hadoop-dist', HADOOP_DIST!, '--json'], env, {timeoutMs: 900_000})
+    expect(again.code, again.stderr).toBe(0)
+    const built = JSON.parse(again.stdout) as {tag: string; id: string; built: boolean; hadoopVersion: string}
+    expect(built).toMatchObject({tag: `cms/hadoop:${built.hadoopVersion}`, built: false})
+    hadoopImage = built.tag
+    const [inspected] = JSON.parse(await docker('image', 'inspect', built.tag)) as Array<{Id: string; Config: {User: string; Entrypoint: string[]}}>
+    expect(inspected!.Id).toBe(built.id)
+    expect(inspected!.Config.User).toBe('185')
+    expect(inspected!.Config.Entrypoint).toEqual(['/usr/bin/tini', '-g', '--', '/opt/entrypoint.sh'])
+    const id = built.id.replace(/^sha256:/, '').slice(0, 16)
+    for (const node of nodes) expect(await ctrImages(node)).toMatch(new RegExp(`docker\\.io/cms/hadoop:${built.hadoopVersion.replace(/\./g, '\\.')} .*cms\\.image-id=${id}`))
+
+    const pods = JSON.parse(await kubectl('-n', 'cms-hdfs', 'get', 'pods', '-o', 'json')).items as PodInfo[]
+    const running = (role: string) => pods.filter((p) => p.metadata.labels['cms.hdfs/role'] === role && p.status.phase === 'Running')
+    expect(running('namenode').map((p) => p.spec.nodeName)).toEqual([head])
+    expect(running('datanode').map((p) => p.spec.nodeName).sort()).toEqual([...nodes].sort())
+    // The NameNode's own figures, through the API server's proxy to its pod.
+    const jmx = JSON.parse(await kubectl('get', '--raw', '/api/v1/namespaces/cms-hdfs/pods/hdfs-namenode-0:9870/proxy/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo')) as {beans: Array<{LiveNodes: string; Safemode: string; Total: number}>}
+    const bean = jmx.beans[0]!
+    expect(bean.Safemode).toBe('')
+    expect(Object.keys(JSON.parse(bean.LiveNodes))).toHaveLength(nodes.length)
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout) as {health: string; hdfs: {liveDataNodes: number; capacityBytes: number}}
+    expect(info).toMatchObject({health: 'healthy', hdfs: {liveDataNodes: nodes.length, capacityBytes: bean.Total}})
+  })
+
+  it.skipIf(!HADOOP_DIST)('the Hadoop image runs YARN too: a NodeManager container registers with a ResourceManager container', async () => {
+    const image = hadoopImage
+    const net = `${NAME}-yarn`
+    const [rm, nm] = [`${NAME}-rm`, `${NAME}-nm`]
+    await docker('network', 'create', net)
+    try {
+      await docker('run', '-d', '--name', rm, '--hostname', rm, '--network', net, '-e', 'HADOOP_HEAPSIZE_MAX=256m', image, 'resourcemanager')
+      await docker('run', '-d', '--name', nm, '--network', net, '-e', `HADOOP_RESOURCEMANAGER=${rm}`, '-e', 'HADOOP_HEAPSIZE_MAX=256m', '-e', 'YARN_NODEMANAGER_MEMORY_MB=1024', image, 'nodemanager')
+      let nodes = ''
+      for (let i = 0; i < 30 && !/Total Nodes:1\b/.test(nodes); i++) {
+        await new Promise((r) => setTimeout(r, 4000))
+        nodes = await docker('exec', rm, 'yarn', 'node', '-list', '-states', 'RUNNING').catch(() => '')
+      }
+      expect(nodes).toMatch(/Total Nodes:1\b/)
+      expect(nodes).toMatch(/\sRUNNING\s/)
+    } finally {
+      await docker('rm', '-f', rm, nm).catch(() => undefined)
+      await docker('network', 'rm', net).catch(() => undefined)
+    }
+  })
+
+  it.skipIf(!HADOOP_DIST)('--hdfs: a word count spec reads its input from hdfs:// and writes its output there', async () => {
+    writeFileSync(join(work, 'input.txt'), 'to be or not to be\nthat is the question to be\n')
+    const put = await cms(['cluster', 'put', '-n', NAME, join(work, 'input.txt'), '/tmp/wc/input.txt'], env, {timeoutMs: 120_000})
+    expect(put.code, put.stderr).toBe(0)
+    copyFileSync(join(ROOT, 'test/e2e/fixtures/wordcount.py'), join(work, 'wordcount.py'))
+    // The input without a scheme: the cluster's HDFS is the default file system of Spark's pods.
+    writeFileSync(join(work, 'wc.yaml'), ['app: wordcount.py', 'args: [/tmp/wc/input.txt, hdfs:///tmp/wc/out]', 'driver: {memory: 512m}', 'executor: {instances: 1, cores: 1, memory: 512m}'].join('\n'))
+    const started = Date.now()
+    const r = await cms(['cluster', 'submit', '-n', NAME, join(work, 'wc.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+    expect(r.code, r.stderr).toBe(0)
+    expect((JSON.parse(r.stdout) as {jobs: Array<{state: string}>}).jobs[0]!.state).toBe('SUCCEEDED')
+    console.log(`word count on HDFS: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    // Read back from HDFS itself, inside the NameNode's pod.
+    const hdfs = (...args: string[]) => kubectl('-n', 'cms-hdfs', 'exec', 'hdfs-namenode-0', '-c', 'namenode', '--', 'hdfs', 'dfs', ...args)
+    expect(await hdfs('-ls', '/tmp/wc/out')).toContain('/tmp/wc/out/_SUCCESS')
+    const text = await hdfs('-cat', '/tmp/wc/out/part-*')
+    expect(Object.fromEntries(text.trim().split('\n').map((l) => l.split('\t')))).toEqual({to: '3', be: '3', or: '1', not: '1', that: '1', is: '1', the: '1', question: '1'})
   })
 })

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 import {execFileSync} from 'node:child_process'
 import {afterAll, describe, expect, it} from 'vitest'
 import {checkRegistry, registryReference, taggedReference} from '../../src/images/image-archive.js'
-import {checkImageReference, defaultSparkImageTag, sparkImageInputsHash} from '../../src/images/spark-image.js'
+import {checkImageReference, imageInputsHash} from '../../src/images/image-build.js'
+import {defaultSparkImageTag} from '../../src/images/spark-image.js'
 import {tarStream} from '../../src/providers/tar.js'
 import {UsageError} from '../../src/remote/errors.js'
 
@@ -16,11 +17,11 @@ describe('Spark image inputs', () => {
 
   it('hashes every input: a changed file, runtime or base image means a rebuild', () => {
     const files = {Dockerfile: 'FROM x', 'entrypoint.sh': '#!/bin/bash'}
-    const h = sparkImageInputsHash(files, 'dist1', 'sha256:base')
-    expect(sparkImageInputsHash({...files}, 'dist1', 'sha256:base')).toBe(h)
-    expect(sparkImageInputsHash({...files, Dockerfile: 'FROM y'}, 'dist1', 'sha256:base')).not.toBe(h)
-    expect(sparkImageInputsHash(files, 'dist2', 'sha256:base')).not.toBe(h)
-    expect(sparkImageInputsHash(files, 'dist1', 'sha256:other')).not.toBe(h)
+    const h = imageInputsHash(files, 'dist1', 'sha256:base')
+    expect(imageInputsHash({...files}, 'dist1', 'sha256:base')).toBe(h)
+    expect(imageInputsHash({...files, Dockerfile: 'FROM y'}, 'dist1', 'sha256:base')).not.toBe(h)
+    expect(imageInputsHash(files, 'dist2', 'sha256:base')).not.toBe(h)
+    expect(imageInputsHash(files, 'dist1', 'sha256:other')).not.toBe(h)
   })
 
   it('checks image references', () => {

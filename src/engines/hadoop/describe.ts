@@ -107,13 +107,16 @@ export function hdfsView(bean: NameNodeInfoBean, headAddress: string): HdfsView 
 }
 
 /**
- * A cluster of another engine with HDFS beside it: the NameNode's view added, each host's DataNode too. Degraded
- * while the NameNode is in safe mode or a host's DataNode is not live and in service.
+ * A cluster of another engine with HDFS beside it: the NameNode's view added, each host's DataNode too (the NameNode
+ * knows a DataNode by the address it registered from: the host's own, or its pod's on Kubernetes). Degraded while the
+ * NameNode is in safe mode or a host's DataNode is not live and in service. `headAddress` is where the NameNode
+ * listens (an address or a name).
  */
-export function withHdfs(info: ClusterInfo, bean: NameNodeInfoBean, headAddress: string): ClusterInfo {
+export function withHdfs(info: ClusterInfo, bean: NameNodeInfoBean, headAddress: string, dataNodeAddress: (h: HostView) => string | undefined = (h) => h.privateAddress ?? h.address): ClusterInfo {
   const datanodes = dataNodesByAddress(bean)
   const hosts = info.hosts.map((h) => {
-    const dn = datanodes.get(h.privateAddress ?? h.address)
+    const address = dataNodeAddress(h)
+    const dn = address === undefined ? undefined : datanodes.get(address)
     return dn ? {...h, datanode: dn} : h
   })
   const serving = !bean.Safemode && hosts.every((h) => h.datanode?.state === 'live' && h.datanode.adminState === 'In Service')

@@ -84,6 +84,11 @@ export class ClusterApi {
     await this.api.request('PATCH', `${NODES}/${encodeURIComponent(name)}`, {body: {spec: {unschedulable: true}}, contentType: 'application/merge-patch+json'})
   }
 
+  /** The pods of a namespace that carry the label selector's labels. */
+  async pods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return (await this.api.request<V1PodList>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {query: {labelSelector}})).items
+  }
+
   async podsOn(nodeName: string): Promise<V1Pod[]> {
     return (await this.api.request<V1PodList>('GET', '/api/v1/pods', {query: {fieldSelector: `spec.nodeName=${nodeName}`}})).items
   }

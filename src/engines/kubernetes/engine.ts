@@ -7,8 +7,10 @@ import {UsageError} from '../../remote/errors.js'
 import {hostFacts} from '../../remote/host-facts.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
+import {readManifest} from '../../cluster/manifest.js'
 import {Deferred, waitFor} from '../coordination.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
+import {HADOOP_PORTS, replicationFor} from '../hadoop/site-config.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
 import {openClusterApi, type HeadAccess} from './api-access.js'
@@ -17,6 +19,10 @@ import {createClusterAuthorities, IDENTITIES, issueControlPlaneCertificates, iss
 import {apiServerArgs, controllerManagerArgs, etcdArgs, schedulerArgs} from './control-plane.js'
 import {COREDNS_IMAGE, renderCoreDnsManifests} from './coredns.js'
 import {kubernetesClusterInfo} from './describe.js'
+import {hdfsListFields} from '../hadoop/describe.js'
+import {checkDataNodesLeft, hdfsWanted} from '../hadoop/hdfs-beside.js'
+import {hdfsPods, namenodeInfo, startHdfs, withKubernetesHdfs} from './hdfs.js'
+import {ImageDelivery} from './image-load.js'
 import {
   checkCoreDnsDistSource,
   checkKubernetesDistSource,
@@ -40,6 +46,8 @@ import {describeMissing, parsePrerequisites, prerequisitesScript} from './prereq
 import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, stopComponentsScript, type Component} from './scripts.js'
 
 const READY_TIMEOUT_MS = 180_000
+/** HDFS's pods start after the nodes are Ready: a NameNode formats, DataNodes register (JVMs on busy hosts). */
+const HDFS_TIMEOUT_MS = 300_000
 /** etcd, containerd, runc and the CNI plugins come from the hosts' packages (cms's host image has them). */
 const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'etcd-server']
 
@@ -71,8 +79,27 @@ export class KubernetesEngine implements Engine {
       ...recordCoreDnsDist(coredns),
       podCidr: recorded?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: recorded?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+      ...(await this.planHdfs(input)),
     }
     return {artifacts: [k8s, coredns], settings, hostPackages: HOST_PACKAGES}
+  }
+
+  /**
+   * --hdfs: the Hadoop image, built here (cached by content) from the Hadoop runtime before any host is made, so a
+   * missing runtime, base image or Docker engine stops create with nothing made; the nodes get it while they
+   * converge. A cluster that has HDFS keeps the image it recorded unless --hadoop-dist names a runtime.
+   */
+  private async planHdfs(input: PlanInput): Promise<Record<string, string>> {
+    const {options, recorded} = input
+    if (!hdfsWanted(options, recorded)) return {}
+    const given = options['hadoop-dist'] as string | undefined
+    // Set once: a DataNode set that changes its replication restarts every DataNode.
+    const replication = recorded?.replication ?? String(replicationFor(input.totalHosts))
+    if (recorded?.hadoopImage && !given) return {hdfs: 'true', hadoopImage: recorded.hadoopImage, replication}
+    const [{buildHadoopImage}, {checkHadoopDistSource}] = await Promise.all([import('../../images/hadoop-image.js'), import('../hadoop/dist.js')])
+    const image = await buildHadoopImage({distSource: checkHadoopDistSource(given), log: input.log})
+    input.log(`Hadoop image ${image.tag} ${image.built ? `built in ${image.seconds.toFixed(1)} s` : 'already built'}`)
+    return {hdfs: 'true', hadoopImage: image.tag, replication}
   }
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
@@ -86,10 +113,13 @@ export class KubernetesEngine implements Engine {
     let closeApi: (() => Promise<void>) | undefined
     const contexts = new Map<string, HostContext>()
     const corednsImage = COREDNS_IMAGE(corednsDist.version && corednsDist.version !== 'unknown' ? corednsDist.version : corednsDist.id)
+    const hadoopImage = plan.settings.hdfs === 'true' ? await this.hadoopImageArchive(plan.settings.hadoopImage, input.log) : undefined
+    const imageDelivery = hadoopImage && new ImageDelivery(cluster, hadoopImage, input.hosts.length)
 
     try {
       const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
         const isHead = host === head
+        const index = input.hosts.indexOf(host)
         try {
           report.update('connecting')
           const ctx = await input.connect(host)
@@ -144,6 +174,8 @@ export class KubernetesEngine implements Engine {
             await this.start(ctx, layout, 'kube-scheduler', schedulerArgs(cp), hash)
             apiReady.resolve(api)
           }
+          // The Hadoop image before the kubelet starts: HDFS's pods never find a node without it.
+          const hadoopImageDelivered = imageDelivery && (await imageDelivery.deliver(ctx, index, report))
           const api = await apiReady.promise
           report.update('starting kubelet')
           await this.start(ctx, layout, 'kubelet', kubeletArgs(kubelet), hash)
@@ -153,9 +185,10 @@ export class KubernetesEngine implements Engine {
           await ctx.session.writeFile(layout.files.cniConfig, renderCniConfig({nodePodCidr, podCidr, ipamDataDir: layout.cniDataDir}), 0o644)
           report.update('waiting for the node to be Ready')
           await api.waitReady(nodeName, READY_TIMEOUT_MS, `node ${nodeName} did not become Ready (see ${layout.logDir}/kubelet.log)`)
-          const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
+          const shipped = [...shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`), ...(hadoopImageDelivered ? [`Hadoop image ${hadoopImageDelivered}`] : [])].join(', ')
           return {address: ctx.address, detail: `${isHead ? 'control plane + ' : ''}node ${nodeName} Ready, pods ${nodePodCidr}, ${shipped}`}
         } catch (error) {
+          imageDelivery?.failed(index, error as Error)
           if (isHead) {
             const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
             shipment.headFailed(reason)
@@ -173,10 +206,30 @@ export class KubernetesEngine implements Engine {
       await api.apply(parseManifests(renderCoreDnsManifests({image: corednsImage, serviceIp: clusterDnsAddress(serviceCidr)})))
       await api.waitDeploymentAvailable('kube-system', 'coredns', READY_TIMEOUT_MS)
       await api.waitDefaultServiceAccount(60_000)
+      if (imageDelivery) {
+        input.log('Starting HDFS: a NameNode on the head, a DataNode on every node')
+        const headCtx = contexts.get(head.id)!
+        const nodes = outcomes.filter((o) => o.ok).length
+        const headLayout = kubernetesLayout(headCtx.facts.home, cluster)
+        const dataDir = headLayout.dataDir
+        const {forgetDataNodes} = await import('./hdfs-decommission.js')
+        await forgetDataNodes({head: headCtx.session, api, dataDir, socket: headLayout.containerdSocket})
+        const replication = Number(plan.settings.replication) || 1
+        input.log(await startHdfs(api, headCtx.session, {cluster, image: plan.settings.hadoopImage!, replication, dataDir}, nodes, HDFS_TIMEOUT_MS))
+      }
       return {outcomes, settings: {podCidr, serviceCidr}}
     } finally {
+      await imageDelivery?.finish()
       await closeApi?.()
     }
+  }
+
+  /** The Hadoop image as a `docker save` archive (cached by image id), to put on the nodes. */
+  private async hadoopImageArchive(ref: string | undefined, log: (line: string) => void): Promise<LoadImageInput['image']> {
+    if (!ref) throw new Error('the cluster runs HDFS but its manifest names no Hadoop image: rerun create with --hdfs')
+    const {saveImageArchive, taggedReference} = await import('../../images/image-archive.js')
+    const archive = await saveImageArchive(taggedReference(ref), log)
+    return {ref: archive.ref, id: archive.id, archive: archive.path, bytes: archive.bytes}
   }
 
   /**
@@ -235,13 +288,15 @@ export class KubernetesEngine implements Engine {
     )
   }
 
-  checkRemovable(host: Host): void {
+  checkRemovable(host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void {
     if (host.role === 'head') throw new UsageError(`cannot remove ${host.id}: it runs the Kubernetes control plane ('cms cluster kill' removes the whole cluster)`)
+    if (settings.hdfs === 'true') checkDataNodesLeft(hosts, removing, Number(settings.replication) || 1, true)
   }
 
   /**
-   * Cordons the node and evicts its pods through the Eviction API (their controllers start them elsewhere), stops
-   * its kubelet and kube-proxy, then deletes the Node; the other hosts drop their route to its pod range.
+   * Decommissions the node's HDFS DataNode (when the cluster runs HDFS), cordons the node and evicts its pods through
+   * the Eviction API (their controllers start them elsewhere), stops its kubelet and kube-proxy, then deletes the
+   * Node; the other hosts drop their route to its pod range.
    */
   async drain(input: DrainInput): Promise<string> {
     const nodeName = nodeNameFor(input.ctx.host.id)
@@ -249,6 +304,15 @@ export class KubernetesEngine implements Engine {
     try {
       const node = await api.node(nodeName)
       let moved = 0
+      const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+      const headLayout = kubernetesLayout(input.head.facts.home, input.cluster)
+      const hdfs = manifest?.engineSettings.hdfs === 'true' ? {head: input.head.session, api, dataDir: headLayout.dataDir, socket: headLayout.containerdSocket} : undefined
+      let datanode: string | undefined
+      if (node && hdfs) {
+        input.report.update('decommissioning the DataNode')
+        const {decommissionDataNode} = await import('./hdfs-decommission.js')
+        datanode = await decommissionDataNode({...hdfs, nodeName}, (input.graceSeconds + 300) * 1000)
+      }
       if (node) {
         input.report.update('cordoning and evicting pods')
         await api.cordon(nodeName)
@@ -258,7 +322,8 @@ export class KubernetesEngine implements Engine {
       const layout = kubernetesLayout(input.ctx.facts.home, input.cluster)
       await input.ctx.session.run(stopComponentsScript(layout, ['kubelet', 'kube-proxy']), {label: 'stop kubelet', timeoutMs: 90_000})
       if (node) await api.deleteNode(nodeName)
-      return node ? `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted` : 'no Kubernetes node'
+      if (!node) return 'no Kubernetes node'
+      return [datanode, `drained (${moved} pod${moved === 1 ? '' : 's'} evicted), node deleted`].filter(Boolean).join(', ')
     } finally {
       await close()
     }
@@ -279,8 +344,13 @@ export class KubernetesEngine implements Engine {
       const opened = await openClusterApi({session: input.head.session, address: input.head.address, home}, input.cluster)
       close = opened.close
       const api = opened.api
-      const [ready, nodes] = await Promise.all([api.readyz(), api.nodes()])
-      return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, {ready, nodes, apiUrl: `https://${input.head.address}:${KUBERNETES_PORTS.apiServer}`})
+      const [ready, nodes, manifest] = await Promise.all([api.readyz(), api.nodes(), readManifest(input.head.session, home, input.cluster)])
+      const info = kubernetesClusterInfo(input.cluster, input.provider, input.hosts, {ready, nodes, apiUrl: `https://${input.head.address}:${KUBERNETES_PORTS.apiServer}`})
+      if (manifest?.engineSettings.hdfs !== 'true') return info
+      const pods = await hdfsPods(api)
+      const bean = await namenodeInfo(input.head.session, pods)
+      if (bean) return withKubernetesHdfs(info, bean, pods)
+      return {...info, health: info.health === 'healthy' ? 'degraded' : info.health, masterError: [info.masterError, 'HDFS: the NameNode does not answer'].filter(Boolean).join('; ')}
     } catch (error) {
       return kubernetesClusterInfo(input.cluster, input.provider, input.hosts, undefined, (error as Error).message)
     } finally {
@@ -291,7 +361,7 @@ export class KubernetesEngine implements Engine {
   listFields(info: ClusterInfo): Partial<ClusterListEntry> {
     const k = info.kubernetes
     if (!k) return {error: info.masterError}
-    return {masterStatus: k.ready ? 'READY' : 'NOT READY', aliveWorkers: k.readyNodes, cores: k.cpuCores, memoryMb: k.memoryMb}
+    return {masterStatus: k.ready ? 'READY' : 'NOT READY', aliveWorkers: k.readyNodes, cores: k.cpuCores, memoryMb: k.memoryMb, ...(info.hdfs ? hdfsListFields(info.hdfs) : {})}
   }
 
   async loadJobs(files: string[], overrides: JobOverrides): Promise<LoadedJob[]> {
@@ -307,6 +377,20 @@ export class KubernetesEngine implements Engine {
   async loadImage(input: LoadImageInput): Promise<LoadImageResult> {
     const {loadImageOnKubernetes} = await import('./image-load.js')
     return loadImageOnKubernetes(input)
+  }
+
+  /** put/get: WebHDFS at the NameNode pod's address, which the head reaches on the pod network. */
+  async hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
+    const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+    if (manifest?.engineSettings.hdfs !== 'true') return undefined
+    const {api, close} = await openClusterApi(headAccess(input.head), input.cluster)
+    try {
+      const namenode = (await hdfsPods(api)).namenode
+      if (!namenode) throw new Error(`cluster ${input.cluster} runs HDFS but its NameNode has no pod now (see 'kubectl -n cms-hdfs get pods')`)
+      return {address: namenode.ip, port: HADOOP_PORTS.namenodeHttp}
+    } finally {
+      await close()
+    }
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

@@ -4,6 +4,7 @@ import {UsageError} from '../../remote/errors.js'
 import {shq} from '../../remote/shell.js'
 import type {JobService, JobsInput} from '../engine.js'
 import {openCertificateAccess} from './api-access.js'
+import {kubernetesDefaultFs} from './hdfs-manifests.js'
 import {KubernetesJobService} from './jobs.js'
 import {kubernetesLayout} from './layout.js'
 
@@ -12,7 +13,8 @@ const SPARK_IMAGE_REPOSITORY = 'docker.io/cms/spark'
 
 /**
  * The cluster's Kubernetes jobs: manifests and portable specs through the API, over an SSH forward to the head.
- * A spec runs as Spark on Kubernetes in the image its conf names, else the newest cms/spark image on the nodes.
+ * A spec runs as Spark on Kubernetes in the image its conf names, else the newest cms/spark image on the nodes; on a
+ * cluster with HDFS (--hdfs), paths without a scheme are on that HDFS.
  */
 export async function openKubernetesJobs(input: JobsInput): Promise<JobService> {
   const {access, close} = await openCertificateAccess({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
@@ -21,7 +23,8 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
     const {kubernetesSpecTranslator} = await import('../../jobs/kubernetes-translate.js')
     const named = job.spec.conf?.[SPARK_IMAGE_CONF]
     const image = named === undefined ? await (sparkImage ??= newestSparkImage(input)) : String(named)
-    return kubernetesSpecTranslator({image})(job)
+    const defaultFs = input.settings.hdfs === 'true' ? kubernetesDefaultFs() : undefined
+    return kubernetesSpecTranslator({image, defaultFs})(job)
   }
   return new KubernetesJobService(access, input, {onClose: close, translateSpec})
 }

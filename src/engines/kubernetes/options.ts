@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {EngineOptions} from '../engine.js'
+import {checkHdfsOptions, hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
 import {checkCoreDnsDistSource, checkKubernetesDistSource, COREDNS_VERSION, KUBERNETES_VERSION} from './dist.js'
 
 export const kubernetesFlags = {
@@ -9,6 +10,8 @@ export const kubernetesFlags = {
   'coredns-dist': Flags.string({
     description: `kubernetes: CoreDNS release archive, a path or URL (.tgz) [default: $CMS_COREDNS_DIST, else the official CoreDNS ${COREDNS_VERSION} linux_amd64 release].`,
   }),
+  hdfs: hdfsFlag,
+  'hadoop-dist': hadoopDistFlag,
 }
 
 export const kubernetesAddFlags = {
@@ -18,4 +21,5 @@ export const kubernetesAddFlags = {
 export function checkKubernetesOptions(options: EngineOptions, ctx: {adding: boolean}): void {
   if (options['k8s-dist'] !== undefined || !ctx.adding) checkKubernetesDistSource(options['k8s-dist'] as string | undefined)
   if (options['coredns-dist'] !== undefined || !ctx.adding) checkCoreDnsDistSource(options['coredns-dist'] as string | undefined)
+  checkHdfsOptions(options)
 }

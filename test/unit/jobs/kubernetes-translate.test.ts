@@ -276,6 +276,18 @@ describe('conf on Kubernetes', () => {
   })
 })
 
+describe('specToManifests on a cluster with HDFS', () => {
+  it("makes the cluster's HDFS the default file system, unless the spec's conf names another", () => {
+    const fs = 'hdfs://hdfs-namenode-0.hdfs-namenode.cms-hdfs.svc.cluster.local:8020'
+    const plain = submitOf(byKind(specToManifests(spec({app: '/work/pi.py'}), {...base, localFiles: {'/work/pi.py': PI}}), 'Job'))
+    expect(plain.props['spark.hadoop.fs.defaultFS']).toBeUndefined()
+    const withHdfs = submitOf(byKind(specToManifests(spec({app: '/work/pi.py'}), {...base, defaultFs: fs, localFiles: {'/work/pi.py': PI}}), 'Job'))
+    expect(withHdfs.props['spark.hadoop.fs.defaultFS']).toBe(fs)
+    const own = spec({app: '/work/pi.py', conf: {'spark.hadoop.fs.defaultFS': 'hdfs://elsewhere:8020'}})
+    expect(submitOf(byKind(specToManifests(own, {...base, defaultFs: fs, localFiles: {'/work/pi.py': PI}}), 'Job')).props['spark.hadoop.fs.defaultFS']).toBe('hdfs://elsewhere:8020')
+  })
+})
+
 describe('stock spark-submit through the tunnel', () => {
   it('spark-defaults.conf: the tunnel as master, cluster mode, the Spark service account for the submission and the driver, the image', () => {
     const text = sparkSubmitDefaults({apiUrl: 'https://127.0.0.1:23456', namespace: 'default', caFile: '/tmp/t/ca.pem', tokenFile: '/tmp/t/spark-token', image: 'cms/spark:4.3.0-abc'})
