@@ -391,7 +391,7 @@ export function kubernetesSpecTranslator(opts: KubernetesTranslatorOptions): (jo
 /**
  * The Spark service account of a namespace, with the Role a driver needs there and nothing more: create, watch and
  * delete its executor pods (and their config map and any on-demand volume claims), services for drivers that ask for
- * one. A stock spark-submit from outside (cluster deploy mode, through `cms cluster tunnel`) needs the same to make
+ * one, the NetworkPolicy Spark 4 makes for a driver. A stock spark-submit from outside (cluster deploy mode, through `cms cluster tunnel`) needs the same to make
  * its driver pod, so it authenticates as this account too.
  */
 export function sparkServiceAccountObjects(namespace: string): KubernetesObject[] {
@@ -408,6 +408,8 @@ export function sparkServiceAccountObjects(namespace: string): KubernetesObject[
           resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'],
           verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch'],
         },
+        // Spark 4's submission client puts a NetworkPolicy in front of each driver it makes (cluster deploy mode).
+        {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch']},
       ],
     },
     {
