@@ -72,12 +72,13 @@ describe('specToManifests', () => {
     ])
   })
 
-  it('gives the driver service account the least RBAC a client-mode driver needs, in its namespace only', () => {
+  it('gives the driver service account the least RBAC a driver (and a stock cluster-mode submission) needs, in its namespace only', () => {
     const objects = specToManifests(spec({app: 'https://example.org/pi.py'}), {...base, namespace: 'spark-jobs'})
     const role = byKind(objects, 'Role')
     expect(role.metadata.namespace).toBe('spark-jobs')
     expect(role.rules).toEqual([
       {apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'persistentvolumeclaims'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection', 'patch']},
+      {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch']},
     ])
     expect(objects.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false)
     expect(byKind(objects, 'RoleBinding')).toMatchObject({
