@@ -7,6 +7,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
 import {s3SparkCases} from './s3-spark.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
+import {makeKey, piPyPath, startServer, taskForm, waitForTasks} from './serve-harness.js'
+import Database from 'better-sqlite3'
 
 const NAME = 'e2e-hadoop'
 const HADOOP_DIST = process.env.CMS_HADOOP_DIST
@@ -220,6 +222,43 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(fsck).toMatch(/Missing blocks:\s+0\b/)
     expect(await md5(head, `HADOOP_CONF_DIR=${CONF} /root/.cms/dist/*/hadoop-*/bin/hdfs dfs -cat /blocks.bin`)).toBe(written)
     expect(JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout).health).toBe('healthy')
+  })
+
+  it('cms serve admits Spark-on-YARN tasks by the ResourceManager\'s figures and grows and shrinks the cluster with the queue', async () => {
+    const key = await makeKey(env, 'yarn-ci', 'submit')
+    const server = await startServer(env, ['--cluster', NAME, '--autoscale', `${NAME}:min=2,max=3,idle=15s,wait=3s`])
+    try {
+      const metrics = (await rm<{clusterMetrics: {totalVirtualCores: number; totalMB: number}}>(headIp, '/ws/v1/cluster/metrics')).clusterMetrics
+      const coresPerHost = metrics.totalVirtualCores / 2
+      // More than 3 hosts could ever give: it waits, naming YARN's own totals, and does not grow the cluster.
+      const huge = await server.call('POST', '/task', {key, json: {cluster: NAME, spec: {name: 'yarn-huge', app: 'https://example.invalid/x.py', executor: {instances: 10 * coresPerHost, cores: 1, memory: '512m'}}}})
+      expect(huge.status, huge.text).toBe(201)
+      let reason = ''
+      await waitUntil('the big task to say why it waits', async () => /has in all/.test((reason = (await server.call('GET', `/task/${huge.body.id}`, {key})).body.queue?.waitingFor ?? '')), 60_000)
+      expect(reason).toContain(`more than ${NAME} has in all (${metrics.totalVirtualCores} cores and ${metrics.totalMB} MiB)`)
+      // The ApplicationMaster's core and one more executor than 2 hosts have cores: room only on a third host.
+      const spec = {name: 'yarn-grow', app: 'pi.py', args: ['4'], executor: {instances: 2 * coresPerHost, cores: 1, memory: '512m'}, driver: {memory: '512m'}}
+      const grow = await server.call('POST', '/task', {key, form: taskForm({cluster: NAME, spec}, {'pi.py': readFileSync(piPyPath(join(home, 'serve-yarn')))})})
+      expect(grow.status, grow.text).toBe(201)
+      // The ResourceManager registers a third NodeManager, the task's application runs on YARN and succeeds.
+      await waitUntil('a third RUNNING NodeManager', async () => (await rmNodes(headIp)).filter((n) => n.state === 'RUNNING').length === 3, 240_000)
+      const [done] = await waitForTasks(server, key, [grow.body.id], ['SUCCEEDED', 'DEAD', 'KILLED'], 300_000)
+      expect(done.state).toBe('SUCCEEDED')
+      const appId = done.attempts.at(-1).engineJobId as string
+      const app = (await rm<{app: {state: string; finalStatus: string}}>(headIp, `/ws/v1/cluster/apps/${appId}`)).app
+      expect(app).toMatchObject({state: 'FINISHED', finalStatus: 'SUCCEEDED'})
+      // Idle for 15 s: the new host is decommissioned by YARN and removed; the cluster is back to 2 hosts.
+      await waitUntil('the cluster to shrink to 2 hosts', async () => (await labelledContainers(NAME)).length === 2, 300_000)
+      const gone = (await rmNodes(headIp)).filter((n) => n.state === 'DECOMMISSIONED')
+      expect(gone.length).toBeGreaterThanOrEqual(2)
+      expect((await server.call('DELETE', `/task/${huge.body.id}`, {key})).status).toBe(200)
+    } finally {
+      await server.stop()
+    }
+    const db = new Database(join(home, 'serve.db'), {readonly: true})
+    const kinds = (db.prepare('SELECT kind FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string}>).map((e) => e.kind)
+    db.close()
+    expect(kinds).toEqual(['grow', 'grown', 'shrink', 'shrunk'])
   })
 
   it('kill leaves no container', async () => {

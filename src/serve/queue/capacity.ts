@@ -2,6 +2,7 @@ import {appKind, type JobSpec} from '../../jobs/spec.js'
 import {podMemoryMb} from '../../jobs/kubernetes-translate.js'
 import {taskResources} from '../../jobs/nomad-translate.js'
 import type {ClusterInfo} from '../../output/results.js'
+import {MIN_ALLOCATION_MB} from '../../engines/hadoop/site-config.js'
 
 /** What a task takes from a cluster while it runs, as far as the queue can tell before it starts. */
 export interface Demand {
@@ -43,10 +44,21 @@ export function memoryMb(size: string | undefined, fallbackMb: number): number {
  *   overhead (the translation's own figure);
  * - spark (standalone): the executors (cores x instances, or spark.cores.max when set) and, for a JVM app (cluster
  *   mode), the driver on a worker; a Python app's driver runs on the head, outside the workers. Spark's defaults:
- *   1 core and 1 GiB each.
+ *   1 core and 1 GiB each;
+ * - hadoop (Spark on YARN, cluster mode for every app): the ApplicationMaster's container, where the driver runs,
+ *   and the executors' (Spark's default 2 on YARN), each the heap plus Spark's overhead rounded up to YARN's
+ *   allocation step, as the ResourceManager will count them.
  */
 export function specDemand(spec: JobSpec, engine: string): Demand {
   if (engine === 'nomad') return taskResources(spec)
+  if (engine === 'hadoop') {
+    const instances = spec.executor.instances ?? 2
+    const container = (heap: string) => Math.ceil(podMemoryMb(heap) / MIN_ALLOCATION_MB) * MIN_ALLOCATION_MB
+    return {
+      cores: (spec.driver.cores ?? 1) + instances * (spec.executor.cores ?? 1),
+      memoryMb: container(spec.driver.memory ?? '1g') + instances * container(spec.executor.memory ?? '1g'),
+    }
+  }
   if (engine === 'kubernetes') {
     const instances = spec.executor.instances ?? 2
     return {
@@ -73,5 +85,6 @@ export function capacityOf(info: ClusterInfo): Capacity | undefined {
   }
   if (info.nomad) return {cores: info.nomad.cpuCores, memoryMb: info.nomad.memoryMb, usedCores: 0, usedMemoryMb: 0}
   if (info.kubernetes) return {cores: info.kubernetes.cpuCores, memoryMb: info.kubernetes.memoryMb, usedCores: 0, usedMemoryMb: 0}
+  if (info.yarn) return {cores: info.yarn.vcores, memoryMb: info.yarn.memoryMb, usedCores: info.yarn.vcoresUsed, usedMemoryMb: info.yarn.memoryUsedMb}
   return undefined
 }

@@ -169,4 +169,23 @@ describe('scaleHosts', () => {
     const nomad = {hosts: [{id: 'n1', role: 'worker', address: '', state: 'running', node: {cores: 4, memoryMb: 8000}}]} as unknown as ClusterInfo
     expect(scaleHosts(nomad)).toEqual([{id: 'n1', role: 'worker', cores: 4, memoryMb: 8000}])
   })
+
+  it('takes per-host use from YARN NodeManagers: busy while one runs a container or has resources in use', () => {
+    const nm = (state: string, containers: number, memoryUsedMb = 0) => ({id: 'x:8041', state, memoryMb: 3072, memoryUsedMb, vcores: 2, vcoresUsed: 0, containers})
+    const info = {
+      yarn: {},
+      hosts: [
+        {id: 'h1', role: 'head', address: '', state: 'running', nodemanager: nm('RUNNING', 1)},
+        {id: 'h2', role: 'worker', address: '', state: 'running', nodemanager: nm('RUNNING', 0)},
+        {id: 'h3', role: 'worker', address: '', state: 'running', nodemanager: nm('RUNNING', 0, 512)},
+        {id: 'h4', role: 'worker', address: '', state: 'running', nodemanager: nm('LOST', 0)},
+      ],
+    } as unknown as ClusterInfo
+    expect(scaleHosts(info)).toEqual([
+      {id: 'h1', role: 'head', busy: true, cores: 2, memoryMb: 3072},
+      {id: 'h2', role: 'worker', busy: false, cores: 2, memoryMb: 3072},
+      {id: 'h3', role: 'worker', busy: true, cores: 2, memoryMb: 3072},
+      {id: 'h4', role: 'worker', busy: false},
+    ])
+  })
 })

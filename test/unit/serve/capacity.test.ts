@@ -58,6 +58,13 @@ describe('specDemand', () => {
     expect(specDemand(spec({app: JAR, mainClass: 'a.B', driver: {memory: '3g'}}), 'kubernetes')).toEqual({cores: 3, memoryMb: 3456 + 2 * 1408})
   })
 
+  it('on hadoop: the ApplicationMaster (the driver) and the executors (2 by default), each container rounded up to 256 MiB', () => {
+    // 1g heap + 384 MiB overhead = 1408 MiB, rounded up to 1536.
+    expect(specDemand(spec({app: PY}), 'hadoop')).toEqual({cores: 3, memoryMb: 3 * 1536})
+    // 512m + 384 = 896 -> 1024; 4g + 410 = 4506 -> 4608.
+    expect(specDemand(spec({app: JAR, mainClass: 'a.B', executor: {instances: 1, cores: 2, memory: '4g'}, driver: {cores: 2, memory: '512m'}}), 'hadoop')).toEqual({cores: 4, memoryMb: 1024 + 4608})
+  })
+
   it('executors: instances x cores, memory per executor', () => {
     expect(specDemand(spec({app: PY, executor: {instances: 4}}), 'spark')).toEqual({cores: 4, memoryMb: 4096})
     expect(specDemand(spec({app: PY, executor: {cores: 3, memory: '256m'}}), 'spark')).toEqual({cores: 3, memoryMb: 256})
@@ -96,8 +103,13 @@ describe('capacityOf', () => {
     expect(capacityOf(info)).toEqual({cores: 4, memoryMb: 7800, usedCores: 0, usedMemoryMb: 0})
   })
 
-  it('no figures (a master that could not be asked, another engine): undefined', () => {
+  it('Hadoop: the ResourceManager\'s totals and what it says is used', () => {
+    const info: ClusterInfo = {...base, engine: 'hadoop', yarn: {resourceManagerUrl: 'http://10.0.0.2:8088', state: 'STARTED', runningNodeManagers: 2, memoryMb: 6144, memoryUsedMb: 1536, vcores: 4, vcoresUsed: 1, runningApps: 1, pendingApps: 0}}
+    expect(capacityOf(info)).toEqual({cores: 4, memoryMb: 6144, usedCores: 1, usedMemoryMb: 1536})
+  })
+
+  it('no figures (a master or ResourceManager that could not be asked): undefined', () => {
     expect(capacityOf({...base, engine: 'spark', health: 'down', masterError: 'connection refused'})).toBeUndefined()
-    expect(capacityOf({...base, engine: 'hadoop'})).toBeUndefined()
+    expect(capacityOf({...base, engine: 'hadoop', health: 'down'})).toBeUndefined()
   })
 })
