@@ -225,11 +225,12 @@ export interface TaskDetail {
 
 /**
  * How many queued tasks of a cluster come before (priority PRIORITY, seq SEQ): higher priorities, then older ones of
- * the same priority. (Two counts, one per index range, cost more here: tasks_cluster is (cluster, state), so each
- * count would read every queued task of the cluster.)
+ * the same priority. Two counts, each one range of the tasks_queued index (cluster, priority DESC, seq), so that a
+ * count reads only the tasks before this one.
  */
 export function positionSql(cluster: string, priority: string, seq: string): string {
-  return `(SELECT COUNT(*) FROM tasks q WHERE q.state = 'QUEUED' AND q.cluster = ${cluster} AND (q.priority > ${priority} OR (q.priority = ${priority} AND q.seq < ${seq})))`
+  const queued = `SELECT COUNT(*) FROM tasks q WHERE q.state = 'QUEUED' AND q.cluster = ${cluster}`
+  return `((${queued} AND q.priority > ${priority}) + (${queued} AND q.priority = ${priority} AND q.seq < ${seq}))`
 }
 
 const CHUNK = 200
