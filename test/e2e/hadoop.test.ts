@@ -226,6 +226,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
 
   it('cms serve admits Spark-on-YARN tasks by the ResourceManager\'s figures and grows and shrinks the cluster with the queue', async () => {
     const key = await makeKey(env, 'yarn-ci', 'submit')
+    const before = new Set((await labelledContainers(NAME)).map((c) => c.name))
     const server = await startServer(env, ['--cluster', NAME, '--autoscale', `${NAME}:min=2,max=3,idle=15s,wait=3s`])
     try {
       const metrics = (await rm<{clusterMetrics: {totalVirtualCores: number; totalMB: number}}>(headIp, '/ws/v1/cluster/metrics')).clusterMetrics
@@ -242,15 +243,19 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       expect(grow.status, grow.text).toBe(201)
       // The ResourceManager registers a third NodeManager, the task's application runs on YARN and succeeds.
       await waitUntil('a third RUNNING NodeManager', async () => (await rmNodes(headIp)).filter((n) => n.state === 'RUNNING').length === 3, 240_000)
+      const grown = (await labelledContainers(NAME)).find((c) => !before.has(c.name))!
       const [done] = await waitForTasks(server, key, [grow.body.id], ['SUCCEEDED', 'DEAD', 'KILLED'], 300_000)
       expect(done.state).toBe('SUCCEEDED')
-      const appId = done.attempts.at(-1).engineJobId as string
-      const app = (await rm<{app: {state: string; finalStatus: string}}>(headIp, `/ws/v1/cluster/apps/${appId}`)).app
-      expect(app).toMatchObject({state: 'FINISHED', finalStatus: 'SUCCEEDED'})
+      // The attempt's job on YARN: the application tagged with its cms job id.
+      const tag = `cms-job-${done.attempts.at(-1).engineJobId as string}`.toLowerCase()
+      const apps = (await rm<{apps: {app?: Array<{state: string; finalStatus: string}>} | null}>(headIp, `/ws/v1/cluster/apps?applicationTags=${encodeURIComponent(tag)}`)).apps?.app ?? []
+      expect(apps).toHaveLength(1)
+      expect(apps[0]).toMatchObject({state: 'FINISHED', finalStatus: 'SUCCEEDED'})
       // Idle for 15 s: the new host is decommissioned by YARN and removed; the cluster is back to 2 hosts.
       await waitUntil('the cluster to shrink to 2 hosts', async () => (await labelledContainers(NAME)).length === 2, 300_000)
-      const gone = (await rmNodes(headIp)).filter((n) => n.state === 'DECOMMISSIONED')
-      expect(gone.length).toBeGreaterThanOrEqual(2)
+      expect((await rmNodes(headIp)).find((n) => n.id.startsWith(`${grown.ip}:`))?.state).toBe('DECOMMISSIONED')
+      const nn = await namenode(headIp)
+      expect([...nn.live, ...nn.dead].find((d) => d.xferaddr.startsWith(`${grown.ip}:`))?.adminState).toBe('Decommissioned')
       expect((await server.call('DELETE', `/task/${huge.body.id}`, {key})).status).toBe(200)
     } finally {
       await server.stop()
