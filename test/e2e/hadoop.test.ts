@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
 import {s3SparkCases} from './s3-spark.cases.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, sparkRuntimeHome, waitUntil} from './helpers.js'
 import {makeKey, piPyPath, startServer, taskForm, waitForTasks} from './serve-harness.js'
 import Database from 'better-sqlite3'
 
@@ -171,7 +171,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   yarnJobCases(yarn)
   s3SparkCases({name: NAME, home, engine: 'hadoop'})
 
-  it('tunnel: a local hdfs and yarn (the same runtime, unpacked here) use the HADOOP_CONF_DIR it writes, through its SOCKS proxy', async () => {
+  it('tunnel: a local hdfs, yarn and spark-submit --master yarn (the same runtimes, unpacked here) use the configuration it writes, through its SOCKS proxy', async () => {
     const local = mkdtempSync(join(tmpdir(), 'cms-e2e-hadoop-client-'))
     execFileSync('tar', ['-xzf', HADOOP_DIST!, '-C', local])
     const bin = join(local, `hadoop-${process.env.CMS_HADOOP_VERSION ?? '3.4.3'}`, 'bin')
@@ -192,6 +192,21 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(await opened.text()).toBe('through the tunnel\n')
     const status = await webhdfs<{FileStatus: {owner: string; replication: number}}>(headIp, '/tunnel/from-here.txt', 'GETFILESTATUS')
     expect(status.FileStatus).toMatchObject({owner: 'root', replication: 2})
+
+    // A stock spark-submit on this machine (the cluster's Spark version, unpacked here): pi.py in cluster mode on
+    // YARN; it waits for the application and exits with its result. Its driver's output, read with the local yarn.
+    const spark = sparkRuntimeHome()
+    const submit = await cms(['cluster', 'tunnel', '-n', NAME, '--', join(spark, 'bin', 'spark-submit'), '--name', 'pi-from-here', join(spark, 'examples', 'src', 'main', 'python', 'pi.py'), '4'], env, {timeoutMs: 300_000})
+    expect(submit.code, submit.stderr.slice(-3000)).toBe(0)
+    const apps = (await rm<{apps: {app?: Array<{id: string; name: string; state: string; finalStatus: string; applicationType: string}>} | null}>(headIp, '/ws/v1/cluster/apps')).apps?.app ?? []
+    const pi = apps.filter((a) => a.name === 'pi-from-here')
+    expect(pi).toHaveLength(1)
+    expect(pi[0]).toMatchObject({state: 'FINISHED', finalStatus: 'SUCCEEDED', applicationType: 'SPARK'})
+    // YARN aggregates an application's logs into HDFS a few seconds after it ended: ask again, 20 times at most.
+    const readLogs = `for i in $(seq 20); do ${bin}/yarn logs -applicationId ${pi[0]!.id} -log_files stdout 2>/dev/null | grep 'Pi is roughly' && exit 0; sleep 3; done; exit 1`
+    const logs = await cms(['cluster', 'tunnel', '-n', NAME, '--', 'bash', '-c', readLogs], env, {timeoutMs: 180_000})
+    expect(logs.code, logs.stderr.slice(-2000)).toBe(0)
+    expect(logs.stdout).toMatch(/^Pi is roughly 3\.1/m)
     rmSync(local, {recursive: true, force: true})
   })
 

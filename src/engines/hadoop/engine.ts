@@ -17,8 +17,8 @@ import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAdd
 import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
 import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import * as scripts from './scripts.js'
-import {clientConf, HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
-import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
+import {clientConf, HADOOP_PORTS, namenodeUri, renderHadoopConf, replicationFor} from './site-config.js'
+import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
 
 const READY_TIMEOUT_MS = 180_000
 
@@ -282,14 +282,31 @@ export class HadoopEngine implements Engine {
     const {mkdirSync, writeFileSync} = await import('node:fs')
     mkdirSync(confDir, {recursive: true, mode: 0o700})
     for (const [name, text] of Object.entries(files)) writeFileSync(`${confDir}/${name}`, text, {mode: 0o600})
+    // WebHDFS's HTTP connections (and the redirects to DataNodes) through the same proxy, for Hadoop's tools and Spark's.
+    const socksOpts = `-DsocksProxyHost=${socks.hostname} -DsocksProxyPort=${socks.port}`
+    const sparkHome = manifest?.engineSettings.sparkHome
+    let spark: Record<string, string> = {}
+    if (sparkHome) {
+      const sparkConfDir = `${input.secretsDir}/spark-conf`
+      mkdirSync(sparkConfDir, {recursive: true, mode: 0o700})
+      writeFileSync(`${sparkConfDir}/spark-defaults.conf`, sparkDefaultsForTunnel({sparkHome, clusterConfDir: hadoopLayout(input.head.facts.home, input.cluster).confDir, defaultFs: namenodeUri(input.head.address)}), {mode: 0o600})
+      // A Python app's PySpark libraries: the cluster's own (its Spark version), named local: rather than uploaded.
+      const zips = await input.head.session.run(`ls ${shq(sparkHome)}/python/lib/*.zip 2>/dev/null || true`, {label: 'list PySpark archives'})
+      const pyArchives = zips.split('\n').filter((z) => z.endsWith('.zip')).map((z) => `local:${z}`)
+      spark = {
+        SPARK_CONF_DIR: sparkConfDir,
+        SPARK_SUBMIT_OPTS: [process.env.SPARK_SUBMIT_OPTS, socksOpts].filter(Boolean).join(' '),
+        ...(pyArchives.length > 0 ? {PYSPARK_ARCHIVES_PATH: pyArchives.join(',')} : {}),
+      }
+    }
     return {
       CMS_NAMENODE_URL: input.local.namenode!,
       CMS_RESOURCEMANAGER_URL: input.local.resourcemanager!,
       HADOOP_CONF_DIR: confDir,
       YARN_CONF_DIR: confDir,
       HADOOP_USER_NAME: input.head.host.target.user,
-      // WebHDFS's HTTP connections (and the redirects to DataNodes) through the same proxy.
-      HADOOP_OPTS: `-DsocksProxyHost=${socks.hostname} -DsocksProxyPort=${socks.port}`,
+      HADOOP_OPTS: socksOpts,
+      ...spark,
     }
   }
 }

@@ -127,11 +127,19 @@ function fileUri(path: string): string {
   return `file://${path}`
 }
 
+/** HDFS's URI on the cluster: the NameNode's RPC address on the head. */
+export function namenodeUri(headAddress: string, ports: HadoopPorts = HADOOP_PORTS): string {
+  return `hdfs://${hostPort(headAddress, ports.namenodeRpc)}`
+}
+
 export function renderCoreSite(input: HadoopSiteInput): string {
   validate(input)
   const ports = input.ports ?? HADOOP_PORTS
   return renderConfiguration([
-    ['fs.defaultFS', `hdfs://${hostPort(input.headAddress, ports.namenodeRpc)}`],
+    // Final: a client outside the cluster (spark-submit through `cms cluster tunnel`) ships its own configuration with
+    // its application, naming WebHDFS and RPC through the tunnel's SOCKS proxy; on the cluster's hosts these stay.
+    ['fs.defaultFS', namenodeUri(input.headAddress, ports), 'final'],
+    ['hadoop.rpc.socket.factory.class.default', 'org.apache.hadoop.net.StandardSocketFactory', 'final'],
     ['hadoop.tmp.dir', input.dirs.tmp],
   ])
 }

@@ -10,8 +10,11 @@
 /** A property's value as cms writes it: numbers and booleans are written as Hadoop reads them back. */
 export type PropertyValue = string | number | boolean
 
-/** One `<property>`, in the order the file lists them. */
-export type Property = readonly [name: string, value: PropertyValue]
+/**
+ * One `<property>`, in the order the file lists them. `final`: no configuration loaded after this file (such as the
+ * one a client ships with its application) may change it.
+ */
+export type Property = readonly [name: string, value: PropertyValue, final?: 'final']
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/
 const ESCAPES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;'}
@@ -23,12 +26,12 @@ export function xmlEscape(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch])
 }
 
-export function renderProperty([name, value]: Property): string {
+export function renderProperty([name, value, final]: Property): string {
   if (!NAME.test(name)) throw new Error(`invalid Hadoop property name: ${JSON.stringify(name)}`)
   if (typeof value === 'number' && !Number.isFinite(value)) throw new Error(`${name}: not a number: ${value}`)
   const text = String(value)
   if (text.includes('${')) throw new Error(`${name}: a value cannot contain "\${" (Hadoop would expand it): ${JSON.stringify(text)}`)
-  return `  <property><name>${name}</name><value>${xmlEscape(text)}</value></property>`
+  return `  <property><name>${name}</name><value>${xmlEscape(text)}</value>${final ? '<final>true</final>' : ''}</property>`
 }
 
 /** A whole configuration file; a property named twice is a mistake (Hadoop keeps the last one silently). */

@@ -49,7 +49,7 @@ function properties(xml: string): Map<string, string> {
   expect(lines.at(-1)).toBe('</configuration>')
   const out = new Map<string, string>()
   for (const line of lines.slice(3, -1)) {
-    const m = /^ {2}<property><name>([^<]+)<\/name><value>([^<]*)<\/value><\/property>$/.exec(line)
+    const m = /^ {2}<property><name>([^<]+)<\/name><value>([^<]*)<\/value>(?:<final>true<\/final>)?<\/property>$/.exec(line)
     expect(m, line).not.toBeNull()
     const unescaped = m![2].replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({lt: '<', gt: '>', quot: '"', apos: "'", amp: '&'})[e]!)
     out.set(m![1], unescaped)
@@ -113,9 +113,17 @@ describe('core-site.xml', () => {
     expect(properties(renderCoreSite(input()))).toEqual(
       new Map([
         ['fs.defaultFS', `hdfs://${HEAD}:8020`],
+        ['hadoop.rpc.socket.factory.class.default', 'org.apache.hadoop.net.StandardSocketFactory'],
         ['hadoop.tmp.dir', '/home/u/.cms/clusters/c1/hadoop/tmp'],
       ]),
     )
+  })
+
+  it('makes the default file system and plain sockets final: a configuration a client ships with its application cannot change them', () => {
+    const xml = renderCoreSite(input())
+    expect(xml).toContain(`<property><name>fs.defaultFS</name><value>hdfs://${HEAD}:8020</value><final>true</final></property>`)
+    expect(xml).toContain('<property><name>hadoop.rpc.socket.factory.class.default</name><value>org.apache.hadoop.net.StandardSocketFactory</value><final>true</final></property>')
+    expect(xml).toContain('<property><name>hadoop.tmp.dir</name><value>/home/u/.cms/clusters/c1/hadoop/tmp</value></property>')
   })
 
   it('brackets an IPv6 head address', () => {

@@ -8,7 +8,7 @@ import {dataNodesByAddress, hadoopClusterInfo, hostOf, nodeManagersByAddress, ty
 import {hadoopSettingsFromRecord} from '../../../src/engines/hadoop/engine.js'
 import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
 import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript} from '../../../src/engines/hadoop/scripts.js'
-import {sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
+import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
 import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
 import {checkDataNodesLeft} from '../../../src/engines/hadoop/hdfs-beside.js'
 
@@ -137,6 +137,14 @@ describe('Spark on YARN configuration', () => {
     expect(d).toContain('spark.yarn.jars local:/home/u/.cms/dist/s1/spark-4.3.0/jars/*')
     expect(d).toContain('spark.submit.deployMode cluster')
     expect(d).toContain('spark.yarn.submit.waitAppCompletion false')
+    const tunnel = sparkDefaultsForTunnel({sparkHome: '/home/u/.cms/dist/s1/spark-4.3.0', clusterConfDir: '/home/u/.cms/clusters/c1/hadoop-conf', defaultFs: 'hdfs://10.0.0.2:8020'})
+    expect(tunnel).toContain('spark.hadoop.fs.defaultFS hdfs://10.0.0.2:8020\n')
+    expect(tunnel).toContain('spark.yarn.jars local:/home/u/.cms/dist/s1/spark-4.3.0/jars/*')
+    expect(tunnel).toContain('spark.driver.extraClassPath /home/u/.cms/clusters/c1/hadoop-conf\n')
+    expect(tunnel).toContain('spark.executor.extraClassPath /home/u/.cms/clusters/c1/hadoop-conf\n')
+    // A stock spark-submit on the user's machine waits for its application, as it does anywhere.
+    expect(tunnel).not.toContain('waitAppCompletion')
+    expect(() => sparkDefaultsForTunnel({sparkHome: '/opt/my spark', clusterConfDir: '/c', defaultFs: 'hdfs://h:8020'})).toThrow('cannot be written in spark-defaults.conf')
     const env = sparkEnvForYarn(hadoopLayout('/home/u', 'c1'), '/opt/spark')
     expect(env).toContain('export HADOOP_CONF_DIR=/home/u/.cms/clusters/c1/hadoop-conf')
     expect(env).toContain('export SPARK_CONF_DIR=/home/u/.cms/clusters/c1/spark-conf')
