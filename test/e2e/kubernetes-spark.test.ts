@@ -332,6 +332,10 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(Object.keys(JSON.parse(bean.LiveNodes))).toHaveLength(nodes.length)
     const info = JSON.parse((await cms(['cluster', 'info', '-n', NAME, '--json'], env)).stdout) as {health: string; hdfs: {liveDataNodes: number; capacityBytes: number}}
     expect(info).toMatchObject({health: 'healthy', hdfs: {liveDataNodes: nodes.length, capacityBytes: bean.Total}})
+    // The tunnel forwards the NameNode's web UI and /jmx to this machine.
+    const tunneled = await cms(['cluster', 'tunnel', '-n', NAME, '--', 'sh', '-c', 'curl -fsS "$CMS_NAMENODE_URL/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo"'], env, {timeoutMs: 120_000})
+    expect(tunneled.code, tunneled.stderr).toBe(0)
+    expect(Object.keys(JSON.parse((JSON.parse(tunneled.stdout) as typeof jmx).beans[0]!.LiveNodes))).toHaveLength(nodes.length)
   })
 
   it.skipIf(!HADOOP_DIST)('the Hadoop image runs YARN too: a NodeManager container registers with a ResourceManager container', async () => {

@@ -381,29 +381,25 @@ export class KubernetesEngine implements Engine {
 
   /** put/get: WebHDFS at the NameNode pod's address, which the head reaches on the pod network. */
   async hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {
-    const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
-    if (manifest?.engineSettings.hdfs !== 'true') return undefined
-    const {api, close} = await openClusterApi(headAccess(input.head), input.cluster)
-    try {
-      const namenode = (await hdfsPods(api)).namenode
-      if (!namenode) throw new Error(`cluster ${input.cluster} runs HDFS but its NameNode has no pod now (see 'kubectl -n cms-hdfs get pods')`)
-      return {address: namenode.ip, port: HADOOP_PORTS.namenodeHttp}
-    } finally {
-      await close()
-    }
+    const namenode = await namenodePod(input)
+    if (namenode === 'missing') throw new Error(`cluster ${input.cluster} runs HDFS but its NameNode has no pod now (see 'kubectl -n cms-hdfs get pods')`)
+    return namenode === undefined ? undefined : {address: namenode, port: HADOOP_PORTS.namenodeHttp}
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {
-    return [
-      {
-        name: 'api',
-        description: 'Kubernetes API server (client certificate)',
-        address: input.head.address,
-        port: KUBERNETES_PORTS.apiServer,
-        scheme: 'https',
-        localPort: tunnelPort(input.cluster),
-      },
-    ]
+    const api: Endpoint = {
+      name: 'api',
+      description: 'Kubernetes API server (client certificate)',
+      address: input.head.address,
+      port: KUBERNETES_PORTS.apiServer,
+      scheme: 'https',
+      localPort: tunnelPort(input.cluster),
+    }
+    // --hdfs: the NameNode's web UI too, at its pod's address (the head reaches the pod network); a NameNode
+    // without a pod now (restarting) does not keep the API from its tunnel.
+    const namenode = await namenodePod(input)
+    if (namenode === undefined || namenode === 'missing') return [api]
+    return [api, {name: 'namenode', description: 'HDFS NameNode web UI, /jmx and WebHDFS (its pod; unauthenticated: local only)', address: namenode, port: HADOOP_PORTS.namenodeHttp, scheme: 'http'}]
   }
 
   async kubeconfig(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}> {
@@ -421,7 +417,23 @@ export class KubernetesEngine implements Engine {
     const path = `${input.secretsDir}/kubeconfig`
     writeFileSync(path, await userKubeconfig(headAccess(input.head), input.cluster, input.local.api!), {mode: 0o600})
     const {sparkSubmitEnvironment} = await import('./spark-submit-access.js')
-    return {KUBECONFIG: path, ...(await sparkSubmitEnvironment({cluster: input.cluster, head: input.head, apiUrl: input.local.api!, dir: input.secretsDir, kubeconfig: path}))}
+    return {
+      KUBECONFIG: path,
+      ...(input.local.namenode ? {CMS_NAMENODE_URL: input.local.namenode} : {}),
+      ...(await sparkSubmitEnvironment({cluster: input.cluster, head: input.head, apiUrl: input.local.api!, dir: input.secretsDir, kubeconfig: path})),
+    }
+  }
+}
+
+/** The NameNode pod's address on a cluster made with --hdfs; undefined without HDFS, 'missing' when it has no pod now. */
+async function namenodePod(input: {cluster: string; head: HostContext}): Promise<string | undefined> {
+  const manifest = await readManifest(input.head.session, input.head.facts.home, input.cluster)
+  if (manifest?.engineSettings.hdfs !== 'true') return undefined
+  const {api, close} = await openClusterApi(headAccess(input.head), input.cluster)
+  try {
+    return (await hdfsPods(api)).namenode?.ip ?? 'missing'
+  } finally {
+    await close()
   }
 }
 
