@@ -2,11 +2,11 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {clusterGroups, clusterInstances, clusterKeyPairs, LIVE, loopbackNetwork, startEmulator, tagsOf, type Emulator} from './aws-emulator.js'
-import {LoopbackHosts} from './aws-loopback-hosts.js'
+import {Ec2LoopbackHosts} from './aws-loopback-hosts.js'
 import {aliveWorkers, cms, makeCmsHome, type MasterJson} from './helpers.js'
 
 // A whole `create -p aws` against the EC2 emulator, Spark included. The emulator's instances run nothing, so
-// LoopbackHosts starts a container for each one, configured from the instance's own user data and answering
+// Ec2LoopbackHosts starts a container for each one, configured from the instance's own user data and answering
 // SSH on its 127.0.7.x private address; cms connects by private address. Assertions read the EC2 API and the
 // Spark master's own API, never what cms printed.
 const NAME = 'h7-aws-e2e'
@@ -15,7 +15,7 @@ const PREFIX = 'h7-aws-e2e'
 describe('aws provider end to end (EC2 emulator, hosts on loopback addresses)', () => {
   const {home, cleanup} = makeCmsHome()
   let emulator: Emulator
-  let hosts: LoopbackHosts
+  let hosts: Ec2LoopbackHosts
   let env: Record<string, string>
   let subnetId = ''
   let imageId = ''
@@ -42,7 +42,7 @@ describe('aws provider end to end (EC2 emulator, hosts on loopback addresses)', 
     if (!process.env.CMS_SPARK_DIST) throw new Error('CMS_SPARK_DIST is not set: run eval "$(bash scripts/testbed.sh)" first')
     emulator = await startEmulator()
     ;({subnetId, imageId} = await loopbackNetwork(emulator.ec2))
-    hosts = new LoopbackHosts(emulator.ec2, PREFIX)
+    hosts = new Ec2LoopbackHosts(emulator.ec2, PREFIX)
     await hosts.start()
     // No Docker engine for cms: an aws cluster needs none, and `list` must not touch other clusters' containers.
     env = {...emulator.env, CMS_HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
