@@ -155,6 +155,4 @@ export interface CloudLaunchOptions {
   flavor?: string
   /** openstack: the hosts' network, name or id. */
   network?: string
-  /** openstack: the external network floating IPs come from, name or id. */
-  floatingIpNetwork?: string
 }

@@ -11,7 +11,7 @@ const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 /** `create -p openstack`'s flags, checked before anything is asked of the cloud or made. */
 export function validateOpenStackLaunch(opts: OpenStackLaunchFlags): CloudLaunchOptions {
   const bad = (flag: string, value: unknown, expected: string) => new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${expected}`)
-  for (const [flag, value] of [['--flavor', opts.flavor], ['--image', opts.image], ['--network', opts.network], ['--floating-ip', opts.floatingIp]] as const) {
+  for (const [flag, value] of [['--flavor', opts.flavor], ['--image', opts.image], ['--network', opts.network]] as const) {
     if (value !== undefined && (!RESOURCE_RE.test(value) || value.trim() !== value)) throw bad(flag, value, 'expected a name or an id')
   }
   if (opts.sshCidr !== undefined && !isIpv4Cidr(opts.sshCidr)) throw bad('--ssh-cidr', opts.sshCidr, 'expected an IPv4 CIDR like 203.0.113.7/32')
@@ -21,7 +21,6 @@ export function validateOpenStackLaunch(opts: OpenStackLaunchFlags): CloudLaunch
     flavor: opts.flavor,
     image: opts.image,
     network: opts.network,
-    floatingIpNetwork: opts.floatingIp,
     sshCidr: opts.sshCidr,
     sshUser: opts.sshUser,
     maxAge,
