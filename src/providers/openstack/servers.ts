@@ -1,4 +1,4 @@
-import {isExpired, parseDuration} from '../../cluster/max-age.js'
+import {isExpired, recordedMaxAge} from '../../cluster/max-age.js'
 import {TAG} from '../aws/tags.js'
 import type {ClusterSummary, Host} from '../provider.js'
 
@@ -47,15 +47,6 @@ export function connectAddress(server: NovaServer): string | undefined {
   return floating ?? fixed
 }
 
-function maxAgeSeconds(value: string | undefined): number | undefined {
-  if (!value) return undefined
-  try {
-    return parseDuration(value)
-  } catch {
-    return undefined
-  }
-}
-
 export function hostFromServer(server: NovaServer, keyFile: string): Host {
   const meta = server.metadata ?? {}
   const address = connectAddress(server)
@@ -70,7 +61,7 @@ export function hostFromServer(server: NovaServer, keyFile: string): Host {
       lifecycle: 'on-demand',
       launchedAt: new Date(server.created ?? 0).toISOString(),
       zone: server['OS-EXT-AZ:availability_zone'],
-      maxAgeSeconds: maxAgeSeconds(meta[TAG.maxAge]),
+      maxAgeSeconds: recordedMaxAge(meta[TAG.maxAge]),
     },
   }
 }
@@ -85,7 +76,7 @@ export function sortServers(servers: NovaServer[]): NovaServer[] {
 export function clusterAge(servers: NovaServer[], now: Date): Pick<ClusterSummary, 'ageSeconds' | 'maxAgeSeconds' | 'expired'> {
   const created = servers.map((s) => (s.created ? Date.parse(s.created) : NaN)).filter((t) => !Number.isNaN(t))
   const ageSeconds = created.length > 0 ? Math.max(0, Math.floor((now.getTime() - Math.min(...created)) / 1000)) : undefined
-  const ages = servers.map((s) => maxAgeSeconds(s.metadata?.[TAG.maxAge])).filter((a): a is number => a !== undefined)
+  const ages = servers.map((s) => recordedMaxAge(s.metadata?.[TAG.maxAge])).filter((a): a is number => a !== undefined)
   const maxAge = ages.length > 0 ? Math.min(...ages) : undefined
   return {ageSeconds, ...(maxAge === undefined ? {} : {maxAgeSeconds: maxAge, expired: isExpired(ageSeconds, maxAge)})}
 }
