@@ -76,14 +76,23 @@ wait_gone() { # wait_gone PID SECONDS
   while [ "$SECONDS" -lt "$deadline" ] && [ -d "/proc/$1" ]; do sleep 0.2; done
   [ ! -d "/proc/$1" ]
 }
-stop_all() {
+stop_all() { # TERM to every process of ours at once, then 30 s for all of them, then KILL
   local name pid
+  local -A pids=()
   for name in "${DAEMONS[@]}" "${APIS[@]}"; do
-    pid=$(our_pid "$name") || { rm -f "$RUN/$name.pid"; continue; }
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_gone "$pid" 30 || { log "$name (pid $pid) did not stop in 30 s: killing it"; kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 10 || true; }
+    if pid=$(our_pid "$name"); then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids[$name]=$pid
+    fi
     rm -f "$RUN/$name.pid"
+  done
+  for name in "${!pids[@]}"; do
+    pid=${pids[$name]}
+    wait_gone "$pid" 30 && continue
+    log "$name (pid $pid) did not stop in 30 s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || true
   done
 }
 api_answers() { # api_answers NAME: its root answers on loopback (any HTTP status)
@@ -404,11 +413,11 @@ start nova-compute "$BIN/nova-compute" --config-file "$STATE/nova/nova.conf" --c
 for name in glance placement neutron nova; do wait_api "$name" 120; done
 
 # The new compute host, mapped to cell1 once it has registered (bounded).
+# discover_hosts names each host it maps (one nova-manage call: each takes seconds to start).
 host_mapped() {
-  local hosts
-  "$BIN/nova-manage" --config-file "$STATE/nova/nova.conf" cell_v2 discover_hosts >>"$LOGS/setup.log" 2>&1 || return 1
-  hosts=$("$BIN/nova-manage" --config-file "$STATE/nova/nova.conf" cell_v2 list_hosts 2>>"$LOGS/setup.log") || return 1
-  [[ $hosts == *" $COMPUTE_HOST "* ]]
+  local out
+  out=$("$BIN/nova-manage" --config-file "$STATE/nova/nova.conf" cell_v2 discover_hosts --verbose 2>>"$LOGS/setup.log") || return 1
+  [[ $out == *"compute host '$COMPUTE_HOST'"* ]]
 }
 deadline=$((SECONDS + 120))
 until host_mapped; do

@@ -53,11 +53,18 @@ describe('openstack provider end to end (real OpenStack services with the fake h
     await hosts.start()
     // No Docker engine for cms: an openstack cluster needs none, and `list` must not touch other clusters' containers.
     env = {CMS_HOME: home, OS_CLIENT_CONFIG_FILE: cloud.clouds, OS_CLOUD: cloud.cloud, OS_AUTH_URL: '', DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
+    await killLeftovers()
   })
+
+  /** What an earlier, failed run (or case) left of the cluster in the cloud goes, through cms itself. */
+  const killLeftovers = async () => {
+    const [servers, groups, pair] = await Promise.all([clusterServers(cloud.user, NAME), clusterGroups(cloud.user, NAME), keyPair(cloud.user, NAME)])
+    if (servers.length > 0 || groups.length > 0 || pair) await cms(['cluster', 'kill', '-n', NAME, '--yes'], env)
+  }
 
   afterAll(async () => {
     // Whatever a failed case left: the cluster, then the harness's containers.
-    if (cloud && (await clusterServers(cloud.user, NAME).catch(() => [])).length > 0) await cms(['cluster', 'kill', '-n', NAME, '--yes'], env)
+    if (cloud) await killLeftovers().catch(() => undefined)
     await hosts?.stop()
     await cloud?.user.close()
     await cloud?.admin.close()
