@@ -42,14 +42,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build
 
-if ! wait "$openstack_pid"; then
-  cat .cache/openstack.log >&2
-  echo "scripts/openstack.sh failed (above): the openstack provider's tests cannot run" >&2
-  exit 1
-fi
-eval "$(cat .cache/openstack.env)"
-export CMS_OPENSTACK_TEST_CLOUDS CMS_OPENSTACK_TEST_CLOUD CMS_OPENSTACK_TEST_NETWORK
 status=0
+if wait "$openstack_pid"; then
+  eval "$(cat .cache/openstack.env)"
+  export CMS_OPENSTACK_TEST_CLOUDS CMS_OPENSTACK_TEST_CLOUD CMS_OPENSTACK_TEST_NETWORK
+else
+  # The openstack tests then fail (they name the missing variables); the others still run.
+  cat .cache/openstack.log >&2
+  echo "scripts/openstack.sh failed (above): the openstack provider's tests will fail" >&2
+  status=1
+fi
 npx vitest run --config vitest.config.ts --reporter=default --reporter=json --outputFile=.cache/unit.json || status=$?
 npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e.json || status=$?
 results=(.cache/unit.json .cache/e2e.json)
