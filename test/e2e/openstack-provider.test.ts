@@ -141,10 +141,17 @@ describe('openstack provider end to end (real OpenStack services with the fake h
     expect(JSON.parse(r.stdout).cluster.health).toBe('healthy')
   })
 
-  it('a rerun of create launches no new server', async () => {
+  it('a rerun of create launches no new server, and starts a stopped one', async () => {
+    // The worker stopped through Nova (the fake hypervisor powers it off), as a user or the cloud might.
+    const worker = (await clusterServers(cloud.user, NAME)).find((s) => s.metadata?.['cms-role'] === 'worker')!
+    await cloud.user.call('compute', 'POST', `/servers/${worker.id}/action`, {'os-stop': null})
+    for (let i = 0; i < 60 && (await cloud.user.get<{server: NovaServer}>('compute', `/servers/${worker.id}`)).server.status !== 'SHUTOFF'; i++) await new Promise((r) => setTimeout(r, 500))
+    expect((await cloud.user.get<{server: NovaServer}>('compute', `/servers/${worker.id}`)).server.status).toBe('SHUTOFF')
     const r = await cms(['cluster', 'create', '-n', NAME, '-p', 'openstack', '--hosts', '2', '--json'], env)
     expect(r.code, r.stderr).toBe(0)
-    expect((await clusterServers(cloud.user, NAME)).map((s) => s.id).sort()).toEqual([...serverIds].sort())
+    const servers = await clusterServers(cloud.user, NAME)
+    expect(servers.map((s) => s.id).sort()).toEqual([...serverIds].sort())
+    expect(servers.map((s) => s.status)).toEqual(['ACTIVE', 'ACTIVE'])
     expect(await clusterGroups(cloud.user, NAME)).toHaveLength(1)
   })
 

@@ -131,9 +131,14 @@ export class OpenStackApi {
   /** One call to a service, by path under its catalog URL; JSON in and out. A 404 is undefined when `allow404`. */
   async call<T>(type: ServiceType, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, opts: {allow404?: boolean} = {}): Promise<T | undefined> {
     const base = await this.endpoint(type)
-    const headers: Record<string, string> = {'x-auth-token': this.token!.id}
-    if (type === 'compute') headers['openstack-api-version'] = `compute ${COMPUTE_VERSION}`
-    const res = await this.send(method, `${base}${path}`, headers, body)
+    const headers = (): Record<string, string> => ({'x-auth-token': this.token!.id, ...(type === 'compute' ? {'openstack-api-version': `compute ${COMPUTE_VERSION}`} : {})})
+    let res = await this.send(method, `${base}${path}`, headers(), body)
+    if (res.status === 401) {
+      // The token expired during a long command (Keystone's default lifetime is an hour): one new token, one retry.
+      this.token = undefined
+      await this.authenticate()
+      res = await this.send(method, `${base}${path}`, headers(), body)
+    }
     if (res.status === 404 && opts.allow404) return undefined
     if (res.status >= 400) {
       const what = `${type === 'compute' ? 'Nova' : type === 'network' ? 'Neutron' : 'Glance'} ${method} ${path.split('?')[0]}`

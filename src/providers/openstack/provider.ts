@@ -122,6 +122,11 @@ export class OpenStackProvider implements Provider {
       if (!group) throw new OpenStackError(`cluster ${cluster} has no security group`)
       if (missing > 0) await this.launch(cluster, request, existing, group, plan, missing)
     }
+    const stopped = existing.filter((s) => s.status === 'SHUTOFF')
+    if (stopped.length > 0) {
+      this.log(`Starting stopped hosts ${stopped.map((s) => s.id).join(', ')}`)
+      await mapLimit(stopped, LAUNCH_PARALLEL, (s) => this.api.call('compute', 'POST', `/servers/${s.id}/action`, {'os-start': null}))
+    }
     return this.waitActive(cluster)
   }
 
