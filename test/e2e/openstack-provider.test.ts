@@ -196,10 +196,30 @@ describe('openstack provider end to end (real OpenStack services with the fake h
     }
   })
 
+  it('add launches a worker like the others and it joins the master; remove drains it, then deletes its server', async () => {
+    const added = await cms(['cluster', 'add', '-n', NAME, '--json'], env)
+    expect(added.code, added.stderr).toBe(0)
+    const servers = await clusterServers(cloud.user, NAME)
+    expect(servers).toHaveLength(3)
+    const worker = servers.find((s) => s.metadata?.['cms-index'] === '3')!
+    const model = servers.find((s) => s.metadata?.['cms-index'] === '2')!
+    expect(worker.metadata).toMatchObject({'cms-role': 'worker', 'cms-engine': 'spark', 'cms-max-age': '2h'})
+    expect([worker.flavor?.original_name, worker.image, Object.keys(worker.addresses ?? {})]).toEqual([model.flavor?.original_name, model.image, Object.keys(model.addresses ?? {})])
+    expect(aliveWorkers(await waitForAliveWorkers(3))).toContain(fixedIp(worker))
+
+    const removed = await cms(['cluster', 'remove', '-n', NAME, worker.id], env)
+    expect(removed.code, removed.stderr).toBe(0)
+    // Nova deletes in the background: the server is gone within a minute.
+    for (let i = 0; i < 120 && (await cloud.user.call('compute', 'GET', `/servers/${worker.id}`, undefined, {allow404: true})); i++) await new Promise((r) => setTimeout(r, 500))
+    expect((await clusterServers(cloud.user, NAME)).map((s) => s.id).sort()).toEqual([...serverIds].sort())
+    expect(aliveWorkers(await waitForAliveWorkers(2))).not.toContain(fixedIp(worker))
+    serverIds.push(worker.id)
+  })
+
   it('kill deletes every server, then the security group and the key pair: nothing is left in Nova or Neutron', async () => {
     const r = await cms(['cluster', 'kill', '-n', NAME, '--yes', '--json'], env)
     expect(r.code, r.stderr).toBe(0)
-    expect(serverIds).toHaveLength(2)
+    expect(serverIds).toHaveLength(3)
     for (const id of serverIds) expect(await cloud.user.call('compute', 'GET', `/servers/${id}`, undefined, {allow404: true})).toBeUndefined()
     expect(await serverPorts(cloud.user, serverIds)).toEqual([])
     await nothingMade()

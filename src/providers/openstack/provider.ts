@@ -9,7 +9,7 @@ import {OpenStackApi, OpenStackError} from './client.js'
 import {deleteKeyPair, ensureKeyPair, findKeyPair, keyPairName} from './key-pair.js'
 import {listFlavors, listImages, listNetworks, networkCidr, pickFlavor, pickImage, pickNetwork} from './resources.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, type SecurityGroup} from './security-group.js'
-import {CMS_TAG, clusterTag, DEFAULT_SSH_USER, groupClusters, hostFromServer, type NovaServer, serverIndex, serverRequest, sortServers, TAG} from './servers.js'
+import {CMS_TAG, clusterTag, DEFAULT_SSH_USER, groupClusters, hostFromServer, isGone, type NovaServer, serverIndex, serverRequest, sortServers, TAG} from './servers.js'
 import type {OpenStackSettings} from './settings.js'
 
 const ACTIVE_TIMEOUT_MS = 10 * 60_000
@@ -58,7 +58,7 @@ export class OpenStackProvider implements Provider {
   private async servers(cluster?: string): Promise<NovaServer[]> {
     const tag = cluster === undefined ? CMS_TAG : clusterTag(cluster)
     const {servers} = await this.api.get<{servers: NovaServer[]}>('compute', `/servers/detail?tags=${encodeURIComponent(tag)}`)
-    return sortServers(servers.filter((s) => s.status !== 'DELETED' && (cluster === undefined || s.metadata?.[TAG.cluster] === cluster)))
+    return sortServers(servers.filter((s) => !isGone(s) && (cluster === undefined || s.metadata?.[TAG.cluster] === cluster)))
   }
 
   async observe(cluster: string): Promise<Host[]> {

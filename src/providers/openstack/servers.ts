@@ -26,6 +26,12 @@ export interface NovaServer {
   flavor?: {original_name?: string; id?: string}
   image?: {id?: string} | string
   'OS-EXT-AZ:availability_zone'?: string
+  'OS-EXT-STS:task_state'?: string | null
+}
+
+/** Deleted, or being deleted (Nova keeps its status until the hypervisor is done): no longer a host. */
+export function isGone(server: NovaServer): boolean {
+  return server.status === 'DELETED' || server.status === 'SOFT_DELETED' || server['OS-EXT-STS:task_state'] === 'deleting'
 }
 
 export function serverIndex(server: NovaServer): number {
