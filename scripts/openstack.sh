@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private OpenStack cloud on loopback for the openstack provider's tests: the real services from PyPI (Keystone,
 # Nova with its fake hypervisor, Neutron, Glance, Placement), made once under the testbed cache and reused; a warm run
-# (everything up) takes well under a second and changes nothing:
+# (everything up) takes a few seconds (it asks PostgreSQL, RabbitMQ and every service) and changes nothing:
 #   - one Python venv ($CACHE/openstack/venv-HASH) with the versions pinned in scripts/openstack/requirements.txt, the
 #     test-only ML2 mechanism driver of scripts/openstack/cms_testbed_ml2 (binds every port: there is no agent), and
 #     Neutron 29's one MySQL-only migration guarded for PostgreSQL;
@@ -113,7 +113,6 @@ if [ -n "$STOP" ]; then
   stop_all
   exit 0
 fi
-
 
 # --- PostgreSQL and RabbitMQ (the testbed's own servers, started when they are not) --------------------------
 

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {readCloudConfig} from '../../src/providers/cloud-config.js'
-import {docker, ROOT} from './helpers.js'
+import {docker, type MasterJson, ROOT} from './helpers.js'
 
 /** Instance addresses this harness can serve: SUBNET.4 (the first a cloud hands out) to SUBNET.19. */
 const FIRST = 4
@@ -83,6 +83,22 @@ export class LoopbackHosts {
   /** A URL fetched inside the VPC (the engine's APIs listen on private addresses only), from a host's container. */
   async fetchInside(instanceId: string, url: string): Promise<string> {
     return docker('exec', this.container(instanceId), 'curl', '-fsS', '--max-time', '10', url)
+  }
+
+  /**
+   * The Spark master's own status page, read inside the VPC (it listens on the head's private address only), until it
+   * reports `count` alive workers (90 s at most). `head` finds the head machine's id and address anew each round.
+   */
+  async waitForAliveWorkers(head: () => Promise<{id: string; ip: string}>, count: number): Promise<MasterJson> {
+    let last: MasterJson | undefined
+    for (let i = 0; i < 90; i++) {
+      last = await head()
+        .then(async (h) => JSON.parse(await this.fetchInside(h.id, `http://${h.ip}:8080/json/`)) as MasterJson)
+        .catch(() => undefined)
+      if (last?.aliveworkers === count) return last
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    throw new Error(`the master reports ${last?.aliveworkers} alive workers, expected ${count}`)
   }
 
   private async sync(): Promise<void> {

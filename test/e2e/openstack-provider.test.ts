@@ -2,7 +2,7 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {NovaServer} from '../../src/providers/openstack/servers.js'
-import {aliveWorkers, cms, makeCmsHome, type MasterJson} from './helpers.js'
+import {aliveWorkers, cms, makeCmsHome} from './helpers.js'
 import {clusterGroups, clusterServers, keyPair, OpenStackLoopbackHosts, serverPorts, testCloud, type TestCloud} from './openstack-cloud.js'
 
 // `-p openstack` against real OpenStack services (scripts/openstack.sh: Keystone, Nova, Neutron, Glance, Placement
@@ -23,21 +23,12 @@ describe('openstack provider end to end (real OpenStack services with the fake h
   let env: Record<string, string>
   let serverIds: string[] = []
 
-  const head = async () => (await clusterServers(cloud.user, NAME)).find((s) => s.metadata?.['cms-role'] === 'head')!
-  /** The Spark master's own status page, read inside the "VPC" (it listens on the head's private address only). */
-  const masterJson = async (): Promise<MasterJson> => {
-    const h = await head()
-    return JSON.parse(await hosts.fetchInside(h.id, `http://${fixedIp(h)}:8080/json/`)) as MasterJson
+  const head = async () => {
+    const h = (await clusterServers(cloud.user, NAME)).find((s) => s.metadata?.['cms-role'] === 'head')!
+    return {id: h.id, ip: fixedIp(h)}
   }
-  const waitForAliveWorkers = async (count: number): Promise<MasterJson> => {
-    let last: MasterJson | undefined
-    for (let i = 0; i < 90; i++) {
-      last = await masterJson().catch(() => undefined)
-      if (last?.aliveworkers === count) return last
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-    throw new Error(`the master reports ${last?.aliveworkers} alive workers, expected ${count}`)
-  }
+  /** Waits (bounded) until the master reports `count` alive workers. */
+  const waitForAliveWorkers = (count: number) => hosts.waitForAliveWorkers(head, count)
   /** Nothing of the cluster in the cloud: no server, security group or key pair, and no local key. */
   const nothingMade = async () => {
     expect(await clusterServers(cloud.user, NAME)).toEqual([])
