@@ -13,6 +13,8 @@
 #
 # stdout carries only one shell assignment, for `eval "$(bash scripts/rabbitmq.sh)"`:
 #   CMS_TEST_AMQP_URL=amqp://cms:PASSWORD@127.0.0.1:PORT/cms_test
+# `bash scripts/rabbitmq.sh --vhost NAME` does the same for the vhost NAME (made once, cms's alone; scripts/openstack.sh
+# uses cms_openstack) and prints its URL.
 # `bash scripts/rabbitmq.sh --stop` stops the broker, then ends its epmd (which outlives the broker), both by pid,
 # and prints nothing. Progress goes to stderr. Run as root. Settings (environment):
 #   CMS_TESTBED_CACHE    cache folder (default ~/.cache/cms-testbed, shared with scripts/testbed.sh)
@@ -21,6 +23,12 @@ set -euo pipefail
 
 # shellcheck source=scripts/local-service.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local-service.sh"
+VHOST=cms_test
+if [ "${1:-}" = --vhost ]; then
+  [[ ${2:-} =~ ^[a-z][a-z0-9_]{0,30}$ ]] || { echo "rabbitmq.sh: --vhost takes a lower-case name like cms_openstack" >&2; exit 2; }
+  VHOST=$2
+  shift 2
+fi
 service_script rabbitmq rabbitmq "$@"
 PORT=$(checked_port CMS_TEST_AMQP_PORT "${CMS_TEST_AMQP_PORT:-55672}" 65533 5672)
 DIST_PORT=$((PORT + 1))
@@ -32,8 +40,7 @@ MQ=$CACHE/rabbitmq
 PWFILE=$MQ/password
 PIDFILE=$MQ/rabbit.pid
 LOGDIR=$MQ/log
-DONE=$MQ/provisioned # user, vhost and rights made for the present password and database
-VHOST=cms_test
+DONE=$MQ/provisioned$([ "$VHOST" = cms_test ] || echo "-$VHOST") # user, vhost and rights made for the present password and database
 SBIN=/usr/lib/rabbitmq/bin
 
 # One caller at a time per cache; fd 7 never reaches the broker.
@@ -168,7 +175,7 @@ echo '[].' | write_mq_file "$MQ/enabled_plugins"
 chmod 0400 "$MQ/.erlang.cookie"
 
 if [ ! -s "$PWFILE" ]; then
-  rm -f "$DONE"
+  rm -f "$MQ"/provisioned*
   (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$PWFILE.tmp" && mv "$PWFILE.tmp" "$PWFILE")
   log "made a password for user cms: $PWFILE"
 fi

@@ -28,6 +28,16 @@ export function formatDuration(seconds: number): string {
   return parts.join('')
 }
 
+/** A max age as a cloud keeps it (a tag, metadata) in seconds; undefined when absent or not a duration. */
+export function recordedMaxAge(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  try {
+    return parseDuration(value)
+  } catch {
+    return undefined
+  }
+}
+
 /** A cluster is expired once it has lived longer than its max age. */
 export function isExpired(ageSeconds: number | undefined, maxAgeSeconds: number | undefined): boolean {
   return ageSeconds !== undefined && maxAgeSeconds !== undefined && ageSeconds > maxAgeSeconds

@@ -18,6 +18,8 @@ export interface AccessEntry {
   aws?: {region: string; profile?: string; connect?: 'public' | 'private'}
   /** lxd: the daemon the cluster was last reached on (its socket, or a remote's address and certificate files). */
   lxd?: {socket?: string; remote?: string; clientCert?: string; clientKey?: string; serverCert?: string}
+  /** openstack: the clouds.yaml entry the cluster was created with (none: the OS_* environment). */
+  openstack?: {cloud?: string}
 }
 
 export function readAccess(cluster: string): AccessEntry | undefined {

@@ -134,7 +134,7 @@ export interface ProvisionRequest {
   launch?: CloudLaunchOptions
 }
 
-/** What `create -p aws` and `-p lxd` accept about the machines (validated before anything is made). */
+/** What `create -p aws`, `-p lxd` and `-p openstack` accept about the machines (validated before anything is made). */
 export interface CloudLaunchOptions {
   instanceType?: string
   headInstanceType?: string
@@ -151,4 +151,8 @@ export interface CloudLaunchOptions {
   cpus?: number
   /** lxd: memory of each host in MiB (a limit). */
   memoryMb?: number
+  /** openstack: flavor name or id. */
+  flavor?: string
+  /** openstack: the hosts' network, name or id. */
+  network?: string
 }

@@ -3,6 +3,8 @@ import {awsFlags, awsLaunchFlags, launchOptionsOf} from './aws/flags.js'
 import {launchFlagsGiven, validateLaunchOptions} from './aws/launch-options.js'
 import {lxdFlags, lxdLaunchFlags, lxdLaunchFlagsGiven, lxdLaunchOptionsOf} from './lxd/flags.js'
 import {validateLxdLaunch} from './lxd/launch-options.js'
+import {openstackFlags, openstackLaunchFlags, openstackLaunchFlagsGiven, openstackLaunchOptionsOf} from './openstack/flags.js'
+import {validateOpenStackLaunch} from './openstack/launch-options.js'
 import type {CloudLaunchOptions} from './provider.js'
 import type {ProviderFlags, ProviderModule} from './provider-module.js'
 
@@ -51,6 +53,16 @@ const PROVIDERS = {
     checkCreate: (flags: ProviderFlags) => validateLxdLaunch(lxdLaunchOptionsOf(flags)),
     load: async () => (await import('./lxd/module.js')).lxdModule,
   },
+  openstack: {
+    makesHosts: true,
+    lookup: 'after-access',
+    flags: openstackFlags,
+    // --ssh-cidr, --ssh-user and --max-age are aws's flags, shared (same meaning).
+    createFlags: openstackLaunchFlags,
+    createFlagsGiven: openstackLaunchFlagsGiven,
+    checkCreate: (flags: ProviderFlags) => validateOpenStackLaunch(openstackLaunchOptionsOf(flags)),
+    load: async () => (await import('./openstack/module.js')).openstackModule,
+  },
 } satisfies Record<string, ProviderEntry>
 const entries: Record<string, ProviderEntry> = PROVIDERS
 
@@ -62,10 +74,10 @@ export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[]
 export const DEFAULT_PROVIDER: ProviderName = 'docker'
 
 /** Every provider's flags, for every command that may touch its clusters. */
-export const providerFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.flags)) as typeof awsFlags & typeof lxdFlags
+export const providerFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.flags)) as typeof awsFlags & typeof lxdFlags & typeof openstackFlags
 
 /** Every provider's create flags, for `cluster create`. */
-export const providerCreateFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.createFlags)) as typeof awsLaunchFlags & typeof lxdLaunchFlags
+export const providerCreateFlags = Object.assign({}, ...Object.values(PROVIDERS).map((p) => p.createFlags)) as typeof awsLaunchFlags & typeof lxdLaunchFlags & typeof openstackLaunchFlags
 
 /** The providers' flags among a command's parsed flags. */
 export function providerFlagsOf(flags: Record<string, unknown>): ProviderFlags {
@@ -92,11 +104,16 @@ export function loadProvider(name: string): Promise<ProviderModule> {
   return PROVIDERS[requireProvider(name)].load()
 }
 
-/** Refuses `create` flags of a provider other than the chosen one, by name. */
+/** Refuses `create` flags the chosen provider does not take, naming the providers that do. */
 export function refuseOtherProvidersFlags(name: ProviderName, flags: ProviderFlags): void {
+  const givenTo = (p: ProviderName) => entries[p]!.createFlagsGiven(flags)
+  const mine = new Set(givenTo(name))
   for (const other of PROVIDER_NAMES) {
     if (other === name) continue
-    const given = entries[other]!.createFlagsGiven(flags)
-    if (given.length > 0) throw new UsageError(`${given.join(', ')}: only for the ${other} provider (-p ${other})`)
+    const given = givenTo(other).filter((f) => !mine.has(f))
+    if (given.length === 0) continue
+    // A flag two providers share (--ssh-cidr: aws and openstack) names both.
+    const owners = PROVIDER_NAMES.filter((p) => p !== name && given.every((f) => givenTo(p).includes(f)))
+    throw new UsageError(`${given.join(', ')}: only for the ${owners.join(' and ')} provider${owners.length > 1 ? 's' : ''} (${owners.map((p) => `-p ${p}`).join(', ')})`)
   }
 }

@@ -1,137 +1,31 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
-import {readCloudConfig} from '../../src/providers/cloud-config.js'
-import {docker, ROOT} from './helpers.js'
+import {LoopbackHosts, type MachineSource} from './loopback-hosts.js'
 
-const SUBNET_PREFIX = '127.0.7.'
-/** Instance addresses this harness can serve: 127.0.7.4 (moto's first) to 127.0.7.19. */
-const FIRST = 4
-const LAST = 19
-const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
-
-/**
- * Plays the part of EC2's machines for the emulator's instances, in a private "VPC": one network namespace
- * (held by a small container) shared by one container per instance, where every 127.0.7.x address is local, so
- * the instances reach each other on exactly the private addresses EC2 reports, as in a real VPC. Each
- * instance's sshd is published on the machine at that same address, port 22 (127.0.7.N:22 only, never 0.0.0.0),
- * and set up from the instance's own user data read back through the EC2 API (default user, authorized key,
- * the host key cms made). Terminated instances lose their container. Only loopback and these containers are
- * ever contacted.
- */
-export class LoopbackHosts {
-  private readonly image: string
-  private readonly vpc: string
-  private readonly started = new Map<string, {name: string; ip: string}>()
-  private timer?: NodeJS.Timeout
-  private busy = false
-  private stopped = false
-  readonly errors: string[] = []
-
-  constructor(
-    private readonly ec2: EC2Client,
-    private readonly prefix: string,
-  ) {
-    this.image = `${prefix}-host:latest`
-    this.vpc = `${prefix}-vpc`
+/** The emulator's instances as machines: up while pending or running, gone from shutting-down or stopping on. */
+function ec2Machines(ec2: EC2Client): MachineSource {
+  return {
+    async machines() {
+      const out = await ec2.send(new DescribeInstancesCommand({}))
+      return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => {
+        const state = i.State?.Name ?? ''
+        return {
+          id: i.InstanceId!,
+          up: ['pending', 'running'].includes(state),
+          gone: ['shutting-down', 'terminated', 'stopping', 'stopped'].includes(state),
+          privateIp: i.PrivateIpAddress ?? '',
+        }
+      })
+    },
+    async userData(id) {
+      const attr = await ec2.send(new DescribeInstanceAttributeCommand({InstanceId: id, Attribute: 'userData'}))
+      return Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8')
+    },
   }
+}
 
-  /** Builds the host image (cached by Docker), starts the VPC's namespace, and starts watching the emulator. */
-  async start(): Promise<void> {
-    await this.removeAll()
-    await docker('build', '-q', '-t', this.image, join(ROOT, 'images', 'host'))
-    const publish: string[] = []
-    for (let n = FIRST; n <= LAST; n++) publish.push('-p', `${SUBNET_PREFIX}${n}:22:${2200 + n}`)
-    await docker('run', '-d', '--name', this.vpc, '--label', this.prefix, ...publish, '--entrypoint', 'sleep', this.image, 'infinity')
-    const tick = async () => {
-      if (this.busy || this.stopped) return
-      this.busy = true
-      try {
-        await this.sync()
-      } catch (error) {
-        this.errors.push((error as Error).message)
-      } finally {
-        this.busy = false
-      }
-    }
-    this.timer = setInterval(() => void tick(), 500)
-  }
-
-  /** The container that stands in for an instance. */
-  container(instanceId: string): string {
-    const c = this.started.get(instanceId)
-    if (!c) throw new Error(`no container for ${instanceId}`)
-    return c.name
-  }
-
-  /** A URL fetched inside the VPC (the engine's APIs listen on private addresses only), from a host's container. */
-  async fetchInside(instanceId: string, url: string): Promise<string> {
-    return docker('exec', this.container(instanceId), 'curl', '-fsS', '--max-time', '10', url)
-  }
-
-  private async sync(): Promise<void> {
-    const out = await this.ec2.send(new DescribeInstancesCommand({}))
-    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])
-    for (const i of instances) {
-      const id = i.InstanceId!
-      const state = i.State?.Name ?? ''
-      const ip = i.PrivateIpAddress ?? ''
-      if (['pending', 'running'].includes(state) && ip.startsWith(SUBNET_PREFIX) && !this.started.has(id)) {
-        this.started.set(id, {name: await this.boot(id, ip), ip})
-      }
-      if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(state) && this.started.has(id)) {
-        await docker('rm', '-f', this.started.get(id)!.name)
-        this.started.delete(id)
-      }
-    }
-  }
-
-  private async boot(instanceId: string, ip: string): Promise<string> {
-    const n = Number(ip.slice(SUBNET_PREFIX.length))
-    if (!(n >= FIRST && n <= LAST)) throw new Error(`instance ${instanceId} has ${ip}, outside the addresses this harness serves`)
-    const attr = await this.ec2.send(new DescribeInstanceAttributeCommand({InstanceId: instanceId, Attribute: 'userData'}))
-    const boot = readCloudConfig(Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8'))
-    if (!USER_RE.test(boot.sshUser)) throw new Error(`unexpected user ${boot.sshUser}`)
-    const name = `${this.prefix}-${instanceId}`
-    const dir = mkdtempSync(join(tmpdir(), `${this.prefix}-boot-`))
-    try {
-      writeFileSync(join(dir, 'ssh_host_ed25519_key'), boot.hostKey.private, {mode: 0o600})
-      writeFileSync(join(dir, 'ssh_host_ed25519_key.pub'), `${boot.hostKey.public}\n`)
-      writeFileSync(join(dir, 'authorized_keys'), `${boot.authorizedKey}\n`)
-      writeFileSync(join(dir, 'user'), boot.sshUser)
-      // What cloud-init does on a real instance: the default user with the key, the host key cms made, sshd on the
-      // instance's own address (and on the port the machine's 127.0.7.N:22 is published to).
-      const script = [
-        'set -e',
-        'user=$(cat /cms-boot/user)',
-        'id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"',
-        'install -d -m 700 -o "$user" -g "$user" "/home/$user/.ssh"',
-        'install -m 600 -o "$user" -g "$user" /cms-boot/authorized_keys "/home/$user/.ssh/authorized_keys"',
-        'install -m 600 /cms-boot/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key',
-        'install -m 644 /cms-boot/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ed25519_key.pub',
-        'mkdir -p /run/sshd',
-        `exec /usr/sbin/sshd -D -e -o ListenAddress=${ip}:22 -o ListenAddress=0.0.0.0:${2200 + n} -o PidFile=/run/sshd-${n}.pid`,
-      ].join('\n')
-      await docker('create', '--name', name, '--label', this.prefix, '--network', `container:${this.vpc}`, '--entrypoint', 'sh', this.image, '-c', script)
-      await docker('cp', `${dir}/.`, `${name}:/cms-boot`)
-      await docker('start', name)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
-    return name
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearInterval(this.timer)
-    for (let i = 0; i < 100 && this.busy; i++) await new Promise((r) => setTimeout(r, 100))
-    await this.removeAll()
-  }
-
-  private async removeAll(): Promise<void> {
-    const ids = (await docker('ps', '-aq', '--filter', `label=${this.prefix}`)).split('\n').filter(Boolean)
-    if (ids.length > 0) await docker('rm', '-f', ...ids)
-    this.started.clear()
+/** The EC2 emulator's instances on 127.0.7.4-19 (see LoopbackHosts). */
+export class Ec2LoopbackHosts extends LoopbackHosts {
+  constructor(ec2: EC2Client, prefix: string) {
+    super(ec2Machines(ec2), prefix, '127.0.7.')
   }
 }

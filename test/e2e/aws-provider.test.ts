@@ -2,11 +2,11 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {clusterGroups, clusterInstances, clusterKeyPairs, LIVE, loopbackNetwork, startEmulator, tagsOf, type Emulator} from './aws-emulator.js'
-import {LoopbackHosts} from './aws-loopback-hosts.js'
-import {aliveWorkers, cms, makeCmsHome, type MasterJson} from './helpers.js'
+import {Ec2LoopbackHosts} from './aws-loopback-hosts.js'
+import {aliveWorkers, cms, makeCmsHome} from './helpers.js'
 
 // A whole `create -p aws` against the EC2 emulator, Spark included. The emulator's instances run nothing, so
-// LoopbackHosts starts a container for each one, configured from the instance's own user data and answering
+// Ec2LoopbackHosts starts a container for each one, configured from the instance's own user data and answering
 // SSH on its 127.0.7.x private address; cms connects by private address. Assertions read the EC2 API and the
 // Spark master's own API, never what cms printed.
 const NAME = 'h7-aws-e2e'
@@ -15,34 +15,24 @@ const PREFIX = 'h7-aws-e2e'
 describe('aws provider end to end (EC2 emulator, hosts on loopback addresses)', () => {
   const {home, cleanup} = makeCmsHome()
   let emulator: Emulator
-  let hosts: LoopbackHosts
+  let hosts: Ec2LoopbackHosts
   let env: Record<string, string>
   let subnetId = ''
   let imageId = ''
 
-  const head = async () => (await clusterInstances(emulator.ec2, NAME, LIVE)).find((i) => tagsOf(i)['cms-role'] === 'head')!
-  /** The Spark master's own status page, read inside the VPC (it listens on the head's private address only). */
-  const masterJson = async (): Promise<MasterJson> => {
-    const h = await head()
-    return JSON.parse(await hosts.fetchInside(h.InstanceId!, `http://${h.PrivateIpAddress}:8080/json/`)) as MasterJson
+  const head = async () => {
+    const h = (await clusterInstances(emulator.ec2, NAME, LIVE)).find((i) => tagsOf(i)['cms-role'] === 'head')!
+    return {id: h.InstanceId!, ip: h.PrivateIpAddress!}
   }
   /** Waits (bounded) until the master reports `count` alive workers. */
-  const waitForAliveWorkers = async (count: number): Promise<MasterJson> => {
-    let last: MasterJson | undefined
-    for (let i = 0; i < 90; i++) {
-      last = await masterJson().catch(() => undefined)
-      if (last?.aliveworkers === count) return last
-      await new Promise((r) => setTimeout(r, 1000))
-    }
-    throw new Error(`the master reports ${last?.aliveworkers} alive workers, expected ${count}`)
-  }
+  const waitForAliveWorkers = (count: number) => hosts.waitForAliveWorkers(head, count)
 
   beforeAll(async () => {
     // The Spark runtime comes from the testbed (never downloaded by a test).
     if (!process.env.CMS_SPARK_DIST) throw new Error('CMS_SPARK_DIST is not set: run eval "$(bash scripts/testbed.sh)" first')
     emulator = await startEmulator()
     ;({subnetId, imageId} = await loopbackNetwork(emulator.ec2))
-    hosts = new LoopbackHosts(emulator.ec2, PREFIX)
+    hosts = new Ec2LoopbackHosts(emulator.ec2, PREFIX)
     await hosts.start()
     // No Docker engine for cms: an aws cluster needs none, and `list` must not touch other clusters' containers.
     env = {...emulator.env, CMS_HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock'}

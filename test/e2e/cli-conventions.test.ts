@@ -176,7 +176,7 @@ describe('cms help, did you mean, completion, no leftovers', () => {
       expect(await shellComplete(shell, 'cms job ', env)).toEqual(['kill', 'list', 'logs', 'rerun', 'status'])
       expect(await shellComplete(shell, 'cms cluster create --spa', env)).toEqual(['--spark-dist'])
       // Flag choices come in the order the flag lists them (fish sorts them).
-      expect((await shellComplete(shell, 'cms cluster create -p ', env)).sort()).toEqual(['aws', 'docker', 'lxd', 'ssh'])
+      expect((await shellComplete(shell, 'cms cluster create -p ', env)).sort()).toEqual(['aws', 'docker', 'lxd', 'openstack', 'ssh'])
       expect((await shellComplete(shell, 'cms cluster create -e ', env)).sort()).toEqual(['hadoop', 'kubernetes', 'nomad', 'spark'])
       expect(await shellComplete(shell, 'cms help cluster ki', env)).toEqual(['kill'])
     })

@@ -8,7 +8,7 @@ import type {ConvergeReport} from '../../output/results.js'
 
 export default class ClusterAdd extends CmsCommand {
   static summary = 'Join more hosts to a cluster (Spark workers, Nomad clients, Kubernetes nodes, Hadoop DataNodes and NodeManagers).'
-  static description = `The new hosts run what the cluster already runs (spark, nomad, kubernetes or hadoop), with its settings. ${helpWords.hostMakers} make them (--hosts N; aws and lxd launch them like the cluster's workers); ${helpWords.hostTakers} take the hosts you name.`
+  static description = `The new hosts run what the cluster already runs (spark, nomad, kubernetes or hadoop), with its settings. ${helpWords.hostMakers} make them (--hosts N; aws, lxd and openstack launch them like the cluster's workers); ${helpWords.hostTakers} take the hosts you name.`
   static examples = [
     {description: 'One more container host', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Two more container hosts', command: '<%= config.bin %> <%= command.id %> -n demo --hosts 2'},

@@ -8,7 +8,7 @@ import {DEFAULT_PROVIDER, PROVIDER_NAMES, providerCreateFlags, providerFlags, pr
 
 export default class ClusterCreate extends CmsCommand {
   static summary = `Create a cluster running ${helpWords.engines} on ${helpWords.providers} hosts, or finish one whose creation failed.`
-  static description = `Gets the hosts from the provider (-p ${helpWords.providers}): docker makes containers on this machine, aws launches EC2 instances, lxd makes containers on an LXD daemon, ssh takes the machines you name (the first is the head). Then installs and starts the engine (-e ${helpWords.engines}) on every host over SSH: spark, a master on the head and a worker everywhere; nomad, servers on the head and a client everywhere; kubernetes, the control plane on the head and a node everywhere; hadoop, HDFS and YARN (NameNode and ResourceManager on the head, a DataNode and a NodeManager everywhere). It waits until the engine reports every host ready. Rerunning it finishes what a failed run left undone.`
+  static description = `Gets the hosts from the provider (-p ${helpWords.providers}): docker makes containers on this machine, aws launches EC2 instances, lxd makes containers on an LXD daemon, openstack launches servers through Nova, ssh takes the machines you name (the first is the head). Then installs and starts the engine (-e ${helpWords.engines}) on every host over SSH: spark, a master on the head and a worker everywhere; nomad, servers on the head and a client everywhere; kubernetes, the control plane on the head and a node everywhere; hadoop, HDFS and YARN (NameNode and ResourceManager on the head, a DataNode and a NodeManager everywhere). It waits until the engine reports every host ready. Rerunning it finishes what a failed run left undone.`
   static examples = [
     {description: 'Three local container hosts (the default provider)', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'Eight container hosts with a local Spark distribution', command: '<%= config.bin %> <%= command.id %> -n big --hosts 8 --spark-dist ./spark-4.0.1-bin-hadoop3.tgz'},
@@ -18,6 +18,7 @@ export default class ClusterCreate extends CmsCommand {
     {description: 'Existing machines over SSH; the first is the head', command: '<%= config.bin %> <%= command.id %> -n lab -p ssh admin@10.0.0.5 admin@10.0.0.6:2222 gpu-box'},
     {description: 'Four EC2 spot instances that `cms cluster reap` kills after 8 hours', command: '<%= config.bin %> <%= command.id %> -n etl -p aws --region eu-west-1 --hosts 4 --instance-type m6i.xlarge --spot --max-age 8h'},
     {description: 'Two LXD containers of 2 CPUs and 4 GiB each on the local daemon', command: '<%= config.bin %> <%= command.id %> -n lab -p lxd --hosts 2 --cpus 2 --memory 4GiB'},
+    {description: 'Three OpenStack servers of the cloud "research" in clouds.yaml', command: '<%= config.bin %> <%= command.id %> -n lab -p openstack --os-cloud research --hosts 3 --flavor m1.large --network lab-net'},
   ]
   static strict = false
   static args = {hosts: Args.string({description: 'ssh provider: hosts as user@host[:port] or ~/.ssh/config aliases; the first is the head.'})}

@@ -10,7 +10,7 @@ import {UsageError} from '../../remote/errors.js'
 
 export default class ClusterInfoCommand extends CmsCommand {
   static summary = "Show a cluster live: hosts from the provider, and the engine's own view (Spark master, Nomad servers and nodes, Kubernetes API and nodes, Hadoop NameNode and ResourceManager)."
-  static description = 'Hosts come from the provider (docker container labels, aws instance tags, lxd instance config keys, the manifest on an ssh cluster\'s head); the rest from the engine\'s API on the head. Without -n, shows the only cluster there is. Exit code 1 if the cluster is not healthy.'
+  static description = 'Hosts come from the provider (docker container labels, aws instance tags, lxd instance config keys, openstack server tags and metadata, the manifest on an ssh cluster\'s head); the rest from the engine\'s API on the head. Without -n, shows the only cluster there is. Exit code 1 if the cluster is not healthy.'
   static examples = [
     {description: 'Human-readable', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> -n demo --json | jq .master.aliveWorkers'},

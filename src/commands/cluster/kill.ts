@@ -8,7 +8,7 @@ import type {KillReport} from '../../output/results.js'
 
 export default class ClusterKill extends CmsCommand {
   static summary = 'Destroy a cluster and leave nothing behind.'
-  static description = `Docker: removes the containers, the network and the cluster's key. AWS: terminates the instances, waits until they are gone, then deletes the security group, the key pair and the local key. LXD: deletes the instances and the local key. SSH: stops every process cms started and deletes every file it installed, so each host is as it was. Asks for confirmation on a terminal; --yes skips the question.`
+  static description = `Docker: removes the containers, the network and the cluster's key. AWS: terminates the instances, waits until they are gone, then deletes the security group, the key pair and the local key. LXD: deletes the instances and the local key. OpenStack: deletes the servers, waits until they are gone, then deletes any port left, the security group, the key pair and the local key. SSH: stops every process cms started and deletes every file it installed, so each host is as it was. Asks for confirmation on a terminal; --yes skips the question.`
   static examples = [
     {description: 'Destroy after confirming', command: '<%= config.bin %> <%= command.id %> -n demo'},
     {description: 'In CI', command: '<%= config.bin %> <%= command.id %> -n demo --yes'},

@@ -7,7 +7,7 @@ import type {ClusterList} from '../../output/results.js'
 
 export default class ClusterListCommand extends CmsCommand {
   static summary = "List clusters with their engine's status, live from the providers and the engines."
-  static description = `Asks every provider at once (${helpWords.allProviders}): docker clusters from container labels, aws clusters of the region in use (one DescribeInstances call) from instance tags, ssh clusters from access files. Then each engine's own status: the spark master, the nomad leader, the kubernetes API server, the hadoop ResourceManager and NameNode. It only looks: it makes and installs no key. AGE shows how old aws clusters are and flags those past their --max-age.`
+  static description = `Asks every provider at once (${helpWords.allProviders}): docker clusters from container labels, aws clusters of the region in use (one DescribeInstances call) from instance tags, lxd clusters from instance config keys, openstack clusters of the project in use (one Nova call) from server tags, ssh clusters from access files. Then each engine's own status: the spark master, the nomad leader, the kubernetes API server, the hadoop ResourceManager and NameNode. It only looks: it makes and installs no key. AGE shows how old aws and openstack clusters are and flags those past their --max-age.`
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json', '<%= config.bin %> <%= command.id %> --region eu-west-1']
   static flags = {...providerFlags}
 

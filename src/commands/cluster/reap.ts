@@ -7,7 +7,7 @@ import type {ReapReport} from '../../output/results.js'
 
 export default class ClusterReap extends CmsCommand {
   static summary = 'Kill every cluster past its --max-age.'
-  static description = `Finds clusters created with --max-age that have lived longer (aws: in the region in use, from instance tags) and kills each of them like 'cms cluster kill'. Asks on a terminal unless --yes; made for cron. Exit 1 if a kill failed.`
+  static description = `Finds clusters created with --max-age that have lived longer (aws: in the region in use, from instance tags; openstack: in the project in use, from server metadata) and kills each of them like 'cms cluster kill'. Asks on a terminal unless --yes; made for cron. Exit 1 if a kill failed.`
   static examples = [
     {description: 'See what would go', command: '<%= config.bin %> <%= command.id %> --dry-run'},
     {description: 'Hourly, from cron', command: '<%= config.bin %> <%= command.id %> --yes --region eu-west-1'},

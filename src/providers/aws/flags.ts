@@ -21,9 +21,9 @@ export const awsLaunchFlags = {
   subnet: Flags.string({description: 'aws: subnet id [default: a default subnet of the default VPC; workers join the head\'s].', helpGroup: 'AWS'}),
   'volume-size': Flags.integer({description: 'aws: root disk of each host in GiB [default: the image\'s].', helpGroup: 'AWS'}),
   spot: Flags.boolean({description: 'aws: spot instances (cheaper; AWS may take them back).', helpGroup: 'AWS'}),
-  'ssh-cidr': Flags.string({description: 'aws: who may reach SSH [default: this machine\'s public address /32; with --connect private, the VPC\'s range].', helpGroup: 'AWS'}),
-  'ssh-user': Flags.string({description: 'aws: the user cms logs in as (cloud-init\'s default user) [default: admin].', helpGroup: 'AWS'}),
-  'max-age': Flags.string({description: 'aws: the cluster\'s lifetime, like 8h or 2d: `cluster list` flags it after that and `cluster reap` kills it.', helpGroup: 'AWS'}),
+  'ssh-cidr': Flags.string({description: 'aws, openstack: who may reach SSH [default aws: this machine\'s public address /32, with --connect private the VPC\'s range; openstack: the range of the hosts\' subnet].', helpGroup: 'AWS'}),
+  'ssh-user': Flags.string({description: 'aws, openstack: the user cms logs in as (cloud-init\'s default user) [default: admin on aws, debian on openstack].', helpGroup: 'AWS'}),
+  'max-age': Flags.string({description: 'aws, openstack: the cluster\'s lifetime, like 8h or 2d: `cluster list` flags it after that and `cluster reap` kills it.', helpGroup: 'AWS'}),
 }
 
 /** --region, --profile, --connect as given. */

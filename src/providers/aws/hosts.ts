@@ -1,5 +1,5 @@
 import type {Instance} from '@aws-sdk/client-ec2'
-import {isExpired, parseDuration} from '../../cluster/max-age.js'
+import {isExpired, recordedMaxAge} from '../../cluster/max-age.js'
 import type {ClusterSummary, Host} from '../provider.js'
 import type {ConnectVia} from './settings.js'
 import {TAG, tagMap} from './tags.js'
@@ -15,15 +15,6 @@ export function connectAddress(instance: Instance, via: ConnectVia): string | un
 
 export function instanceIndex(instance: Instance): number {
   return Number(tagMap(instance.Tags)[TAG.index] ?? 0) || 0
-}
-
-function maxAgeSeconds(value: string | undefined): number | undefined {
-  if (!value) return undefined
-  try {
-    return parseDuration(value)
-  } catch {
-    return undefined
-  }
 }
 
 /** One instance as a cms host: the engine binds to its private IP, where the other hosts reach it. */
@@ -42,7 +33,7 @@ export function hostFromInstance(instance: Instance, via: ConnectVia, keyFile: s
       lifecycle: instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand',
       launchedAt: (instance.LaunchTime ?? new Date(0)).toISOString(),
       zone: instance.Placement?.AvailabilityZone,
-      maxAgeSeconds: maxAgeSeconds(tags[TAG.maxAge]),
+      maxAgeSeconds: recordedMaxAge(tags[TAG.maxAge]),
     },
   }
 }
@@ -57,7 +48,7 @@ export function sortInstances(instances: Instance[]): Instance[] {
 export function clusterAge(instances: Instance[], now: Date): {ageSeconds?: number; maxAgeSeconds?: number; expired?: boolean} {
   const launches = instances.map((i) => i.LaunchTime?.getTime()).filter((t): t is number => t !== undefined)
   const ageSeconds = launches.length > 0 ? Math.max(0, Math.floor((now.getTime() - Math.min(...launches)) / 1000)) : undefined
-  const ages = instances.map((i) => maxAgeSeconds(tagMap(i.Tags)[TAG.maxAge])).filter((a): a is number => a !== undefined)
+  const ages = instances.map((i) => recordedMaxAge(tagMap(i.Tags)[TAG.maxAge])).filter((a): a is number => a !== undefined)
   const maxAge = ages.length > 0 ? Math.min(...ages) : undefined
   return {
     ageSeconds,

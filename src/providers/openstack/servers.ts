@@ -1,0 +1,162 @@
+import {isExpired, recordedMaxAge} from '../../cluster/max-age.js'
+import {TAG} from '../aws/tags.js'
+import type {ClusterSummary, Host} from '../provider.js'
+
+export {TAG}
+
+/** Debian's OpenStack images log in as `debian`; cms names cloud-init's default user so on any image. */
+export const DEFAULT_SSH_USER = 'debian'
+
+/** Every cms server carries this tag (one call lists them all), and `cms-cluster=NAME` (one call lists a cluster). */
+export const CMS_TAG = 'cms'
+
+export function clusterTag(cluster: string): string {
+  return `${TAG.cluster}=${cluster}`
+}
+
+/** A server as Nova's `GET /servers/detail` (microversion 2.52) returns it: the fields cms reads. */
+export interface NovaServer {
+  id: string
+  name: string
+  status: string
+  created?: string
+  metadata?: Record<string, string>
+  tags?: string[]
+  addresses?: Record<string, Array<{addr: string; version?: number; 'OS-EXT-IPS:type'?: string}>>
+  flavor?: {original_name?: string; id?: string}
+  image?: {id?: string} | string
+  'OS-EXT-AZ:availability_zone'?: string
+  'OS-EXT-STS:task_state'?: string | null
+}
+
+/** Deleted, or being deleted (Nova keeps its status until the hypervisor is done): no longer a host. */
+export function isGone(server: NovaServer): boolean {
+  return server.status === 'DELETED' || server.status === 'SOFT_DELETED' || server['OS-EXT-STS:task_state'] === 'deleting'
+}
+
+export function serverIndex(server: NovaServer): number {
+  return Number(server.metadata?.[TAG.index] ?? 0) || 0
+}
+
+/** The server's fixed IPv4 address (the engine binds there) and its floating one, if it has one. */
+export function serverAddresses(server: NovaServer): {fixed?: string; floating?: string} {
+  const all = Object.values(server.addresses ?? {}).flat().filter((a) => (a.version ?? 4) === 4)
+  return {
+    fixed: all.find((a) => a['OS-EXT-IPS:type'] !== 'floating')?.addr,
+    floating: all.find((a) => a['OS-EXT-IPS:type'] === 'floating')?.addr,
+  }
+}
+
+/** Where cms connects: the floating IP when the host has one, else its fixed IP. */
+export function connectAddress(server: NovaServer): string | undefined {
+  const {fixed, floating} = serverAddresses(server)
+  return floating ?? fixed
+}
+
+export function hostFromServer(server: NovaServer, keyFile: string): Host {
+  const meta = server.metadata ?? {}
+  const address = connectAddress(server)
+  return {
+    id: server.id,
+    role: meta[TAG.role] === 'head' ? 'head' : 'worker',
+    target: {host: address ?? '', port: 22, user: meta[TAG.sshUser] || DEFAULT_SSH_USER, identityFiles: [keyFile]},
+    privateAddress: serverAddresses(server).fixed,
+    state: server.status === 'ACTIVE' && address ? 'running' : server.status === 'SHUTOFF' ? 'stopped' : 'unknown',
+    cloud: {
+      instanceType: server.flavor?.original_name ?? server.flavor?.id ?? 'unknown',
+      lifecycle: 'on-demand',
+      launchedAt: new Date(server.created ?? 0).toISOString(),
+      zone: server['OS-EXT-AZ:availability_zone'],
+      maxAgeSeconds: recordedMaxAge(meta[TAG.maxAge]),
+    },
+  }
+}
+
+/** Head first, then by index. */
+export function sortServers(servers: NovaServer[]): NovaServer[] {
+  const isHead = (s: NovaServer) => (s.metadata?.[TAG.role] === 'head' ? 0 : 1)
+  return [...servers].sort((a, b) => isHead(a) - isHead(b) || serverIndex(a) - serverIndex(b))
+}
+
+/** A cluster's age runs from its first server's creation; its max age is the metadata on its hosts. */
+export function clusterAge(servers: NovaServer[], now: Date): Pick<ClusterSummary, 'ageSeconds' | 'maxAgeSeconds' | 'expired'> {
+  const created = servers.map((s) => (s.created ? Date.parse(s.created) : NaN)).filter((t) => !Number.isNaN(t))
+  const ageSeconds = created.length > 0 ? Math.max(0, Math.floor((now.getTime() - Math.min(...created)) / 1000)) : undefined
+  const ages = servers.map((s) => recordedMaxAge(s.metadata?.[TAG.maxAge])).filter((a): a is number => a !== undefined)
+  const maxAge = ages.length > 0 ? Math.min(...ages) : undefined
+  return {ageSeconds, ...(maxAge === undefined ? {} : {maxAgeSeconds: maxAge, expired: isExpired(ageSeconds, maxAge)})}
+}
+
+/** Every cms server of the project (one call) as clusters, sorted by name. */
+export function groupClusters(servers: NovaServer[], now: Date): Array<{summary: ClusterSummary; servers: NovaServer[]}> {
+  const byCluster = new Map<string, NovaServer[]>()
+  for (const server of servers) {
+    const name = server.metadata?.[TAG.cluster]
+    if (name) byCluster.set(name, [...(byCluster.get(name) ?? []), server])
+  }
+  return [...byCluster.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, list]) => {
+      const sorted = sortServers(list)
+      const head = sorted.find((s) => s.metadata?.[TAG.role] === 'head')
+      return {
+        servers: sorted,
+        summary: {
+          name,
+          provider: 'openstack' as const,
+          engine: sorted[0]!.metadata?.[TAG.engine] || 'unknown',
+          hosts: sorted.length,
+          runningHosts: sorted.filter((s) => s.status === 'ACTIVE').length,
+          head: head ? connectAddress(head) : undefined,
+          ...clusterAge(sorted, now),
+        },
+      }
+    })
+}
+
+export interface NewServer {
+  cluster: string
+  index: number
+  role: 'head' | 'worker'
+  engine: string
+  sshUser: string
+  /** The host's public key line (type and base64). */
+  hostKey: string
+  userData: string
+  maxAge?: string
+  flavorId: string
+  imageId: string
+  networkId: string
+  keyName: string
+  securityGroup: string
+}
+
+export function serverName(cluster: string, index: number): string {
+  return `cms-${cluster}-${index}`
+}
+
+/** The body of Nova's `POST /servers` for one host: tagged, its facts in metadata, cloud-init's input as user data. */
+export function serverRequest(n: NewServer): {server: Record<string, unknown>} {
+  const metadata: Record<string, string> = {
+    [TAG.cluster]: n.cluster,
+    [TAG.role]: n.role,
+    [TAG.engine]: n.engine,
+    [TAG.index]: String(n.index),
+    [TAG.sshUser]: n.sshUser,
+    [TAG.hostKey]: n.hostKey,
+  }
+  if (n.maxAge) metadata[TAG.maxAge] = n.maxAge
+  return {
+    server: {
+      name: serverName(n.cluster, n.index),
+      flavorRef: n.flavorId,
+      imageRef: n.imageId,
+      key_name: n.keyName,
+      security_groups: [{name: n.securityGroup}],
+      networks: [{uuid: n.networkId}],
+      user_data: Buffer.from(n.userData).toString('base64'),
+      metadata,
+      tags: [CMS_TAG, clusterTag(n.cluster)],
+    },
+  }
+}
