@@ -1,137 +1,55 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
-import {readCloudConfig} from '../../src/providers/cloud-config.js'
-import {docker, ROOT} from './helpers.js'
+import type {EC2Client} from '@aws-sdk/client-ec2'
+import {InstanceHosts} from './aws-instance-hosts.js'
+import {buildHostImage, docker} from './helpers.js'
 
 const SUBNET_PREFIX = '127.0.7.'
 /** Instance addresses this harness can serve: 127.0.7.4 (moto's first) to 127.0.7.19. */
 const FIRST = 4
 const LAST = 19
-const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 
 /**
- * Plays the part of EC2's machines for the emulator's instances, in a private "VPC": one network namespace
- * (held by a small container) shared by one container per instance, where every 127.0.7.x address is local, so
- * the instances reach each other on exactly the private addresses EC2 reports, as in a real VPC. Each
- * instance's sshd is published on the machine at that same address, port 22 (127.0.7.N:22 only, never 0.0.0.0),
- * and set up from the instance's own user data read back through the EC2 API (default user, authorized key,
- * the host key cms made). Terminated instances lose their container. Only loopback and these containers are
- * ever contacted.
+ * The emulator's instances on loopback addresses, in a private "VPC": one network namespace (held by a small
+ * container) shared by one container per instance, where every 127.0.7.x address is local, so the instances reach
+ * each other on exactly the private addresses EC2 reports, as in a real VPC. Each instance's sshd is published on
+ * the machine at that same address, port 22 (127.0.7.N:22 only, never 0.0.0.0). Only loopback and these containers
+ * are ever contacted. Engines that refuse loopback node addresses (Kubernetes) run on VpcHosts instead.
  */
-export class LoopbackHosts {
-  private readonly image: string
+export class LoopbackHosts extends InstanceHosts {
   private readonly vpc: string
-  private readonly started = new Map<string, {name: string; ip: string}>()
-  private timer?: NodeJS.Timeout
-  private busy = false
-  private stopped = false
-  readonly errors: string[] = []
+  private hostImage = ''
 
-  constructor(
-    private readonly ec2: EC2Client,
-    private readonly prefix: string,
-  ) {
-    this.image = `${prefix}-host:latest`
+  constructor(ec2: EC2Client, prefix: string) {
+    super(ec2, prefix)
     this.vpc = `${prefix}-vpc`
   }
 
-  /** Builds the host image (cached by Docker), starts the VPC's namespace, and starts watching the emulator. */
-  async start(): Promise<void> {
-    await this.removeAll()
-    await docker('build', '-q', '-t', this.image, join(ROOT, 'images', 'host'))
+  protected serves(ip: string): boolean {
+    const n = Number(ip.slice(SUBNET_PREFIX.length))
+    return ip.startsWith(SUBNET_PREFIX) && n >= FIRST && n <= LAST
+  }
+
+  protected image(): string {
+    return this.hostImage
+  }
+
+  /** Builds the host image (cached by Docker) and starts the VPC's namespace. */
+  protected async prepare(): Promise<void> {
+    this.hostImage = await buildHostImage(`${this.prefix}-host`)
     const publish: string[] = []
     for (let n = FIRST; n <= LAST; n++) publish.push('-p', `${SUBNET_PREFIX}${n}:22:${2200 + n}`)
-    await docker('run', '-d', '--name', this.vpc, '--label', this.prefix, ...publish, '--entrypoint', 'sleep', this.image, 'infinity')
-    const tick = async () => {
-      if (this.busy || this.stopped) return
-      this.busy = true
-      try {
-        await this.sync()
-      } catch (error) {
-        this.errors.push((error as Error).message)
-      } finally {
-        this.busy = false
-      }
-    }
-    this.timer = setInterval(() => void tick(), 500)
+    await docker('run', '-d', '--name', this.vpc, '--label', this.prefix, ...publish, '--entrypoint', 'sleep', this.hostImage, 'infinity')
   }
 
-  /** The container that stands in for an instance. */
-  container(instanceId: string): string {
-    const c = this.started.get(instanceId)
-    if (!c) throw new Error(`no container for ${instanceId}`)
-    return c.name
+  protected containerArgs(): string[] {
+    return ['--network', `container:${this.vpc}`]
   }
 
-  /** A URL fetched inside the VPC (the engine's APIs listen on private addresses only), from a host's container. */
-  async fetchInside(instanceId: string, url: string): Promise<string> {
-    return docker('exec', this.container(instanceId), 'curl', '-fsS', '--max-time', '10', url)
-  }
-
-  private async sync(): Promise<void> {
-    const out = await this.ec2.send(new DescribeInstancesCommand({}))
-    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])
-    for (const i of instances) {
-      const id = i.InstanceId!
-      const state = i.State?.Name ?? ''
-      const ip = i.PrivateIpAddress ?? ''
-      if (['pending', 'running'].includes(state) && ip.startsWith(SUBNET_PREFIX) && !this.started.has(id)) {
-        this.started.set(id, {name: await this.boot(id, ip), ip})
-      }
-      if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(state) && this.started.has(id)) {
-        await docker('rm', '-f', this.started.get(id)!.name)
-        this.started.delete(id)
-      }
-    }
-  }
-
-  private async boot(instanceId: string, ip: string): Promise<string> {
+  /** sshd on the instance's own address, and on the port the machine's 127.0.7.N:22 is published to. */
+  protected startCommand(ip: string): string {
     const n = Number(ip.slice(SUBNET_PREFIX.length))
-    if (!(n >= FIRST && n <= LAST)) throw new Error(`instance ${instanceId} has ${ip}, outside the addresses this harness serves`)
-    const attr = await this.ec2.send(new DescribeInstanceAttributeCommand({InstanceId: instanceId, Attribute: 'userData'}))
-    const boot = readCloudConfig(Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8'))
-    if (!USER_RE.test(boot.sshUser)) throw new Error(`unexpected user ${boot.sshUser}`)
-    const name = `${this.prefix}-${instanceId}`
-    const dir = mkdtempSync(join(tmpdir(), `${this.prefix}-boot-`))
-    try {
-      writeFileSync(join(dir, 'ssh_host_ed25519_key'), boot.hostKey.private, {mode: 0o600})
-      writeFileSync(join(dir, 'ssh_host_ed25519_key.pub'), `${boot.hostKey.public}\n`)
-      writeFileSync(join(dir, 'authorized_keys'), `${boot.authorizedKey}\n`)
-      writeFileSync(join(dir, 'user'), boot.sshUser)
-      // What cloud-init does on a real instance: the default user with the key, the host key cms made, sshd on the
-      // instance's own address (and on the port the machine's 127.0.7.N:22 is published to).
-      const script = [
-        'set -e',
-        'user=$(cat /cms-boot/user)',
-        'id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"',
-        'install -d -m 700 -o "$user" -g "$user" "/home/$user/.ssh"',
-        'install -m 600 -o "$user" -g "$user" /cms-boot/authorized_keys "/home/$user/.ssh/authorized_keys"',
-        'install -m 600 /cms-boot/ssh_host_ed25519_key /etc/ssh/ssh_host_ed25519_key',
-        'install -m 644 /cms-boot/ssh_host_ed25519_key.pub /etc/ssh/ssh_host_ed25519_key.pub',
-        'mkdir -p /run/sshd',
-        `exec /usr/sbin/sshd -D -e -o ListenAddress=${ip}:22 -o ListenAddress=0.0.0.0:${2200 + n} -o PidFile=/run/sshd-${n}.pid`,
-      ].join('\n')
-      await docker('create', '--name', name, '--label', this.prefix, '--network', `container:${this.vpc}`, '--entrypoint', 'sh', this.image, '-c', script)
-      await docker('cp', `${dir}/.`, `${name}:/cms-boot`)
-      await docker('start', name)
-    } finally {
-      rmSync(dir, {recursive: true, force: true})
-    }
-    return name
+    return `/usr/sbin/sshd -D -e -o ListenAddress=${ip}:22 -o ListenAddress=0.0.0.0:${2200 + n} -o PidFile=/run/sshd-${n}.pid`
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearInterval(this.timer)
-    for (let i = 0; i < 100 && this.busy; i++) await new Promise((r) => setTimeout(r, 100))
-    await this.removeAll()
-  }
-
-  private async removeAll(): Promise<void> {
-    const ids = (await docker('ps', '-aq', '--filter', `label=${this.prefix}`)).split('\n').filter(Boolean)
-    if (ids.length > 0) await docker('rm', '-f', ...ids)
-    this.started.clear()
-  }
+  /** The namespace's container goes with the others (same label). */
+  protected async dispose(): Promise<void> {}
 }
