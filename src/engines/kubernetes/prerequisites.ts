@@ -73,7 +73,7 @@ export function parsePrerequisites(output: string): PrerequisiteReport {
 /** One line for the user: a login that is not root, or what is missing on which host and the packages that provide it. */
 export function describeMissing(host: string, report: PrerequisiteReport): string | undefined {
   if (report.notRoot !== undefined) {
-    return `${host}: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as ${report.notRoot} there: log in as root (--ssh-user root where the provider makes the hosts)`
+    return `${host}: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as ${report.notRoot} there: log in as root (root@HOST, or --ssh-user root)`
   }
   if (report.missing.length === 0) return undefined
   const packages = [...new Set(report.missing.map((m) => /\(Debian package ([^)]+)\)$/.exec(m)?.[1]).filter(Boolean))]

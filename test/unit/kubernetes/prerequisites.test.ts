@@ -44,7 +44,7 @@ describe('host prerequisites', () => {
     const asAdmin = execFileSync('/bin/bash', ['-c', `id() { [ "$1" = -u ] && echo 1000 || echo admin; }\n${prerequisitesScript({head: true})}`], {encoding: 'utf8', env: {PATH: bin}})
     expect(parsePrerequisites(asAdmin).notRoot).toBe('admin')
     expect(describeMissing('i-0abc', {notRoot: 'admin', missing: ['etcd (Debian package etcd-server)']})).toBe(
-      'i-0abc: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as admin there: log in as root (--ssh-user root where the provider makes the hosts)',
+      'i-0abc: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as admin there: log in as root (root@HOST, or --ssh-user root)',
     )
   })
 
