@@ -8,12 +8,15 @@ import {clusterGroups, clusterInstances, clusterKeyPairs, emulatedNetwork, LIVE,
 import {VpcHosts} from './aws-vpc-hosts.js'
 import {buildBusyboxImage, cms, docker, makeCmsHome, waitUntil} from './helpers.js'
 
-// `create -p aws -e kubernetes` against the EC2 emulator. Kubelets refuse loopback node addresses, so the instances
-// run on VpcHosts: the test's own Docker network, whose range is the emulated VPC's and subnet's, one Kubernetes-capable
-// container per instance at exactly its PrivateIpAddress. The nodes' state is read from the Kubernetes API inside the
-// VPC (kubectl on the head, with the cluster's admin kubeconfig), the rest from the EC2 API and Docker.
-const NAME = process.env.CMS_E2E_AWS_K8S_NAME ?? 'e2e-aws-k8s'
-const PREFIX = `cms-${NAME}`
+// Every engine but Spark (aws-provider.test.ts) created with `-p aws` against the EC2 emulator. Kubelets refuse
+// loopback node addresses, so the instances run on VpcHosts: the test's own Docker network, whose range is the
+// emulated VPC's and subnet's, one Kubernetes-capable container per instance at exactly its PrivateIpAddress. Each
+// engine's state is read from its own API inside the VPC, the rest from the EC2 API and Docker.
+const BASE = process.env.CMS_E2E_AWS_NAME ?? 'e2e-aws'
+const NAME = `${BASE}-k8s`
+const NOMAD = `${BASE}-nomad`
+const HADOOP = `${BASE}-hadoop`
+const PREFIX = `cms-${BASE}`
 const K8S_DIST = process.env.CMS_K8S_DIST
 const BUSYBOX = `cms-e2e-busybox:${NAME}`
 
@@ -22,12 +25,28 @@ interface KubeNode {
   status: {conditions: Array<{type: string; status: string}>; addresses: Array<{type: string; address: string}>}
 }
 
+let emulator: Emulator
+let hosts: VpcHosts
+let subnetId = ''
+
+beforeAll(async () => {
+  emulator = await startEmulator()
+  hosts = new VpcHosts(emulator.ec2, PREFIX)
+  await hosts.start()
+  ;({subnetId} = await emulatedNetwork(emulator.ec2, hosts.range, hosts.range))
+}, 600_000)
+
+afterAll(async () => {
+  await hosts?.stop()
+  await emulator?.stop()
+})
+
+/** The emulator's environment for cms, with a CMS_HOME of its own and no Docker engine (an aws cluster needs none). */
+const awsEnv = (home: string) => ({...emulator.env, CMS_HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock'})
+
 describe.skipIf(!K8S_DIST)('aws provider with kubernetes (EC2 emulator, hosts at the VPC addresses EC2 gives them)', () => {
   const {home, cleanup} = makeCmsHome()
-  let emulator: Emulator
-  let hosts: VpcHosts
   let env: Record<string, string>
-  let subnetId = ''
 
   const head = async () => (await clusterInstances(emulator.ec2, NAME, LIVE)).find((i) => tagsOf(i)['cms-role'] === 'head')!
   /** kubectl on the head (the API server listens on its private address and loopback only), as the cluster's admin. */
@@ -38,19 +57,12 @@ describe.skipIf(!K8S_DIST)('aws provider with kubernetes (EC2 emulator, hosts at
   }
 
   beforeAll(async () => {
-    emulator = await startEmulator()
-    hosts = new VpcHosts(emulator.ec2, PREFIX)
-    await hosts.start()
-    ;({subnetId} = await emulatedNetwork(emulator.ec2, hosts.range, hosts.range))
-    // No Docker engine for cms but where the test loads an image: an aws cluster needs none.
-    env = {...emulator.env, CMS_HOME: home, DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
+    env = awsEnv(home)
     await buildBusyboxImage(BUSYBOX)
   }, 600_000)
 
   afterAll(async () => {
     await cms(['cluster', 'kill', '-n', NAME, '--yes'], env).catch(() => undefined)
-    await hosts?.stop()
-    await emulator?.stop()
     await docker('rmi', BUSYBOX).catch(() => '')
     cleanup()
   })
@@ -117,5 +129,59 @@ describe.skipIf(!K8S_DIST)('aws provider with kubernetes (EC2 emulator, hosts at
     await waitUntil('the instances\' containers to go', async () => (await hosts.containers()).length === 0, 30_000)
     expect(hosts.errors).toEqual([])
     expect((await cms(['cluster', 'info', '-n', NAME], env)).code).toBe(2)
+  })
+})
+
+// The engines that also run as an ordinary login user (cloud-init's default, admin), one host each (the head runs
+// the engine's workers too): created once, asked through their own APIs inside the VPC, killed.
+describe('aws provider with nomad and hadoop (one host each, as admin)', () => {
+  const {home, cleanup} = makeCmsHome()
+  let env: Record<string, string>
+
+  beforeAll(() => {
+    for (const v of ['CMS_NOMAD_DIST', 'CMS_HADOOP_DIST']) if (!process.env[v]) throw new Error(`${v} is not set: run eval "$(bash scripts/testbed.sh --nomad --hadoop)" first`)
+    env = awsEnv(home)
+  })
+
+  afterAll(async () => {
+    for (const name of [NOMAD, HADOOP]) await cms(['cluster', 'kill', '-n', name, '--yes'], env).catch(() => undefined)
+    cleanup()
+  })
+
+  /** Creates a 1-host cluster of `engine`, returns its instance (running, tagged with the engine). */
+  const createOne = async (name: string, engine: string) => {
+    const r = await cms(['cluster', 'create', '-n', name, '-p', 'aws', '-e', engine, '--hosts', '1', '--subnet', subnetId], env)
+    expect(hosts.errors).toEqual([])
+    expect(r.code, r.stderr).toBe(0)
+    const instances = await clusterInstances(emulator.ec2, name, LIVE)
+    expect(instances.map((i) => [i.State?.Name, tagsOf(i)['cms-engine'], tagsOf(i)['cms-ssh-user']])).toEqual([['running', engine, 'admin']])
+    return instances[0]!
+  }
+  /** kill leaves no instance running and no container. */
+  const killAll = async (name: string) => {
+    expect((await cms(['cluster', 'kill', '-n', name, '--yes'], env)).code).toBe(0)
+    expect(await clusterInstances(emulator.ec2, name, LIVE)).toEqual([])
+    await waitUntil('the instance\'s container to go', async () => (await hosts.containers()).length === 0, 30_000)
+  }
+
+  it('nomad: create makes an instance whose Nomad client is ready at its private address; kill leaves nothing', async () => {
+    const instance = await createOne(NOMAD, 'nomad')
+    const address = instance.PrivateIpAddress!
+    // Nomad's API as the instance itself sees it (curl there, with the cluster's TLS files and management token).
+    const dir = `/home/admin/.cms/clusters/${NOMAD}/nomad`
+    const out = await docker('exec', hosts.container(instance.InstanceId!), 'sh', '-c', `curl -sf --cacert ${dir}/tls/ca.pem --cert ${dir}/secrets/cli.pem --key ${dir}/secrets/cli-key.pem --resolve server.global.nomad:4646:${address} -H "X-Nomad-Token: $(cat ${dir}/secrets/management.token)" https://server.global.nomad:4646/v1/nodes`)
+    const nodes = JSON.parse(out) as Array<{Address: string; Status: string}>
+    expect(nodes.map((n) => [n.Address, n.Status])).toEqual([[address, 'ready']])
+    await killAll(NOMAD)
+  })
+
+  it('hadoop: create makes an instance whose NodeManager and DataNode are live at its private address; kill leaves nothing', async () => {
+    const instance = await createOne(HADOOP, 'hadoop')
+    const address = instance.PrivateIpAddress!
+    const rm = JSON.parse(await hosts.fetchInside(instance.InstanceId!, `http://${address}:8088/ws/v1/cluster/nodes`)) as {nodes: {node: Array<{state: string; nodeHostName: string}>}}
+    expect(rm.nodes.node.map((n) => [n.nodeHostName, n.state])).toEqual([[address, 'RUNNING']])
+    const jmx = JSON.parse(await hosts.fetchInside(instance.InstanceId!, `http://${address}:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`)) as {beans: Array<{LiveNodes: string}>}
+    expect(Object.keys(JSON.parse(jmx.beans[0]!.LiveNodes)).map((k) => k.replace(/:\d+$/, ''))).toEqual([address])
+    await killAll(HADOOP)
   })
 })
