@@ -24,7 +24,9 @@ export function cloudConfig(b: HostBootstrap): string {
     ssh_genkeytypes: [],
     ssh_keys: {ed25519_private: ensureNewline(b.hostKey.private), ed25519_public: b.hostKey.public.trim()},
     ssh_authorized_keys: [b.authorizedKey.trim()],
-    disable_root: true,
+    // disable_root makes cloud-init give root's copy of the key a "log in as USER instead" command: right for any
+    // other login user, a lock-out when the login user is root (engines whose daemons need root, e.g. Kubernetes).
+    disable_root: b.sshUser !== 'root',
   }
   if (b.packages.length > 0) {
     config.package_update = true

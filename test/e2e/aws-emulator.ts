@@ -113,8 +113,13 @@ export async function startEmulator(extraEnv: Record<string, string> = {}): Prom
  * private addresses 127.0.7.x that a test container can answer on; and a Debian-named image.
  */
 export async function loopbackNetwork(ec2: EC2Client, withImage = true): Promise<{vpcId: string; subnetId: string; imageId: string}> {
-  const vpc = await ec2.send(new CreateVpcCommand({CidrBlock: '127.0.0.0/16'}))
-  const subnet = await ec2.send(new CreateSubnetCommand({VpcId: vpc.Vpc!.VpcId!, CidrBlock: '127.0.7.0/24'}))
+  return emulatedNetwork(ec2, '127.0.0.0/16', '127.0.7.0/24', withImage)
+}
+
+/** A VPC and one subnet in it (instances launched there get the subnet's addresses), and a Debian-named image. */
+export async function emulatedNetwork(ec2: EC2Client, vpcCidr: string, subnetCidr: string, withImage = true): Promise<{vpcId: string; subnetId: string; imageId: string}> {
+  const vpc = await ec2.send(new CreateVpcCommand({CidrBlock: vpcCidr}))
+  const subnet = await ec2.send(new CreateSubnetCommand({VpcId: vpc.Vpc!.VpcId!, CidrBlock: subnetCidr}))
   const imageId = withImage ? await registerDebianImage(ec2, 'debian-12-amd64-20261101-1900') : ''
   return {vpcId: vpc.Vpc!.VpcId!, subnetId: subnet.Subnet!.SubnetId!, imageId}
 }

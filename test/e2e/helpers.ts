@@ -104,6 +104,19 @@ export async function removeClusterContainers(cluster: string): Promise<void> {
 }
 
 /**
+ * The host image as `BASE:latest`, or images/VARIANT (e.g. k8s-host) built on top of it as `BASE-VARIANT:latest`;
+ * Docker's build cache makes a rebuild instant. Returns the tag to run.
+ */
+export async function buildHostImage(base: string, variant?: string): Promise<string> {
+  const hostImage = `${base}:latest`
+  await docker('build', '-q', '-t', hostImage, join(ROOT, 'images', 'host'))
+  if (!variant) return hostImage
+  const image = `${base}-${variant}:latest`
+  await docker('build', '-q', '-t', image, '--build-arg', `HOST_IMAGE=${hostImage}`, join(ROOT, 'images', variant))
+  return image
+}
+
+/**
  * Container hosts cms did not make, addressed as plain SSH hosts: built from the host image (or from
  * images/IMAGEVARIANT on top of it, e.g. k8s-host), on a network of their own, labelled `prefix`, authorising a fresh
  * key of the test's (written to `key`). `cleanup` removes them (and their anonymous volumes) by label.
@@ -112,8 +125,6 @@ export async function startPlainHosts(prefix: string, count: number, key: string
   const {execFileSync} = await import('node:child_process')
   const {readFileSync} = await import('node:fs')
   const network = `${prefix}-net`
-  const hostImage = 'cms-e2e-sshhost:latest'
-  const image = opts.imageVariant ? `cms-e2e-sshhost-${opts.imageVariant}:latest` : hostImage
   const cleanup = async () => {
     const ids = (await docker('ps', '-aq', '--filter', `label=${prefix}`)).split('\n').filter(Boolean)
     if (ids.length > 0) await docker('rm', '-f', '-v', ...ids)
@@ -121,8 +132,7 @@ export async function startPlainHosts(prefix: string, count: number, key: string
   }
   await cleanup()
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
-  await docker('build', '-q', '-t', hostImage, join(ROOT, 'images', 'host'))
-  if (opts.imageVariant) await docker('build', '-q', '-t', image, '--build-arg', `HOST_IMAGE=${hostImage}`, join(ROOT, 'images', opts.imageVariant))
+  const image = await buildHostImage('cms-e2e-sshhost', opts.imageVariant)
   await docker('network', 'create', '--label', prefix, network)
   const pub = readFileSync(`${key}.pub`, 'utf8').trim()
   const names = Array.from({length: count}, (_, i) => `${prefix}-${i + 1}`)

@@ -23,6 +23,11 @@ describe('aws user data (cloud-config)', () => {
     expect(Buffer.byteLength(text)).toBeLessThan(16 * 1024)
   })
 
+  it('locks root out unless root is the login user (cloud-init would give root\'s key a "log in as" command)', () => {
+    expect(parse(cloudConfig({sshUser: 'admin', hostKey, authorizedKey, packages: []})).disable_root).toBe(true)
+    expect(parse(cloudConfig({sshUser: 'root', hostKey, authorizedKey, packages: []})).disable_root).toBe(false)
+  })
+
   it('reads back what it wrote (the test hosts boot from it)', () => {
     const b = {sshUser: 'cms', hostKey, authorizedKey, packages: []}
     const back = readCloudConfig(cloudConfig(b))

@@ -31,11 +31,16 @@ export const PREREQUISITES: readonly Prerequisite[] = [
 ]
 
 /**
- * Prints one line per missing prerequisite, `missing NAME (Debian package PKG)`, and nothing when all are there;
- * then the CNI plugin folder found, as `cni-bin DIR`. Exit code 0 either way: the caller decides.
+ * Prints `login USER` unless it runs as root (containerd, the kubelet and kube-proxy need root, and cms runs them as
+ * the login user, without sudo); one line per missing prerequisite, `missing NAME (Debian package PKG)`, and
+ * nothing when all are there; then the CNI plugin folder found, as `cni-bin DIR`. Exit code 0 either way: the
+ * caller decides.
  */
 export function prerequisitesScript(opts: {head: boolean}): string {
-  const lines: string[] = ['have() { case "$1" in */*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }']
+  const lines: string[] = [
+    '[ "$(id -u 2>/dev/null)" = 0 ] || echo "login $(id -un 2>/dev/null || echo "${USER:-unknown}")"',
+    'have() { case "$1" in */*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }',
+  ]
   for (const p of PREREQUISITES) {
     if (p.headOnly && !opts.head) continue
     const test = p.anyOf.map((a) => `have ${shq(a)}`).join(' || ')
@@ -46,6 +51,8 @@ export function prerequisitesScript(opts: {head: boolean}): string {
 }
 
 export interface PrerequisiteReport {
+  /** The login user, when it is not root. */
+  notRoot?: string
   missing: string[]
   /** The folder of the CNI plugins (containerd's bin_dir), when found. */
   cniBinDir?: string
@@ -54,15 +61,20 @@ export interface PrerequisiteReport {
 export function parsePrerequisites(output: string): PrerequisiteReport {
   const missing: string[] = []
   let cniBinDir: string | undefined
+  let notRoot: string | undefined
   for (const line of output.split('\n')) {
     if (line.startsWith('missing ')) missing.push(line.slice('missing '.length))
     else if (line.startsWith('cni-bin ')) cniBinDir = line.slice('cni-bin '.length)
+    else if (line.startsWith('login ')) notRoot = line.slice('login '.length)
   }
-  return {missing, cniBinDir}
+  return {missing, cniBinDir, ...(notRoot === undefined ? {} : {notRoot})}
 }
 
-/** One line for the user: what is missing on which host, and the packages that provide it. */
+/** One line for the user: a login that is not root, or what is missing on which host and the packages that provide it. */
 export function describeMissing(host: string, report: PrerequisiteReport): string | undefined {
+  if (report.notRoot !== undefined) {
+    return `${host}: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as ${report.notRoot} there: log in as root (root@HOST, or --ssh-user root)`
+  }
   if (report.missing.length === 0) return undefined
   const packages = [...new Set(report.missing.map((m) => /\(Debian package ([^)]+)\)$/.exec(m)?.[1]).filter(Boolean))]
   const names = report.missing.map((m) => m.replace(/ \(Debian package [^)]+\)$/, ''))

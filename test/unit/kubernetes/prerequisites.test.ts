@@ -36,6 +36,18 @@ describe('host prerequisites', () => {
     expect(worker.missing.some((m) => m.startsWith('etcd'))).toBe(false)
   })
 
+  it('reports a login that is not root, and says in one line to log in as root', () => {
+    // PATH holds no `id` here: a shell that cannot tell it runs as root is not taken for root.
+    expect(check([], true).notRoot).toBeDefined()
+    const asRoot = execFileSync('/bin/bash', ['-c', `id() { [ "$1" = -u ] && echo 0 || echo root; }\n${prerequisitesScript({head: true})}`], {encoding: 'utf8', env: {PATH: bin}})
+    expect(parsePrerequisites(asRoot).notRoot).toBeUndefined()
+    const asAdmin = execFileSync('/bin/bash', ['-c', `id() { [ "$1" = -u ] && echo 1000 || echo admin; }\n${prerequisitesScript({head: true})}`], {encoding: 'utf8', env: {PATH: bin}})
+    expect(parsePrerequisites(asAdmin).notRoot).toBe('admin')
+    expect(describeMissing('i-0abc', {notRoot: 'admin', missing: ['etcd (Debian package etcd-server)']})).toBe(
+      'i-0abc: Kubernetes runs containerd, the kubelet and kube-proxy as root, but cms logs in as admin there: log in as root (root@HOST, or --ssh-user root)',
+    )
+  })
+
   it('says in one line what to install', () => {
     expect(describeMissing('10.0.0.5', {missing: []})).toBeUndefined()
     expect(
