@@ -26,15 +26,20 @@ import {ImageDelivery} from './image-load.js'
 import {
   checkCoreDnsDistSource,
   checkKubernetesDistSource,
+  checkLocalPathDistSource,
   recordCoreDnsDist,
   recordedCoreDnsDist,
   recordedKubernetesDist,
+  recordedLocalPathDist,
   recordKubernetesDist,
+  recordLocalPathDist,
   resolveCoreDnsDist,
   resolveKubernetesDist,
+  resolveLocalPathDist,
 } from './dist.js'
 import {kubeconfigCa, kubeconfigCredentials} from './kubeconfig.js'
 import {kubernetesLayout, type KubernetesLayout} from './layout.js'
+import {BUSYBOX_BINARY, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_IMAGE, LOCAL_PATH_NAMESPACE, renderLocalPathManifests} from './local-path.js'
 import {nodeNameFor} from './names.js'
 import {clusterDnsAddress, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KUBERNETES_PORTS} from './network.js'
 import {kubeletArgs, kubeProxyArgs, type KubeletInput} from './node-config.js'
@@ -49,7 +54,7 @@ const READY_TIMEOUT_MS = 180_000
 /** HDFS's pods start after the nodes are Ready: a NameNode formats, DataNodes register (JVMs on busy hosts). */
 const HDFS_TIMEOUT_MS = 300_000
 /** etcd, containerd, runc and the CNI plugins come from the hosts' packages (cms's host image has them). */
-const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'etcd-server']
+const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'busybox-static', 'etcd-server']
 
 interface HeadPki {
   ca: KeyPairPem
@@ -74,14 +79,16 @@ export class KubernetesEngine implements Engine {
     }
     const k8s = await pick('k8s-dist', recorded && recordedKubernetesDist(recorded), checkKubernetesDistSource, resolveKubernetesDist)
     const coredns = await pick('coredns-dist', recorded && recordedCoreDnsDist(recorded), checkCoreDnsDistSource, resolveCoreDnsDist)
+    const localPath = await pick('local-path-dist', recorded && recordedLocalPathDist(recorded), checkLocalPathDistSource, resolveLocalPathDist)
     const settings = {
       ...recordKubernetesDist(k8s),
       ...recordCoreDnsDist(coredns),
+      ...recordLocalPathDist(localPath),
       podCidr: recorded?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: recorded?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
       ...(await this.planHdfs(input)),
     }
-    return {artifacts: [k8s, coredns], settings, hostPackages: HOST_PACKAGES}
+    return {artifacts: [k8s, coredns, localPath], settings, hostPackages: HOST_PACKAGES}
   }
 
   /**
@@ -104,7 +111,7 @@ export class KubernetesEngine implements Engine {
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment, plan} = input
-    const [k8sDist, corednsDist] = shipment.artifacts as [Artifact, Artifact]
+    const [k8sDist, corednsDist, localPathDist] = shipment.artifacts as [Artifact, Artifact, Artifact]
     const podCidr = plan.settings.podCidr ?? DEFAULT_POD_CIDR
     const serviceCidr = plan.settings.serviceCidr ?? DEFAULT_SERVICE_CIDR
     const head = input.hosts[0]!
@@ -112,7 +119,9 @@ export class KubernetesEngine implements Engine {
     const apiReady = new Deferred<ClusterApi>()
     let closeApi: (() => Promise<void>) | undefined
     const contexts = new Map<string, HostContext>()
-    const corednsImage = COREDNS_IMAGE(corednsDist.version && corednsDist.version !== 'unknown' ? corednsDist.version : corednsDist.id)
+    const versionOf = (a: Artifact) => (a.version && a.version !== 'unknown' ? a.version : a.id)
+    const corednsImage = COREDNS_IMAGE(versionOf(corednsDist))
+    const localPathImage = LOCAL_PATH_IMAGE(versionOf(localPathDist))
     const hadoopImage = plan.settings.hdfs === 'true' ? await this.hadoopImageArchive(plan.settings.hadoopImage, input.log) : undefined
     const imageDelivery = hadoopImage && new ImageDelivery(cluster, hadoopImage, input.hosts.length)
 
@@ -132,6 +141,7 @@ export class KubernetesEngine implements Engine {
           const deliveries = await shipment.deliver(ctx, isHead, report)
           const binDir = `${await shipment.root(ctx, k8sDist)}/bin`
           const corednsBinary = `${await shipment.root(ctx, corednsDist)}/coredns`
+          const localPathBinary = `${await shipment.root(ctx, localPathDist)}/local-path-provisioner`
           await ctx.session.run(prepareDirsScript(layout), {label: 'prepare Kubernetes folders'})
           const nodeName = nodeNameFor(host.id)
           if (isHead) pki.resolve(await this.headPki(ctx, layout, cluster, nodeName, serviceCidr))
@@ -157,8 +167,10 @@ export class KubernetesEngine implements Engine {
               `for _ in $(seq 1 60); do [ -S ${shq(layout.containerdSocket)} ] && break; sleep 0.25; done`,
               `(\n${importPauseImageScript({socket: layout.containerdSocket})}\n)`,
               `(\n${importBinaryImageScript({binary: corednsBinary, name: 'coredns', ref: corednsImage, socket: layout.containerdSocket})}\n)`,
+              `(\n${importBinaryImageScript({binary: localPathBinary, name: 'local-path-provisioner', ref: localPathImage, socket: layout.containerdSocket})}\n)`,
+              `(\n${importBinaryImageScript({binary: BUSYBOX_BINARY, dir: 'bin', name: 'sh', ref: LOCAL_PATH_HELPER_IMAGE, user: '0:0', socket: layout.containerdSocket})}\n)`,
             ].join('\n'),
-            {label: 'import the pause and CoreDNS images', timeoutMs: 120_000},
+            {label: 'import the pause, CoreDNS and local-path images', timeoutMs: 120_000},
           )
           if (isHead) {
             report.update('starting the control plane')
@@ -201,10 +213,13 @@ export class KubernetesEngine implements Engine {
 
       if (!outcomes[0]?.ok) return {outcomes, settings: {}}
       const api = await apiReady.promise
-      input.log('Routing the pod network between hosts; starting cluster DNS')
+      input.log('Routing the pod network between hosts; starting cluster DNS and the local-path StorageClass')
       await this.routePodNetwork(api, input.hosts, contexts, podCidr)
       await api.apply(parseManifests(renderCoreDnsManifests({image: corednsImage, serviceIp: clusterDnsAddress(serviceCidr)})))
       await api.waitDeploymentAvailable('kube-system', 'coredns', READY_TIMEOUT_MS)
+      const volumesDir = kubernetesLayout(contexts.get(head.id)!.facts.home, cluster).volumesDir
+      await api.apply(parseManifests(renderLocalPathManifests({image: localPathImage, volumesDir})))
+      await api.waitDeploymentAvailable(LOCAL_PATH_NAMESPACE, 'local-path-provisioner', READY_TIMEOUT_MS)
       await api.waitDefaultServiceAccount(60_000)
       if (imageDelivery) {
         input.log('Starting HDFS: a NameNode on the head, a DataNode on every node')
