@@ -222,6 +222,40 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
   // Jobs through the API (manifests, specs, logs, kill, rerun) on this cluster, while it has its 3 nodes.
   kubernetesJobCases({kubeconfig, image: BUSYBOX})
 
+  it("binds a plain StatefulSet's claim through the default local-path StorageClass, on a node's disk; deleting the claim removes the data", async () => {
+    await apply(
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: keeper}',
+        'spec:',
+        '  replicas: 1',
+        '  serviceName: keeper',
+        '  selector: {matchLabels: {app: keeper}}',
+        '  template:',
+        '    metadata: {labels: {app: keeper}}',
+        '    spec:',
+        '      terminationGracePeriodSeconds: 1',
+        `      containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo kept-by-$(hostname) > /data/note.txt; exec sleep 3600"], volumeMounts: [{name: data, mountPath: /data}]}]`,
+        '  volumeClaimTemplates:',
+        '    - metadata: {name: data}',
+        '      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}',
+      ].join('\n'),
+    )
+    await kubectl('rollout', 'status', 'statefulset/keeper', '--timeout=180s')
+    const pvc = JSON.parse(await kubectl('get', 'pvc', 'data-keeper-0', '-o', 'json')) as {status: {phase: string}; spec: {storageClassName: string; volumeName: string}}
+    expect(pvc.status.phase).toBe('Bound')
+    expect(pvc.spec.storageClassName).toBe('local-path')
+    const pv = JSON.parse(await kubectl('get', 'pv', pvc.spec.volumeName, '-o', 'json')) as {spec: {hostPath?: {path: string}; local?: {path: string}}}
+    const path = pv.spec.hostPath?.path ?? pv.spec.local?.path ?? ''
+    expect(path.startsWith(`/var/lib/cms/${NAME}/volumes/`), path).toBe(true)
+    const node = (await pods('app=keeper'))[0]!.spec.nodeName!
+    expect(await docker('exec', node, 'cat', `${path}/note.txt`)).toBe('kept-by-keeper-0')
+    await kubectl('delete', 'statefulset', 'keeper', '--wait=true', '--timeout=120s')
+    await kubectl('delete', 'pvc', 'data-keeper-0', '--wait=true', '--timeout=120s')
+    await waitUntil('the volume folder removed', async () => (await docker('exec', node, 'sh', '-c', `test -e ${path} && echo there || echo gone`)) === 'gone', 120_000)
+  })
+
   it('remove drains a node through the Eviction API: its pod runs again elsewhere, the Node is gone', async () => {
     const victim = (await labelledContainers(NAME)).filter((c) => c.role === 'worker').map((c) => c.name).sort()[1]!
     await apply(
@@ -252,7 +286,8 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect((await labelledContainers(NAME)).map((c) => c.name)).not.toContain(victim)
   })
 
-  it('add joins a node that becomes Ready with a pod range of its own', async () => {
+  it('add joins a node that becomes Ready with a pod range of its own and every image cms loaded on the others', async () => {
+    const known = new Set((await nodes()).map((n) => n.metadata.name))
     const r = await cms(['cluster', 'add', '-n', NAME, '--json'], env, {timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
@@ -260,6 +295,26 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(items).toHaveLength(3)
     expect(items.every(ready)).toBe(true)
     expect(new Set(items.map((n) => n.spec.podCIDR)).size).toBe(3)
+    // The image 'cms image load' put on the other nodes was on the new one before it was Ready: a pod pinned there
+    // with imagePullPolicy Never runs it.
+    const added = items.map((n) => n.metadata.name).find((n) => !known.has(n))!
+    expect((await labelledContainers(NAME)).map((c) => c.name)).toContain(added)
+    const images = (JSON.parse(await kubectl('get', 'node', added, '-o', 'json')) as {status: {images: Array<{names: string[]}>}}).status.images
+    expect(images.flatMap((i) => i.names)).toContain(`docker.io/library/${BUSYBOX}`)
+    await apply(
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: on-added, labels: {app: on-added}}',
+        'spec:',
+        `  nodeName: ${added}`,
+        '  restartPolicy: Never',
+        `  containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo ran-on-$(hostname)"]}]`,
+      ].join('\n'),
+    )
+    await waitUntil('the pod on the added node', async () => (await pods('app=on-added'))[0]?.status.phase === 'Succeeded', 120_000)
+    expect(await kubectl('logs', 'on-added')).toBe('ran-on-on-added')
+    await kubectl('delete', 'pod', 'on-added', '--wait=false')
   })
 
   it("kill leaves no container, network or volume of the cluster, and this machine's kernel settings as they were", async () => {

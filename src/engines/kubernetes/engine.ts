@@ -23,6 +23,7 @@ import {hdfsListFields} from '../hadoop/describe.js'
 import {checkDataNodesLeft, hdfsWanted} from '../hadoop/hdfs-beside.js'
 import {hdfsPods, namenodeInfo, startHdfs, withKubernetesHdfs} from './hdfs.js'
 import {ImageDelivery} from './image-load.js'
+import {LoadedImageDelivery} from './loaded-images.js'
 import {
   checkCoreDnsDistSource,
   checkKubernetesDistSource,
@@ -124,6 +125,7 @@ export class KubernetesEngine implements Engine {
     const localPathImage = LOCAL_PATH_IMAGE(versionOf(localPathDist))
     const hadoopImage = plan.settings.hdfs === 'true' ? await this.hadoopImageArchive(plan.settings.hadoopImage, input.log) : undefined
     const imageDelivery = hadoopImage && new ImageDelivery(cluster, hadoopImage, input.hosts.length)
+    const loadedImages = new LoadedImageDelivery(cluster)
 
     try {
       const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
@@ -188,6 +190,8 @@ export class KubernetesEngine implements Engine {
           }
           // The Hadoop image before the kubelet starts: HDFS's pods never find a node without it.
           const hadoopImageDelivered = imageDelivery && (await imageDelivery.deliver(ctx, index, report))
+          // Every other image cms loaded on the cluster too (a node that joins later has none of them).
+          const imported = await loadedImages.deliver(ctx, isHead, report)
           const api = await apiReady.promise
           report.update('starting kubelet')
           await this.start(ctx, layout, 'kubelet', kubeletArgs(kubelet), hash)
@@ -197,7 +201,11 @@ export class KubernetesEngine implements Engine {
           await ctx.session.writeFile(layout.files.cniConfig, renderCniConfig({nodePodCidr, podCidr, ipamDataDir: layout.cniDataDir}), 0o644)
           report.update('waiting for the node to be Ready')
           await api.waitReady(nodeName, READY_TIMEOUT_MS, `node ${nodeName} did not become Ready (see ${layout.logDir}/kubelet.log)`)
-          const shipped = [...shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`), ...(hadoopImageDelivered ? [`Hadoop image ${hadoopImageDelivered}`] : [])].join(', ')
+          const shipped = [
+            ...shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`),
+            ...(hadoopImageDelivered ? [`Hadoop image ${hadoopImageDelivered}`] : []),
+            ...(imported ? [`${imported} loaded image${imported === 1 ? '' : 's'} from the head`] : []),
+          ].join(', ')
           return {address: ctx.address, detail: `${isHead ? 'control plane + ' : ''}node ${nodeName} Ready, pods ${nodePodCidr}, ${shipped}`}
         } catch (error) {
           imageDelivery?.failed(index, error as Error)
@@ -206,6 +214,7 @@ export class KubernetesEngine implements Engine {
             shipment.headFailed(reason)
             pki.reject(reason)
             apiReady.reject(reason)
+            loadedImages.headFailed(reason)
           }
           throw error
         }
@@ -235,6 +244,7 @@ export class KubernetesEngine implements Engine {
       return {outcomes, settings: {podCidr, serviceCidr}}
     } finally {
       await imageDelivery?.finish()
+      await loadedImages.finish()
       await closeApi?.()
     }
   }
