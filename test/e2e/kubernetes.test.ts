@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -159,6 +159,46 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     const r = await cms(['cluster', 'kubeconfig', '-n', NAME, '--file', kubeconfig, '--json'], env)
     expect(JSON.parse(r.stdout)).toMatchObject({context: `cms-${NAME}`, merged: true})
     expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY')
+  })
+
+  it('attach registers the cluster by a kubeconfig as if cms had not made it: submit, job list, info, list work; kill is refused; detach forgets it', async () => {
+    const att = `${NAME}-att`.slice(0, 32)
+    const accessFile = join(home, 'access', `${att}.json`)
+    const bad = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', kubeconfig, '--context', 'no-such-context'], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/no context "no-such-context"/)
+    expect(existsSync(accessFile)).toBe(false)
+    const r = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', kubeconfig, '--context', `cms-${NAME}`, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(statSync(accessFile).mode & 0o777).toBe(0o600)
+    const job = join(work, 'attached.yaml')
+    writeFileSync(
+      job,
+      `apiVersion: batch/v1\nkind: Job\nmetadata: {name: attached-ok}\nspec:\n  backoffLimit: 0\n  template: {spec: {restartPolicy: Never, containers: [{name: main, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo attached-done"]}]}}\n`,
+    )
+    const submitted = await cms(['cluster', 'submit', '-n', att, job, '--wait'], env)
+    expect(submitted.code, submitted.stderr).toBe(0)
+    expect(JSON.parse(await kubectl('get', 'job', 'attached-ok', '-o', 'json')).status.succeeded).toBe(1)
+    const listed = JSON.parse((await cms(['job', 'list', '-n', att, '--json'], env)).stdout) as {jobs: Array<{id: string}>}
+    expect(listed.jobs.map((j) => j.id)).toContain('default/attached-ok')
+    expect((await cms(['job', 'logs', '-n', att, 'default/attached-ok'], env)).stdout.trim()).toBe('attached-done')
+    const items = await nodes()
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', att, '--json'], env)).stdout)
+    expect(info).toMatchObject({name: att, provider: 'attached', engine: 'kubernetes', kubernetes: {ready: true, readyNodes: items.filter(ready).length}})
+    expect(info.hosts.map((h: {id: string}) => h.id).sort()).toEqual(items.map((n) => n.metadata.name).sort())
+    const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
+    expect(list.clusters.find((c: {name: string}) => c.name === att)).toMatchObject({provider: 'attached', engine: 'kubernetes', masterStatus: 'READY'})
+    for (const args of [['cluster', 'kill', '-n', att, '--yes'], ['cluster', 'remove', '-n', att, items[1]!.metadata.name]]) {
+      const refused = await cms(args, env)
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stderr).toMatch(/cms did not make this cluster/)
+    }
+    expect((await nodes()).filter(ready)).toHaveLength(items.filter(ready).length)
+    const detached = await cms(['cluster', 'detach', '-n', att], env)
+    expect(detached.code, detached.stderr).toBe(0)
+    expect(existsSync(accessFile)).toBe(false)
+    expect((await cms(['cluster', 'info', '-n', att], env)).code).toBe(2)
+    await kubectl('delete', 'job', 'attached-ok', '--wait=false')
   })
 
   it('serves the API on the private address only, and only to client certificates', async () => {

@@ -9,7 +9,7 @@ import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {readManifest} from '../../cluster/manifest.js'
 import {Deferred, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
+import type {AttachedEngine, ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
 import {HADOOP_PORTS, replicationFor} from '../hadoop/site-config.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
@@ -402,6 +402,10 @@ export class KubernetesEngine implements Engine {
   async loadImage(input: LoadImageInput): Promise<LoadImageResult> {
     const {loadImageOnKubernetes} = await import('./image-load.js')
     return loadImageOnKubernetes(input)
+  }
+
+  async attached(): Promise<AttachedEngine> {
+    return (await import('./attached.js')).kubernetesAttached
   }
 
   /** put/get: WebHDFS at the NameNode pod's address, which the head reaches on the pod network. */
