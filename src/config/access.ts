@@ -46,14 +46,18 @@ export function deleteAccess(cluster: string): void {
 }
 
 export function listAccess(): AccessEntry[] {
-  let files: string[]
+  return accessFileNames()
+    .map(readAccess)
+    .filter((e): e is AccessEntry => e !== undefined)
+}
+
+/** The cluster names of every access file, of clusters cms made and attached ones alike. */
+export function accessFileNames(): string[] {
   try {
-    files = readdirSync(localPaths.accessDir())
+    return readdirSync(localPaths.accessDir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
   } catch {
     return []
   }
-  return files
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => readAccess(f.slice(0, -'.json'.length)))
-    .filter((e): e is AccessEntry => e !== undefined)
 }

@@ -1,6 +1,6 @@
-import {readFileSync, readdirSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {localPaths} from './paths.js'
-import {writePrivateJson} from './access.js'
+import {accessFileNames, writePrivateJson} from './access.js'
 
 /**
  * A cluster cms did not make (`cms cluster attach`): its access file says how to reach its engine's API with the
@@ -37,14 +37,7 @@ export function writeAttached(entry: AttachedEntry): void {
 }
 
 export function listAttached(): AttachedEntry[] {
-  let files: string[]
-  try {
-    files = readdirSync(localPaths.accessDir())
-  } catch {
-    return []
-  }
-  return files
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => readAttached(f.slice(0, -'.json'.length)))
+  return accessFileNames()
+    .map(readAttached)
     .filter((e): e is AttachedEntry => e !== undefined)
 }
