@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 import {makeKey, startServer, waitForTasks, type TestServer} from './serve-harness.js'
 
 // One cms serve in front of a Nomad cluster and a Kubernetes cluster at once: a native HCL jobfile and a manifest
@@ -151,8 +151,13 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms s
       // Nomad itself reports the job done, asked through the cluster as cms made it.
       expect(await engineJob(NOMAD, 'serve-attached')).toMatchObject({id: 'serve-attached', state: 'SUCCEEDED', kind: 'nomad'})
       expect((await server.call('GET', '/task/attached-hello/logs', {key})).text).toContain('CMS-SERVE-ATTACHED')
-      const clusters = (await server.call('GET', '/mgmt/clusters', {key})).body.clusters as Array<{name: string; engine: string; health: string}>
-      expect(clusters.find((c) => c.name === ATTACHED)).toMatchObject({engine: 'nomad', health: 'healthy'})
+      // The service lists clusters at most every 15 s: the attached one is on its clusters page by then.
+      let listed: {name: string; engine: string; health: string; provider: string} | undefined
+      await waitUntil('the attached cluster on /mgmt/clusters', async () => {
+        listed = ((await server.call('GET', '/mgmt/clusters', {key})).body.clusters as Array<NonNullable<typeof listed>>).find((c) => c.name === ATTACHED)
+        return listed !== undefined
+      }, 60_000)
+      expect(listed).toMatchObject({engine: 'nomad', health: 'healthy', provider: 'attached'})
     } finally {
       await cms(['cluster', 'detach', '-n', ATTACHED], env)
       rmSync(files, {recursive: true, force: true})
