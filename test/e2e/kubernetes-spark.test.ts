@@ -244,8 +244,9 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
       join(work, 'pvc.yaml'),
       `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: ${claim}, namespace: default}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 64Mi}}}\n`,
     )
-    await docker('cp', join(work, 'pvc.yaml'), `${head}:/tmp/e2e-pvc.yaml`)
-    await kubectl('apply', '-f', '/tmp/e2e-pvc.yaml')
+    // Not /tmp: a tmpfs in the node container, which docker cp cannot write to.
+    await docker('cp', join(work, 'pvc.yaml'), `${head}:/var/tmp/e2e-pvc.yaml`)
+    await kubectl('apply', '-f', '/var/tmp/e2e-pvc.yaml')
     const spec = (name: string, app: string) =>
       [`name: ${name}`, `app: ${app}`, 'volumes:', `  - {name: data, mount: /data, pvc: ${claim}}`, 'executor: {instances: 1, cores: 1, memory: 512m}', 'driver: {memory: 512m}'].join('\n')
     writeFileSync(

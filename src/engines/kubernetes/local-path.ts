@@ -114,7 +114,8 @@ export function renderLocalPathManifests(input: LocalPathInput): string {
                   {name: 'POD_NAMESPACE', valueFrom: {fieldRef: {fieldPath: 'metadata.namespace'}}},
                   {name: 'CONFIG_MOUNT_PATH', value: '/etc/config/'},
                 ],
-                resources: {requests: {cpu: '10m', memory: '32Mi'}, limits: {memory: '128Mi'}},
+                // No CPU request: a node's whole cores stay schedulable for Spark's executors (1 core each).
+                resources: {requests: {memory: '32Mi'}, limits: {memory: '128Mi'}},
                 securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ['ALL']}},
                 volumeMounts: [{name: 'config', mountPath: '/etc/config/', readOnly: true}],
               },
