@@ -277,6 +277,30 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     await kubectl('delete', 'pvc', claim, '--wait=false')
   })
 
+  it('runs a spec on the cluster attached by its admin kubeconfig (as if cms had not made it): the Spark image from what the nodes report', async () => {
+    const att = `${NAME}-att`.slice(0, 32)
+    const headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
+    // The head's admin kubeconfig, its server at the head's private address (the API server's certificate names it).
+    const admin = (await docker('exec', head, 'cat', layout.files.adminKubeconfig)).replace(/server: https:\/\/[^\s]+/, `server: https://${headIp}:6443`)
+    const file = join(work, 'attached.kubeconfig')
+    writeFileSync(file, admin, {mode: 0o600})
+    const r = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', file], env)
+    expect(r.code, r.stderr).toBe(0)
+    try {
+      writeFileSync(join(work, 'attached-pi.yaml'), ['name: attached-pi', 'app: pi.py', 'args: [4]', 'driver: {memory: 512m}', 'executor: {instances: 1, cores: 1, memory: 512m}'].join('\n'))
+      const submitted = await cms(['cluster', 'submit', '-n', att, join(work, 'attached-pi.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
+      expect(submitted.code, submitted.stderr).toBe(0)
+      const job = (JSON.parse(submitted.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+      expect(job.state).toBe('SUCCEEDED')
+      const name = job.id.split('/').pop()!
+      const pod = JSON.parse(await kubectl('get', 'job', name, '-o', 'json')).spec.template.spec as {containers: Array<{image: string}>}
+      expect(pod.containers[0]!.image).toBe(image)
+      expect(await kubectl('logs', `job/${name}`, '--tail=-1')).toMatch(/Pi is roughly 3\.\d+/)
+    } finally {
+      await cms(['cluster', 'detach', '-n', att], env)
+    }
+  })
+
   it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
     const src = join(work, 'jvm')
     execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])
