@@ -57,7 +57,6 @@ async function withApi<T>(entry: AttachedEntry, fn: (api: ClusterApi, server: st
 
 export const kubernetesAttached: AttachedEngine = {
   access(options) {
-    if (options.nomadAddr !== undefined) throw new UsageError('--nomad-addr is for Nomad clusters: pass --kubeconfig or --nomad-addr, not both')
     if (!options.kubeconfig) throw new UsageError('pass --kubeconfig FILE (a Kubernetes cluster) or --nomad-addr URL (a Nomad cluster)')
     const file = resolve(options.kubeconfig)
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`kubeconfig not found: ${file}`)
