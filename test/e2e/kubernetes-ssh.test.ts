@@ -9,11 +9,11 @@ import {cms, docker, makeCmsHome, startPlainHosts} from './helpers.js'
 
 /**
  * Kubernetes on hosts cms did not make (plain SSH hosts: containers of images/k8s-host, which carry containerd, runc,
- * the CNI plugins and etcd from Debian): create, then kill, which must leave no process, mount, network namespace,
+ * the CNI plugins, busybox and etcd from Debian): create, then kill, which must leave no process, mount, network namespace,
  * interface, iptables rule, cgroup or file of the cluster on them. A host without the packages is refused by name.
  */
-const PREFIX = 'cms-e2e-k8sssh'
-const NAME = 'e2e-k8s-ssh'
+const NAME = process.env.CMS_E2E_K8S_SSH_NAME ?? 'e2e-k8s-ssh'
+const PREFIX = `cms-${NAME}`
 const run = promisify(execFile)
 
 describe.skipIf(!process.env.CMS_K8S_DIST)('kubernetes engine on plain SSH hosts', () => {
@@ -39,7 +39,7 @@ describe.skipIf(!process.env.CMS_K8S_DIST)('kubernetes engine on plain SSH hosts
     bare = await startPlainHosts(`${PREFIX}-bare`, 1, join(home, 'id_bare'))
     const r = await cms(['cluster', 'create', '-n', `${NAME}-bare`, '-p', 'ssh', '-e', 'kubernetes', '-i', join(home, 'id_bare'), `root@${bare.ips[0]}`], env)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/lacks containerd, ctr, runc, CNI bridge plugin.*: install containerd runc containernetworking-plugins iptables catatonit etcd-server/)
+    expect(r.stderr).toMatch(/lacks containerd, ctr, runc, CNI bridge plugin.*: install containerd runc containernetworking-plugins iptables catatonit busybox-static etcd-server/)
     expect(await docker('exec', bare.names[0]!, 'sh', '-c', 'pgrep -c -f "[k]ube|[e]tcd|[c]ontainerd" || true')).toBe('0')
     await cms(['cluster', 'kill', '-n', `${NAME}-bare`, '--yes'], env)
   })
