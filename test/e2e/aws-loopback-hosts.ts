@@ -1,8 +1,9 @@
 import {DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
-import {LoopbackHosts, type MachineSource} from './loopback-hosts.js'
+import type {MachineSource} from './instance-hosts.js'
+import {LoopbackHosts} from './loopback-hosts.js'
 
 /** The emulator's instances as machines: up while pending or running, gone from shutting-down or stopping on. */
-function ec2Machines(ec2: EC2Client): MachineSource {
+export function ec2Machines(ec2: EC2Client): MachineSource {
   return {
     async machines() {
       const out = await ec2.send(new DescribeInstancesCommand({}))

@@ -3,7 +3,8 @@ import {promisify} from 'node:util'
 import type {EC2Client} from '@aws-sdk/client-ec2'
 import {cidrContains, cidrsOverlap, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR} from '../../src/engines/kubernetes/network.js'
 import {nodeContainerRunArgs} from '../../src/engines/kubernetes/node-container.js'
-import {InstanceHosts} from './aws-instance-hosts.js'
+import {ec2Machines} from './aws-loopback-hosts.js'
+import {InstanceHosts} from './instance-hosts.js'
 import {buildHostImage, docker} from './helpers.js'
 
 /** Private ranges this harness may take for its VPC, in order: none is Docker's, LXD's testbed's or Kubernetes'. */
@@ -37,7 +38,7 @@ export class VpcHosts extends InstanceHosts {
   private cidr = ''
 
   constructor(ec2: EC2Client, prefix: string) {
-    super(ec2, prefix)
+    super(ec2Machines(ec2), prefix)
     this.network = `${prefix}-vpc`
   }
 

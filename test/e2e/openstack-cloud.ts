@@ -3,7 +3,8 @@ import {parse} from 'yaml'
 import {OpenStackApi} from '../../src/providers/openstack/client.js'
 import type {NovaServer} from '../../src/providers/openstack/servers.js'
 import {requireOpenStackSettings} from '../../src/providers/openstack/settings.js'
-import {LoopbackHosts, type MachineSource} from './loopback-hosts.js'
+import type {MachineSource} from './instance-hosts.js'
+import {LoopbackHosts} from './loopback-hosts.js'
 
 /** The test cloud scripts/openstack.sh runs: its clouds.yaml, the cms user's entry, the network of the cms project. */
 export interface TestCloud {

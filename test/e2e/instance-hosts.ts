@@ -1,10 +1,9 @@
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {DescribeInstanceAttributeCommand, DescribeInstancesCommand, type EC2Client} from '@aws-sdk/client-ec2'
 import {parse} from 'yaml'
 import {readCloudConfig} from '../../src/providers/cloud-config.js'
-import {docker} from './helpers.js'
+import {docker, type MasterJson} from './helpers.js'
 
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 
@@ -18,13 +17,29 @@ export function rootKeyLine(authorizedKey: string, sshUser: string, disableRoot:
   return `no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo '${message}';echo;sleep 10;exit 142" ${authorizedKey}`
 }
 
+/** One machine as a cloud's API reports it: `up` (pending or running), `gone` (terminated, deleted), or neither. */
+export interface CloudMachine {
+  id: string
+  up: boolean
+  gone: boolean
+  privateIp: string
+}
+
+/** What the harness asks the cloud (an emulator, or real services whose hypervisor starts nothing). */
+export interface MachineSource {
+  machines(): Promise<CloudMachine[]>
+  /** The user data the machine was launched with, decoded (cms's cloud-config). */
+  userData(id: string): Promise<string>
+}
+
 /**
- * Plays the part of EC2's machines for the emulator's instances: one container per instance moto reports pending or
- * running (at an address this harness serves), set up from the instance's own user data read back through the EC2
- * API as cloud-init would (the default user and its authorized key, root's key as disable_root leaves it, the host
- * key cms made), then started with the subclass's command. Terminated or stopped instances lose their container
- * (and its anonymous volumes). Subclasses say where the containers live and what they run; every container and
- * network is labelled with the harness's prefix and removed at stop.
+ * Plays the part of a cloud's machines for the records its API keeps (moto's instances, the fake hypervisor's Nova
+ * servers): one container per machine the cloud reports up (at an address this harness serves), set up from the
+ * machine's own user data read back through the cloud's API as cloud-init would (the default user and its authorized
+ * key, root's key as disable_root leaves it, the host key cms made), then started with the subclass's command.
+ * Machines that are gone, or no longer listed, lose their container (and its anonymous volumes). Subclasses say where
+ * the containers live and what they run; every container and network is labelled with the harness's prefix and
+ * removed at stop.
  */
 export abstract class InstanceHosts {
   private readonly started = new Map<string, {name: string; ip: string}>()
@@ -34,7 +49,7 @@ export abstract class InstanceHosts {
   readonly errors: string[] = []
 
   constructor(
-    protected readonly ec2: EC2Client,
+    private readonly source: MachineSource,
     protected readonly prefix: string,
   ) {}
 
@@ -87,26 +102,41 @@ export abstract class InstanceHosts {
     return (await docker('ps', '-a', '--filter', `label=${this.prefix}`, '--format', '{{.Names}}')).split('\n').filter(Boolean)
   }
 
+  /**
+   * The Spark master's own status page, read inside the VPC (it listens on the head's private address only), until it
+   * reports `count` alive workers (90 s at most). `head` finds the head machine's id and address anew each round.
+   */
+  async waitForAliveWorkers(head: () => Promise<{id: string; ip: string}>, count: number): Promise<MasterJson> {
+    let last: MasterJson | undefined
+    for (let i = 0; i < 90; i++) {
+      last = await head()
+        .then(async (h) => JSON.parse(await this.fetchInside(h.id, `http://${h.ip}:8080/json/`)) as MasterJson)
+        .catch(() => undefined)
+      if (last?.aliveworkers === count) return last
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+    throw new Error(`the master reports ${last?.aliveworkers} alive workers, expected ${count}`)
+  }
+
   private async sync(): Promise<void> {
-    const out = await this.ec2.send(new DescribeInstancesCommand({}))
-    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])
-    for (const i of instances) {
-      const id = i.InstanceId!
-      const state = i.State?.Name ?? ''
-      const ip = i.PrivateIpAddress ?? ''
-      if (['pending', 'running'].includes(state) && this.serves(ip) && !this.started.has(id)) {
-        this.started.set(id, {name: await this.boot(id, ip), ip})
+    const machines = await this.source.machines()
+    for (const m of machines) {
+      if (m.up && this.serves(m.privateIp) && !this.started.has(m.id)) {
+        this.started.set(m.id, {name: await this.boot(m.id, m.privateIp), ip: m.privateIp})
       }
-      if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(state) && this.started.has(id)) {
-        await docker('rm', '-f', '-v', this.started.get(id)!.name)
+    }
+    // Gone, or no longer listed at all (a deleted server).
+    for (const [id, c] of [...this.started]) {
+      const m = machines.find((x) => x.id === id)
+      if (!m || m.gone) {
+        await docker('rm', '-f', '-v', c.name)
         this.started.delete(id)
       }
     }
   }
 
   private async boot(instanceId: string, ip: string): Promise<string> {
-    const attr = await this.ec2.send(new DescribeInstanceAttributeCommand({InstanceId: instanceId, Attribute: 'userData'}))
-    const userData = Buffer.from(attr.UserData?.Value ?? '', 'base64').toString('utf8')
+    const userData = await this.source.userData(instanceId)
     const boot = readCloudConfig(userData)
     if (!USER_RE.test(boot.sshUser)) throw new Error(`unexpected user ${boot.sshUser}`)
     const disableRoot = (parse(userData) as {disable_root?: boolean}).disable_root !== false
