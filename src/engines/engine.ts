@@ -8,6 +8,7 @@ import type {HostResult} from '../remote/fanout.js'
 import type {SshSession} from '../remote/session.js'
 import type {Artifact} from './artifact.js'
 import type {HostContext} from './host-context.js'
+import type {NotebookSpark} from '../notebook/server-scripts.js'
 import type {Shipment} from './shipping.js'
 
 /**
@@ -45,6 +46,11 @@ export interface Engine {
   hdfs?(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined>
   /** kubeconfig: a kubeconfig (holding a private key) whose server is `server`, the local end of a tunnel. */
   kubeconfig?(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}>
+  /**
+   * notebook: how a Python kernel on the head runs a Spark driver against the cluster (client mode), given the
+   * manifest's settings. Engines without it have no `cms notebook`.
+   */
+  notebookSpark?(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark>
   /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */
   clientEnvironment?(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>>
   /**

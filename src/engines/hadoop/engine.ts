@@ -19,6 +19,7 @@ import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type H
 import * as scripts from './scripts.js'
 import {clientConf, HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
 import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
+import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
 
 const READY_TIMEOUT_MS = 180_000
 
@@ -251,6 +252,18 @@ export class HadoopEngine implements Engine {
   async openJobs(input: JobsInput): Promise<JobService> {
     const {HadoopJobService} = await import('./job-service.js')
     return HadoopJobService.open(input.head, input)
+  }
+
+  /** A notebook's driver runs in its kernel on the head (YARN client mode); YARN starts the executors on the NodeManagers. */
+  async notebookSpark(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark> {
+    const layout = hadoopLayout(input.head.facts.home, input.cluster)
+    const sparkHome = input.settings.sparkHome
+    if (!sparkHome) throw new Error(`the manifest of ${input.cluster} does not say where Spark is on the head: 'cms cluster create -n ${input.cluster}' records it`)
+    return {
+      sparkHome,
+      env: {SPARK_CONF_DIR: layout.sparkConfDir, HADOOP_CONF_DIR: layout.confDir, YARN_CONF_DIR: layout.confDir},
+      submitArgs: ['--master', 'yarn', '--deploy-mode', 'client', ...driverOnHead(input.head.address)],
+    }
   }
 
   async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {
