@@ -149,6 +149,14 @@ export function stopServerScript(l: NotebookLayout): string {
   ].join('\n')
 }
 
+/**
+ * For an engine's cleanup (kill, remove on hosts cms does not own): ends the cluster's notebook server and kernels,
+ * whose command lines name its notebooks or notebook-server folder.
+ */
+export function killNotebookScript(clusterDir: string): string {
+  return `pkill -KILL -f -- ${selfSafePattern(`${clusterDir}/notebook`)} 2>/dev/null || true`
+}
+
 /** The last lines of the server's log, for an error message. */
 export function serverLogScript(l: NotebookLayout): string {
   return `tail -n 20 ${shq(l.logFile)} 2>/dev/null || true`
