@@ -19,29 +19,15 @@ export default class Notebook extends CmsCommand {
     stop: Flags.boolean({description: 'Stop the server and its kernels; the notebooks stay on the head.'}),
   }
 
-  private jsonPrinted = false
-
-  logJson(json: unknown): void {
-    if (!this.jsonPrinted) super.logJson(json)
-  }
-
   async run(): Promise<NotebookReport> {
     const {flags} = await this.parse(Notebook)
     const notebook = await openNotebook({name: flags.name, stop: flags.stop}, this.runOptions(flags))
     try {
       this.log(renderNotebook(notebook.report))
       if (!notebook.report.url) return notebook.report
-      // The result is printed while the tunnel holds, not when it closes.
-      if (this.jsonEnabled()) {
-        super.logJson(notebook.report)
-        this.jsonPrinted = true
-      }
       if (flags.open) this.openBrowser(notebook.report.url)
       this.logToStderr('Tunnel open; Ctrl-C closes it (the server keeps running: --stop removes it).')
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve())
-        process.once('SIGTERM', () => resolve())
-      })
+      await this.holdUntilInterrupted(notebook.report)
       return notebook.report
     } finally {
       await notebook.close()
