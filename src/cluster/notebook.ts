@@ -1,7 +1,7 @@
 import {resolveArtifact} from '../engines/artifact.js'
 import {hostContext, type HostContext} from '../engines/host-context.js'
 import {Shipment} from '../engines/shipping.js'
-import {jupyterArchive, JUPYTERLAB_VERSION} from '../notebook/jupyter-dist.js'
+import {HEAD_PYTHON_SCRIPT, jupyterArchive, JUPYTERLAB_VERSION, parseHeadPython} from '../notebook/jupyter-dist.js'
 import {loginLink, parseServerInfo, type JupyterServerInfo} from '../notebook/server-info.js'
 import * as s from '../notebook/server-scripts.js'
 import type {NotebookReport} from '../output/results.js'
@@ -70,7 +70,7 @@ export async function openNotebook(req: {name: string; stop: boolean}, run: RunO
 /** The JupyterLab archive for the head's Python, shipped once to the head and unpacked there; returns its root. */
 async function shipJupyter(ctx: HostContext, run: RunOptions): Promise<string> {
   if (!ctx.facts.python3) throw new Error(`python3 not found on the head ${ctx.host.id}: JupyterLab and PySpark need it`)
-  const python = (await ctx.session.run(s.PYTHON_VERSION_SCRIPT, {label: 'python3 version'})).trim()
+  const python = parseHeadPython(await ctx.session.run(HEAD_PYTHON_SCRIPT, {label: 'python3 version'}))
   const archive = await jupyterArchive(python, run.log)
   const artifact = await resolveArtifact(archive, {what: 'JupyterLab', flag: 'cms notebook', envVar: 'CMS_DIST_CACHE', extensions: ['.tgz']}, {log: run.log, probe: 'jupyterlab/__init__.py', version: () => JUPYTERLAB_VERSION})
   const shipment = new Shipment([artifact], false)

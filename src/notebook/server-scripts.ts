@@ -161,6 +161,3 @@ export function killNotebookScript(clusterDir: string): string {
 export function serverLogScript(l: NotebookLayout): string {
   return `tail -n 20 ${shq(l.logFile)} 2>/dev/null || true`
 }
-
-/** The head's Python version (`3.11`): the JupyterLab archive's compiled wheels are built for it. */
-export const PYTHON_VERSION_SCRIPT = `python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])'`

@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {HadoopEngine} from '../../src/engines/hadoop/engine.js'
 import type {HostContext} from '../../src/engines/host-context.js'
 import {SparkEngine} from '../../src/engines/spark/engine.js'
-import {jupyterArchiveName, JUPYTERLAB_VERSION, jupyterPipArgs, jupyterTarArgs} from '../../src/notebook/jupyter-dist.js'
+import {HEAD_PYTHON_SCRIPT, jupyterArchiveName, JUPYTERLAB_VERSION, jupyterPipArgs, jupyterTarArgs, parseHeadPython} from '../../src/notebook/jupyter-dist.js'
 import {loginLink, parseServerInfo} from '../../src/notebook/server-info.js'
 import * as s from '../../src/notebook/server-scripts.js'
 import {renderNotebook} from '../../src/output/render.js'
@@ -21,19 +21,24 @@ const shlexSplit = (text: string): string[] =>
   JSON.parse(execFileSync('python3', ['-c', 'import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))', text], {encoding: 'utf8'}))
 
 describe('the JupyterLab archive', () => {
-  it('is fetched by pip as wheels for the head\'s CPython, pinned, into a folder of its own', () => {
-    const args = jupyterPipArgs('/cache/.w/jupyterlab', '3.11')
+  it('is fetched by pip as wheels for the head\'s CPython and machine, pinned, into a folder of its own', () => {
+    const args = jupyterPipArgs('/cache/.w/jupyterlab', {version: '3.11', machine: 'x86_64'})
     expect(args.slice(0, 3)).toEqual(['-m', 'pip', 'install'])
     expect(args).toContain('--only-binary=:all:')
     expect(args.join(' ')).toContain('--target /cache/.w/jupyterlab')
-    expect(args.join(' ')).toContain('--python-version 3.11 --implementation cp --abi cp311')
+    expect(args.join(' ')).toContain('--platform manylinux2014_x86_64 --python-version 3.11 --implementation cp --abi cp311')
     expect(args.at(-1)).toBe(`jupyterlab==${JUPYTERLAB_VERSION}`)
-    expect(jupyterArchiveName('3.12')).toBe(`jupyterlab-${JUPYTERLAB_VERSION}-py3.12-manylinux-x86_64.tgz`)
+    expect(jupyterPipArgs('/t', {version: '3.12', machine: 'aarch64'}).join(' ')).toContain('--platform manylinux2014_aarch64 --python-version 3.12 --implementation cp --abi cp312')
+    expect(jupyterArchiveName({version: '3.12', machine: 'aarch64'})).toBe(`jupyterlab-${JUPYTERLAB_VERSION}-py3.12-manylinux-aarch64.tgz`)
   })
 
-  it('refuses a Python version it cannot name wheels for', () => {
-    expect(() => jupyterPipArgs('/t', '3.11; rm -rf /')).toThrow(/unexpected Python version/)
-    expect(() => jupyterPipArgs('/t', '2.7.18')).toThrow(/unexpected Python version/)
+  it('asks the head for its Python and machine, and refuses what it cannot name wheels for', () => {
+    expect(parseHeadPython(execFileSync('bash', ['-c', HEAD_PYTHON_SCRIPT], {encoding: 'utf8'}))).toMatchObject({version: expect.stringMatching(/^3\.\d+$/)})
+    expect(parseHeadPython('3.11 x86_64\n')).toEqual({version: '3.11', machine: 'x86_64'})
+    expect(() => parseHeadPython('3.11; rm -rf / x86_64')).toThrow(/unexpected Python version/)
+    expect(() => parseHeadPython('2.7 x86_64')).toThrow(/unexpected Python version/)
+    expect(() => parseHeadPython('3.11 riscv64')).toThrow(/this head is "riscv64"/)
+    expect(() => jupyterPipArgs('/t', {version: '3.11', machine: 'sparc'})).toThrow(/sparc/)
   })
 
   it('is packed reproducibly', () => {
