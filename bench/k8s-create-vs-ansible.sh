@@ -202,7 +202,7 @@ ansible_measure() { # ansible_measure RUN
 }
 
 # ---------------------------------------------------------------- cms
-CMS_CREATE_ARGS=(-e kubernetes --k8s-dist "$CMS_K8S_DIST" --coredns-dist "$CMS_COREDNS_DIST")
+CMS_CREATE_ARGS=(-e kubernetes --k8s-dist "$CMS_K8S_DIST" --coredns-dist "$CMS_COREDNS_DIST" --local-path-dist "$CMS_LOCAL_PATH_DIST")
 CMS_TIMES=()
 CMS_REPORTED=()
 CMS_ERROR=""

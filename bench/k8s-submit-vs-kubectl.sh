@@ -69,7 +69,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 pin_k8s_dist "$WORK"
-CMS_CREATE_ARGS=(-e kubernetes --k8s-dist "$CMS_K8S_DIST" --coredns-dist "$CMS_COREDNS_DIST")
+CMS_CREATE_ARGS=(-e kubernetes --k8s-dist "$CMS_K8S_DIST" --coredns-dist "$CMS_COREDNS_DIST" --local-path-dist "$CMS_LOCAL_PATH_DIST")
 
 # ---------------------------------------------------------------- fixtures (cached, untimed)
 # The native client: kubectl from the archive cms ships.

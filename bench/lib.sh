@@ -108,25 +108,28 @@ pin_nomad_dist() {
   export CMS_NOMAD_DIST
 }
 
-# The Kubernetes and CoreDNS archives cms ships (CMS_K8S_DIST, CMS_COREDNS_DIST): from the environment, else
-# `scripts/testbed.sh --kubernetes` (which builds them once and caches them).
+# The Kubernetes, CoreDNS and local-path-provisioner archives cms ships (CMS_K8S_DIST, CMS_COREDNS_DIST,
+# CMS_LOCAL_PATH_DIST): from the environment, else `scripts/testbed.sh --kubernetes` (which builds them once and
+# caches them).
 ensure_k8s_dist() {
-  if [[ ! -f "${CMS_K8S_DIST:-}" || ! -f "${CMS_COREDNS_DIST:-}" ]]; then
+  if [[ ! -f "${CMS_K8S_DIST:-}" || ! -f "${CMS_COREDNS_DIST:-}" || ! -f "${CMS_LOCAL_PATH_DIST:-}" ]]; then
     local out
     out="$(cd "$REPO_DIR" && bash scripts/testbed.sh --kubernetes)" || die "scripts/testbed.sh --kubernetes failed"
     eval "$out"
   fi
   [[ -f "${CMS_K8S_DIST:-}" ]] || die "no Kubernetes archive: set CMS_K8S_DIST"
   [[ -f "${CMS_COREDNS_DIST:-}" ]] || die "no CoreDNS archive: set CMS_COREDNS_DIST"
-  export CMS_K8S_DIST CMS_COREDNS_DIST
+  [[ -f "${CMS_LOCAL_PATH_DIST:-}" ]] || die "no local-path-provisioner archive: set CMS_LOCAL_PATH_DIST"
+  export CMS_K8S_DIST CMS_COREDNS_DIST CMS_LOCAL_PATH_DIST
 }
 
-# pin_k8s_dist DIR: private copies of both archives in DIR (same file names), as pin_nomad_dist.
+# pin_k8s_dist DIR: private copies of the archives in DIR (same file names), as pin_nomad_dist.
 pin_k8s_dist() {
-  cp "$CMS_K8S_DIST" "$CMS_COREDNS_DIST" "$1/" || die "cannot copy the Kubernetes archives to $1"
+  cp "$CMS_K8S_DIST" "$CMS_COREDNS_DIST" "$CMS_LOCAL_PATH_DIST" "$1/" || die "cannot copy the Kubernetes archives to $1"
   CMS_K8S_DIST="$1/$(basename "$CMS_K8S_DIST")"
   CMS_COREDNS_DIST="$1/$(basename "$CMS_COREDNS_DIST")"
-  export CMS_K8S_DIST CMS_COREDNS_DIST
+  CMS_LOCAL_PATH_DIST="$1/$(basename "$CMS_LOCAL_PATH_DIST")"
+  export CMS_K8S_DIST CMS_COREDNS_DIST CMS_LOCAL_PATH_DIST
 }
 
 # The machine's 1/5/15-minute load averages.

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 eval "$(bash scripts/testbed.sh --nomad --kubernetes --hadoop)"
-export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION CMS_K8S_DIST CMS_K8S_VERSION CMS_COREDNS_DIST CMS_COREDNS_VERSION CMS_HADOOP_DIST CMS_HADOOP_VERSION
+export CMS_SPARK_DIST CMS_SPARK_VERSION CMS_NOMAD_DIST CMS_NOMAD_VERSION CMS_K8S_DIST CMS_K8S_VERSION CMS_COREDNS_DIST CMS_COREDNS_VERSION CMS_LOCAL_PATH_DIST CMS_LOCAL_PATH_VERSION CMS_HADOOP_DIST CMS_HADOOP_VERSION
 # moto's EC2 emulator for the aws provider's tests (PyPI moto[server] in a venv under the testbed cache, once).
 CMS_MOTO_SERVER="$(bash scripts/moto.sh)"
 export CMS_MOTO_SERVER

@@ -9,9 +9,9 @@
 #     Maven, installed when missing), verified before use;
 #   - with --nomad (the tests; the demo does not need it): a Nomad release zip built from the Go module proxy
 #     (scripts/nomad-dist.sh: needs Go 1.25+ on a cold cache, ~4 minutes on 2 cores, once);
-#   - with --kubernetes (the tests; the demo does not need them): the Kubernetes v1.34 server binaries and CoreDNS,
-#     built from the Go module proxy (scripts/k8s-dist.sh, scripts/coredns-dist.sh: ~14 and ~3 minutes on 2 cores,
-#     once);
+#   - with --kubernetes (the tests; the demo does not need them): the Kubernetes v1.34 server binaries, CoreDNS and
+#     local-path-provisioner, built from the Go module proxy (scripts/k8s-dist.sh, scripts/coredns-dist.sh,
+#     scripts/local-path-dist.sh: ~14, ~3 and ~2 minutes on 2 cores, once);
 #   - with --hadoop (the hadoop engine's tests; the demo does not need it): the Hadoop runtime archive assembled from
 #     Maven Central's jars (scripts/hadoop-dist.sh: needs Maven and a JDK 17, installed when missing; ~1-2 minutes
 #     once).
@@ -20,10 +20,12 @@
 #   CMS_SPARK_VERSION=<ver>
 #   CMS_NOMAD_DIST=/abs/path/nomad_<ver>_linux_<arch>.zip        (these two with --nomad)
 #   CMS_NOMAD_VERSION=<ver>
-#   CMS_K8S_DIST=/abs/path/kubernetes-v<ver>-linux-<arch>.tgz      (these four with --kubernetes)
+#   CMS_K8S_DIST=/abs/path/kubernetes-v<ver>-linux-<arch>.tgz      (these six with --kubernetes)
 #   CMS_K8S_VERSION=v<ver>
 #   CMS_COREDNS_DIST=/abs/path/coredns_<ver>_linux_<arch>.tgz
 #   CMS_COREDNS_VERSION=<ver>
+#   CMS_LOCAL_PATH_DIST=/abs/path/local-path-provisioner_<ver>_linux_<arch>.tgz
+#   CMS_LOCAL_PATH_VERSION=<ver>
 #   CMS_HADOOP_DIST=/abs/path/hadoop-<ver>-cms.tgz                  (these two with --hadoop)
 #   CMS_HADOOP_VERSION=<ver>
 # Settings (environment):
@@ -503,9 +505,9 @@ if [ -n "$WITH_HADOOP" ]; then
   [ -s "$CMS_HADOOP_DIST" ] && [ -n "$CMS_HADOOP_VERSION" ] || die "scripts/hadoop-dist.sh printed no archive: $hadoop_vars"
 fi
 
-# --- Kubernetes binaries and CoreDNS (their own scripts and locks; compiled at the lowest priority) ----------
+# --- Kubernetes binaries, CoreDNS, local-path-provisioner (their own scripts and locks; lowest priority) -----
 
-CMS_K8S_DIST='' CMS_K8S_VERSION='' CMS_COREDNS_DIST='' CMS_COREDNS_VERSION=''
+CMS_K8S_DIST='' CMS_K8S_VERSION='' CMS_COREDNS_DIST='' CMS_COREDNS_VERSION='' CMS_LOCAL_PATH_DIST='' CMS_LOCAL_PATH_VERSION=''
 if [ -n "$WITH_KUBERNETES" ]; then
 k8s_vars=$(CMS_TESTBED_CACHE="$CACHE" nice -n 19 bash "$(dirname "${BASH_SOURCE[0]}")/k8s-dist.sh" 9>&-) \
   || die "building the Kubernetes binaries failed (scripts/k8s-dist.sh; see above)"
@@ -513,12 +515,16 @@ eval "$k8s_vars"
 coredns_vars=$(CMS_TESTBED_CACHE="$CACHE" nice -n 19 bash "$(dirname "${BASH_SOURCE[0]}")/coredns-dist.sh" 9>&-) \
   || die "building CoreDNS failed (scripts/coredns-dist.sh; see above)"
 eval "$coredns_vars"
-[ -s "$CMS_K8S_DIST" ] && [ -s "$CMS_COREDNS_DIST" ] || die "the Kubernetes or CoreDNS build printed no archive: $k8s_vars $coredns_vars"
+local_path_vars=$(CMS_TESTBED_CACHE="$CACHE" nice -n 19 bash "$(dirname "${BASH_SOURCE[0]}")/local-path-dist.sh" 9>&-) \
+  || die "building local-path-provisioner failed (scripts/local-path-dist.sh; see above)"
+eval "$local_path_vars"
+[ -s "$CMS_K8S_DIST" ] && [ -s "$CMS_COREDNS_DIST" ] && [ -s "$CMS_LOCAL_PATH_DIST" ] \
+  || die "the Kubernetes, CoreDNS or local-path-provisioner build printed no archive: $k8s_vars $coredns_vars $local_path_vars"
 fi
 
-log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION${WITH_NOMAD:+, Nomad $CMS_NOMAD_VERSION}${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION}${WITH_HADOOP:+, Hadoop $CMS_HADOOP_VERSION}"
+log "ready in $(elapsed): docker $(docker version -f '{{.Server.Version}}' 2>/dev/null), $BASE_IMAGE, Spark $PYSPARK_VERSION${WITH_NOMAD:+, Nomad $CMS_NOMAD_VERSION}${WITH_KUBERNETES:+, Kubernetes $CMS_K8S_VERSION, CoreDNS $CMS_COREDNS_VERSION, local-path-provisioner $CMS_LOCAL_PATH_VERSION}${WITH_HADOOP:+, Hadoop $CMS_HADOOP_VERSION}"
 printf 'CMS_SPARK_DIST=%q\nCMS_SPARK_VERSION=%q\n' "$dist" "$PYSPARK_VERSION"
 [ -z "$WITH_NOMAD" ] || printf 'CMS_NOMAD_DIST=%q\nCMS_NOMAD_VERSION=%q\n' "$CMS_NOMAD_DIST" "$CMS_NOMAD_VERSION"
-[ -z "$WITH_KUBERNETES" ] || printf 'CMS_K8S_DIST=%q\nCMS_K8S_VERSION=%q\nCMS_COREDNS_DIST=%q\nCMS_COREDNS_VERSION=%q\n' \
-  "$CMS_K8S_DIST" "$CMS_K8S_VERSION" "$CMS_COREDNS_DIST" "$CMS_COREDNS_VERSION"
+[ -z "$WITH_KUBERNETES" ] || printf 'CMS_K8S_DIST=%q\nCMS_K8S_VERSION=%q\nCMS_COREDNS_DIST=%q\nCMS_COREDNS_VERSION=%q\nCMS_LOCAL_PATH_DIST=%q\nCMS_LOCAL_PATH_VERSION=%q\n' \
+  "$CMS_K8S_DIST" "$CMS_K8S_VERSION" "$CMS_COREDNS_DIST" "$CMS_COREDNS_VERSION" "$CMS_LOCAL_PATH_DIST" "$CMS_LOCAL_PATH_VERSION"
 [ -z "$WITH_HADOOP" ] || printf 'CMS_HADOOP_DIST=%q\nCMS_HADOOP_VERSION=%q\n' "$CMS_HADOOP_DIST" "$CMS_HADOOP_VERSION"

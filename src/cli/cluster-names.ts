@@ -1,5 +1,5 @@
 import {listClusterNames} from '../cluster/list.js'
-import {listAccess} from '../config/access.js'
+import {accessFileNames} from '../config/access.js'
 
 /**
  * Cluster names for shell completion, bounded in time: what the providers know right now, or, when they do not
@@ -17,9 +17,7 @@ export async function clusterNamesWithin(ms: number): Promise<{names: string[]; 
 
 function localNames(): string[] {
   try {
-    return listAccess()
-      .map((a) => a.name)
-      .sort()
+    return accessFileNames().sort()
   } catch {
     return []
   }

@@ -1,11 +1,12 @@
 import {readAccess} from '../config/access.js'
+import {readAttached} from '../config/attached.js'
 import {localPaths} from '../config/paths.js'
 import type {Engine} from '../engines/engine.js'
 import {loadEngine} from '../engines/registry.js'
 import type {Provider, ProviderName} from '../providers/provider.js'
 import type {ProviderFlags} from '../providers/provider-module.js'
 import {loadProvider, PROVIDER_NAMES, providerEntry, requireProvider} from '../providers/registry.js'
-import {NotFoundError} from './not-found.js'
+import {NotFoundError, notMadeByCms} from './not-found.js'
 import {KnownHosts} from '../remote/known-hosts.js'
 import {SessionPool} from '../remote/pool.js'
 
@@ -52,9 +53,11 @@ export interface FoundCluster {
  * Which provider holds a cluster and which engine it runs: what the providers keep on this machine first (docker
  * labels), then an access file (files written before engines other than Spark name none), then, unless `remote`
  * is false, what remote providers keep (aws tags in the region in use). A remote provider that cannot be asked is
- * noted in `missing`, so that a cluster that is simply not there is still reported as not found.
+ * noted in `missing`, so that a cluster that is simply not there is still reported as not found. A cluster cms did
+ * not make (attached) has none of these: asking for it is refused (exit 2).
  */
 export async function findCluster(cluster: string, opts: {flags?: ProviderFlags; remote?: boolean} = {}): Promise<FoundCluster> {
+  if (readAttached(cluster)) throw notMadeByCms(cluster)
   const run = {flags: opts.flags ?? {}, log: () => undefined}
   const missing: string[] = []
   const ask = async (order: 'before-access' | 'after-access'): Promise<FoundCluster | undefined> => {

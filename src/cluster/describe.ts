@@ -1,9 +1,23 @@
 import {hostContext} from '../engines/host-context.js'
 import type {Host} from '../providers/provider.js'
 import type {ClusterInfo} from '../output/results.js'
-import type {ClusterHandle} from './context.js'
+import {readAttached} from '../config/attached.js'
+import {describeAttached} from './attach.js'
+import {openCluster, type ClusterHandle, type RunOptions} from './context.js'
 import {isExpired} from './max-age.js'
 import {NotFoundError} from './not-found.js'
+
+/** info: a cluster cms made (describeCluster) or one it attached (its engine's API alone). */
+export async function describeNamedCluster(name: string, run: RunOptions): Promise<ClusterInfo> {
+  const attached = readAttached(name)
+  if (attached) return describeAttached(attached)
+  const handle = await openCluster(name, run)
+  try {
+    return await describeCluster(handle)
+  } finally {
+    handle.pool.closeAll()
+  }
+}
 
 /** The cluster as it is now: hosts from the provider, everything else from the engine's own API on the head. */
 export async function describeCluster(handle: ClusterHandle, knownHosts?: Host[]): Promise<ClusterInfo> {

@@ -1,19 +1,30 @@
 import type {JobService} from '../engines/engine.js'
 import {hostContext} from '../engines/host-context.js'
+import {readAttached} from '../config/attached.js'
+import {openAttachedJobs} from './attach.js'
 import {openCluster, type ClusterHandle, type RunOptions} from './context.js'
 import {readManifest} from './manifest.js'
 import {validateClusterName} from './names.js'
 import {NotFoundError} from './not-found.js'
 
 export interface JobsHandle {
-  handle: ClusterHandle
+  /** Absent for a cluster cms did not make (attached): no provider, no hosts. */
+  handle?: ClusterHandle
   jobs: JobService
   close(): void
 }
 
-/** The cluster's job service, through its head: the engine's API and the records kept there. */
+/**
+ * The cluster's job service, through its head: the engine's API and the records kept there; an attached cluster's
+ * straight at its API, with the credentials its access file names.
+ */
 export async function openJobs(cluster: string, run: RunOptions, handle?: ClusterHandle): Promise<JobsHandle> {
   validateClusterName(cluster)
+  const attached = handle ? undefined : readAttached(cluster)
+  if (attached) {
+    const jobs = await openAttachedJobs(attached, run)
+    return {jobs, close: () => void jobs.close?.().catch(() => undefined)}
+  }
   handle ??= await openCluster(cluster, run)
   const opened = handle
   try {

@@ -1,3 +1,4 @@
+import {listAttached} from '../config/attached.js'
 import type {ClusterSummary} from '../providers/provider.js'
 import type {ListedCluster} from '../providers/provider-module.js'
 import {loadProvider, PROVIDER_NAMES, providerEntry} from '../providers/registry.js'
@@ -47,8 +48,23 @@ async function allClusters(run: ListRun): Promise<{listed: ListedCluster[]; unre
   return {listed: listed.sort((a, b) => a.summary.name.localeCompare(b.summary.name)), unreachable}
 }
 
+/** Every cluster's name: those the providers know, then the attached ones. */
 export async function listClusterNames(run: ListRun): Promise<string[]> {
-  return (await allClusters(run)).listed.map((c) => c.summary.name)
+  const made = (await allClusters(run)).listed.map((c) => c.summary.name)
+  return [...made, ...listAttached().map((a) => a.name).filter((n) => !made.includes(n))]
+}
+
+/** Clusters cms did not make, each as its engine's API describes it now. */
+async function attachedClusters(skip: Set<string>): Promise<ClusterListEntry[]> {
+  const [{describeAttached}, {loadEngine}] = await Promise.all([import('./attach.js'), import('../engines/registry.js')])
+  return mapLimit(
+    listAttached().filter((a) => !skip.has(a.name)),
+    8,
+    async (a): Promise<ClusterListEntry> => {
+      const info = await describeAttached(a)
+      return {name: a.name, provider: a.provider, engine: a.engine, hosts: info.hosts.length, head: info.kubernetes?.apiUrl ?? info.nomad?.apiUrl, ...(await loadEngine(a.engine)).listFields(info)}
+    },
+  )
 }
 
 /** Clusters with what the providers alone say (no SSH): for reap. */
@@ -59,7 +75,8 @@ export async function listClusterSummaries(run: ListRun): Promise<ClusterSummary
 export async function listClusters(run: RunOptions): Promise<ClusterList> {
   const {listed: all, unreachable} = await allClusters(run)
   const also = unreachable.length > 0 ? {unreachable} : {}
-  if (all.length === 0) return {clusters: [], ...also}
+  const attached = await attachedClusters(new Set(all.map((c) => c.summary.name)))
+  if (all.length === 0) return {clusters: attached, ...also}
   const [{connectProvider}, {describeCluster}] = await Promise.all([import('./context.js'), import('./describe.js')])
   const clusters = await mapLimit(all, 8, async ({summary, hosts, flags}): Promise<ClusterListEntry> => {
     const entry: ClusterListEntry = {...summary}
@@ -78,5 +95,5 @@ export async function listClusters(run: RunOptions): Promise<ClusterList> {
     }
     return entry
   })
-  return {clusters, ...also}
+  return {clusters: [...clusters, ...attached].sort((a, b) => a.name.localeCompare(b.name)), ...also}
 }

@@ -4,7 +4,10 @@ import {jobSucceeded} from '../jobs/states.js'
 import type {SubmitReport} from '../output/results.js'
 import {mapLimit} from '../remote/fanout.js'
 import {connectProvider, locateCluster, type RunOptions} from './context.js'
-import {openJobs} from './jobs.js'
+import {readAttached} from '../config/attached.js'
+import type {LoadedJob} from '../engines/engine.js'
+import {loadEngine} from '../engines/registry.js'
+import {openJobs, type JobsHandle} from './jobs.js'
 import {validateClusterName} from './names.js'
 import {attachS3Access} from './s3-credentials.js'
 
@@ -25,13 +28,21 @@ export interface SubmitRequest {
 export async function submitJobs(req: SubmitRequest, run: RunOptions): Promise<SubmitReport> {
   const started = Date.now()
   validateClusterName(req.name)
-  const found = await locateCluster(req.name)
-  const handle = await connectProvider(req.name, found.provider, found.engine, run)
-  const loaded = await handle.engine.loadJobs(req.files, req.overrides).catch((error) => {
-    handle.pool.closeAll()
-    throw error
-  })
-  const jh = await openJobs(req.name, run, handle)
+  const attached = readAttached(req.name)
+  let jh: JobsHandle
+  let loaded: LoadedJob[]
+  if (attached) {
+    loaded = await (await loadEngine(attached.engine)).loadJobs(req.files, req.overrides)
+    jh = await openJobs(req.name, run)
+  } else {
+    const found = await locateCluster(req.name)
+    const handle = await connectProvider(req.name, found.provider, found.engine, run)
+    loaded = await handle.engine.loadJobs(req.files, req.overrides).catch((error) => {
+      handle.pool.closeAll()
+      throw error
+    })
+    jh = await openJobs(req.name, run, handle)
+  }
   try {
     await attachS3Access(loaded, jh.jobs, req.s3 ?? {}, run.log)
     const checked = jh.jobs.prepare ? await jh.jobs.prepare(loaded) : loaded

@@ -20,9 +20,11 @@ export interface AccessEntry {
   lxd?: {socket?: string; remote?: string; clientCert?: string; clientKey?: string; serverCert?: string}
 }
 
+/** The access file of a cluster cms made; an attached cluster's (config/attached.ts) is not one. */
 export function readAccess(cluster: string): AccessEntry | undefined {
   try {
-    return JSON.parse(readFileSync(localPaths.accessFile(cluster), 'utf8')) as AccessEntry
+    const entry = JSON.parse(readFileSync(localPaths.accessFile(cluster), 'utf8')) as AccessEntry | {provider: 'attached'}
+    return entry.provider === 'attached' ? undefined : entry
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
@@ -30,9 +32,13 @@ export function readAccess(cluster: string): AccessEntry | undefined {
 }
 
 export function writeAccess(entry: AccessEntry): void {
-  const file = localPaths.accessFile(entry.name)
+  writePrivateJson(localPaths.accessFile(entry.name), entry)
+}
+
+/** JSON in a file only its owner reads, in a folder only its owner opens. */
+export function writePrivateJson(file: string, value: unknown): void {
   mkdirSync(dirname(file), {recursive: true, mode: 0o700})
-  writeFileSync(file, JSON.stringify(entry, null, 2) + '\n', {mode: 0o600})
+  writeFileSync(file, JSON.stringify(value, null, 2) + '\n', {mode: 0o600})
 }
 
 export function deleteAccess(cluster: string): void {
@@ -40,14 +46,18 @@ export function deleteAccess(cluster: string): void {
 }
 
 export function listAccess(): AccessEntry[] {
-  let files: string[]
+  return accessFileNames()
+    .map(readAccess)
+    .filter((e): e is AccessEntry => e !== undefined)
+}
+
+/** The cluster names of every access file, of clusters cms made and attached ones alike. */
+export function accessFileNames(): string[] {
   try {
-    files = readdirSync(localPaths.accessDir())
+    return readdirSync(localPaths.accessDir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length))
   } catch {
     return []
   }
-  return files
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => readAccess(f.slice(0, -'.json'.length)))
-    .filter((e): e is AccessEntry => e !== undefined)
 }

@@ -6,6 +6,7 @@ import type {ClusterInfo, ClusterListEntry, JobList, JobView} from '../output/re
 import type {ContainerNeeds, Host, Provider} from '../providers/provider.js'
 import type {HostResult} from '../remote/fanout.js'
 import type {SshSession} from '../remote/session.js'
+import type {AttachedEntry} from '../config/attached.js'
 import type {Artifact} from './artifact.js'
 import type {HostContext} from './host-context.js'
 import type {NotebookSpark} from '../notebook/server-scripts.js'
@@ -59,6 +60,29 @@ export interface Engine {
    * image under this name is left alone). Engines that run no containers (Spark standalone, Nomad) have none.
    */
   loadImage?(input: LoadImageInput): Promise<LoadImageResult>
+  /** Clusters cms did not make (`cms cluster attach`): engines that can be reached with the user's own credentials. */
+  attached?(): Promise<AttachedEngine>
+}
+
+/**
+ * A cluster cms did not make, reached at its API with what its access file names (a kubeconfig, a Nomad address and
+ * TLS files): no hosts, no head, no manifest.
+ */
+export interface AttachedEngine {
+  /** attach: the access file's engine part from the command's options (UsageError on a bad one); nothing is written. */
+  access(options: AttachOptions): AttachedEntry['kubernetes'] | AttachedEntry['nomad']
+  /** attach: asks the API once, so a wrong address or credentials are found before the access file is written. */
+  check(entry: AttachedEntry): Promise<string>
+  describe(entry: AttachedEntry): Promise<ClusterInfo>
+  openJobs(entry: AttachedEntry, input: Pick<JobsInput, 'parallel' | 'log'>): Promise<JobService>
+}
+
+export interface AttachOptions {
+  kubeconfig?: string
+  context?: string
+  nomadAddr?: string
+  /** The environment the nomad CLI reads (NOMAD_TOKEN, NOMAD_CACERT, NOMAD_CLIENT_CERT, NOMAD_CLIENT_KEY, NOMAD_TLS_SERVER_NAME). */
+  env: Record<string, string | undefined>
 }
 
 export interface LoadImageInput {

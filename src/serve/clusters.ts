@@ -1,6 +1,9 @@
 import {findCluster, connectProvider, type ClusterHandle, type RunOptions} from '../cluster/context.js'
 import {describeCluster} from '../cluster/describe.js'
 import {openJobs, type JobsHandle} from '../cluster/jobs.js'
+import {describeAttached} from '../cluster/attach.js'
+import {ATTACHED, listAttached, readAttached} from '../config/attached.js'
+import {loadEngine} from '../engines/registry.js'
 import {listClusterSummaries} from '../cluster/list.js'
 import type {Engine, JobService} from '../engines/engine.js'
 import type {ClusterInfo} from '../output/results.js'
@@ -13,7 +16,8 @@ import {capacityOf, type Capacity} from './queue/capacity.js'
 
 export interface KnownCluster {
   name: string
-  provider: ProviderName
+  /** `attached`: a cluster cms did not make, reached at its API alone (no provider, no hosts to scale). */
+  provider: ProviderName | typeof ATTACHED
   engine: string
 }
 
@@ -65,7 +69,9 @@ export class ClusterLinks {
     if (this.listed && Date.now() - this.listed.at < LIST_TTL_MS) return this.listed.clusters
     this.listing ??= listClusterSummaries({...this.run, log: () => undefined})
       .then((all) => {
-        const clusters = all.filter((c) => this.allowed(c.name)).map((c) => ({name: c.name, provider: c.provider, engine: c.engine}))
+        const made: KnownCluster[] = all.map((c) => ({name: c.name, provider: c.provider, engine: c.engine}))
+        const attached = listAttached().filter((a) => !made.some((c) => c.name === a.name))
+        const clusters = [...made, ...attached.map((a) => ({name: a.name, provider: a.provider, engine: a.engine}))].filter((c) => this.allowed(c.name))
         this.listed = {at: Date.now(), clusters}
         for (const c of clusters) this.remember(c)
         return clusters
@@ -91,6 +97,8 @@ export class ClusterLinks {
     if (link) return link.cluster
     const missed = this.misses.get(name)
     if (missed !== undefined && Date.now() - missed < MISS_TTL_MS) return undefined
+    const attached = readAttached(name)
+    if (attached) return this.remember({name, provider: attached.provider, engine: attached.engine}).cluster
     const found = await findCluster(name, {flags: this.run.providerFlags}).catch(() => ({provider: undefined, engine: undefined}))
     if (!found.provider) {
       this.misses.set(name, Date.now())
@@ -112,6 +120,7 @@ export class ClusterLinks {
 
   private async handleOf(link: Link): Promise<ClusterHandle> {
     const c = link.cluster
+    if (c.provider === ATTACHED) throw new Error(`cluster ${c.name} was attached: cms did not make it and reaches its API only`)
     link.handle ??= connectProvider(c.name, c.provider, c.engine, this.run)
     link.handle.catch(() => (link.handle = undefined))
     return link.handle
@@ -129,7 +138,9 @@ export class ClusterLinks {
     link.refreshing ??= (async () => {
       const base = {...link.cluster, checkedAt: Date.now()}
       try {
-        const info = await describeCluster(await this.handleOf(link))
+        const attached = link.cluster.provider === ATTACHED ? readAttached(link.cluster.name) : undefined
+        if (link.cluster.provider === ATTACHED && !attached) throw new Error(`cluster ${link.cluster.name} was detached`)
+        const info = attached ? await describeAttached(attached) : await describeCluster(await this.handleOf(link))
         const down = info.health === 'down' ? info.masterError ?? 'its control plane is down' : undefined
         if (down) this.dropLink(link, false)
         return (link.status = {...base, health: info.health, capacity: capacityOf(info), hosts: scaleHosts(info), down})
@@ -155,7 +166,8 @@ export class ClusterLinks {
    */
   async withJobs<T>(name: string, fn: (jobs: JobService, engine: Engine) => Promise<T>): Promise<T> {
     const link = await this.linkOf(name)
-    const handle = await this.handleOf(link)
+    // An attached cluster's jobs are opened from its access file alone.
+    const handle = link.cluster.provider === ATTACHED ? undefined : await this.handleOf(link)
     link.jobs ??= openJobs(name, this.run, handle)
     const opened = link.jobs
     opened.catch(() => {
@@ -163,7 +175,7 @@ export class ClusterLinks {
     })
     const jh = await opened
     try {
-      return await fn(jh.jobs, handle.engine)
+      return await fn(jh.jobs, handle?.engine ?? (await loadEngine(link.cluster.engine)))
     } catch (error) {
       if (isConnectionFailure(error) && link.jobs === opened) this.dropLink(link)
       throw error

@@ -238,6 +238,45 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(pod.volumes.filter((v) => v.name !== 'cms-job')).toMatchObject([{name: 'data', hostPath: {path: '/srv/cms-e2e'}}, {name: 'scratch', emptyDir: {}}])
   })
 
+  it('a spec with a pvc volume writes a file that a second job reads: the claim bound through the default local-path StorageClass', async () => {
+    const claim = 'e2e-data'
+    writeFileSync(
+      join(work, 'pvc.yaml'),
+      `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: ${claim}, namespace: default}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 64Mi}}}\n`,
+    )
+    // Not /tmp: a tmpfs in the node container, which docker cp cannot write to.
+    await docker('cp', join(work, 'pvc.yaml'), `${head}:/var/tmp/e2e-pvc.yaml`)
+    await kubectl('apply', '-f', '/var/tmp/e2e-pvc.yaml')
+    const spec = (name: string, app: string) =>
+      [`name: ${name}`, `app: ${app}`, 'volumes:', `  - {name: data, mount: /data, pvc: ${claim}}`, 'executor: {instances: 1, cores: 1, memory: 512m}', 'driver: {memory: 512m}'].join('\n')
+    writeFileSync(
+      join(work, 'pvc-write.py'),
+      ['from pyspark.sql import SparkSession', 'spark = SparkSession.builder.getOrCreate()', 'n = spark.range(1000).count()', "open('/data/written.txt', 'w').write(f'rows={n}\\n')", 'spark.stop()'].join('\n'),
+    )
+    writeFileSync(join(work, 'pvc-read.py'), ["print('CMS-PVC-READ', open('/data/written.txt').read().strip(), flush=True)"].join('\n'))
+    writeFileSync(join(work, 'pvc-write.yaml'), spec('pvc-write', 'pvc-write.py'))
+    writeFileSync(join(work, 'pvc-read.yaml'), spec('pvc-read', 'pvc-read.py'))
+    const ids: string[] = []
+    for (const f of ['pvc-write.yaml', 'pvc-read.yaml']) {
+      const r = await cms(['cluster', 'submit', '-n', NAME, join(work, f), '--wait', '--json'], env, {timeoutMs: 600_000})
+      expect(r.code, r.stderr).toBe(0)
+      const job = (JSON.parse(r.stdout) as {jobs: Array<{id: string; state: string}>}).jobs[0]!
+      expect(job.state).toBe('SUCCEEDED')
+      ids.push(job.id.split('/').pop()!)
+    }
+    expect(await kubectl('logs', `job/${ids[1]}`, '--tail=-1')).toContain('CMS-PVC-READ rows=1000')
+    // Bound by the provisioner, on a node's disk under the cluster's folder (kill removes it).
+    const pvc = JSON.parse(await kubectl('get', 'pvc', claim, '-o', 'json')) as {status: {phase: string}; spec: {storageClassName: string; volumeName: string}}
+    expect(pvc.status.phase).toBe('Bound')
+    expect(pvc.spec.storageClassName).toBe('local-path')
+    const pv = JSON.parse(await kubectl('get', 'pv', pvc.spec.volumeName, '-o', 'json')) as {spec: {hostPath?: {path: string}; local?: {path: string}; nodeAffinity: {required: {nodeSelectorTerms: Array<{matchExpressions: Array<{values: string[]}>}>}}}}
+    const path = pv.spec.hostPath?.path ?? pv.spec.local?.path ?? ''
+    expect(path.startsWith(`${layout.volumesDir}/`), path).toBe(true)
+    const node = pv.spec.nodeAffinity.required.nodeSelectorTerms[0]!.matchExpressions[0]!.values[0]!
+    expect(await docker('exec', node, 'cat', `${path}/written.txt`)).toBe('rows=1000')
+    await kubectl('delete', 'pvc', claim, '--wait=false')
+  })
+
   it.skipIf(!hasJavac)('runs a JVM app (.jar in the ConfigMap) with its main class', async () => {
     const src = join(work, 'jvm')
     execFileSync('sh', ['-c', `mkdir -p "$1/jars" "$1/classes" && tar -xzf "$2" -C "$1/jars" --strip-components=2 --wildcards '*/jars/spark-core_*' '*/jars/scala-library-*' '*/jars/spark-common-utils_*'`, 'sh', src, SPARK_DIST!])

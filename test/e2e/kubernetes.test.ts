@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -161,6 +161,46 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY')
   })
 
+  it('attach registers the cluster by a kubeconfig as if cms had not made it: submit, job list, info, list work; kill is refused; detach forgets it', async () => {
+    const att = `${NAME}-att`.slice(0, 32)
+    const accessFile = join(home, 'access', `${att}.json`)
+    const bad = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', kubeconfig, '--context', 'no-such-context'], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/no context "no-such-context"/)
+    expect(existsSync(accessFile)).toBe(false)
+    const r = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', kubeconfig, '--context', `cms-${NAME}`, '--json'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(statSync(accessFile).mode & 0o777).toBe(0o600)
+    const job = join(work, 'attached.yaml')
+    writeFileSync(
+      job,
+      `apiVersion: batch/v1\nkind: Job\nmetadata: {name: attached-ok}\nspec:\n  backoffLimit: 0\n  template: {spec: {restartPolicy: Never, containers: [{name: main, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo attached-done"]}]}}\n`,
+    )
+    const submitted = await cms(['cluster', 'submit', '-n', att, job, '--wait'], env)
+    expect(submitted.code, submitted.stderr).toBe(0)
+    expect(JSON.parse(await kubectl('get', 'job', 'attached-ok', '-o', 'json')).status.succeeded).toBe(1)
+    const listed = JSON.parse((await cms(['job', 'list', '-n', att, '--json'], env)).stdout) as {jobs: Array<{id: string}>}
+    expect(listed.jobs.map((j) => j.id)).toContain('default/attached-ok')
+    expect((await cms(['job', 'logs', '-n', att, 'default/attached-ok'], env)).stdout.trim()).toBe('attached-done')
+    const items = await nodes()
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', att, '--json'], env)).stdout)
+    expect(info).toMatchObject({name: att, provider: 'attached', engine: 'kubernetes', kubernetes: {ready: true, readyNodes: items.filter(ready).length}})
+    expect(info.hosts.map((h: {id: string}) => h.id).sort()).toEqual(items.map((n) => n.metadata.name).sort())
+    const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
+    expect(list.clusters.find((c: {name: string}) => c.name === att)).toMatchObject({provider: 'attached', engine: 'kubernetes', masterStatus: 'READY'})
+    for (const args of [['cluster', 'kill', '-n', att, '--yes'], ['cluster', 'remove', '-n', att, items[1]!.metadata.name]]) {
+      const refused = await cms(args, env)
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stderr).toMatch(/cms did not make this cluster/)
+    }
+    expect((await nodes()).filter(ready)).toHaveLength(items.filter(ready).length)
+    const detached = await cms(['cluster', 'detach', '-n', att], env)
+    expect(detached.code, detached.stderr).toBe(0)
+    expect(existsSync(accessFile)).toBe(false)
+    expect((await cms(['cluster', 'info', '-n', att], env)).code).toBe(2)
+    await kubectl('delete', 'job', 'attached-ok', '--wait=false')
+  })
+
   it('serves the API on the private address only, and only to client certificates', async () => {
     const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
     const status = (port: number, path: string) =>
@@ -222,6 +262,40 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
   // Jobs through the API (manifests, specs, logs, kill, rerun) on this cluster, while it has its 3 nodes.
   kubernetesJobCases({kubeconfig, image: BUSYBOX})
 
+  it("binds a plain StatefulSet's claim through the default local-path StorageClass, on a node's disk; deleting the claim removes the data", async () => {
+    await apply(
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: {name: keeper}',
+        'spec:',
+        '  replicas: 1',
+        '  serviceName: keeper',
+        '  selector: {matchLabels: {app: keeper}}',
+        '  template:',
+        '    metadata: {labels: {app: keeper}}',
+        '    spec:',
+        '      terminationGracePeriodSeconds: 1',
+        `      containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo kept-by-$(hostname) > /data/note.txt; exec sleep 3600"], volumeMounts: [{name: data, mountPath: /data}]}]`,
+        '  volumeClaimTemplates:',
+        '    - metadata: {name: data}',
+        '      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}',
+      ].join('\n'),
+    )
+    await kubectl('rollout', 'status', 'statefulset/keeper', '--timeout=180s')
+    const pvc = JSON.parse(await kubectl('get', 'pvc', 'data-keeper-0', '-o', 'json')) as {status: {phase: string}; spec: {storageClassName: string; volumeName: string}}
+    expect(pvc.status.phase).toBe('Bound')
+    expect(pvc.spec.storageClassName).toBe('local-path')
+    const pv = JSON.parse(await kubectl('get', 'pv', pvc.spec.volumeName, '-o', 'json')) as {spec: {hostPath?: {path: string}; local?: {path: string}}}
+    const path = pv.spec.hostPath?.path ?? pv.spec.local?.path ?? ''
+    expect(path.startsWith(`/var/lib/cms/${NAME}/volumes/`), path).toBe(true)
+    const node = (await pods('app=keeper'))[0]!.spec.nodeName!
+    expect(await docker('exec', node, 'cat', `${path}/note.txt`)).toBe('kept-by-keeper-0')
+    await kubectl('delete', 'statefulset', 'keeper', '--wait=true', '--timeout=120s')
+    await kubectl('delete', 'pvc', 'data-keeper-0', '--wait=true', '--timeout=120s')
+    await waitUntil('the volume folder removed', async () => (await docker('exec', node, 'sh', '-c', `test -e ${path} && echo there || echo gone`)) === 'gone', 120_000)
+  })
+
   it('remove drains a node through the Eviction API: its pod runs again elsewhere, the Node is gone', async () => {
     const victim = (await labelledContainers(NAME)).filter((c) => c.role === 'worker').map((c) => c.name).sort()[1]!
     await apply(
@@ -252,7 +326,8 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect((await labelledContainers(NAME)).map((c) => c.name)).not.toContain(victim)
   })
 
-  it('add joins a node that becomes Ready with a pod range of its own', async () => {
+  it('add joins a node that becomes Ready with a pod range of its own and every image cms loaded on the others', async () => {
+    const known = new Set((await nodes()).map((n) => n.metadata.name))
     const r = await cms(['cluster', 'add', '-n', NAME, '--json'], env, {timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).transfer.uploadedBytes).toBe(0)
@@ -260,6 +335,26 @@ describe.skipIf(!K8S_DIST)('kubernetes engine on docker hosts', () => {
     expect(items).toHaveLength(3)
     expect(items.every(ready)).toBe(true)
     expect(new Set(items.map((n) => n.spec.podCIDR)).size).toBe(3)
+    // The image 'cms image load' put on the other nodes was on the new one before it was Ready: a pod pinned there
+    // with imagePullPolicy Never runs it.
+    const added = items.map((n) => n.metadata.name).find((n) => !known.has(n))!
+    expect((await labelledContainers(NAME)).map((c) => c.name)).toContain(added)
+    const images = (JSON.parse(await kubectl('get', 'node', added, '-o', 'json')) as {status: {images: Array<{names: string[]}>}}).status.images
+    expect(images.flatMap((i) => i.names)).toContain(`docker.io/library/${BUSYBOX}`)
+    await apply(
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: on-added, labels: {app: on-added}}',
+        'spec:',
+        `  nodeName: ${added}`,
+        '  restartPolicy: Never',
+        `  containers: [{name: c, image: "${BUSYBOX}", imagePullPolicy: Never, command: ["/bin/sh", "-c", "echo ran-on-$(hostname)"]}]`,
+      ].join('\n'),
+    )
+    await waitUntil('the pod on the added node', async () => (await pods('app=on-added'))[0]?.status.phase === 'Succeeded', 120_000)
+    expect(await kubectl('logs', 'on-added')).toBe('ran-on-on-added')
+    await kubectl('delete', 'pod', 'on-added', '--wait=false')
   })
 
   it("kill leaves no container, network or volume of the cluster, and this machine's kernel settings as they were", async () => {

@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 import {s3NomadCases} from './s3-nomad.cases.js'
 
-const NAME = 'e2e-nomad'
+const NAME = process.env.CMS_E2E_NOMAD_NAME ?? 'e2e-nomad'
 const SPARK_DIST = process.env.CMS_SPARK_DIST
 const NOMAD_DIST = process.env.CMS_NOMAD_DIST
 // HDFS beside Nomad (--hdfs) when the Hadoop runtime is built and a Spark runtime ships for job specs.
@@ -33,7 +33,7 @@ interface NomadAlloc {
  * certificate read from the head; with the management token unless told not to; JSON parsed unless `raw`.
  */
 async function nomadApi<T>(headIp: string, path: string, opts: {token?: boolean; raw?: boolean} = {}): Promise<{status: number; body: T}> {
-  const dir = '/root/.cms/clusters/e2e-nomad/nomad'
+  const dir = `/root/.cms/clusters/${NAME}/nomad`
   const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
   const read = (file: string) => docker('exec', head.name, 'cat', `${dir}/${file}`)
   const [ca, cert, key, token] = await Promise.all([read('tls/ca.pem'), read('secrets/cli.pem'), read('secrets/cli-key.pem'), read('secrets/management.token')])
@@ -139,7 +139,7 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
       expect(bound.length, `port ${port}: ${listeners}`).toBeGreaterThan(0)
       for (const l of bound) expect(l).toBe(`${headIp}:${port}`)
     }
-    const modes = await docker('exec', head.name, 'sh', '-c', 'stat -c "%a %n" /root/.cms/clusters/e2e-nomad/nomad/secrets/* /root/.cms/clusters/e2e-nomad/nomad/tls/*-key.pem /root/.cms/clusters/e2e-nomad/nomad/server.hcl')
+    const modes = await docker('exec', head.name, 'sh', '-c', `stat -c "%a %n" /root/.cms/clusters/${NAME}/nomad/secrets/* /root/.cms/clusters/${NAME}/nomad/tls/*-key.pem /root/.cms/clusters/${NAME}/nomad/server.hcl`)
     for (const line of modes.split('\n')) expect(line).toMatch(/^600 /)
   })
 
@@ -214,6 +214,60 @@ describe.skipIf(!NOMAD_DIST)('nomad engine on docker hosts', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/Status\s*=\s*dead/)
     expect(r.stdout + r.stderr).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)
+  })
+
+  it('attach registers the cluster by its address as if cms had not made it: submit, job list, info, list work; kill is refused; detach forgets it', async () => {
+    const att = `${NAME}-att`.slice(0, 32)
+    const head = (await labelledContainers(NAME)).find((c) => c.role === 'head')!
+    const dir = `/root/.cms/clusters/${NAME}/nomad`
+    const files = mkdtempSync(join(tmpdir(), 'cms-e2e-nomad-attach-'))
+    const copy = async (from: string, to: string) => {
+      writeFileSync(join(files, to), await docker('exec', head.name, 'cat', `${dir}/${from}`), {mode: 0o600})
+      return join(files, to)
+    }
+    const attEnv = {
+      ...env,
+      NOMAD_CACERT: await copy('tls/ca.pem', 'ca.pem'),
+      NOMAD_CLIENT_CERT: await copy('secrets/cli.pem', 'cli.pem'),
+      NOMAD_CLIENT_KEY: await copy('secrets/cli-key.pem', 'cli-key.pem'),
+      NOMAD_TLS_SERVER_NAME: 'server.global.nomad',
+      NOMAD_TOKEN: (await docker('exec', head.name, 'cat', `${dir}/secrets/management.token`)).trim(),
+    }
+    const accessFile = join(home, 'access', `${att}.json`)
+    // Bad input: exit 2, nothing written.
+    const bad = await cms(['cluster', 'attach', '-n', att, '--nomad-addr', `ftp://${headIp}:4646`], attEnv)
+    expect(bad.code).toBe(2)
+    expect(existsSync(accessFile)).toBe(false)
+    const r = await cms(['cluster', 'attach', '-n', att, '--nomad-addr', `https://${headIp}:4646`, '--json'], attEnv)
+    expect(r.code, r.stderr).toBe(0)
+    expect(statSync(accessFile).mode & 0o777).toBe(0o600)
+    expect(r.stdout + r.stderr).not.toContain(attEnv.NOMAD_TOKEN)
+    // Everything after this reads the access file only: no Nomad variable in the environment.
+    writeFileSync(join(jobs, 'attached.hcl'), batchJob('attached-hello', 'echo CMS-ATTACHED from $(hostname)', 1))
+    const submitted = await cms(['cluster', 'submit', '-n', att, join(jobs, 'attached.hcl'), '--wait', '--json'], env)
+    expect(submitted.code, submitted.stderr).toBe(0)
+    const summary = (await nomadApi<{Summary: {g: {Complete: number}}}>(headIp, '/v1/job/attached-hello/summary')).body
+    expect(summary.Summary.g.Complete).toBe(1)
+    const listed = JSON.parse((await cms(['job', 'list', '-n', att, '--json'], env)).stdout) as {jobs: Array<{id: string}>}
+    expect(listed.jobs.map((j) => j.id)).toContain('attached-hello')
+    expect((await cms(['job', 'logs', '-n', att, 'attached-hello'], env)).stdout).toMatch(/^CMS-ATTACHED from /m)
+    const nodes = (await nomadApi<NomadNode[]>(headIp, '/v1/nodes')).body
+    const info = JSON.parse((await cms(['cluster', 'info', '-n', att, '--json'], env)).stdout)
+    expect(info).toMatchObject({name: att, provider: 'attached', engine: 'nomad', nomad: {leader: `${headIp}:4647`, readyNodes: nodes.filter((n) => n.Status === 'ready').length}})
+    expect(info.hosts.map((h: {id: string}) => h.id).sort()).toEqual(nodes.map((n) => n.Name).sort())
+    const list = JSON.parse((await cms(['cluster', 'list', '--json'], env)).stdout)
+    expect(list.clusters.find((c: {name: string}) => c.name === att)).toMatchObject({provider: 'attached', engine: 'nomad', masterStatus: 'LEADER'})
+    for (const args of [['cluster', 'kill', '-n', att, '--yes'], ['cluster', 'remove', '-n', att, nodes[0]!.Name], ['cluster', 'add', '-n', att]]) {
+      const refused = await cms(args, env)
+      expect(refused.code, args.join(' ')).toBe(2)
+      expect(refused.stderr).toMatch(/cms did not make this cluster/)
+    }
+    expect((await nomadApi<NomadNode[]>(headIp, '/v1/nodes')).body).toHaveLength(nodes.length)
+    const detached = await cms(['cluster', 'detach', '-n', att], env)
+    expect(detached.code, detached.stderr).toBe(0)
+    expect(existsSync(accessFile)).toBe(false)
+    expect((await cms(['cluster', 'info', '-n', att], env)).code).toBe(2)
+    expect((await nomadApi<string>(headIp, '/v1/status/leader')).body).toBe(`${headIp}:4647`)
   })
 
   it.skipIf(!SPARK_DIST)("Spark's pi.py as a portable spec runs on Nomad and prints its result", async () => {

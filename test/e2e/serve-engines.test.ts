@@ -1,13 +1,19 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {buildBusyboxImage, cms, docker, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
 import {makeKey, startServer, waitForTasks, type TestServer} from './serve-harness.js'
 
 // One cms serve in front of a Nomad cluster and a Kubernetes cluster at once: a native HCL jobfile and a manifest
 // go through the same service, are checked by their engine at admission, and run there (as the engine reports).
-const NOMAD = 'e2e-serve-nomad'
-const K8S = 'e2e-serve-k8s'
+const PREFIX = process.env.CMS_E2E_SERVE_ENGINES_PREFIX ?? 'e2e-serve'
+const NOMAD = `${PREFIX}-nomad`
+const K8S = `${PREFIX}-k8s`
 /** A Nomad cluster whose only host is stopped: known to its provider, not answering. */
-const DOWN = 'e2e-serve-down'
+const DOWN = `${PREFIX}-down`
+/** The Nomad cluster again, attached by its address as if cms had not made it. */
+const ATTACHED = `${PREFIX}-att`
 const IMAGE = `cms-e2e-busybox:${K8S}`
 
 const hcl = (name: string, script: string) => `job "${name}" {
@@ -115,6 +121,47 @@ describe.skipIf(!process.env.CMS_NOMAD_DIST || !process.env.CMS_K8S_DIST)('cms s
     expect(await engineJob(K8S, done[1].engineJobId)).toMatchObject({id: 'default/serve-hello', state: 'SUCCEEDED', kind: 'kubernetes'})
     expect((await server.call('GET', '/task/nomad-hello/logs', {key})).text).toContain('CMS-SERVE-NOMAD')
     expect((await server.call('GET', '/task/k8s-hello/logs', {key})).text).toContain('CMS-SERVE-K8S')
+  })
+
+  it('a task on an attached cluster (cms cluster attach, no provider) runs through the same service', async () => {
+    const head = `cms-${NOMAD}-1`
+    const dir = `/root/.cms/clusters/${NOMAD}/nomad`
+    const files = mkdtempSync(join(tmpdir(), 'cms-e2e-serve-attach-'))
+    const copy = async (from: string) => {
+      const to = join(files, from.replaceAll('/', '-'))
+      writeFileSync(to, await docker('exec', head, 'cat', `${dir}/${from}`), {mode: 0o600})
+      return to
+    }
+    const ip = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', head)
+    const attEnv = {
+      ...env,
+      NOMAD_CACERT: await copy('tls/ca.pem'),
+      NOMAD_CLIENT_CERT: await copy('secrets/cli.pem'),
+      NOMAD_CLIENT_KEY: await copy('secrets/cli-key.pem'),
+      NOMAD_TLS_SERVER_NAME: 'server.global.nomad',
+      NOMAD_TOKEN: (await docker('exec', head, 'cat', `${dir}/secrets/management.token`)).trim(),
+    }
+    const attached = await cms(['cluster', 'attach', '-n', ATTACHED, '--nomad-addr', `https://${ip}:4646`], attEnv)
+    expect(attached.code, attached.stderr).toBe(0)
+    try {
+      const r = await server.call('POST', '/task', {key, json: {id: 'attached-hello', cluster: ATTACHED, jobfile: {name: 'hello.hcl', content: hcl('serve-attached', 'echo CMS-SERVE-ATTACHED')}}})
+      expect(r.status, r.text).toBe(201)
+      const [task] = await waitForTasks(server, key, ['attached-hello'], ['SUCCEEDED', 'DEAD'], 300_000)
+      expect(task.state).toBe('SUCCEEDED')
+      // Nomad itself reports the job done, asked through the cluster as cms made it.
+      expect(await engineJob(NOMAD, 'serve-attached')).toMatchObject({id: 'serve-attached', state: 'SUCCEEDED', kind: 'nomad'})
+      expect((await server.call('GET', '/task/attached-hello/logs', {key})).text).toContain('CMS-SERVE-ATTACHED')
+      // The service lists clusters at most every 15 s: the attached one is on its clusters page by then.
+      let listed: {name: string; engine: string; health: string; provider: string} | undefined
+      await waitUntil('the attached cluster on /mgmt/clusters', async () => {
+        listed = ((await server.call('GET', '/mgmt/clusters', {key})).body.clusters as Array<NonNullable<typeof listed>>).find((c) => c.name === ATTACHED)
+        return listed !== undefined
+      }, 60_000)
+      expect(listed).toMatchObject({engine: 'nomad', health: 'healthy', provider: 'attached'})
+    } finally {
+      await cms(['cluster', 'detach', '-n', ATTACHED], env)
+      rmSync(files, {recursive: true, force: true})
+    }
   })
 
   it('a rerun of a finished jobfile task runs it again on its engine', async () => {

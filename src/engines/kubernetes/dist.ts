@@ -2,6 +2,7 @@ import {artifactFromSettings, artifactSettings, checkArtifactSource, resolveArti
 
 export const KUBERNETES_VERSION = 'v1.34.2'
 export const COREDNS_VERSION = '1.12.4'
+export const LOCAL_PATH_VERSION = '0.0.30'
 
 /**
  * The Kubernetes server binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
@@ -27,12 +28,29 @@ export const COREDNS_DIST: ArtifactKind = {
 }
 export const COREDNS_PROBE = 'coredns'
 
+/**
+ * rancher's local-path-provisioner, the default StorageClass's provisioner: one static binary; cms makes its image
+ * on each node. The project publishes container images only, so there is no release archive to default to.
+ */
+export const LOCAL_PATH_DIST: ArtifactKind = {
+  what: 'local-path-provisioner',
+  flag: '--local-path-dist',
+  envVar: 'CMS_LOCAL_PATH_DIST',
+  noDefault: `no local-path-provisioner archive (the default StorageClass's provisioner): pass --local-path-dist PATH or set CMS_LOCAL_PATH_DIST (scripts/local-path-dist.sh builds local-path-provisioner ${LOCAL_PATH_VERSION} from the Go module proxy)`,
+  extensions: ['.tgz', '.tar'],
+}
+export const LOCAL_PATH_PROBE = 'local-path-provisioner'
+
 export function checkKubernetesDistSource(spec: string | undefined): string {
   return checkArtifactSource(spec, KUBERNETES_DIST)
 }
 
 export function checkCoreDnsDistSource(spec: string | undefined): string {
   return checkArtifactSource(spec, COREDNS_DIST)
+}
+
+export function checkLocalPathDistSource(spec: string | undefined): string {
+  return checkArtifactSource(spec, LOCAL_PATH_DIST)
 }
 
 export function kubernetesVersionFromName(name: string): string | undefined {
@@ -43,6 +61,10 @@ export function coreDnsVersionFromName(name: string): string | undefined {
   return /coredns_(\d+\.\d+\.\d+)_/.exec(name)?.[1]
 }
 
+export function localPathVersionFromName(name: string): string | undefined {
+  return /local-path-provisioner_(\d+\.\d+\.\d+)_/.exec(name)?.[1]
+}
+
 export function resolveKubernetesDist(source: string, log: (line: string) => void): Promise<Artifact> {
   return resolveArtifact(source, KUBERNETES_DIST, {log, probe: KUBERNETES_PROBE, version: kubernetesVersionFromName})
 }
@@ -51,7 +73,13 @@ export function resolveCoreDnsDist(source: string, log: (line: string) => void):
   return resolveArtifact(source, COREDNS_DIST, {log, probe: COREDNS_PROBE, version: coreDnsVersionFromName})
 }
 
+export function resolveLocalPathDist(source: string, log: (line: string) => void): Promise<Artifact> {
+  return resolveArtifact(source, LOCAL_PATH_DIST, {log, probe: LOCAL_PATH_PROBE, version: localPathVersionFromName})
+}
+
 export const recordKubernetesDist = (a: Artifact) => artifactSettings('k8s', a)
 export const recordCoreDnsDist = (a: Artifact) => artifactSettings('coredns', a)
+export const recordLocalPathDist = (a: Artifact) => artifactSettings('localPath', a)
 export const recordedKubernetesDist = (s: Record<string, string>) => artifactFromSettings('k8s', s, KUBERNETES_DIST, KUBERNETES_PROBE)
 export const recordedCoreDnsDist = (s: Record<string, string>) => artifactFromSettings('coredns', s, COREDNS_DIST, COREDNS_PROBE)
+export const recordedLocalPathDist = (s: Record<string, string>) => artifactFromSettings('localPath', s, LOCAL_PATH_DIST, LOCAL_PATH_PROBE)

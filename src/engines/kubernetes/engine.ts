@@ -9,7 +9,7 @@ import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {readManifest} from '../../cluster/manifest.js'
 import {Deferred, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
+import type {AttachedEngine, ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
 import {HADOOP_PORTS, replicationFor} from '../hadoop/site-config.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
@@ -23,18 +23,24 @@ import {hdfsListFields} from '../hadoop/describe.js'
 import {checkDataNodesLeft, hdfsWanted} from '../hadoop/hdfs-beside.js'
 import {hdfsPods, namenodeInfo, startHdfs, withKubernetesHdfs} from './hdfs.js'
 import {ImageDelivery} from './image-load.js'
+import {LoadedImageDelivery} from './loaded-images.js'
 import {
   checkCoreDnsDistSource,
   checkKubernetesDistSource,
+  checkLocalPathDistSource,
   recordCoreDnsDist,
   recordedCoreDnsDist,
   recordedKubernetesDist,
+  recordedLocalPathDist,
   recordKubernetesDist,
+  recordLocalPathDist,
   resolveCoreDnsDist,
   resolveKubernetesDist,
+  resolveLocalPathDist,
 } from './dist.js'
 import {kubeconfigCa, kubeconfigCredentials} from './kubeconfig.js'
 import {kubernetesLayout, type KubernetesLayout} from './layout.js'
+import {BUSYBOX_BINARY, LOCAL_PATH_HELPER_IMAGE, LOCAL_PATH_IMAGE, LOCAL_PATH_NAMESPACE, renderLocalPathManifests} from './local-path.js'
 import {nodeNameFor} from './names.js'
 import {clusterDnsAddress, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR, KUBERNETES_PORTS} from './network.js'
 import {kubeletArgs, kubeProxyArgs, type KubeletInput} from './node-config.js'
@@ -49,7 +55,7 @@ const READY_TIMEOUT_MS = 180_000
 /** HDFS's pods start after the nodes are Ready: a NameNode formats, DataNodes register (JVMs on busy hosts). */
 const HDFS_TIMEOUT_MS = 300_000
 /** etcd, containerd, runc and the CNI plugins come from the hosts' packages (cms's host image has them). */
-const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'etcd-server']
+const HOST_PACKAGES = ['curl', 'python3', 'tar', 'gzip', 'containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'conntrack', 'catatonit', 'busybox-static', 'etcd-server']
 
 interface HeadPki {
   ca: KeyPairPem
@@ -74,14 +80,16 @@ export class KubernetesEngine implements Engine {
     }
     const k8s = await pick('k8s-dist', recorded && recordedKubernetesDist(recorded), checkKubernetesDistSource, resolveKubernetesDist)
     const coredns = await pick('coredns-dist', recorded && recordedCoreDnsDist(recorded), checkCoreDnsDistSource, resolveCoreDnsDist)
+    const localPath = await pick('local-path-dist', recorded && recordedLocalPathDist(recorded), checkLocalPathDistSource, resolveLocalPathDist)
     const settings = {
       ...recordKubernetesDist(k8s),
       ...recordCoreDnsDist(coredns),
+      ...recordLocalPathDist(localPath),
       podCidr: recorded?.podCidr ?? DEFAULT_POD_CIDR,
       serviceCidr: recorded?.serviceCidr ?? DEFAULT_SERVICE_CIDR,
       ...(await this.planHdfs(input)),
     }
-    return {artifacts: [k8s, coredns], settings, hostPackages: HOST_PACKAGES}
+    return {artifacts: [k8s, coredns, localPath], settings, hostPackages: HOST_PACKAGES}
   }
 
   /**
@@ -104,7 +112,7 @@ export class KubernetesEngine implements Engine {
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment, plan} = input
-    const [k8sDist, corednsDist] = shipment.artifacts as [Artifact, Artifact]
+    const [k8sDist, corednsDist, localPathDist] = shipment.artifacts as [Artifact, Artifact, Artifact]
     const podCidr = plan.settings.podCidr ?? DEFAULT_POD_CIDR
     const serviceCidr = plan.settings.serviceCidr ?? DEFAULT_SERVICE_CIDR
     const head = input.hosts[0]!
@@ -112,9 +120,12 @@ export class KubernetesEngine implements Engine {
     const apiReady = new Deferred<ClusterApi>()
     let closeApi: (() => Promise<void>) | undefined
     const contexts = new Map<string, HostContext>()
-    const corednsImage = COREDNS_IMAGE(corednsDist.version && corednsDist.version !== 'unknown' ? corednsDist.version : corednsDist.id)
+    const versionOf = (a: Artifact) => (a.version && a.version !== 'unknown' ? a.version : a.id)
+    const corednsImage = COREDNS_IMAGE(versionOf(corednsDist))
+    const localPathImage = LOCAL_PATH_IMAGE(versionOf(localPathDist))
     const hadoopImage = plan.settings.hdfs === 'true' ? await this.hadoopImageArchive(plan.settings.hadoopImage, input.log) : undefined
     const imageDelivery = hadoopImage && new ImageDelivery(cluster, hadoopImage, input.hosts.length)
+    const loadedImages = new LoadedImageDelivery(cluster)
 
     try {
       const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
@@ -132,6 +143,7 @@ export class KubernetesEngine implements Engine {
           const deliveries = await shipment.deliver(ctx, isHead, report)
           const binDir = `${await shipment.root(ctx, k8sDist)}/bin`
           const corednsBinary = `${await shipment.root(ctx, corednsDist)}/coredns`
+          const localPathBinary = `${await shipment.root(ctx, localPathDist)}/local-path-provisioner`
           await ctx.session.run(prepareDirsScript(layout), {label: 'prepare Kubernetes folders'})
           const nodeName = nodeNameFor(host.id)
           if (isHead) pki.resolve(await this.headPki(ctx, layout, cluster, nodeName, serviceCidr))
@@ -157,8 +169,10 @@ export class KubernetesEngine implements Engine {
               `for _ in $(seq 1 60); do [ -S ${shq(layout.containerdSocket)} ] && break; sleep 0.25; done`,
               `(\n${importPauseImageScript({socket: layout.containerdSocket})}\n)`,
               `(\n${importBinaryImageScript({binary: corednsBinary, name: 'coredns', ref: corednsImage, socket: layout.containerdSocket})}\n)`,
+              `(\n${importBinaryImageScript({binary: localPathBinary, name: 'local-path-provisioner', ref: localPathImage, socket: layout.containerdSocket})}\n)`,
+              `(\n${importBinaryImageScript({binary: BUSYBOX_BINARY, dir: 'bin', name: 'sh', ref: LOCAL_PATH_HELPER_IMAGE, user: '0:0', socket: layout.containerdSocket})}\n)`,
             ].join('\n'),
-            {label: 'import the pause and CoreDNS images', timeoutMs: 120_000},
+            {label: 'import the pause, CoreDNS and local-path images', timeoutMs: 120_000},
           )
           if (isHead) {
             report.update('starting the control plane')
@@ -176,6 +190,8 @@ export class KubernetesEngine implements Engine {
           }
           // The Hadoop image before the kubelet starts: HDFS's pods never find a node without it.
           const hadoopImageDelivered = imageDelivery && (await imageDelivery.deliver(ctx, index, report))
+          // Every other image cms loaded on the cluster too (a node that joins later has none of them).
+          const imported = await loadedImages.deliver(ctx, isHead, report)
           const api = await apiReady.promise
           report.update('starting kubelet')
           await this.start(ctx, layout, 'kubelet', kubeletArgs(kubelet), hash)
@@ -185,7 +201,11 @@ export class KubernetesEngine implements Engine {
           await ctx.session.writeFile(layout.files.cniConfig, renderCniConfig({nodePodCidr, podCidr, ipamDataDir: layout.cniDataDir}), 0o644)
           report.update('waiting for the node to be Ready')
           await api.waitReady(nodeName, READY_TIMEOUT_MS, `node ${nodeName} did not become Ready (see ${layout.logDir}/kubelet.log)`)
-          const shipped = [...shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`), ...(hadoopImageDelivered ? [`Hadoop image ${hadoopImageDelivered}`] : [])].join(', ')
+          const shipped = [
+            ...shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`),
+            ...(hadoopImageDelivered ? [`Hadoop image ${hadoopImageDelivered}`] : []),
+            ...(imported ? [`${imported} loaded image${imported === 1 ? '' : 's'} from the head`] : []),
+          ].join(', ')
           return {address: ctx.address, detail: `${isHead ? 'control plane + ' : ''}node ${nodeName} Ready, pods ${nodePodCidr}, ${shipped}`}
         } catch (error) {
           imageDelivery?.failed(index, error as Error)
@@ -194,6 +214,7 @@ export class KubernetesEngine implements Engine {
             shipment.headFailed(reason)
             pki.reject(reason)
             apiReady.reject(reason)
+            loadedImages.headFailed(reason)
           }
           throw error
         }
@@ -201,10 +222,13 @@ export class KubernetesEngine implements Engine {
 
       if (!outcomes[0]?.ok) return {outcomes, settings: {}}
       const api = await apiReady.promise
-      input.log('Routing the pod network between hosts; starting cluster DNS')
+      input.log('Routing the pod network between hosts; starting cluster DNS and the local-path StorageClass')
       await this.routePodNetwork(api, input.hosts, contexts, podCidr)
       await api.apply(parseManifests(renderCoreDnsManifests({image: corednsImage, serviceIp: clusterDnsAddress(serviceCidr)})))
       await api.waitDeploymentAvailable('kube-system', 'coredns', READY_TIMEOUT_MS)
+      const volumesDir = kubernetesLayout(contexts.get(head.id)!.facts.home, cluster).volumesDir
+      await api.apply(parseManifests(renderLocalPathManifests({image: localPathImage, volumesDir})))
+      await api.waitDeploymentAvailable(LOCAL_PATH_NAMESPACE, 'local-path-provisioner', READY_TIMEOUT_MS)
       await api.waitDefaultServiceAccount(60_000)
       if (imageDelivery) {
         input.log('Starting HDFS: a NameNode on the head, a DataNode on every node')
@@ -220,6 +244,7 @@ export class KubernetesEngine implements Engine {
       return {outcomes, settings: {podCidr, serviceCidr}}
     } finally {
       await imageDelivery?.finish()
+      await loadedImages.finish()
       await closeApi?.()
     }
   }
@@ -377,6 +402,10 @@ export class KubernetesEngine implements Engine {
   async loadImage(input: LoadImageInput): Promise<LoadImageResult> {
     const {loadImageOnKubernetes} = await import('./image-load.js')
     return loadImageOnKubernetes(input)
+  }
+
+  async attached(): Promise<AttachedEngine> {
+    return (await import('./attached.js')).kubernetesAttached
   }
 
   /** put/get: WebHDFS at the NameNode pod's address, which the head reaches on the pod network. */

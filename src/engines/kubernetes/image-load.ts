@@ -16,7 +16,7 @@ import {checkAbsolutePath} from './names.js'
  * rebuilt image under the same name is imported again.
  */
 
-const ID_LABEL = 'cms.image-id'
+export const ID_LABEL = 'cms.image-id'
 
 /**
  * The name containerd gives an image from a Docker archive: Docker Hub's implicit parts made explicit
@@ -69,8 +69,8 @@ export function imagePresentScript(input: {socket: string; ref: string; id: stri
 export function importImageScript(input: {socket: string; ref: string; id: string; source: {file: string; removeFile?: boolean} | {url: string}}): string {
   const c = ctrCommand(input.socket)
   const ref = checkRef(input.ref)
-  const label = `${ID_LABEL}=${imageKey(input.id)}`
-  const config = `sha256:${input.id.replace(/^sha256:/, '')}`
+  const key = imageKey(input.id)
+  const label = `${ID_LABEL}=${key}`
   const lines = ['set -eu']
   if ('url' in input.source) {
     // No pipefail in sh: curl's failure is recorded in a file (ctr's failure fails the pipeline anyway).
@@ -87,9 +87,10 @@ export function importImageScript(input: {socket: string; ref: string; id: strin
     lines.push(`${c} images import "$f" >/dev/null`)
   }
   lines.push(
-    // The archive must have brought this very image (its config blob is the image id) under this name.
+    // The archive must have brought this very image (its config blob is the image id) under this name. The id may
+    // be the short key only (an archive the head kept, named by it).
     `${c} images ls -q | grep -qxF ${shq(ref)} || { echo ${shq(`the archive does not hold ${ref}`)} >&2; exit 4; }`,
-    `${c} content ls -q | grep -qxF ${shq(config)} || { echo ${shq(`the archive does not hold image ${config}`)} >&2; exit 4; }`,
+    `${c} content ls -q | grep -q ${shq(`^sha256:${key}`)} || { echo ${shq(`the archive does not hold image sha256:${key}`)} >&2; exit 4; }`,
     `${c} images label ${shq(ref)} ${shq(label)} >/dev/null`,
     'echo imported',
   )

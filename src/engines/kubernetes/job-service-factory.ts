@@ -5,6 +5,8 @@ import {shq} from '../../remote/shell.js'
 import type {JobService, JobsInput} from '../engine.js'
 import {openCertificateAccess} from './api-access.js'
 import {kubernetesDefaultFs} from './hdfs-manifests.js'
+import type {KubeAccess} from './api.js'
+import {ClusterApi} from './cluster-api.js'
 import {KubernetesJobService} from './jobs.js'
 import {kubernetesLayout} from './layout.js'
 
@@ -22,7 +24,7 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
   const translateSpec = async (job: {spec: JobSpec; s3?: S3Access}) => {
     const {kubernetesSpecTranslator} = await import('../../jobs/kubernetes-translate.js')
     const named = job.spec.conf?.[SPARK_IMAGE_CONF]
-    const image = named === undefined ? await (sparkImage ??= newestSparkImage(input)) : String(named)
+    const image = named === undefined ? await (sparkImage ??= newestSparkImageOnHead(input)) : String(named)
     const defaultFs = input.settings.hdfs === 'true' ? kubernetesDefaultFs() : undefined
     return kubernetesSpecTranslator({image, defaultFs})(job)
   }
@@ -30,11 +32,24 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
 }
 
 /** The newest cms/spark image in the head node's containerd (`cms image load` puts it on every node). */
-export async function newestSparkImage(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string> {
+export async function newestSparkImageOnHead(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string> {
   const socket = kubernetesLayout(input.head.facts.home, input.cluster).containerdSocket
   const out = await input.head.session.run(`ctr --address ${shq(socket)} -n k8s.io images ls -q 2>/dev/null || true`, {label: 'list images'})
-  const tags = out
-    .split('\n')
+  return newestSparkImage(out.split('\n'), input.cluster)
+}
+
+/** The newest cms/spark image any node has, as the Kubernetes API reports the nodes' images (an attached cluster). */
+export async function newestSparkImageOnNodes(access: KubeAccess, cluster: string): Promise<string> {
+  const api = new ClusterApi(access)
+  try {
+    return newestSparkImage((await api.nodes()).flatMap((n) => n.status?.images?.flatMap((i) => i.names ?? []) ?? []), cluster)
+  } finally {
+    api.close()
+  }
+}
+
+function newestSparkImage(refs: string[], cluster: string): string {
+  const tags = refs
     .map((l) => l.trim())
     .filter((ref) => ref.startsWith(`${SPARK_IMAGE_REPOSITORY}:`))
     .map((ref) => ref.slice(SPARK_IMAGE_REPOSITORY.length + 1))
@@ -42,7 +57,7 @@ export async function newestSparkImage(input: Pick<JobsInput, 'head' | 'cluster'
   const tag = tags.at(-1)
   if (!tag) {
     throw new UsageError(
-      `cluster ${input.cluster} has no Spark image: run 'cms image build spark' then 'cms image load -n ${input.cluster} cms/spark:VERSION' (or name an image in the spec's conf ${SPARK_IMAGE_CONF})`,
+      `cluster ${cluster} has no Spark image: run 'cms image build spark' then 'cms image load -n ${cluster} cms/spark:VERSION' (or name an image in the spec's conf ${SPARK_IMAGE_CONF})`,
     )
   }
   return `cms/spark:${tag}`

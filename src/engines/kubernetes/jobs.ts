@@ -63,7 +63,7 @@ export class KubernetesJobService implements JobService {
   /** `kc`: a client-node KubeConfig, or certificateAccess() (client.ts) built from the cluster's admin PEMs. */
   constructor(
     kc: KubeAccess,
-    private readonly input: JobsInput,
+    private readonly input: Pick<JobsInput, 'cluster' | 'log'>,
     private readonly opts: KubernetesJobsOptions = {},
   ) {
     this.api = new KubeApi(kc)

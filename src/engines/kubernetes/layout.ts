@@ -28,6 +28,8 @@ export interface KubernetesLayout {
   containerdConfig: string
   cniConfDir: string
   cniDataDir: string
+  /** The local-path StorageClass's volumes (a folder per volume). */
+  volumesDir: string
   files: {
     caCert: string
     etcdCaCert: string
@@ -88,6 +90,7 @@ export function kubernetesLayout(home: string, cluster: string): KubernetesLayou
     containerdConfig: `${configDir}/containerd.toml`,
     cniConfDir: `${configDir}/cni`,
     cniDataDir: `${dataDir}/cni`,
+    volumesDir: `${dataDir}/volumes`,
     files: {
       caCert: `${pkiDir}/ca.crt`,
       etcdCaCert: `${pkiDir}/etcd-ca.crt`,

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import type {EngineOptions} from '../engine.js'
 import {checkHdfsOptions, hadoopDistFlag, hdfsFlag} from '../hadoop/flags.js'
-import {checkCoreDnsDistSource, checkKubernetesDistSource, COREDNS_VERSION, KUBERNETES_VERSION} from './dist.js'
+import {checkCoreDnsDistSource, checkKubernetesDistSource, checkLocalPathDistSource, COREDNS_VERSION, KUBERNETES_VERSION, LOCAL_PATH_VERSION} from './dist.js'
 
 export const kubernetesFlags = {
   'k8s-dist': Flags.string({
@@ -9,6 +9,9 @@ export const kubernetesFlags = {
   }),
   'coredns-dist': Flags.string({
     description: `kubernetes: CoreDNS release archive, a path or URL (.tgz) [default: $CMS_COREDNS_DIST, else the official CoreDNS ${COREDNS_VERSION} linux_amd64 release].`,
+  }),
+  'local-path-dist': Flags.string({
+    description: `kubernetes: local-path-provisioner ${LOCAL_PATH_VERSION} archive (.tgz with one local-path-provisioner binary; scripts/local-path-dist.sh builds it), the default StorageClass's provisioner [default: $CMS_LOCAL_PATH_DIST].`,
   }),
   hdfs: hdfsFlag,
   'hadoop-dist': hadoopDistFlag,
@@ -21,5 +24,6 @@ export const kubernetesAddFlags = {
 export function checkKubernetesOptions(options: EngineOptions, ctx: {adding: boolean}): void {
   if (options['k8s-dist'] !== undefined || !ctx.adding) checkKubernetesDistSource(options['k8s-dist'] as string | undefined)
   if (options['coredns-dist'] !== undefined || !ctx.adding) checkCoreDnsDistSource(options['coredns-dist'] as string | undefined)
+  if (options['local-path-dist'] !== undefined || !ctx.adding) checkLocalPathDistSource(options['local-path-dist'] as string | undefined)
   checkHdfsOptions(options)
 }

@@ -16,6 +16,8 @@ export interface BinaryImageInput {
   binary: string
   /** The file's name in the image (its entrypoint). */
   name: string
+  /** A folder of the image the file goes in (`bin` for /bin/sh); the root when absent. */
+  dir?: string
   /** Arguments after the entrypoint. */
   args?: string[]
   /** The image reference, as pods and containerd's sandbox_image name it. */
@@ -61,6 +63,9 @@ export function importBinaryImageScript(input: BinaryImageInput): string {
   const binary = checkAbsolutePath(`the ${input.name} binary`, input.binary)
   const socket = checkAbsolutePath("containerd's socket", input.socket)
   if (!/^[a-z][a-z0-9_-]{0,30}$/.test(input.name)) throw new Error(`not an image file name: ${JSON.stringify(input.name)}`)
+  if (input.dir !== undefined && !/^[a-z][a-z0-9_-]{0,30}$/.test(input.dir)) throw new Error(`not an image folder name: ${JSON.stringify(input.dir)}`)
+  const file = input.dir ? `${input.dir}/${input.name}` : input.name
+  const top = input.dir ?? input.name
   const ctr = input.ctr ?? 'ctr'
   const ref = input.ref
   if (!/^[a-z0-9.-]+(\/[a-z0-9._-]+)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(ref)) throw new Error(`not an image reference: ${JSON.stringify(ref)}`)
@@ -68,7 +73,7 @@ export function importBinaryImageScript(input: BinaryImageInput): string {
   if (!/^\d{1,10}:\d{1,10}$/.test(user)) throw new Error(`the image user must be UID:GID, not ${JSON.stringify(user)}`)
   const args = input.args ?? []
   for (const a of args) if (/["\\\u0000-\u001f]/.test(a)) throw new Error(`an image argument cannot hold quotes, backslashes or control characters: ${JSON.stringify(a)}`)
-  const entrypoint = JSON.stringify([`/${input.name}`, ...args])
+  const entrypoint = JSON.stringify([`/${file}`, ...args])
   const c = `${shq(ctr)} --address ${shq(socket)} -n k8s.io`
   return [
     'set -eu',
@@ -76,10 +81,10 @@ export function importBinaryImageScript(input: BinaryImageInput): string {
     `[ -x ${shq(binary)} ] || { echo ${shq(`no ${input.name} binary at ${binary}${input.name === 'pause' ? ' (Debian package catatonit)' : ''}`)} >&2; exit 3; }`,
     'work=$(mktemp -d)',
     'trap \'rm -rf "$work"\' EXIT',
-    'mkdir -p "$work/rootfs" "$work/image"',
-    `cp ${shq(binary)} "$work/rootfs/${input.name}"`,
-    `chmod 0755 "$work/rootfs/${input.name}"`,
-    `tar -C "$work/rootfs" --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf "$work/layer.tar" ${input.name}`,
+    `mkdir -p "$work/rootfs${input.dir ? `/${input.dir}` : ''}" "$work/image"`,
+    `cp ${shq(binary)} "$work/rootfs/${file}"`,
+    `chmod 0755 "$work/rootfs/${file}"`,
+    `tar -C "$work/rootfs" --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf "$work/layer.tar" ${top}`,
     'diff=$(sha256sum "$work/layer.tar" | cut -d" " -f1)',
     'mkdir -p "$work/image/$diff"',
     'mv "$work/layer.tar" "$work/image/$diff/layer.tar"',

@@ -2,7 +2,7 @@ import {shq} from '../../remote/shell.js'
 
 /**
  * What a host must have that cms does not ship (the Kubernetes binaries it does ship): a container runtime, the CNI
- * plugins, iptables, a static pause binary, and etcd on the head. Debian/Ubuntu package names go in the message, so
+ * plugins, iptables, a static pause binary, a static busybox, and etcd on the head. Debian/Ubuntu package names go in the message, so
  * the user is told exactly what to install. images/k8s-host carries all of them.
  */
 
@@ -27,6 +27,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   {name: 'iptables', anyOf: ['iptables', '/usr/sbin/iptables'], debianPackage: 'iptables'},
   {name: 'ip', anyOf: ['ip', '/usr/sbin/ip', '/sbin/ip'], debianPackage: 'iproute2'},
   {name: 'catatonit (the pods\' pause process)', anyOf: ['/usr/bin/catatonit', '/usr/libexec/catatonit/catatonit'], debianPackage: 'catatonit'},
+  {name: 'busybox (the local-path volumes\' helper shell)', anyOf: ['/bin/busybox'], debianPackage: 'busybox-static'},
   {name: 'etcd', anyOf: ['etcd', '/usr/bin/etcd'], debianPackage: 'etcd-server', headOnly: true},
 ]
 

@@ -4,7 +4,7 @@ import {SPARK_SERVICE_ACCOUNT, sparkServiceAccountObjects} from '../../jobs/kube
 import {UsageError} from '../../remote/errors.js'
 import type {HostContext} from '../host-context.js'
 import {openClusterApi} from './api-access.js'
-import {newestSparkImage} from './job-service-factory.js'
+import {newestSparkImageOnHead} from './job-service-factory.js'
 import {addTokenContext} from './kubeconfig.js'
 
 /** The namespace a stock spark-submit through the tunnel runs its driver in. */
@@ -56,7 +56,7 @@ export async function sparkSubmitEnvironment(input: {cluster: string; head: Host
   try {
     await api.apply(sparkServiceAccountObjects(namespace))
     const token = await api.serviceAccountToken(namespace, SPARK_SERVICE_ACCOUNT, SPARK_SUBMIT_TOKEN_SECONDS)
-    const image = await newestSparkImage(input).catch((error: unknown) => {
+    const image = await newestSparkImageOnHead(input).catch((error: unknown) => {
       if (error instanceof UsageError) return undefined
       throw error
     })

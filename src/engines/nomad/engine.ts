@@ -7,7 +7,7 @@ import {hostFacts} from '../../remote/host-facts.js'
 import {shq} from '../../remote/shell.js'
 import {Deferred, waitFor} from '../coordination.js'
 import type {Artifact} from '../artifact.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {AttachedEngine, ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
 import {hostContext, type HostContext} from '../host-context.js'
 import {hdfsListFields, withHdfs} from '../hadoop/describe.js'
 import {checkDataNodesLeft, drainDataNode, hasHdfs, hdfsEndpoint, HdfsBeside, namenodeInfoIfAny, planHdfs} from '../hadoop/hdfs-beside.js'
@@ -372,6 +372,10 @@ export class NomadEngine implements Engine {
     const {NomadJobService} = await import('./jobs.js')
     const api = await headApi({session: input.head.session, address: input.head.address, home: input.head.facts.home}, input.cluster)
     return new NomadJobService(api, input)
+  }
+
+  async attached(): Promise<AttachedEngine> {
+    return (await import('./attached.js')).nomadAttached
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

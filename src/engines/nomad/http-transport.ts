@@ -16,7 +16,7 @@ export interface NomadEndpoint {
   host: string
   port: number
   /** cert/key: cms's client certificate (leaving them out only makes sense to show that agents refuse that). */
-  tls?: {ca: string; cert?: string; key?: string; servername: string}
+  tls?: {ca?: string; cert?: string; key?: string; servername: string}
   /** Opens the byte stream to the agent for one request; without it, a TCP connection to host:port. */
   connect?: () => Promise<Duplex>
 }

@@ -17,16 +17,23 @@ type Prepared = LoadedJob & {job: Job}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Jobs through Nomad's own HTTP API: native HCL/JSON jobfiles as they are, portable specs as Spark tasks. */
+/**
+ * Jobs through Nomad's own HTTP API: native HCL/JSON jobfiles as they are, portable specs as Spark tasks. A cluster
+ * cms did not make (no head: `cms cluster attach`) takes native jobfiles only.
+ */
 export class NomadJobService implements JobService {
   readonly takesS3Access = true
-  private readonly stager: FileStager
+  private stager: FileStager | undefined
 
   constructor(
     private readonly api: NomadApi,
-    private readonly input: JobsInput,
-  ) {
-    this.stager = new FileStager(`${remoteClusterDir(input.head.facts.home, input.cluster)}/files`)
+    private readonly input: JobsInput | (Pick<JobsInput, 'cluster' | 'log' | 'parallel'> & {head?: undefined}),
+    /** Releases the API's connections (an attached cluster's; a made one's go with its SSH pool). */
+    private readonly onClose?: () => void,
+  ) {}
+
+  async close(): Promise<void> {
+    this.onClose?.()
   }
 
   /** Nomad parses every HCL file (variables included) and specs are staged and translated before any is registered. */
@@ -58,21 +65,24 @@ export class NomadJobService implements JobService {
   }
 
   private async specJob(f: Extract<NomadJobFile, {kind: 'spec'}>): Promise<Job> {
-    const sparkHome = this.input.settings.sparkHome
-    if (!sparkHome) throw new UsageError(`${f.file}: this Nomad cluster has no Spark runtime to run job specs: add one with 'cms cluster create -n ${this.input.cluster} -e nomad --spark-dist PATH'`)
+    const input = this.input
+    if (!input.head) throw new UsageError(`${f.file}: cms did not make cluster ${input.cluster} (it was attached), so it has no Spark runtime of cms's for job specs: submit a Nomad jobfile`)
+    const stager = (this.stager ??= new FileStager(`${remoteClusterDir(input.head.facts.home, input.cluster)}/files`))
+    const sparkHome = input.settings.sparkHome
+    if (!sparkHome) throw new UsageError(`${f.file}: this Nomad cluster has no Spark runtime to run job specs: add one with 'cms cluster create -n ${input.cluster} -e nomad --spark-dist PATH'`)
     const targets = await mapLimit(
-      this.input.hosts.filter((h) => h.state !== 'stopped'),
-      this.input.parallel,
-      async (host) => ({id: host.id, session: host === this.input.head.host ? this.input.head.session : await this.input.connect(host)}),
+      input.hosts.filter((h) => h.state !== 'stopped'),
+      input.parallel,
+      async (host) => ({id: host.id, session: host === input.head.host ? input.head.session : await input.connect(host)}),
     )
     const {spec} = f
     const [[app], jars, files, pyFiles] = await Promise.all([
-      this.stager.stageAll([spec.app], targets),
-      this.stager.stageAll(spec.jars, targets),
-      this.stager.stageAll(spec.files, targets),
-      this.stager.stageAll(spec.pyFiles, targets),
+      stager.stageAll([spec.app], targets),
+      stager.stageAll(spec.jars, targets),
+      stager.stageAll(spec.files, targets),
+      stager.stageAll(spec.pyFiles, targets),
     ])
-    const hdfs = this.input.settings.hdfs === 'true' ? defaultFs(this.input.head.address) : undefined
+    const hdfs = input.settings.hdfs === 'true' ? defaultFs(input.head.address) : undefined
     const s3 = f.s3 ? {endpoint: f.s3.endpoint, region: f.s3.region} : undefined
     return nomadJobForSpec(spec, {jobId: newJobId(spec.name), sparkHome, appPath: app!, remoteJars: jars, remoteFiles: files, remotePyFiles: pyFiles, defaultFs: hdfs, s3}) as Job
   }

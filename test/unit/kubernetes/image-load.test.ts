@@ -36,7 +36,7 @@ describe('image scripts', () => {
     expect(s).toContain('curl -fsS --retry 3 http://192.168.0.3:41234/image-5b407a9094a0f6f0.tar || echo failed > "$st"; } | ctr')
     expect(s).toContain('images import - >/dev/null')
     // The very image (its config blob) must be there before it is labelled.
-    expect(s).toContain(`content ls -q | grep -qxF ${ID}`)
+    expect(s).toContain('content ls -q | grep -q \'^sha256:5b407a9094a0f6f0\'')
     expect(s.indexOf('content ls')).toBeLessThan(s.indexOf('images label'))
   })
 
