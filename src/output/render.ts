@@ -170,9 +170,9 @@ export function renderTunnel(report: TunnelReport): string {
 
 /** `cms notebook`: the login link as Jupyter shows it (local end of the tunnel), or what --stop did. */
 export function renderNotebook(r: NotebookReport): string {
-  if (!r.url) return `JupyterLab on ${r.cluster}: ${r.state} (the notebooks stay in ${r.notebooksDir} on the head)`
+  if (!r.url) return `JupyterLab on ${r.cluster}: ${r.state} (the notebooks stay: ${r.notebooks})`
   return [
-    `JupyterLab on ${r.cluster} (${r.state}; ${r.remote} on the head, notebooks in ${r.notebooksDir}). Open this URL:`,
+    `JupyterLab on ${r.cluster} (${r.state}; ${r.remote}, notebooks: ${r.notebooks}). Open this URL:`,
     `    ${r.url}`,
   ].join('\n')
 }

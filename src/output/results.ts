@@ -346,8 +346,8 @@ export interface NotebookReport {
   url?: string
   /** Where the server listens: the head's private address and port. */
   remote?: string
-  /** The notebooks' folder on the head: kept by --stop, removed with the cluster. */
-  notebooksDir: string
+  /** Where the notebooks live (a folder on the head, a volume claim): kept by --stop, removed with the cluster. */
+  notebooks: string
 }
 
 /** `cms cluster put` / `get`: every file copied into or out of the cluster's HDFS. */

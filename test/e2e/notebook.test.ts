@@ -2,12 +2,14 @@ import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {chromium, type Browser, type Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {cms, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, startCms, waitUntil} from './helpers.js'
+import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, startCms, waitUntil} from './helpers.js'
 
 // `cms notebook` in a real browser (Debian's Chromium driven by playwright-core) on a 2-host Spark standalone
-// cluster and a 2-host Hadoop cluster, one after the other: JupyterLab through the tunnel runs a PySpark cell, the
-// executors are read from the engine's own API (the driver's REST API on standalone, the ResourceManager on YARN),
-// and a stop and start keeps the saved notebook. Screenshots go to .cache/notebook/.
+// cluster, a 2-host Hadoop cluster and a 2-node Kubernetes cluster, one after the other: JupyterLab through the
+// tunnel runs a PySpark cell, the executors are read from the engine's own API (the driver's REST API on
+// standalone, the ResourceManager on YARN, executor pods on Kubernetes), and a stop and start keeps the saved
+// notebook. Screenshots go to .cache/notebook/.
 const SHOTS = join(ROOT, '.cache', 'notebook')
 const SUM = String((999_999 * 1_000_000) / 2)
 const NOTEBOOK = 'spark-sum.ipynb'
@@ -64,12 +66,23 @@ function notebookJson(): object {
   }
 }
 
+interface Hosts {
+  headIp: string
+  /** The head's container. */
+  head: string
+  ips: string[]
+}
+
 interface EngineCase {
   title: string
   name: string
   createArgs: string[]
+  /** What the cluster needs before a notebook starts (images on its nodes). */
+  prepare?: (env: Record<string, string>) => Promise<void>
   /** The executors as the engine reports them, once the cell ran (at least one on a worker host). */
-  executors: (headIp: string, workerIps: string[]) => Promise<void>
+  executors: (hosts: Hosts) => Promise<void>
+  /** After --stop: what the engine reports is gone with the server. */
+  stopped?: (hosts: Hosts) => Promise<void>
 }
 
 function notebookCases(c: EngineCase) {
@@ -77,19 +90,19 @@ function notebookCases(c: EngineCase) {
     const {home, cleanup} = makeCmsHome()
     const env = {CMS_HOME: home}
     let browser: Browser
-    let headIp = ''
-    let workerIps: string[] = []
+    let hosts: Hosts = {headIp: '', head: '', ips: []}
 
     beforeAll(async () => {
       const executablePath = process.env.CMS_TEST_CHROMIUM
       if (!executablePath) throw new Error('CMS_TEST_CHROMIUM is not set: eval "$(bash scripts/browser.sh)" (scripts/test.sh does)')
       mkdirSync(SHOTS, {recursive: true})
       await removeClusterContainers(c.name)
-      const r = await cms(['cluster', 'create', '-n', c.name, '--hosts', '2', ...c.createArgs], env)
+      const r = await cms(['cluster', 'create', '-n', c.name, '--hosts', '2', ...c.createArgs], env, {timeoutMs: 1_800_000})
       if (r.code !== 0) throw new Error(`create failed: ${r.stderr}`)
       const containers = await labelledContainers(c.name)
-      headIp = containers.find((h) => h.role === 'head')!.ip
-      workerIps = containers.map((h) => h.ip)
+      const head = containers.find((h) => h.role === 'head')!
+      hosts = {headIp: head.ip, head: head.name, ips: containers.map((h) => h.ip)}
+      await c.prepare?.(env)
       browser = await chromium.launch({executablePath})
     })
 
@@ -118,7 +131,7 @@ function notebookCases(c: EngineCase) {
       await page.keyboard.press('Shift+Enter')
       await page.locator('.jp-OutputArea-output', {hasText: `sum ${SUM}`}).first().waitFor({timeout: 300_000})
       await page.screenshot({path: join(SHOTS, `${c.name}.png`), fullPage: true})
-      await c.executors(headIp, workerIps)
+      await c.executors(hosts)
       await page.keyboard.press('Control+s')
       await waitUntil('the saved output', async () => JSON.stringify(await (await jupyter(nb, `/api/contents/${NOTEBOOK}`)).json()).includes(`sum ${SUM}`), 60_000)
       await page.context().close()
@@ -129,6 +142,7 @@ function notebookCases(c: EngineCase) {
       expect(JSON.parse(stopped.stdout)).toMatchObject({cluster: c.name, state: 'stopped'})
       // Stopping ended the kernel and with it the driver: the old link answers no more, nothing listens.
       expect(await fetch(new URL('/api/status', nb.url), {signal: AbortSignal.timeout(5000)}).then((r) => r.status, () => 'refused')).toBe('refused')
+      await c.stopped?.(hosts)
 
       nb = await openNotebook(c.name, env)
       expect(nb.stdout).toContain('(started;')
@@ -157,7 +171,7 @@ notebookCases({
   name: 'notebook-e2e-spark',
   createArgs: [],
   // The driver's own REST API (port 4040 on the head: the kernel's driver): its executors run on the workers.
-  executors: async (headIp, workerIps) => {
+  executors: async ({headIp, ips: workerIps}) => {
     const apps = (await (await fetch(`http://${headIp}:4040/api/v1/applications`, {signal: AbortSignal.timeout(15_000)})).json()) as Array<{id: string}>
     expect(apps).toHaveLength(1)
     const executors = (await (await fetch(`http://${headIp}:4040/api/v1/applications/${apps[0]!.id}/executors`, {signal: AbortSignal.timeout(15_000)})).json()) as SparkExecutor[]
@@ -185,13 +199,65 @@ describe.skipIf(!process.env.CMS_HADOOP_DIST)('hadoop', () => {
     name: 'notebook-e2e-hadoop',
     createArgs: ['-e', 'hadoop'],
     // The ResourceManager runs the notebook's application: its ApplicationMaster and executors in containers.
-    executors: async (headIp) => {
+    executors: async ({headIp}) => {
       const res = await fetch(`http://${headIp}:8088/ws/v1/cluster/apps?states=RUNNING`, {headers: {accept: 'application/json'}, signal: AbortSignal.timeout(15_000)})
       const apps = ((await res.json()) as {apps: {app?: YarnApp[]} | null}).apps?.app ?? []
       const spark = apps.filter((a) => a.applicationType === 'SPARK')
       expect(spark).toHaveLength(1)
       // The ExecutorLauncher (client mode's ApplicationMaster) and at least one executor.
       expect(spark[0]!.runningContainers).toBeGreaterThanOrEqual(2)
+    },
+  })
+})
+
+interface PodInfo {
+  metadata: {name: string; labels: Record<string, string>}
+  spec: {nodeName?: string}
+  status: {phase: string}
+}
+
+const K8S_DIST = process.env.CMS_K8S_DIST
+const SPARK_DIST = process.env.CMS_SPARK_DIST
+
+describe.skipIf(!K8S_DIST || !SPARK_DIST)('kubernetes', () => {
+  const name = 'notebook-e2e-k8s'
+  const layout = kubernetesLayout('/root', name)
+  /** kubectl on the head with the cluster's admin kubeconfig: the API's own answer. */
+  const kubectl = async (head: string, ...args: string[]) => {
+    const bin = (await docker('exec', head, 'sh', '-c', 'find / -xdev -type f -name kubectl -perm -u+x 2>/dev/null | head -n 1')).trim()
+    return docker('exec', head, bin, '--kubeconfig', layout.files.adminKubeconfig, '--cache-dir', '/var/tmp/kubectl-cache', ...args)
+  }
+  const executorPods = async (head: string) =>
+    (JSON.parse(await kubectl(head, 'get', 'pods', '-l', 'spark-role=executor,cms.notebook=cms-notebook', '-o', 'json')).items as PodInfo[])
+
+  notebookCases({
+    title: 'cms notebook on a Kubernetes cluster (a pod, executor pods, notebooks on a volume claim)',
+    name,
+    createArgs: ['-e', 'kubernetes', '--k8s-dist', K8S_DIST!],
+    prepare: async (env) => {
+      const built = await cms(['image', 'build', 'notebook', '--spark-dist', SPARK_DIST!, '--json'], env, {timeoutMs: 1_800_000})
+      expect(built.code, built.stderr).toBe(0)
+      const {tag, sparkVersion} = JSON.parse(built.stdout) as {tag: string; sparkVersion: string}
+      for (const image of [`cms/spark:${sparkVersion}`, tag]) {
+        const r = await cms(['image', 'load', '-n', name, image], env, {timeoutMs: 900_000})
+        expect(r.code, r.stderr).toBe(0)
+      }
+    },
+    // The kernel's driver (in the notebook's pod) asked the API for executor pods: they run on the cluster's nodes.
+    executors: async ({head}) => {
+      const pods = await executorPods(head)
+      expect(pods.length).toBeGreaterThan(0)
+      for (const p of pods) expect(p.status.phase).toBe('Running')
+      const notebook = JSON.parse(await kubectl(head, 'get', 'pod', 'cms-notebook', '-o', 'json')) as {spec: {serviceAccountName: string; volumes: Array<{persistentVolumeClaim?: {claimName: string}}>}}
+      expect(notebook.spec.serviceAccountName).toBe('cms-spark')
+      const claim = JSON.parse(await kubectl(head, 'get', 'pvc', 'cms-notebook', '-o', 'json')) as {status: {phase: string}}
+      expect(claim.status.phase).toBe('Bound')
+    },
+    // The executor pods were owned by the notebook's pod: they went with it; the claim stays.
+    stopped: async ({head}) => {
+      await waitUntil('the executor pods to go', async () => (await executorPods(head)).length === 0, 120_000)
+      expect(await kubectl(head, 'get', 'pod', 'cms-notebook', '--ignore-not-found', '-o', 'name')).toBe('')
+      expect(JSON.parse(await kubectl(head, 'get', 'pvc', 'cms-notebook', '-o', 'json')).status.phase).toBe('Bound')
     },
   })
 })

@@ -5,6 +5,8 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {HadoopEngine} from '../../src/engines/hadoop/engine.js'
 import type {HostContext} from '../../src/engines/host-context.js'
+import {newestImageTag} from '../../src/engines/kubernetes/job-service-factory.js'
+import {notebookObjects, notebookSubmitArgs} from '../../src/engines/kubernetes/notebook.js'
 import {SparkEngine} from '../../src/engines/spark/engine.js'
 import {HEAD_PYTHON_SCRIPT, jupyterArchiveName, JUPYTERLAB_VERSION, jupyterPipArgs, jupyterTarArgs, parseHeadPython} from '../../src/notebook/jupyter-dist.js'
 import {loginLink, parseServerInfo} from '../../src/notebook/server-info.js'
@@ -158,8 +160,48 @@ describe('the login link', () => {
   })
 
   it('is what the command prints, and --stop says the notebooks stay', () => {
-    const base = {cluster: 'demo', engine: 'spark', notebooksDir: '/h/.cms/clusters/demo/notebooks'}
+    const base = {cluster: 'demo', engine: 'spark', notebooks: '/h/.cms/clusters/demo/notebooks'}
     expect(renderNotebook({...base, state: 'started', url: 'http://127.0.0.1:1/lab?token=abc', remote: '10.0.0.2:8888'})).toContain('\n    http://127.0.0.1:1/lab?token=abc')
-    expect(renderNotebook({...base, state: 'stopped'})).toBe('JupyterLab on demo: stopped (the notebooks stay in /h/.cms/clusters/demo/notebooks on the head)')
+    expect(renderNotebook({...base, state: 'stopped'})).toBe('JupyterLab on demo: stopped (the notebooks stay: /h/.cms/clusters/demo/notebooks)')
+  })
+})
+
+describe('the notebook on Kubernetes', () => {
+  const input = {namespace: 'default', image: 'cms/notebook:4.3.0', sparkImage: 'cms/spark:4.3.0', storage: '1Gi'}
+
+  it('runs JupyterLab as a pod of the notebook image, as the namespace\'s Spark service account, its notebooks on a claim', () => {
+    const [claim, secret, pod] = notebookObjects(input, 's3cret') as Array<Record<string, any>>
+    expect(claim).toMatchObject({kind: 'PersistentVolumeClaim', metadata: {name: 'cms-notebook', namespace: 'default'}, spec: {accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Gi'}}}})
+    expect(claim.spec.storageClassName).toBeUndefined() // the default StorageClass
+    expect(secret).toMatchObject({kind: 'Secret', metadata: {name: 'cms-notebook-token'}, data: {token: Buffer.from('s3cret').toString('base64')}})
+    expect(pod.spec.serviceAccountName).toBe('cms-spark')
+    const c = pod.spec.containers[0]
+    expect(c).toMatchObject({image: 'cms/notebook:4.3.0', imagePullPolicy: 'Never'})
+    expect(c.command).toContain('--ip=$(CMS_POD_IP)')
+    // The token comes from the Secret, never from the pod's spec.
+    expect(JSON.stringify(pod)).not.toContain('s3cret')
+    expect(c.env.find((e: {name: string}) => e.name === 'JUPYTER_TOKEN').valueFrom).toEqual({secretKeyRef: {name: 'cms-notebook-token', key: 'token'}})
+    expect(pod.spec.volumes).toEqual([{name: 'notebooks', persistentVolumeClaim: {claimName: 'cms-notebook'}}])
+  })
+
+  it('wires the kernels\' drivers to the API in client mode, at the pod\'s address, executors of the Spark image', () => {
+    const args = notebookSubmitArgs(input)
+    expect(args.slice(0, 4)).toEqual(['--master', 'k8s://https://kubernetes.default.svc:443', '--deploy-mode', 'client'])
+    const conf = Object.fromEntries(args.filter((_, i) => args[i - 1] === '--conf').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+    expect(conf).toMatchObject({
+      'spark.kubernetes.container.image': 'cms/spark:4.3.0',
+      'spark.driver.host': '$(CMS_POD_IP)',
+      'spark.kubernetes.driver.pod.name': '$(CMS_POD_NAME)',
+      'spark.kubernetes.executor.enableApiWatcher': 'false',
+    })
+    const [, , pod] = notebookObjects(input, 't') as Array<Record<string, any>>
+    const submit = pod.spec.containers[0].env.find((e: {name: string}) => e.name === 'PYSPARK_SUBMIT_ARGS').value
+    expect(shlexSplit(submit)).toEqual([...args, 'pyspark-shell'])
+  })
+
+  it('takes the newest tag of a repository among the node\'s images', () => {
+    const refs = ['docker.io/cms/notebook:4.9.0', 'docker.io/cms/notebook:4.10.0', 'docker.io/cms/spark:5.0.0', 'sha256:abc', '']
+    expect(newestImageTag(refs, 'docker.io/cms/notebook')).toBe('4.10.0')
+    expect(newestImageTag(refs, 'docker.io/cms/hadoop')).toBeUndefined()
   })
 })

@@ -8,7 +8,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {Deferred, sharedPoll, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
 import {readHadoopState} from './cluster-state.js'
@@ -20,6 +20,7 @@ import * as scripts from './scripts.js'
 import {clientConf, HADOOP_PORTS, renderHadoopConf, replicationFor} from './site-config.js'
 import {sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
 import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
+import type {NotebookServer} from '../../notebook/notebook-server.js'
 
 const READY_TIMEOUT_MS = 180_000
 
@@ -255,6 +256,11 @@ export class HadoopEngine implements Engine {
   }
 
   /** A notebook's driver runs in its kernel on the head (YARN client mode); YARN starts the executors on the NodeManagers. */
+  async notebookServer(input: NotebookInput): Promise<NotebookServer> {
+    const {HeadNotebookServer} = await import('../../notebook/head-server.js')
+    return new HeadNotebookServer(input.cluster, input.head, () => this.notebookSpark(input), input.log)
+  }
+
   async notebookSpark(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark> {
     const layout = hadoopLayout(input.head.facts.home, input.cluster)
     const sparkHome = input.settings.sparkHome

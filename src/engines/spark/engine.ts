@@ -4,7 +4,7 @@ import type {SshSession} from '../../remote/session.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
 import type {JobOverrides} from '../../jobs/load.js'
 import {Deferred, sharedPoll, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import {hostContext, type HostContext} from '../host-context.js'
 import {clusterInfo} from './describe.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from './dist.js'
@@ -17,6 +17,7 @@ import {checkDataNodesLeft, defaultFs, drainDataNode, hasHdfs, hdfsEndpoint, Hdf
 import {hadoopLayout} from '../hadoop/layout.js'
 import {stopEverythingScript} from '../hadoop/scripts.js'
 import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
+import type {NotebookServer} from '../../notebook/notebook-server.js'
 
 export interface SparkSettings {
   daemonMemory: string
@@ -227,6 +228,11 @@ export class SparkEngine implements Engine {
   }
 
   /** A notebook's driver runs in its kernel on the head (client mode) and asks the master for executors on the workers. */
+  async notebookServer(input: NotebookInput): Promise<NotebookServer> {
+    const {HeadNotebookServer} = await import('../../notebook/head-server.js')
+    return new HeadNotebookServer(input.cluster, input.head, () => this.notebookSpark(input), input.log)
+  }
+
   async notebookSpark(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark> {
     const ctx = this.withLayout(input.head, input.cluster)
     const sparkHome = input.settings.sparkHome ?? (await this.sparkHome(ctx))
