@@ -1,3 +1,4 @@
+import type {ChildProcess} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {chromium, type Browser, type Page} from 'playwright-core'
@@ -19,10 +20,15 @@ interface Notebook {
   stdout: string
 }
 
+/** `cms notebook` processes still holding a tunnel: a failed case leaves none behind (afterAll ends them). */
+const holding = new Set<ChildProcess>()
+
 /** `cms notebook -n NAME` held open until its login link is printed (Ctrl-C later closes the tunnel). */
 async function openNotebook(name: string, env: Record<string, string>): Promise<Notebook> {
   const started = Date.now()
   const {child, done} = startCms(['notebook', '-n', name], env)
+  holding.add(child)
+  void done.then(() => holding.delete(child))
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
@@ -103,6 +109,7 @@ export function notebookCases(c: NotebookCase) {
     })
 
     afterAll(async () => {
+      for (const child of holding) child.kill('SIGKILL')
       await browser?.close()
       await cms(['notebook', '-n', c.name, '--stop'], env)
     })
