@@ -96,8 +96,9 @@ command -v fish >/dev/null 2>&1 || want+=(fish)
 # The runtime's name says what it carries: a runtime built before the s3a connector was added (…-bin-pypi.tgz)
 # is not reused, so an existing cache rebuilds once.
 SPARK_DIST_NAME="spark-$PYSPARK_VERSION-bin-pypi-s3a.tgz"
+# pip fetches pyspark for the Spark runtime and, in `cms notebook` (its e2e test), JupyterLab for the heads.
+python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
 if [ ! -f "$CACHE/$SPARK_DIST_NAME" ]; then
-  python3 -m pip --version >/dev/null 2>&1 || want+=(python3-pip)
   # Maven resolves the s3a connector's jars (hadoop-aws and the AWS SDK v2 modules) from Maven Central.
   command -v mvn >/dev/null 2>&1 || want+=(maven)
 fi

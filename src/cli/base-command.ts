@@ -26,6 +26,27 @@ export abstract class CmsCommand extends Command {
     }
   }
 
+  private heldResultPrinted = false
+
+  logJson(json: unknown): void {
+    if (!this.heldResultPrinted) super.logJson(json)
+  }
+
+  /**
+   * Commands that hold something open (a tunnel) until Ctrl-C: the --json result is printed once it is ready, not
+   * when the command ends; then they wait for SIGINT or SIGTERM.
+   */
+  protected async holdUntilInterrupted(result: unknown): Promise<void> {
+    if (this.jsonEnabled()) {
+      super.logJson(result)
+      this.heldResultPrinted = true
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve())
+      process.once('SIGTERM', () => resolve())
+    })
+  }
+
   /** A partly failed operation still prints its result (per-host report) and then exits 1. */
   protected failWith(exitCode: number): void {
     process.exitCode = exitCode

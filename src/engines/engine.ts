@@ -9,6 +9,7 @@ import type {SshSession} from '../remote/session.js'
 import type {AttachedEntry} from '../config/attached.js'
 import type {Artifact} from './artifact.js'
 import type {HostContext} from './host-context.js'
+import type {NotebookServer} from '../notebook/notebook-server.js'
 import type {Shipment} from './shipping.js'
 
 /**
@@ -46,6 +47,11 @@ export interface Engine {
   hdfs?(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined>
   /** kubeconfig: a kubeconfig (holding a private key) whose server is `server`, the local end of a tunnel. */
   kubeconfig?(input: {cluster: string; head: HostContext; server: string}): Promise<{text: string; context: string}>
+  /**
+   * notebook: the cluster's JupyterLab server (a process on the head, a pod), its kernels' PySpark wired to the
+   * cluster in client mode. Engines without it have no `cms notebook`.
+   */
+  notebookServer?(input: NotebookInput): Promise<NotebookServer>
   /** tunnel: environment a native client needs, given the local URLs; secrets go to files, never to stdout. */
   clientEnvironment?(input: {cluster: string; head: HostContext; local: Record<string, string>; secretsDir: string; withSecrets: boolean}): Promise<Record<string, string>>
   /**
@@ -77,6 +83,14 @@ export interface AttachOptions {
   nomadAddr?: string
   /** The environment the nomad CLI reads (NOMAD_TOKEN, NOMAD_CACERT, NOMAD_CLIENT_CERT, NOMAD_CLIENT_KEY, NOMAD_TLS_SERVER_NAME). */
   env: Record<string, string | undefined>
+}
+
+export interface NotebookInput {
+  cluster: string
+  head: HostContext
+  /** The engine settings recorded in the head manifest. */
+  settings: Record<string, string>
+  log: (line: string) => void
 }
 
 export interface LoadImageInput {

@@ -1,5 +1,5 @@
 import {formatDuration} from '../cluster/max-age.js'
-import type {ClusterInfo, ClusterList, FileCopyReport, HdfsCopyReport, HostCommandResult, HostReport, ReapReport, RunReport, TunnelReport} from './results.js'
+import type {ClusterInfo, ClusterList, FileCopyReport, HdfsCopyReport, HostCommandResult, HostReport, NotebookReport, ReapReport, RunReport, TunnelReport} from './results.js'
 import {duration, gb, mb, table} from './table.js'
 
 /** '3h12m', '3h12m (max 2h, EXPIRED)': how old a cluster is against its --max-age. */
@@ -166,6 +166,15 @@ export function renderTunnel(report: TunnelReport): string {
   if (env.length > 0) lines.push('', ...env.map(([k, v]) => `export ${k}=${v}`))
   if (report.envFile) lines.push('', `Secrets (tokens) are in ${report.envFile}: . ${report.envFile}`)
   return lines.join('\n')
+}
+
+/** `cms notebook`: the login link as Jupyter shows it (local end of the tunnel), or what --stop did. */
+export function renderNotebook(r: NotebookReport): string {
+  if (!r.url) return `JupyterLab on ${r.cluster}: ${r.state} (the notebooks stay: ${r.notebooks})`
+  return [
+    `JupyterLab on ${r.cluster} (${r.state}; ${r.remote}, notebooks: ${r.notebooks}). Open this URL:`,
+    `    ${r.url}`,
+  ].join('\n')
 }
 
 /** `cms cluster put/get`: one line per file, then the total. */

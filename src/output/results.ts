@@ -336,6 +336,20 @@ export interface TunnelReport {
   envFile?: string
 }
 
+/** `cms notebook`: the cluster's JupyterLab server on its head, reached through an SSH tunnel. */
+export interface NotebookReport {
+  cluster: string
+  engine: string
+  /** started now, running already (reattached), stopped (--stop), not running (--stop found none). */
+  state: 'started' | 'running' | 'stopped' | 'not running'
+  /** The login link on this machine (the tunnel's local end), with Jupyter's token; absent after --stop. */
+  url?: string
+  /** Where the server listens: the head's private address and port. */
+  remote?: string
+  /** Where the notebooks live (a folder on the head, a volume claim): kept by --stop, removed with the cluster. */
+  notebooks: string
+}
+
 /** `cms cluster put` / `get`: every file copied into or out of the cluster's HDFS. */
 export interface HdfsCopyReport {
   cluster: string

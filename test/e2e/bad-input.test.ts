@@ -26,6 +26,8 @@ describe('hostile and invalid input', () => {
     ['unknown cluster add', ['cluster', 'add', '-n', 'no-such-cluster']],
     ['unknown cluster ssh', ['cluster', 'ssh', '-n', 'no-such-cluster', '--', 'true']],
     ['unknown cluster run', ['cluster', 'run', '-n', 'no-such-cluster', '--', 'true']],
+    ['unknown cluster notebook', ['notebook', '-n', 'no-such-cluster']],
+    ['notebook --open with --stop', ['notebook', '-n', 'ok-name', '--open', '--stop']],
     ['unknown cluster copy', ['cluster', 'copy', '-n', 'no-such-cluster', 'package.json', '/tmp/']],
     ['run without a command', ['cluster', 'run', '-n', 'ok-name']],
     ['run with words before --', ['cluster', 'run', '-n', 'ok-name', 'uptime']],

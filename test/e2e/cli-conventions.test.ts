@@ -171,7 +171,7 @@ describe('cms help, did you mean, completion, no leftovers', () => {
     })
 
     it.each(['bash', 'zsh', 'fish'] as const)('%s completes topics, commands and flags', async (shell) => {
-      expect(await shellComplete(shell, 'cms ', env)).toEqual(['autocomplete', 'cluster', 'help', 'image', 'job', 'serve'])
+      expect(await shellComplete(shell, 'cms ', env)).toEqual(['autocomplete', 'cluster', 'help', 'image', 'job', 'notebook', 'serve'])
       expect(await shellComplete(shell, 'cms cluster cr', env)).toEqual(['create'])
       expect(await shellComplete(shell, 'cms job ', env)).toEqual(['kill', 'list', 'logs', 'rerun', 'status'])
       expect(await shellComplete(shell, 'cms cluster create --spa', env)).toEqual(['--spark-dist'])

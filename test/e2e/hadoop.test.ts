@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
+import {notebookCases} from './notebook.cases.js'
 import {s3SparkCases} from './s3-spark.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, sparkRuntimeHome, waitUntil} from './helpers.js'
 import {makeKey, piPyPath, startServer, taskForm, waitForTasks} from './serve-harness.js'
@@ -170,6 +171,19 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   // Jobs on YARN, on this cluster; s3a:// paths from them.
   yarnJobCases(yarn)
   s3SparkCases({name: NAME, home, engine: 'hadoop'})
+  notebookCases({
+    title: 'cms notebook: JupyterLab on the head, its PySpark in YARN client mode',
+    name: NAME,
+    env,
+    hosts: () => ({headIp, head, ips: []}),
+    // The ResourceManager runs the notebook's application: its ExecutorLauncher and at least one executor.
+    executors: async ({headIp}) => {
+      const apps = (await rm<{apps: {app?: Array<{applicationType: string; runningContainers: number}>} | null}>(headIp, '/ws/v1/cluster/apps?states=RUNNING')).apps?.app ?? []
+      const spark = apps.filter((a) => a.applicationType === 'SPARK')
+      expect(spark).toHaveLength(1)
+      expect(spark[0]!.runningContainers).toBeGreaterThanOrEqual(2)
+    },
+  })
 
   it('tunnel: a local hdfs, yarn and spark-submit --master yarn (the same runtimes, unpacked here) use the configuration it writes, through its SOCKS proxy', async () => {
     const local = mkdtempSync(join(tmpdir(), 'cms-e2e-hadoop-client-'))

@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
-import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkRuntimeHome} from './helpers.js'
+import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkRuntimeHome, waitUntil} from './helpers.js'
+import {notebookCases} from './notebook.cases.js'
 import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
@@ -330,6 +331,36 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
   })
 
   s3KubernetesCases({name: NAME, home, work, image: () => image, kubectl})
+
+  const notebookExecutors = async () => JSON.parse(await kubectl('get', 'pods', '-l', 'spark-role=executor,cms.notebook=cms-notebook', '-o', 'json')).items as PodInfo[]
+  notebookCases({
+    title: "cms notebook: a pod as the namespace's Spark service account, executor pods, notebooks on a volume claim",
+    name: NAME,
+    env,
+    hosts: () => ({headIp: '', head, ips: []}),
+    // The Spark image is on the nodes (loaded above); the notebook image is built FROM it and loaded the same way.
+    prepare: async () => {
+      const built = await cms(['image', 'build', 'notebook', '--spark-dist', SPARK_DIST!, '--json'], env, {timeoutMs: 1_800_000})
+      expect(built.code, built.stderr).toBe(0)
+      const r = await cms(['image', 'load', '-n', NAME, JSON.parse(built.stdout).tag], env, {timeoutMs: 900_000})
+      expect(r.code, r.stderr).toBe(0)
+    },
+    // The kernel's driver (in the notebook's pod) asked the API for executor pods: they run on the cluster's nodes.
+    executors: async () => {
+      const pods = await notebookExecutors()
+      expect(pods.length).toBeGreaterThan(0)
+      for (const p of pods) expect(p.status.phase).toBe('Running')
+      const notebook = JSON.parse(await kubectl('get', 'pod', 'cms-notebook', '-o', 'json')) as {spec: {serviceAccountName: string}}
+      expect(notebook.spec.serviceAccountName).toBe('cms-spark')
+      expect(JSON.parse(await kubectl('get', 'pvc', 'cms-notebook', '-o', 'json')).status.phase).toBe('Bound')
+    },
+    // The executor pods were owned by the notebook's pod: they went with it; the claim stays.
+    stopped: async () => {
+      await waitUntil('the executor pods to go', async () => (await notebookExecutors()).length === 0, 120_000)
+      expect(await kubectl('get', 'pod', 'cms-notebook', '--ignore-not-found', '-o', 'name')).toBe('')
+      expect(JSON.parse(await kubectl('get', 'pvc', 'cms-notebook', '-o', 'json')).status.phase).toBe('Bound')
+    },
+  })
 
   it("a stock spark-submit on this machine runs pi.py in cluster mode through cms cluster tunnel, as the namespace's Spark service account", async () => {
     // The pyspark runtime's own spark-submit, unmodified; the tunnel's SPARK_CONF_DIR names the master, the

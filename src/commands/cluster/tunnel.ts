@@ -21,12 +21,6 @@ export default class ClusterTunnel extends CmsCommand {
     'write-env': Flags.string({description: 'Write the client environment, secrets included, to this file (0600; removed when the tunnel closes).'}),
   }
 
-  private jsonPrinted = false
-
-  logJson(json: unknown): void {
-    if (!this.jsonPrinted) super.logJson(json)
-  }
-
   async run(): Promise<TunnelReport> {
     const {flags} = await this.parse(ClusterTunnel)
     const dashdash = this.argv.indexOf('--')
@@ -46,16 +40,8 @@ export default class ClusterTunnel extends CmsCommand {
         return tunnel.report
       }
       this.log(renderTunnel(tunnel.report))
-      // The result is printed while the tunnel holds, not when it closes.
-      if (this.jsonEnabled()) {
-        super.logJson(tunnel.report)
-        this.jsonPrinted = true
-      }
       this.logToStderr('Tunnel open; Ctrl-C closes it.')
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve())
-        process.once('SIGTERM', () => resolve())
-      })
+      await this.holdUntilInterrupted(tunnel.report)
       return tunnel.report
     } finally {
       await tunnel.close()

@@ -8,7 +8,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {Deferred, sharedPoll, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
 import {readHadoopState} from './cluster-state.js'
@@ -19,6 +19,8 @@ import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type H
 import * as scripts from './scripts.js'
 import {clientConf, HADOOP_PORTS, namenodeUri, renderHadoopConf, replicationFor} from './site-config.js'
 import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
+import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
+import type {NotebookServer} from '../../notebook/notebook-server.js'
 
 const READY_TIMEOUT_MS = 180_000
 
@@ -251,6 +253,23 @@ export class HadoopEngine implements Engine {
   async openJobs(input: JobsInput): Promise<JobService> {
     const {HadoopJobService} = await import('./job-service.js')
     return HadoopJobService.open(input.head, input)
+  }
+
+  /** A notebook's driver runs in its kernel on the head (YARN client mode); YARN starts the executors on the NodeManagers. */
+  async notebookServer(input: NotebookInput): Promise<NotebookServer> {
+    const {HeadNotebookServer} = await import('../../notebook/head-server.js')
+    return new HeadNotebookServer(input.cluster, input.head, () => this.notebookSpark(input), input.log)
+  }
+
+  async notebookSpark(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark> {
+    const layout = hadoopLayout(input.head.facts.home, input.cluster)
+    const sparkHome = input.settings.sparkHome
+    if (!sparkHome) throw new Error(`the manifest of ${input.cluster} does not say where Spark is on the head: 'cms cluster create -n ${input.cluster}' records it`)
+    return {
+      sparkHome,
+      env: {SPARK_CONF_DIR: layout.sparkConfDir, HADOOP_CONF_DIR: layout.confDir, YARN_CONF_DIR: layout.confDir},
+      submitArgs: ['--master', 'yarn', '--deploy-mode', 'client', ...driverOnHead(input.head.address)],
+    }
   }
 
   async hdfs(input: {head: HostContext}): Promise<{address: string; port: number}> {

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {shq} from '../../remote/shell.js'
 import {OWN_PROCESS_FUNCTION, releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
+import {killNotebookScript} from '../../notebook/server-scripts.js'
 import {DAEMON_HEAP, pidFile, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import {excludeFiles, type HadoopConfFiles} from './site-config.js'
 
@@ -166,6 +167,7 @@ export function cleanupScript(l: HadoopLayout, home: string): string {
     `c=${shq(l.clusterDir)}`,
     'if [ -d "$c" ]; then',
     ...stopEverythingLines(l).map((s) => `  ${s}`),
+    `  ${killNotebookScript(l.clusterDir)}`,
     '  rm -rf "$c"',
     'fi',
     releaseCmsHomeScript(home),

@@ -80,6 +80,16 @@ export class ClusterApi {
     await waitFor(timeoutMs, async () => Boolean(await orUndefined(this.api.request('GET', '/api/v1/namespaces/default/serviceaccounts/default'))), 'the default service account was not made')
   }
 
+  /** GET of one object by its API path; undefined when there is none. */
+  async get<T>(path: string): Promise<T | undefined> {
+    return orUndefined(this.api.request<T>('GET', path))
+  }
+
+  /** DELETE of one object by its API path; false when there was none. */
+  async remove(path: string): Promise<boolean> {
+    return (await orUndefined(this.api.request('DELETE', path))) !== undefined
+  }
+
   async cordon(name: string): Promise<void> {
     await this.api.request('PATCH', `${NODES}/${encodeURIComponent(name)}`, {body: {spec: {unschedulable: true}}, contentType: 'application/merge-patch+json'})
   }

@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import type {NotebookServer} from '../../notebook/notebook-server.js'
 import {parseAllDocuments} from 'yaml'
 import type {JobOverrides} from '../../jobs/load.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
@@ -9,7 +10,7 @@ import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {readManifest} from '../../cluster/manifest.js'
 import {Deferred, waitFor} from '../coordination.js'
-import type {AttachedEngine, ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput} from '../engine.js'
+import type {AttachedEngine, ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, LoadImageInput, LoadImageResult, PlanInput, NotebookInput} from '../engine.js'
 import {HADOOP_PORTS, replicationFor} from '../hadoop/site-config.js'
 import type {HostContext} from '../host-context.js'
 import {issueCertificate, type KeyPairPem} from '../pki.js'
@@ -413,6 +414,12 @@ export class KubernetesEngine implements Engine {
     const namenode = await namenodePod(input)
     if (namenode === 'missing') throw new Error(`cluster ${input.cluster} runs HDFS but its NameNode has no pod now (see 'kubectl -n cms-hdfs get pods')`)
     return namenode === undefined ? undefined : {address: namenode, port: HADOOP_PORTS.namenodeHttp}
+  }
+
+  /** JupyterLab as a pod of the notebook image, its kernels' drivers asking the API for executor pods. */
+  async notebookServer(input: NotebookInput): Promise<NotebookServer> {
+    const {PodNotebookServer} = await import('./notebook.js')
+    return new PodNotebookServer(input)
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

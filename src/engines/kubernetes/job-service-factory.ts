@@ -33,9 +33,14 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
 
 /** The newest cms/spark image in the head node's containerd (`cms image load` puts it on every node). */
 export async function newestSparkImageOnHead(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string> {
+  return newestSparkImage(await imagesOnHead(input), input.cluster)
+}
+
+/** The references of every image in the head node's containerd. */
+export async function imagesOnHead(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string[]> {
   const socket = kubernetesLayout(input.head.facts.home, input.cluster).containerdSocket
   const out = await input.head.session.run(`ctr --address ${shq(socket)} -n k8s.io images ls -q 2>/dev/null || true`, {label: 'list images'})
-  return newestSparkImage(out.split('\n'), input.cluster)
+  return out.split('\n')
 }
 
 /** The newest cms/spark image any node has, as the Kubernetes API reports the nodes' images (an attached cluster). */
@@ -48,13 +53,18 @@ export async function newestSparkImageOnNodes(access: KubeAccess, cluster: strin
   }
 }
 
-function newestSparkImage(refs: string[], cluster: string): string {
-  const tags = refs
+/** The newest tag (numeric order: 4.10 after 4.9) of `repository` (docker.io/cms/spark) among image references. */
+export function newestImageTag(refs: string[], repository: string): string | undefined {
+  return refs
     .map((l) => l.trim())
-    .filter((ref) => ref.startsWith(`${SPARK_IMAGE_REPOSITORY}:`))
-    .map((ref) => ref.slice(SPARK_IMAGE_REPOSITORY.length + 1))
+    .filter((ref) => ref.startsWith(`${repository}:`))
+    .map((ref) => ref.slice(repository.length + 1))
     .sort((a, b) => a.localeCompare(b, 'en', {numeric: true}))
-  const tag = tags.at(-1)
+    .at(-1)
+}
+
+function newestSparkImage(refs: string[], cluster: string): string {
+  const tag = newestImageTag(refs, SPARK_IMAGE_REPOSITORY)
   if (!tag) {
     throw new UsageError(
       `cluster ${cluster} has no Spark image: run 'cms image build spark' then 'cms image load -n ${cluster} cms/spark:VERSION' (or name an image in the spec's conf ${SPARK_IMAGE_CONF})`,

@@ -4,7 +4,7 @@ import type {SshSession} from '../../remote/session.js'
 import type {ClusterInfo, ClusterListEntry} from '../../output/results.js'
 import type {JobOverrides} from '../../jobs/load.js'
 import {Deferred, sharedPoll, waitFor} from '../coordination.js'
-import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, PlanInput} from '../engine.js'
+import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import {hostContext, type HostContext} from '../host-context.js'
 import {clusterInfo} from './describe.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from './dist.js'
@@ -16,6 +16,8 @@ import {hdfsListFields, withHdfs, type NameNodeInfoBean} from '../hadoop/describ
 import {checkDataNodesLeft, defaultFs, drainDataNode, hasHdfs, hdfsEndpoint, HdfsBeside, namenodeInfoIfAny, planHdfs} from '../hadoop/hdfs-beside.js'
 import {hadoopLayout} from '../hadoop/layout.js'
 import {stopEverythingScript} from '../hadoop/scripts.js'
+import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
+import type {NotebookServer} from '../../notebook/notebook-server.js'
 
 export interface SparkSettings {
   daemonMemory: string
@@ -223,6 +225,23 @@ export class SparkEngine implements Engine {
     }
     const info = clusterInfo(input.cluster, input.provider, input.hosts, status, input.head?.address, error)
     return namenode && input.head ? withHdfs(info, namenode, input.head.address) : info
+  }
+
+  /** A notebook's driver runs in its kernel on the head (client mode) and asks the master for executors on the workers. */
+  async notebookServer(input: NotebookInput): Promise<NotebookServer> {
+    const {HeadNotebookServer} = await import('../../notebook/head-server.js')
+    return new HeadNotebookServer(input.cluster, input.head, () => this.notebookSpark(input), input.log)
+  }
+
+  async notebookSpark(input: {cluster: string; head: HostContext; settings: Record<string, string>}): Promise<NotebookSpark> {
+    const ctx = this.withLayout(input.head, input.cluster)
+    const sparkHome = input.settings.sparkHome ?? (await this.sparkHome(ctx))
+    if (!sparkHome) throw new Error(`Spark is not configured on the head of ${input.cluster}: 'cms cluster create -n ${input.cluster}' finishes it`)
+    return {
+      sparkHome,
+      env: {SPARK_CONF_DIR: ctx.layout.confDir},
+      submitArgs: ['--master', scripts.masterUrl(input.head.address), ...driverOnHead(input.head.address)],
+    }
   }
 
   hdfs(input: {cluster: string; head: HostContext}): Promise<{address: string; port: number} | undefined> {

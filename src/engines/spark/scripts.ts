@@ -1,5 +1,6 @@
 import {shq} from '../../remote/shell.js'
 import {releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
+import {killNotebookScript} from '../../notebook/server-scripts.js'
 import {DAEMON_CLASS, pidFile, SPARK_PORTS, type SparkDaemon, type SparkLayout} from './layout.js'
 
 /**
@@ -138,6 +139,7 @@ export function cleanupScript(l: SparkLayout, home: string): string {
     'if [ -d "$c" ]; then',
     // Job runners first (their own process groups), so no retry starts a driver while the daemons stop.
     '  for f in "$c"/jobs/*/runner.pid; do [ -f "$f" ] && kill -TERM -- "-$(cat "$f")" 2>/dev/null; done',
+    `  ${killNotebookScript(l.clusterDir)}`,
     ...daemons.map((d) => `  [ -f ${shq(pidFile(l, d))} ] && kill "$(cat ${shq(pidFile(l, d))})" 2>/dev/null || true`),
     `  for _ in $(seq 1 20); do pgrep -f -- ${selfSafePattern(l.confDir)} >/dev/null || break; sleep 0.5; done`,
     `  pkill -9 -f -- ${selfSafePattern(l.confDir)} 2>/dev/null || true`,
