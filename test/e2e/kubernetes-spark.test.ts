@@ -107,7 +107,7 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(JSON.parse(again.stdout).uploadedBytes).toBe(0)
   })
 
-  it('runs pi.py as a portable spec: the driver in a Job pod, executors as pods on both nodes, the result in the logs', async () => {
+  it('runs pi.py as a portable spec: the driver in a Job pod, executors as pods on the nodes, the result in the logs', async () => {
     writeFileSync(
       join(work, 'pi.yaml'),
       ['app: pi.py', 'args: [20]', 'driver: {memory: 512m}', 'executor: {instances: 2, cores: 1, memory: 512m}', 'retries: 1'].join('\n'),
@@ -140,7 +140,10 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     expect(ours.status.succeeded).toBe(1)
     expect(ours.spec.backoffLimit).toBe(1)
     expect(executors.size).toBeGreaterThanOrEqual(2)
-    expect(new Set(executors.values()).size).toBe(2)
+    // On the cluster's nodes. Which ones is the scheduler's call: with a 1-core driver on a node of 2 cores that also
+    // runs CoreDNS (50m), both executors fit only on the other node, and where the driver lands depends on the
+    // memory the HDFS and local-path pods take on each node (seen both ways).
+    expect([...executors.values()].every((n) => nodes.includes(n)), [...executors.values()].join(', ')).toBe(true)
     const logs = await kubectl('logs', `job/${ours.metadata.name}`, '--tail=-1')
     expect(logs).toMatch(/Pi is roughly 3\.1\d*/)
     const viaCms = await cms(['job', 'logs', '-n', NAME, job.id], env)
