@@ -14,14 +14,17 @@
 #     records: nothing boots, nothing listens on their addresses); each start gives nova-compute a new host name, as
 #     the fake driver cannot restart under the same one;
 #   - in the cloud: flavors m1.small/medium/large, a public image record debian-12-generic-amd64-... (os_distro
-#     debian, os_version 12), and the cms project's network cms-test-net with subnet 127.0.8.0/24 (no gateway, no
-#     DHCP, addresses 127.0.8.4-127.0.8.19).
+#     debian, os_version 12), the cms project's network cms-test-net with subnet 127.0.8.0/24 (gateway 127.0.8.1, no
+#     DHCP, addresses 127.0.8.4-127.0.8.19), the external network cms-test-public (127.0.9.0/24, floating IPs
+#     127.0.9.4-127.0.9.19) and the cms project's router between them (Neutron's router plugin; no L3 agent, so
+#     nothing routes: floating IPs are records that the tests forward).
 #
 # stdout carries shell assignments, for `eval "$(bash scripts/openstack.sh)"` (no secret: the passwords stay in the
 # clouds.yaml file):
 #   CMS_OPENSTACK_TEST_CLOUDS=$CACHE/openstack/state/clouds.yaml    (OS_CLIENT_CONFIG_FILE for cms and the tests)
 #   CMS_OPENSTACK_TEST_CLOUD=cms-test                               (OS_CLOUD; the admin's is cms-test-admin)
 #   CMS_OPENSTACK_TEST_NETWORK=cms-test-net
+#   CMS_OPENSTACK_TEST_EXTERNAL_NETWORK=cms-test-public
 # `bash scripts/openstack.sh --stop` ends every process it started, by pid, and prints nothing (PostgreSQL and
 # RabbitMQ keep running: their own --stop ends them). Progress goes to stderr. Run as root. Settings (environment):
 #   CMS_TESTBED_CACHE     cache folder (default ~/.cache/cms-testbed, shared with scripts/testbed.sh)
@@ -37,8 +40,14 @@ declare -A PORTS=([keystone]=$PORT [glance]=$((PORT + 1)) [placement]=$((PORT + 
 APIS=(keystone glance placement neutron nova)
 DAEMONS=(nova-conductor nova-scheduler nova-compute)
 SUBNET=127.0.8.0/24
+GATEWAY=127.0.8.1
 POOL_START=127.0.8.4
 POOL_END=127.0.8.19
+# The external network floating IPs come from (nothing routes it: the tests forward each floating IP's port 22).
+PUBLIC_SUBNET=127.0.9.0/24
+PUBLIC_GATEWAY=127.0.9.1
+PUBLIC_POOL_START=127.0.9.4
+PUBLIC_POOL_END=127.0.9.19
 VHOST=cms_openstack
 DATABASES=(keystone glance placement neutron nova_api nova nova_cell0)
 USERS=(admin cms nova neutron glance placement)
@@ -50,6 +59,8 @@ DRIVER=$SCRIPTS/openstack/cms_testbed_ml2
 # The venv's name changes with the pins and the driver, so a change makes a new one.
 HASH=$(cat "$REQS" "$DRIVER/pyproject.toml" "$DRIVER"/cms_testbed_ml2/*.py | sha256sum | cut -c1-12)
 VENV=$OS/venv-$HASH
+# What the cloud is set up with (this script and bootstrap.py): a change sets it up again on the next start.
+SETUP=$HASH-$(cat "$SCRIPTS/openstack.sh" "$SCRIPTS/openstack/bootstrap.py" | sha256sum | cut -c1-8)
 STATE=$OS/state
 RUN=$STATE/run
 LOGS=$STATE/log
@@ -106,7 +117,7 @@ all_up() {
   for name in "${APIS[@]}"; do api_answers "$name" || return 1; done
 }
 print_env() {
-  printf 'CMS_OPENSTACK_TEST_CLOUDS=%s\nCMS_OPENSTACK_TEST_CLOUD=cms-test\nCMS_OPENSTACK_TEST_NETWORK=cms-test-net\n' "$CLOUDS"
+  printf 'CMS_OPENSTACK_TEST_CLOUDS=%s\nCMS_OPENSTACK_TEST_CLOUD=cms-test\nCMS_OPENSTACK_TEST_NETWORK=cms-test-net\nCMS_OPENSTACK_TEST_EXTERNAL_NETWORK=cms-test-public\n' "$CLOUDS"
 }
 
 if [ -n "$STOP" ]; then
@@ -124,12 +135,12 @@ amqp_url=$(bash "$SCRIPTS/rabbitmq.sh" --vhost "$VHOST" | sed -n 's/^CMS_TEST_AM
 [[ $amqp_url == amqp://cms:*@127.0.0.1:*/$VHOST ]] || die "unexpected output of scripts/rabbitmq.sh"
 TRANSPORT=rabbit://${amqp_url#amqp://}
 
-if [ -f "$STATE/ready-$HASH" ] && [ -s "$CLOUDS" ] && all_up; then
+if [ -f "$STATE/ready-$SETUP" ] && [ -s "$CLOUDS" ] && all_up; then
   log "running on 127.0.0.1:$PORT-$((PORT + 4)) ($(elapsed))"
   print_env
   exit 0
 fi
-rm -f "$STATE/ready-$HASH"
+rm -f "$STATE/ready-$SETUP"
 
 # --- The venv ------------------------------------------------------------------------------------------------
 
@@ -254,7 +265,7 @@ cp "$VENV/etc/glance/glance-api-paste.ini" "$STATE/glance/"
 write "$STATE/neutron/neutron.conf" <<EOF
 [DEFAULT]
 core_plugin = ml2
-service_plugins =
+service_plugins = router
 auth_strategy = keystone
 transport_url = $TRANSPORT
 rpc_workers = 0
@@ -384,7 +395,8 @@ log "starting Keystone on 127.0.0.1:${PORTS[keystone]}"
 start_api keystone OS_KEYSTONE_CONFIG_DIR="$STATE/keystone"
 wait_api keystone 90
 admin_env=(OS_CLIENT_CONFIG_FILE="$CLOUDS" OS_CLOUD=cms-test-admin CMS_OS_PASSWORDS_DIR="$PW" CMS_OS_SUBNET="$SUBNET"
-  CMS_OS_POOL_START="$POOL_START" CMS_OS_POOL_END="$POOL_END"
+  CMS_OS_GATEWAY="$GATEWAY" CMS_OS_POOL_START="$POOL_START" CMS_OS_POOL_END="$POOL_END" CMS_OS_PUBLIC_SUBNET="$PUBLIC_SUBNET"
+  CMS_OS_PUBLIC_GATEWAY="$PUBLIC_GATEWAY" CMS_OS_PUBLIC_POOL_START="$PUBLIC_POOL_START" CMS_OS_PUBLIC_POOL_END="$PUBLIC_POOL_END"
   CMS_OS_PORTS="compute=${PORTS[nova]} network=${PORTS[neutron]} image=${PORTS[glance]} placement=${PORTS[placement]}")
 if [ ! -f "$STATE/identity-$HASH" ]; then
   log "Keystone: service users, project and user cms, the catalog"
@@ -427,11 +439,11 @@ done
 
 env "${admin_env[@]}" CMS_OS_COMPUTE_HOST="$COMPUTE_HOST" "$BIN/python" "$SCRIPTS/openstack/bootstrap.py" computes >>"$LOGS/setup.log" 2>&1 \
   || die "bootstrap.py computes failed (see $LOGS/setup.log)"
-if [ ! -f "$STATE/resources-$HASH" ]; then
+if [ ! -f "$STATE/resources-$SETUP" ]; then
   log "the cloud's flavors, Debian 12 image record, and the cms project's loopback network"
   env "${admin_env[@]}" "$BIN/python" "$SCRIPTS/openstack/bootstrap.py" resources >>"$LOGS/setup.log" 2>&1 || die "bootstrap.py resources failed (see $LOGS/setup.log)"
-  touch "$STATE/resources-$HASH"
+  touch "$STATE/resources-$SETUP"
 fi
-touch "$STATE/ready-$HASH"
+touch "$STATE/ready-$SETUP"
 log "ready in $(elapsed): Keystone on 127.0.0.1:${PORTS[keystone]}, compute host $COMPUTE_HOST"
 print_env

@@ -45,7 +45,7 @@ npm run build
 status=0
 if wait "$openstack_pid"; then
   eval "$(cat .cache/openstack.env)"
-  export CMS_OPENSTACK_TEST_CLOUDS CMS_OPENSTACK_TEST_CLOUD CMS_OPENSTACK_TEST_NETWORK
+  export CMS_OPENSTACK_TEST_CLOUDS CMS_OPENSTACK_TEST_CLOUD CMS_OPENSTACK_TEST_NETWORK CMS_OPENSTACK_TEST_EXTERNAL_NETWORK
 else
   # The openstack tests then fail (they name the missing variables); the others still run.
   cat .cache/openstack.log >&2

@@ -1,14 +1,16 @@
 """Fills scripts/openstack.sh's test cloud through its own APIs (openstacksdk, as the cloud's admin), idempotently.
 
   python bootstrap.py identity   service users, the cms project and user, the catalog (Keystone only)
-  python bootstrap.py resources  flavors, a Debian 12 image record, the cms project's loopback network
+  python bootstrap.py resources  flavors, a Debian 12 image record, the cms project's loopback network, an external
+                                 network for floating IPs and the cms project's router between the two
   python bootstrap.py computes   disables and deletes the compute hosts of earlier starts (all but
                                  $CMS_OS_COMPUTE_HOST): the scheduler would still pick a stopped one for a minute,
                                  and nothing would build
 
 Settings come from the environment (never the command line): OS_CLIENT_CONFIG_FILE and OS_CLOUD name the admin's
 entry of the testbed's clouds.yaml; CMS_OS_PASSWORDS_DIR holds one password file per user; CMS_OS_PORTS is
-"compute=PORT network=PORT ..."; CMS_OS_SUBNET, CMS_OS_POOL_START, CMS_OS_POOL_END describe the loopback subnet.
+"compute=PORT network=PORT ..."; CMS_OS_SUBNET, CMS_OS_GATEWAY, CMS_OS_POOL_START, CMS_OS_POOL_END describe the loopback subnet, and
+CMS_OS_PUBLIC_SUBNET, CMS_OS_PUBLIC_GATEWAY, CMS_OS_PUBLIC_POOL_START, CMS_OS_PUBLIC_POOL_END the external one.
 """
 
 import os
@@ -28,6 +30,9 @@ FLAVORS = [('m1.small', 1, 2048, 10), ('m1.medium', 2, 4096, 20), ('m1.large', 4
 IMAGE_NAME = 'debian-12-generic-amd64-20261101'
 NETWORK = 'cms-test-net'
 SUBNET = 'cms-test-subnet'
+PUBLIC_NETWORK = 'cms-test-public'
+PUBLIC_SUBNET = 'cms-test-public-subnet'
+ROUTER = 'cms-test-router'
 
 
 def password(user):
@@ -89,10 +94,29 @@ def resources(conn):
     network = conn.network.find_network(NETWORK, project_id=cms_project.id)
     if network is None:
         network = conn.network.create_network(name=NETWORK, project_id=cms_project.id)
-    if conn.network.find_subnet(SUBNET, network_id=network.id) is None:
-        conn.network.create_subnet(name=SUBNET, network_id=network.id, project_id=cms_project.id, ip_version=4,
-                                   cidr=os.environ['CMS_OS_SUBNET'], gateway_ip=None, is_dhcp_enabled=False,
-                                   allocation_pools=[{'start': os.environ['CMS_OS_POOL_START'], 'end': os.environ['CMS_OS_POOL_END']}])
+    subnet = conn.network.find_subnet(SUBNET, network_id=network.id)
+    if subnet is None:
+        subnet = conn.network.create_subnet(name=SUBNET, network_id=network.id, project_id=cms_project.id, ip_version=4,
+                                            cidr=os.environ['CMS_OS_SUBNET'], gateway_ip=os.environ['CMS_OS_GATEWAY'],
+                                            is_dhcp_enabled=False,
+                                            allocation_pools=[{'start': os.environ['CMS_OS_POOL_START'], 'end': os.environ['CMS_OS_POOL_END']}])
+    elif subnet.gateway_ip is None:
+        # Neutron binds a floating IP only to a port on a subnet with a gateway (the router's interface).
+        subnet = conn.network.update_subnet(subnet, gateway_ip=os.environ['CMS_OS_GATEWAY'])
+    public = conn.network.find_network(PUBLIC_NETWORK)
+    if public is None:
+        public = conn.network.create_network(name=PUBLIC_NETWORK, is_router_external=True)
+    if conn.network.find_subnet(PUBLIC_SUBNET, network_id=public.id) is None:
+        conn.network.create_subnet(name=PUBLIC_SUBNET, network_id=public.id, ip_version=4,
+                                   cidr=os.environ['CMS_OS_PUBLIC_SUBNET'], gateway_ip=os.environ['CMS_OS_PUBLIC_GATEWAY'],
+                                   is_dhcp_enabled=False,
+                                   allocation_pools=[{'start': os.environ['CMS_OS_PUBLIC_POOL_START'], 'end': os.environ['CMS_OS_PUBLIC_POOL_END']}])
+    router = conn.network.find_router(ROUTER, project_id=cms_project.id)
+    if router is None:
+        router = conn.network.create_router(name=ROUTER, project_id=cms_project.id,
+                                            external_gateway_info={'network_id': public.id})
+    if not any(p.device_owner == 'network:router_interface' for p in conn.network.ports(device_id=router.id)):
+        conn.network.add_interface_to_router(router, subnet_id=subnet.id)
 
 
 def computes(conn):

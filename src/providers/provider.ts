@@ -155,4 +155,6 @@ export interface CloudLaunchOptions {
   flavor?: string
   /** openstack: the hosts' network, name or id. */
   network?: string
+  /** openstack: the external network every host gets a floating IP from (cms connects there). */
+  floatingNetwork?: string
 }

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {connect, createServer, type Server, type Socket} from 'node:net'
 import {parse} from 'yaml'
 import {OpenStackApi} from '../../src/providers/openstack/client.js'
 import type {NovaServer} from '../../src/providers/openstack/servers.js'
@@ -87,4 +88,102 @@ export async function keyPair(api: OpenStackApi, cluster: string): Promise<{name
 export async function serverPorts(api: OpenStackApi, serverIds: string[]): Promise<string[]> {
   const {ports} = await api.get<{ports: Array<{id: string; device_id: string}>}>('network', '/ports')
   return ports.filter((p) => serverIds.includes(p.device_id)).map((p) => p.id)
+}
+
+/**
+ * The NAT of a real cloud's L3 agent, which the test cloud lacks: every floating IP Neutron binds to a server of the
+ * loopback subnet gets a TCP forward from its port 22 (on this machine's loopback, 127.0.9.x) to the fixed IP's
+ * published sshd, and counts the connections that came in through it. Polls Neutron (as the admin) every second.
+ */
+export class FloatingIpForwarder {
+  private readonly forwards = new Map<string, Forward>()
+  private timer?: NodeJS.Timeout
+  private busy = false
+
+  constructor(private readonly admin: OpenStackApi) {}
+
+  start(): void {
+    const tick = async () => {
+      if (this.busy) return
+      this.busy = true
+      try {
+        await this.sync()
+      } catch {
+        // The next tick tries again.
+      } finally {
+        this.busy = false
+      }
+    }
+    this.timer = setInterval(() => void tick(), 1000)
+    void tick()
+  }
+
+  /** SSH connections that came in through each floating address. */
+  connections(): Map<string, number> {
+    return new Map([...this.forwards].map(([floating, f]) => [floating, f.connections]))
+  }
+
+  private async sync(): Promise<void> {
+    const {floatingips} = await this.admin.get<{floatingips: Array<{floating_ip_address: string; fixed_ip_address?: string | null}>}>('network', '/floatingips')
+    const wanted = new Map(floatingips.filter((f) => f.fixed_ip_address?.startsWith('127.0.8.') && f.floating_ip_address.startsWith('127.0.9.')).map((f) => [f.floating_ip_address, f.fixed_ip_address!]))
+    for (const [floating, f] of this.forwards) {
+      if (wanted.get(floating) !== f.fixed) {
+        closeForward(f)
+        this.forwards.delete(floating)
+      }
+    }
+    for (const [floating, fixed] of wanted) {
+      if (this.forwards.has(floating)) continue
+      const entry: Forward = {fixed, connections: 0, sockets: new Set(), server: createServer()}
+      entry.server.on('connection', (inbound) => {
+        entry.connections++
+        const outbound = connect(22, fixed)
+        entry.sockets.add(inbound).add(outbound)
+        inbound.pipe(outbound).pipe(inbound)
+        const end = () => {
+          inbound.destroy()
+          outbound.destroy()
+          entry.sockets.delete(inbound)
+          entry.sockets.delete(outbound)
+        }
+        inbound.on('error', end).on('close', end)
+        outbound.on('error', end).on('close', end)
+      })
+      await new Promise<void>((resolve, reject) => entry.server.once('error', reject).listen(22, floating, () => resolve()))
+      this.forwards.set(floating, entry)
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    for (const f of this.forwards.values()) closeForward(f)
+    this.forwards.clear()
+  }
+}
+
+interface Forward {
+  fixed: string
+  server: Server
+  sockets: Set<Socket>
+  connections: number
+}
+
+function closeForward(f: Forward): void {
+  f.server.close()
+  for (const s of f.sockets) s.destroy()
+}
+
+export interface NeutronFloatingIp {
+  id: string
+  floating_ip_address: string
+  floating_network_id: string
+  fixed_ip_address: string | null
+  port_id: string | null
+  tags: string[]
+}
+
+/** The floating IPs Neutron tags with the cluster, as the cms user sees them. */
+export async function clusterFloatingIps(api: OpenStackApi, cluster: string): Promise<NeutronFloatingIp[]> {
+  const {floatingips} = await api.get<{floatingips: NeutronFloatingIp[]}>('network', `/floatingips?tags=${encodeURIComponent(`cms-cluster=${cluster}`)}`)
+  return floatingips
 }

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {NovaServer} from '../../src/providers/openstack/servers.js'
 import {aliveWorkers, cms, makeCmsHome} from './helpers.js'
-import {clusterGroups, clusterServers, keyPair, OpenStackLoopbackHosts, serverPorts, testCloud, type TestCloud} from './openstack-cloud.js'
+import {clusterFloatingIps, clusterGroups, clusterServers, FloatingIpForwarder, keyPair, OpenStackLoopbackHosts, serverPorts, testCloud, type TestCloud} from './openstack-cloud.js'
 
 // `-p openstack` against real OpenStack services (scripts/openstack.sh: Keystone, Nova, Neutron, Glance, Placement
 // from PyPI). Nova's fake hypervisor keeps servers as records, so OpenStackLoopbackHosts starts a container for each
@@ -11,6 +11,8 @@ import {clusterGroups, clusterServers, keyPair, OpenStackLoopbackHosts, serverPo
 // Neutron gave it on the loopback subnet. Assertions read the Nova, Neutron and Keystone APIs and the Spark master's
 // own API, never what cms printed.
 const NAME = 'openstack-e2e'
+/** The cluster whose hosts are reached at floating IPs. */
+const FIP_NAME = 'openstack-e2e-fip'
 const PREFIX = 'openstack-e2e'
 const SUBNET = '127.0.8.0/24'
 
@@ -20,6 +22,7 @@ describe('openstack provider end to end (real OpenStack services with the fake h
   const {home, cleanup} = makeCmsHome()
   let cloud: TestCloud
   let hosts: OpenStackLoopbackHosts
+  let nat: FloatingIpForwarder
   let env: Record<string, string>
   let serverIds: string[] = []
 
@@ -29,12 +32,13 @@ describe('openstack provider end to end (real OpenStack services with the fake h
   }
   /** Waits (bounded) until the master reports `count` alive workers. */
   const waitForAliveWorkers = (count: number) => hosts.waitForAliveWorkers(head, count)
-  /** Nothing of the cluster in the cloud: no server, security group or key pair, and no local key. */
-  const nothingMade = async () => {
-    expect(await clusterServers(cloud.user, NAME)).toEqual([])
-    expect(await clusterGroups(cloud.user, NAME)).toEqual([])
-    expect(await keyPair(cloud.user, NAME)).toBeUndefined()
-    expect(existsSync(join(home, 'keys', NAME))).toBe(false)
+  /** Nothing of the cluster in the cloud: no server, security group, key pair or floating IP, and no local key. */
+  const nothingMade = async (name = NAME) => {
+    expect(await clusterServers(cloud.user, name)).toEqual([])
+    expect(await clusterGroups(cloud.user, name)).toEqual([])
+    expect(await keyPair(cloud.user, name)).toBeUndefined()
+    expect(await clusterFloatingIps(cloud.user, name)).toEqual([])
+    expect(existsSync(join(home, 'keys', name))).toBe(false)
   }
 
   beforeAll(async () => {
@@ -42,6 +46,8 @@ describe('openstack provider end to end (real OpenStack services with the fake h
     cloud = testCloud()
     hosts = new OpenStackLoopbackHosts(cloud.admin, PREFIX)
     await hosts.start()
+    nat = new FloatingIpForwarder(cloud.admin)
+    nat.start()
     // No Docker engine for cms: an openstack cluster needs none, and `list` must not touch other clusters' containers.
     env = {CMS_HOME: home, OS_CLIENT_CONFIG_FILE: cloud.clouds, OS_CLOUD: cloud.cloud, OS_AUTH_URL: '', DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
     await killLeftovers()
@@ -49,13 +55,16 @@ describe('openstack provider end to end (real OpenStack services with the fake h
 
   /** What an earlier, failed run (or case) left of the cluster in the cloud goes, through cms itself. */
   const killLeftovers = async () => {
-    const [servers, groups, pair] = await Promise.all([clusterServers(cloud.user, NAME), clusterGroups(cloud.user, NAME), keyPair(cloud.user, NAME)])
-    if (servers.length > 0 || groups.length > 0 || pair) await cms(['cluster', 'kill', '-n', NAME, '--yes'], env)
+    for (const name of [NAME, FIP_NAME]) {
+      const [servers, groups, pair, fips] = await Promise.all([clusterServers(cloud.user, name), clusterGroups(cloud.user, name), keyPair(cloud.user, name), clusterFloatingIps(cloud.user, name)])
+      if (servers.length > 0 || groups.length > 0 || pair || fips.length > 0) await cms(['cluster', 'kill', '-n', name, '--yes'], env)
+    }
   }
 
   afterAll(async () => {
     // Whatever a failed case left: the cluster, then the harness's containers.
     if (cloud) await killLeftovers().catch(() => undefined)
+    nat?.stop()
     await hosts?.stop()
     await cloud?.user.close()
     await cloud?.admin.close()
@@ -215,5 +224,54 @@ describe('openstack provider end to end (real OpenStack services with the fake h
     expect(await serverPorts(cloud.user, serverIds)).toEqual([])
     await nothingMade()
     expect((await cms(['cluster', 'info', '-n', NAME], env)).code).toBe(2)
+  })
+
+  it('--floating-ip: every server gets a floating IP of the external network, bound to its port; cms reaches the hosts there, the engine binds the fixed IPs; remove and kill delete them', async () => {
+    const external = process.env.CMS_OPENSTACK_TEST_EXTERNAL_NETWORK
+    if (!external) throw new Error('CMS_OPENSTACK_TEST_EXTERNAL_NETWORK is not set: run eval "$(bash scripts/openstack.sh)" first')
+    const args = ['cluster', 'create', '-n', FIP_NAME, '-p', 'openstack', '--hosts', '2', '--network', cloud.network, '--ssh-cidr', '127.0.0.0/8']
+    // A network that is not external has no floating IPs: refused before anything is made.
+    const internal = await cms([...args, '--floating-ip', cloud.network], env)
+    expect(internal.code, internal.stderr).toBe(2)
+    expect(internal.stderr).toContain(`--floating-ip ${cloud.network}: network ${cloud.network} is not external (router:external)`)
+    await nothingMade(FIP_NAME)
+
+    const r = await cms([...args, '--floating-ip', external, '--json'], env)
+    expect(hosts.errors).toEqual([])
+    expect(r.code, r.stderr).toBe(0)
+    const servers = await clusterServers(cloud.user, FIP_NAME)
+    const {networks} = await cloud.user.get<{networks: Array<{id: string; name: string}>}>('network', `/networks?name=${encodeURIComponent(external)}`)
+    const fips = await clusterFloatingIps(cloud.user, FIP_NAME)
+    expect(fips).toHaveLength(2)
+    const {ports} = await cloud.user.get<{ports: Array<{id: string; device_id: string}>}>('network', '/ports')
+    for (const s of servers) {
+      const fip = fips.find((f) => f.fixed_ip_address === fixedIp(s))
+      expect(fip, `no floating IP bound to ${s.id}`).toBeDefined()
+      expect(fip!.floating_network_id).toBe(networks[0]!.id)
+      expect(ports.find((p) => p.id === fip!.port_id)?.device_id).toBe(s.id)
+      expect(fip!.floating_ip_address.startsWith('127.0.9.')).toBe(true)
+    }
+    // cms's SSH connections came in through every floating IP (the forwarder counts them), and it trusted each
+    // server's published key at that address.
+    const seen = nat.connections()
+    for (const f of fips) expect(seen.get(f.floating_ip_address) ?? 0).toBeGreaterThan(0)
+    const knownHosts = readFileSync(join(home, 'known_hosts'), 'utf8')
+    for (const s of servers) expect(knownHosts).toContain(`${fips.find((f) => f.fixed_ip_address === fixedIp(s))!.floating_ip_address} ${s.metadata?.['cms-host-key']}\n`)
+    const fipHead = async () => {
+      const h = (await clusterServers(cloud.user, FIP_NAME)).find((s) => s.metadata?.['cms-role'] === 'head')!
+      return {id: h.id, ip: fixedIp(h)}
+    }
+    expect(aliveWorkers(await hosts.waitForAliveWorkers(fipHead, 2))).toEqual(servers.map(fixedIp).sort())
+
+    const worker = servers.find((s) => s.metadata?.['cms-role'] === 'worker')!
+    const removed = await cms(['cluster', 'remove', '-n', FIP_NAME, worker.id], env)
+    expect(removed.code, removed.stderr).toBe(0)
+    expect((await clusterFloatingIps(cloud.user, FIP_NAME)).map((f) => f.fixed_ip_address)).toEqual(servers.filter((s) => s.id !== worker.id).map(fixedIp))
+
+    const killed = await cms(['cluster', 'kill', '-n', FIP_NAME, '--yes'], env)
+    expect(killed.code, killed.stderr).toBe(0)
+    await nothingMade(FIP_NAME)
+    const {floatingips} = await cloud.user.get<{floatingips: Array<{floating_ip_address: string}>}>('network', '/floatingips')
+    expect(floatingips.filter((f) => fips.some((g) => g.floating_ip_address === f.floating_ip_address))).toEqual([])
   })
 })

@@ -13,6 +13,10 @@ export const openstackLaunchFlags = {
   flavor: Flags.string({description: 'openstack: flavor (name or id) of every host [default: the smallest with 2 vCPUs and 4 GiB].', helpGroup: 'OPENSTACK'}),
   image: Flags.string({description: 'openstack: image (name or id) [default: the newest Debian 12 image visible].', helpGroup: 'OPENSTACK'}),
   network: Flags.string({description: 'openstack: network (name or id) of the hosts [default: the only one of the project that is not external].', helpGroup: 'OPENSTACK'}),
+  'floating-ip': Flags.string({
+    description: 'openstack: give every host a floating IP from this external network (name or id) and reach it there; for a --network this machine cannot route to. Needs --ssh-cidr.',
+    helpGroup: 'OPENSTACK',
+  }),
 }
 
 /** The flags `create -p openstack` shares with aws (same names, same meaning). */
@@ -22,6 +26,7 @@ export interface OpenStackLaunchFlags {
   flavor?: string
   image?: string
   network?: string
+  floatingIp?: string
   sshCidr?: string
   sshUser?: string
   maxAge?: string
@@ -32,6 +37,7 @@ export function openstackLaunchOptionsOf(flags: Readonly<Record<string, unknown>
     flavor: flags.flavor as string | undefined,
     image: flags.image as string | undefined,
     network: flags.network as string | undefined,
+    floatingIp: flags['floating-ip'] as string | undefined,
     sshCidr: flags['ssh-cidr'] as string | undefined,
     sshUser: flags['ssh-user'] as string | undefined,
     maxAge: flags['max-age'] as string | undefined,

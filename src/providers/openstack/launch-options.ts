@@ -11,16 +11,19 @@ const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 /** `create -p openstack`'s flags, checked before anything is asked of the cloud or made. */
 export function validateOpenStackLaunch(opts: OpenStackLaunchFlags): CloudLaunchOptions {
   const bad = (flag: string, value: unknown, expected: string) => new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${expected}`)
-  for (const [flag, value] of [['--flavor', opts.flavor], ['--image', opts.image], ['--network', opts.network]] as const) {
+  for (const [flag, value] of [['--flavor', opts.flavor], ['--image', opts.image], ['--network', opts.network], ['--floating-ip', opts.floatingIp]] as const) {
     if (value !== undefined && (!RESOURCE_RE.test(value) || value.trim() !== value)) throw bad(flag, value, 'expected a name or an id')
   }
   if (opts.sshCidr !== undefined && !isIpv4Cidr(opts.sshCidr)) throw bad('--ssh-cidr', opts.sshCidr, 'expected an IPv4 CIDR like 203.0.113.7/32')
+  // The hosts are reached from outside their network: who may reach SSH there cannot be guessed from it.
+  if (opts.floatingIp !== undefined && opts.sshCidr === undefined) throw new UsageError('--floating-ip needs --ssh-cidr: the addresses this machine connects from, like 203.0.113.7/32')
   if (opts.sshUser !== undefined && !USER_RE.test(opts.sshUser)) throw bad('--ssh-user', opts.sshUser, 'expected a Unix user name like debian')
   const maxAge = opts.maxAge === undefined ? undefined : formatDuration(parseDuration(opts.maxAge))
   return {
     flavor: opts.flavor,
     image: opts.image,
     network: opts.network,
+    floatingNetwork: opts.floatingIp,
     sshCidr: opts.sshCidr,
     sshUser: opts.sshUser,
     maxAge,

@@ -7,7 +7,8 @@ import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} 
 import {generateEd25519} from '../ssh-keys.js'
 import {OpenStackApi, OpenStackError} from './client.js'
 import {deleteKeyPair, ensureKeyPair, findKeyPair, keyPairName} from './key-pair.js'
-import {listFlavors, listImages, listNetworks, networkCidr, pickFlavor, pickImage, pickNetwork} from './resources.js'
+import {deleteFloatingIps, ensureFloatingIps, floatingAddresses, floatingNetworkOf, listFloatingIps} from './floating-ips.js'
+import {listFlavors, listImages, listNetworks, networkCidr, pickExternalNetwork, pickFlavor, pickImage, pickNetwork} from './resources.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, type SecurityGroup} from './security-group.js'
 import {CMS_TAG, clusterTag, DEFAULT_SSH_USER, groupClusters, hostFromServer, isGone, type NovaServer, serverIndex, serverRequest, sortServers, TAG} from './servers.js'
 import type {OpenStackSettings} from './settings.js'
@@ -24,6 +25,8 @@ interface LaunchPlan {
   flavor: {id: string; name: string}
   image: {id: string; name?: string}
   network: {id: string; name: string}
+  /** The external network every host gets a floating IP from (--floating-ip), by id. */
+  floatingNetworkId?: string
   /** Undefined: the security group exists and `add` leaves its rules alone. */
   sshCidr?: string
   sshUser: string
@@ -64,14 +67,21 @@ export class OpenStackProvider implements Provider {
   async observe(cluster: string): Promise<Host[]> {
     const servers = await this.servers(cluster)
     this.observed.set(cluster, servers)
-    return this.hostsOf(cluster, servers)
+    return this.hostsOf(cluster, servers, await this.floatingOf(servers))
+  }
+
+  /** The floating addresses of servers made with --floating-ip, from Neutron (one call, only when some are). */
+  private async floatingOf(servers: NovaServer[]): Promise<Map<string, string>> {
+    return servers.some(floatingNetworkOf) ? floatingAddresses(await listFloatingIps(this.api), servers) : new Map()
   }
 
   /** Every cms cluster of the project, from one call, with its hosts. */
   async listClusters(now = new Date()): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-    return groupClusters(await this.servers(), now).map((view) => {
+    const servers = await this.servers()
+    const floating = await this.floatingOf(servers)
+    return groupClusters(servers, now, floating).map((view) => {
       this.observed.set(view.summary.name, view.servers)
-      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.servers)}
+      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.servers, floating)}
     })
   }
 
@@ -79,14 +89,14 @@ export class OpenStackProvider implements Provider {
   async find(cluster: string): Promise<{engine?: string} | undefined> {
     const servers = await this.servers(cluster)
     if (servers.length > 0) return {engine: servers[0]!.metadata?.[TAG.engine]}
-    const [groups, pair] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPair(this.api, cluster)])
-    return groups.length > 0 || pair ? {} : undefined
+    const [groups, pair, fips] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPair(this.api, cluster), this.taggedFloatingIps(cluster)])
+    return groups.length > 0 || pair || fips.length > 0 ? {} : undefined
   }
 
   /** Hosts, trusting each server's cms-made host key (its metadata, read through Nova) for its address. */
-  private hostsOf(cluster: string, servers: NovaServer[]): Host[] {
+  private hostsOf(cluster: string, servers: NovaServer[], floating: Map<string, string>): Host[] {
     return servers.map((server) => {
-      const host = hostFromServer(server, localKeyFile(cluster))
+      const host = hostFromServer(server, localKeyFile(cluster), floating.get(server.id))
       trustPublishedHostKey(this.knownHosts, host.target.host, server.metadata?.[TAG.hostKey])
       return host
     })
@@ -127,7 +137,11 @@ export class OpenStackProvider implements Provider {
       this.log(`Starting stopped hosts ${stopped.map((s) => s.id).join(', ')}`)
       await mapLimit(stopped, LAUNCH_PARALLEL, (s) => this.api.call('compute', 'POST', `/servers/${s.id}/action`, {'os-start': null}))
     }
-    return this.waitActive(cluster)
+    const servers = await this.waitActive(cluster)
+    // Every server of a --floating-ip cluster names the network (a rerun makes the ones a failure left out).
+    const floatingNetwork = servers.map(floatingNetworkOf).find(Boolean)
+    if (floatingNetwork) await ensureFloatingIps(this.api, cluster, servers, floatingNetwork, this.log)
+    return this.hostsOf(cluster, servers, await this.floatingOf(servers))
   }
 
   private async plan(request: ProvisionRequest, existing: NovaServer[], group: SecurityGroup | undefined): Promise<LaunchPlan> {
@@ -139,6 +153,7 @@ export class OpenStackProvider implements Provider {
     const flavor = pickFlavor(flavors, opts.flavor ?? model?.flavor?.original_name ?? model?.flavor?.id)
     const image = pickImage(images, opts.image ?? modelImage)
     const network = pickNetwork(networks, opts.network ?? Object.keys(model?.addresses ?? {})[0])
+    const floatingNetworkId = opts.floatingNetwork ? pickExternalNetwork(networks, opts.floatingNetwork).id : model && floatingNetworkOf(model)
     if (!opts.image && !modelImage) this.log(`Image: ${image.name ?? image.id} (${image.id}), the newest Debian 12 visible`)
     // SSH rules: on a new group, and on every create; add leaves them. cms reaches hosts on the network: its range.
     let sshCidr = opts.sshCidr
@@ -150,6 +165,7 @@ export class OpenStackProvider implements Provider {
       flavor,
       image,
       network,
+      floatingNetworkId,
       sshCidr,
       sshUser: opts.sshUser ?? (meta[TAG.sshUser] || DEFAULT_SSH_USER),
       maxAge: opts.maxAge ?? (meta[TAG.maxAge] || undefined),
@@ -177,6 +193,7 @@ export class OpenStackProvider implements Provider {
         flavorId: plan.flavor.id,
         imageId: plan.image.id,
         networkId: plan.network.id,
+        floatingNetworkId: plan.floatingNetworkId,
         keyName: keyPairName(cluster),
         securityGroup: group.id,
       })
@@ -186,7 +203,7 @@ export class OpenStackProvider implements Provider {
   }
 
   /** Polls (one call per round for the whole cluster) until every server is ACTIVE; a server in ERROR fails with Nova's reason. */
-  private async waitActive(cluster: string): Promise<Host[]> {
+  private async waitActive(cluster: string): Promise<NovaServer[]> {
     const deadline = Date.now() + ACTIVE_TIMEOUT_MS
     let pending: string[] = []
     for (let round = 0; round < 1000; round++) {
@@ -199,7 +216,7 @@ export class OpenStackProvider implements Provider {
       pending = servers.filter((s) => s.status !== 'ACTIVE' || !hostFromServer(s, '').target.host).map((s) => `${s.id} (${s.status})`)
       if (pending.length === 0) {
         this.observed.set(cluster, servers)
-        return this.hostsOf(cluster, servers)
+        return servers
       }
       if (Date.now() > deadline) break
       await sleep(POLL_MS)
@@ -207,11 +224,29 @@ export class OpenStackProvider implements Provider {
     throw new OpenStackError(`servers not ACTIVE after ${ACTIVE_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`)
   }
 
+  private taggedFloatingIps(cluster: string) {
+    return listFloatingIps(this.api, `?tags=${encodeURIComponent(clusterTag(cluster))}`)
+  }
+
   /** Deletes the hosts' servers (no wait: they leave the cluster at once; kill waits before deleting the group). */
   async release(cluster: string, hosts: Host[]): Promise<void> {
+    await this.deleteHosts(cluster, hosts)
+  }
+
+  /** The hosts' floating IPs, then their servers; returns the floating IPs deleted. */
+  private async deleteHosts(cluster: string, hosts: Host[]): Promise<string[]> {
+    // A floating IP outlives its server (it is only unbound): the hosts' go first, while their ports say whose they are.
+    let removed: string[] = []
+    const observed = this.observed.get(cluster)
+    if (!observed || observed.some(floatingNetworkOf)) {
+      const ids = hosts.map((h) => h.id)
+      const addresses = hosts.map((h) => h.target.host)
+      removed = await deleteFloatingIps(this.api, (await listFloatingIps(this.api)).filter((f) => ids.includes(f.port_details?.device_id ?? '') || addresses.includes(f.floating_ip_address)))
+    }
     await mapLimit(hosts, LAUNCH_PARALLEL, (h) => this.api.call('compute', 'DELETE', `/servers/${h.id}`, undefined, {allow404: true}))
     for (const h of hosts) if (h.target.host) this.knownHosts.forget(h.target.host, h.target.port)
     this.observed.delete(cluster)
+    return removed
   }
 
   /** Polls until none of these servers exists any more. */
@@ -237,7 +272,7 @@ export class OpenStackProvider implements Provider {
     const ids = hosts.map((h) => h.id)
     const removed: string[] = []
     if (ids.length > 0) {
-      await this.release(cluster, hosts)
+      removed.push(...(await this.deleteHosts(cluster, hosts)))
       this.log(`Deleting ${ids.length} servers; waiting until they are gone`)
       await this.waitDeleted(ids)
       removed.push(...ids.map((id) => `server ${id}`))
@@ -250,6 +285,8 @@ export class OpenStackProvider implements Provider {
         }
       }
     }
+    // Floating IPs a failed create or remove left unbound still carry the cluster's tag.
+    removed.push(...(await deleteFloatingIps(this.api, await this.taggedFloatingIps(cluster))))
     const [groups, pair] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPair(this.api, cluster)])
     for (const g of groups) {
       await deleteSecurityGroup(this.api, g.id)

@@ -72,6 +72,14 @@ export function pickNetwork(networks: Network[], wanted?: string): Network {
   throw new OpenStackInputError(`${internal.length === 0 ? 'no network' : `${internal.length} networks`} to put the hosts on: pass --network (the cloud has ${networks.map((n) => n.name || n.id).join(', ') || 'none'})`)
 }
 
+/** `--floating-ip NETWORK`: an external network (router:external), by name or id. */
+export function pickExternalNetwork(networks: Network[], wanted: string): Network {
+  const network = byNameOrId(networks, wanted, 'network', '--floating-ip')
+  if (network['router:external']) return network
+  const external = networks.filter((n) => n['router:external']).map((n) => n.name || n.id)
+  throw new OpenStackInputError(`--floating-ip ${wanted}: network ${network.name || network.id} is not external (router:external), so it has no floating IPs (${external.length > 0 ? `external: ${external.join(', ')}` : 'the cloud shows no external network'})`)
+}
+
 export async function listFlavors(api: OpenStackApi): Promise<Flavor[]> {
   return (await api.get<{flavors: Flavor[]}>('compute', '/flavors/detail')).flavors
 }

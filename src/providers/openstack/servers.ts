@@ -10,6 +10,9 @@ export const DEFAULT_SSH_USER = 'debian'
 /** Every cms server carries this tag (one call lists them all), and `cms-cluster=NAME` (one call lists a cluster). */
 export const CMS_TAG = 'cms'
 
+/** On every server of a cluster made with --floating-ip: the external network its floating IP comes from. */
+export const FLOATING_NETWORK_KEY = 'cms-floating-network'
+
 export function clusterTag(cluster: string): string {
   return `${TAG.cluster}=${cluster}`
 }
@@ -53,9 +56,10 @@ export function connectAddress(server: NovaServer): string | undefined {
   return floating ?? fixed
 }
 
-export function hostFromServer(server: NovaServer, keyFile: string): Host {
+/** `floating`: the server's floating address as Neutron reports it (Nova's copy of it may lag). */
+export function hostFromServer(server: NovaServer, keyFile: string, floating?: string): Host {
   const meta = server.metadata ?? {}
-  const address = connectAddress(server)
+  const address = floating ?? connectAddress(server)
   return {
     id: server.id,
     role: meta[TAG.role] === 'head' ? 'head' : 'worker',
@@ -88,7 +92,8 @@ export function clusterAge(servers: NovaServer[], now: Date): Pick<ClusterSummar
 }
 
 /** Every cms server of the project (one call) as clusters, sorted by name. */
-export function groupClusters(servers: NovaServer[], now: Date): Array<{summary: ClusterSummary; servers: NovaServer[]}> {
+/** `floating`: servers' floating addresses by id (see hostFromServer). */
+export function groupClusters(servers: NovaServer[], now: Date, floating: ReadonlyMap<string, string> = new Map()): Array<{summary: ClusterSummary; servers: NovaServer[]}> {
   const byCluster = new Map<string, NovaServer[]>()
   for (const server of servers) {
     const name = server.metadata?.[TAG.cluster]
@@ -107,7 +112,7 @@ export function groupClusters(servers: NovaServer[], now: Date): Array<{summary:
           engine: sorted[0]!.metadata?.[TAG.engine] || 'unknown',
           hosts: sorted.length,
           runningHosts: sorted.filter((s) => s.status === 'ACTIVE').length,
-          head: head ? connectAddress(head) : undefined,
+          head: head ? (floating.get(head.id) ?? connectAddress(head)) : undefined,
           ...clusterAge(sorted, now),
         },
       }
@@ -127,6 +132,8 @@ export interface NewServer {
   flavorId: string
   imageId: string
   networkId: string
+  /** The external network of the host's floating IP, if it gets one. */
+  floatingNetworkId?: string
   keyName: string
   securityGroup: string
 }
@@ -146,6 +153,7 @@ export function serverRequest(n: NewServer): {server: Record<string, unknown>} {
     [TAG.hostKey]: n.hostKey,
   }
   if (n.maxAge) metadata[TAG.maxAge] = n.maxAge
+  if (n.floatingNetworkId) metadata[FLOATING_NETWORK_KEY] = n.floatingNetworkId
   return {
     server: {
       name: serverName(n.cluster, n.index),
