@@ -1,4 +1,7 @@
+import {readAttached, type AttachedEntry} from '../config/attached.js'
 import {hostContext} from '../engines/host-context.js'
+import {loadEngine} from '../engines/registry.js'
+import type {NotebookServer, RunningServer} from '../notebook/notebook-server.js'
 import {loginLink} from '../notebook/server-info.js'
 import type {NotebookReport} from '../output/results.js'
 import {UsageError} from '../remote/errors.js'
@@ -21,6 +24,8 @@ export interface OpenNotebook {
  */
 export async function openNotebook(req: {name: string; stop: boolean}, run: RunOptions): Promise<OpenNotebook> {
   validateClusterName(req.name)
+  const attached = readAttached(req.name)
+  if (attached) return openAttachedNotebook(attached, req.stop, run)
   const handle = await openCluster(req.name, run)
   const forwards: LocalForward[] = []
   const close = async () => {
@@ -37,19 +42,47 @@ export async function openNotebook(req: {name: string; stop: boolean}, run: RunO
     const ctx = await hostContext(await handle.pool.get(head.target), head)
     const manifest = await readManifest(ctx.session, ctx.facts.home, req.name)
     const server = await engine.notebookServer({cluster: req.name, head: ctx, settings: manifest?.engineSettings ?? {}, log: run.log})
-    const base = {cluster: req.name, engine: engine.name, notebooks: server.notebooks}
-    if (req.stop) return {report: {...base, state: await server.stop()}, close}
-    let state: NotebookReport['state'] = 'running'
-    let running = await server.find()
-    if (!running) {
-      running = await server.start()
-      state = 'started'
-    }
-    const forward = await forwardLocal(ctx.session, running.address, running.info.port)
-    forwards.push(forward)
-    return {report: {...base, state, url: loginLink(running.info, forward.port), remote: `${running.address}:${running.info.port}`}, close}
+    const report = await reachNotebook(server, req.stop, async (running) => {
+      const forward = await forwardLocal(ctx.session, running.address, running.info.port)
+      forwards.push(forward)
+      return forward.port
+    })
+    return {report: {cluster: req.name, engine: engine.name, ...report}, close}
   } catch (error) {
     await close()
     throw error
   }
+}
+
+/** A cluster cms did not make: the engine reaches its notebook server through the cluster's API. */
+async function openAttachedNotebook(entry: AttachedEntry, stop: boolean, run: RunOptions): Promise<OpenNotebook> {
+  const attached = await (await loadEngine(entry.engine)).attached?.()
+  if (!attached?.notebook) throw new UsageError(`cms notebook does not support attached ${entry.engine} clusters (attached kubernetes clusters have it)`)
+  const {server, forward} = await attached.notebook(entry, run.log)
+  const forwards: LocalForward[] = []
+  const close = async () => void (await Promise.all(forwards.map((f) => f.close())))
+  try {
+    const report = await reachNotebook(server, stop, async (running) => {
+      const f = await forward(running)
+      forwards.push(f)
+      return f.port
+    })
+    return {report: {cluster: entry.name, engine: entry.engine, ...report}, close}
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
+/** Stops the server, or finds it (starting one when none runs) and opens a local port to it. */
+async function reachNotebook(server: NotebookServer, stop: boolean, localPort: (running: RunningServer) => Promise<number>): Promise<Omit<NotebookReport, 'cluster' | 'engine'>> {
+  if (stop) return {notebooks: server.notebooks, state: await server.stop()}
+  let state: NotebookReport['state'] = 'running'
+  let running = await server.find()
+  if (!running) {
+    running = await server.start()
+    state = 'started'
+  }
+  const port = await localPort(running)
+  return {notebooks: server.notebooks, state, url: loginLink(running.info, port), remote: `${running.address}:${running.info.port}`}
 }

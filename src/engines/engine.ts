@@ -9,7 +9,8 @@ import type {SshSession} from '../remote/session.js'
 import type {AttachedEntry} from '../config/attached.js'
 import type {Artifact} from './artifact.js'
 import type {HostContext} from './host-context.js'
-import type {NotebookServer} from '../notebook/notebook-server.js'
+import type {NotebookServer, RunningServer} from '../notebook/notebook-server.js'
+import type {LocalForward} from '../remote/local-forward.js'
 import type {Shipment} from './shipping.js'
 
 /**
@@ -75,6 +76,14 @@ export interface AttachedEngine {
   check(entry: AttachedEntry): Promise<string>
   describe(entry: AttachedEntry): Promise<ClusterInfo>
   openJobs(entry: AttachedEntry, input: Pick<JobsInput, 'parallel' | 'log'>): Promise<JobService>
+  /** `cms notebook`: the cluster's notebook server, and how this machine reaches it (no head: through the API). */
+  notebook?(entry: AttachedEntry, log: (line: string) => void): Promise<AttachedNotebook>
+}
+
+export interface AttachedNotebook {
+  server: NotebookServer
+  /** A local port leading to the running server. */
+  forward(running: RunningServer): Promise<LocalForward>
 }
 
 export interface AttachOptions {

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, sparkRuntimeHome, waitUntil} from './helpers.js'
-import {notebookCases} from './notebook.cases.js'
+import {jupyter, NOTEBOOK, notebookCases, openNotebook, SUM} from './notebook.cases.js'
 import {s3KubernetesCases} from './s3-kubernetes.cases.js'
 
 /**
@@ -280,7 +280,8 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     await kubectl('delete', 'pvc', claim, '--wait=false')
   })
 
-  it('runs a spec on the cluster attached by its admin kubeconfig (as if cms had not made it): the Spark image from what the nodes report', async () => {
+  /** The cluster attached under another name by its admin kubeconfig, as if cms had not made it; detach undoes it. */
+  const attachAsForeign = async (): Promise<string> => {
     const att = `${NAME}-att`.slice(0, 32)
     const headIp = (await labelledContainers(NAME)).find((c) => c.role === 'head')!.ip
     // The head's admin kubeconfig, its server at the head's private address (the API server's certificate names it).
@@ -289,6 +290,11 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     writeFileSync(file, admin, {mode: 0o600})
     const r = await cms(['cluster', 'attach', '-n', att, '--kubeconfig', file], env)
     expect(r.code, r.stderr).toBe(0)
+    return att
+  }
+
+  it('runs a spec on the cluster attached by its admin kubeconfig (as if cms had not made it): the Spark image from what the nodes report', async () => {
+    const att = await attachAsForeign()
     try {
       writeFileSync(join(work, 'attached-pi.yaml'), ['name: attached-pi', 'app: pi.py', 'args: [4]', 'driver: {memory: 512m}', 'executor: {instances: 1, cores: 1, memory: 512m}'].join('\n'))
       const submitted = await cms(['cluster', 'submit', '-n', att, join(work, 'attached-pi.yaml'), '--wait', '--json'], env, {timeoutMs: 600_000})
@@ -362,6 +368,28 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
       expect(await kubectl('get', 'pod', 'cms-notebook', '--ignore-not-found', '-o', 'name')).toBe('')
       expect(JSON.parse(await kubectl('get', 'pvc', 'cms-notebook', '-o', 'json')).status.phase).toBe('Bound')
     },
+  })
+
+  it('cms notebook on the attached cluster: the same pod and volume claim, its images from what the nodes report, reached through the API server\'s port-forward', async () => {
+    const att = await attachAsForeign()
+    try {
+      const nb = await openNotebook(att, env)
+      expect(nb.url.hostname).toBe('127.0.0.1')
+      expect(nb.stdout).toContain('(started;')
+      // The notebook the cases above saved on the claim is there, read through Jupyter's API over the port-forward.
+      const saved = (await (await jupyter(nb, `/api/contents/${NOTEBOOK}`)).json()) as {content: {cells: Array<{outputs: Array<{text?: string}>}>}}
+      expect(saved.content.cells[0]!.outputs.map((o) => o.text ?? '').join('')).toContain(`sum ${SUM}`)
+      const pod = JSON.parse(await kubectl('get', 'pod', 'cms-notebook', '-o', 'json')) as {spec: {serviceAccountName: string; containers: Array<{image: string}>}; status: {phase: string}}
+      expect([pod.status.phase, pod.spec.serviceAccountName, pod.spec.containers[0]!.image.startsWith('cms/notebook:')]).toEqual(['Running', 'cms-spark', true])
+      await nb.stop()
+      const stopped = await cms(['notebook', '-n', att, '--stop', '--json'], env)
+      expect(stopped.code, stopped.stderr).toBe(0)
+      expect(JSON.parse(stopped.stdout)).toMatchObject({cluster: att, engine: 'kubernetes', state: 'stopped'})
+      expect(await kubectl('get', 'pod', 'cms-notebook', '--ignore-not-found', '-o', 'name')).toBe('')
+    } finally {
+      await cms(['notebook', '-n', att, '--stop'], env)
+      await cms(['cluster', 'detach', '-n', att], env)
+    }
   })
 
   it("a stock spark-submit on this machine runs pi.py in cluster mode through cms cluster tunnel, as the namespace's Spark service account", async () => {

@@ -10,8 +10,8 @@ import {cms, ROOT, startCms, waitUntil} from './helpers.js'
 // tunnel runs a PySpark cell, the executors are read from the engine's own API, and a stop and start keeps the saved
 // notebook. Screenshots go to .cache/notebook/.
 const SHOTS = join(ROOT, '.cache', 'notebook')
-const SUM = String((999_999 * 1_000_000) / 2)
-const NOTEBOOK = 'spark-sum.ipynb'
+export const SUM = String((999_999 * 1_000_000) / 2)
+export const NOTEBOOK = 'spark-sum.ipynb'
 const CELL = 'from pyspark.sql import SparkSession\nspark = SparkSession.builder.getOrCreate()\nprint("sum", spark.range(1000000).groupBy().sum("id").first()[0])'
 
 interface Notebook {
@@ -24,7 +24,7 @@ interface Notebook {
 const holding = new Set<ChildProcess>()
 
 /** `cms notebook -n NAME` held open until its login link is printed (Ctrl-C later closes the tunnel). */
-async function openNotebook(name: string, env: Record<string, string>): Promise<Notebook> {
+export async function openNotebook(name: string, env: Record<string, string>): Promise<Notebook> {
   const started = Date.now()
   const {child, done} = startCms(['notebook', '-n', name], env)
   holding.add(child)
@@ -53,7 +53,7 @@ async function openNotebook(name: string, env: Record<string, string>): Promise<
 }
 
 /** Jupyter's REST API through the tunnel, with the token. */
-async function jupyter(nb: Notebook, path: string, init: RequestInit = {}): Promise<Response> {
+export async function jupyter(nb: Notebook, path: string, init: RequestInit = {}): Promise<Response> {
   const token = nb.url.searchParams.get('token')!
   return fetch(new URL(path, nb.url), {...init, headers: {authorization: `token ${token}`, 'content-type': 'application/json'}, signal: AbortSignal.timeout(30_000)})
 }

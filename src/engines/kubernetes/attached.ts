@@ -9,7 +9,7 @@ import type {AttachedEngine} from '../engine.js'
 import {ClusterApi} from './cluster-api.js'
 import {kubernetesClusterInfo} from './describe.js'
 import {KubernetesJobService, type KubernetesJobsOptions} from './jobs.js'
-import {newestSparkImageOnNodes} from './job-service-factory.js'
+import {imagesOnNodes, newestSparkImageOnNodes} from './job-service-factory.js'
 
 /**
  * A Kubernetes cluster cms did not make: the user's kubeconfig (and context) as client-node reads it, any
@@ -92,5 +92,21 @@ export const kubernetesAttached: AttachedEngine = {
       return kubernetesSpecTranslator({image})(job)
     }
     return new KubernetesJobService(kc, {cluster: entry.name, log: input.log}, {translateSpec})
+  },
+
+  /** The notebook pod as on clusters cms made, its images from the nodes' own lists; reached by API port-forward. */
+  async notebook(entry, log) {
+    const kc = await kubeConfigOf(entry)
+    const [{PodNotebookServer}, {forwardToPod}] = await Promise.all([import('./notebook.js'), import('./pod-forward.js')])
+    const server = new PodNotebookServer({
+      cluster: entry.name,
+      log,
+      openApi: async () => {
+        const api = new ClusterApi(kc)
+        return {api, close: async () => api.close()}
+      },
+      images: () => imagesOnNodes(kc),
+    })
+    return {server, forward: (running) => forwardToPod(kc, server.namespace, server.pod, running.info.port)}
   },
 }

@@ -418,8 +418,13 @@ export class KubernetesEngine implements Engine {
 
   /** JupyterLab as a pod of the notebook image, its kernels' drivers asking the API for executor pods. */
   async notebookServer(input: NotebookInput): Promise<NotebookServer> {
-    const {PodNotebookServer} = await import('./notebook.js')
-    return new PodNotebookServer(input)
+    const [{PodNotebookServer}, {openClusterApi}, {imagesOnHead}] = await Promise.all([import('./notebook.js'), import('./api-access.js'), import('./job-service-factory.js')])
+    return new PodNotebookServer({
+      cluster: input.cluster,
+      log: input.log,
+      openApi: () => openClusterApi(headAccess(input.head), input.cluster),
+      images: () => imagesOnHead(input),
+    })
   }
 
   async endpoints(input: {cluster: string; head: HostContext}): Promise<Endpoint[]> {

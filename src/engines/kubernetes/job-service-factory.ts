@@ -33,7 +33,7 @@ export async function openKubernetesJobs(input: JobsInput): Promise<JobService> 
 
 /** The newest cms/spark image in the head node's containerd (`cms image load` puts it on every node). */
 export async function newestSparkImageOnHead(input: Pick<JobsInput, 'head' | 'cluster'>): Promise<string> {
-  return newestSparkImage(await imagesOnHead(input), input.cluster)
+  return sparkImageOf(await imagesOnHead(input), input.cluster)
 }
 
 /** The references of every image in the head node's containerd. */
@@ -45,9 +45,14 @@ export async function imagesOnHead(input: Pick<JobsInput, 'head' | 'cluster'>): 
 
 /** The newest cms/spark image any node has, as the Kubernetes API reports the nodes' images (an attached cluster). */
 export async function newestSparkImageOnNodes(access: KubeAccess, cluster: string): Promise<string> {
+  return sparkImageOf(await imagesOnNodes(access), cluster)
+}
+
+/** The references of every image any node has, as the Kubernetes API reports the nodes (an attached cluster). */
+export async function imagesOnNodes(access: KubeAccess): Promise<string[]> {
   const api = new ClusterApi(access)
   try {
-    return newestSparkImage((await api.nodes()).flatMap((n) => n.status?.images?.flatMap((i) => i.names ?? []) ?? []), cluster)
+    return (await api.nodes()).flatMap((n) => n.status?.images?.flatMap((i) => i.names ?? []) ?? [])
   } finally {
     api.close()
   }
@@ -63,7 +68,8 @@ export function newestImageTag(refs: string[], repository: string): string | und
     .at(-1)
 }
 
-function newestSparkImage(refs: string[], cluster: string): string {
+/** The newest cms/spark image among image references; none: a usage error naming the commands that load one. */
+export function sparkImageOf(refs: string[], cluster: string): string {
   const tag = newestImageTag(refs, SPARK_IMAGE_REPOSITORY)
   if (!tag) {
     throw new UsageError(

@@ -4,10 +4,8 @@ import {DEFAULT_API_SERVER, MANAGED_BY, SPARK_SERVICE_ACCOUNT, sparkServiceAccou
 import type {NotebookServer, RunningServer} from '../../notebook/notebook-server.js'
 import {JUPYTER_PORT, pysparkSubmitArgs} from '../../notebook/server-scripts.js'
 import {UsageError} from '../../remote/errors.js'
-import type {NotebookInput} from '../engine.js'
-import {openClusterApi} from './api-access.js'
 import type {ClusterApi} from './cluster-api.js'
-import {imagesOnHead, newestImageTag, newestSparkImageOnHead} from './job-service-factory.js'
+import {newestImageTag, sparkImageOf} from './job-service-factory.js'
 
 /** Where the notebook runs: the namespace a stock spark-submit uses too, with its Spark service account. */
 export const NOTEBOOK_NAMESPACE = 'default'
@@ -103,15 +101,26 @@ function isReady(pod: V1Pod | undefined): boolean {
   return Boolean(pod?.status?.podIP && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && !pod.metadata?.deletionTimestamp)
 }
 
+/** How the notebook reaches a cluster: through its head (a cluster cms made), or straight at its API (attached). */
+export interface PodNotebookCluster {
+  cluster: string
+  log: (line: string) => void
+  /** The cluster's API, for one use. */
+  openApi(): Promise<{api: ClusterApi; close(): Promise<void>}>
+  /** The references of the images the nodes have (cms/notebook and cms/spark among them). */
+  images(): Promise<string[]>
+}
+
 /** JupyterLab as a pod of the notebook image (cms image build notebook), its notebooks on a volume claim. */
 export class PodNotebookServer implements NotebookServer {
   readonly notebooks = `the volume claim ${NOTEBOOK_NAMESPACE}/${NOTEBOOK_NAME}`
-  private readonly namespace = NOTEBOOK_NAMESPACE
+  readonly namespace = NOTEBOOK_NAMESPACE
+  readonly pod = NOTEBOOK_NAME
 
-  constructor(private readonly input: NotebookInput) {}
+  constructor(private readonly input: PodNotebookCluster) {}
 
   private async withApi<T>(fn: (api: ClusterApi) => Promise<T>): Promise<T> {
-    const {api, close} = await openClusterApi({session: this.input.head.session, address: this.input.head.address, home: this.input.head.facts.home}, this.input.cluster)
+    const {api, close} = await this.input.openApi()
     try {
       return await fn(api)
     } finally {
@@ -133,10 +142,10 @@ export class PodNotebookServer implements NotebookServer {
   }
 
   async start(): Promise<RunningServer> {
-    const refs = await imagesOnHead(this.input)
+    const refs = await this.input.images()
     const tag = newestImageTag(refs, NOTEBOOK_IMAGE_REPOSITORY)
     if (!tag) throw new UsageError(`cluster ${this.input.cluster} has no notebook image: run 'cms image build notebook' then 'cms image load -n ${this.input.cluster} cms/notebook:VERSION'`)
-    const sparkImage = await newestSparkImageOnHead(this.input)
+    const sparkImage = sparkImageOf(refs, this.input.cluster)
     return this.withApi(async (api) => {
       // A pod that is there but not ready (starting, failed) is replaced: its spec does not change in place.
       if (await api.get<V1Pod>(podPath(this.namespace))) await this.removePod(api)
