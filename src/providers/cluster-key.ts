@@ -38,6 +38,11 @@ export function missingKeyProblem(cluster: string): string | undefined {
   return `cluster ${cluster}'s access key is not on this machine (${localKeyFile(cluster)}): cms can list and kill the cluster from here, but not log in to its hosts`
 }
 
+/** A host's public key as cms publishes it with the instance (a tag, a config key): `type base64`, no comment. */
+export function publishedKeyLine(publicKey: string): string {
+  return publicKey.trim().split(/\s+/).slice(0, 2).join(' ')
+}
+
 /**
  * Trusts, for a host's address, exactly the host key cms made for it and published with the instance (a tag, a
  * config key: `type base64`), so that the first connection already knows it. Nothing to trust without an address.

@@ -134,6 +134,19 @@ export interface ProvisionRequest {
   launch?: CloudLaunchOptions
 }
 
+/** One host a cloud provider (lxd, openstack) launches, as cms labels it; each cloud adds what it launches it with. */
+export interface NewCloudHost {
+  cluster: string
+  index: number
+  role: HostRole
+  engine: string
+  sshUser: string
+  /** The host's public key line (type and base64). */
+  hostKey: string
+  /** cloud-init's input. */
+  userData: string
+}
+
 /** What `create -p aws`, `-p lxd` and `-p openstack` accept about the machines (validated before anything is made). */
 export interface CloudLaunchOptions {
   instanceType?: string

@@ -1,5 +1,6 @@
 import type {Instance} from '@aws-sdk/client-ec2'
-import {isExpired, recordedMaxAge} from '../../cluster/max-age.js'
+import {recordedMaxAge} from '../../cluster/max-age.js'
+import {type CloudInstances, clusterAgeOf, groupIntoClusters, headFirst, type InstanceAge, type InstanceLabels} from '../cloud-clusters.js'
 import type {ClusterSummary, Host} from '../provider.js'
 import type {ConnectVia} from './settings.js'
 import {TAG, tagMap} from './tags.js'
@@ -13,8 +14,20 @@ export function connectAddress(instance: Instance, via: ConnectVia): string | un
   return instance.PublicIpAddress || instance.PrivateIpAddress || undefined
 }
 
-export function instanceIndex(instance: Instance): number {
-  return Number(tagMap(instance.Tags)[TAG.index] ?? 0) || 0
+const EC2_TAGS: InstanceLabels<Instance> = {labels: (i) => tagMap(i.Tags), keys: TAG}
+
+const EC2_AGE: InstanceAge<Instance> = {launchedAt: (i) => i.LaunchTime?.getTime(), maxAge: (i) => tagMap(i.Tags)[TAG.maxAge]}
+
+/** EC2 instances as `list` reads them; `via`: the address cms connects to. */
+export function ec2Instances(via: ConnectVia): CloudInstances<Instance> {
+  return {
+    ...EC2_TAGS,
+    provider: 'aws',
+    id: (i) => i.InstanceId ?? '',
+    running: (i) => i.State?.Name === 'running',
+    connectAddress: (i) => connectAddress(i, via),
+    age: EC2_AGE,
+  }
 }
 
 /** One instance as a cms host: the engine binds to its private IP, where the other hosts reach it. */
@@ -40,51 +53,15 @@ export function hostFromInstance(instance: Instance, via: ConnectVia, keyFile: s
 
 /** Head first, then by index. */
 export function sortInstances(instances: Instance[]): Instance[] {
-  const isHead = (i: Instance) => (tagMap(i.Tags)[TAG.role] === 'head' ? 0 : 1)
-  return [...instances].sort((a, b) => isHead(a) - isHead(b) || instanceIndex(a) - instanceIndex(b))
+  return headFirst(instances, EC2_TAGS)
 }
 
-/** A cluster's age runs from its first instance's launch; its max age is the tag on its hosts. */
-export function clusterAge(instances: Instance[], now: Date): {ageSeconds?: number; maxAgeSeconds?: number; expired?: boolean} {
-  const launches = instances.map((i) => i.LaunchTime?.getTime()).filter((t): t is number => t !== undefined)
-  const ageSeconds = launches.length > 0 ? Math.max(0, Math.floor((now.getTime() - Math.min(...launches)) / 1000)) : undefined
-  const ages = instances.map((i) => recordedMaxAge(tagMap(i.Tags)[TAG.maxAge])).filter((a): a is number => a !== undefined)
-  const maxAge = ages.length > 0 ? Math.min(...ages) : undefined
-  return {
-    ageSeconds,
-    ...(maxAge === undefined ? {} : {maxAgeSeconds: maxAge, expired: isExpired(ageSeconds, maxAge)}),
-  }
-}
-
-export interface AwsClusterView {
-  summary: ClusterSummary
-  instances: Instance[]
+/** A cluster's age and max age, from its instances' launch times and cms-max-age tags. */
+export function clusterAge(instances: Instance[], now: Date): Pick<ClusterSummary, 'ageSeconds' | 'maxAgeSeconds' | 'expired'> {
+  return clusterAgeOf(instances, EC2_AGE, now)
 }
 
 /** Groups every cms instance of a region (one DescribeInstances) into clusters, sorted by name. */
-export function groupClusters(instances: Instance[], via: ConnectVia, now: Date): AwsClusterView[] {
-  const byCluster = new Map<string, Instance[]>()
-  for (const instance of instances) {
-    const name = tagMap(instance.Tags)[TAG.cluster]
-    if (!name) continue
-    byCluster.set(name, [...(byCluster.get(name) ?? []), instance])
-  }
-  return [...byCluster.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, list]) => {
-      const sorted = sortInstances(list)
-      const head = sorted.find((i) => tagMap(i.Tags)[TAG.role] === 'head')
-      return {
-        instances: sorted,
-        summary: {
-          name,
-          provider: 'aws' as const,
-          engine: tagMap(sorted[0].Tags)[TAG.engine] || 'unknown',
-          hosts: sorted.length,
-          runningHosts: sorted.filter((i) => i.State?.Name === 'running').length,
-          head: head ? connectAddress(head, via) : undefined,
-          ...clusterAge(sorted, now),
-        },
-      }
-    })
+export function groupClusters(instances: Instance[], via: ConnectVia, now: Date): Array<{summary: ClusterSummary; instances: Instance[]}> {
+  return groupIntoClusters(instances, ec2Instances(via), now)
 }

@@ -1,21 +1,22 @@
 import type {Instance, KeyPairInfo, SecurityGroup} from '@aws-sdk/client-ec2'
 import {mapLimit} from '../../remote/fanout.js'
 import type {KnownHosts} from '../../remote/known-hosts.js'
-import type {SshSession} from '../../remote/session.js'
-import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
+import {type CloudInstances, nextMembers} from '../cloud-clusters.js'
+import {CloudProvider} from '../cloud-provider.js'
+import type {Host, HostRole, Provider, ProvisionRequest} from '../provider.js'
 import {generateEd25519} from '../ssh-keys.js'
 import {AwsError, AwsInputError, Ec2Api} from './client.js'
-import {DEFAULT_SSH_USER, groupClusters, hostFromInstance, instanceIndex, sortInstances} from './hosts.js'
+import {DEFAULT_SSH_USER, ec2Instances, hostFromInstance, sortInstances} from './hosts.js'
 import {type Architecture, DEFAULT_INSTANCE_TYPE, defaultImage, instanceTypeArchitectures, namedImage} from './images.js'
 import {describeInstances, launchInstance, startInstances, tagResources, terminateInstances, waitForState, type LaunchSpec} from './instances.js'
-import {localKeyFile, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
+import {publishedKeyLine, readLocalPublicKey, removeLocalKey} from '../cluster-key.js'
 import {deleteKeyPair, ensureKeyPair, findKeyPairs} from './key-pair.js'
 import {keyPairName, launchToken} from './names.js'
 import {findPlacement, publicAddressCidr} from './network.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, lastIndex, recordLastIndex} from './security-group.js'
 import type {AwsSettings} from './settings.js'
 import {instanceFilters, instanceTags, TAG, tagMap} from './tags.js'
-import {cloudConfig, WAIT_FOR_CLOUD_INIT} from '../cloud-config.js'
+import {cloudConfig} from '../cloud-config.js'
 
 const RUNNING_TIMEOUT_MS = 10 * 60_000
 const TERMINATED_TIMEOUT_MS = 10 * 60_000
@@ -40,34 +41,34 @@ interface LaunchPlan {
  * EC2 instances. Clusters are found by tags (no local state); each has its own key pair and security group.
  * cms makes every host's SSH key and hands it to cloud-init, and trusts exactly that key for the host's address.
  */
-export class AwsProvider implements Provider {
+export class AwsProvider extends CloudProvider<Instance> implements Provider {
   readonly name = 'aws' as const
-  readonly ownsHosts = true
   readonly releasedDetail = 'instance terminated'
   readonly api: Ec2Api
-  private readonly observed = new Map<string, Instance[]>()
+  protected readonly cloud: CloudInstances<Instance>
+  protected readonly cloudInitTimeoutMs = CLOUD_INIT_TIMEOUT_MS
 
   constructor(
     readonly settings: AwsSettings,
-    private readonly knownHosts: KnownHosts,
+    knownHosts: KnownHosts,
     private readonly log: (line: string) => void = () => {},
   ) {
+    super(knownHosts)
     this.api = new Ec2Api(settings, log)
+    this.cloud = ec2Instances(settings.connect)
   }
 
-  async observe(cluster: string): Promise<Host[]> {
-    const instances = sortInstances(await describeInstances(this.api, {Filters: instanceFilters(cluster)}))
-    this.observed.set(cluster, instances)
-    return this.hostsOf(cluster, instances)
+  protected async instances(cluster?: string): Promise<Instance[]> {
+    return sortInstances(await describeInstances(this.api, {Filters: instanceFilters(cluster)}))
   }
 
-  /** Every cms cluster in the region, from one DescribeInstances call, with its hosts. */
-  async listClusters(now = new Date()): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-    const instances = await describeInstances(this.api, {Filters: instanceFilters()})
-    return groupClusters(instances, this.settings.connect, now).map((view) => {
-      this.observed.set(view.summary.name, view.instances)
-      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.instances)}
-    })
+  protected hostFrom(instance: Instance, keyFile: string): Host {
+    return hostFromInstance(instance, this.settings.connect, keyFile)
+  }
+
+  /** The instance's tag, read through the EC2 API. */
+  protected publishedHostKey(instance: Instance): string | undefined {
+    return tagMap(instance.Tags)[TAG.hostKey]
   }
 
   /**
@@ -80,35 +81,13 @@ export class AwsProvider implements Provider {
     return groups.length > 0 || pairs.length > 0 ? {} : undefined
   }
 
-  /** Hosts, trusting each instance's cms-made host key (its tag, read through the EC2 API) for its address. */
-  private hostsOf(cluster: string, instances: Instance[]): Host[] {
-    return instances.map((instance) => {
-      const host = hostFromInstance(instance, this.settings.connect, localKeyFile(cluster))
-      trustPublishedHostKey(this.knownHosts, host.target.host, tagMap(instance.Tags)[TAG.hostKey])
-      return host
-    })
-  }
-
-  async credentials(): Promise<HostCredentials> {
-    // The key is read from the hosts' identity file at connect time: create makes it during provision.
-    return {}
-  }
-
-  accessProblem(cluster: string): string | undefined {
-    return missingKeyProblem(cluster)
-  }
-
   accessDetails(): Record<string, unknown> {
     const {region, profile, connect} = this.settings
     return {aws: {region, ...(profile ? {profile} : {}), connect}}
   }
 
-  async hostReady(session: SshSession): Promise<void> {
-    await session.run(WAIT_FOR_CLOUD_INIT, {label: 'wait for cloud-init', timeoutMs: CLOUD_INIT_TIMEOUT_MS})
-  }
-
   async provision(cluster: string, request: ProvisionRequest): Promise<Host[]> {
-    const existing = this.observed.get(cluster) ?? sortInstances(await describeInstances(this.api, {Filters: instanceFilters(cluster)}))
+    const existing = this.observed.get(cluster) ?? (await this.instances(cluster))
     const missing = Math.max(0, (request.total ?? existing.length) - existing.length)
     const stopped = existing.filter((i) => i.State?.Name === 'stopped')
     const maxAge = request.launch?.maxAge
@@ -212,14 +191,12 @@ export class AwsProvider implements Provider {
    */
   private async launch(cluster: string, request: ProvisionRequest, existing: Instance[], group: SecurityGroup, plan: LaunchPlan, count: number): Promise<void> {
     const authorizedKey = readLocalPublicKey(cluster)
-    const first = Math.max(lastIndex(group), ...existing.map(instanceIndex), 0) + 1
-    const hasHead = existing.some((i) => tagMap(i.Tags)[TAG.role] === 'head')
-    const plans = Array.from({length: count}, (_, k) => ({index: first + k, role: (!hasHead && k === 0 ? 'head' : 'worker') as 'head' | 'worker'}))
-    const spec = (p: {index: number; role: 'head' | 'worker'}, subnetId: string | undefined): LaunchSpec => {
+    const plans = nextMembers(existing, this.cloud, count, lastIndex(group))
+    const spec = (p: {index: number; role: HostRole}, subnetId: string | undefined): LaunchSpec => {
       const instanceType = p.role === 'head' ? plan.headType : plan.workerType
       const image = plan.images.get(instanceType)!
       const hostKey = generateEd25519(`cms-${cluster}-${p.index}`)
-      const publicLine = hostKey.public.trim().split(/\s+/).slice(0, 2).join(' ')
+      const publicLine = publishedKeyLine(hostKey.public)
       return {
         imageId: image.id,
         rootDeviceName: image.rootDevice,

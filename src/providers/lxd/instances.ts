@@ -1,4 +1,5 @@
-import type {ClusterSummary, Host} from '../provider.js'
+import {type CloudInstances, groupIntoClusters, headFirst} from '../cloud-clusters.js'
+import type {ClusterSummary, Host, NewCloudHost} from '../provider.js'
 
 /**
  * cms keeps no local state for lxd clusters: the instances' `user.cms.*` config keys are the membership, like
@@ -38,8 +39,14 @@ export function instanceName(cluster: string, index: number): string {
   return `cms-${cluster}-${index}`
 }
 
-export function instanceIndex(instance: LxdInstance): number {
-  return Number(instance.config[KEY.index] ?? 0) || 0
+/** LXD instances as `list` reads them: no age (LXD keeps no --max-age). */
+export const LXD_INSTANCES: CloudInstances<LxdInstance> = {
+  provider: 'lxd',
+  id: (i) => i.name,
+  labels: (i) => i.config,
+  keys: KEY,
+  running: (i) => i.status === 'Running',
+  connectAddress: instanceAddress,
 }
 
 /** The instance's IPv4 address on its network (what the other hosts and cms reach it at). */
@@ -74,45 +81,15 @@ export function hostFromInstance(instance: LxdInstance, keyFile: string): Host {
 
 /** Head first, then by index. */
 export function sortInstances(instances: LxdInstance[]): LxdInstance[] {
-  const isHead = (i: LxdInstance) => (i.config[KEY.role] === 'head' ? 0 : 1)
-  return [...instances].sort((a, b) => isHead(a) - isHead(b) || instanceIndex(a) - instanceIndex(b))
+  return headFirst(instances, LXD_INSTANCES)
 }
 
 /** Every cms instance of the daemon (one call) as clusters, sorted by name. */
 export function groupClusters(instances: LxdInstance[]): Array<{summary: ClusterSummary; instances: LxdInstance[]}> {
-  const byCluster = new Map<string, LxdInstance[]>()
-  for (const instance of instances) {
-    const name = instance.config[KEY.cluster]
-    if (name) byCluster.set(name, [...(byCluster.get(name) ?? []), instance])
-  }
-  return [...byCluster.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, list]) => {
-      const sorted = sortInstances(list)
-      const head = sorted.find((i) => i.config[KEY.role] === 'head')
-      return {
-        instances: sorted,
-        summary: {
-          name,
-          provider: 'lxd' as const,
-          engine: sorted[0]!.config[KEY.engine] || 'unknown',
-          hosts: sorted.length,
-          runningHosts: sorted.filter((i) => i.status === 'Running').length,
-          head: head ? instanceAddress(head) : undefined,
-        },
-      }
-    })
+  return groupIntoClusters(instances, LXD_INSTANCES)
 }
 
-export interface NewInstance {
-  cluster: string
-  index: number
-  role: 'head' | 'worker'
-  engine: string
-  sshUser: string
-  /** The host's public key line (type and base64). */
-  hostKey: string
-  userData: string
+export interface NewInstance extends NewCloudHost {
   cpus?: number
   memoryMb?: number
 }

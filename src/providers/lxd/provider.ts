@@ -2,20 +2,21 @@ import {mapLimit} from '../../remote/fanout.js'
 import type {KnownHosts} from '../../remote/known-hosts.js'
 import type {SshSession} from '../../remote/session.js'
 import {shJoin} from '../../remote/shell.js'
-import {WAIT_FOR_CLOUD_INIT, cloudConfig} from '../cloud-config.js'
-import {hasLocalKey, localKeyFile, makeLocalKey, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
-import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
+import {cloudConfig} from '../cloud-config.js'
+import {nextMembers} from '../cloud-clusters.js'
+import {CloudProvider} from '../cloud-provider.js'
+import {hasLocalKey, localKeyFile, makeLocalKey, publishedKeyLine, readLocalPublicKey, removeLocalKey} from '../cluster-key.js'
+import type {Host, Provider, ProvisionRequest} from '../provider.js'
 import {generateEd25519} from '../ssh-keys.js'
 import {LxdApi, LxdError} from './client.js'
 import {
   DEFAULT_SSH_USER,
-  groupClusters,
   hostFromInstance,
   instanceAddress,
-  instanceIndex,
   instanceRequest,
   instancesPath,
   KEY,
+  LXD_INSTANCES,
   type LxdInstance,
   sortInstances,
 } from './instances.js'
@@ -41,42 +42,38 @@ interface LaunchPlan {
  * state). cms makes every host's SSH key and hands it to cloud-init in `user.user-data`, and trusts exactly that key
  * for the instance's address; the cluster's login key is made here and never leaves this machine.
  */
-export class LxdProvider implements Provider {
+export class LxdProvider extends CloudProvider<LxdInstance> implements Provider {
   readonly name = 'lxd' as const
-  readonly ownsHosts = true
   readonly releasedDetail = 'instance deleted'
   readonly api: LxdApi
-  private readonly observed = new Map<string, LxdInstance[]>()
+  protected readonly cloud = LXD_INSTANCES
+  protected readonly cloudInitTimeoutMs = CLOUD_INIT_TIMEOUT_MS
   /** The engine's Debian packages, installed on a host that lacks them once cloud-init is done. */
   private packages: string[] = []
 
   constructor(
     readonly endpoint: LxdEndpoint,
-    private readonly knownHosts: KnownHosts,
+    knownHosts: KnownHosts,
     private readonly log: (line: string) => void = () => {},
     timeouts?: {connectTimeoutMs?: number; requestTimeoutMs?: number},
   ) {
+    super(knownHosts)
     this.api = new LxdApi(endpoint, timeouts)
   }
 
-  private async instances(cluster?: string): Promise<LxdInstance[]> {
+  protected async instances(cluster?: string): Promise<LxdInstance[]> {
     const all = await this.api.get<LxdInstance[]>(instancesPath(cluster))
     // The server-side filter selects; the exact name is checked here.
     return sortInstances(cluster === undefined ? all : all.filter((i) => i.config[KEY.cluster] === cluster))
   }
 
-  async observe(cluster: string): Promise<Host[]> {
-    const instances = await this.instances(cluster)
-    this.observed.set(cluster, instances)
-    return this.hostsOf(cluster, instances)
+  protected hostFrom(instance: LxdInstance, keyFile: string): Host {
+    return hostFromInstance(instance, keyFile)
   }
 
-  /** Every cms cluster on the daemon, from one call, with its hosts. */
-  async listClusters(): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-    return groupClusters(await this.instances()).map((view) => {
-      this.observed.set(view.summary.name, view.instances)
-      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.instances)}
-    })
+  /** The instance's config key, read through the LXD API. */
+  protected publishedHostKey(instance: LxdInstance): string | undefined {
+    return instance.config[KEY.hostKey]
   }
 
   /** The engine the cluster's instances are tagged with, if it has any. */
@@ -85,31 +82,13 @@ export class LxdProvider implements Provider {
     return instances.length > 0 ? {engine: instances[0]!.config[KEY.engine]} : undefined
   }
 
-  /** Hosts, trusting each instance's cms-made host key (its config key, read through the LXD API) for its address. */
-  private hostsOf(cluster: string, instances: LxdInstance[]): Host[] {
-    return instances.map((instance) => {
-      const host = hostFromInstance(instance, localKeyFile(cluster))
-      trustPublishedHostKey(this.knownHosts, host.target.host, instance.config[KEY.hostKey])
-      return host
-    })
-  }
-
-  async credentials(): Promise<HostCredentials> {
-    // The key is read from the hosts' identity file at connect time: create makes it during provision.
-    return {}
-  }
-
-  accessProblem(cluster: string): string | undefined {
-    return missingKeyProblem(cluster)
-  }
-
   accessDetails(): Record<string, unknown> {
     return {lxd: endpointAccess(this.endpoint)}
   }
 
   /** cloud-init done, then the engine's packages the image lacks (none on cms's image; apt-get needs a mirror). */
-  async hostReady(session: SshSession): Promise<void> {
-    await session.run(WAIT_FOR_CLOUD_INIT, {label: 'wait for cloud-init', timeoutMs: CLOUD_INIT_TIMEOUT_MS})
+  override async hostReady(session: SshSession): Promise<void> {
+    await super.hostReady(session)
     if (this.packages.length === 0) return
     const script = [
       `missing=; for p in ${shJoin(this.packages)}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"; done`,
@@ -163,11 +142,7 @@ export class LxdProvider implements Provider {
   /** Makes and starts `count` instances at once (bounded); indexes continue from the highest in use. */
   private async launch(cluster: string, request: ProvisionRequest, existing: LxdInstance[], plan: LaunchPlan, count: number): Promise<void> {
     const authorizedKey = readLocalPublicKey(cluster)
-    const first = Math.max(0, ...existing.map(instanceIndex)) + 1
-    const hasHead = existing.some((i) => i.config[KEY.role] === 'head')
-    const indexes = Array.from({length: count}, (_, k) => first + k)
-    await mapLimit(indexes, LAUNCH_PARALLEL, async (index) => {
-      const role = !hasHead && index === first ? 'head' : 'worker'
+    await mapLimit(nextMembers(existing, this.cloud, count), LAUNCH_PARALLEL, async ({index, role}) => {
       const hostKey = generateEd25519(`cms-${cluster}-${index}`)
       const body = instanceRequest(
         {
@@ -176,7 +151,7 @@ export class LxdProvider implements Provider {
           role,
           engine: request.engine,
           sshUser: DEFAULT_SSH_USER,
-          hostKey: hostKey.public.trim().split(/\s+/).slice(0, 2).join(' '),
+          hostKey: publishedKeyLine(hostKey.public),
           // Packages are not cloud-init's: cms's image has them and the hosts may have no mirror (see hostReady).
           userData: cloudConfig({sshUser: DEFAULT_SSH_USER, hostKey, authorizedKey, packages: []}),
           cpus: plan.cpus,

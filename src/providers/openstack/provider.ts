@@ -1,16 +1,17 @@
 import {mapLimit} from '../../remote/fanout.js'
 import type {KnownHosts} from '../../remote/known-hosts.js'
-import type {SshSession} from '../../remote/session.js'
-import {cloudConfig, WAIT_FOR_CLOUD_INIT} from '../cloud-config.js'
-import {hasLocalKey, localKeyFile, missingKeyProblem, readLocalPublicKey, removeLocalKey, trustPublishedHostKey} from '../cluster-key.js'
-import type {ClusterSummary, Host, HostCredentials, Provider, ProvisionRequest} from '../provider.js'
+import {cloudConfig} from '../cloud-config.js'
+import {nextMembers} from '../cloud-clusters.js'
+import {CloudProvider} from '../cloud-provider.js'
+import {hasLocalKey, publishedKeyLine, readLocalPublicKey, removeLocalKey} from '../cluster-key.js'
+import type {Host, Provider, ProvisionRequest} from '../provider.js'
 import {generateEd25519} from '../ssh-keys.js'
 import {OpenStackApi, OpenStackError} from './client.js'
 import {deleteKeyPair, ensureKeyPair, findKeyPair, keyPairName} from './key-pair.js'
 import {deleteFloatingIps, ensureFloatingIps, floatingAddresses, floatingNetworkOf, listFloatingIps} from './floating-ips.js'
 import {listFlavors, listImages, listNetworks, networkCidr, pickExternalNetwork, pickFlavor, pickImage, pickNetwork} from './resources.js'
 import {deleteSecurityGroup, ensureSecurityGroup, findSecurityGroups, type SecurityGroup} from './security-group.js'
-import {CMS_TAG, clusterTag, DEFAULT_SSH_USER, groupClusters, hostFromServer, isGone, type NovaServer, serverIndex, serverRequest, sortServers, TAG} from './servers.js'
+import {CMS_TAG, clusterTag, DEFAULT_SSH_USER, hostFromServer, isGone, NOVA_SERVERS, type NovaServer, serverRequest, sortServers, TAG} from './servers.js'
 import type {OpenStackSettings} from './settings.js'
 
 const ACTIVE_TIMEOUT_MS = 10 * 60_000
@@ -41,86 +42,58 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * group. cms makes every host's SSH key and hands it to cloud-init in the user data, and trusts exactly that key
  * (published in the server's metadata) for the host's address.
  */
-export class OpenStackProvider implements Provider {
+export class OpenStackProvider extends CloudProvider<NovaServer> implements Provider {
   readonly name = 'openstack' as const
-  readonly ownsHosts = true
   readonly releasedDetail = 'server deleted'
   readonly api: OpenStackApi
-  private readonly observed = new Map<string, NovaServer[]>()
+  protected readonly cloud = NOVA_SERVERS
+  protected readonly cloudInitTimeoutMs = CLOUD_INIT_TIMEOUT_MS
 
   constructor(
     readonly settings: OpenStackSettings,
-    private readonly knownHosts: KnownHosts,
+    knownHosts: KnownHosts,
     private readonly log: (line: string) => void = () => {},
     timeouts?: {connectTimeoutMs?: number; requestTimeoutMs?: number},
   ) {
+    super(knownHosts)
     this.api = new OpenStackApi(settings, timeouts)
   }
 
   /** The servers tagged with the cluster (or every cms server), gone ones left out. */
-  private async servers(cluster?: string): Promise<NovaServer[]> {
+  protected async instances(cluster?: string): Promise<NovaServer[]> {
     const tag = cluster === undefined ? CMS_TAG : clusterTag(cluster)
     const {servers} = await this.api.get<{servers: NovaServer[]}>('compute', `/servers/detail?tags=${encodeURIComponent(tag)}`)
     return sortServers(servers.filter((s) => !isGone(s) && (cluster === undefined || s.metadata?.[TAG.cluster] === cluster)))
   }
 
-  async observe(cluster: string): Promise<Host[]> {
-    const servers = await this.servers(cluster)
-    this.observed.set(cluster, servers)
-    return this.hostsOf(cluster, servers, await this.floatingOf(servers))
-  }
-
   /** The floating addresses of servers made with --floating-ip, from Neutron (one call, only when some are). */
-  private async floatingOf(servers: NovaServer[]): Promise<Map<string, string>> {
+  protected override async connectAddresses(servers: NovaServer[]): Promise<Map<string, string>> {
     return servers.some(floatingNetworkOf) ? floatingAddresses(await listFloatingIps(this.api), servers) : new Map()
   }
 
-  /** Every cms cluster of the project, from one call, with its hosts. */
-  async listClusters(now = new Date()): Promise<Array<{summary: ClusterSummary; hosts: Host[]}>> {
-    const servers = await this.servers()
-    const floating = await this.floatingOf(servers)
-    return groupClusters(servers, now, floating).map((view) => {
-      this.observed.set(view.summary.name, view.servers)
-      return {summary: view.summary, hosts: this.hostsOf(view.summary.name, view.servers, floating)}
-    })
+  protected hostFrom(server: NovaServer, keyFile: string, floating: string | undefined): Host {
+    return hostFromServer(server, keyFile, floating)
+  }
+
+  /** The server's metadata, read through Nova. */
+  protected publishedHostKey(server: NovaServer): string | undefined {
+    return server.metadata?.[TAG.hostKey]
   }
 
   /** Whether anything of the cluster exists (servers, or a security group or key pair left behind), and its engine. */
   async find(cluster: string): Promise<{engine?: string} | undefined> {
-    const servers = await this.servers(cluster)
+    const servers = await this.instances(cluster)
     if (servers.length > 0) return {engine: servers[0]!.metadata?.[TAG.engine]}
     const [groups, pair, fips] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPair(this.api, cluster), this.taggedFloatingIps(cluster)])
     return groups.length > 0 || pair || fips.length > 0 ? {} : undefined
-  }
-
-  /** Hosts, trusting each server's cms-made host key (its metadata, read through Nova) for its address. */
-  private hostsOf(cluster: string, servers: NovaServer[], floating: Map<string, string>): Host[] {
-    return servers.map((server) => {
-      const host = hostFromServer(server, localKeyFile(cluster), floating.get(server.id))
-      trustPublishedHostKey(this.knownHosts, host.target.host, server.metadata?.[TAG.hostKey])
-      return host
-    })
-  }
-
-  async credentials(): Promise<HostCredentials> {
-    // The key is read from the hosts' identity file at connect time: create makes it during provision.
-    return {}
-  }
-
-  accessProblem(cluster: string): string | undefined {
-    return missingKeyProblem(cluster)
   }
 
   accessDetails(): Record<string, unknown> {
     return {openstack: this.settings.cloud ? {cloud: this.settings.cloud} : {}}
   }
 
-  async hostReady(session: SshSession): Promise<void> {
-    await session.run(WAIT_FOR_CLOUD_INIT, {label: 'wait for cloud-init', timeoutMs: CLOUD_INIT_TIMEOUT_MS})
-  }
-
   async provision(cluster: string, request: ProvisionRequest): Promise<Host[]> {
-    const existing = this.observed.get(cluster) ?? (await this.servers(cluster))
+    const existing = this.observed.get(cluster) ?? (await this.instances(cluster))
     const missing = Math.max(0, (request.total ?? existing.length) - existing.length)
     const [groups, pair] = await Promise.all([findSecurityGroups(this.api, cluster), findKeyPair(this.api, cluster)])
     // create always (a rerun re-allows SSH from where it runs now), add only when it has hosts to launch.
@@ -141,7 +114,7 @@ export class OpenStackProvider implements Provider {
     // Every server of a --floating-ip cluster names the network (a rerun makes the ones a failure left out).
     const floatingNetwork = servers.map(floatingNetworkOf).find(Boolean)
     if (floatingNetwork) await ensureFloatingIps(this.api, cluster, servers, floatingNetwork, this.log)
-    return this.hostsOf(cluster, servers, await this.floatingOf(servers))
+    return this.hostsOf(cluster, servers, await this.connectAddresses(servers))
   }
 
   private async plan(request: ProvisionRequest, existing: NovaServer[], group: SecurityGroup | undefined): Promise<LaunchPlan> {
@@ -175,11 +148,7 @@ export class OpenStackProvider implements Provider {
   /** One POST /servers per host; indexes continue after the highest the cluster has, the head first when it has none. */
   private async launch(cluster: string, request: ProvisionRequest, existing: NovaServer[], group: SecurityGroup, plan: LaunchPlan, count: number): Promise<void> {
     const authorizedKey = readLocalPublicKey(cluster)
-    const first = Math.max(0, ...existing.map(serverIndex)) + 1
-    const hasHead = existing.some((s) => s.metadata?.[TAG.role] === 'head')
-    const indexes = Array.from({length: count}, (_, k) => first + k)
-    await mapLimit(indexes, LAUNCH_PARALLEL, async (index) => {
-      const role = !hasHead && index === first ? 'head' : 'worker'
+    await mapLimit(nextMembers(existing, this.cloud, count), LAUNCH_PARALLEL, async ({index, role}) => {
       const hostKey = generateEd25519(`cms-${cluster}-${index}`)
       const body = serverRequest({
         cluster,
@@ -187,7 +156,7 @@ export class OpenStackProvider implements Provider {
         role,
         engine: request.engine,
         sshUser: plan.sshUser,
-        hostKey: hostKey.public.trim().split(/\s+/).slice(0, 2).join(' '),
+        hostKey: publishedKeyLine(hostKey.public),
         userData: cloudConfig({sshUser: plan.sshUser, hostKey, authorizedKey, packages: request.packages ?? []}),
         maxAge: plan.maxAge,
         flavorId: plan.flavor.id,
@@ -207,7 +176,7 @@ export class OpenStackProvider implements Provider {
     const deadline = Date.now() + ACTIVE_TIMEOUT_MS
     let pending: string[] = []
     for (let round = 0; round < 1000; round++) {
-      const servers = await this.servers(cluster)
+      const servers = await this.instances(cluster)
       const failed = servers.filter((s) => s.status === 'ERROR')
       if (failed.length > 0) {
         const reasons = await Promise.all(failed.map(async (s) => `${s.id}: ${(await this.api.get<{server: {fault?: {message?: string}}}>('compute', `/servers/${s.id}`)).server.fault?.message ?? 'no reason given'}`))

@@ -1,6 +1,7 @@
-import {isExpired, recordedMaxAge} from '../../cluster/max-age.js'
+import {recordedMaxAge} from '../../cluster/max-age.js'
+import {type CloudInstances, clusterAgeOf, groupIntoClusters, headFirst, type InstanceAge} from '../cloud-clusters.js'
 import {TAG} from '../aws/tags.js'
-import type {ClusterSummary, Host} from '../provider.js'
+import type {ClusterSummary, Host, NewCloudHost} from '../provider.js'
 
 export {TAG}
 
@@ -37,8 +38,23 @@ export function isGone(server: NovaServer): boolean {
   return server.status === 'DELETED' || server.status === 'SOFT_DELETED' || server['OS-EXT-STS:task_state'] === 'deleting'
 }
 
-export function serverIndex(server: NovaServer): number {
-  return Number(server.metadata?.[TAG.index] ?? 0) || 0
+const NOVA_AGE: InstanceAge<NovaServer> = {
+  launchedAt: (s) => {
+    const created = Date.parse(s.created ?? '')
+    return Number.isNaN(created) ? undefined : created
+  },
+  maxAge: (s) => s.metadata?.[TAG.maxAge],
+}
+
+/** Nova servers as `list` reads them: cms's labels are the server's metadata. */
+export const NOVA_SERVERS: CloudInstances<NovaServer> = {
+  provider: 'openstack',
+  id: (s) => s.id,
+  labels: (s) => s.metadata ?? {},
+  keys: TAG,
+  running: (s) => s.status === 'ACTIVE',
+  connectAddress,
+  age: NOVA_AGE,
 }
 
 /** The server's fixed IPv4 address (the engine binds there) and its floating one, if it has one. */
@@ -78,56 +94,21 @@ export function hostFromServer(server: NovaServer, keyFile: string, floating?: s
 
 /** Head first, then by index. */
 export function sortServers(servers: NovaServer[]): NovaServer[] {
-  const isHead = (s: NovaServer) => (s.metadata?.[TAG.role] === 'head' ? 0 : 1)
-  return [...servers].sort((a, b) => isHead(a) - isHead(b) || serverIndex(a) - serverIndex(b))
+  return headFirst(servers, NOVA_SERVERS)
 }
 
-/** A cluster's age runs from its first server's creation; its max age is the metadata on its hosts. */
+/** A cluster's age and max age, from its servers' creation times and cms-max-age metadata. */
 export function clusterAge(servers: NovaServer[], now: Date): Pick<ClusterSummary, 'ageSeconds' | 'maxAgeSeconds' | 'expired'> {
-  const created = servers.map((s) => (s.created ? Date.parse(s.created) : NaN)).filter((t) => !Number.isNaN(t))
-  const ageSeconds = created.length > 0 ? Math.max(0, Math.floor((now.getTime() - Math.min(...created)) / 1000)) : undefined
-  const ages = servers.map((s) => recordedMaxAge(s.metadata?.[TAG.maxAge])).filter((a): a is number => a !== undefined)
-  const maxAge = ages.length > 0 ? Math.min(...ages) : undefined
-  return {ageSeconds, ...(maxAge === undefined ? {} : {maxAgeSeconds: maxAge, expired: isExpired(ageSeconds, maxAge)})}
+  return clusterAgeOf(servers, NOVA_AGE, now)
 }
 
 /** Every cms server of the project (one call) as clusters, sorted by name. */
 /** `floating`: servers' floating addresses by id (see hostFromServer). */
 export function groupClusters(servers: NovaServer[], now: Date, floating: ReadonlyMap<string, string> = new Map()): Array<{summary: ClusterSummary; servers: NovaServer[]}> {
-  const byCluster = new Map<string, NovaServer[]>()
-  for (const server of servers) {
-    const name = server.metadata?.[TAG.cluster]
-    if (name) byCluster.set(name, [...(byCluster.get(name) ?? []), server])
-  }
-  return [...byCluster.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, list]) => {
-      const sorted = sortServers(list)
-      const head = sorted.find((s) => s.metadata?.[TAG.role] === 'head')
-      return {
-        servers: sorted,
-        summary: {
-          name,
-          provider: 'openstack' as const,
-          engine: sorted[0]!.metadata?.[TAG.engine] || 'unknown',
-          hosts: sorted.length,
-          runningHosts: sorted.filter((s) => s.status === 'ACTIVE').length,
-          head: head ? (floating.get(head.id) ?? connectAddress(head)) : undefined,
-          ...clusterAge(sorted, now),
-        },
-      }
-    })
+  return groupIntoClusters(servers, NOVA_SERVERS, now, floating).map((view) => ({summary: view.summary, servers: view.instances}))
 }
 
-export interface NewServer {
-  cluster: string
-  index: number
-  role: 'head' | 'worker'
-  engine: string
-  sshUser: string
-  /** The host's public key line (type and base64). */
-  hostKey: string
-  userData: string
+export interface NewServer extends NewCloudHost {
   maxAge?: string
   flavorId: string
   imageId: string
