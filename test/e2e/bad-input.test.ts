@@ -1,6 +1,6 @@
 import {readdirSync} from 'node:fs'
 import {afterAll, describe, expect, it} from 'vitest'
-import {cms, docker, makeCmsHome} from './helpers.js'
+import {cms, madeForNamesIn, makeCmsHome} from './helpers.js'
 
 // Bad input: one clear line, exit code 2, and nothing created anywhere.
 describe('hostile and invalid input', () => {
@@ -54,14 +54,12 @@ describe('hostile and invalid input', () => {
   ]
 
   it.each(cases)('%s: exit 2, one line, nothing created', async (_label, args) => {
-    const before = await docker('ps', '-aq', '--filter', 'label=cms.cluster')
-    const networksBefore = await docker('network', 'ls', '-q', '--filter', 'label=cms.cluster')
+    const before = await madeForNamesIn(args)
     const r = await cms(args, env)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stdout).toBe('')
     expect(r.stderr.trim().length).toBeGreaterThan(0)
-    expect(await docker('ps', '-aq', '--filter', 'label=cms.cluster')).toBe(before)
-    expect(await docker('network', 'ls', '-q', '--filter', 'label=cms.cluster')).toBe(networksBefore)
+    expect(await madeForNamesIn(args)).toBe(before)
     expect(readdirSync(home)).toEqual([])
   })
 

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ROOT, cms, docker, labelledContainers, makeCmsHome, removeClusterContainers} from './helpers.js'
+import {ROOT, cms, docker, labelledContainers, madeForNamesIn, makeCmsHome, removeClusterContainers} from './helpers.js'
 
 // What users of oclif CLIs expect: `cms help`, "did you mean", shell completion; and no leftovers from a refused
 // command. Asserts on what the CLI prints, what real shells complete and the files in CMS_HOME.
@@ -113,13 +113,13 @@ describe('cms help, did you mean, completion, no leftovers', () => {
   ]
 
   it.each(typos)('a mistyped command or topic (%j): did you mean, exit 2, nothing run', async (args, hint) => {
-    const containersBefore = await docker('ps', '-aq', '--filter', 'label=cms.cluster')
+    const before = await madeForNamesIn(args)
     const r = await cms(args, env)
     expect(r.code, r.stderr).toBe(2)
     expect(r.stdout).toBe('')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toContain(hint)
-    expect(await docker('ps', '-aq', '--filter', 'label=cms.cluster')).toBe(containersBefore)
+    expect(await madeForNamesIn(args)).toBe(before)
     expect(filesUnder(home)).toEqual([])
   })
 

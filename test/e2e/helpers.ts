@@ -52,6 +52,19 @@ export async function docker(...args: string[]): Promise<string> {
   return stdout.trim()
 }
 
+/**
+ * The containers and networks of the clusters a command names (-n/--name): what it could have made. Other e2e files
+ * run at the same time (scripts/test.sh's lanes), so a check that a command made nothing looks only there.
+ */
+export async function madeForNamesIn(args: readonly string[]): Promise<string> {
+  const names = args.flatMap((a, i) => (a === '-n' || a === '--name') && args[i + 1] !== undefined ? [args[i + 1]!] : [])
+  const out: string[] = []
+  for (const name of names) {
+    out.push(await docker('ps', '-aq', '--filter', `label=cms.cluster=${name}`), await docker('network', 'ls', '-q', '--filter', `label=cms.cluster=${name}`))
+  }
+  return out.join('\n')
+}
+
 export async function labelledContainers(cluster: string): Promise<Array<{name: string; role: string; state: string; ip: string}>> {
   const ids = (await docker('ps', '-aq', '--filter', `label=cms.cluster=${cluster}`)).split('\n').filter(Boolean)
   if (ids.length === 0) return []

@@ -499,6 +499,12 @@ describe('cms serve on a Spark cluster', () => {
     const a = await startServer(env, ['--db', pg.url, '--data-dir', dataDir, '--max-running', '6'])
     const b = await startServer(env, ['--db', pg.url, '--data-dir', dataDir, '--max-running', '6'])
     try {
+      // Both servers know the cluster's capacity before the first task comes (GET /mgmt/clusters asks the engine):
+      // each claims the tasks it is handed at once, so both take part (else the first to know may claim them all).
+      for (const s of [a, b]) {
+        const clusters = (await s.call('GET', '/mgmt/clusters', {key: pgKey})).body.clusters as Array<{name: string; capacity?: {cores: number}}>
+        expect(clusters.find((c) => c.name === NAME)?.capacity?.cores).toBeGreaterThan(0)
+      }
       const ids: string[] = []
       for (let i = 0; i < 16; i++) {
         const r = await (i % 2 ? a : b).call('POST', '/task', {key: pgKey, form: taskForm({id: `shared-${i}`, cluster: NAME, spec: {name: `shared-${i}`, app: 'quick.py'}, resources: {cores: 0.5, memory: '256m'}}, {'quick.py': QUICK_PY})})
