@@ -36,9 +36,10 @@ export interface KubernetesSpecInput {
   /** The API server as pods reach it (default: the kubernetes Service's name, which needs cluster DNS). */
   apiServer?: string
   /**
-   * Let the driver watch its executor pods (Spark's default). Off by default: cms clusters run Debian's etcd 3.4,
-   * which cannot serve the watch-list requests Spark 4's watcher makes (the API answers 500 "RequestWatchProgress
-   * is disabled" and the watcher retries every second); the driver then polls its pods every 5 s instead.
+   * Let the driver watch its executor pods (Spark's default). Off by default: on a cluster whose API server has the
+   * WatchList feature gate on (made before cms turned it off, see apiServerArgs) Spark 4's watch becomes a watch-list
+   * request, which Debian's etcd 3.4 cannot serve (the API answers 500 "RequestWatchProgress is disabled" and the
+   * watcher retries every second); the driver then polls its pods every 5 s instead, which works on every cluster.
    */
   executorWatcher?: boolean
   /** The content of every local file the spec names (app, jars, files, pyFiles), by the path in the spec. */

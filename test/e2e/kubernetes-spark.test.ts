@@ -397,23 +397,25 @@ describe.skipIf(!K8S_DIST || !SPARK_DIST)('Spark on Kubernetes: image build, ima
     // namespace, the submission token and CA, the driver's service account and the image cms loaded.
     const sparkSubmit = join(sparkRuntimeHome(), 'bin', 'spark-submit')
     const driver = 'cms-stock-pi-driver'
+    // spark-submit's default waitAppCompletion=true: it follows the driver pod through a watch (fabric8, over the
+    // tunnel) and returns only once the pod has ended, with the driver's exit status.
     const r = await cms(
-      // waitAppCompletion=false: spark-submit's watch of the driver pod gets no events through the tunnel (seen: it kept
-      // reporting Pending after the driver ended), so the test follows the pod through the API instead.
-      ['cluster', 'tunnel', '-n', NAME, '--', sparkSubmit, '--deploy-mode', 'cluster', '--name', 'cms-stock-pi', '--conf', `spark.kubernetes.driver.pod.name=${driver}`, '--conf', 'spark.executor.instances=1', '--conf', 'spark.kubernetes.submission.waitAppCompletion=false', 'local:///opt/spark/examples/src/main/python/pi.py', '10'],
+      ['cluster', 'tunnel', '-n', NAME, '--', sparkSubmit, '--deploy-mode', 'cluster', '--name', 'cms-stock-pi', '--conf', `spark.kubernetes.driver.pod.name=${driver}`, '--conf', 'spark.executor.instances=1', 'local:///opt/spark/examples/src/main/python/pi.py', '10'],
       env,
       {timeoutMs: 900_000},
     )
-    expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0)
+    const out = r.stdout.slice(-2000) + r.stderr.slice(-2000)
+    expect(r.code, out).toBe(0)
+    // It saw the pod end through its watch (not just a first GET): the final statuses come only from a watch event.
+    expect(r.stderr, out).toMatch(/phase: Succeeded/)
+    expect(r.stderr, out).toMatch(/Container final statuses:[\s\S]*exit code: 0/)
+    expect(r.stderr).not.toMatch(/RequestWatchProgress/)
     type Pod = {spec: {serviceAccountName: string; containers: Array<{image: string}>}; status: {phase: string}}
-    let pod: Pod | undefined
-    for (let i = 0; i < 300 && !['Succeeded', 'Failed'].includes(pod?.status.phase ?? ''); i++) {
-      if (i > 0) await new Promise((res) => setTimeout(res, 2000))
-      pod = JSON.parse(await kubectl('get', 'pod', driver, '-n', 'default', '-o', 'json')) as Pod
-    }
-    expect(pod!.status.phase).toBe('Succeeded')
-    expect(pod!.spec.serviceAccountName).toBe('cms-spark')
-    expect(pod!.spec.containers[0]!.image).toBe(image)
+    // Already ended when spark-submit returned: one look, no waiting.
+    const pod = JSON.parse(await kubectl('get', 'pod', driver, '-n', 'default', '-o', 'json')) as Pod
+    expect(pod.status.phase).toBe('Succeeded')
+    expect(pod.spec.serviceAccountName).toBe('cms-spark')
+    expect(pod.spec.containers[0]!.image).toBe(image)
     expect(await kubectl('logs', driver, '-n', 'default', '--tail=-1')).toMatch(/Pi is roughly 3\.\d+/)
     // The submission ran as the service account, which may do nothing outside its namespace.
     const canI = (ns: string) => kubectl('auth', 'can-i', 'create', 'pods', '-n', ns, '--as', 'system:serviceaccount:default:cms-spark').catch((e: {stdout?: string}) => String(e.stdout ?? '').trim())

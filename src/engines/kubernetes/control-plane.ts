@@ -121,6 +121,12 @@ export function apiServerArgs(input: ControlPlaneInput): string[] {
     '--enable-bootstrap-token-auth=false',
     '--profiling=false',
     '--event-ttl=1h',
+    // WatchList (beta, on by default in 1.34) turns every watch with allowWatchBookmarks=true and no resourceVersion
+    // (or "0") into a watch-list request (sendInitialEvents=true). Serving one takes etcd's RequestWatchProgress, which
+    // Debian's etcd 3.4.23 lacks: the API then answers each such watch with a 500 ERROR event ("RequestWatchProgress
+    // is disabled"). fabric8's watches (spark-submit following its driver pod, Spark's executor watcher) are exactly
+    // such watches and retry forever, seeing no event. Off, they are plain watches; kubectl's are unaffected either way.
+    '--feature-gates=WatchList=false',
   ]
 }
 

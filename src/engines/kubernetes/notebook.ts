@@ -30,7 +30,8 @@ export interface NotebookPodInput {
 /**
  * The kernels' Spark: the driver in the notebook's pod (client mode, at the pod's IP, named after the pod so its
  * executors are owned by it and go with it), asking the API as the pod's service account for executor pods of the
- * Spark image. The driver polls its executors: cms clusters' etcd 3.4 cannot serve Spark 4's watch-list requests.
+ * Spark image. The driver polls its executors, which works on every cms cluster (a watch fails on one made before cms
+ * turned the API server's WatchList gate off: see KubernetesSpecInput.executorWatcher).
  */
 export function notebookSubmitArgs(input: Pick<NotebookPodInput, 'namespace' | 'sparkImage'>): string[] {
   const conf: Record<string, string> = {
