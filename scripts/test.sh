@@ -2,8 +2,9 @@
 # Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, Kubernetes
 # and CoreDNS builds, the EC2 emulator for the aws tests, a private LXD daemon for the lxd tests, a private OpenStack
 # for the openstack tests, a private PostgreSQL and RabbitMQ for cms serve, Chromium for the dashboard), builds cms,
-# runs the unit tests, then the end-to-end tests against real container hosts, then the unit tests and the
-# bad-input end-to-end tests again on Node.js 22 and 24, and the lifecycle one on 24 (cms supports 20.18+, 22 and 24).
+# runs the unit tests, then the end-to-end tests against real container hosts in two lanes at once, the second
+# followed by the unit tests and the bad-input end-to-end tests again on Node.js 22 and 24, and the lifecycle one on
+# 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,23 +54,50 @@ else
   status=1
 fi
 npx vitest run --config vitest.config.ts --reporter=default --reporter=json --outputFile=.cache/unit.json || status=$?
-npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e.json || status=$?
-results=(.cache/unit.json .cache/e2e.json)
-if majors="$(bash scripts/node-majors.sh 22 24)"; then
-  while read -r major node; do
-    echo "== Node.js $major ($("$node" --version))"
-    "$node" node_modules/vitest/vitest.mjs run --config vitest.config.ts --reporter=dot --reporter=json \
-      --outputFile=".cache/unit-node$major.json" </dev/null || status=$?
-    # The e2e helpers run cms with the Node.js that runs vitest: bad input on both, a cluster's whole life on the newest.
-    e2e=(test/e2e/bad-input.test.ts)
-    [ "$major" = 24 ] && e2e+=(test/e2e/lifecycle.test.ts)
-    "$node" node_modules/vitest/vitest.mjs run --config vitest.e2e.config.ts --reporter=default --reporter=json \
-      --outputFile=".cache/e2e-node$major.json" "${e2e[@]}" </dev/null || status=$?
-    results+=(".cache/unit-node$major.json" ".cache/e2e-node$major.json")
-  done <<<"$majors"
-else
-  echo "cannot get Node.js 22 and 24 from the npm registry: the tests on them did not run" >&2
-  status=1
-fi
+
+# The end-to-end files run in two lanes at once, each one file at a time (every file makes and names its own
+# clusters, and checks only what it made). Lane B: the files that make no long-running JVM work (APIs, providers,
+# bad input, the CLI's conventions) and a few mid-size ones to even the lanes out, then the passes on Node.js 22 and
+# 24; lane A: every other file (a new file lands there). Lane B's output is printed when both are done.
+LANE_B=(
+  serve-autoscale nomad jobs lxd-provider openstack-provider aws-engines hadoop-ssh cli-conventions lifecycle
+  aws-provider kubernetes-ssh ssh-provider aws-api interrupted-create bad-input nomad-ssh host-access serve-store
+  image-push serve-batch
+)
+lane_b_files=()
+for name in "${LANE_B[@]}"; do lane_b_files+=("test/e2e/$name.test.ts"); done
+lane_a_files=()
+for f in test/e2e/*.test.ts; do
+  [[ " ${lane_b_files[*]} " == *" $f "* ]] || lane_a_files+=("$f")
+done
+
+lane_b() {
+  local rc=0 major node e2e
+  npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e-b.json "${lane_b_files[@]}" </dev/null || rc=1
+  if majors="$(bash scripts/node-majors.sh 22 24)"; then
+    while read -r major node; do
+      echo "== Node.js $major ($("$node" --version))"
+      "$node" node_modules/vitest/vitest.mjs run --config vitest.config.ts --reporter=dot --reporter=json \
+        --outputFile=".cache/unit-node$major.json" </dev/null || rc=1
+      # The e2e helpers run cms with the Node.js that runs vitest: bad input on both, a cluster's whole life on the newest.
+      e2e=(test/e2e/bad-input.test.ts)
+      [ "$major" = 24 ] && e2e+=(test/e2e/lifecycle.test.ts)
+      "$node" node_modules/vitest/vitest.mjs run --config vitest.e2e.config.ts --reporter=default --reporter=json \
+        --outputFile=".cache/e2e-node$major.json" "${e2e[@]}" </dev/null || rc=1
+    done <<<"$majors"
+  else
+    echo "cannot get Node.js 22 and 24 from the npm registry: the tests on them did not run" >&2
+    rc=1
+  fi
+  return "$rc"
+}
+rm -f .cache/e2e-a.json .cache/e2e-b.json .cache/unit-node*.json .cache/e2e-node*.json
+lane_b >.cache/lane-b.log 2>&1 &
+lane_b_pid=$!
+npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e-a.json "${lane_a_files[@]}" || status=$?
+wait "$lane_b_pid" || status=1
+echo "== lane B: ${LANE_B[*]}; then Node.js 22 and 24"
+cat .cache/lane-b.log
+results=(.cache/unit.json .cache/e2e-a.json .cache/e2e-b.json .cache/unit-node22.json .cache/e2e-node22.json .cache/unit-node24.json .cache/e2e-node24.json)
 node scripts/test-summary.js "${results[@]}"
 exit "$status"
