@@ -177,7 +177,7 @@ describe('the notebook on Kubernetes', () => {
     expect(pod.spec.serviceAccountName).toBe('cms-spark')
     const c = pod.spec.containers[0]
     expect(c).toMatchObject({image: 'cms/notebook:4.3.0', imagePullPolicy: 'Never'})
-    expect(c.command).toContain('--ip=$(CMS_POD_IP)')
+    expect(c.command).toContain('--ip=0.0.0.0')
     // The token comes from the Secret, never from the pod's spec.
     expect(JSON.stringify(pod)).not.toContain('s3cret')
     expect(c.env.find((e: {name: string}) => e.name === 'JUPYTER_TOKEN').valueFrom).toEqual({secretKeyRef: {name: 'cms-notebook-token', key: 'token'}})

@@ -74,7 +74,9 @@ export function notebookObjects(input: NotebookPodInput, token: string): Kuberne
             name: 'jupyterlab',
             image: input.image,
             imagePullPolicy: 'Never',
-            command: ['python3', '-m', 'jupyterlab', '--no-browser', '--ip=$(CMS_POD_IP)', `--port=${JUPYTER_PORT}`, `--ServerApp.root_dir=${NOTEBOOKS_MOUNT}`],
+            // Every address of the pod, i.e. its IP on the pod network and its loopback: cms reaches the pod's IP through
+            // a head; an attached cluster's API port-forward dials the port on the pod's loopback.
+            command: ['python3', '-m', 'jupyterlab', '--no-browser', '--ip=0.0.0.0', `--port=${JUPYTER_PORT}`, `--ServerApp.root_dir=${NOTEBOOKS_MOUNT}`],
             env: [
               {name: 'CMS_POD_IP', valueFrom: {fieldRef: {fieldPath: 'status.podIP'}}},
               {name: 'CMS_POD_NAME', valueFrom: {fieldRef: {fieldPath: 'metadata.name'}}},
