@@ -10,11 +10,14 @@ export type Delivery = 'present' | 'uploaded' | 'from-head'
 /**
  * Puts a cluster's archives on its hosts with one upload from the client: the head keeps each archive, the other
  * hosts fetch it from a short-lived HTTP server on the head's private address (or get it uploaded when they lack
- * curl or the head lacks python3). Shared by every engine.
+ * curl or the head lacks python3). Shared by every engine. A host may fetch an archive as soon as the head holds it
+ * (before the head has unpacked it or received the next one).
  */
 export class Shipment {
   uploadedBytes = 0
   private readonly head = new Deferred<HostContext>()
+  /** Per archive: settled once the head holds it (or failed before it did). */
+  private readonly onHead: ReadonlyMap<string, Deferred<HostContext>>
   private server: {pid: number; port: number} | undefined
   private readonly serve = once(async () => {
     const ctx = await this.head.promise
@@ -31,7 +34,9 @@ export class Shipment {
     readonly artifacts: Artifact[],
     /** More than one host: the head must keep the archives for the others. */
     private readonly shared: boolean,
-  ) {}
+  ) {
+    this.onHead = new Map(artifacts.map((a) => [a.id, new Deferred<HostContext>()]))
+  }
 
   get totalBytes(): number {
     return this.artifacts.reduce((sum, a) => sum + a.bytes, 0)
@@ -40,14 +45,29 @@ export class Shipment {
   /** The head failed before it had the archives: hosts waiting to fetch from it fail with this reason. */
   headFailed(reason: Error): void {
     this.head.reject(reason)
+    for (const held of this.onHead.values()) held.reject(reason)
   }
 
-  /** Makes every archive present and unpacked on the host; the head first keeps the archives for the others. */
-  async deliver(ctx: HostContext, isHead: boolean, report: HostReporter): Promise<Delivery[]> {
+  /**
+   * Makes these archives (default: all, one after the other) present and unpacked on the host; the head first keeps
+   * each for the others. An engine may deliver its archives in separate calls, e.g. one it needs before its daemons
+   * start and one it needs only for jobs, at the same time.
+   */
+  async deliver(ctx: HostContext, isHead: boolean, report: HostReporter, artifacts: readonly Artifact[] = this.artifacts): Promise<Delivery[]> {
     const deliveries: Delivery[] = []
-    for (const artifact of this.artifacts) deliveries.push(await this.deliverOne(ctx, isHead, artifact, report))
-    if (isHead) this.head.resolve(ctx)
+    try {
+      for (const artifact of artifacts) deliveries.push(await this.deliverOne(ctx, isHead, artifact, report))
+    } catch (error) {
+      if (isHead) for (const a of artifacts) this.held(a).reject(new Error(`the head could not keep the ${a.what} archive: ${(error as Error).message}`))
+      throw error
+    }
     return deliveries
+  }
+
+  private held(a: Artifact): Deferred<HostContext> {
+    const held = this.onHead.get(a.id)
+    if (!held) throw new Error(`${a.what} (${a.id}) is not one of this shipment's archives`)
+    return held
   }
 
   private async deliverOne(ctx: HostContext, isHead: boolean, a: Artifact, report: HostReporter): Promise<Delivery> {
@@ -60,9 +80,11 @@ export class Shipment {
         await this.upload(ctx, a, paths, report)
         delivery = 'uploaded'
       }
+      this.head.resolve(ctx)
+      this.held(a).resolve(ctx)
     } else if (!state.unpacked) {
-      report.update('waiting for the head')
-      const source = ctx.facts.curl ? await this.serve() : undefined
+      report.update(`waiting for the head to hold ${a.what}`)
+      const source = ctx.facts.curl ? await this.held(a).promise.then(() => this.serve()) : undefined
       if (source) {
         report.update(`fetching ${a.what} from the head`)
         const url = `http://${source.address.includes(':') ? `[${source.address}]` : source.address}:${source.port}/${a.id}${a.archiveExt}`

@@ -5,6 +5,21 @@ export interface HostReporter {
   update(text: string): void
 }
 
+/**
+ * One host's progress line shared by two steps that run at once (e.g. daemons starting while a second archive
+ * arrives): the line shows both, "starting datanode · fetching Spark from the head"; an empty text clears a part.
+ */
+export function sharedLine(report: HostReporter): [HostReporter, HostReporter] {
+  const parts = ['', '']
+  const part = (i: number): HostReporter => ({
+    update(text) {
+      parts[i] = text
+      report.update(parts.filter(Boolean).join(' · '))
+    },
+  })
+  return [part(0), part(1)]
+}
+
 export interface HostStep<H> {
   key: string
   label: string

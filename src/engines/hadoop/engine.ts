@@ -8,6 +8,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import type {Artifact} from '../artifact.js'
 import {Deferred, sharedPoll, waitFor} from '../coordination.js'
+import {sharedLine} from '../../output/progress.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
@@ -97,18 +98,24 @@ export class HadoopEngine implements Engine {
     const homes: {hadoop?: string; spark?: string} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
-    const outcomes = await input.perHost(async (host, report): Promise<HostOutcome> => {
+    const outcomes = await input.perHost(async (host, line): Promise<HostOutcome> => {
       const isHead = host === head
+      const [report, sparkLine] = sharedLine(line)
       try {
         report.update('connecting')
         const ctx = await input.connect(host)
         if (!ctx.facts.java) throw new Error('java not found on the host: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)')
         if (isHead) headAddress.resolve(ctx.address)
         const layout = hadoopLayout(ctx.facts.home, cluster)
-        const deliveries = await shipment.deliver(ctx, isHead, report)
+        // Spark is needed only by jobs: it arrives while HDFS and YARN start.
+        const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, [hadoopDist])
+        const sparkShipped = shipment.deliver(ctx, isHead, sparkLine, [sparkDist]).then(async ([delivery]) => {
+          sparkLine.update('')
+          return {delivery: delivery!, home: await shipment.root(ctx, sparkDist)}
+        })
+        sparkShipped.catch(() => undefined)
         const hadoopHome = await shipment.root(ctx, hadoopDist)
-        const sparkHome = await shipment.root(ctx, sparkDist)
-        if (isHead) Object.assign(homes, {hadoop: hadoopHome, spark: sparkHome})
+        if (isHead) homes.hadoop = hadoopHome
         const computes = !isHead || settings.headComputes
         report.update(isHead ? 'configuring' : 'waiting for the head')
         const conf = {...renderHadoopConf({
@@ -122,8 +129,7 @@ export class HadoopEngine implements Engine {
           isHead,
           datanodes: settings.replication,
         }), ...scripts.cmsEnv(hadoopHome)}
-        const spark = isHead ? {'spark-defaults.conf': sparkDefaultsForYarn(sparkHome), 'spark-env.sh': sparkEnvForYarn(layout, sparkHome)} : undefined
-        await ctx.session.run(scripts.writeConfigScript(layout, conf, spark), {label: 'write Hadoop config'})
+        await ctx.session.run(scripts.writeConfigScript(layout, conf), {label: 'write Hadoop config'})
         await ctx.session.run(nodeManagerHostsScript(layout, ctx.address), {label: 'write the NodeManager hosts file'})
         const configHash = scripts.configHash(conf)
         const started: string[] = []
@@ -161,8 +167,14 @@ export class HadoopEngine implements Engine {
             `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
           )
         }
-        const shipped = shipment.artifacts.map((a, i) => `${a.what} ${deliveries[i]}`).join(', ')
-        return {address: ctx.address, detail: `${started.join(', ')}, ${shipped}`}
+        report.update(`waiting for ${sparkDist.what}`)
+        const spark = await sparkShipped
+        if (isHead) {
+          homes.spark = spark.home
+          const files = {'spark-defaults.conf': sparkDefaultsForYarn(spark.home), 'spark-env.sh': sparkEnvForYarn(layout, spark.home)}
+          await ctx.session.run(scripts.writeSparkConfigScript(layout, files), {label: 'write Spark config'})
+        }
+        return {address: ctx.address, detail: `${started.join(', ')}, ${hadoopDist.what} ${hadoopDelivery}, ${sparkDist.what} ${spark.delivery}`}
       } catch (error) {
         if (isHead) {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)

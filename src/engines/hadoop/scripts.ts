@@ -15,16 +15,18 @@ import {excludeFiles, type HadoopConfFiles} from './site-config.js'
  * Writes HADOOP_CONF_DIR (and, on the head, Spark's configuration for YARN). The decommission exclude files are
  * created empty when missing and otherwise left alone: they hold the hosts being removed.
  */
-export function writeConfigScript(l: HadoopLayout, files: HadoopConfFiles, spark?: HadoopConfFiles): string {
+export function writeConfigScript(l: HadoopLayout, files: HadoopConfFiles): string {
   const ex = excludeFiles(l.confDir)
-  const dirs = [l.confDir, l.logDir, l.runDir, l.dataDir, ...(spark ? [l.sparkConfDir] : [])]
-  return [
-    'set -e',
-    `mkdir -p ${dirs.map(shq).join(' ')}`,
-    ...Object.entries(files).map(([name, text]) => `printf '%s' ${shq(text)} > ${shq(`${l.confDir}/${name}`)}`),
-    ...Object.entries(spark ?? {}).map(([name, text]) => `printf '%s' ${shq(text)} > ${shq(`${l.sparkConfDir}/${name}`)}`),
-    `touch ${shq(ex.hdfs)} ${shq(ex.yarn)}`,
-  ].join('\n')
+  return ['set -e', `mkdir -p ${[l.confDir, l.logDir, l.runDir, l.dataDir].map(shq).join(' ')}`, ...writeFiles(l.confDir, files), `touch ${shq(ex.hdfs)} ${shq(ex.yarn)}`].join('\n')
+}
+
+/** The head's Spark-on-YARN configuration (written once Spark is unpacked there). */
+export function writeSparkConfigScript(l: HadoopLayout, files: HadoopConfFiles): string {
+  return ['set -e', `mkdir -p ${shq(l.sparkConfDir)}`, ...writeFiles(l.sparkConfDir, files)].join('\n')
+}
+
+function writeFiles(dir: string, files: HadoopConfFiles): string[] {
+  return Object.entries(files).map(([name, text]) => `printf '%s' ${shq(text)} > ${shq(`${dir}/${name}`)}`)
 }
 
 /** What a daemon was started with: a changed configuration restarts it (startDaemonScript). */

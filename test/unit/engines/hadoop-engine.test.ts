@@ -7,7 +7,7 @@ import type {Host} from '../../../src/providers/provider.js'
 import {dataNodesByAddress, hadoopClusterInfo, hostOf, nodeManagersByAddress, type HadoopState} from '../../../src/engines/hadoop/describe.js'
 import {hadoopSettingsFromRecord} from '../../../src/engines/hadoop/engine.js'
 import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
-import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript} from '../../../src/engines/hadoop/scripts.js'
+import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript, writeSparkConfigScript} from '../../../src/engines/hadoop/scripts.js'
 import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
 import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
 import {checkDataNodesLeft} from '../../../src/engines/hadoop/hdfs-beside.js'
@@ -89,7 +89,8 @@ describe('hadoop host scripts', () => {
 
   it('are valid shell', () => {
     const scripts = [
-      writeConfigScript(layout, {'core-site.xml': "<x>it's</x>"}, {'spark-defaults.conf': 'spark.master yarn\n'}),
+      writeConfigScript(layout, {'core-site.xml': "<x>it's</x>"}),
+      writeSparkConfigScript(layout, {'spark-defaults.conf': 'spark.master yarn\n'}),
       formatScript(layout, '/opt/h', 'cms-c1'),
       startDaemonScript(layout, '/opt/h', 'nodemanager', 'abc', ['-Djdk.net.hosts.file=/x']),
       excludeScript(layout, '/opt/h', ['10.0.0.3'], true, 30),

@@ -1,0 +1,74 @@
+import {describe, expect, it} from 'vitest'
+import type {Artifact} from '../../../src/engines/artifact.js'
+import {Deferred} from '../../../src/engines/coordination.js'
+import type {HostContext} from '../../../src/engines/host-context.js'
+import {Shipment} from '../../../src/engines/shipping.js'
+
+const artifact = (what: string, id: string): Artifact => ({what, id, path: `/local/${id}.tgz`, bytes: 100, archiveExt: '.tgz', flag: `--${id}-dist`, probe: 'bin/x'})
+const hadoop = artifact('Hadoop', 'h1')
+const spark = artifact('Spark', 's1')
+
+/** A host whose SSH session answers as a fresh host would; the head's upload of an archive may be held back. */
+function fakeHost(name: string, log: string[], gates: Map<string, Deferred<void>> = new Map()): HostContext {
+  const session = {
+    async run(_script: string, opts: {label: string}) {
+      log.push(`${name}: ${opts.label}`)
+      if (opts.label.startsWith('check ')) return 'unpacked=0 archive=0'
+      if (opts.label === 'start distribution server') return 'pid=42 port=8000'
+      return ''
+    },
+    async upload(localPath: string) {
+      log.push(`${name}: upload ${localPath}`)
+      await gates.get(localPath)?.promise
+      return 100
+    },
+    async exec() {
+      return ''
+    },
+  }
+  return {host: {id: name} as HostContext['host'], session: session as unknown as HostContext['session'], facts: {home: '/root', curl: true, python3: true} as HostContext['facts'], address: `10.0.0.${name.length}`}
+}
+
+describe('Shipment', () => {
+  it('lets a host fetch an archive as soon as the head holds it, while the head still receives the next one', async () => {
+    const log: string[] = []
+    const sparkUpload = new Deferred<void>()
+    const head = fakeHost('head', log, new Map([['/local/s1.tgz', sparkUpload]]))
+    const worker = fakeHost('worker', log)
+    const shipment = new Shipment([hadoop, spark], true)
+
+    const headHadoop = await shipment.deliver(head, true, {update() {}}, [hadoop])
+    const headSpark = shipment.deliver(head, true, {update() {}}, [spark])
+    const workerHadoop = await shipment.deliver(worker, false, {update() {}}, [hadoop])
+    expect(headHadoop).toEqual(['uploaded'])
+    expect(workerHadoop).toEqual(['from-head'])
+    expect(log).toContain('worker: fetch Hadoop from head')
+    expect(log).not.toContain('worker: fetch Spark from head')
+
+    const workerSpark = shipment.deliver(worker, false, {update() {}}, [spark])
+    await new Promise((r) => setTimeout(r, 20))
+    expect(log).not.toContain('worker: fetch Spark from head')
+    sparkUpload.resolve()
+    expect(await headSpark).toEqual(['uploaded'])
+    expect(await workerSpark).toEqual(['from-head'])
+    expect(log.filter((l) => l === 'head: start distribution server')).toHaveLength(1)
+  })
+
+  it('fails the hosts waiting for an archive the head could not receive', async () => {
+    const head = fakeHost('head', [])
+    head.session.upload = async () => {
+      throw new Error('disk full')
+    }
+    const shipment = new Shipment([spark], true)
+    const waiting = shipment.deliver(fakeHost('worker', []), false, {update() {}})
+    await expect(shipment.deliver(head, true, {update() {}})).rejects.toThrow('disk full')
+    await expect(waiting).rejects.toThrow('the head could not keep the Spark archive: disk full')
+  })
+
+  it('fails the waiting hosts with the reason when the head fails before it holds the archives', async () => {
+    const shipment = new Shipment([hadoop, spark], true)
+    const waiting = shipment.deliver(fakeHost('worker', []), false, {update() {}}, [spark])
+    shipment.headFailed(new Error('the head h-0 failed: no java'))
+    await expect(waiting).rejects.toThrow('no java')
+  })
+})
