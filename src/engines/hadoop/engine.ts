@@ -133,28 +133,43 @@ export class HadoopEngine implements Engine {
         await ctx.session.run(nodeManagerHostsScript(layout, ctx.address), {label: 'write the NodeManager hosts file'})
         const configHash = scripts.configHash(conf)
         const started: string[] = []
-        const start = async (daemon: HadoopDaemon) => {
-          report.update(`starting ${daemon}`)
-          const jvm = daemon === 'nodemanager' ? [`-Djdk.net.hosts.file=${nodeManagerHostsFile(layout)}`] : []
-          const state = (await ctx.session.run(scripts.startDaemonScript(layout, hadoopHome, daemon, configHash, jvm), {label: `start ${daemon}`, timeoutMs: 120_000})).trim()
-          started.push(`${daemon} ${state}`)
+        const start = async (daemons: readonly HadoopDaemon[]) => {
+          report.update(`starting ${daemons.join(' and ')}`)
+          const states = await Promise.all(
+            daemons.map(async (daemon) => {
+              const jvm = daemon === 'nodemanager' ? [`-Djdk.net.hosts.file=${nodeManagerHostsFile(layout)}`] : []
+              return `${daemon} ${(await ctx.session.run(scripts.startDaemonScript(layout, hadoopHome, daemon, configHash, jvm), {label: `start ${daemon}`, timeoutMs: 120_000})).trim()}`
+            }),
+          )
+          started.push(...states)
         }
+        const headUp = async () => {
+          report.update('waiting for the NameNode and the ResourceManager')
+          await waitFor(READY_TIMEOUT_MS, async () => (await readHadoopState(ctx.session, ctx.address)).rmState === 'STARTED', `the NameNode or the ResourceManager did not come up (see ${layout.logDir})`)
+        }
+        let headStarted: Promise<void> | undefined
         if (isHead) {
           report.update('formatting HDFS')
           const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
           if (formatted === 'formatted') started.push('HDFS formatted')
-          for (const d of HEAD_DAEMONS) await start(d)
-          report.update('waiting for the NameNode and the ResourceManager')
-          await waitFor(READY_TIMEOUT_MS, async () => (await readHadoopState(ctx.session, ctx.address)).rmState === 'STARTED', `the NameNode or the ResourceManager did not come up (see ${layout.logDir})`)
-          // Hosts removed earlier are in the exclude files: one coming back (or its address reused) must not stay excluded.
-          const back = (await ctx.session.run(scripts.excludeScript(layout, hadoopHome, input.hosts.map(addressOf), false), {label: 'include the hosts', timeoutMs: 120_000})).trim()
-          if (back === 'changed') started.push('hosts re-included')
+          // Hosts removed earlier are in the exclude files: one coming back (or its address reused) must not stay
+          // excluded. Daemons starting now read the files; ones already running are told once they answer.
+          const back = (await ctx.session.run(scripts.includeHostsScript(layout, input.hosts.map(addressOf)), {label: 'include the hosts'})).trim()
+          await start(HEAD_DAEMONS)
+          if (back === 'changed') {
+            await headUp()
+            await ctx.session.run(scripts.refreshNodesScript(layout, hadoopHome), {label: 'include the hosts', timeoutMs: 120_000})
+            started.push('hosts re-included')
+          }
+          // The other hosts' daemons start now, with these (they retry until the NameNode and the ResourceManager answer).
           headReady.resolve(ctx)
+          headStarted = headUp()
+          headStarted.catch(() => undefined)
         }
-        if (computes) {
+        const registered = async () => {
           report.update('waiting for the head')
           await headReady.promise
-          for (const d of WORKER_DAEMONS) await start(d)
+          await start(WORKER_DAEMONS)
           report.update('waiting for the DataNode and the NodeManager to register')
           await waitFor(
             READY_TIMEOUT_MS,
@@ -167,6 +182,8 @@ export class HadoopEngine implements Engine {
             `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
           )
         }
+        // The head's own failure (its NameNode or ResourceManager) comes first: it is the cause of the rest.
+        await Promise.all([headStarted, computes ? registered() : undefined])
         report.update(`waiting for ${sparkDist.what}`)
         const spark = await sparkShipped
         if (isHead) {

@@ -121,9 +121,30 @@ export function stopDaemonScript(l: HadoopLayout, daemon: HadoopDaemon): string 
  * Prints `changed` or `unchanged`; the refresh runs only on a change.
  */
 export function excludeScript(l: HadoopLayout, hadoopHome: string, addresses: string[], excluded: boolean, graceSeconds = 0, withYarn = true): string {
+  return ['set -e', `r=$(${editExcludeCommand(l, addresses, excluded)})`, 'if [ "$r" = changed ]; then', ...refreshLines(l, hadoopHome, excluded ? graceSeconds : 0, withYarn).map((x) => `  ${x}`), 'fi', 'echo "$r"'].join('\n')
+}
+
+/** Has the running NameNode and ResourceManager re-read the exclude files. */
+export function refreshNodesScript(l: HadoopLayout, hadoopHome: string): string {
+  return ['set -e', ...refreshLines(l, hadoopHome, 0, true)].join('\n')
+}
+
+function refreshLines(l: HadoopLayout, hadoopHome: string, graceSeconds: number, withYarn: boolean): string[] {
+  const bin = (tool: string) => `env ${hadoopEnv(l)} HADOOP_ROOT_LOGGER=WARN,console ${shq(`${hadoopHome}/bin/${tool}`)}`
+  return [`${bin('hdfs')} dfsadmin -refreshNodes >&2`, ...(withYarn ? [`${bin('yarn')} rmadmin -refreshNodes${graceSeconds > 0 ? ` -g ${Math.round(graceSeconds)} -server` : ''} >&2`] : [])]
+}
+
+/**
+ * Takes ADDRESSES out of both exclude files on the head without telling the daemons: for daemons about to start
+ * (they read the files then). Prints `changed` or `unchanged`; on `changed`, running daemons need excludeScript.
+ */
+export function includeHostsScript(l: HadoopLayout, addresses: string[]): string {
+  return editExcludeCommand(l, addresses, false)
+}
+
+function editExcludeCommand(l: HadoopLayout, addresses: string[], excluded: boolean): string {
   const ex = excludeFiles(l.confDir)
   const files = [ex.hdfs, ex.yarn].map(shq).join(' ')
-  const bin = (tool: string) => `env ${hadoopEnv(l)} HADOOP_ROOT_LOGGER=WARN,console ${shq(`${hadoopHome}/bin/${tool}`)}`
   const py = `
 import sys
 excluded = sys.argv[1] == '1'
@@ -143,15 +164,7 @@ for path in sys.argv[3:]:
         os.replace(path + '.tmp', path)
 print('changed' if changed else 'unchanged')
 `
-  return [
-    'set -e',
-    `r=$(python3 -c ${shq(py)} ${excluded ? '1' : '0'} ${shq(addresses.join(','))} ${files})`,
-    'if [ "$r" = changed ]; then',
-    `  ${bin('hdfs')} dfsadmin -refreshNodes >&2`,
-    ...(withYarn ? [`  ${bin('yarn')} rmadmin -refreshNodes${excluded && graceSeconds > 0 ? ` -g ${Math.round(graceSeconds)} -server` : ''} >&2`] : []),
-    'fi',
-    'echo "$r"',
-  ].join('\n')
+  return `python3 -c ${shq(py)} ${excluded ? '1' : '0'} ${shq(addresses.join(','))} ${files}`
 }
 
 /** The patterns that find this cluster's processes: daemons and containers all name the log dir; containers their work dir too. */

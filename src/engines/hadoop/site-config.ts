@@ -202,6 +202,9 @@ export function renderYarnSite(input: HadoopSiteInput): string {
     ['yarn.cluster.max-application-priority', MAX_APPLICATION_PRIORITY],
     // A job's retries are its ApplicationMaster's attempts (spark.yarn.maxAppAttempts): allow the spec's 10 retries.
     ['yarn.resourcemanager.am.max-attempts', MAX_AM_ATTEMPTS],
+    // NodeManagers start with the ResourceManager, not after it: one that finds it not listening yet tries again
+    // a second later (Hadoop's default waits 30 s).
+    ['yarn.resourcemanager.connect.retry-interval.ms', 1000],
     // This host's NodeManager, bound to its address. It registers (its NodeId, which ApplicationMasters on other
     // hosts dial) under the name that address resolves to on this host, not the address itself: on hosts whose
     // names do not resolve between them, give its JVM a hosts file naming the address first (jdk.net.hosts.file).
