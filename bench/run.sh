@@ -3,8 +3,9 @@
 # bench/cold-start.sh, bench/create-vs-ansible.sh, and (unless BENCH_NOMAD=0) bench/nomad-create-vs-ansible.sh and
 # bench/nomad-submit-vs-cli.sh, and (unless BENCH_K8S=0) bench/k8s-create-vs-ansible.sh and (unless also
 # BENCH_K8S_SUBMIT=0) bench/k8s-submit-vs-kubectl.sh, and (unless BENCH_HADOOP=0) bench/hadoop-create-vs-ansible.sh and
-# (unless also BENCH_HADOOP_SUBMIT=0) bench/hadoop-submit-vs-spark-submit.sh, and (unless BENCH_LIST=0)
-# bench/list-providers.sh, and (unless BENCH_SERVE=0) bench/serve-idle-memory.sh,
+# (unless also BENCH_HADOOP_SUBMIT=0) bench/hadoop-submit-vs-spark-submit.sh, and (unless BENCH_LXD=0)
+# bench/lxd-create-vs-ansible.sh, and (unless BENCH_LIST=0) bench/list-providers.sh, and (unless BENCH_SERVE=0)
+# bench/serve-idle-memory.sh,
 # bench/serve-intake.sh and (unless also BENCH_SERVE_OVERHEAD=0) bench/serve-overhead.sh. Prints the results and
 # writes bench/results/latest.md.
 # Pass-through env knobs: see the header of each script (BENCH_RUNS, BENCH_HOSTS, BENCH_SKIP_CMS, ...).
@@ -24,6 +25,7 @@ REPORTS=(cold-start.md create-vs-ansible.md)
 [[ "${BENCH_K8S:-1}" == 0 || "${BENCH_K8S_SUBMIT:-1}" == 0 ]] || REPORTS+=(k8s-submit-vs-kubectl.md)
 [[ "${BENCH_HADOOP:-1}" == 0 ]] || REPORTS+=(hadoop-create-vs-ansible.md)
 [[ "${BENCH_HADOOP:-1}" == 0 || "${BENCH_HADOOP_SUBMIT:-1}" == 0 ]] || REPORTS+=(hadoop-submit-vs-spark-submit.md)
+[[ "${BENCH_LXD:-1}" == 0 ]] || REPORTS+=(lxd-create-vs-ansible.md)
 [[ "${BENCH_LIST:-1}" == 0 ]] || REPORTS+=(list-providers.md)
 [[ "${BENCH_SERVE:-1}" == 0 ]] || REPORTS+=(serve-idle-memory.md serve-intake.md)
 [[ "${BENCH_SERVE:-1}" == 0 || "${BENCH_SERVE_OVERHEAD:-1}" == 0 ]] || REPORTS+=(serve-overhead.md)
@@ -53,6 +55,10 @@ if [[ "${BENCH_HADOOP:-1}" != 0 ]]; then
   if [[ "${BENCH_HADOOP_SUBMIT:-1}" != 0 ]]; then
     bash "$BENCH_DIR/hadoop-submit-vs-spark-submit.sh" >/dev/null || { status=1; log "hadoop-submit-vs-spark-submit.sh failed"; }
   fi
+fi
+if [[ "${BENCH_LXD:-1}" != 0 ]]; then
+  # The tests' private LXD daemon (scripts/lxd.sh: started if needed, and stopped again if it was not running).
+  bash "$BENCH_DIR/lxd-create-vs-ansible.sh" >/dev/null || { status=1; log "lxd-create-vs-ansible.sh failed"; }
 fi
 if [[ "${BENCH_LIST:-1}" != 0 ]]; then
   # The tests' private LXD daemon and OpenStack (scripts/lxd.sh, scripts/openstack.sh): started if needed, left running.
