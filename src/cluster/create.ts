@@ -1,5 +1,5 @@
 import type {EngineOptions} from '../engines/engine.js'
-import {checkEngineOptions, requireEngine} from '../engines/registry.js'
+import {checkEngineOptions, engineHostNeeds, requireEngine} from '../engines/registry.js'
 import type {ConvergeReport} from '../output/results.js'
 import type {CloudLaunchOptions, ProviderName} from '../providers/provider.js'
 import type {ProviderFlags} from '../providers/provider-module.js'
@@ -35,7 +35,7 @@ export function validateCreate(req: CreateRequest): {launch?: CloudLaunchOptions
   if (req.hostCount !== undefined) validateHostCount(req.hostCount)
   for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile: req.identityFile})
   checkEngineOptions(req.engine, req.options, {adding: false})
-  return {launch: providerEntry(req.provider).checkCreate(req.providerOptions ?? {})}
+  return {launch: providerEntry(req.provider).checkCreate(req.providerOptions ?? {}, engineHostNeeds(req.engine))}
 }
 
 /** Observe what exists, make only what is missing, then converge every host. Rerunning finishes a failed create. */
