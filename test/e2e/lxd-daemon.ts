@@ -20,8 +20,15 @@ function call<T>(method: string, path: string, body?: unknown): Promise<{status:
   })
 }
 
+/** The instance types the daemon says it runs here (GET /1.0 environment.instance_types). */
+export async function daemonInstanceTypes(): Promise<string[]> {
+  const {json} = await call<{environment: {instance_types?: string[]}}>('GET', '/1.0')
+  return json.metadata.environment.instance_types ?? []
+}
+
 export interface TestInstance {
   name: string
+  type: string
   status: string
   created_at: string
   config: Record<string, string>
