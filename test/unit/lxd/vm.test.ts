@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {validateCreate} from '../../../src/cluster/create.js'
 import {engineHostNeeds} from '../../../src/engines/registry.js'
 import {lxdLaunchFlagsGiven, lxdLaunchOptionsOf} from '../../../src/providers/lxd/flags.js'
 import {hostFromInstance, instanceRequest, KEY, limitsOf, type LxdInstance} from '../../../src/providers/lxd/instances.js'
@@ -35,6 +36,20 @@ describe('lxd virtual machines (--vm)', () => {
     // Other providers make machines or node containers of their own: not refused there.
     expect(providerEntry('docker').checkCreate({}, kubernetes)).toBeUndefined()
     expect(providerEntry('aws').checkCreate({}, kubernetes)).toEqual({})
+  })
+
+  it('create checks that the provider\'s hosts can run the engine before the engine\'s own options', () => {
+    // No Kubernetes archives named here (no --k8s-dist and the like): the host type is still what is refused first.
+    const env = {...process.env}
+    try {
+      for (const v of ['CMS_K8S_DIST', 'CMS_COREDNS_DIST', 'CMS_LOCAL_PATH_DIST']) delete process.env[v]
+      const create = {name: 'kube', provider: 'lxd' as const, engine: 'kubernetes', hostCount: 2, hostSpecs: [], options: {}}
+      expect(() => validateCreate(create)).toThrow('-e kubernetes does not run in LXD containers')
+      expect(() => validateCreate({...create, providerOptions: {vm: true}})).not.toThrow('LXD containers')
+      expect(validateCreate({...create, engine: 'spark', providerOptions: {vm: true, memory: '2GiB'}}).launch).toEqual({vm: true, memoryMb: 2048})
+    } finally {
+      process.env = env
+    }
   })
 
   it('a VM instance: type virtual-machine, secure boot off (the image\'s boot loader is unsigned), the same keys and limits', () => {
