@@ -16,8 +16,8 @@
 #   - with --vm, also what LXD virtual machines need: Debian's `qemu-system-x86`, `qemu-utils`, `ovmf` and
 #     `lxd-agent` (apt-get, when missing; the daemon is restarted once if it was started without them, and only when
 #     no instance runs on it, since LXD looks for them when it starts). Whether the daemon can run VMs is LXD's own
-#     answer (`environment.instance_types` of GET /1.0; it also needs /dev/kvm and the vhost_vsock kernel module, which
-#     no package provides). When it can, cms's VM image (scripts/lxd-vm-image.sh) is imported as `cms-debian-12-vm`.
+#     answer (GET /1.0: `environment.instance_types`, or in LXD 5.0 the `qemu` driver in `environment.driver`; it also
+#     needs /dev/kvm and the vhost_vsock kernel module, which no package provides). When it can, cms's VM image (scripts/lxd-vm-image.sh) is imported as `cms-debian-12-vm`.
 #
 # stdout carries shell assignments, for `eval "$(bash scripts/lxd.sh)"`:
 #   CMS_LXD_SOCKET=$CMS_LXD_DIR/unix.socket
@@ -87,8 +87,13 @@ have_vm_tools() {
   command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null && command -v lxd-agent >/dev/null \
     && [ -s /usr/share/OVMF/OVMF_CODE.fd ]
 }
-# LXD's own answer: the instance types its drivers run here.
-runs_vms() { in_ns lxc query /1.0 2>/dev/null | python3 -c 'import json, sys; sys.exit(0 if "virtual-machine" in json.load(sys.stdin)["environment"].get("instance_types", []) else 1)'; }
+# LXD's own answer: the instance types it runs here (instance_types in later LXD; LXD 5.0 lists its operational
+# drivers, "lxc | qemu", in environment.driver).
+runs_vms() {
+  in_ns lxc query /1.0 2>/dev/null | python3 -c 'import json, sys
+e = json.load(sys.stdin)["environment"]
+sys.exit(0 if "virtual-machine" in e.get("instance_types", []) or "qemu" in [d.strip() for d in e.get("driver", "").split("|")] else 1)'
+}
 vm_image_current() { [ "$(cat "$VM_IMAGE_MARK" 2>/dev/null)" = "$VM_IMAGE_DIR" ]; }
 netns_ready() {
   ip netns list 2>/dev/null | grep -qw "^$NETNS" && ip -br addr show "$HOST_VETH" 2>/dev/null | grep -qF "$HOST_ADDR/30" \

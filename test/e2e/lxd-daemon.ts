@@ -1,4 +1,5 @@
 import {request} from 'node:http'
+import {instanceTypesOf, type LxdServerInfo} from '../../src/providers/lxd/vm-support.js'
 
 /** The tests' LXD daemon (scripts/lxd.sh), asked over its unix socket without cms's client. */
 export function lxdSocket(): string {
@@ -20,10 +21,10 @@ function call<T>(method: string, path: string, body?: unknown): Promise<{status:
   })
 }
 
-/** The instance types the daemon says it runs here (GET /1.0 environment.instance_types). */
+/** The instance types the daemon says it runs here (GET /1.0: instance_types, or LXD 5.0's operational drivers). */
 export async function daemonInstanceTypes(): Promise<string[]> {
-  const {json} = await call<{environment: {instance_types?: string[]}}>('GET', '/1.0')
-  return json.metadata.environment.instance_types ?? []
+  const {json} = await call<LxdServerInfo>('GET', '/1.0')
+  return instanceTypesOf(json.metadata)
 }
 
 export interface TestInstance {

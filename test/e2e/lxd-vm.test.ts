@@ -51,7 +51,7 @@ describe('lxd virtual machines (--vm)', () => {
       for (const args of [['-n', SPARK, '--hosts', '1'], ['-n', K8S, '-e', 'kubernetes', '--hosts', '2']]) {
         const r = await cms(['cluster', 'create', '-p', 'lxd', '--vm', ...args], env)
         expect(r.code, r.stderr).toBe(2)
-        expect(r.stderr).toContain(`--vm: the LXD daemon at ${lxdSocket()} cannot run virtual machines (it runs container only; VMs need /dev/kvm, the vhost_vsock module, QEMU and OVMF on its machine)`)
+        expect(r.stderr).toContain(`--vm: the LXD daemon at ${lxdSocket()} cannot run virtual machines (it runs container instances only; VMs need /dev/kvm, the vhost_vsock module, QEMU and OVMF on its machine)`)
         await nothingMade(args[1]!)
       }
     })

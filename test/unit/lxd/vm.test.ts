@@ -4,7 +4,7 @@ import {engineHostNeeds} from '../../../src/engines/registry.js'
 import {lxdLaunchFlagsGiven, lxdLaunchOptionsOf} from '../../../src/providers/lxd/flags.js'
 import {hostFromInstance, instanceRequest, KEY, limitsOf, type LxdInstance} from '../../../src/providers/lxd/instances.js'
 import {validateLxdLaunch} from '../../../src/providers/lxd/launch-options.js'
-import {vmSupportProblem} from '../../../src/providers/lxd/vm-support.js'
+import {instanceTypesOf, vmSupportProblem} from '../../../src/providers/lxd/vm-support.js'
 import {providerEntry, refuseOtherProvidersFlags} from '../../../src/providers/registry.js'
 
 const newHost = {cluster: 'k', index: 1, role: 'head' as const, engine: 'kubernetes', sshUser: 'root', hostKey: 'ssh-ed25519 AAAA', userData: '#cloud-config\n{}'}
@@ -83,11 +83,19 @@ describe('lxd virtual machines (--vm)', () => {
     expect(hostFromInstance(i, '/k').target.user).toBe('root')
   })
 
-  it('the daemon says whether it runs VMs (GET /1.0 environment.instance_types); when not, one line says why', () => {
+  it('the daemon says whether it runs VMs (GET /1.0: instance_types, or LXD 5.0\'s operational drivers); when not, one line says why', () => {
+    expect(instanceTypesOf({environment: {instance_types: ['container', 'virtual-machine'], driver: 'lxc | qemu'}})).toEqual(['container', 'virtual-machine'])
+    // LXD 5.0.2 has no instance_types: its driver field lists the drivers that work here.
+    expect(instanceTypesOf({environment: {driver: 'lxc | qemu'}})).toEqual(['container', 'virtual-machine'])
+    expect(instanceTypesOf({environment: {driver: 'lxc'}})).toEqual(['container'])
+    expect(instanceTypesOf({environment: {driver: 'qemu'}})).toEqual(['virtual-machine'])
+    expect(instanceTypesOf({})).toEqual([])
     expect(vmSupportProblem({environment: {instance_types: ['container', 'virtual-machine']}}, '/s')).toBeUndefined()
-    expect(vmSupportProblem({environment: {instance_types: ['container']}}, '/var/lib/cms-lxd/unix.socket')).toBe(
-      '--vm: the LXD daemon at /var/lib/cms-lxd/unix.socket cannot run virtual machines (it runs container only; VMs need /dev/kvm, the vhost_vsock module, QEMU and OVMF on its machine)',
+    expect(vmSupportProblem({environment: {driver: 'lxc | qemu'}}, '/s')).toBeUndefined()
+    expect(vmSupportProblem({environment: {driver: 'lxc'}}, '/var/lib/cms-lxd/unix.socket')).toBe(
+      '--vm: the LXD daemon at /var/lib/cms-lxd/unix.socket cannot run virtual machines (it runs container instances only; VMs need /dev/kvm, the vhost_vsock module, QEMU and OVMF on its machine)',
     )
+    expect(vmSupportProblem({environment: {instance_types: ['container']}}, '/s')).toContain('(it runs container instances only;')
     expect(vmSupportProblem({}, 'https://h:8443')).toContain('(it reports no instance types;')
   })
 })
