@@ -35,7 +35,8 @@ openstack_pid=$!
 # CMS_LXD_VM says whether the daemon runs them here (then cms's VM image is imported too) and which lxd-vm cases run.
 eval "$(bash scripts/lxd.sh --vm)"
 export CMS_LXD_SOCKET CMS_LXD_TEST_REMOTE CMS_LXD_TEST_TLS CMS_LXD_VM
-# cms's VM image (built once, cached), which lxd-vm-image boots under QEMU whether or not LXD runs VMs here.
+# cms's VM image (built once, cached), which lxd-vm-image boots under QEMU on the LXD daemon's bridge and makes a
+# Kubernetes node, whether or not LXD runs VMs here.
 eval "$(bash scripts/lxd-vm-image.sh)"
 export CMS_LXD_VM_IMAGE_DIR
 # Debian's Chromium for the dashboard's browser tests (playwright-core drives it).
