@@ -13,11 +13,17 @@
 #
 #   - its API also over HTTPS on the namespace's end of the veth (10.214.255.2:8443), with one client certificate
 #     made here and trusted ($CMS_LXD_DIR/cms-test-client), for the tests of cms's remote path.
+#   - with --vm, also what LXD virtual machines need: Debian's `qemu-system-x86`, `qemu-utils`, `ovmf` and
+#     `lxd-agent` (apt-get, when missing; the daemon is restarted once if it was started without them, and only when
+#     no instance runs on it, since LXD looks for them when it starts). Whether the daemon can run VMs is LXD's own
+#     answer (GET /1.0: `environment.instance_types`, or in LXD 5.0 the `qemu` driver in `environment.driver`; it also
+#     needs /dev/kvm and the vhost_vsock kernel module, which no package provides). When it can, cms's VM image (scripts/lxd-vm-image.sh) is imported as `cms-debian-12-vm`.
 #
 # stdout carries shell assignments, for `eval "$(bash scripts/lxd.sh)"`:
 #   CMS_LXD_SOCKET=$CMS_LXD_DIR/unix.socket
 #   CMS_LXD_TEST_REMOTE=https://10.214.255.2:8443
 #   CMS_LXD_TEST_TLS=$CMS_LXD_DIR/cms-test-client      (client.crt, client.key; the server's is $CMS_LXD_DIR/server.crt)
+#   CMS_LXD_VM=1 or 0                                   (with --vm: whether the daemon runs virtual machines)
 # `bash scripts/lxd.sh --stop` stops the daemon (which stops its instances), then removes the namespace and the
 # veth pair, and prints nothing. Progress goes to stderr. Run as root. Settings (environment):
 #   CMS_TESTBED_CACHE   cache folder (default ~/.cache/cms-testbed, shared with scripts/testbed.sh)
@@ -28,7 +34,12 @@ set -euo pipefail
 # shellcheck source=scripts/local-service.sh
 SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 source "$SCRIPTS/local-service.sh"
-service_script lxd root "$@"
+VM=
+args=()
+for arg in "$@"; do
+  if [ "$arg" = --vm ]; then VM=1; else args+=("$arg"); fi
+done
+service_script lxd root "${args[@]}"
 NETNS=${CMS_LXD_NETNS:-cms-lxd}
 [[ $NETNS =~ ^[a-z][a-z0-9-]{0,14}$ ]] || die "CMS_LXD_NETNS must be a short lower-case name, not '$NETNS'"
 cd /
@@ -41,6 +52,11 @@ LOGFILE=$DIR/lxd.log
 INITIALIZED=$DIR/cms-initialized # the preseed applied
 IMAGE_ALIAS=cms-debian-12
 IMAGE_MARK=$DIR/cms-image # the image folder imported under $IMAGE_ALIAS
+VM_IMAGE_ALIAS=cms-debian-12-vm
+VM_IMAGE_MARK=$DIR/cms-vm-image # the VM image folder imported under $VM_IMAGE_ALIAS
+# Whether the VM packages were installed when the running daemon started ("vm-tools"): LXD looks for them then.
+DAEMON_MARK=$DIR/cms-daemon
+VM_PACKAGES=(qemu-system-x86 qemu-utils ovmf lxd-agent)
 HOST_VETH=cmslxd0
 NS_VETH=cmslxd1
 HOST_ADDR=10.214.255.1
@@ -67,6 +83,18 @@ daemon_pid() {
 }
 answers() { [ -S "$SOCKET" ] && timeout 10 env LXD_DIR="$DIR" lxc query /1.0 >/dev/null 2>&1; }
 have_bin() { command -v lxd >/dev/null && command -v lxc >/dev/null && [ -x /usr/sbin/dnsmasq ]; }
+have_vm_tools() {
+  command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null && command -v lxd-agent >/dev/null \
+    && [ -s /usr/share/OVMF/OVMF_CODE.fd ]
+}
+# LXD's own answer: the instance types it runs here (instance_types in later LXD; LXD 5.0 lists its operational
+# drivers, "lxc | qemu", in environment.driver).
+runs_vms() {
+  in_ns lxc query /1.0 2>/dev/null | python3 -c 'import json, sys
+e = json.load(sys.stdin)["environment"]
+sys.exit(0 if "virtual-machine" in e.get("instance_types", []) or "qemu" in [d.strip() for d in e.get("driver", "").split("|")] else 1)'
+}
+vm_image_current() { [ "$(cat "$VM_IMAGE_MARK" 2>/dev/null)" = "$VM_IMAGE_DIR" ]; }
 netns_ready() {
   ip netns list 2>/dev/null | grep -qw "^$NETNS" && ip -br addr show "$HOST_VETH" 2>/dev/null | grep -qF "$HOST_ADDR/30" \
     && ip route show "$INSTANCE_NET" | grep -qF "via $NS_ADDR"
@@ -76,6 +104,19 @@ print_env() {
   echo "CMS_LXD_SOCKET=$SOCKET"
   echo "CMS_LXD_TEST_REMOTE=https://$HTTPS_ADDR"
   echo "CMS_LXD_TEST_TLS=$CLIENT_DIR"
+  if [ -n "$VM" ]; then
+    if runs_vms; then echo "CMS_LXD_VM=1"; else echo "CMS_LXD_VM=0"; fi
+  fi
+}
+# --vm: ready when the packages are there, the daemon started with them, and (if it runs VMs) the VM image is current.
+vm_ready() {
+  [ -z "$VM" ] && return 0
+  have_vm_tools && [ "$(cat "$DAEMON_MARK" 2>/dev/null)" = vm-tools ] || return 1
+  runs_vms || return 0
+  # The imported build is the one lxd-vm-image.sh makes now (its folder is named by the script's hash).
+  local imported
+  imported=$(cat "$VM_IMAGE_MARK" 2>/dev/null) && [ -s "$imported/disk.qcow2" ] \
+    && [ "${imported##*/}" = "$(sha256sum "$SCRIPTS/lxd-vm-image.sh" | cut -c1-12)" ]
 }
 wait_gone() { # wait_gone PID SECONDS
   local deadline=$((SECONDS + $2))
@@ -108,7 +149,7 @@ image_env=$(bash "$SCRIPTS/lxd-image.sh") || die "scripts/lxd-image.sh failed"
 eval "$image_env"
 IMAGE_DIR=$CMS_LXD_IMAGE_DIR
 if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current \
-  && [ -s "$CLIENT_DIR/client.crt" ] && [ "$(in_ns lxc config get core.https_address)" = "$HTTPS_ADDR" ]; then
+  && [ -s "$CLIENT_DIR/client.crt" ] && [ "$(in_ns lxc config get core.https_address)" = "$HTTPS_ADDR" ] && vm_ready; then
   log "running ($(elapsed)): $SOCKET"
   print_env
   exit 0
@@ -120,6 +161,20 @@ if ! have_bin; then
   log "installing Debian's lxd, lxd-client and dnsmasq-base (apt-get)"
   apt_install lxd lxd-client dnsmasq-base || die "apt-get install lxd lxd-client dnsmasq-base failed (see above)"
   have_bin || die "no lxd, lxc or dnsmasq after installing them"
+fi
+
+if [ -n "$VM" ] && ! have_vm_tools; then
+  log "installing what LXD virtual machines need: ${VM_PACKAGES[*]} (apt-get)"
+  apt_install "${VM_PACKAGES[@]}" || die "apt-get install ${VM_PACKAGES[*]} failed (see above)"
+  have_vm_tools || die "no qemu-system-x86_64, qemu-img, lxd-agent or /usr/share/OVMF/OVMF_CODE.fd after installing ${VM_PACKAGES[*]}"
+fi
+# A daemon started without them does not offer VMs until it starts again: restart it, unless it runs instances.
+if [ -n "$VM" ] && [ "$(cat "$DAEMON_MARK" 2>/dev/null)" != vm-tools ] && pid=$(daemon_pid) && answers; then
+  running=$(in_ns lxc list --format csv --columns s 2>/dev/null | grep -c RUNNING || true)
+  [ "$running" -eq 0 ] || die "the daemon was started without the VM packages and runs $running instances: stop them (or scripts/lxd.sh --stop), then run scripts/lxd.sh --vm again"
+  log "restarting the daemon (pid $pid): it was started without the VM packages"
+  in_ns lxd shutdown --timeout 60 >&2 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  wait_gone "$pid" 60 || die "the daemon (pid $pid) did not stop within 60 s"
 fi
 
 # --- Network namespace and the veth pair into it ---------------------------------------------------------------
@@ -155,6 +210,7 @@ if ! daemon_pid >/dev/null; then
       printf "%s\n" "$CGROUP_MOUNTS" | while read -r type dir opts; do mkdir -p "$dir"; mount -t "$type" -o "$opts" "$type" "$dir"; done
       exec setsid lxd --group root --logfile "$0"' "$LOGFILE" </dev/null >>"$LOGFILE" 2>&1 7>&- &
   echo $! >"$PIDFILE"
+  if have_vm_tools; then echo vm-tools >"$DAEMON_MARK"; else echo containers >"$DAEMON_MARK"; fi
 fi
 in_ns timeout 60 lxd waitready --timeout 60 >&2 || { tail -n 20 "$LOGFILE" >&2; die "lxd did not answer within 60 s (see $LOGFILE)"; }
 daemon_pid >/dev/null || die "lxd runs but not as the process recorded in $PIDFILE"
@@ -219,6 +275,29 @@ if ! image_current; then
   log "importing $IMAGE_DIR as $IMAGE_ALIAS"
   in_ns lxc image import "$IMAGE_DIR/meta.tar.gz" "$IMAGE_DIR/rootfs.tar" --alias "$IMAGE_ALIAS" >&2 || die "lxc image import failed"
   echo "$IMAGE_DIR" >"$IMAGE_MARK"
+fi
+
+# --- VM image --------------------------------------------------------------------------------------------------
+
+if [ -n "$VM" ]; then
+  if runs_vms; then
+    vm_image_env=$(bash "$SCRIPTS/lxd-vm-image.sh") || die "scripts/lxd-vm-image.sh failed"
+    eval "$vm_image_env"
+    VM_IMAGE_DIR=$CMS_LXD_VM_IMAGE_DIR
+    if ! vm_image_current; then
+      if in_ns lxc image info "$VM_IMAGE_ALIAS" >/dev/null 2>&1; then
+        log "removing the previous $VM_IMAGE_ALIAS"
+        in_ns lxc image delete "$VM_IMAGE_ALIAS" >&2
+      fi
+      log "importing $VM_IMAGE_DIR as $VM_IMAGE_ALIAS"
+      in_ns lxc image import "$VM_IMAGE_DIR/meta.tar.gz" "$VM_IMAGE_DIR/disk.qcow2" --alias "$VM_IMAGE_ALIAS" >&2 || die "lxc image import (VM) failed"
+      echo "$VM_IMAGE_DIR" >"$VM_IMAGE_MARK"
+    fi
+  else
+    # LXD's log says which check failed when it started (no /dev/kvm, no vhost_vsock, no QEMU or firmware).
+    why=$(grep -h 'Instance type not operational' "$LOGFILE" 2>/dev/null | grep -o 'err="[^"]*"' | tail -n 1 || true)
+    log "this daemon cannot run virtual machines here (${why:-see $LOGFILE}): only containers"
+  fi
 fi
 
 answers || die "the daemon does not answer on $SOCKET"

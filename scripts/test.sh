@@ -31,9 +31,14 @@ mkdir -p .cache
 bash scripts/openstack.sh >.cache/openstack.env 2>.cache/openstack.log &
 openstack_pid=$!
 # A private LXD daemon in its own network namespace, with cms's Debian image imported, for the lxd provider's
-# tests (scripts/lxd.sh; the image is built once by scripts/lxd-image.sh and cached).
-eval "$(bash scripts/lxd.sh)"
-export CMS_LXD_SOCKET CMS_LXD_TEST_REMOTE CMS_LXD_TEST_TLS
+# tests (scripts/lxd.sh; the image is built once by scripts/lxd-image.sh and cached). --vm: with what LXD VMs need;
+# CMS_LXD_VM says whether the daemon runs them here (then cms's VM image is imported too) and which lxd-vm cases run.
+eval "$(bash scripts/lxd.sh --vm)"
+export CMS_LXD_SOCKET CMS_LXD_TEST_REMOTE CMS_LXD_TEST_TLS CMS_LXD_VM
+# cms's VM image (built once, cached), which lxd-vm-image boots under QEMU on the LXD daemon's bridge and makes a
+# Kubernetes node, whether or not LXD runs VMs here.
+eval "$(bash scripts/lxd-vm-image.sh)"
+export CMS_LXD_VM_IMAGE_DIR
 # Debian's Chromium for the dashboard's browser tests (playwright-core drives it).
 eval "$(bash scripts/browser.sh)"
 export CMS_TEST_CHROMIUM
@@ -60,7 +65,7 @@ npx vitest run --config vitest.config.ts --reporter=default --reporter=json --ou
 # bad input, the CLI's conventions) and a few mid-size ones to even the lanes out, then the passes on Node.js 22 and
 # 24; lane A: every other file (a new file lands there). Lane B's output is printed when both are done.
 LANE_B=(
-  serve-autoscale nomad jobs lxd-provider openstack-provider aws-engines hadoop-ssh cli-conventions lifecycle
+  serve-autoscale nomad jobs lxd-provider lxd-vm openstack-provider aws-engines hadoop-ssh cli-conventions lifecycle
   aws-provider kubernetes-ssh ssh-provider aws-api interrupted-create bad-input nomad-ssh host-access serve-store
   image-push serve-batch
 )

@@ -1,5 +1,5 @@
 import type {EngineOptions} from '../engines/engine.js'
-import {checkEngineOptions, requireEngine} from '../engines/registry.js'
+import {checkEngineOptions, engineHostNeeds, requireEngine} from '../engines/registry.js'
 import type {ConvergeReport} from '../output/results.js'
 import type {CloudLaunchOptions, ProviderName} from '../providers/provider.js'
 import type {ProviderFlags} from '../providers/provider-module.js'
@@ -34,8 +34,10 @@ export function validateCreate(req: CreateRequest): {launch?: CloudLaunchOptions
   checkHostArguments(req.provider, req, 'create')
   if (req.hostCount !== undefined) validateHostCount(req.hostCount)
   for (const spec of req.hostSpecs) resolveTarget(spec, {identityFile: req.identityFile})
+  // Whether the provider's hosts can run the engine at all comes before the engine's own options.
+  const launch = providerEntry(req.provider).checkCreate(req.providerOptions ?? {}, engineHostNeeds(req.engine))
   checkEngineOptions(req.engine, req.options, {adding: false})
-  return {launch: providerEntry(req.provider).checkCreate(req.providerOptions ?? {})}
+  return {launch}
 }
 
 /** Observe what exists, make only what is missing, then converge every host. Rerunning finishes a failed create. */

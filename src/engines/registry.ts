@@ -1,4 +1,5 @@
 import {UsageError} from '../remote/errors.js'
+import type {EngineHostNeeds, EngineNeeds} from '../providers/provider.js'
 import type {Engine, EngineOptions} from './engine.js'
 import {checkHadoopOptions, hadoopAddFlags, hadoopFlags} from './hadoop/options.js'
 import {checkKubernetesOptions, kubernetesAddFlags, kubernetesFlags} from './kubernetes/options.js'
@@ -12,9 +13,15 @@ import {checkSparkOptions, sparkAddFlags, sparkFlags} from './spark/options.js'
 const ENGINES = {
   spark: {flags: sparkFlags, addFlags: sparkAddFlags, check: checkSparkOptions, load: async () => new (await import('./spark/engine.js')).SparkEngine()},
   nomad: {flags: nomadFlags, addFlags: nomadAddFlags, check: checkNomadOptions, load: async () => new (await import('./nomad/engine.js')).NomadEngine()},
-  kubernetes: {flags: kubernetesFlags, addFlags: kubernetesAddFlags, check: checkKubernetesOptions, load: async () => new (await import('./kubernetes/engine.js')).KubernetesEngine()},
+  kubernetes: {
+    flags: kubernetesFlags,
+    addFlags: kubernetesAddFlags,
+    check: checkKubernetesOptions,
+    hostNeeds: {ownKernel: true, rootLogin: true},
+    load: async () => new (await import('./kubernetes/engine.js')).KubernetesEngine(),
+  },
   hadoop: {flags: hadoopFlags, addFlags: hadoopAddFlags, check: checkHadoopOptions, load: async () => new (await import('./hadoop/engine.js')).HadoopEngine()},
-} satisfies Record<string, {flags: object; addFlags: object; check: (options: EngineOptions, ctx: {adding: boolean}) => void; load: () => Promise<Engine>}>
+} satisfies Record<string, {flags: object; addFlags: object; check: (options: EngineOptions, ctx: {adding: boolean}) => void; hostNeeds?: EngineHostNeeds; load: () => Promise<Engine>}>
 
 export type EngineName = keyof typeof ENGINES
 
@@ -45,6 +52,12 @@ export function checkEngineOptions(name: string, options: EngineOptions, ctx: {a
     throw new UsageError(`--${flag} is for the ${owners.join(' and ')} engine${owners.length > 1 ? 's' : ''}, not ${name}`)
   }
   entry.check(options, ctx)
+}
+
+/** The engine's name and what it needs of a host, for the providers' checks before anything is made. */
+export function engineHostNeeds(name: string): EngineNeeds {
+  const entry = ENGINES[requireEngine(name)]
+  return {engine: name, ...('hostNeeds' in entry ? (entry.hostNeeds as EngineHostNeeds) : {})}
 }
 
 export function loadEngine(name: string): Promise<Engine> {

@@ -118,6 +118,23 @@ export interface ContainerNeeds {
   volumes?: string[]
 }
 
+/**
+ * What an engine needs of a host beyond a login, known before anything is made (providers that cannot give it refuse
+ * the engine then, or make their hosts so that they do).
+ */
+export interface EngineHostNeeds {
+  /**
+   * A kernel of its own: its daemons set machine-wide kernel settings and manage the cgroup tree (the kubelet), which
+   * an unprivileged system container cannot give (a VM or a machine can; docker's node containers are made for it).
+   */
+  ownKernel?: boolean
+  /** Its daemons run as the login user and need root (containerd, the kubelet): cms logs in as root. */
+  rootLogin?: boolean
+}
+
+/** The engine a cluster is created for, and what it needs of a host. */
+export type EngineNeeds = EngineHostNeeds & {engine: string}
+
 export interface ProvisionRequest {
   engine: string
   containerNeeds?: ContainerNeeds
@@ -149,6 +166,8 @@ export interface NewCloudHost {
 
 /** What `create -p aws`, `-p lxd` and `-p openstack` accept about the machines (validated before anything is made). */
 export interface CloudLaunchOptions {
+  /** lxd: virtual machines instead of containers. */
+  vm?: boolean
   instanceType?: string
   headInstanceType?: string
   image?: string

@@ -5,7 +5,7 @@ import {lxdFlags, lxdLaunchFlags, lxdLaunchFlagsGiven, lxdLaunchOptionsOf} from 
 import {validateLxdLaunch} from './lxd/launch-options.js'
 import {openstackFlags, openstackLaunchFlags, openstackLaunchFlagsGiven, openstackLaunchOptionsOf} from './openstack/flags.js'
 import {validateOpenStackLaunch} from './openstack/launch-options.js'
-import type {CloudLaunchOptions} from './provider.js'
+import type {CloudLaunchOptions, EngineNeeds} from './provider.js'
 import type {ProviderFlags, ProviderModule} from './provider-module.js'
 
 interface ProviderEntry {
@@ -17,8 +17,11 @@ interface ProviderEntry {
   createFlags: object
   /** The create flags of this provider that were given, by name (to refuse them with another provider). */
   createFlagsGiven(flags: ProviderFlags): string[]
-  /** Checks its create flags before anything is made (UsageError, exit 2); returns what its `provision` takes. */
-  checkCreate(flags: ProviderFlags): CloudLaunchOptions | undefined
+  /**
+   * Checks its create flags, and that its hosts can run the engine, before anything is made (UsageError, exit 2);
+   * returns what its `provision` takes.
+   */
+  checkCreate(flags: ProviderFlags, engine: EngineNeeds): CloudLaunchOptions | undefined
   /** When its own record of clusters (its `find`) is asked: before the access files (local labels) or after (a cloud's tags). */
   lookup?: 'before-access' | 'after-access'
   /** What finds, lists and connects its clusters (loaded on use). */
@@ -50,7 +53,7 @@ const PROVIDERS = {
     flags: lxdFlags,
     createFlags: lxdLaunchFlags,
     createFlagsGiven: lxdLaunchFlagsGiven,
-    checkCreate: (flags: ProviderFlags) => validateLxdLaunch(lxdLaunchOptionsOf(flags)),
+    checkCreate: (flags: ProviderFlags, engine: EngineNeeds) => validateLxdLaunch(lxdLaunchOptionsOf(flags), engine),
     load: async () => (await import('./lxd/module.js')).lxdModule,
   },
   openstack: {

@@ -1,4 +1,5 @@
 import {request} from 'node:http'
+import {instanceTypesOf, type LxdServerInfo} from '../../src/providers/lxd/vm-support.js'
 
 /** The tests' LXD daemon (scripts/lxd.sh), asked over its unix socket without cms's client. */
 export function lxdSocket(): string {
@@ -20,8 +21,15 @@ function call<T>(method: string, path: string, body?: unknown): Promise<{status:
   })
 }
 
+/** The instance types the daemon says it runs here (GET /1.0: instance_types, or LXD 5.0's operational drivers). */
+export async function daemonInstanceTypes(): Promise<string[]> {
+  const {json} = await call<LxdServerInfo>('GET', '/1.0')
+  return instanceTypesOf(json.metadata)
+}
+
 export interface TestInstance {
   name: string
+  type: string
   status: string
   created_at: string
   config: Record<string, string>

@@ -20,9 +20,9 @@ describe('the provider registry', () => {
   it('refuses create flags of another provider by name, and checks the chosen one\'s', () => {
     expect(() => refuseOtherProvidersFlags('docker', {'instance-type': 'm6i.large', spot: true})).toThrow('--instance-type, --spot: only for the aws provider (-p aws)')
     expect(() => refuseOtherProvidersFlags('aws', {'instance-type': 'm6i.large'})).not.toThrow()
-    expect(providerEntry('aws').checkCreate({'max-age': '90m'})).toMatchObject({maxAge: '1h30m'})
-    expect(() => providerEntry('aws').checkCreate({'instance-type': 'huge'})).toThrow('invalid --instance-type "huge"')
-    expect(providerEntry('docker').checkCreate({})).toBeUndefined()
+    expect(providerEntry('aws').checkCreate({'max-age': '90m'}, {engine: 'spark'})).toMatchObject({maxAge: '1h30m'})
+    expect(() => providerEntry('aws').checkCreate({'instance-type': 'huge'}, {engine: 'spark'})).toThrow('invalid --instance-type "huge"')
+    expect(providerEntry('docker').checkCreate({}, {engine: 'spark'})).toBeUndefined()
   })
 
   it('a create flag two providers share is taken by both and refused elsewhere naming both', () => {

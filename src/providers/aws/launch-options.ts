@@ -27,7 +27,7 @@ export function validateLaunchOptions(opts: CloudLaunchOptions): CloudLaunchOpti
 
 /** The flags given, by name, for the error when they are used with another provider. */
 export function launchFlagsGiven(opts: CloudLaunchOptions | undefined): string[] {
-  const names: Record<Exclude<keyof CloudLaunchOptions, 'cpus' | 'memoryMb' | 'flavor' | 'network' | 'floatingNetwork'>, string> = {
+  const names: Record<Exclude<keyof CloudLaunchOptions, 'cpus' | 'memoryMb' | 'vm' | 'flavor' | 'network' | 'floatingNetwork'>, string> = {
     instanceType: '--instance-type',
     headInstanceType: '--head-instance-type',
     image: '--ami',

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import type {LxdLaunchInput} from './launch-options.js'
 import type {LxdOptions} from './settings.js'
 
 /** Which LXD daemon holds a cluster and how cms talks to it; every command that may touch an lxd cluster takes them. */
@@ -14,7 +15,8 @@ export const lxdFlags = {
 export const lxdLaunchFlags = {
   cpus: Flags.integer({description: 'lxd: CPUs of each host (limits.cpu) [default: no limit].', helpGroup: 'LXD'}),
   memory: Flags.string({description: 'lxd: memory of each host, like 2GiB or 512MiB (limits.memory) [default: no limit].', helpGroup: 'LXD'}),
-  'lxd-image': Flags.string({description: 'lxd: image alias on the daemon (scripts/lxd-image.sh builds it) [default: cms-debian-12].', helpGroup: 'LXD'}),
+  'lxd-image': Flags.string({description: 'lxd: image alias on the daemon (scripts/lxd-image.sh builds it) [default: cms-debian-12, with --vm cms-debian-12-vm].', helpGroup: 'LXD'}),
+  vm: Flags.boolean({description: 'lxd: virtual machines instead of containers (the daemon must support them; -e kubernetes needs them).', helpGroup: 'LXD'}),
 }
 
 export function lxdOptionsOf(flags: Readonly<Record<string, unknown>>): LxdOptions {
@@ -28,8 +30,8 @@ export function lxdOptionsOf(flags: Readonly<Record<string, unknown>>): LxdOptio
 }
 
 /** `create`'s lxd flags as given (unchecked). */
-export function lxdLaunchOptionsOf(flags: Readonly<Record<string, unknown>>): {cpus?: number; memory?: string; image?: string} {
-  return {cpus: flags.cpus as number | undefined, memory: flags.memory as string | undefined, image: flags['lxd-image'] as string | undefined}
+export function lxdLaunchOptionsOf(flags: Readonly<Record<string, unknown>>): LxdLaunchInput {
+  return {cpus: flags.cpus as number | undefined, memory: flags.memory as string | undefined, image: flags['lxd-image'] as string | undefined, vm: flags.vm as boolean | undefined}
 }
 
 export function lxdLaunchFlagsGiven(flags: Readonly<Record<string, unknown>>): string[] {

@@ -23,6 +23,8 @@ export const DEFAULT_SSH_USER = 'admin'
 /** An instance as `GET /1.0/instances?recursion=2` returns it (the fields cms reads). */
 export interface LxdInstance {
   name: string
+  /** 'container' or 'virtual-machine'. */
+  type?: string
   status: string
   created_at?: string
   config: Record<string, string>
@@ -59,12 +61,18 @@ export function instanceAddress(instance: LxdInstance): string | undefined {
   return undefined
 }
 
-/** "2 CPUs, 1024MiB" from the instance's limits, for `info`. */
+export const VM_TYPE = 'virtual-machine'
+
+export function isVm(instance: LxdInstance): boolean {
+  return instance.type === VM_TYPE
+}
+
+/** "container (2 CPUs, 1024MiB)" or "virtual machine (...)" from the instance's type and limits, for `info`. */
 export function limitsOf(instance: LxdInstance): string {
   const cpu = instance.config['limits.cpu']
   const memory = instance.config['limits.memory']
   const parts = [cpu ? `${cpu} CPUs` : undefined, memory ? memory : undefined].filter(Boolean)
-  return `container${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`
+  return `${isVm(instance) ? 'virtual machine' : 'container'}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`
 }
 
 export function hostFromInstance(instance: LxdInstance, keyFile: string): Host {
@@ -92,9 +100,15 @@ export function groupClusters(instances: LxdInstance[]): Array<{summary: Cluster
 export interface NewInstance extends NewCloudHost {
   cpus?: number
   memoryMb?: number
+  /** A virtual machine (from a VM image) rather than a container. */
+  vm?: boolean
 }
 
-/** The body of `POST /1.0/instances` for one host: from cms's image, tagged, with its limits and cloud-init input. */
+/**
+ * The body of `POST /1.0/instances` for one host: from cms's image, tagged, with its limits and cloud-init input. A VM
+ * boots with UEFI secure boot off: cms's VM image has an unsigned boot loader (scripts/lxd-vm-image.sh). LXD hands a
+ * VM its `user.user-data` on its config drive, where the image's seed service reads it.
+ */
 export function instanceRequest(n: NewInstance, imageAlias: string): Record<string, unknown> {
   const config: Record<string, string> = {
     [KEY.cluster]: n.cluster,
@@ -107,5 +121,6 @@ export function instanceRequest(n: NewInstance, imageAlias: string): Record<stri
   }
   if (n.cpus !== undefined) config['limits.cpu'] = String(n.cpus)
   if (n.memoryMb !== undefined) config['limits.memory'] = `${n.memoryMb}MiB`
-  return {name: instanceName(n.cluster, n.index), type: 'container', source: {type: 'image', alias: imageAlias}, config}
+  if (n.vm) config['security.secureboot'] = 'false'
+  return {name: instanceName(n.cluster, n.index), type: n.vm ? VM_TYPE : 'container', source: {type: 'image', alias: imageAlias}, config}
 }

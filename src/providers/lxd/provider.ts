@@ -1,6 +1,7 @@
 import {mapLimit} from '../../remote/fanout.js'
 import type {KnownHosts} from '../../remote/known-hosts.js'
 import type {SshSession} from '../../remote/session.js'
+import {UsageError} from '../../remote/errors.js'
 import {shJoin} from '../../remote/shell.js'
 import {cloudConfig} from '../cloud-config.js'
 import {nextMembers} from '../cloud-clusters.js'
@@ -15,17 +16,21 @@ import {
   instanceAddress,
   instanceRequest,
   instancesPath,
+  isVm,
   KEY,
   LXD_INSTANCES,
   type LxdInstance,
   sortInstances,
 } from './instances.js'
-import {DEFAULT_IMAGE_ALIAS} from './launch-options.js'
+import {DEFAULT_IMAGE_ALIAS, DEFAULT_VM_IMAGE_ALIAS} from './launch-options.js'
 import {describeEndpoint, endpointAccess, type LxdEndpoint} from './settings.js'
+import {type LxdServerInfo, vmSupportProblem} from './vm-support.js'
 
 const CREATE_TIMEOUT_MS = 5 * 60_000
 const STATE_TIMEOUT_MS = 2 * 60_000
 const ADDRESS_TIMEOUT_MS = 2 * 60_000
+/** A VM boots firmware, a kernel and an initramfs before it asks for an address. */
+const VM_ADDRESS_TIMEOUT_MS = 5 * 60_000
 const CLOUD_INIT_TIMEOUT_MS = 10 * 60_000
 /** Instances made at once: each unpacks the image and boots systemd. */
 const LAUNCH_PARALLEL = 4
@@ -35,10 +40,13 @@ interface LaunchPlan {
   image: string
   cpus?: number
   memoryMb?: number
+  vm: boolean
+  /** Who cms logs in as: cloud-init's default user, or root for engines whose daemons need it. */
+  sshUser: string
 }
 
 /**
- * LXD instances (containers) on a local or remote daemon. Clusters are found by `user.cms.*` config keys (no local
+ * LXD instances (containers, or virtual machines with --vm) on a local or remote daemon. Clusters are found by `user.cms.*` config keys (no local
  * state). cms makes every host's SSH key and hands it to cloud-init in `user.user-data`, and trusts exactly that key
  * for the instance's address; the cluster's login key is made here and never leaves this machine.
  */
@@ -125,18 +133,31 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
 
   private async plan(request: ProvisionRequest, existing: LxdInstance[]): Promise<LaunchPlan> {
     const opts = request.launch ?? {}
-    const image = opts.image ?? DEFAULT_IMAGE_ALIAS
+    // add: new hosts are what the cluster's workers (else its head) are: VM or container, the same login user.
+    const model = existing.find((i) => i.config[KEY.role] === 'worker') ?? existing[0]
+    const vm = opts.vm ?? (model ? isVm(model) : false)
+    if (model && !isVm(model) && vm) throw new UsageError(`--vm: cluster ${model.config[KEY.cluster]} is made of containers, and its new hosts are too`)
+    if (vm) {
+      const problem = vmSupportProblem(await this.api.get<LxdServerInfo>('/1.0'), describeEndpoint(this.endpoint))
+      if (problem) throw new UsageError(problem)
+    }
+    const image = opts.image ?? (vm ? DEFAULT_VM_IMAGE_ALIAS : DEFAULT_IMAGE_ALIAS)
     try {
       await this.api.get(`/1.0/images/aliases/${encodeURIComponent(image)}`)
     } catch (error) {
       if ((error as LxdError).status !== 404) throw error
-      throw new LxdError(`image ${image} is not on the LXD daemon at ${describeEndpoint(this.endpoint)}: build and import cms's image with scripts/lxd-image.sh (see README), or pass --lxd-image`)
+      const script = vm ? 'scripts/lxd-vm-image.sh' : 'scripts/lxd-image.sh'
+      throw new LxdError(`image ${image} is not on the LXD daemon at ${describeEndpoint(this.endpoint)}: build and import cms's image with ${script} (see README), or pass --lxd-image`)
     }
-    // add: new hosts get the limits the cluster's workers (else its head) have.
-    const model = existing.find((i) => i.config[KEY.role] === 'worker') ?? existing[0]
     const modelCpus = Number(model?.config['limits.cpu']) || undefined
     const modelMemory = /^(\d+)MiB$/.exec(model?.config['limits.memory'] ?? '')
-    return {image, cpus: opts.cpus ?? modelCpus, memoryMb: opts.memoryMb ?? (modelMemory ? Number(modelMemory[1]) : undefined)}
+    return {
+      image,
+      vm,
+      sshUser: opts.sshUser ?? (model?.config[KEY.sshUser] || DEFAULT_SSH_USER),
+      cpus: opts.cpus ?? modelCpus,
+      memoryMb: opts.memoryMb ?? (modelMemory ? Number(modelMemory[1]) : undefined),
+    }
   }
 
   /** Makes and starts `count` instances at once (bounded); indexes continue from the highest in use. */
@@ -150,18 +171,19 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
           index,
           role,
           engine: request.engine,
-          sshUser: DEFAULT_SSH_USER,
+          sshUser: plan.sshUser,
           hostKey: publishedKeyLine(hostKey.public),
           // Packages are not cloud-init's: cms's image has them and the hosts may have no mirror (see hostReady).
-          userData: cloudConfig({sshUser: DEFAULT_SSH_USER, hostKey, authorizedKey, packages: []}),
+          userData: cloudConfig({sshUser: plan.sshUser, hostKey, authorizedKey, packages: []}),
           cpus: plan.cpus,
           memoryMb: plan.memoryMb,
+          vm: plan.vm,
         },
         plan.image,
       )
       await this.api.run('POST', '/1.0/instances', body, CREATE_TIMEOUT_MS)
       await this.setState(body.name as string, 'start')
-      this.log(`Launched ${role} ${body.name as string} from ${plan.image}`)
+      this.log(`Launched ${role} ${body.name as string} from ${plan.image}${plan.vm ? ' (virtual machine)' : ''}`)
     })
   }
 
@@ -172,16 +194,18 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
 
   /** Polls (one call per round for the whole cluster) until every instance runs and has an address. */
   private async waitForAddresses(cluster: string): Promise<void> {
-    const deadline = Date.now() + ADDRESS_TIMEOUT_MS
+    const started = Date.now()
+    let timeoutMs = ADDRESS_TIMEOUT_MS
     let pending: string[] = []
     for (let round = 0; round < 600; round++) {
       const instances = await this.instances(cluster)
+      if (instances.some(isVm)) timeoutMs = VM_ADDRESS_TIMEOUT_MS
       pending = instances.filter((i) => i.status !== 'Running' || !instanceAddress(i)).map((i) => `${i.name} (${i.status})`)
       if (pending.length === 0) return
-      if (Date.now() > deadline) break
+      if (Date.now() - started > timeoutMs) break
       await new Promise((r) => setTimeout(r, 1000))
     }
-    throw new LxdError(`instances without an address after ${ADDRESS_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`)
+    throw new LxdError(`instances without an address after ${Math.round((Date.now() - started) / 1000)} s: ${pending.join(', ')}`)
   }
 
   /** Stops (forced: the engine has drained them) and deletes the hosts' instances. */

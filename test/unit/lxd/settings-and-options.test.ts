@@ -80,7 +80,7 @@ describe('create -p lxd flags', () => {
     expect(parseMemory('3GB')).toBe(3072)
     expect(validateLxdLaunch({cpus: 2, memory: '1GiB', image: 'my-image'})).toEqual({cpus: 2, memoryMb: 1024, image: 'my-image'})
     expect(validateLxdLaunch({})).toEqual({})
-    expect(providerEntry('lxd').checkCreate({cpus: 1, memory: '768MiB'})).toEqual({cpus: 1, memoryMb: 768})
+    expect(providerEntry('lxd').checkCreate({cpus: 1, memory: '768MiB'}, {engine: 'spark'})).toEqual({cpus: 1, memoryMb: 768})
   })
 
   it('refuses bad values by name before anything is made', () => {
@@ -92,7 +92,7 @@ describe('create -p lxd flags', () => {
 
   it('its create flags are refused with another provider, and the others\' with it', () => {
     expect(lxdLaunchFlagsGiven({cpus: 2, memory: '1GiB', region: 'x'})).toEqual(['--cpus', '--memory'])
-    expect(lxdLaunchOptionsOf({cpus: 2, 'lxd-image': 'a'})).toEqual({cpus: 2, memory: undefined, image: 'a'})
+    expect(lxdLaunchOptionsOf({cpus: 2, 'lxd-image': 'a'})).toEqual({cpus: 2, memory: undefined, image: 'a', vm: undefined})
     expect(() => refuseOtherProvidersFlags('docker', {cpus: 2})).toThrow('--cpus: only for the lxd provider (-p lxd)')
     expect(() => refuseOtherProvidersFlags('lxd', {'instance-type': 'm6i.large'})).toThrow('--instance-type: only for the aws provider (-p aws)')
     expect(() => refuseOtherProvidersFlags('lxd', {cpus: 2, memory: '1GiB'})).not.toThrow()
