@@ -44,7 +44,7 @@ const PROVIDERS = {
     flags: awsFlags,
     createFlags: awsLaunchFlags,
     createFlagsGiven: (flags: ProviderFlags) => launchFlagsGiven(launchOptionsOf(flags)),
-    checkCreate: (flags: ProviderFlags) => validateLaunchOptions(launchOptionsOf(flags)),
+    checkCreate: (flags: ProviderFlags, engine: EngineNeeds) => validateLaunchOptions(launchOptionsOf(flags), engine),
     load: async () => (await import('./aws/module.js')).awsModule,
   },
   lxd: {
@@ -63,7 +63,7 @@ const PROVIDERS = {
     // --ssh-cidr, --ssh-user and --max-age are aws's flags, shared (same meaning).
     createFlags: openstackLaunchFlags,
     createFlagsGiven: openstackLaunchFlagsGiven,
-    checkCreate: (flags: ProviderFlags) => validateOpenStackLaunch(openstackLaunchOptionsOf(flags)),
+    checkCreate: (flags: ProviderFlags, engine: EngineNeeds) => validateOpenStackLaunch(openstackLaunchOptionsOf(flags), engine),
     load: async () => (await import('./openstack/module.js')).openstackModule,
   },
 } satisfies Record<string, ProviderEntry>

@@ -69,7 +69,7 @@ describe.skipIf(!K8S_DIST)('aws provider with kubernetes (EC2 emulator, hosts at
 
   it('create makes both instances Ready nodes whose InternalIPs are the private addresses EC2 gave them', async () => {
     // Kubernetes' components run as the login user, so it is root (cloud-init lets the cluster key in as root).
-    const r = await cms(['cluster', 'create', '-n', NAME, '-p', 'aws', '-e', 'kubernetes', '--hosts', '2', '--subnet', subnetId, '--ssh-user', 'root', '--json'], env, {timeoutMs: 900_000})
+    const r = await cms(['cluster', 'create', '-n', NAME, '-p', 'aws', '-e', 'kubernetes', '--hosts', '2', '--subnet', subnetId, '--json'], env, {timeoutMs: 900_000})
     expect(hosts.errors).toEqual([])
     expect(r.code, r.stderr).toBe(0)
     const instances = await clusterInstances(emulator.ec2, NAME, LIVE)

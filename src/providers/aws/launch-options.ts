@@ -1,6 +1,7 @@
 import {formatDuration, parseDuration} from '../../cluster/max-age.js'
 import {UsageError} from '../../remote/errors.js'
-import type {CloudLaunchOptions} from '../provider.js'
+import type {CloudLaunchOptions, EngineNeeds} from '../provider.js'
+import {loginUserFor} from '../login-user.js'
 import {isIpv4Cidr} from './security-group-rules.js'
 
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/
@@ -8,8 +9,11 @@ const AMI_RE = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/
 const SUBNET_RE = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 
-/** Checks the aws flags before anything is asked of AWS or made; returns them normalized (max age as 1h30m). */
-export function validateLaunchOptions(opts: CloudLaunchOptions): CloudLaunchOptions {
+/**
+ * Checks the aws flags (with what the engine needs of a host) before anything is asked of AWS or made; returns them
+ * normalized (max age as 1h30m, root as the login for an engine that needs it).
+ */
+export function validateLaunchOptions(opts: CloudLaunchOptions, engine?: EngineNeeds): CloudLaunchOptions {
   const bad = (flag: string, value: unknown, expected: string) => new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${expected}`)
   for (const [flag, value] of [['--instance-type', opts.instanceType], ['--head-instance-type', opts.headInstanceType]] as const) {
     if (value !== undefined && !INSTANCE_TYPE_RE.test(value)) throw bad(flag, value, 'expected an EC2 instance type like m6i.large')
@@ -22,7 +26,8 @@ export function validateLaunchOptions(opts: CloudLaunchOptions): CloudLaunchOpti
   if (opts.sshCidr !== undefined && !isIpv4Cidr(opts.sshCidr)) throw bad('--ssh-cidr', opts.sshCidr, 'expected an IPv4 CIDR like 203.0.113.7/32')
   if (opts.sshUser !== undefined && !USER_RE.test(opts.sshUser)) throw bad('--ssh-user', opts.sshUser, 'expected a Unix user name like admin')
   const maxAge = opts.maxAge === undefined ? undefined : formatDuration(parseDuration(opts.maxAge))
-  return {...opts, ...(maxAge === undefined ? {} : {maxAge})}
+  const sshUser = loginUserFor(engine, opts.sshUser)
+  return {...opts, ...(maxAge === undefined ? {} : {maxAge}), ...(sshUser === undefined ? {} : {sshUser})}
 }
 
 /** The flags given, by name, for the error when they are used with another provider. */

@@ -1,7 +1,8 @@
 import {formatDuration, parseDuration} from '../../cluster/max-age.js'
 import {UsageError} from '../../remote/errors.js'
 import {isIpv4Cidr} from '../aws/security-group-rules.js'
-import type {CloudLaunchOptions} from '../provider.js'
+import type {CloudLaunchOptions, EngineNeeds} from '../provider.js'
+import {loginUserFor} from '../login-user.js'
 import type {OpenStackLaunchFlags} from './flags.js'
 
 /** Names and ids of flavors, images and networks: printable, no control characters, at most 255 (OpenStack's limit). */
@@ -9,7 +10,7 @@ const RESOURCE_RE = /^[^\u0000-\u001f\u007f]{1,255}$/
 const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/
 
 /** `create -p openstack`'s flags, checked before anything is asked of the cloud or made. */
-export function validateOpenStackLaunch(opts: OpenStackLaunchFlags): CloudLaunchOptions {
+export function validateOpenStackLaunch(opts: OpenStackLaunchFlags, engine?: EngineNeeds): CloudLaunchOptions {
   const bad = (flag: string, value: unknown, expected: string) => new UsageError(`invalid ${flag} ${JSON.stringify(value)}: ${expected}`)
   for (const [flag, value] of [['--flavor', opts.flavor], ['--image', opts.image], ['--network', opts.network], ['--floating-ip', opts.floatingIp]] as const) {
     if (value !== undefined && (!RESOURCE_RE.test(value) || value.trim() !== value)) throw bad(flag, value, 'expected a name or an id')
@@ -25,7 +26,7 @@ export function validateOpenStackLaunch(opts: OpenStackLaunchFlags): CloudLaunch
     network: opts.network,
     floatingNetwork: opts.floatingIp,
     sshCidr: opts.sshCidr,
-    sshUser: opts.sshUser,
+    sshUser: loginUserFor(engine, opts.sshUser),
     maxAge,
   }
 }

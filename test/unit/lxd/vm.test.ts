@@ -33,9 +33,9 @@ describe('lxd virtual machines (--vm)', () => {
     // The other engines: containers by default, VMs when asked, as cloud-init's default user.
     expect(providerEntry('lxd').checkCreate({}, engineHostNeeds('spark'))).toEqual({})
     expect(providerEntry('lxd').checkCreate({vm: true}, engineHostNeeds('spark'))).toEqual({vm: true})
-    // Other providers make machines or node containers of their own: not refused there.
+    // Other providers make machines or node containers of their own: not refused there; clouds log in as root.
     expect(providerEntry('docker').checkCreate({}, kubernetes)).toBeUndefined()
-    expect(providerEntry('aws').checkCreate({}, kubernetes)).toEqual({})
+    expect(providerEntry('aws').checkCreate({}, kubernetes)).toEqual({sshUser: 'root'})
   })
 
   it('create checks that the provider\'s hosts can run the engine before the engine\'s own options', () => {
