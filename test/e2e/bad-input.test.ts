@@ -42,6 +42,7 @@ describe('hostile and invalid input', () => {
     ['malformed AMI id', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--ami', 'ami-$(id)']],
     ['malformed max age', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--max-age', 'forever']],
     ['world-open SSH CIDR typo', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '--ssh-cidr', '0.0.0.0']],
+    ['aws: a login other than root for Kubernetes', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', '-e', 'kubernetes', '--ssh-user', 'admin']],
     ['ssh hosts with the aws provider', ['cluster', 'create', '-n', 'ok-name', '-p', 'aws', '--region', 'us-east-1', 'root@10.0.0.1']],
     ['attach: a kubeconfig that is not there', ['cluster', 'attach', '-n', 'ok-name', '--kubeconfig', '/nonexistent/kubeconfig']],
     ['attach: a Kubernetes and a Nomad cluster at once', ['cluster', 'attach', '-n', 'ok-name', '--kubeconfig', '/etc/hostname', '--nomad-addr', 'https://127.0.0.1:4646']],
