@@ -94,12 +94,22 @@ runs_vms() {
 e = json.load(sys.stdin)["environment"]
 sys.exit(0 if "virtual-machine" in e.get("instance_types", []) or "qemu" in [d.strip() for d in e.get("driver", "").split("|")] else 1)'
 }
-vm_image_current() { [ "$(cat "$VM_IMAGE_MARK" 2>/dev/null)" = "$VM_IMAGE_DIR" ]; }
 netns_ready() {
   ip netns list 2>/dev/null | grep -qw "^$NETNS" && ip -br addr show "$HOST_VETH" 2>/dev/null | grep -qF "$HOST_ADDR/30" \
     && ip route show "$INSTANCE_NET" | grep -qF "via $NS_ADDR"
 }
-image_current() { [ "$(cat "$IMAGE_MARK" 2>/dev/null)" = "$IMAGE_DIR" ]; }
+# image_current MARK DIR: the image folder DIR is what the daemon imported (recorded in MARK).
+image_current() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
+# import_image ALIAS DIR DISK MARK: imports DIR/meta.tar.gz with DIR/DISK under ALIAS (replacing an older one) and records DIR.
+import_image() {
+  if in_ns lxc image info "$1" >/dev/null 2>&1; then
+    log "removing the previous $1"
+    in_ns lxc image delete "$1" >&2
+  fi
+  log "importing $2 as $1"
+  in_ns lxc image import "$2/meta.tar.gz" "$2/$3" --alias "$1" >&2 || die "lxc image import of $2 failed"
+  echo "$2" >"$4"
+}
 print_env() {
   echo "CMS_LXD_SOCKET=$SOCKET"
   echo "CMS_LXD_TEST_REMOTE=https://$HTTPS_ADDR"
@@ -148,7 +158,7 @@ fi
 image_env=$(bash "$SCRIPTS/lxd-image.sh") || die "scripts/lxd-image.sh failed"
 eval "$image_env"
 IMAGE_DIR=$CMS_LXD_IMAGE_DIR
-if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current \
+if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current "$IMAGE_MARK" "$IMAGE_DIR" \
   && [ -s "$CLIENT_DIR/client.crt" ] && [ "$(in_ns lxc config get core.https_address)" = "$HTTPS_ADDR" ] && vm_ready; then
   log "running ($(elapsed)): $SOCKET"
   print_env
@@ -267,15 +277,7 @@ fi
 
 # --- Image -----------------------------------------------------------------------------------------------------
 
-if ! image_current; then
-  if in_ns lxc image info "$IMAGE_ALIAS" >/dev/null 2>&1; then
-    log "removing the previous $IMAGE_ALIAS"
-    in_ns lxc image delete "$IMAGE_ALIAS" >&2
-  fi
-  log "importing $IMAGE_DIR as $IMAGE_ALIAS"
-  in_ns lxc image import "$IMAGE_DIR/meta.tar.gz" "$IMAGE_DIR/rootfs.tar" --alias "$IMAGE_ALIAS" >&2 || die "lxc image import failed"
-  echo "$IMAGE_DIR" >"$IMAGE_MARK"
-fi
+image_current "$IMAGE_MARK" "$IMAGE_DIR" || import_image "$IMAGE_ALIAS" "$IMAGE_DIR" rootfs.tar "$IMAGE_MARK"
 
 # --- VM image --------------------------------------------------------------------------------------------------
 
@@ -284,15 +286,7 @@ if [ -n "$VM" ]; then
     vm_image_env=$(bash "$SCRIPTS/lxd-vm-image.sh") || die "scripts/lxd-vm-image.sh failed"
     eval "$vm_image_env"
     VM_IMAGE_DIR=$CMS_LXD_VM_IMAGE_DIR
-    if ! vm_image_current; then
-      if in_ns lxc image info "$VM_IMAGE_ALIAS" >/dev/null 2>&1; then
-        log "removing the previous $VM_IMAGE_ALIAS"
-        in_ns lxc image delete "$VM_IMAGE_ALIAS" >&2
-      fi
-      log "importing $VM_IMAGE_DIR as $VM_IMAGE_ALIAS"
-      in_ns lxc image import "$VM_IMAGE_DIR/meta.tar.gz" "$VM_IMAGE_DIR/disk.qcow2" --alias "$VM_IMAGE_ALIAS" >&2 || die "lxc image import (VM) failed"
-      echo "$VM_IMAGE_DIR" >"$VM_IMAGE_MARK"
-    fi
+    image_current "$VM_IMAGE_MARK" "$VM_IMAGE_DIR" || import_image "$VM_IMAGE_ALIAS" "$VM_IMAGE_DIR" disk.qcow2 "$VM_IMAGE_MARK"
   else
     # LXD's log says which check failed when it started (no /dev/kvm, no vhost_vsock, no QEMU or firmware).
     why=$(grep -h 'Instance type not operational' "$LOGFILE" 2>/dev/null | grep -o 'err="[^"]*"' | tail -n 1 || true)

@@ -1,5 +1,6 @@
 import {UsageError} from '../../remote/errors.js'
 import type {CloudLaunchOptions, EngineNeeds} from '../provider.js'
+import {loginUserFor} from '../login-user.js'
 
 export const DEFAULT_IMAGE_ALIAS = 'cms-debian-12'
 /** scripts/lxd-vm-image.sh's image: a UEFI-bootable disk of the same Debian, with a kernel and the Kubernetes node packages. */
@@ -37,11 +38,12 @@ export function validateLxdLaunch(opts: LxdLaunchInput, engine?: EngineNeeds): C
   if (engine?.ownKernel && !opts.vm) {
     throw new UsageError(`-e ${engine.engine} does not run in LXD containers (they share the daemon's kernel, unprivileged): pass --vm for LXD virtual machines`)
   }
+  const sshUser = loginUserFor(engine, undefined)
   return {
     ...(opts.cpus === undefined ? {} : {cpus: opts.cpus}),
     ...(opts.memory === undefined ? {} : {memoryMb: parseMemory(opts.memory)}),
     ...(opts.image === undefined ? {} : {image: opts.image}),
     ...(opts.vm ? {vm: true} : {}),
-    ...(engine?.rootLogin ? {sshUser: 'root'} : {}),
+    ...(sshUser === undefined ? {} : {sshUser}),
   }
 }
