@@ -52,14 +52,27 @@ export const APP_JS = `
 (function () {
   var main = document.getElementById('main');
   var every = main && Number(main.getAttribute('data-refresh'));
-  // Live refresh: the page's main part again, unless the user is typing in it.
+  // A button held down is not swapped out under the pointer (its click would be lost), and once a form is posted
+  // the page is left alone: the post's answer replaces it.
+  var pressing = false, leaving = false;
+  document.addEventListener('pointerdown', function () { pressing = true; }, true);
+  document.addEventListener('pointerup', function () { setTimeout(function () { pressing = false; }, 0); }, true);
+  document.addEventListener('pointercancel', function () { pressing = false; }, true);
+  document.addEventListener('submit', function () { leaving = true; }, true);
+  function typing() {
+    var a = document.activeElement;
+    return a && main.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName);
+  }
+  function swappable() { return !pressing && !leaving && !typing(); }
+  // Live refresh: the page's main part again, unless the user is typing in it or pressing a button.
   if (every > 0) {
     setInterval(function () {
-      var a = document.activeElement;
-      if (a && main.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName)) return;
+      if (leaving || typing()) return;
       fetch(location.href, {headers: {'x-cms-fragment': '1'}, credentials: 'same-origin'}).then(function (r) {
+        if (leaving) return;
         if (r.redirected) { location.reload(); return; }
         if (r.ok) return r.text().then(function (t) {
+          if (!swappable()) return;
           // The log being followed is kept (its stream goes on), not fetched again.
           var old = main.querySelector('pre[data-started]');
           main.innerHTML = t;
