@@ -44,7 +44,13 @@ describe.skipIf(!process.env.CMS_K8S_DIST)('kubernetes engine on plain SSH hosts
     await cms(['cluster', 'kill', '-n', `${NAME}-bare`, '--yes'], env)
   })
 
-  it('create makes both hosts Ready nodes, as the API on the head reports', async () => {
+  it('create makes both hosts Ready nodes, as the API on the head reports, with the kernel settings pods need', async () => {
+    // As on a fresh cloud image (br_netfilter's setting off, no forwarding); each host container has its own.
+    const settings = 'cat /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/ipv4/ip_forward | tr "\\n" " "'
+    for (const name of names) {
+      await docker('exec', name, 'sh', '-c', 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables && echo 0 > /proc/sys/net/ipv4/ip_forward')
+      expect(await docker('exec', name, 'sh', '-c', settings)).toBe('0 0')
+    }
     const r = await cms(['cluster', 'create', '-n', NAME, '-p', 'ssh', '-e', 'kubernetes', '-i', key, ...ips.map((ip) => `root@${ip}`), '--json'], env, {timeoutMs: 600_000})
     expect(r.code, r.stderr).toBe(0)
     const layout = kubernetesLayout('/root', NAME)
@@ -52,6 +58,7 @@ describe.skipIf(!process.env.CMS_K8S_DIST)('kubernetes engine on plain SSH hosts
     const nodes = JSON.parse(await docker('exec', names[0]!, 'sh', '-c', `${kubectl} get nodes -o json`)) as {items: Array<{status: {conditions: Array<{type: string; status: string}>; addresses: Array<{type: string; address: string}>}}>}
     expect(nodes.items.map((n) => n.status.addresses.find((a) => a.type === 'InternalIP')?.address).sort()).toEqual([...ips].sort())
     expect(nodes.items.every((n) => n.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'))).toBe(true)
+    for (const name of names) expect(await docker('exec', name, 'sh', '-c', settings), name).toBe('1 1')
     await docker('exec', names[0]!, 'rm', '-rf', '/var/tmp/kc')
   })
 

@@ -50,6 +50,7 @@ import {controlPlaneFiles, nodeFiles, type ClusterIdentity, type HostFile} from 
 import {importBinaryImageScript, importPauseImageScript} from './pause-image.js'
 import {podNetworkScript, renderCniConfig} from './pod-network.js'
 import {describeMissing, parsePrerequisites, prerequisitesScript} from './prerequisites.js'
+import {describeKernelSettings, kernelSettingsScript} from './kernel-settings.js'
 import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, stopComponentsScript, type Component} from './scripts.js'
 
 const READY_TIMEOUT_MS = 180_000
@@ -141,6 +142,8 @@ export class KubernetesEngine implements Engine {
           const prerequisites = parsePrerequisites(await ctx.session.run(prerequisitesScript({head: isHead}), {label: 'check Kubernetes prerequisites'}))
           const missing = describeMissing(host.id, prerequisites)
           if (missing) throw new Error(missing)
+          const kernel = describeKernelSettings(host.id, await ctx.session.run(kernelSettingsScript(), {label: 'set the kernel settings of the pod network'}))
+          if (kernel) throw new Error(kernel)
           const deliveries = await shipment.deliver(ctx, isHead, report)
           const binDir = `${await shipment.root(ctx, k8sDist)}/bin`
           const corednsBinary = `${await shipment.root(ctx, corednsDist)}/coredns`
