@@ -70,7 +70,7 @@ npx vitest run --config vitest.config.ts --reporter=default --reporter=json --ou
 LANE_B=(
   serve-autoscale nomad jobs lxd-provider lxd-vm openstack-provider aws-engines hadoop-ssh cli-conventions lifecycle
   aws-provider kubernetes-ssh ssh-provider aws-api interrupted-create bad-input nomad-ssh host-access serve-store
-  image-push serve-batch
+  image-push serve-batch notebook
 )
 lane_b_files=()
 for name in "${LANE_B[@]}"; do lane_b_files+=("test/e2e/$name.test.ts"); done
