@@ -120,24 +120,6 @@ ansible_setup() {
   write_ansible_cfg "$WORK/ansible.cfg"
 }
 
-# ansible_net: a bridge network with a subnet of its own (the hosts' addresses are in their configuration, rendered
-# before the timed window): Docker picks a free subnet, then the network is made again with it as a configured
-# subnet, which `docker run --ip` needs. The second create is timed (ANSIBLE_NET_SECONDS) and added to Ansible's
-# time, as cms's create makes its network inside its time.
-ansible_net() {
-  local labels=() l subnet t0
-  for l in "${BENCH_LABELS[@]}"; do labels+=(--label "$l"); done
-  docker network create "${labels[@]}" "$NET" >/dev/null || return 1
-  subnet=$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$NET") || return 1
-  docker network rm "$NET" >/dev/null || return 1
-  t0=$(now)
-  docker network create "${labels[@]}" --subnet "$subnet" "$NET" >/dev/null || return 1
-  ANSIBLE_NET_SECONDS=$(elapsed "$t0" "$(now)")
-  mapfile -t BENCH_HOST_IPS < <(python3 -c 'import ipaddress, sys; n = ipaddress.ip_network(sys.argv[1]); h = list(n.hosts()); [print(h[i + 9]) for i in range(int(sys.argv[2]))]' "$subnet" "$N")
-  BENCH_HOST_NAMES=()
-  for ((l = 1; l <= N; l++)); do BENCH_HOST_NAMES+=("$PREFIX-a-$l"); done
-}
-
 # ansible_render: cms's configuration for these hosts (files/<host>/ and group_vars/ beside the inventory).
 ansible_render() {
   local spec=$WORK/spec.json i hosts=""

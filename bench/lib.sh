@@ -177,6 +177,25 @@ bench_hosts_up() {
   done
 }
 
+# ansible_net: a bridge network NET with a subnet of its own (the hosts' addresses are fixed before the timed window:
+# they are in their rendered configuration or certificates): Docker picks a free subnet, then the network is made
+# again with it as a configured subnet, which `docker run --ip` needs. The second create is timed
+# (ANSIBLE_NET_SECONDS) and added to Ansible's time, as cms's create makes its network inside its time. Sets
+# BENCH_HOST_IPS and BENCH_HOST_NAMES (PREFIX-a-1..N); reads NET, N, PREFIX and BENCH_LABELS.
+ansible_net() {
+  local labels=() l subnet t0
+  for l in "${BENCH_LABELS[@]}"; do labels+=(--label "$l"); done
+  docker network create "${labels[@]}" "$NET" >/dev/null || return 1
+  subnet=$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$NET") || return 1
+  docker network rm "$NET" >/dev/null || return 1
+  t0=$(now)
+  docker network create "${labels[@]}" --subnet "$subnet" "$NET" >/dev/null || return 1
+  ANSIBLE_NET_SECONDS=$(elapsed "$t0" "$(now)")
+  mapfile -t BENCH_HOST_IPS < <(python3 -c 'import ipaddress, sys; n = ipaddress.ip_network(sys.argv[1]); h = list(n.hosts()); [print(h[i + 9]) for i in range(int(sys.argv[2]))]' "$subnet" "$N")
+  BENCH_HOST_NAMES=()
+  for ((l = 1; l <= N; l++)); do BENCH_HOST_NAMES+=("$PREFIX-a-$l"); done
+}
+
 # write_inventory GROUP FILE KEY KNOWN_HOSTS: an Ansible inventory of BENCH_HOST_NAMES / BENCH_HOST_IPS, as root with
 # the bench key; host keys are recorded into a fresh known_hosts on first contact (accept-new: checking stays on).
 write_inventory() {
