@@ -108,10 +108,12 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(report.cluster.health).toBe('healthy')
     // Spark is unpacked on the head only: its jars are one archive in HDFS, world-readable (YARN's public cache).
     const [runtime] = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string}>}}>(headIp, '/cms/spark', 'LISTSTATUS')).FileStatuses.FileStatus
-    const files = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string; length: number; permission: string}>}}>(headIp, `/cms/spark/${runtime!.pathSuffix}`, 'LISTSTATUS')).FileStatuses.FileStatus
+    const files = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string; length: number; permission: string; replication: number}>}}>(headIp, `/cms/spark/${runtime!.pathSuffix}`, 'LISTSTATUS')).FileStatuses.FileStatus
     const jars = files.find((f) => f.pathSuffix === 'spark-jars.tar')!
     expect(jars.length).toBeGreaterThan(100 << 20)
     expect(jars.permission).toBe('644')
+    // Written as one replica, then given the cluster's factor (two DataNodes: 2), which HDFS makes in the background.
+    expect(files.map((f) => f.replication)).toEqual(files.map(() => 2))
     expect(files.map((f) => f.pathSuffix)).toContain('pyspark.zip')
     for (const c of containers) {
       const spark = await docker('exec', c.name, 'sh', '-c', 'ls -d /root/.cms/dist/*/spark-* 2>/dev/null | wc -l')

@@ -186,29 +186,37 @@ export class HadoopEngine implements Engine {
             `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
           )
         }
+        // On the head, Spark's jars go into HDFS as soon as it takes files, while the NodeManagers register.
+        const sparkPublished = sparkShipped?.then(async (spark) => {
+          sparkLine.update(`${sparkDist.what}: waiting for HDFS to take files`)
+          await waitFor(
+            READY_TIMEOUT_MS,
+            async () => {
+              const state = await status()
+              return !state.namenode.Safemode && [...dataNodesByAddress(state.namenode).values()].some((d) => d.state === 'live')
+            },
+            'HDFS cannot take files: no DataNode is live, or the NameNode stays in safe mode',
+          )
+          sparkLine.update(`putting ${sparkDist.what}'s jars into HDFS`)
+          const dir = sparkHdfsDir(sparkDist.id)
+          const publish = {sparkHome: spark.home, namenodeHttp: hostPort(ctx.address, HADOOP_PORTS.namenodeHttp), user: host.target.user, dir, workDir: layout.dataDir, replication: settings.replication}
+          const {pyZips, published} = parsePublish(await ctx.session.run(publishSparkScript(publish), {label: `put ${sparkDist.what} into HDFS`, timeoutMs: 600_000}))
+          const onHdfs = sparkOnHdfs(namenodeUri(ctx.address), dir, pyZips)
+          const files = {'spark-defaults.conf': sparkDefaultsForYarn(onHdfs), 'spark-env.sh': sparkEnvForYarn(layout, spark.home, onHdfs)}
+          await ctx.session.run(scripts.writeSparkConfigScript(layout, files), {label: 'write Spark config'})
+          sparkLine.update('')
+          Object.assign(homes, {spark: spark.home, sparkHdfsDir: dir, pysparkZips: pyZips})
+          return `${sparkDist.what} ${spark.delivery}, ${sparkDist.what}'s jars ${published ? 'put into' : 'already in'} HDFS at ${dir}`
+        })
+        sparkPublished?.catch(() => undefined)
         // The head's own failure (its NameNode or ResourceManager) comes first: it is the cause of the rest.
         await Promise.all([headStarted, computes ? registered() : undefined])
-        if (!sparkShipped) return {address: ctx.address, detail: `${started.join(', ')}, ${hadoopDist.what} ${hadoopDelivery}`}
-        report.update(`waiting for ${sparkDist.what}`)
-        const spark = await sparkShipped
-        report.update(`putting ${sparkDist.what}'s jars into HDFS`)
-        await waitFor(
-          READY_TIMEOUT_MS,
-          async () => {
-            const state = await status()
-            return !state.namenode.Safemode && [...dataNodesByAddress(state.namenode).values()].some((d) => d.state === 'live')
-          },
-          'HDFS cannot take files: no DataNode is live, or the NameNode stays in safe mode',
-        )
-        const dir = sparkHdfsDir(sparkDist.id)
-        const publish = {sparkHome: spark.home, namenodeHttp: hostPort(ctx.address, HADOOP_PORTS.namenodeHttp), user: host.target.user, dir, workDir: layout.dataDir}
-        const {pyZips, published} = parsePublish(await ctx.session.run(publishSparkScript(publish), {label: `put ${sparkDist.what} into HDFS`, timeoutMs: 600_000}))
-        const onHdfs = sparkOnHdfs(namenodeUri(ctx.address), dir, pyZips)
-        Object.assign(homes, {spark: spark.home, sparkHdfsDir: dir, pysparkZips: pyZips})
-        const files = {'spark-defaults.conf': sparkDefaultsForYarn(onHdfs), 'spark-env.sh': sparkEnvForYarn(layout, spark.home, onHdfs)}
-        await ctx.session.run(scripts.writeSparkConfigScript(layout, files), {label: 'write Spark config'})
-        const jars = `${sparkDist.what}'s jars ${published ? 'put into' : 'already in'} HDFS at ${dir}`
-        return {address: ctx.address, detail: `${started.join(', ')}, ${hadoopDist.what} ${hadoopDelivery}, ${sparkDist.what} ${spark.delivery}, ${jars}`}
+        const detail = [...started, `${hadoopDist.what} ${hadoopDelivery}`]
+        if (sparkPublished) {
+          report.update(`waiting for ${sparkDist.what}`)
+          detail.push(await sparkPublished)
+        }
+        return {address: ctx.address, detail: detail.join(', ')}
       } catch (error) {
         if (isHead) {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)

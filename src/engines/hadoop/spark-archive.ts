@@ -30,10 +30,13 @@ export function sparkOnHdfs(namenode: string, dir: string, pyZips: readonly stri
 /**
  * Run on the head: puts what is not there yet into HDFS through the NameNode's WebHDFS (curl; no JVM to start),
  * each file under a temporary name renamed into place, so a file in place is always whole. Prints `pyzip NAME` per
- * PySpark archive and `published` when it wrote the jars' tar. Files are written with HDFS's default replication and
- * permissions (world-readable, so YARN localizes them once per node for everyone).
+ * PySpark archive and `published` when it wrote the jars' tar. Files are world-readable (HDFS's default
+ * permissions), so YARN localizes them once per node for everyone. Each is written as one replica (the head's own
+ * DataNode when it has one: a local write, not a pipeline through three JVMs) and then given `replication`
+ * copies, which the NameNode makes in the background while the cluster is already in use.
  */
-export function publishSparkScript(input: {sparkHome: string; namenodeHttp: string; user: string; dir: string; workDir: string}): string {
+export function publishSparkScript(input: {sparkHome: string; namenodeHttp: string; user: string; dir: string; workDir: string; replication: number}): string {
+  if (!Number.isInteger(input.replication) || input.replication < 1 || input.replication > 512) throw new Error(`not a replication factor: ${input.replication}`)
   const base = `http://${input.namenodeHttp}/webhdfs/v1`
   return [
     'set -eu',
@@ -43,9 +46,10 @@ export function publishSparkScript(input: {sparkHome: string; namenodeHttp: stri
     'there() { curl -fsS -o /dev/null "$base$1?op=GETFILESTATUS&$q" 2>/dev/null; }',
     // CREATE with noredirect answers the DataNode to write to as JSON; the data goes there, then a RENAME.
     'put() {',
-    '  loc=$(curl -fsS -X PUT "$base$2.part?op=CREATE&overwrite=true&noredirect=true&$q" | python3 -c \'import json, sys; print(json.load(sys.stdin)["Location"])\')',
+    '  loc=$(curl -fsS -X PUT "$base$2.part?op=CREATE&overwrite=true&replication=1&noredirect=true&$q" | python3 -c \'import json, sys; print(json.load(sys.stdin)["Location"])\')',
     '  curl -fsS -X PUT -T "$1" -H "Content-Type: application/octet-stream" "$loc" >/dev/null',
     '  if ! curl -fsS -X PUT "$base$2.part?op=RENAME&destination=$2&$q" | grep -q \'"boolean":true\'; then there "$2" || { echo "HDFS would not take $2" >&2; exit 1; }; fi',
+    `  curl -fsS -o /dev/null -X PUT "$base$2?op=SETREPLICATION&replication=${input.replication}&$q"`,
     '}',
     `cd ${shq(`${input.sparkHome}/python/lib`)}`,
     'for z in *.zip; do',

@@ -9,7 +9,7 @@ import {hadoopSettingsFromRecord} from '../../../src/engines/hadoop/engine.js'
 import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
 import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript, writeSparkConfigScript} from '../../../src/engines/hadoop/scripts.js'
 import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
-import {parsePublish, sparkHdfsDir, sparkOnHdfs} from '../../../src/engines/hadoop/spark-archive.js'
+import {parsePublish, publishSparkScript, sparkHdfsDir, sparkOnHdfs} from '../../../src/engines/hadoop/spark-archive.js'
 import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
 import {checkDataNodesLeft} from '../../../src/engines/hadoop/hdfs-beside.js'
 
@@ -144,6 +144,9 @@ describe('Spark on YARN configuration', () => {
     expect(() => sparkHdfsDir('../x')).toThrow('not a Spark runtime id')
     expect(parsePublish('pyzip pyspark.zip\npyzip py4j-0.10.9.9-src.zip\npublished\n')).toEqual({pyZips: ['pyspark.zip', 'py4j-0.10.9.9-src.zip'], published: true})
     expect(parsePublish('pyzip pyspark.zip\n')).toEqual({pyZips: ['pyspark.zip'], published: false})
+    const publish = {sparkHome: '/opt/spark', namenodeHttp: '10.0.0.2:9870', user: 'root', dir: '/cms/spark/3f2a9c', workDir: '/tmp'}
+    expect(publishSparkScript({...publish, replication: 2})).toContain('op=SETREPLICATION&replication=2&')
+    expect(() => publishSparkScript({...publish, replication: 0})).toThrow('not a replication factor')
   })
 
   it('takes Spark\'s jars from HDFS and returns once YARN accepted the app', () => {
