@@ -2,13 +2,15 @@
 # Peer comparison: `cms cluster create -e hadoop` vs an Ansible playbook (bench/ansible/hadoop.yml) doing the same
 # work on the same kind of fresh container hosts: the host image cms's docker provider gives hadoop hosts (images/host,
 # no extra docker run options), the same Hadoop runtime archive (CMS_HADOOP_DIST) and the same Spark archive cms ships
-# beside it for Spark on YARN (CMS_SPARK_DIST), the same configuration files (rendered beforehand, untimed, by
+# beside it for Spark on YARN (CMS_SPARK_DIST; unpacked on the head only, its jars put into HDFS as one tar with
+# PySpark's zips, which spark.yarn.archive names), the same configuration files (rendered beforehand, untimed, by
 # bench/hadoop-render.ts with cms's own renderers in src/engines/hadoop), the NameNode formatted once and the same
 # daemons started the same way (NameNode + ResourceManager on the head, DataNode + NodeManager on every host, the
-# head included), ending when the NameNode reports every DataNode live and safe mode off and the ResourceManager
-# reports every NodeManager RUNNING. Both timings include creating the network and starting the containers.
+# head included), ending when the NameNode reports every DataNode live and safe mode off, the ResourceManager
+# reports every NodeManager RUNNING and Spark's jars are in HDFS. Both timings include creating the network and
+# starting the containers.
 #
-# The playbook ships the archives the way cms does (BENCH_ANSIBLE_SHIP=head, the default): one copy from this
+# The playbook ships the Hadoop archive the way cms does (BENCH_ANSIBLE_SHIP=head, the default): one copy from this
 # machine to the head, the other hosts fetch it from an HTTP server on the head (`python3 -m http.server`) with
 # `unarchive` (remote_src). BENCH_ANSIBLE_SHIP=each pushes them from this machine to every host instead.
 #
@@ -91,6 +93,8 @@ TOTAL_BYTES=$((HADOOP_BYTES + SPARK_BYTES))
 top_dir() { tar -tzf "$1" 2>/dev/null | head -n 1 | cut -d / -f 1 || true; }
 HADOOP_TOP=$(top_dir "$CMS_HADOOP_DIST")
 SPARK_TOP=$(top_dir "$CMS_SPARK_DIST")
+# PySpark's zips (python/lib/*.zip), which both tools put into HDFS beside Spark's jars: a JSON array of names.
+PY_ZIPS=$(tar -tzf "$CMS_SPARK_DIST" | python3 -c 'import json, re, sys; print(json.dumps(sorted({l.strip().rsplit("/", 1)[1] for l in sys.stdin if re.search(r"/python/lib/[^/]+[.]zip$", l.strip())})))')
 [[ -n "$HADOOP_TOP" && -n "$SPARK_TOP" ]] || die "cannot read the archives' top folders"
 # What cms's docker provider makes each host count (engine.ts plan(): the machine's memory split over the hosts).
 HOST_MEMORY_MB=$(docker info -f '{{.MemTotal}}' | awk -v n="$N" '{ printf "%d", $1 / 1048576 / n }')
@@ -120,8 +124,8 @@ ansible_setup() {
 ansible_render() {
   local spec=$WORK/spec.json i hosts=""
   for ((i = 0; i < ${#BENCH_HOST_NAMES[@]}; i++)); do hosts+="${hosts:+,}{\"name\":\"${BENCH_HOST_NAMES[$i]}\",\"address\":\"${BENCH_HOST_IPS[$i]}\"}"; done
-  printf '{"cluster":"%s","home":"/root","hosts":[%s],"hadoopHome":"/root/bench/%s","sparkHome":"/root/bench/%s","hostMemoryMb":%s,"hostCores":%s}\n' \
-    "$ACLUSTER" "$hosts" "$HADOOP_TOP" "$SPARK_TOP" "$HOST_MEMORY_MB" "$HOST_CORES" >"$spec"
+  printf '{"cluster":"%s","home":"/root","hosts":[%s],"hadoopHome":"/root/bench/%s","sparkHome":"/root/bench/%s","sparkId":"bench","pyZips":%s,"hostMemoryMb":%s,"hostCores":%s}\n' \
+    "$ACLUSTER" "$hosts" "$HADOOP_TOP" "$SPARK_TOP" "$PY_ZIPS" "$HOST_MEMORY_MB" "$HOST_CORES" >"$spec"
   rm -rf "$WORK/ansible" && mkdir -m 0700 "$WORK/ansible"
   node "$RENDER" "$spec" "$WORK/ansible" >/dev/null
 }

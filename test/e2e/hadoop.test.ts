@@ -106,6 +106,19 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect((await rm<{clusterInfo: {state: string}}>(headIp, '/ws/v1/cluster/info')).clusterInfo.state).toBe('STARTED')
     const report = JSON.parse(r.stdout)
     expect(report.cluster.health).toBe('healthy')
+    // Spark is unpacked on the head only: its jars are one archive in HDFS, world-readable (YARN's public cache).
+    const [runtime] = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string}>}}>(headIp, '/cms/spark', 'LISTSTATUS')).FileStatuses.FileStatus
+    const files = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string; length: number; permission: string; replication: number}>}}>(headIp, `/cms/spark/${runtime!.pathSuffix}`, 'LISTSTATUS')).FileStatuses.FileStatus
+    const jars = files.find((f) => f.pathSuffix === 'spark-jars.tar')!
+    expect(jars.length).toBeGreaterThan(100 << 20)
+    expect(jars.permission).toBe('644')
+    // Written as one replica, then given the cluster's factor (two DataNodes: 2), which HDFS makes in the background.
+    expect(files.map((f) => f.replication)).toEqual(files.map(() => 2))
+    expect(files.map((f) => f.pathSuffix)).toContain('pyspark.zip')
+    for (const c of containers) {
+      const spark = await docker('exec', c.name, 'sh', '-c', 'ls -d /root/.cms/dist/*/spark-* 2>/dev/null | wc -l')
+      expect(spark, c.name).toBe(c.role === 'head' ? '1' : '0')
+    }
   })
 
   it('binds every listener to the private address (but the MapReduce shuffle port, which Hadoop cannot bind)', async () => {

@@ -18,7 +18,8 @@ import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAdd
 import {checkHadoopDistSource, hadoopDistFromSettings, hadoopDistSettings, resolveHadoopDist} from './dist.js'
 import {HADOOP_HOST_PACKAGES, HEAD_DAEMONS, WORKER_DAEMONS, hadoopLayout, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import * as scripts from './scripts.js'
-import {clientConf, HADOOP_PORTS, namenodeUri, renderHadoopConf, replicationFor} from './site-config.js'
+import {clientConf, HADOOP_PORTS, hostPort, namenodeUri, renderHadoopConf, replicationFor} from './site-config.js'
+import {parsePublish, publishSparkScript, sparkHdfsDir, sparkOnHdfs} from './spark-archive.js'
 import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from './spark-on-yarn.js'
 import {driverOnHead, type NotebookSpark} from '../../notebook/server-scripts.js'
 import type {NotebookServer} from '../../notebook/notebook-server.js'
@@ -95,7 +96,7 @@ export class HadoopEngine implements Engine {
     const head = input.hosts[0]
     const headAddress = new Deferred<string>()
     const headReady = new Deferred<HostContext>()
-    const homes: {hadoop?: string; spark?: string} = {}
+    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
     const outcomes = await input.perHost(async (host, line): Promise<HostOutcome> => {
@@ -107,13 +108,16 @@ export class HadoopEngine implements Engine {
         if (!ctx.facts.java) throw new Error('java not found on the host: install a Java 17+ runtime (Debian: openjdk-17-jre-headless)')
         if (isHead) headAddress.resolve(ctx.address)
         const layout = hadoopLayout(ctx.facts.home, cluster)
-        // Spark is needed only by jobs: it arrives while HDFS and YARN start.
+        // Spark is needed only by jobs, and only on the head, where they are submitted (the other hosts get its jars
+        // from HDFS): it arrives while HDFS and YARN start.
         const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, [hadoopDist])
-        const sparkShipped = shipment.deliver(ctx, isHead, sparkLine, [sparkDist]).then(async ([delivery]) => {
-          sparkLine.update('')
-          return {delivery: delivery!, home: await shipment.root(ctx, sparkDist)}
-        })
-        sparkShipped.catch(() => undefined)
+        const sparkShipped = isHead
+          ? shipment.deliver(ctx, isHead, sparkLine, [sparkDist]).then(async ([delivery]) => {
+              sparkLine.update('')
+              return {delivery: delivery!, home: await shipment.root(ctx, sparkDist)}
+            })
+          : undefined
+        sparkShipped?.catch(() => undefined)
         const hadoopHome = await shipment.root(ctx, hadoopDist)
         if (isHead) homes.hadoop = hadoopHome
         const computes = !isHead || settings.headComputes
@@ -182,16 +186,37 @@ export class HadoopEngine implements Engine {
             `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
           )
         }
+        // On the head, Spark's jars go into HDFS as soon as it takes files, while the NodeManagers register.
+        const sparkPublished = sparkShipped?.then(async (spark) => {
+          sparkLine.update(`${sparkDist.what}: waiting for HDFS to take files`)
+          await waitFor(
+            READY_TIMEOUT_MS,
+            async () => {
+              const state = await status()
+              return !state.namenode.Safemode && [...dataNodesByAddress(state.namenode).values()].some((d) => d.state === 'live')
+            },
+            'HDFS cannot take files: no DataNode is live, or the NameNode stays in safe mode',
+          )
+          sparkLine.update(`putting ${sparkDist.what}'s jars into HDFS`)
+          const dir = sparkHdfsDir(sparkDist.id)
+          const publish = {sparkHome: spark.home, namenodeHttp: hostPort(ctx.address, HADOOP_PORTS.namenodeHttp), user: host.target.user, dir, workDir: layout.dataDir, replication: settings.replication}
+          const {pyZips, published} = parsePublish(await ctx.session.run(publishSparkScript(publish), {label: `put ${sparkDist.what} into HDFS`, timeoutMs: 600_000}))
+          const onHdfs = sparkOnHdfs(namenodeUri(ctx.address), dir, pyZips)
+          const files = {'spark-defaults.conf': sparkDefaultsForYarn(onHdfs), 'spark-env.sh': sparkEnvForYarn(layout, spark.home, onHdfs)}
+          await ctx.session.run(scripts.writeSparkConfigScript(layout, files), {label: 'write Spark config'})
+          sparkLine.update('')
+          Object.assign(homes, {spark: spark.home, sparkHdfsDir: dir, pysparkZips: pyZips})
+          return `${sparkDist.what} ${spark.delivery}, ${sparkDist.what}'s jars ${published ? 'put into' : 'already in'} HDFS at ${dir}`
+        })
+        sparkPublished?.catch(() => undefined)
         // The head's own failure (its NameNode or ResourceManager) comes first: it is the cause of the rest.
         await Promise.all([headStarted, computes ? registered() : undefined])
-        report.update(`waiting for ${sparkDist.what}`)
-        const spark = await sparkShipped
-        if (isHead) {
-          homes.spark = spark.home
-          const files = {'spark-defaults.conf': sparkDefaultsForYarn(spark.home), 'spark-env.sh': sparkEnvForYarn(layout, spark.home)}
-          await ctx.session.run(scripts.writeSparkConfigScript(layout, files), {label: 'write Spark config'})
+        const detail = [...started, `${hadoopDist.what} ${hadoopDelivery}`]
+        if (sparkPublished) {
+          report.update(`waiting for ${sparkDist.what}`)
+          detail.push(await sparkPublished)
         }
-        return {address: ctx.address, detail: `${started.join(', ')}, ${hadoopDist.what} ${hadoopDelivery}, ${sparkDist.what} ${spark.delivery}`}
+        return {address: ctx.address, detail: detail.join(', ')}
       } catch (error) {
         if (isHead) {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
@@ -207,7 +232,7 @@ export class HadoopEngine implements Engine {
     const headCtx = await headReady.promise
     // A NameNode with blocks leaves safe mode once the DataNodes reported them.
     await waitFor(READY_TIMEOUT_MS, async () => !(await readHadoopState(headCtx.session, headCtx.address)).namenode.Safemode, 'the NameNode stayed in safe mode').catch((e: Error) => input.log(e.message))
-    return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!}}
+    return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!, sparkHdfsDir: homes.sparkHdfsDir!, pysparkZips: homes.pysparkZips!.join(',')}}
   }
 
   checkRemovable(_host: Host, hosts: Host[], settings: Record<string, string>, removing: Host[]): void {
@@ -332,19 +357,19 @@ export class HadoopEngine implements Engine {
     for (const [name, text] of Object.entries(files)) writeFileSync(`${confDir}/${name}`, text, {mode: 0o600})
     // WebHDFS's HTTP connections (and the redirects to DataNodes) through the same proxy, for Hadoop's tools and Spark's.
     const socksOpts = `-DsocksProxyHost=${socks.hostname} -DsocksProxyPort=${socks.port}`
-    const sparkHome = manifest?.engineSettings.sparkHome
+    const sparkDir = manifest?.engineSettings.sparkHdfsDir
     let spark: Record<string, string> = {}
-    if (sparkHome) {
+    if (sparkDir) {
       const sparkConfDir = `${input.secretsDir}/spark-conf`
       mkdirSync(sparkConfDir, {recursive: true, mode: 0o700})
-      writeFileSync(`${sparkConfDir}/spark-defaults.conf`, sparkDefaultsForTunnel({sparkHome, clusterConfDir: hadoopLayout(input.head.facts.home, input.cluster).confDir, defaultFs: namenodeUri(input.head.address)}), {mode: 0o600})
-      // A Python app's PySpark libraries: the cluster's own (its Spark version), named local: rather than uploaded.
-      const zips = await input.head.session.run(`ls ${shq(sparkHome)}/python/lib/*.zip 2>/dev/null || true`, {label: 'list PySpark archives'})
-      const pyArchives = zips.split('\n').filter((z) => z.endsWith('.zip')).map((z) => `local:${z}`)
+      const defaultFs = namenodeUri(input.head.address)
+      // The cluster's own Spark jars and PySpark libraries (its Spark version) from HDFS, not uploaded.
+      const onHdfs = sparkOnHdfs(defaultFs, sparkDir, (manifest.engineSettings.pysparkZips ?? '').split(',').filter(Boolean))
+      writeFileSync(`${sparkConfDir}/spark-defaults.conf`, sparkDefaultsForTunnel({spark: onHdfs, clusterConfDir: hadoopLayout(input.head.facts.home, input.cluster).confDir, defaultFs}), {mode: 0o600})
       spark = {
         SPARK_CONF_DIR: sparkConfDir,
         SPARK_SUBMIT_OPTS: [process.env.SPARK_SUBMIT_OPTS, socksOpts].filter(Boolean).join(' '),
-        ...(pyArchives.length > 0 ? {PYSPARK_ARCHIVES_PATH: pyArchives.join(',')} : {}),
+        ...(onHdfs.pyArchives.length > 0 ? {PYSPARK_ARCHIVES_PATH: onHdfs.pyArchives.join(',')} : {}),
       }
     }
     return {

@@ -1,16 +1,17 @@
 import {shq} from '../../remote/shell.js'
 import type {HadoopLayout} from './layout.js'
+import type {SparkOnHdfs} from './spark-archive.js'
 
 /**
  * Spark's configuration for submitting to the cluster's YARN from its head (SPARK_CONF_DIR of the jobs cms submits).
  *
- * Spark is unpacked at the same path on every host, so its jars are named `local:` (spark.yarn.jars): nothing is
- * uploaded per application and no 480 MB archive sits in HDFS. Python drivers run in the cluster (YARN runs them in
- * the ApplicationMaster's container, which standalone Spark cannot).
+ * Spark's jars are one archive in HDFS (spark.yarn.archive, spark-archive.ts): nothing is uploaded per application
+ * and no host but the head unpacks Spark. Python drivers run in the cluster (YARN runs them in the
+ * ApplicationMaster's container, which standalone Spark cannot).
  */
-export function sparkDefaultsForYarn(sparkHome: string): string {
+export function sparkDefaultsForYarn(spark: SparkOnHdfs): string {
   // spark-submit returns once YARN accepted the application; cms follows it through the ResourceManager.
-  return renderSparkDefaults([...yarnDefaults(sparkHome), ['spark.yarn.submit.waitAppCompletion', 'false']])
+  return renderSparkDefaults([...yarnDefaults(spark), ['spark.yarn.submit.waitAppCompletion', 'false']])
 }
 
 /**
@@ -22,20 +23,20 @@ export function sparkDefaultsForYarn(sparkHome: string): string {
  * machine; so the ApplicationMaster and the executors put the cluster's own configuration folder first on their
  * classpath, whose final properties (the default file system, plain sockets) the overlay cannot change.
  */
-export function sparkDefaultsForTunnel(input: {sparkHome: string; clusterConfDir: string; defaultFs: string}): string {
+export function sparkDefaultsForTunnel(input: {spark: SparkOnHdfs; clusterConfDir: string; defaultFs: string}): string {
   return renderSparkDefaults([
-    ...yarnDefaults(input.sparkHome),
+    ...yarnDefaults(input.spark),
     ['spark.hadoop.fs.defaultFS', input.defaultFs],
     ['spark.driver.extraClassPath', input.clusterConfDir],
     ['spark.executor.extraClassPath', input.clusterConfDir],
   ])
 }
 
-function yarnDefaults(sparkHome: string): Array<[string, string]> {
+function yarnDefaults(spark: SparkOnHdfs): Array<[string, string]> {
   return [
     ['spark.master', 'yarn'],
     ['spark.submit.deployMode', 'cluster'],
-    ['spark.yarn.jars', `local:${sparkHome}/jars/*`],
+    ['spark.yarn.archive', spark.archive],
     ['spark.yarn.appMasterEnv.PYSPARK_PYTHON', 'python3'],
     ['spark.executorEnv.PYSPARK_PYTHON', 'python3'],
     // Hadoop's jars are on YARN's classpath already (the NodeManager's); Spark brings its own Hadoop client.
@@ -48,12 +49,14 @@ function renderSparkDefaults(props: Array<[string, string]>): string {
   return ['# Written by cms: edits are replaced on the next converge.', ...props.map(([k, v]) => `${k} ${v}`), ''].join('\n')
 }
 
-export function sparkEnvForYarn(l: HadoopLayout, sparkHome: string): string {
+export function sparkEnvForYarn(l: HadoopLayout, sparkHome: string, spark: SparkOnHdfs): string {
   const lines: Array<[string, string]> = [
     ['SPARK_HOME', sparkHome],
     ['SPARK_CONF_DIR', l.sparkConfDir],
     ['HADOOP_CONF_DIR', l.confDir],
     ['YARN_CONF_DIR', l.confDir],
+    // A Python app's PySpark libraries from HDFS, not uploaded with each application.
+    ...(spark.pyArchives.length > 0 ? [['PYSPARK_ARCHIVES_PATH', spark.pyArchives.join(',')] as [string, string]] : []),
   ]
   return '# Written by cms.\n' + lines.map(([k, v]) => `export ${k}=${shq(v)}`).join('\n') + '\n'
 }

@@ -9,6 +9,7 @@ import {hadoopSettingsFromRecord} from '../../../src/engines/hadoop/engine.js'
 import {hadoopLayout} from '../../../src/engines/hadoop/layout.js'
 import {cleanupScript, excludeScript, formatScript, leftoverScript, startDaemonScript, writeConfigScript, writeSparkConfigScript} from '../../../src/engines/hadoop/scripts.js'
 import {sparkDefaultsForTunnel, sparkDefaultsForYarn, sparkEnvForYarn} from '../../../src/engines/hadoop/spark-on-yarn.js'
+import {parsePublish, publishSparkScript, sparkHdfsDir, sparkOnHdfs} from '../../../src/engines/hadoop/spark-archive.js'
 import {hadoopVersionFromName} from '../../../src/engines/hadoop/dist.js'
 import {checkDataNodesLeft} from '../../../src/engines/hadoop/hdfs-beside.js'
 
@@ -133,22 +134,39 @@ describe('hadoop host scripts', () => {
 })
 
 describe('Spark on YARN configuration', () => {
-  it('names Spark\'s jars on every host and returns once YARN accepted the app', () => {
-    const d = sparkDefaultsForYarn('/home/u/.cms/dist/s1/spark-4.3.0')
-    expect(d).toContain('spark.yarn.jars local:/home/u/.cms/dist/s1/spark-4.3.0/jars/*')
+  const onHdfs = sparkOnHdfs('hdfs://10.0.0.2:8020', sparkHdfsDir('3f2a9c'), ['pyspark.zip', 'py4j-0.10.9.9-src.zip'])
+
+  it('names the jars\' archive and PySpark\'s in HDFS, one folder per Spark runtime', () => {
+    expect(onHdfs).toEqual({
+      archive: 'hdfs://10.0.0.2:8020/cms/spark/3f2a9c/spark-jars.tar',
+      pyArchives: ['hdfs://10.0.0.2:8020/cms/spark/3f2a9c/pyspark.zip', 'hdfs://10.0.0.2:8020/cms/spark/3f2a9c/py4j-0.10.9.9-src.zip'],
+    })
+    expect(() => sparkHdfsDir('../x')).toThrow('not a Spark runtime id')
+    expect(parsePublish('pyzip pyspark.zip\npyzip py4j-0.10.9.9-src.zip\npublished\n')).toEqual({pyZips: ['pyspark.zip', 'py4j-0.10.9.9-src.zip'], published: true})
+    expect(parsePublish('pyzip pyspark.zip\n')).toEqual({pyZips: ['pyspark.zip'], published: false})
+    const publish = {sparkHome: '/opt/spark', namenodeHttp: '10.0.0.2:9870', user: 'root', dir: '/cms/spark/3f2a9c', workDir: '/tmp'}
+    expect(publishSparkScript({...publish, replication: 2})).toContain('op=SETREPLICATION&replication=2&')
+    expect(() => publishSparkScript({...publish, replication: 0})).toThrow('not a replication factor')
+  })
+
+  it('takes Spark\'s jars from HDFS and returns once YARN accepted the app', () => {
+    const d = sparkDefaultsForYarn(onHdfs)
+    expect(d).toContain('spark.yarn.archive hdfs://10.0.0.2:8020/cms/spark/3f2a9c/spark-jars.tar\n')
+    expect(d).not.toContain('spark.yarn.jars')
     expect(d).toContain('spark.submit.deployMode cluster')
     expect(d).toContain('spark.yarn.submit.waitAppCompletion false')
-    const tunnel = sparkDefaultsForTunnel({sparkHome: '/home/u/.cms/dist/s1/spark-4.3.0', clusterConfDir: '/home/u/.cms/clusters/c1/hadoop-conf', defaultFs: 'hdfs://10.0.0.2:8020'})
+    const tunnel = sparkDefaultsForTunnel({spark: onHdfs, clusterConfDir: '/home/u/.cms/clusters/c1/hadoop-conf', defaultFs: 'hdfs://10.0.0.2:8020'})
     expect(tunnel).toContain('spark.hadoop.fs.defaultFS hdfs://10.0.0.2:8020\n')
-    expect(tunnel).toContain('spark.yarn.jars local:/home/u/.cms/dist/s1/spark-4.3.0/jars/*')
+    expect(tunnel).toContain('spark.yarn.archive hdfs://10.0.0.2:8020/cms/spark/3f2a9c/spark-jars.tar\n')
     expect(tunnel).toContain('spark.driver.extraClassPath /home/u/.cms/clusters/c1/hadoop-conf\n')
     expect(tunnel).toContain('spark.executor.extraClassPath /home/u/.cms/clusters/c1/hadoop-conf\n')
     // A stock spark-submit on the user's machine waits for its application, as it does anywhere.
     expect(tunnel).not.toContain('waitAppCompletion')
-    expect(() => sparkDefaultsForTunnel({sparkHome: '/opt/my spark', clusterConfDir: '/c', defaultFs: 'hdfs://h:8020'})).toThrow('cannot be written in spark-defaults.conf')
-    const env = sparkEnvForYarn(hadoopLayout('/home/u', 'c1'), '/opt/spark')
+    expect(() => sparkDefaultsForTunnel({spark: {archive: 'hdfs://h:8020/my spark.tar', pyArchives: []}, clusterConfDir: '/c', defaultFs: 'hdfs://h:8020'})).toThrow('cannot be written in spark-defaults.conf')
+    const env = sparkEnvForYarn(hadoopLayout('/home/u', 'c1'), '/opt/spark', onHdfs)
     expect(env).toContain('export HADOOP_CONF_DIR=/home/u/.cms/clusters/c1/hadoop-conf')
     expect(env).toContain('export SPARK_CONF_DIR=/home/u/.cms/clusters/c1/spark-conf')
+    expect(env).toContain('export PYSPARK_ARCHIVES_PATH=hdfs://10.0.0.2:8020/cms/spark/3f2a9c/pyspark.zip,hdfs://10.0.0.2:8020/cms/spark/3f2a9c/py4j-0.10.9.9-src.zip\n')
   })
 })
 
