@@ -186,8 +186,6 @@ for n in "${!CMS_TIMELIST[@]}"; do CMS_TIMES[$n]=$(echo "${CMS_TIMELIST[$n]}" | 
 A8=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
 C8=${CMS_TIMES[$N]:-}
 C1=${CMS_TIMES[1]:-}
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
-pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
 R=$([[ -n "$A8" && -n "$C8" ]] && ratio "$C8" "$A8" || echo "n/a")
 ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$DIST_BYTES" || echo "n/a")
 
@@ -219,11 +217,7 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$DIST_BYTES" || ec
   echo
   echo "Ansible measured rx = sum of eth0 rx_bytes over its $N containers (SSH + module traffic included)."
   echo "cms head eth0 rx = bytes the head received (controller upload + small replies from workers)."
-  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
-  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
-  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
-  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
-  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+  report_notes
 } >"$RESULTS_DIR/create-vs-ansible.md"
 
 cat >"$RESULTS_DIR/create-vs-ansible.json" <<EOF

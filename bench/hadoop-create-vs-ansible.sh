@@ -261,8 +261,6 @@ LOAD_AFTER=$(load_avg)
 # ---------------------------------------------------------------- report
 A=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
 C=$( ((${#CMS_TIMES[@]})) && echo "${CMS_TIMES[*]}" | median || echo "")
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
-pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
 R=$([[ -n "$A" && -n "$C" ]] && ratio "$C" "$A" || echo "n/a")
 ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$TOTAL_BYTES" || echo "n/a")
 CMS_RX_RATIO=$([[ -n "$CMS_RX" ]] && ratio "$CMS_RX" "$TOTAL_BYTES" || echo "n/a")
@@ -285,11 +283,7 @@ SHIP_TEXT="one copy to the head, the other hosts fetch from an HTTP server there
   echo "Each run, wall / cms's own \`seconds\`: $(fmt "${CMS_TIMES[*]}") / $(fmt "${CMS_REPORTED[*]}"); Ansible: $(fmt "${ANSIBLE_TIMES[*]}") (its network create, $(fmt "$ANSIBLE_NET_SECONDS") s, included). 1-minute load average at each run's start/end: cms $(fmt "${CMS_LOADS[*]}"), Ansible $(fmt "${ANSIBLE_LOADS[*]}")."
   echo "cms's \`uploadRatio\` (archive bytes sent from this machine / archives' size): $(fmt "$CMS_RATIO"). Received bytes count head-to-host fetches too, SSH and module traffic included."
   echo "Ansible ships the archives: $SHIP_TEXT. Its configuration files are rendered by cms's own renderers before its timed window (bench/hadoop-render.ts); cms renders and writes its own inside its time."
-  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
-  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
-  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
-  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
-  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+  report_notes
 } >"$RESULTS_DIR/hadoop-create-vs-ansible.md"
 
 jnum() { [[ -n "$1" && "$1" != n/a ]] && echo "$1" || echo null; }

@@ -191,9 +191,7 @@ CA=$( ((${#CMS_APPS[@]})) && echo "${CMS_APPS[*]}" | median || echo "")
 CO=$( ((${#CMS_OVER[@]})) && echo "${CMS_OVER[*]}" | median || echo "")
 PO=$( ((${#PEER_OVER[@]})) && echo "${PEER_OVER[*]}" | median || echo "")
 PA=$( ((${#PEER_APPS[@]})) && echo "${PEER_APPS[*]}" | median || echo "")
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
 R=$([[ -n "$C" && -n "$P" ]] && ratio "$C" "$P" || echo "n/a")
-pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
 {
   echo "### pi.py on YARN: cms cluster submit --wait vs spark-submit --deploy-mode cluster on the head"
   echo

@@ -245,7 +245,6 @@ LOAD_AFTER=$(load_avg)
 # ---------------------------------------------------------------- report
 A=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
 C=$( ((${#CMS_TIMES[@]})) && echo "${CMS_TIMES[*]}" | median || echo "")
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
 R=$([[ -n "$A" && -n "$C" ]] && ratio "$C" "$A" || echo "n/a")
 memcell() { [[ -n "$1" && -f "$1" ]] && fmt "$(mem_get "$1" "$2")" || echo "n/a"; }
 memjson() {
@@ -282,11 +281,7 @@ memjson() {
   for c in "${COMPONENTS[@]}"; do
     echo "| $c | $(memcell "$CMS_MEM" "$c") | $(memcell "$CMS_MEM_SETTLED" "$c") | $(memcell "$ANSIBLE_MEM" "$c") |"
   done
-  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
-  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
-  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
-  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
-  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+  report_notes
 } >"$RESULTS_DIR/k8s-create-vs-ansible.md"
 
 jnum() { [[ -n "$1" && "$1" != n/a ]] && echo "$1" || echo null; }

@@ -196,6 +196,19 @@ ansible_net() {
   for ((l = 1; l <= N; l++)); do BENCH_HOST_NAMES+=("$PREFIX-a-$l"); done
 }
 
+# Report helpers of the peer benches: a value or n/a; PASS/FAIL of a ratio against its goal (at most GOAL).
+fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
+pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
+
+# The notes every create-vs-Ansible report ends with: a half that failed or was skipped, and cms's retried runs.
+report_notes() {
+  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
+  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
+  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
+  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
+  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+}
+
 # write_inventory GROUP FILE KEY KNOWN_HOSTS: an Ansible inventory of BENCH_HOST_NAMES / BENCH_HOST_IPS, as root with
 # the bench key; host keys are recorded into a fresh known_hosts on first contact (accept-new: checking stays on).
 write_inventory() {

@@ -301,8 +301,6 @@ A=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
 AP=$( ((${#ANSIBLE_PLAYBOOK_TIMES[@]})) && echo "${ANSIBLE_PLAYBOOK_TIMES[*]}" | median || echo "")
 C=$( ((${#CMS_TIMES[@]})) && echo "${CMS_TIMES[*]}" | median || echo "")
 CR=$( ((${#CMS_REPORTED[@]})) && echo "${CMS_REPORTED[*]}" | median || echo "")
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
-pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
 R=$([[ -n "$A" && -n "$C" ]] && ratio "$C" "$A" || echo "n/a")
 json_list() { local IFS=,; echo "[$*]"; }
 
@@ -322,11 +320,7 @@ json_list() { local IFS=,; echo "[$*]"; }
   echo "The second row is cms's own \`seconds\` in --json (its converge: SSH, cloud-init wait, Spark shipped, started, healthy) and, for Ansible, from the inventory written to the end (the playbook and the final query): the engine half alone, without making the instances."
   echo
   echo "Ansible's side: N \`lxc launch\` in parallel with cloud-init user data (a host key made per instance, the bench's login key for admin), addresses from \`lxc list\`, known_hosts written from them (StrictHostKeyChecking=yes: host key checking on, nothing accepted on first use), then bench/ansible/lxd-site.yml: SSH and \`cloud-init status --wait\`, then bench/ansible/site.yml through sudo (the tarball pushed to every host)."
-  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
-  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
-  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
-  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
-  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+  report_notes
 } >"$RESULTS_DIR/lxd-create-vs-ansible.md"
 
 cat >"$RESULTS_DIR/lxd-create-vs-ansible.json" <<EOF

@@ -231,8 +231,6 @@ LOAD_AFTER=$(load_avg)
 # ---------------------------------------------------------------- report
 A8=$( ((${#ANSIBLE_TIMES[@]})) && echo "${ANSIBLE_TIMES[*]}" | median || echo "")
 C8=$(echo "$CMS_TIMELIST" | median)
-fmt() { [[ -n "$1" ]] && echo "$1" || echo "n/a"; }
-pass() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if (v + 0 <= g + 0) print "PASS"; else print "FAIL" }'; }
 R=$([[ -n "$A8" && -n "$C8" ]] && ratio "$C8" "$A8" || echo "n/a")
 R1=$([[ -n "$CMS_1_TIME" && -n "$ANSIBLE_1_TIME" ]] && ratio "$CMS_1_TIME" "$ANSIBLE_1_TIME" || echo "n/a")
 ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$ZIP_BYTES" || echo "n/a")
@@ -254,11 +252,7 @@ ANS_RX_RATIO=$([[ -n "$ANSIBLE_RX" ]] && ratio "$ANSIBLE_RX" "$ZIP_BYTES" || ech
   echo "Ansible: eth0 rx bytes summed over its $N containers / zip size (the zip is pushed to every host; SSH and module traffic included)."
   echo "Ansible's PKI (CA, a certificate per host), gossip key and ACL token are made before the timed window; cms makes its own inside it."
   echo "Ansible's times are bimodal: its combined server+client agent on the head may register before the new server's keyring exists; Nomad refuses it (\"keyring has not been initialized yet\") and the client retries ~25 s later. cms starts clients only once the keyring exists."
-  [[ -z "$CMS_ERROR" ]] || { echo; echo "**cms half incomplete:** $CMS_ERROR"; }
-  [[ -z "$ANSIBLE_ERROR" ]] || { echo; echo "**Ansible half incomplete:** $ANSIBLE_ERROR"; }
-  for r in "${CMS_RETRIES[@]}"; do echo; echo "Note: cms $r"; done
-  [[ "$SKIP_CMS" == 0 ]] || { echo; echo "cms half skipped (BENCH_SKIP_CMS=1)."; }
-  [[ "$SKIP_ANSIBLE" == 0 ]] || { echo; echo "Ansible half skipped (BENCH_SKIP_ANSIBLE=1)."; }
+  report_notes
 } >"$RESULTS_DIR/nomad-create-vs-ansible.md"
 
 jnum() { [[ -n "$1" && "$1" != n/a ]] && echo "$1" || echo null; }
