@@ -196,6 +196,12 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       expect(spark).toHaveLength(1)
       expect(spark[0]!.runningContainers).toBeGreaterThanOrEqual(2)
     },
+    diagnose: async ({headIp}) => {
+      const apps = (await rm<{apps: {app?: Array<Record<string, unknown>>} | null}>(headIp, '/ws/v1/cluster/apps?states=NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING')).apps?.app ?? []
+      const metrics = await rm<{clusterMetrics: Record<string, unknown>}>(headIp, '/ws/v1/cluster/metrics')
+      const fields = ['id', 'name', 'state', 'runningContainers', 'allocatedMB', 'diagnostics'] as const
+      return JSON.stringify({apps: apps.map((a) => Object.fromEntries(fields.map((f) => [f, a[f]]))), metrics: metrics.clusterMetrics})
+    },
   })
 
   it('tunnel: a local hdfs, yarn and spark-submit --master yarn (the same runtimes, unpacked here) use the configuration it writes, through its SOCKS proxy', async () => {

@@ -1,7 +1,7 @@
 import type {ChildProcess} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {chromium, type Browser, type Page} from 'playwright-core'
+import {chromium, type Browser, type Locator, type Page} from 'playwright-core'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, ROOT, startCms, waitUntil} from './helpers.js'
 
@@ -89,6 +89,43 @@ export interface NotebookCase {
   executors: (hosts: Hosts) => Promise<void>
   /** After --stop: what the engine reports is gone with the server. */
   stopped?: (hosts: Hosts) => Promise<void>
+  /** What the engine says when the cell gives no result (its applications, pods), for the failure's message. */
+  diagnose?: (hosts: Hosts) => Promise<string>
+}
+
+/**
+ * Runs the first cell with Shift+Enter, and presses again (at most twice more) when its prompt shows that the key
+ * did not start it ([*] while it runs, [1] once done): a press can be lost to a page still settling.
+ */
+async function runCell(page: Page, editor: Locator): Promise<void> {
+  const prompt = page.locator('.jp-Notebook .jp-Cell .jp-InputArea-prompt').first()
+  for (let press = 1; ; press++) {
+    await editor.click()
+    await page.keyboard.press('Shift+Enter')
+    const started = await waitUntil('the cell to start', async () => /\[(\*|\d+)\]/.test(await prompt.innerText()), 30_000).then(() => true, () => false)
+    if (started) return
+    if (press === 3) throw new Error(`the cell did not start after ${press} presses of Shift+Enter (its prompt: ${JSON.stringify(await prompt.innerText())})`)
+  }
+}
+
+const RESULT = new RegExp(`sum ${SUM}|Traceback|\\w+(Error|Exception)\\b`)
+
+/**
+ * Waits for the cell's result, and fails at once with the traceback when the cell raised (not after the whole wait),
+ * or with the page's outputs, the kernel's state and the engine's own account when nothing came.
+ */
+async function cellResult(page: Page, c: NotebookCase): Promise<void> {
+  const output = page.locator('.jp-OutputArea-output', {hasText: RESULT}).first()
+  try {
+    await output.waitFor({timeout: 300_000})
+  } catch (e) {
+    await page.screenshot({path: join(SHOTS, `${c.name}-no-result.png`), fullPage: true}).catch(() => undefined)
+    const outputs = await page.locator('.jp-OutputArea-output').allInnerTexts().catch(() => [])
+    const status = await page.locator('.jp-StatusBar-Widget').allInnerTexts().catch(() => [])
+    const engine = await c.diagnose?.(c.hosts()).catch((err: Error) => `(could not ask: ${err.message})`)
+    throw new Error(`the cell gave no result in 300 s (${(e as Error).message.split('\n')[0]})\noutputs: ${JSON.stringify(outputs).slice(0, 3000)}\nstatus bar: ${status.join(' | ')}\nengine: ${engine ?? '-'}`)
+  }
+  expect(await output.innerText(), 'the cell raised').toContain(`sum ${SUM}`)
 }
 
 /**
@@ -128,9 +165,8 @@ export function notebookCases(c: NotebookCase) {
       await editor.waitFor({timeout: 120_000})
       // The kernel is up (the status bar says so) before the cell runs.
       await page.getByText('Python 3 (ipykernel) | Idle').first().waitFor({timeout: 180_000})
-      await editor.click()
-      await page.keyboard.press('Shift+Enter')
-      await page.locator('.jp-OutputArea-output', {hasText: `sum ${SUM}`}).first().waitFor({timeout: 300_000})
+      await runCell(page, editor)
+      await cellResult(page, c)
       await page.screenshot({path: join(SHOTS, `${c.name}.png`), fullPage: true})
       await c.executors(c.hosts())
       await page.keyboard.press('Control+s')
