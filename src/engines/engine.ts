@@ -238,6 +238,8 @@ export interface LogOptions {
   timeoutMs: number
   out: (chunk: string) => void
   err: (chunk: string) => void
+  /** Ends a follow early (the reader went away): the engine stops asking for more and returns. */
+  signal?: AbortSignal
 }
 
 export interface Endpoint {

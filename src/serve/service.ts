@@ -375,13 +375,13 @@ export class TaskService {
   }
 
   /** The engine's logs of the task's current (or last) job. */
-  async logs(id: string, opts: {follow: boolean; out: (s: string) => void; err: (s: string) => void}): Promise<void> {
+  async logs(id: string, opts: {follow: boolean; out: (s: string) => void; err: (s: string) => void; signal?: AbortSignal}): Promise<void> {
     const task = await this.mustGet(id)
     const jobId = task.engine_job_id ?? (await this.store.lastEngineJob(id))
     if (!jobId) throw new ApiError(409, `task ${id} has no job on an engine yet (${task.state})`)
     const attempts = await this.store.attempts(id)
     const cluster = attempts.find((a) => a.engine_job_id === jobId)?.cluster ?? task.cluster
-    await this.links.withJobs(cluster, (jobs) => jobs.logs(jobId, {follow: opts.follow, timeoutMs: 3_600_000, out: opts.out, err: opts.err})).catch((error: Error) => {
+    await this.links.withJobs(cluster, (jobs) => jobs.logs(jobId, {follow: opts.follow, timeoutMs: 3_600_000, out: opts.out, err: opts.err, signal: opts.signal})).catch((error: Error) => {
       if (error instanceof ApiError || error instanceof UsageError) throw error
       throw new ApiError(502, `could not read the logs of ${jobId} on ${cluster}: ${error.message.split('\n')[0]}`)
     })

@@ -119,7 +119,7 @@ export class HadoopJobService implements JobService {
           await this.localLogs(view.applicationId, am, (key, stream, text, from) => emit(key, stream, text, from), written)
         }
       }
-      if (!opts.follow || ended || Date.now() > deadline) return view
+      if (!opts.follow || ended || Date.now() > deadline || opts.signal?.aborted) return view
       await new Promise((r) => setTimeout(r, Math.min(2000, 500 + round * 250)))
     }
   }

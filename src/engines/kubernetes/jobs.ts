@@ -371,6 +371,8 @@ export class KubernetesJobService implements JobService {
     const ns = (facts.kind === 'Job' ? facts.job.metadata : facts.pod.metadata).namespace ?? 'default'
     const abort = new AbortController()
     const timer = setTimeout(() => abort.abort(), opts.timeoutMs)
+    const stop = () => abort.abort()
+    opts.signal?.addEventListener('abort', stop, {once: true})
     const started = new Set<string>()
     const pumps: Array<Promise<void>> = []
     const open = (pod: Pod, container: string, many: boolean) => {
@@ -407,7 +409,7 @@ export class KubernetesJobService implements JobService {
         return kubernetesJobView(this.input.cluster, facts)
       }
       let blockedSince: number | undefined
-      for (let round = 0; round < 1_000_000 && Date.now() < deadline; round++) {
+      for (let round = 0; round < 1_000_000 && Date.now() < deadline && !abort.signal.aborted; round++) {
         const sources = this.logSources(facts)
         for (const s of sources) open(s.pod, s.container, sources.length > 1 || started.size > 0)
         const view = kubernetesJobView(this.input.cluster, facts)
@@ -424,6 +426,7 @@ export class KubernetesJobService implements JobService {
       return kubernetesJobView(this.input.cluster, (await this.lookup(id)) ?? facts)
     } finally {
       clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', stop)
       abort.abort()
       await Promise.allSettled(pumps)
     }

@@ -201,18 +201,21 @@ export class NomadJobService implements JobService {
       return this.status(id)
     }
     const abort = new AbortController()
+    const stop = () => abort.abort()
+    opts.signal?.addEventListener('abort', stop, {once: true})
     const pumps = sources.map(async (s) => {
       const write = s.type === 'stdout' ? opts.out : opts.err
       for await (const chunk of this.api.followLogs(s.alloc, s.task, s.type, {signal: abort.signal})) write(Buffer.from(chunk).toString('utf8'))
     })
     const done = Promise.allSettled(pumps)
     const deadline = Date.now() + opts.timeoutMs
-    for (let i = 0; i < 1_000_000 && Date.now() < deadline; i++) {
+    for (let i = 0; i < 1_000_000 && Date.now() < deadline && !abort.signal.aborted; i++) {
       const ended = await Promise.race([done.then(() => true), sleep(2000).then(() => false)])
       if (ended || TERMINAL.has((await this.status(id)).state)) break
     }
     // Output flushed as the job ended arrives within a moment; then the streams are closed.
     await Promise.race([done, sleep(1500)])
+    opts.signal?.removeEventListener('abort', stop)
     abort.abort()
     await done
     return this.status(id)

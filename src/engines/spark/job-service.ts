@@ -99,7 +99,7 @@ export class SparkJobService implements JobService {
         offsets.set(source.path, offset + Buffer.byteLength(chunk))
         if (chunk) (source.stream === 'stdout' ? opts.out : opts.err)(chunk)
       }
-      if (!opts.follow || lastRead || Date.now() > deadline) break
+      if (!opts.follow || lastRead || Date.now() > deadline || opts.signal?.aborted) break
       // Once the job has ended, one more read after a pause picks up output still being flushed.
       lastRead = TERMINAL.has(view.state)
       await new Promise((r) => setTimeout(r, 1000))

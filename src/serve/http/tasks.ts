@@ -100,12 +100,22 @@ export async function streamLogs(service: TaskService, req: FastifyRequest, repl
     }
     reply.raw.write(chunk)
   }
+  // A reader that goes away (a closed dashboard page, a Ctrl-C'd curl) ends the follow, also while the job is quiet.
+  const gone = new AbortController()
+  const leave = () => gone.abort()
+  reply.raw.once('close', leave)
   try {
-    await service.logs(idOf(req), {follow, out: write, err: write})
+    await service.logs(idOf(req), {follow, out: write, err: write, signal: gone.signal})
+    if (gone.signal.aborted) {
+      if (!started) reply.hijack()
+      return
+    }
     write('')
     reply.raw.end()
   } catch (error) {
     if (!started) throw error
     if (!reply.raw.destroyed) reply.raw.end(`\n[cms serve: the log stream ended early: ${(error as Error).message.split('\n')[0]}]\n`)
+  } finally {
+    reply.raw.off('close', leave)
   }
 }
