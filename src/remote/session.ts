@@ -404,6 +404,8 @@ export class SshSession {
         const result: ExecResult = {code: timedOut ? null : code, stdout: out.join(''), stderr: err.join('')}
         if (signal) result.signal = signal
         if (timedOut) result.timedOut = true
+        // CMS_DEBUG: the command's label (never the command, which may hold secrets), outcome and duration.
+        if (process.env.CMS_DEBUG) process.stderr.write(`debug: ${this.label}: ${opts.label ?? 'command'}: ${timedOut ? 'timed out' : signal ? `SIG${signal}` : `exit ${code}`} after ${Date.now() - sentAt} ms\n`)
         resolve(result)
       }
       stream.on('close', finish)

@@ -88,6 +88,26 @@ describe.skipIf(Boolean(skipReason))('SshSession against a real sshd', () => {
     expect((err as Error).message).not.toContain('hunter2')
   })
 
+  it('CMS_DEBUG traces each command by its label, outcome and duration, never the command itself', async () => {
+    const lines: string[] = []
+    const write = process.stderr.write.bind(process.stderr)
+    process.env.CMS_DEBUG = '1'
+    process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write
+    try {
+      await session.exec('echo secret-token-value >/dev/null; exit 4', {label: 'write the token'})
+      await session.exec('true')
+    } finally {
+      process.stderr.write = write
+      delete process.env.CMS_DEBUG
+    }
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(new RegExp(`^debug: .*127\\.0\\.0\\.1.*: write the token: exit 4 after \\d+ ms\\n$`))
+    expect(lines[1]).toMatch(/: command: exit 0 after \d+ ms\n$/)
+    expect(lines.join('')).not.toContain('secret-token-value')
+    await session.exec('true')
+    expect(lines).toHaveLength(2)
+  })
+
   it('streams output, takes stdin, times out, and runs many commands concurrently on one connection', async () => {
     const chunks: string[] = []
     const r = await session.exec('for i in 1 2 3; do echo line$i; sleep 0.1; done', {onStdout: (c) => chunks.push(c)})
