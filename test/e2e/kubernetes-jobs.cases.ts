@@ -12,6 +12,7 @@ import {loadKubernetesJobFiles} from '../../src/engines/kubernetes/job-files.js'
 import {KubernetesJobService} from '../../src/engines/kubernetes/jobs.js'
 import {parseManifest} from '../../src/engines/kubernetes/manifests.js'
 import {jobSucceeded} from '../../src/jobs/states.js'
+import type {JobView} from '../../src/output/results.js'
 import {UsageError} from '../../src/remote/errors.js'
 
 /** The KubeConfig of the cluster under test: cms's kubeconfig, its server the tunnel's local port. */
@@ -53,6 +54,15 @@ export function kubernetesJobCases(ctx: {kubeconfig: string; image: string}): vo
     let service: KubernetesJobService
     let api: KubeApi
 
+    /** The job once the Job controller set its terminal condition (it follows SuccessCriteriaMet or FailureTarget once the pods are accounted for; bounded). */
+    const terminalCondition = async (view: JobView, condition: 'Complete' | 'Failed'): Promise<JobView> => {
+      let now = view
+      for (let i = 0; i < 60 && now.status !== condition; i++) {
+        await sleep(500)
+        now = await service.status(view.id)
+      }
+      return now
+    }
     const file = (name: string, content: string) => {
       const path = join(dir, name)
       writeFileSync(path, content)
@@ -120,8 +130,11 @@ export function kubernetesJobCases(ctx: {kubeconfig: string; image: string}): vo
       const started = Date.now()
       const [view] = await submit(path)
       expect(view).toMatchObject({id: `${ns}/hello`, kind: 'kubernetes', type: 'Job', state: 'SUBMITTED'})
-      const [done] = await service.wait([view!.id], 120_000, (l) => lines.push(l))
-      console.log(`Job hello: ${done!.state} ${((Date.now() - started) / 1000).toFixed(1)} s after submit`)
+      const [succeeded] = await service.wait([view!.id], 120_000, (l) => lines.push(l))
+      console.log(`Job hello: ${succeeded!.state} ${((Date.now() - started) / 1000).toFixed(1)} s after submit`)
+      expect(succeeded!.state).toBe('SUCCEEDED')
+      // SUCCEEDED from the Job controller's SuccessCriteriaMet on; its Complete condition follows once the pod is accounted for.
+      const done = await terminalCondition(succeeded!, 'Complete')
       expect(done).toMatchObject({state: 'SUCCEEDED', status: 'Complete'})
       expect(jobSucceeded(done!)).toBe(true)
       expect(done!.attempts).toHaveLength(1)
@@ -161,11 +174,7 @@ export function kubernetesJobCases(ctx: {kubeconfig: string; image: string}): vo
       expect(passed!.state).toBe('SUCCEEDED')
       // FAILED from the Job controller's FailureTarget on; its Failed condition follows once the pod is accounted for.
       expect(ended!.state).toBe('FAILED')
-      let done = ended
-      for (let i = 0; i < 60 && done!.status !== 'Failed'; i++) {
-        await new Promise((r) => setTimeout(r, 500))
-        done = await service.status(ended!.id)
-      }
+      const done = await terminalCondition(ended!, 'Failed')
       expect(done).toMatchObject({state: 'FAILED', status: 'Failed'})
       expect(jobSucceeded(done!)).toBe(false)
       expect(done!.attempts.map((a) => a.exitCode)).toEqual([3])
