@@ -96,6 +96,9 @@ export class HadoopEngine implements Engine {
     const head = input.hosts[0]
     const headAddress = new Deferred<string>()
     const headReady = new Deferred<HostContext>()
+    // When each host may start its daemons: YARN's once the head formatted HDFS (the ResourceManager starts during the
+    // format; NodeManagers retry until it answers), HDFS's once the NameNode is started.
+    const mayStart = {yarn: new Deferred<void>(), hdfs: new Deferred<void>()}
     const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
@@ -151,29 +154,10 @@ export class HadoopEngine implements Engine {
           report.update('waiting for the NameNode and the ResourceManager')
           await waitFor(READY_TIMEOUT_MS, async () => (await readHadoopState(ctx.session, ctx.address)).rmState === 'STARTED', `the NameNode or the ResourceManager did not come up (see ${layout.logDir})`)
         }
-        let headStarted: Promise<void> | undefined
-        if (isHead) {
-          report.update('formatting HDFS')
-          const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
-          if (formatted === 'formatted') started.push('HDFS formatted')
-          // Hosts removed earlier are in the exclude files: one coming back (or its address reused) must not stay
-          // excluded. Daemons starting now read the files; ones already running are told once they answer.
-          const back = (await ctx.session.run(scripts.includeHostsScript(layout, input.hosts.map(addressOf)), {label: 'include the hosts'})).trim()
-          await start(HEAD_DAEMONS)
-          if (back === 'changed') {
-            await headUp()
-            await ctx.session.run(scripts.refreshNodesScript(layout, hadoopHome), {label: 'include the hosts', timeoutMs: 120_000})
-            started.push('hosts re-included')
-          }
-          // The other hosts' daemons start now, with these (they retry until the NameNode and the ResourceManager answer).
-          headReady.resolve(ctx)
-          headStarted = headUp()
-          headStarted.catch(() => undefined)
-        }
         const registered = async () => {
           report.update('waiting for the head')
+          await Promise.all([mayStart.yarn.promise.then(() => start(['nodemanager'])), mayStart.hdfs.promise.then(() => start(['datanode']))])
           await headReady.promise
-          await start(WORKER_DAEMONS)
           report.update('waiting for the DataNode and the NodeManager to register')
           await waitFor(
             READY_TIMEOUT_MS,
@@ -185,6 +169,37 @@ export class HadoopEngine implements Engine {
             },
             `the DataNode or the NodeManager on ${ctx.address} did not register (see ${layout.logDir})`,
           )
+        }
+        // A computing host's daemons start as soon as the head allows (the head's own too).
+        const registering = computes ? registered() : undefined
+        registering?.catch(() => undefined)
+        let headStarted: Promise<void> | undefined
+        if (isHead) {
+          // Hosts removed earlier are in the exclude files: one coming back (or its address reused) must not stay
+          // excluded. Daemons starting now read the files; ones already running are told once they answer.
+          const back = (await ctx.session.run(scripts.includeHostsScript(layout, input.hosts.map(addressOf)), {label: 'include the hosts'})).trim()
+          const settled = back !== 'changed'
+          report.update('formatting HDFS')
+          // The ResourceManager needs no HDFS: it starts while the NameNode is formatted (a JVM of its own).
+          const rmStarted = settled ? start(['resourcemanager']) : undefined
+          rmStarted?.catch(() => undefined)
+          const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
+          if (formatted === 'formatted') started.push('HDFS formatted')
+          if (settled) mayStart.yarn.resolve()
+          if (settled) {
+            await Promise.all([rmStarted, start(['namenode'])])
+            mayStart.hdfs.resolve()
+          } else {
+            await start(HEAD_DAEMONS)
+            await headUp()
+            await ctx.session.run(scripts.refreshNodesScript(layout, hadoopHome), {label: 'include the hosts', timeoutMs: 120_000})
+            started.push('hosts re-included')
+            mayStart.yarn.resolve()
+            mayStart.hdfs.resolve()
+          }
+          headReady.resolve(ctx)
+          headStarted = headUp()
+          headStarted.catch(() => undefined)
         }
         // On the head, Spark's jars go into HDFS as soon as it takes files, while the NodeManagers register.
         const sparkPublished = sparkShipped?.then(async (spark) => {
@@ -210,7 +225,7 @@ export class HadoopEngine implements Engine {
         })
         sparkPublished?.catch(() => undefined)
         // The head's own failure (its NameNode or ResourceManager) comes first: it is the cause of the rest.
-        await Promise.all([headStarted, computes ? registered() : undefined])
+        await Promise.all([headStarted, registering])
         const detail = [...started, `${hadoopDist.what} ${hadoopDelivery}`]
         if (sparkPublished) {
           report.update(`waiting for ${sparkDist.what}`)
@@ -223,6 +238,8 @@ export class HadoopEngine implements Engine {
           shipment.headFailed(reason)
           headAddress.reject(reason)
           headReady.reject(reason)
+          mayStart.yarn.reject(reason)
+          mayStart.hdfs.reject(reason)
         }
         throw error
       }
