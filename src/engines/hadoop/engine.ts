@@ -185,8 +185,8 @@ export class HadoopEngine implements Engine {
           rmStarted?.catch(() => undefined)
           const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
           if (formatted === 'formatted') started.push('HDFS formatted')
-          if (settled) mayStart.yarn.resolve()
           if (settled) {
+            mayStart.yarn.resolve()
             await Promise.all([rmStarted, start(['namenode'])])
             mayStart.hdfs.resolve()
           } else {
