@@ -6,7 +6,7 @@ export type JobState = JobView['state']
 export const TERMINAL: ReadonlySet<JobState> = new Set(['SUCCEEDED', 'FAILED', 'KILLED'])
 
 /** Polls until every job has reached an end state (or the timeout passes), logging each change of state. */
-export async function pollJobs(ids: string[], status: (id: string) => Promise<JobView>, timeoutMs: number, log: (line: string) => void): Promise<JobView[]> {
+export async function pollJobs(ids: string[], status: (id: string) => Promise<JobView>, timeoutMs: number, log: (line: string) => void, opts: {maxIntervalMs?: number} = {}): Promise<JobView[]> {
   const {mapLimit} = await import('../remote/fanout.js')
   const deadline = Date.now() + timeoutMs
   const last = new Map<string, JobState>()
@@ -19,8 +19,10 @@ export async function pollJobs(ids: string[], status: (id: string) => Promise<Jo
       last.set(v.id, v.state)
     }
     if (views.every((v) => TERMINAL.has(v.state)) || Date.now() > deadline) break
-    // At most a second between looks: an ended job is seen within a second, as a blocking client would.
-    await new Promise((r) => setTimeout(r, Math.min(1000, 500 + round * 100)))
+    // At most a second between looks (less where a look is cheap): an ended job is seen within a second, as a
+    // blocking client would.
+    const ceiling = opts.maxIntervalMs ?? 1000
+    await new Promise((r) => setTimeout(r, Math.min(ceiling, 500 + round * 100)))
   }
   return views
 }
