@@ -7,12 +7,21 @@
 #     the cluster's login key (no trust on first use).
 # HASH is taken over this script, so any change here builds a new image (and removes the older builds); a warm run
 # prints at once.
+# `--variant k8s-host` builds the image of Kubernetes node containers instead: the same, plus what a kubelet needs that
+# cms does not ship (the packages of images/k8s-host/Dockerfile: containerd, runc, the CNI plugins, etcd, iptables,
+# conntrack, catatonit, busybox-static, kmod), their services disabled (cms starts containerd and etcd itself).
 # stdout carries one shell assignment, for `eval`:
-#   CMS_LXD_IMAGE_DIR=$CACHE/lxd-image/HASH      (meta.tar.gz and rootfs.tar inside)
-# Import it into a daemon with `lxc image import DIR/meta.tar.gz DIR/rootfs.tar --alias cms-debian-12` (scripts/lxd.sh
-# does that for the tests' daemon). Run as root (mmdebstrap). Settings (environment):
+#   CMS_LXD_IMAGE_DIR=$CACHE/lxd-image/HASH[-VARIANT]      (meta.tar.gz and rootfs.tar inside)
+# Import it into a daemon with `lxc image import DIR/meta.tar.gz DIR/rootfs.tar --alias cms-debian-12[-VARIANT]`
+# (scripts/lxd.sh does that for the tests' daemon). Run as root (mmdebstrap). Settings (environment):
 #   CMS_TESTBED_CACHE   cache folder (default ~/.cache/cms-testbed, shared with scripts/testbed.sh)
 set -euo pipefail
+VARIANT=
+case "${1:-}" in
+  '') ;;
+  --variant) [ "${2:-}" = k8s-host ] || { echo "lxd-image: --variant: the only variant is k8s-host" >&2; exit 2; }; VARIANT=$2 ;;
+  *) echo "usage: bash scripts/lxd-image.sh [--variant k8s-host]" >&2; exit 2 ;;
+esac
 
 STARTED=$(date +%s%N)
 log() { printf 'lxd-image [%5.1fs]: %s\n' "$(( ($(date +%s%N) - STARTED) / 1000000 ))e-3" "$*" >&2; }
@@ -24,7 +33,7 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd -P)
 
 HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
-OUT=$CACHE/lxd-image/$HASH
+OUT=$CACHE/lxd-image/$HASH${VARIANT:+-$VARIANT}
 if [ -s "$OUT/rootfs.tar" ] && [ -s "$OUT/meta.tar.gz" ]; then
   echo "CMS_LXD_IMAGE_DIR=$OUT"
   exit 0
@@ -47,6 +56,11 @@ mkdir -p "$WORK/templates"
 PACKAGES=systemd-sysv,udev,dbus,openssh-server,cloud-init,ifupdown,isc-dhcp-client,netbase,iproute2,iputils-ping
 PACKAGES+=,sudo,locales,ca-certificates,procps,less
 PACKAGES+=,openjdk-17-jre-headless,python3,curl,unzip,tar,gzip
+HOOKS=()
+if [ "$VARIANT" = k8s-host ]; then
+  PACKAGES+=,containerd,runc,containernetworking-plugins,etcd-server,iptables,conntrack,catatonit,busybox-static,kmod
+  HOOKS+=(--customize-hook='systemctl --root="$1" disable etcd.service containerd.service')
+fi
 log "building the root filesystem with mmdebstrap (a few minutes)"
 # Hooks: no host key baked in (cloud-init installs the one cms made), DHCP on eth0 by ifupdown, cloud-init from
 # the NoCloud seed only and without its own network setup (one writer of /etc/network/interfaces), the locale
@@ -60,6 +74,7 @@ mmdebstrap --variant=minbase --include="$PACKAGES" \
   --customize-hook='rm -f "$1/etc/hostname" "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
   --customize-hook='mkdir -p "$1/var/lib/cloud/seed/nocloud-net" && chmod 0700 "$1/var/lib/cloud/seed/nocloud-net"' \
   --customize-hook='echo "en_US.UTF-8 UTF-8" >"$1/etc/locale.gen" && chroot "$1" locale-gen >/dev/null' \
+  "${HOOKS[@]}" \
   --customize-hook='chroot "$1" apt-get clean' \
   bookworm "$WORK/rootfs.tar" http://deb.debian.org/debian >&2 || die "mmdebstrap failed (see above)"
 
@@ -69,7 +84,7 @@ cat >"$WORK/metadata.yaml" <<EOF
 architecture: $(uname -m)
 creation_date: $(date +%s)
 properties:
-  description: Debian 12 (bookworm) for cms, cloud-init from user.user-data
+  description: Debian 12 (bookworm) for cms${VARIANT:+ ($VARIANT)}, cloud-init from user.user-data
   os: debian
   release: bookworm
 templates:
@@ -101,6 +116,6 @@ rm -rf "$OUT"
 mkdir "$OUT"
 mv "$WORK/meta.tar.gz" "$WORK/rootfs.tar" "$OUT/"
 # Builds of earlier versions of this script are no longer used (about 0.5 GB each).
-find "$CACHE/lxd-image" -mindepth 1 -maxdepth 1 -type d ! -name "$HASH" -exec rm -rf {} +
+find "$CACHE/lxd-image" -mindepth 1 -maxdepth 1 -type d ! -name "$HASH" ! -name "$HASH-*" -exec rm -rf {} +
 log "built in $(( ($(date +%s%N) - STARTED) / 1000000000 )) s: $OUT ($(du -sh "$OUT/rootfs.tar" | cut -f1))"
 echo "CMS_LXD_IMAGE_DIR=$OUT"

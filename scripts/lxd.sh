@@ -10,6 +10,8 @@
 #     default profile's eth0 joins: instances get addresses this machine reaches directly, as on a cloud's subnet;
 #   - the image cms makes instances from (scripts/lxd-image.sh), imported as `cms-debian-12` and replaced when the
 #     image changes.
+#   - the image of Kubernetes node containers (scripts/lxd-image.sh --variant k8s-host), imported as
+#     `cms-debian-12-k8s-host` the same way.
 #
 #   - its API also over HTTPS on the namespace's end of the veth (10.214.255.2:8443), with one client certificate
 #     made here and trusted ($CMS_LXD_DIR/cms-test-client), for the tests of cms's remote path.
@@ -52,6 +54,8 @@ LOGFILE=$DIR/lxd.log
 INITIALIZED=$DIR/cms-initialized # the preseed applied
 IMAGE_ALIAS=cms-debian-12
 IMAGE_MARK=$DIR/cms-image # the image folder imported under $IMAGE_ALIAS
+K8S_IMAGE_ALIAS=cms-debian-12-k8s-host
+K8S_IMAGE_MARK=$DIR/cms-k8s-image # the image folder imported under $K8S_IMAGE_ALIAS
 VM_IMAGE_ALIAS=cms-debian-12-vm
 VM_IMAGE_MARK=$DIR/cms-vm-image # the VM image folder imported under $VM_IMAGE_ALIAS
 # Whether the VM packages were installed when the running daemon started ("vm-tools"): LXD looks for them then.
@@ -158,7 +162,11 @@ fi
 image_env=$(bash "$SCRIPTS/lxd-image.sh") || die "scripts/lxd-image.sh failed"
 eval "$image_env"
 IMAGE_DIR=$CMS_LXD_IMAGE_DIR
+image_env=$(bash "$SCRIPTS/lxd-image.sh" --variant k8s-host) || die "scripts/lxd-image.sh --variant k8s-host failed"
+eval "$image_env"
+K8S_IMAGE_DIR=$CMS_LXD_IMAGE_DIR
 if have_bin && netns_ready && [ -f "$INITIALIZED" ] && daemon_pid >/dev/null && answers && image_current "$IMAGE_MARK" "$IMAGE_DIR" \
+  && image_current "$K8S_IMAGE_MARK" "$K8S_IMAGE_DIR" \
   && [ -s "$CLIENT_DIR/client.crt" ] && [ "$(in_ns lxc config get core.https_address)" = "$HTTPS_ADDR" ] && vm_ready; then
   log "running ($(elapsed)): $SOCKET"
   print_env
@@ -278,6 +286,7 @@ fi
 # --- Image -----------------------------------------------------------------------------------------------------
 
 image_current "$IMAGE_MARK" "$IMAGE_DIR" || import_image "$IMAGE_ALIAS" "$IMAGE_DIR" rootfs.tar "$IMAGE_MARK"
+image_current "$K8S_IMAGE_MARK" "$K8S_IMAGE_DIR" || import_image "$K8S_IMAGE_ALIAS" "$K8S_IMAGE_DIR" rootfs.tar "$K8S_IMAGE_MARK"
 
 # --- VM image --------------------------------------------------------------------------------------------------
 
@@ -295,5 +304,5 @@ if [ -n "$VM" ]; then
 fi
 
 answers || die "the daemon does not answer on $SOCKET"
-log "ready in $(elapsed): $(lxd --version) in $NETNS, socket $SOCKET, image $IMAGE_ALIAS"
+log "ready in $(elapsed): $(lxd --version) in $NETNS, socket $SOCKET, images $IMAGE_ALIAS and $K8S_IMAGE_ALIAS"
 print_env

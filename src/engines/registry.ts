@@ -17,7 +17,7 @@ const ENGINES = {
     flags: kubernetesFlags,
     addFlags: kubernetesAddFlags,
     check: checkKubernetesOptions,
-    hostNeeds: {ownKernel: true, rootLogin: true},
+    hostNeeds: {rootLogin: true},
     load: async () => new (await import('./kubernetes/engine.js')).KubernetesEngine(),
   },
   hadoop: {flags: hadoopFlags, addFlags: hadoopAddFlags, check: checkHadoopOptions, load: async () => new (await import('./hadoop/engine.js')).HadoopEngine()},

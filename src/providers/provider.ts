@@ -123,11 +123,6 @@ export interface ContainerNeeds {
  * the engine then, or make their hosts so that they do).
  */
 export interface EngineHostNeeds {
-  /**
-   * A kernel of its own: its daemons set machine-wide kernel settings and manage the cgroup tree (the kubelet), which
-   * an unprivileged system container cannot give (a VM or a machine can; docker's node containers are made for it).
-   */
-  ownKernel?: boolean
   /** Its daemons run as the login user and need root (containerd, the kubelet): cms logs in as root. */
   rootLogin?: boolean
 }

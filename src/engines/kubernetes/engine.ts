@@ -51,6 +51,7 @@ import {importBinaryImageScript, importPauseImageScript} from './pause-image.js'
 import {podNetworkScript, renderCniConfig} from './pod-network.js'
 import {describeMissing, parsePrerequisites, prerequisitesScript} from './prerequisites.js'
 import {describeKernelSettings, kernelSettingsScript} from './kernel-settings.js'
+import {containerHostScript, describeContainerHost} from './container-host.js'
 import {cleanupScript, leftoverScript, prepareDirsScript, startComponentScript, stopComponentsScript, type Component} from './scripts.js'
 
 const READY_TIMEOUT_MS = 180_000
@@ -142,7 +143,9 @@ export class KubernetesEngine implements Engine {
           const prerequisites = parsePrerequisites(await ctx.session.run(prerequisitesScript({head: isHead}), {label: 'check Kubernetes prerequisites'}))
           const missing = describeMissing(host.id, prerequisites)
           if (missing) throw new Error(missing)
-          const kernel = describeKernelSettings(host.id, await ctx.session.run(kernelSettingsScript(), {label: 'set the kernel settings of the pod network'}))
+          // A container host prepared first (the machine's own settings shadowed), then the pod network's settings.
+          const kernelOutput = await ctx.session.run(`(\n${containerHostScript()}\n)\n(\n${kernelSettingsScript()}\n)`, {label: 'set the kernel settings of the pod network'})
+          const kernel = describeContainerHost(host.id, kernelOutput) ?? describeKernelSettings(host.id, kernelOutput)
           if (kernel) throw new Error(kernel)
           const deliveries = await shipment.deliver(ctx, isHead, report)
           const binDir = `${await shipment.root(ctx, k8sDist)}/bin`

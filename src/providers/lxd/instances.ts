@@ -1,5 +1,6 @@
 import {type CloudInstances, groupIntoClusters, headFirst} from '../cloud-clusters.js'
 import type {ClusterSummary, Host, NewCloudHost} from '../provider.js'
+import type {LxdContainerSetup} from './container-needs.js'
 
 /**
  * cms keeps no local state for lxd clusters: the instances' `user.cms.*` config keys are the membership, like
@@ -28,7 +29,7 @@ export interface LxdInstance {
   status: string
   created_at?: string
   config: Record<string, string>
-  state?: {network?: Record<string, {addresses?: Array<{family: string; address: string; scope: string}>}> | null} | null
+  state?: {network?: Record<string, {hwaddr?: string; addresses?: Array<{family: string; address: string; scope: string}>}> | null} | null
 }
 
 /** The server-side filter for one cluster's instances, or every cms instance's (`list`: one call). */
@@ -51,10 +52,16 @@ export const LXD_INSTANCES: CloudInstances<LxdInstance> = {
   connectAddress: instanceAddress,
 }
 
-/** The instance's IPv4 address on its network (what the other hosts and cms reach it at). */
+/**
+ * The instance's IPv4 address on its network (what the other hosts and cms reach it at): on the NIC LXD gave it
+ * (known by the MAC address LXD records as `volatile.DEVICE.hwaddr`), not on a bridge the engine made inside (a
+ * Kubernetes node's pod bridge has an address too); the first other NIC's when LXD recorded none.
+ */
 export function instanceAddress(instance: LxdInstance): string | undefined {
-  for (const [name, nic] of Object.entries(instance.state?.network ?? {})) {
-    if (name === 'lo') continue
+  const lxdMacs = new Set(Object.entries(instance.config).filter(([k]) => /^volatile\.[^.]+\.hwaddr$/.test(k)).map(([, v]) => v.toLowerCase()))
+  const nics = Object.entries(instance.state?.network ?? {}).filter(([name]) => name !== 'lo')
+  const ordered = [...nics.filter(([, nic]) => lxdMacs.has((nic.hwaddr ?? '').toLowerCase())), ...(lxdMacs.size > 0 ? [] : nics)]
+  for (const [, nic] of ordered) {
     const inet = nic.addresses?.find((a) => a.family === 'inet' && a.scope === 'global')
     if (inet) return inet.address
   }
@@ -102,6 +109,8 @@ export interface NewInstance extends NewCloudHost {
   memoryMb?: number
   /** A virtual machine (from a VM image) rather than a container. */
   vm?: boolean
+  /** A container's settings for the engine (privileged for a Kubernetes node, devices). */
+  setup?: Pick<LxdContainerSetup, 'config' | 'devices'>
 }
 
 /**
@@ -122,5 +131,7 @@ export function instanceRequest(n: NewInstance, imageAlias: string): Record<stri
   if (n.cpus !== undefined) config['limits.cpu'] = String(n.cpus)
   if (n.memoryMb !== undefined) config['limits.memory'] = `${n.memoryMb}MiB`
   if (n.vm) config['security.secureboot'] = 'false'
-  return {name: instanceName(n.cluster, n.index), type: n.vm ? VM_TYPE : 'container', source: {type: 'image', alias: imageAlias}, config}
+  const devices = n.vm ? {} : {...n.setup?.devices}
+  if (!n.vm) Object.assign(config, n.setup?.config)
+  return {name: instanceName(n.cluster, n.index), type: n.vm ? VM_TYPE : 'container', source: {type: 'image', alias: imageAlias}, config, ...(Object.keys(devices).length > 0 ? {devices} : {})}
 }

@@ -27,17 +27,13 @@ export function parseMemory(value: string): number {
 
 /**
  * `create -p lxd`'s flags, checked with what the engine needs before anything is made; undefined fields were not
- * given. An engine that needs a kernel of its own runs only in VMs (an LXD container shares the daemon's kernel and
- * is unprivileged); one whose daemons need root gets root as the login user.
+ * given. An engine whose daemons need root gets root as the login user.
  */
 export function validateLxdLaunch(opts: LxdLaunchInput, engine?: EngineNeeds): CloudLaunchOptions {
   if (opts.cpus !== undefined && (!Number.isInteger(opts.cpus) || opts.cpus < 1 || opts.cpus > 256)) {
     throw new UsageError(`invalid --cpus ${opts.cpus}: expected a whole number from 1 to 256`)
   }
   if (opts.image !== undefined && !ALIAS_RE.test(opts.image)) throw new UsageError(`invalid --lxd-image ${JSON.stringify(opts.image)}: expected an image alias like ${DEFAULT_IMAGE_ALIAS}`)
-  if (engine?.ownKernel && !opts.vm) {
-    throw new UsageError(`-e ${engine.engine} does not run in LXD containers (they share the daemon's kernel, unprivileged): pass --vm for LXD virtual machines`)
-  }
   const sshUser = loginUserFor(engine, undefined)
   return {
     ...(opts.cpus === undefined ? {} : {cpus: opts.cpus}),

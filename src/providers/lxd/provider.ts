@@ -23,6 +23,7 @@ import {
   sortInstances,
 } from './instances.js'
 import {DEFAULT_IMAGE_ALIAS, DEFAULT_VM_IMAGE_ALIAS} from './launch-options.js'
+import {lxdContainerSetup, type LxdContainerSetup} from './container-needs.js'
 import {describeEndpoint, endpointAccess, type LxdEndpoint} from './settings.js'
 import {type LxdServerInfo, vmSupportProblem} from './vm-support.js'
 
@@ -41,6 +42,8 @@ interface LaunchPlan {
   cpus?: number
   memoryMb?: number
   vm: boolean
+  /** What a container gets for the engine (none for a VM: it has its own kernel). */
+  setup?: LxdContainerSetup
   /** Who cms logs in as: cloud-init's default user, or root for engines whose daemons need it. */
   sshUser: string
 }
@@ -141,12 +144,14 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
       const problem = vmSupportProblem(await this.api.get<LxdServerInfo>('/1.0'), describeEndpoint(this.endpoint))
       if (problem) throw new UsageError(problem)
     }
-    const image = opts.image ?? (vm ? DEFAULT_VM_IMAGE_ALIAS : DEFAULT_IMAGE_ALIAS)
+    const setup = vm ? undefined : lxdContainerSetup(request.containerNeeds)
+    const variant = setup?.imageVariant
+    const image = opts.image ?? (vm ? DEFAULT_VM_IMAGE_ALIAS : variant ? `${DEFAULT_IMAGE_ALIAS}-${variant}` : DEFAULT_IMAGE_ALIAS)
     try {
       await this.api.get(`/1.0/images/aliases/${encodeURIComponent(image)}`)
     } catch (error) {
       if ((error as LxdError).status !== 404) throw error
-      const script = vm ? 'scripts/lxd-vm-image.sh' : 'scripts/lxd-image.sh'
+      const script = vm ? 'scripts/lxd-vm-image.sh' : variant ? `scripts/lxd-image.sh --variant ${variant}` : 'scripts/lxd-image.sh'
       throw new LxdError(`image ${image} is not on the LXD daemon at ${describeEndpoint(this.endpoint)}: build and import cms's image with ${script} (see README), or pass --lxd-image`)
     }
     const modelCpus = Number(model?.config['limits.cpu']) || undefined
@@ -154,6 +159,7 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
     return {
       image,
       vm,
+      ...(setup ? {setup} : {}),
       sshUser: opts.sshUser ?? (model?.config[KEY.sshUser] || DEFAULT_SSH_USER),
       cpus: opts.cpus ?? modelCpus,
       memoryMb: opts.memoryMb ?? (modelMemory ? Number(modelMemory[1]) : undefined),
@@ -178,12 +184,13 @@ export class LxdProvider extends CloudProvider<LxdInstance> implements Provider 
           cpus: plan.cpus,
           memoryMb: plan.memoryMb,
           vm: plan.vm,
+          ...(plan.setup ? {setup: plan.setup} : {}),
         },
         plan.image,
       )
       await this.api.run('POST', '/1.0/instances', body, CREATE_TIMEOUT_MS)
       await this.setState(body.name as string, 'start')
-      this.log(`Launched ${role} ${body.name as string} from ${plan.image}${plan.vm ? ' (virtual machine)' : ''}`)
+      this.log(`Launched ${role} ${body.name as string} from ${plan.image}${plan.vm ? ' (virtual machine)' : plan.setup?.config['security.privileged'] ? ' (privileged container)' : ''}`)
     })
   }
 

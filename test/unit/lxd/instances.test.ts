@@ -29,6 +29,21 @@ describe('lxd instances as cms hosts', () => {
     expect(hostFromInstance(instance('x', tags('a', 'worker', 2), 'Stopped'), '/k').state).toBe('stopped')
   })
 
+  it('the address is the one on the NIC LXD gave the instance, not on a bridge made inside it (a Kubernetes pod bridge)', () => {
+    const inet = (address: string) => [{family: 'inet', address, scope: 'global'}]
+    const i: LxdInstance = {
+      name: 'cms-k-1',
+      status: 'Running',
+      created_at: '2026-12-04T09:00:00Z',
+      config: {...tags('k', 'head', 1), 'volatile.eth0.hwaddr': '00:16:3E:D5:77:38'},
+      // The daemon lists interfaces by name: the pod bridge (cms0) sorts first.
+      state: {network: {cms0: {hwaddr: '6e:68:97:df:67:f7', addresses: inet('10.244.1.1')}, eth0: {hwaddr: '00:16:3e:d5:77:38', addresses: inet('10.214.0.89')}, lo: {addresses: [{family: 'inet', address: '127.0.0.1', scope: 'local'}]}}},
+    }
+    expect(instanceAddress(i)).toBe('10.214.0.89')
+    // LXD's NIC without an address yet: no address (not the bridge's).
+    expect(instanceAddress({...i, state: {network: {...i.state!.network!, eth0: {hwaddr: '00:16:3e:d5:77:38', addresses: []}}}})).toBeUndefined()
+  })
+
   it('groups a daemon\'s instances into clusters, head first', () => {
     const all = [instance('cms-b-2', tags('b', 'worker', 2), 'Stopped'), instance('cms-a-3', tags('a', 'worker', 3)), instance('cms-a-1', tags('a', 'head', 1), 'Running', '10.1.0.9'), instance('cms-b-1', tags('b', 'head', 1))]
     expect(sortInstances(all.slice(1, 3)).map((i) => i.name)).toEqual(['cms-a-1', 'cms-a-3'])
