@@ -33,6 +33,7 @@ export interface TestInstance {
   status: string
   created_at: string
   config: Record<string, string>
+  devices?: Record<string, Record<string, string>>
   state: {network?: Record<string, {addresses: Array<{family: string; address: string; scope: string}>}>}
 }
 
@@ -42,8 +43,10 @@ export async function clusterInstances(cluster: string): Promise<TestInstance[]>
   return json.metadata.filter((i) => i.config['user.cms.cluster'] === cluster).sort((a, b) => Number(a.config['user.cms.index']) - Number(b.config['user.cms.index']))
 }
 
+/** The instance's address on eth0, LXD's NIC (a Kubernetes node also has one on its pod bridge), else on another NIC. */
 export function addressOf(i: TestInstance): string {
-  for (const [name, nic] of Object.entries(i.state.network ?? {})) {
+  const nics = Object.entries(i.state.network ?? {}).sort(([a], [b]) => Number(b === 'eth0') - Number(a === 'eth0'))
+  for (const [name, nic] of nics) {
     const inet = name === 'lo' ? undefined : nic.addresses.find((a) => a.family === 'inet' && a.scope === 'global')
     if (inet) return inet.address
   }

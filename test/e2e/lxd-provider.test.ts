@@ -1,14 +1,19 @@
-import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {execFile} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:https'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {aliveWorkers, cms, makeCmsHome, waitForAliveWorkers} from './helpers.js'
+import {SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
+import {aliveWorkers, buildBusyboxImage, cms, docker, makeCmsHome, startCms, waitForAliveWorkers, waitUntil} from './helpers.js'
 import {addressOf, clusterInstances, deleteClusterInstances, instanceFile, lxdSocket} from './lxd-daemon.js'
 
 // `-p lxd` against the private LXD daemon scripts/lxd.sh runs in its own network namespace: real containers from
 // cms's image, booted by systemd, keyed by cloud-init, on a bridge this machine routes to. Assertions read the LXD
 // API and the Spark master's own API, never what cms printed.
 const NAME = 'lxd-e2e'
+const run = promisify(execFile)
 
 describe('lxd provider end to end (a private LXD daemon, Spark)', () => {
   const {home, cleanup} = makeCmsHome()
@@ -190,5 +195,93 @@ describe('lxd provider with the other engines (one host each)', () => {
     expect(Object.keys(JSON.parse(jmx.beans[0]!.LiveNodes)).map((k) => k.replace(/:\d+$/, ''))).toEqual([address])
     expect((await cms(['cluster', 'kill', '-n', HADOOP, '--yes'], env)).code).toBe(0)
     expect(await clusterInstances(HADOOP)).toEqual([])
+  })
+})
+
+describe('lxd provider with Kubernetes (privileged node containers, 2 hosts)', () => {
+  const {home, cleanup} = makeCmsHome()
+  const K8S = 'lxd-e2e-k8s'
+  const BUSYBOX = `cms-e2e-busybox:${K8S}`
+  const work = mkdtempSync(join(tmpdir(), 'cms-e2e-lxd-k8s-'))
+  const kubeconfig = join(work, 'kubeconfig')
+  // This machine's kernel settings that a node container would change if it wrote them (they are shadowed inside).
+  const watched = () => SHADOWED_SYSCTLS.map((s) => `${s.path}=${readFileSync(s.path, 'utf8').trim()}`)
+  const before = watched()
+  let env: Record<string, string>
+  let tunnel: ReturnType<typeof startCms> | undefined
+  let kubectlBin = ''
+
+  const kubectl = async (...args: string[]): Promise<string> => {
+    const {stdout} = await run(kubectlBin, ['--kubeconfig', kubeconfig, '--cache-dir', join(work, 'cache'), ...args], {maxBuffer: 16 << 20, timeout: 180_000})
+    return stdout.trim()
+  }
+
+  beforeAll(async () => {
+    if (!process.env.CMS_K8S_DIST) throw new Error('CMS_K8S_DIST is not set: run eval "$(bash scripts/testbed.sh --kubernetes)" first')
+    env = {CMS_HOME: home, CMS_LXD_SOCKET: lxdSocket(), DOCKER_HOST: 'unix:///nonexistent/docker.sock'}
+    await run('tar', ['-xzf', process.env.CMS_K8S_DIST, '-C', work, 'bin/kubectl'])
+    kubectlBin = join(work, 'bin', 'kubectl')
+    await buildBusyboxImage(BUSYBOX)
+  }, 600_000)
+
+  afterAll(async () => {
+    tunnel?.child.kill('SIGINT')
+    await tunnel?.done
+    await deleteClusterInstances(K8S)
+    await docker('rmi', BUSYBOX).catch(() => '')
+    rmSync(work, {recursive: true, force: true})
+    cleanup()
+  })
+
+  it('create makes 2 privileged containers from the node image, Ready nodes at their addresses, and changes none of this machine\'s kernel settings', async () => {
+    const r = await cms(['cluster', 'create', '-n', K8S, '-p', 'lxd', '-e', 'kubernetes', '--hosts', '2'], env, {timeoutMs: 900_000})
+    expect(r.code, r.stderr).toBe(0)
+    const instances = await clusterInstances(K8S)
+    expect(instances.map((i) => [i.type, i.status, i.config['user.cms.role'], i.config['user.cms.ssh-user'], i.config['security.privileged'], i.config['image.description']])).toEqual([
+      ['container', 'Running', 'head', 'root', 'true', 'Debian 12 (bookworm) for cms (k8s-host), cloud-init from user.user-data'],
+      ['container', 'Running', 'worker', 'root', 'true', 'Debian 12 (bookworm) for cms (k8s-host), cloud-init from user.user-data'],
+    ])
+    expect(instances.map((i) => i.devices?.kmsg)).toEqual([
+      {type: 'unix-char', source: '/dev/kmsg', path: '/dev/kmsg'},
+      {type: 'unix-char', source: '/dev/kmsg', path: '/dev/kmsg'},
+    ])
+    expect((await cms(['cluster', 'kubeconfig', '-n', K8S, '--file', kubeconfig], env)).code).toBe(0)
+    tunnel = startCms(['cluster', 'tunnel', '-n', K8S], env)
+    await waitUntil('the tunnel', async () => (await kubectl('get', '--raw', '/readyz').catch(() => '')) === 'ok', 60_000)
+    const nodes = (JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {items: Array<{metadata: {name: string}; status: {conditions: Array<{type: string; status: string}>; addresses: Array<{type: string; address: string}>}}>}).items
+    expect(nodes.map((n) => [n.metadata.name, n.status.addresses.find((a) => a.type === 'InternalIP')?.address, n.status.conditions.find((c) => c.type === 'Ready')?.status]).sort()).toEqual(
+      instances.map((i) => [i.name, addressOf(i), 'True']).sort(),
+    )
+    expect(watched()).toEqual(before)
+  })
+
+  it('a pod from an image cms loaded runs to completion on the worker, through the pod network and cluster DNS', async () => {
+    const {DOCKER_HOST: _none, ...withDocker} = env
+    const loaded = await cms(['image', 'load', '-n', K8S, BUSYBOX], withDocker, {timeoutMs: 300_000})
+    expect(loaded.code, loaded.stderr).toBe(0)
+    await waitUntil('the default service account', async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name').catch(() => '')) === 'serviceaccount/default', 60_000)
+    const worker = (await clusterInstances(K8S)).find((i) => i.config['user.cms.role'] === 'worker')!
+    const overrides = JSON.stringify({spec: {nodeSelector: {'kubernetes.io/hostname': worker.name}}})
+    await kubectl('run', 'hello', `--image=${BUSYBOX}`, '--image-pull-policy=Never', '--restart=Never', `--overrides=${overrides}`, '--command', '--', 'sh', '-c', 'nslookup kubernetes.default.svc.cluster.local >/dev/null && echo hello from $(hostname)')
+    let phase = ''
+    await waitUntil('the pod to finish', async () => {
+      phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')
+      return phase === 'Succeeded' || phase === 'Failed'
+    }, 120_000)
+    expect(phase).toBe('Succeeded')
+    const pod = JSON.parse(await kubectl('get', 'pod', 'hello', '-o', 'json')) as {spec: {nodeName: string}; status: {hostIP: string}}
+    expect([pod.spec.nodeName, pod.status.hostIP]).toEqual([worker.name, addressOf(worker)])
+    expect(await kubectl('logs', 'hello')).toBe('hello from hello')
+    expect(watched()).toEqual(before)
+  })
+
+  it('kill deletes both instances and the key', async () => {
+    tunnel?.child.kill('SIGINT')
+    await tunnel?.done
+    tunnel = undefined
+    const r = await cms(['cluster', 'kill', '-n', K8S, '--yes'], env)
+    expect(r.code, r.stderr).toBe(0)
+    expect(await clusterInstances(K8S)).toEqual([])
+    expect(existsSync(join(home, 'keys', K8S))).toBe(false)
   })
 })

@@ -3,7 +3,7 @@ import {validateLaunchOptions} from '../../src/providers/aws/launch-options.js'
 import {loginUserFor} from '../../src/providers/login-user.js'
 import {validateOpenStackLaunch} from '../../src/providers/openstack/launch-options.js'
 
-const kubernetes = {engine: 'kubernetes', ownKernel: true, rootLogin: true}
+const kubernetes = {engine: 'kubernetes', rootLogin: true}
 const spark = {engine: 'spark'}
 
 describe('the login user on hosts a cloud makes', () => {

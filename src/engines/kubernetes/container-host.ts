@@ -17,32 +17,35 @@ import {SHADOWED_SYSCTLS} from './node-container.js'
  * Prints `unshadowed PATH` / `unmounted CONTROLLER` for what it could not do (the container may not mount: it is
  * not privileged), nothing when all is right. Exit code 0 either way: the caller decides.
  */
-export function containerHostScript(settings: ReadonlyArray<{path: string; value: string}> = SHADOWED_SYSCTLS, dir = '/run/cms-sysctl'): string {
+export function containerHostScript(settings: ReadonlyArray<{path: string; value: string}> = SHADOWED_SYSCTLS, dir = '/run/cms-sysctl', root = ''): string {
+  // `root` moves every path the script reads or mounts on under a folder (the unit tests' stand-in machine).
+  const at = (path: string) => shq(`${root}${path}`)
+  const cgroupRoot = at('/sys/fs/cgroup')
   const lines = [
     // systemd writes /run/systemd/container in any container it boots in (LXD, nspawn); docker leaves /.dockerenv.
-    `if [ -f /.dockerenv ] || [ -s /run/systemd/container ] || tr '\\0' '\\n' </proc/1/environ 2>/dev/null | grep -q '^container='; then`,
-    'mount --make-rshared / 2>/dev/null || true',
-    `has_controller() { awk -v c="$1" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) found = 1 } END { exit !found }' /proc/mounts; }`,
+    `if [ -f ${at('/.dockerenv')} ] || [ -s ${at('/run/systemd/container')} ] || tr '\\0' '\\n' 2>/dev/null <${at('/proc/1/environ')} | grep -q '^container='; then`,
+    `mount --make-rshared ${at('/')} 2>/dev/null || true`,
+    `has_controller() { awk -v c="$1" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) found = 1 } END { exit !found }' ${at('/proc/mounts')}; }`,
     // cgroup v1 controllers are named in the second field (none on a cgroup v2 machine).
     'remounted=',
-    'for c in $(cut -d: -f2 /proc/self/cgroup | tr , \'\\n\' | grep -v -e \'^$\' -e \'^name=\'); do',
+    `for c in $(cut -d: -f2 ${at('/proc/self/cgroup')} | tr , '\\n' | grep -v -e '^$' -e '^name='); do`,
     '  has_controller "$c" && continue',
-    '  [ -n "$remounted" ] || { mount -o remount,rw /sys/fs/cgroup 2>/dev/null && remounted=1; }',
-    '  { { [ ! -L "/sys/fs/cgroup/$c" ] || rm "/sys/fs/cgroup/$c"; } && mkdir -p "/sys/fs/cgroup/$c" && mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c"; } 2>/dev/null',
+    `  [ -n "$remounted" ] || { mount -o remount,rw ${cgroupRoot} 2>/dev/null && remounted=1; }`,
+    `  { { [ ! -L ${cgroupRoot}/"$c" ] || rm ${cgroupRoot}/"$c"; } && mkdir -p ${cgroupRoot}/"$c" && mount -t cgroup -o "$c" cgroup ${cgroupRoot}/"$c"; } 2>/dev/null`,
     '  has_controller "$c" || echo "unmounted $c"',
     'done',
-    '[ -z "$remounted" ] || mount -o remount,ro /sys/fs/cgroup 2>/dev/null || true',
+    `[ -z "$remounted" ] || mount -o remount,ro ${cgroupRoot} 2>/dev/null || true`,
     `mkdir -p ${shq(dir)}`,
   ]
   for (const s of settings) {
     if (!/^\/proc\/sys\/[a-z0-9_/]+$/.test(s.path) || !/^[0-9]+$/.test(s.value)) throw new Error(`not a kernel setting: ${JSON.stringify(s)}`)
-    const path = shq(s.path)
+    const path = at(s.path)
     const file = shq(`${dir}/${s.path.slice('/proc/sys/'.length).replaceAll('/', '.')}`)
     lines.push(
-      `if [ -e ${path} ] && ! awk -v p=${path} '$5 == p {found = 1} END {exit !found}' /proc/self/mountinfo; then`,
+      `if [ -e ${path} ] && ! awk -v p=${path} '$5 == p {found = 1} END {exit !found}' ${at('/proc/self/mountinfo')}; then`,
       `  echo ${s.value} > ${file} && mount --bind ${file} ${path} 2>/dev/null || true`,
       'fi',
-      `[ ! -e ${path} ] || [ "$(cat ${path} 2>/dev/null)" = ${s.value} ] || echo "unshadowed ${s.path}"`,
+      `[ ! -e ${path} ] || [ "$(cat ${path} 2>/dev/null)" = ${s.value} ] || echo ${shq(`unshadowed ${s.path}`)}`,
     )
   }
   lines.push('fi', 'exit 0')

@@ -10,8 +10,8 @@ import {providerEntry, refuseOtherProvidersFlags} from '../../../src/providers/r
 const newHost = {cluster: 'k', index: 1, role: 'head' as const, engine: 'kubernetes', sshUser: 'root', hostKey: 'ssh-ed25519 AAAA', userData: '#cloud-config\n{}'}
 
 describe('lxd virtual machines (--vm)', () => {
-  it('engines say what they need of a host: Kubernetes a kernel of its own and a root login, the others nothing', () => {
-    expect(engineHostNeeds('kubernetes')).toEqual({engine: 'kubernetes', ownKernel: true, rootLogin: true})
+  it('engines say what they need of a host: Kubernetes a root login, the others nothing', () => {
+    expect(engineHostNeeds('kubernetes')).toEqual({engine: 'kubernetes', rootLogin: true})
     expect(engineHostNeeds('spark')).toEqual({engine: 'spark'})
     expect(engineHostNeeds('nomad')).toEqual({engine: 'nomad'})
     expect(engineHostNeeds('hadoop')).toEqual({engine: 'hadoop'})
@@ -25,28 +25,22 @@ describe('lxd virtual machines (--vm)', () => {
     expect(() => refuseOtherProvidersFlags('aws', {vm: true})).toThrow('--vm: only for the lxd provider (-p lxd)')
   })
 
-  it('Kubernetes on lxd needs --vm, refused by name before anything is made; with it, cms logs in as root', () => {
+  it('Kubernetes on lxd runs in containers or, with --vm, in VMs; either way cms logs in as root', () => {
     const kubernetes = engineHostNeeds('kubernetes')
-    expect(() => validateLxdLaunch({}, kubernetes)).toThrow('-e kubernetes does not run in LXD containers (they share the daemon\'s kernel, unprivileged): pass --vm for LXD virtual machines')
-    expect(() => providerEntry('lxd').checkCreate({cpus: 2}, kubernetes)).toThrow('pass --vm')
+    expect(providerEntry('lxd').checkCreate({cpus: 2}, kubernetes)).toEqual({cpus: 2, sshUser: 'root'})
     expect(providerEntry('lxd').checkCreate({vm: true, memory: '2GiB'}, kubernetes)).toEqual({vm: true, memoryMb: 2048, sshUser: 'root'})
     // The other engines: containers by default, VMs when asked, as cloud-init's default user.
     expect(providerEntry('lxd').checkCreate({}, engineHostNeeds('spark'))).toEqual({})
     expect(providerEntry('lxd').checkCreate({vm: true}, engineHostNeeds('spark'))).toEqual({vm: true})
-    // Other providers make machines or node containers of their own: not refused there; clouds log in as root.
     expect(providerEntry('docker').checkCreate({}, kubernetes)).toBeUndefined()
     expect(providerEntry('aws').checkCreate({}, kubernetes)).toEqual({sshUser: 'root'})
   })
 
-  it('create checks that the provider\'s hosts can run the engine before the engine\'s own options', () => {
-    // No Kubernetes archives named here (no --k8s-dist and the like): the host type is still what is refused first.
+  it('create takes lxd\'s flags with the engine\'s options', () => {
     const env = {...process.env}
     try {
       for (const v of ['CMS_K8S_DIST', 'CMS_COREDNS_DIST', 'CMS_LOCAL_PATH_DIST']) delete process.env[v]
-      const create = {name: 'kube', provider: 'lxd' as const, engine: 'kubernetes', hostCount: 2, hostSpecs: [], options: {}}
-      expect(() => validateCreate(create)).toThrow('-e kubernetes does not run in LXD containers')
-      expect(() => validateCreate({...create, providerOptions: {vm: true}})).not.toThrow('LXD containers')
-      expect(validateCreate({...create, engine: 'spark', providerOptions: {vm: true, memory: '2GiB'}}).launch).toEqual({vm: true, memoryMb: 2048})
+      expect(validateCreate({name: 'spk', provider: 'lxd' as const, engine: 'spark', hostCount: 2, hostSpecs: [], options: {}, providerOptions: {vm: true, memory: '2GiB'}}).launch).toEqual({vm: true, memoryMb: 2048})
     } finally {
       process.env = env
     }
