@@ -89,7 +89,11 @@ export interface MachineSize {
   cpus: number
 }
 
-/** What an engine needs from a container beyond a plain host (the docker provider applies it; never --privileged). */
+/**
+ * What an engine needs from a container beyond a plain host: the docker provider applies it as asked (never
+ * --privileged); the lxd provider makes a container that asks for every capability a privileged one
+ * (src/providers/lxd/container-needs.ts).
+ */
 export interface ContainerNeeds {
   capAdd?: string[]
   /**

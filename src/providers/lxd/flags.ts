@@ -15,8 +15,8 @@ export const lxdFlags = {
 export const lxdLaunchFlags = {
   cpus: Flags.integer({description: 'lxd: CPUs of each host (limits.cpu) [default: no limit].', helpGroup: 'LXD'}),
   memory: Flags.string({description: 'lxd: memory of each host, like 2GiB or 512MiB (limits.memory) [default: no limit].', helpGroup: 'LXD'}),
-  'lxd-image': Flags.string({description: 'lxd: image alias on the daemon (scripts/lxd-image.sh builds it) [default: cms-debian-12, with --vm cms-debian-12-vm].', helpGroup: 'LXD'}),
-  vm: Flags.boolean({description: 'lxd: virtual machines instead of containers (the daemon must support them; -e kubernetes needs them).', helpGroup: 'LXD'}),
+  'lxd-image': Flags.string({description: 'lxd: image alias on the daemon (scripts/lxd-image.sh builds it) [default: cms-debian-12; -e kubernetes: cms-debian-12-k8s-host; with --vm cms-debian-12-vm].', helpGroup: 'LXD'}),
+  vm: Flags.boolean({description: 'lxd: virtual machines instead of containers (the daemon must support them).', helpGroup: 'LXD'}),
 }
 
 export function lxdOptionsOf(flags: Readonly<Record<string, unknown>>): LxdOptions {
