@@ -5,7 +5,8 @@ import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {cidrContains} from '../../src/engines/kubernetes/network.js'
 import {shJoin, shq} from '../../src/remote/shell.js'
 import {clusterGroups, clusterInstances, clusterKeyPairs, emulatedNetwork, LIVE, startEmulator, tagsOf, type Emulator} from './aws-emulator.js'
-import {VpcHosts} from './aws-vpc-hosts.js'
+import {VpcHosts} from './vpc-hosts.js'
+import {ec2Machines} from './aws-loopback-hosts.js'
 import {buildBusyboxImage, cms, docker, makeCmsHome, waitUntil} from './helpers.js'
 
 // Every engine but Spark (aws-provider.test.ts) created with `-p aws` against the EC2 emulator. Kubelets refuse
@@ -31,7 +32,7 @@ let subnetId = ''
 
 beforeAll(async () => {
   emulator = await startEmulator()
-  hosts = new VpcHosts(emulator.ec2, PREFIX)
+  hosts = new VpcHosts(ec2Machines(emulator.ec2), PREFIX)
   await hosts.start()
   ;({subnetId} = await emulatedNetwork(emulator.ec2, hosts.range, hosts.range))
 }, 600_000)

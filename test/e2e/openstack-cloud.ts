@@ -37,7 +37,7 @@ export function testCloud(): TestCloud {
 }
 
 /** Nova's servers of every project as machines (the fake hypervisor runs nothing): up when ACTIVE. */
-function novaMachines(admin: OpenStackApi): MachineSource {
+export function novaMachines(admin: OpenStackApi): MachineSource {
   return {
     async machines() {
       const {servers} = await admin.get<{servers: NovaServer[]}>('compute', '/servers/detail?all_tenants=1')

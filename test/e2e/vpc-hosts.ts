@@ -1,10 +1,8 @@
 import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
-import type {EC2Client} from '@aws-sdk/client-ec2'
 import {cidrContains, cidrsOverlap, DEFAULT_POD_CIDR, DEFAULT_SERVICE_CIDR} from '../../src/engines/kubernetes/network.js'
 import {nodeContainerRunArgs} from '../../src/engines/kubernetes/node-container.js'
-import {ec2Machines} from './aws-loopback-hosts.js'
-import {InstanceHosts} from './instance-hosts.js'
+import {InstanceHosts, type MachineSource} from './instance-hosts.js'
 import {buildHostImage, docker} from './helpers.js'
 
 /** Private ranges this harness may take for its VPC, in order: none is Docker's, LXD's testbed's or Kubernetes'. */
@@ -25,10 +23,10 @@ export function routedRanges(routes: string): string[] {
 }
 
 /**
- * The emulator's instances on ordinary private addresses: the test's own Docker network with a private range of its
- * own (its `range`, the CIDR to give the emulator's VPC and subnet), one container per instance on it with
- * `--ip` = the instance's PrivateIpAddress, so the instances reach each other, and the machine reaches them, on
- * exactly the addresses EC2 reports. Every container is a Kubernetes-capable host: images/k8s-host with the options
+ * A cloud's machines (moto's EC2 instances, the fake hypervisor's Nova servers) on ordinary private addresses: the
+ * test's own Docker network with a private range of its own (its `range`, the CIDR to give the cloud's VPC and
+ * subnet, or Neutron network's subnet), one container per machine on it with `--ip` = the machine's private address,
+ * so the machines reach each other, and this machine reaches them, on exactly the addresses the cloud reports. Every container is a Kubernetes-capable host: images/k8s-host with the options
  * the docker provider gives Kubernetes nodes (src/engines/kubernetes/node-container.ts, never --privileged), so
  * every engine runs on them. The network is not routed off the machine; only these containers are contacted.
  */
@@ -37,8 +35,8 @@ export class VpcHosts extends InstanceHosts {
   private nodeImage = ''
   private cidr = ''
 
-  constructor(ec2: EC2Client, prefix: string) {
-    super(ec2Machines(ec2), prefix)
+  constructor(source: MachineSource, prefix: string) {
+    super(source, prefix)
     this.network = `${prefix}-vpc`
   }
 
