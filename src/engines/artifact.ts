@@ -26,6 +26,11 @@ export interface Artifact {
   flag: string
   /** A file the unpacked archive must contain (relative to its root, which may sit below a top folder). */
   probe: string
+  /**
+   * Only the head needs it (Spark on a hadoop cluster: jobs are submitted there, the other hosts get its jars from
+   * HDFS): the head unpacks it as it arrives and keeps no copy of the archive.
+   */
+  headOnly?: boolean
 }
 
 export interface ArtifactKind {

@@ -75,6 +75,11 @@ export function unpackUploadedScript(l: ArtifactPaths, ext: ArchiveExt, probe: s
   return unpackScript(l, `cat ${shq(l.distArchive)}`, ext, probe, what)
 }
 
+/** Unpacks the archive arriving on the command's stdin (streamed from the client: no copy of it is kept). */
+export function unpackStreamedScript(l: ArtifactPaths, ext: ArchiveExt, probe: string, what: string): string {
+  return unpackScript(l, 'cat', ext, probe, what)
+}
+
 export function unpackFromHeadScript(l: ArtifactPaths, url: string, ext: ArchiveExt, probe: string, what: string): string {
   return unpackScript(l, `curl -fsS --retry 3 ${shq(url)}`, ext, probe, what)
 }

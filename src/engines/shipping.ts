@@ -1,3 +1,4 @@
+import {createReadStream} from 'node:fs'
 import type {HostReporter} from '../output/progress.js'
 import {shq} from '../remote/shell.js'
 import type {Artifact} from './artifact.js'
@@ -11,7 +12,8 @@ export type Delivery = 'present' | 'uploaded' | 'from-head'
  * Puts a cluster's archives on its hosts with one upload from the client: the head keeps each archive, the other
  * hosts fetch it from a short-lived HTTP server on the head's private address (or get it uploaded when they lack
  * curl or the head lacks python3). Shared by every engine. A host may fetch an archive as soon as the head holds it
- * (before the head has unpacked it or received the next one).
+ * (before the head has unpacked it or received the next one). An archive only the head needs is unpacked as it
+ * arrives, and not kept.
  */
 export class Shipment {
   uploadedBytes = 0
@@ -75,6 +77,13 @@ export class Shipment {
     report.update(`checking ${a.what}`)
     const state = s.parseDistState(await ctx.session.run(s.distStateScript(paths), {label: `check ${a.what}`}))
     let delivery: Delivery = 'present'
+    if (isHead && a.headOnly && !state.unpacked) {
+      // No other host fetches it: the upload streams into the unpack (they overlap), and no archive stays behind.
+      await this.streamInto(ctx, a, paths, report)
+      this.head.resolve(ctx)
+      this.held(a).resolve(ctx)
+      return 'uploaded'
+    }
     if (isHead) {
       if (state.archiveBytes !== a.bytes && (!state.unpacked || this.shared)) {
         await this.upload(ctx, a, paths, report)
@@ -107,6 +116,25 @@ export class Shipment {
     this.uploadedBytes += await ctx.session.upload(a.path, paths.distArchive, {
       onProgress: (sent, total) => report.update(`uploading ${a.what} ${Math.floor((sent / total) * 100)}%`),
     })
+  }
+
+  /** Uploads the archive into the unpack on the host (stdin of the unpack script), reporting progress by the percent. */
+  private async streamInto(ctx: HostContext, a: Artifact, paths: s.ArtifactPaths, report: HostReporter): Promise<void> {
+    if (!a.path) throw new Error(`the ${a.what} archive ${a.id}${a.archiveExt} is not on this machine: pass ${a.flag}`)
+    const source = createReadStream(a.path)
+    let sent = 0
+    let shown = -1
+    source.on('data', (chunk) => {
+      sent += chunk.length
+      const percent = Math.floor((sent / Math.max(1, a.bytes)) * 100)
+      if (percent !== shown) report.update(`uploading and unpacking ${a.what} ${(shown = percent)}%`)
+    })
+    try {
+      await ctx.session.run(s.unpackStreamedScript(paths, a.archiveExt, a.probe, a.what), {label: `upload and unpack ${a.what}`, stdin: source, timeoutMs: 600_000})
+    } finally {
+      source.destroy()
+    }
+    this.uploadedBytes += a.bytes
   }
 
   /** Where the archive is unpacked on this host (its root folder). */

@@ -35,6 +35,24 @@ describe('distribution scripts', () => {
     expect(existsSync(join(l.distDir, 'spark-9.9.9', 'bin', 'spark-class'))).toBe(true)
   })
 
+  it('unpacks an archive streamed on stdin, keeping no copy of it; a truncated stream leaves nothing behind', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
+    const src = join(home, 'src', 'spark-9.9.9')
+    mkdirSync(join(src, 'bin'), {recursive: true})
+    writeFileSync(join(src, 'bin', 'spark-class'), '#!/bin/sh\necho spark\n', {mode: 0o755})
+    const tgz = join(home, 'spark.tgz')
+    execFileSync('tar', ['-czf', tgz, '-C', join(home, 'src'), 'spark-9.9.9'])
+    const l = sparkLayout(home, 'demo', 'id3', '.tgz')
+    const run = (input: Buffer) => execFileSync('/bin/bash', ['-c', shipping.unpackStreamedScript(l, '.tgz', SPARK_PROBE, 'Spark')], {input, encoding: 'utf8'})
+    const bytes = readFileSync(tgz)
+    expect(() => run(bytes.subarray(0, Math.floor(bytes.length / 2)))).toThrow()
+    expect(existsSync(l.distRoot) ? sh(`ls -A ${JSON.stringify(l.distRoot)}`).trim() : '').toBe('')
+    run(bytes)
+    expect(sh(shipping.artifactRootScript(l))).toBe(`${l.distDir}/spark-9.9.9`)
+    expect(shipping.parseDistState(sh(shipping.distStateScript(l)))).toEqual({unpacked: true, archiveBytes: 0})
+    expect(sh(`ls -A ${JSON.stringify(l.distRoot)}`).trim()).toBe('id3')
+  })
+
   it('refuses an archive without bin/spark-class and leaves no partial directory', () => {
     const home = mkdtempSync(join(tmpdir(), 'cms-unit-'))
     mkdirSync(join(home, 'src', 'junk'), {recursive: true})

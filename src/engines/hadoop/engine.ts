@@ -77,7 +77,8 @@ export class HadoopEngine implements Engine {
       }
     }
     return {
-      artifacts: [hadoop, sparkArtifact(spark)],
+      // Spark only on the head, where jobs are submitted (the other hosts get its jars from HDFS).
+      artifacts: [hadoop, {...sparkArtifact(spark), headOnly: true}],
       settings: {
         ...hadoopDistSettings(hadoop),
         ...distSettings(spark),

@@ -1,3 +1,6 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import type {Artifact} from '../../../src/engines/artifact.js'
 import {Deferred} from '../../../src/engines/coordination.js'
@@ -52,6 +55,32 @@ describe('Shipment', () => {
     expect(await headSpark).toEqual(['uploaded'])
     expect(await workerSpark).toEqual(['from-head'])
     expect(log.filter((l) => l === 'head: start distribution server')).toHaveLength(1)
+  })
+
+  it('streams an archive only the head needs into its unpack (no separate upload, no copy kept, nothing for the others)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-ship-'))
+    try {
+      const path = join(dir, 's2.tgz')
+      writeFileSync(path, Buffer.alloc(300_000, 7))
+      const headOnly: Artifact = {...artifact('Spark', 's2'), path, bytes: 300_000, headOnly: true}
+      const log: string[] = []
+      const head = fakeHost('head', log)
+      let streamed = 0
+      const run = head.session.run.bind(head.session)
+      head.session.run = (async (script: string, opts: {label: string; stdin?: NodeJS.ReadableStream}) => {
+        if (opts.stdin) for await (const chunk of opts.stdin) streamed += (chunk as Buffer).length
+        return run(script, opts as never)
+      }) as never
+      const updates: string[] = []
+      const shipment = new Shipment([hadoop, headOnly], true)
+      expect(await shipment.deliver(head, true, {update: (s: string) => updates.push(s)}, [headOnly])).toEqual(['uploaded'])
+      expect(log).toEqual(['head: check Spark', 'head: upload and unpack Spark'])
+      expect(streamed).toBe(300_000)
+      expect(updates.at(-1)).toBe('uploading and unpacking Spark 100%')
+      expect(shipment.uploadedBytes).toBe(300_000)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('fails the hosts waiting for an archive the head could not receive', async () => {
