@@ -1,4 +1,5 @@
 import {createReadStream} from 'node:fs'
+import {Transform} from 'node:stream'
 import type {HostReporter} from '../output/progress.js'
 import {shq} from '../remote/shell.js'
 import type {Artifact} from './artifact.js'
@@ -121,18 +122,26 @@ export class Shipment {
   /** Uploads the archive into the unpack on the host (stdin of the unpack script), reporting progress by the percent. */
   private async streamInto(ctx: HostContext, a: Artifact, paths: s.ArtifactPaths, report: HostReporter): Promise<void> {
     if (!a.path) throw new Error(`the ${a.what} archive ${a.id}${a.archiveExt} is not on this machine: pass ${a.flag}`)
-    const source = createReadStream(a.path)
     let sent = 0
     let shown = -1
-    source.on('data', (chunk) => {
-      sent += chunk.length
-      const percent = Math.floor((sent / Math.max(1, a.bytes)) * 100)
-      if (percent !== shown) report.update(`uploading and unpacking ${a.what} ${(shown = percent)}%`)
+    // Counted as the SSH channel takes it (a 'data' listener on the file would start it flowing before the channel
+    // is open, and the first chunks would be lost).
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        sent += chunk.length
+        const percent = Math.floor((sent / Math.max(1, a.bytes)) * 100)
+        if (percent !== shown) report.update(`uploading and unpacking ${a.what} ${(shown = percent)}%`)
+        done(null, chunk)
+      },
     })
+    const source = createReadStream(a.path)
+    source.on('error', (error) => counted.destroy(error))
+    source.pipe(counted)
     try {
-      await ctx.session.run(s.unpackStreamedScript(paths, a.archiveExt, a.probe, a.what), {label: `upload and unpack ${a.what}`, stdin: source, timeoutMs: 600_000})
+      await ctx.session.run(s.unpackStreamedScript(paths, a.archiveExt, a.probe, a.what), {label: `upload and unpack ${a.what}`, stdin: counted, timeoutMs: 600_000})
     } finally {
       source.destroy()
+      counted.destroy()
     }
     this.uploadedBytes += a.bytes
   }

@@ -68,6 +68,8 @@ describe('Shipment', () => {
       let streamed = 0
       const run = head.session.run.bind(head.session)
       head.session.run = (async (script: string, opts: {label: string; stdin?: NodeJS.ReadableStream}) => {
+        // The channel opens a moment after the call: nothing may be lost before it reads.
+        await new Promise((r) => setTimeout(r, 30))
         if (opts.stdin) for await (const chunk of opts.stdin) streamed += (chunk as Buffer).length
         return run(script, opts as never)
       }) as never
