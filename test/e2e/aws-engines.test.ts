@@ -7,7 +7,7 @@ import {shJoin, shq} from '../../src/remote/shell.js'
 import {clusterGroups, clusterInstances, clusterKeyPairs, emulatedNetwork, LIVE, startEmulator, tagsOf, type Emulator} from './aws-emulator.js'
 import {VpcHosts} from './vpc-hosts.js'
 import {ec2Machines} from './aws-loopback-hosts.js'
-import {buildBusyboxImage, cms, docker, makeCmsHome, waitUntil} from './helpers.js'
+import {buildBusyboxImage, cms, docker, makeCmsHome, runPinnedPod, waitUntil} from './helpers.js'
 
 // Every engine but Spark (aws-provider.test.ts) created with `-p aws` against the EC2 emulator. Kubelets refuse
 // loopback node addresses, so the instances run on VpcHosts: the test's own Docker network, whose range is the
@@ -104,18 +104,11 @@ describe.skipIf(!K8S_DIST)('aws provider with kubernetes (EC2 emulator, hosts at
     expect(loaded.code, loaded.stderr).toBe(0)
     await waitUntil('the default service account', async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name')) === 'serviceaccount/default', 60_000)
     const worker = (await clusterInstances(emulator.ec2, NAME, LIVE)).find((i) => tagsOf(i)['cms-role'] === 'worker')!
-    const overrides = JSON.stringify({spec: {nodeSelector: {'kubernetes.io/hostname': worker.InstanceId!.toLowerCase()}}})
-    await kubectl('run', 'hello', `--image=${BUSYBOX}`, '--image-pull-policy=Never', '--restart=Never', `--overrides=${overrides}`, '--command', '--', 'sh', '-c', 'echo hello from $(hostname)')
-    let phase = ''
-    await waitUntil('the pod to finish', async () => {
-      phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')
-      return phase === 'Succeeded' || phase === 'Failed'
-    }, 120_000)
-    expect(phase).toBe('Succeeded')
-    const pod = JSON.parse(await kubectl('get', 'pod', 'hello', '-o', 'json')) as {spec: {nodeName: string}; status: {hostIP: string; podIP: string}}
-    expect(pod.spec.nodeName).toBe(worker.InstanceId!.toLowerCase())
-    expect(pod.status.hostIP).toBe(worker.PrivateIpAddress)
-    expect(await kubectl('logs', 'hello')).toBe('hello from hello')
+    const pod = await runPinnedPod(kubectl, {node: worker.InstanceId!.toLowerCase(), image: BUSYBOX, script: 'echo hello from $(hostname)'})
+    expect(pod.phase).toBe('Succeeded')
+    expect(pod.nodeName).toBe(worker.InstanceId!.toLowerCase())
+    expect(pod.hostIP).toBe(worker.PrivateIpAddress)
+    expect(pod.logs).toBe('hello from hello')
   })
 
   it('kill leaves no instance, security group, key pair or container', async () => {

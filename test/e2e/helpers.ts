@@ -229,3 +229,19 @@ export function sparkJobFixtures(): {jar: string; piPy: string} {
   const home = sparkRuntimeHome()
   return {jar: fixtureJar('CmsE2eJob'), piPy: join(home, 'examples', 'src', 'main', 'python', 'pi.py')}
 }
+
+/**
+ * Runs `script` in a pod of `image` (loaded into the nodes, never pulled) pinned to `node`, waits (bounded) for it to
+ * end, and returns what the API server reports of it: its phase, node, host IP and logs.
+ */
+export async function runPinnedPod(kubectl: (...args: string[]) => Promise<string>, opts: {node: string; image: string; script: string}): Promise<{phase: string; nodeName: string; hostIP: string; logs: string}> {
+  const overrides = JSON.stringify({spec: {nodeSelector: {'kubernetes.io/hostname': opts.node}}})
+  await kubectl('run', 'hello', `--image=${opts.image}`, '--image-pull-policy=Never', '--restart=Never', `--overrides=${overrides}`, '--command', '--', 'sh', '-c', opts.script)
+  let phase = ''
+  await waitUntil('the pod to finish', async () => {
+    phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')
+    return phase === 'Succeeded' || phase === 'Failed'
+  }, 120_000)
+  const pod = JSON.parse(await kubectl('get', 'pod', 'hello', '-o', 'json')) as {spec: {nodeName: string}; status: {hostIP: string}}
+  return {phase, nodeName: pod.spec.nodeName, hostIP: pod.status.hostIP, logs: await kubectl('logs', 'hello')}
+}

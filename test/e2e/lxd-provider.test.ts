@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {SHADOWED_SYSCTLS} from '../../src/engines/kubernetes/node-container.js'
-import {aliveWorkers, buildBusyboxImage, cms, docker, makeCmsHome, startCms, waitForAliveWorkers, waitUntil} from './helpers.js'
+import {aliveWorkers, buildBusyboxImage, cms, docker, makeCmsHome, runPinnedPod, startCms, waitForAliveWorkers, waitUntil} from './helpers.js'
 import {addressOf, clusterInstances, deleteClusterInstances, instanceFile, lxdSocket} from './lxd-daemon.js'
 
 // `-p lxd` against the private LXD daemon scripts/lxd.sh runs in its own network namespace: real containers from
@@ -261,17 +261,10 @@ describe('lxd provider with Kubernetes (privileged node containers, 2 hosts)', (
     expect(loaded.code, loaded.stderr).toBe(0)
     await waitUntil('the default service account', async () => (await kubectl('get', 'serviceaccount', 'default', '-o', 'name').catch(() => '')) === 'serviceaccount/default', 60_000)
     const worker = (await clusterInstances(K8S)).find((i) => i.config['user.cms.role'] === 'worker')!
-    const overrides = JSON.stringify({spec: {nodeSelector: {'kubernetes.io/hostname': worker.name}}})
-    await kubectl('run', 'hello', `--image=${BUSYBOX}`, '--image-pull-policy=Never', '--restart=Never', `--overrides=${overrides}`, '--command', '--', 'sh', '-c', 'nslookup kubernetes.default.svc.cluster.local >/dev/null && echo hello from $(hostname)')
-    let phase = ''
-    await waitUntil('the pod to finish', async () => {
-      phase = await kubectl('get', 'pod', 'hello', '-o', 'jsonpath={.status.phase}')
-      return phase === 'Succeeded' || phase === 'Failed'
-    }, 120_000)
-    expect(phase).toBe('Succeeded')
-    const pod = JSON.parse(await kubectl('get', 'pod', 'hello', '-o', 'json')) as {spec: {nodeName: string}; status: {hostIP: string}}
-    expect([pod.spec.nodeName, pod.status.hostIP]).toEqual([worker.name, addressOf(worker)])
-    expect(await kubectl('logs', 'hello')).toBe('hello from hello')
+    const pod = await runPinnedPod(kubectl, {node: worker.name, image: BUSYBOX, script: 'nslookup kubernetes.default.svc.cluster.local >/dev/null && echo hello from $(hostname)'})
+    expect(pod.phase).toBe('Succeeded')
+    expect([pod.nodeName, pod.hostIP]).toEqual([worker.name, addressOf(worker)])
+    expect(pod.logs).toBe('hello from hello')
     expect(watched()).toEqual(before)
   })
 

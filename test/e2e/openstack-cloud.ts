@@ -62,6 +62,9 @@ export class OpenStackLoopbackHosts extends LoopbackHosts {
   }
 }
 
+/** A server's fixed IP (its first address on its network). */
+export const fixedIp = (s: NovaServer) => Object.values(s.addresses ?? {}).flat()[0]?.addr ?? ''
+
 /** A cluster's servers as Nova reports them to the cms user (by the cluster's tag). */
 export async function clusterServers(api: OpenStackApi, cluster: string): Promise<NovaServer[]> {
   const {servers} = await api.get<{servers: NovaServer[]}>('compute', `/servers/detail?tags=${encodeURIComponent(`cms-cluster=${cluster}`)}`)

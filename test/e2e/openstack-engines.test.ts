@@ -1,10 +1,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {kubernetesLayout} from '../../src/engines/kubernetes/layout.js'
 import {cidrContains} from '../../src/engines/kubernetes/network.js'
-import type {NovaServer} from '../../src/providers/openstack/servers.js'
 import {shJoin, shq} from '../../src/remote/shell.js'
 import {cms, docker, makeCmsHome, waitUntil} from './helpers.js'
-import {clusterGroups, clusterServers, keyPair, novaMachines, testCloud, type TestCloud} from './openstack-cloud.js'
+import {clusterGroups, clusterServers, fixedIp, keyPair, novaMachines, testCloud, type TestCloud} from './openstack-cloud.js'
 import {VpcHosts} from './vpc-hosts.js'
 
 // Nomad, Hadoop and Kubernetes on `-p openstack`, against the real OpenStack services scripts/openstack.sh runs
@@ -18,7 +17,6 @@ const HADOOP = 'ose-hadoop'
 const K8S = 'ose-k8s'
 const NET = `${PREFIX}-net`
 
-const fixedIp = (s: NovaServer) => Object.values(s.addresses ?? {}).flat()[0]?.addr ?? ''
 
 describe('openstack provider with every engine (servers on a Neutron network of the test\'s own range)', () => {
   const {home, cleanup} = makeCmsHome()

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {NovaServer} from '../../src/providers/openstack/servers.js'
 import {aliveWorkers, cms, makeCmsHome} from './helpers.js'
-import {clusterFloatingIps, clusterGroups, clusterServers, FloatingIpForwarder, keyPair, OpenStackLoopbackHosts, serverPorts, testCloud, type TestCloud} from './openstack-cloud.js'
+import {clusterFloatingIps, clusterGroups, clusterServers, FloatingIpForwarder, fixedIp, keyPair, OpenStackLoopbackHosts, serverPorts, testCloud, type TestCloud} from './openstack-cloud.js'
 
 // `-p openstack` against real OpenStack services (scripts/openstack.sh: Keystone, Nova, Neutron, Glance, Placement
 // from PyPI). Nova's fake hypervisor keeps servers as records, so OpenStackLoopbackHosts starts a container for each
@@ -16,7 +16,6 @@ const FIP_NAME = 'openstack-e2e-fip'
 const PREFIX = 'openstack-e2e'
 const SUBNET = '127.0.8.0/24'
 
-const fixedIp = (s: NovaServer) => Object.values(s.addresses ?? {}).flat()[0]?.addr ?? ''
 
 describe('openstack provider end to end (real OpenStack services with the fake hypervisor, Spark)', () => {
   const {home, cleanup} = makeCmsHome()
