@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {pidFile, sparkLayout} from '../../src/engines/spark/layout.js'
 import * as scripts from '../../src/engines/spark/scripts.js'
+import * as jobScripts from '../../src/engines/spark/job-scripts.js'
 
 const layout = sparkLayout('/home/it\'s me', 'demo', 'abc123', '.tgz')
 const config: scripts.SparkConfig = {
@@ -90,5 +91,22 @@ describe('daemon start script', () => {
     expect(s).toContain('/opt/spark/sbin/spark-daemon.sh start org.apache.spark.deploy.worker.Worker 1 --webui-port 8081 spark://10.0.0.1:7077')
     expect(s).toContain('/opt/spark/sbin/spark-daemon.sh stop org.apache.spark.deploy.worker.Worker 1')
     expect(s).toContain('= h1 ]')
+  })
+})
+
+describe('python runner (client mode on the head)', () => {
+  it('runs spark-submit until an attempt succeeds; only the launcher JVM gets the short-lived options', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-pyrun-'))
+    mkdirSync(join(dir, 'spark', 'bin'), {recursive: true})
+    mkdirSync(join(dir, 'job'))
+    // Fails its first attempt, succeeds on the second; prints what its JVMs would get.
+    writeFileSync(join(dir, 'spark', 'bin', 'spark-submit'), '#!/bin/sh\necho "launcher=$SPARK_LAUNCHER_OPTS submit=${SPARK_SUBMIT_OPTS-unset} mine=$MINE args=$*"\n[ -f tried ] && exit 0\ntouch tried; exit 4\n', {mode: 0o755})
+    const runner = join(dir, 'job', 'run.sh')
+    writeFileSync(runner, jobScripts.pythonRunner({sparkHome: join(dir, 'spark'), confDir: join(dir, 'conf'), argv: ['app.py', 'a b'], env: {MINE: "it's mine"}, attempts: 3}), {mode: 0o755})
+    execFileSync('bash', [runner], {env: {PATH: process.env.PATH!}})
+    expect(readFileSync(join(dir, 'job', 'attempt-1.exit'), 'utf8')).toBe('4\n')
+    expect(readFileSync(join(dir, 'job', 'attempt-2.exit'), 'utf8')).toBe('0\n')
+    expect(existsSync(join(dir, 'job', 'attempt-3.json'))).toBe(false)
+    expect(readFileSync(join(dir, 'job', 'attempt-2.log'), 'utf8')).toBe("launcher=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC submit=unset mine=it's mine args=app.py a b\n")
   })
 })

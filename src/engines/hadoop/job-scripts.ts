@@ -1,5 +1,7 @@
 import {shJoin, shq} from '../../remote/shell.js'
+import {SHORT_LIVED_JVM_OPTS} from '../short-lived-jvm.js'
 import type {HadoopLayout} from './layout.js'
+import {hadoopToolEnv} from './scripts.js'
 
 /**
  * Scripts for jobs on YARN, run on the head. The job records themselves (jobs/<id>/job.json, attempt-<n>.json)
@@ -19,6 +21,8 @@ export function submitScript(opts: {jobDir: string; layout: HadoopLayout; sparkH
     `cd ${shq(opts.jobDir)} || exit 3`,
     `. ${shq(`${opts.layout.sparkConfDir}/spark-env.sh`)}`,
     `export SPARK_CONF_DIR=${shq(opts.layout.sparkConfDir)} HADOOP_CONF_DIR=${shq(opts.layout.confDir)}`,
+    // In cluster mode this JVM only hands the application to YARN (the driver runs in the ApplicationMaster).
+    `export SPARK_SUBMIT_OPTS=${shq(SHORT_LIVED_JVM_OPTS)} SPARK_LAUNCHER_OPTS=${shq(SHORT_LIVED_JVM_OPTS)}`,
     `${shJoin([`${opts.sparkHome}/bin/spark-submit`, ...opts.argv])} > submit.log 2>&1 < /dev/null`,
     `echo "${SUBMIT_EXIT_PREFIX}$?"`,
     'tail -n 40 submit.log',
@@ -41,7 +45,7 @@ export function parseSubmitOutput(out: string): {code: number | undefined; log: 
  * configuration. Prints `yarn logs`' output; on failure its messages (exit code kept).
  */
 export function aggregatedLogsScript(opts: {layout: HadoopLayout; hadoopHome: string; applicationId: string}): string {
-  const env = `HADOOP_CONF_DIR=${shq(opts.layout.confDir)} HADOOP_LOG_DIR=${shq(opts.layout.logDir)} HADOOP_ROOT_LOGGER=WARN,console`
+  const env = `${hadoopToolEnv(opts.layout)} HADOOP_ROOT_LOGGER=WARN,console`
   return `env ${env} ${shJoin([`${opts.hadoopHome}/bin/yarn`, 'logs', '-applicationId', opts.applicationId, '-am', '-1', '-log_files', 'stdout,stderr'])} 2>&1`
 }
 

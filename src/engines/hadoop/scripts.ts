@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {shq} from '../../remote/shell.js'
 import {OWN_PROCESS_FUNCTION, releaseCmsHomeScript, selfSafePattern} from '../host-scripts.js'
+import {SHORT_LIVED_JVM_OPTS} from '../short-lived-jvm.js'
 import {killNotebookScript} from '../../notebook/server-scripts.js'
 import {DAEMON_HEAP, pidFile, type HadoopDaemon, type HadoopLayout} from './layout.js'
 import {excludeFiles, type HadoopConfFiles} from './site-config.js'
@@ -48,6 +49,11 @@ export function hadoopEnv(l: HadoopLayout): string {
   return `HADOOP_CONF_DIR=${shq(l.confDir)} HADOOP_LOG_DIR=${shq(l.logDir)}`
 }
 
+/** hadoopEnv for a command that only administers the cluster and exits (format, dfsadmin, rmadmin, yarn logs). */
+export function hadoopToolEnv(l: HadoopLayout): string {
+  return `${hadoopEnv(l)} HADOOP_OPTS=${shq(SHORT_LIVED_JVM_OPTS)}`
+}
+
 /**
  * Formats the NameNode's storage once: a folder holding current/VERSION is never formatted again (that would lose
  * the file system). Prints `formatted` or `present`.
@@ -56,7 +62,7 @@ export function formatScript(l: HadoopLayout, hadoopHome: string, clusterId: str
   return [
     'set -e',
     `if [ -f ${shq(`${l.dirs.name}/current/VERSION`)} ]; then echo present; exit 0; fi`,
-    `if ! env ${hadoopEnv(l)} ${shq(`${hadoopHome}/bin/hadoop-daemon`)} format -clusterid ${shq(clusterId)} > ${shq(`${l.logDir}/format.log`)} 2>&1; then`,
+    `if ! env ${hadoopToolEnv(l)} ${shq(`${hadoopHome}/bin/hadoop-daemon`)} format -clusterid ${shq(clusterId)} > ${shq(`${l.logDir}/format.log`)} 2>&1; then`,
     `  tail -n 20 ${shq(`${l.logDir}/format.log`)} >&2; exit 5`,
     'fi',
     'echo formatted',
@@ -130,7 +136,7 @@ export function refreshNodesScript(l: HadoopLayout, hadoopHome: string): string 
 }
 
 function refreshLines(l: HadoopLayout, hadoopHome: string, graceSeconds: number, withYarn: boolean): string[] {
-  const bin = (tool: string) => `env ${hadoopEnv(l)} HADOOP_ROOT_LOGGER=WARN,console ${shq(`${hadoopHome}/bin/${tool}`)}`
+  const bin = (tool: string) => `env ${hadoopToolEnv(l)} HADOOP_ROOT_LOGGER=WARN,console ${shq(`${hadoopHome}/bin/${tool}`)}`
   return [`${bin('hdfs')} dfsadmin -refreshNodes >&2`, ...(withYarn ? [`${bin('yarn')} rmadmin -refreshNodes${graceSeconds > 0 ? ` -g ${Math.round(graceSeconds)} -server` : ''} >&2`] : [])]
 }
 

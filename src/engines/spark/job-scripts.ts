@@ -1,4 +1,5 @@
 import {shq, shJoin} from '../../remote/shell.js'
+import {SHORT_LIVED_JVM_OPTS} from '../short-lived-jvm.js'
 
 /**
  * Scripts that keep a job's records and runners on the head, so that `job list/status/logs/rerun` work from any
@@ -69,6 +70,8 @@ export function pythonRunner(opts: {sparkHome: string; confDir: string; argv: st
     '#!/usr/bin/env bash',
     'cd "$(dirname "$0")"',
     `export SPARK_CONF_DIR=${shq(opts.confDir)}`,
+    // Only the launcher: in client mode SparkSubmit's JVM is the driver's, and keeps the defaults.
+    `export SPARK_LAUNCHER_OPTS=${shq(SHORT_LIVED_JVM_OPTS)}`,
     'export PYSPARK_PYTHON=${PYSPARK_PYTHON:-python3}',
     ...exports,
     `for n in $(seq 1 ${Math.floor(opts.attempts)}); do`,

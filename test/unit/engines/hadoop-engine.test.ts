@@ -112,6 +112,8 @@ describe('hadoop host scripts', () => {
     const s = formatScript(layout, '/opt/h', 'cms-c1')
     expect(s).toContain(`${layout.dirs.name}/current/VERSION`)
     expect(s).toMatch(/format -clusterid cms-c1 /)
+    // A JVM that formats and exits: no C2 compilation.
+    expect(s).toContain("HADOOP_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'")
   })
 
   it('decommissions gracefully through both exclude files, refreshing only on a change', () => {
@@ -120,12 +122,13 @@ describe('hadoop host scripts', () => {
     const bin = mkdtempSync(join(tmpdir(), 'cms-hbin-'))
     execFileSync('mkdir', ['-p', join(bin, 'bin')])
     const calls = join(bin, 'calls')
-    for (const tool of ['hdfs', 'yarn']) writeFileSync(join(bin, 'bin', tool), `#!/bin/sh\necho ${tool} "$@" >> ${calls}\n`, {mode: 0o755})
+    for (const tool of ['hdfs', 'yarn']) writeFileSync(join(bin, 'bin', tool), `#!/bin/sh\necho ${tool} "$@" "[$HADOOP_OPTS]" >> ${calls}\n`, {mode: 0o755})
     const run = (addresses: string[], excluded: boolean) => execFileSync('bash', ['-c', excludeScript(l, bin, addresses, excluded, 30)], {encoding: 'utf8'}).trim()
     expect(run(['10.0.0.3'], true)).toBe('changed')
     expect(readFileSync(join(dir, 'dfs.exclude'), 'utf8')).toBe('10.0.0.3\n')
     expect(readFileSync(join(dir, 'yarn.exclude'), 'utf8')).toBe('10.0.0.3\n')
-    expect(readFileSync(calls, 'utf8')).toBe('hdfs dfsadmin -refreshNodes\nyarn rmadmin -refreshNodes -g 30 -server\n')
+    const opts = '[-XX:TieredStopAtLevel=1 -XX:+UseSerialGC]'
+    expect(readFileSync(calls, 'utf8')).toBe(`hdfs dfsadmin -refreshNodes ${opts}\nyarn rmadmin -refreshNodes -g 30 -server ${opts}\n`)
     expect(run(['10.0.0.3'], true)).toBe('unchanged')
     expect(run(['10.0.0.2', '10.0.0.3'], false)).toBe('changed')
     expect(readFileSync(join(dir, 'dfs.exclude'), 'utf8')).toBe('')

@@ -229,11 +229,13 @@ describe('YARN job scripts (run as shell)', () => {
     mkdirSync(l.sparkConfDir)
     mkdirSync(join(dir, 'job'))
     writeFileSync(join(l.sparkConfDir, 'spark-env.sh'), 'export FROM_ENV=yes\n')
-    writeFileSync(join(dir, 'spark', 'bin', 'spark-submit'), '#!/bin/sh\necho "conf=$SPARK_CONF_DIR hadoop=$HADOOP_CONF_DIR env=$FROM_ENV"\nfor a in "$@"; do echo "arg:$a"; done\necho "INFO Client: Submitted application application_5_0001" >&2\nexit 3\n', {mode: 0o755})
+    writeFileSync(join(dir, 'spark', 'bin', 'spark-submit'), '#!/bin/sh\necho "conf=$SPARK_CONF_DIR hadoop=$HADOOP_CONF_DIR env=$FROM_ENV"\necho "jvm=$SPARK_SUBMIT_OPTS launcher=$SPARK_LAUNCHER_OPTS"\nfor a in "$@"; do echo "arg:$a"; done\necho "INFO Client: Submitted application application_5_0001" >&2\nexit 3\n', {mode: 0o755})
     const out = execFileSync('bash', ['-c', submitScript({jobDir: join(dir, 'job'), layout: l, sparkHome: join(dir, 'spark'), argv: ['--name', "it's a job", '$HOME']})]).toString()
     const {code, log} = parseSubmitOutput(out)
     expect(code).toBe(3)
     expect(log).toContain(`conf=${l.sparkConfDir} hadoop=${l.confDir} env=yes`)
+    // The client JVM only hands the application over (cluster mode): C1 and the serial collector.
+    expect(log).toContain('jvm=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC launcher=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC\n')
     expect(log).toContain("arg:it's a job\narg:$HOME\n")
     expect(parseApplicationId(log)).toBe('application_5_0001')
   })
@@ -241,6 +243,7 @@ describe('YARN job scripts (run as shell)', () => {
   it('aggregated logs: the runtime launcher with the cluster configuration, the latest AM container only', () => {
     const script = aggregatedLogsScript({layout, hadoopHome: '/opt/hadoop', applicationId: 'application_1_0002'})
     expect(script).toContain("HADOOP_CONF_DIR=/home/u/.cms/clusters/hj/hadoop-conf")
+    expect(script).toContain("HADOOP_OPTS='-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'")
     expect(script).toContain("/opt/hadoop/bin/yarn logs -applicationId application_1_0002 -am -1 -log_files stdout,stderr")
     expect(containerLogDir(layout, 'application_1_0002', 'container_1_0002_01_000001')).toBe('/home/u/.cms/clusters/hj/logs/containers/application_1_0002/container_1_0002_01_000001')
   })
