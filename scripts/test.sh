@@ -73,7 +73,7 @@ LANE_B_OPENSTACK=(openstack-provider openstack-engines)
 LANE_B=(
   serve-autoscale nomad jobs lxd-provider lxd-vm aws-engines hadoop-ssh cli-conventions lifecycle
   aws-provider kubernetes-ssh ssh-provider aws-api interrupted-create bad-input nomad-ssh host-access serve-store
-  image-push serve-batch notebook
+  image-push serve-batch
 )
 e2e_files() { local name; for name in "$@"; do echo "test/e2e/$name.test.ts"; done; }
 mapfile -t lane_b_openstack_files < <(e2e_files "${LANE_B_OPENSTACK[@]}")
