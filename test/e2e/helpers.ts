@@ -1,5 +1,5 @@
 import {execFile, execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -201,11 +201,21 @@ export function sparkRuntimeHome(): string {
   if (!dist) throw new Error('CMS_SPARK_DIST is not set: run through scripts/test.sh')
   const runtime = join(JOB_FIXTURES, 'runtime')
   const mark = `${dist} ${statSync(dist).size} bin+jars`
-  if (!existsSync(join(runtime, '.done')) || readFileSync(join(runtime, '.done'), 'utf8') !== mark) {
-    rmSync(runtime, {recursive: true, force: true})
-    mkdirSync(runtime, {recursive: true})
-    execFileSync('tar', ['-xzf', dist, '-C', runtime, '--wildcards', '*/bin/*', '*/jars/*', '*/examples/src/main/python/pi.py'])
-    writeFileSync(join(runtime, '.done'), mark)
+  const ready = () => existsSync(join(runtime, '.done')) && readFileSync(join(runtime, '.done'), 'utf8') === mark
+  if (!ready()) {
+    // Both lanes of scripts/test.sh may get here at once: each extracts into a folder of its own and renames it into
+    // place; the first rename wins (a rename onto a folder that is not empty fails) and the other copy is dropped.
+    const own = `${runtime}.${process.pid}`
+    rmSync(own, {recursive: true, force: true})
+    mkdirSync(own, {recursive: true})
+    execFileSync('tar', ['-xzf', dist, '-C', own, '--wildcards', '*/bin/*', '*/jars/*', '*/examples/src/main/python/pi.py'])
+    writeFileSync(join(own, '.done'), mark)
+    if (existsSync(runtime) && !ready()) rmSync(runtime, {recursive: true, force: true}) // a copy of another runtime
+    try {
+      renameSync(own, runtime)
+    } catch {
+      rmSync(own, {recursive: true, force: true})
+    }
   }
   return join(runtime, readdirSync(runtime).find((d) => d.startsWith('spark-'))!)
 }
@@ -215,11 +225,14 @@ export function fixtureJar(className: string): string {
   const home = sparkRuntimeHome()
   const jar = join(JOB_FIXTURES, `${className}.jar`)
   if (!existsSync(jar) || statSync(jar).mtimeMs < statSync(join(home, '..', '.done')).mtimeMs) {
-    const classes = join(JOB_FIXTURES, `classes-${className}`)
+    // Built in folders of this process's own and renamed into place: the other lane may be building it too.
+    const classes = join(JOB_FIXTURES, `classes-${className}.${process.pid}`)
     rmSync(classes, {recursive: true, force: true})
     mkdirSync(classes, {recursive: true})
     execFileSync('javac', ['-d', classes, '-cp', `${join(home, 'jars')}/*`, join(ROOT, 'test', 'e2e', 'fixtures', `${className}.java`)])
-    execFileSync('jar', ['cf', jar, '-C', classes, '.'])
+    execFileSync('jar', ['cf', `${jar}.${process.pid}`, '-C', classes, '.'])
+    renameSync(`${jar}.${process.pid}`, jar)
+    rmSync(classes, {recursive: true, force: true})
   }
   return jar
 }
