@@ -17,6 +17,8 @@ import {expectWordCountOutput, S3_BUCKET as BUCKET, s3StoreForCases, s3TestCrede
 export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' | 'hadoop'}): void {
   describe(`s3a:// paths (${ctx.engine})`, () => {
     const {name, home} = ctx
+    // Standalone runs a JVM driver elsewhere than a Python one (on a worker, through the master's REST API).
+    const withJvmJob = ctx.engine === 'spark'
     const {env, values, expectNoSecret} = s3TestCredentials(home, {sessionToken: true})
     const s3 = s3StoreForCases(name)
     let hosts: string[] = []
@@ -66,8 +68,7 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
       expect(counts).toEqual({to: '2', be: '2', or: '1', not: '1', that: '1', is: '1', the: '1', question: '1'})
     })
 
-    // Standalone runs a JVM driver elsewhere than a Python one (on a worker, through the master's REST API).
-    if (ctx.engine === 'spark') it('a JVM job does the same', async () => {
+    if (withJvmJob) it('a JVM job does the same', async () => {
       const spec = join(home, 's3-count.yaml')
       writeFileSync(spec, `name: s3count\napp: ${fixtureJar('CmsS3Job')}\nmainClass: CmsS3Job\nexecutor: {cores: 1, memory: 512m}\ndriver: {memory: 512m}\n`)
       await runJob(spec, [`s3a://${BUCKET}/in/words.txt`, `s3a://${BUCKET}/out/count`])
@@ -89,7 +90,7 @@ export function s3SparkCases(ctx: {name: string; home: string; engine: 'spark' |
         const modes = await docker('exec', h, 'sh', '-c', `stat -c '%a %U %n' /root/.cms/clusters/${name}/s3 /root/.cms/clusters/${name}/s3/*`)
         const lines = modes.split('\n')
         expect(lines[0]).toMatch(/^700 \S+ .*\/s3$/)
-        expect(lines.length).toBe(ctx.engine === 'spark' ? 3 : 2) // the folder, then one file per job
+        expect(lines.length).toBe(withJvmJob ? 3 : 2) // the folder, then one file per job
         for (const l of lines.slice(1)) expect(l).toMatch(/^600 \S+ .*\.credentials$/)
       }
     })
