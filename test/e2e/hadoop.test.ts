@@ -273,6 +273,14 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   })
 
   it('cms serve admits Spark-on-YARN tasks by the ResourceManager\'s figures and grows and shrinks the cluster with the queue', async () => {
+    const clusterEvents = () => {
+      const db = new Database(join(home, 'serve.db'), {readonly: true})
+      try {
+        return db.prepare('SELECT kind, detail FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string; detail: string}>
+      } finally {
+        db.close()
+      }
+    }
     const key = await makeKey(env, 'yarn-ci', 'submit')
     const before = new Set((await labelledContainers(NAME)).map((c) => c.name))
     const server = await startServer(env, ['--cluster', NAME, '--autoscale', `${NAME}:min=2,max=3,idle=15s,wait=3s`])
@@ -291,7 +299,8 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       expect(grow.status, grow.text).toBe(201)
       // The ResourceManager registers a third NodeManager, the task's application runs on YARN and succeeds.
       await waitUntil('a third RUNNING NodeManager', async () => (await rmNodes(headIp)).filter((n) => n.state === 'RUNNING').length === 3, 240_000)
-      const grown = (await labelledContainers(NAME)).find((c) => !before.has(c.name))!
+      const grownTo = await labelledContainers(NAME)
+      expect(grownTo.filter((c) => !before.has(c.name))).toHaveLength(1)
       const [done] = await waitForTasks(server, key, [grow.body.id], ['SUCCEEDED', 'DEAD', 'KILLED'], 300_000)
       expect(done.state).toBe('SUCCEEDED')
       // The attempt's job on YARN: the application tagged with its cms job id.
@@ -299,19 +308,24 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       const apps = (await rm<{apps: {app?: Array<{state: string; finalStatus: string}>} | null}>(headIp, `/ws/v1/cluster/apps?applicationTags=${encodeURIComponent(tag)}`)).apps?.app ?? []
       expect(apps).toHaveLength(1)
       expect(apps[0]).toMatchObject({state: 'FINISHED', finalStatus: 'SUCCEEDED'})
-      // Idle for 15 s: the new host is decommissioned by YARN and removed; the cluster is back to 2 hosts.
+      // Idle for 15 s: a worker (the one idle first: the new host or the other) is decommissioned by YARN and HDFS,
+      // and removed; the cluster is back to 2 hosts, the head one of them.
       await waitUntil('the cluster to shrink to 2 hosts', async () => (await labelledContainers(NAME)).length === 2, 300_000)
-      expect((await rmNodes(headIp)).find((n) => n.id.startsWith(`${grown.ip}:`))?.state).toBe('DECOMMISSIONED')
+      const left = new Set((await labelledContainers(NAME)).map((c) => c.name))
+      const removed = grownTo.filter((c) => !left.has(c.name))
+      expect(removed).toHaveLength(1)
+      expect(left.has(head)).toBe(true)
+      const gone = removed[0]!
+      const shrunk = clusterEvents().map((e) => `${e.kind}: ${e.detail}`).join('\n')
+      expect(shrunk).toMatch(new RegExp(`^shrunk: removed ${gone.name} in `, 'm'))
+      expect((await rmNodes(headIp)).find((n) => n.id.startsWith(`${gone.ip}:`))?.state, shrunk).toBe('DECOMMISSIONED')
       const nn = await namenode(headIp)
-      expect([...nn.live, ...nn.dead].find((d) => d.xferaddr.startsWith(`${grown.ip}:`))?.adminState).toBe('Decommissioned')
+      expect([...nn.live, ...nn.dead].find((d) => d.xferaddr.startsWith(`${gone.ip}:`))?.adminState, shrunk).toBe('Decommissioned')
       expect((await server.call('DELETE', `/task/${huge.body.id}`, {key})).status).toBe(200)
     } finally {
       await server.stop()
     }
-    const db = new Database(join(home, 'serve.db'), {readonly: true})
-    const kinds = (db.prepare('SELECT kind FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string}>).map((e) => e.kind)
-    db.close()
-    expect(kinds).toEqual(['grow', 'grown', 'shrink', 'shrunk'])
+    expect(clusterEvents().map((e) => e.kind)).toEqual(['grow', 'grown', 'shrink', 'shrunk'])
   })
 
   it('kill leaves no container', async () => {

@@ -108,7 +108,7 @@ describe('cms serve --autoscale on a docker Spark cluster', () => {
     expect(events.every((e) => e.actor === 'autoscaler')).toBe(true)
     const added = events.filter((e) => e.kind === 'grown').flatMap((e) => /^added (.*) in /.exec(e.detail)![1]!.split(', '))
     expect(added).toHaveLength(2)
-    const removed = events.filter((e) => e.kind === 'shrunk').flatMap((e) => /^removed (.*) in /.exec(e.detail)![1]!.split(', '))
+    const removed = events.filter((e) => e.kind === 'shrunk').flatMap((e) => /^removed (.*?) in \d+ s/.exec(e.detail)![1]!.split(', '))
     expect(removed.sort()).toEqual(added.sort())
     const api = await server.call('GET', `/mgmt/clusters/${NAME}/events`, {key})
     expect(api.body.events.map((e: {kind: string}) => e.kind).reverse()).toEqual(kinds)

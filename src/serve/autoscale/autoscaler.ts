@@ -19,8 +19,8 @@ const LOOK_MAX_AGE_MS = 5000
 export interface ScaleActions {
   /** Adds `count` hosts to those it has (`before`); returns the ids of the hosts added. */
   grow(cluster: string, count: number, before: readonly string[]): Promise<string[]>
-  /** Drains and removes the hosts; returns those removed, and why any was not. */
-  shrink(cluster: string, hosts: string[]): Promise<{removed: string[]; failed: string[]}>
+  /** Drains and removes the hosts; returns those removed, what their drain reported, and why any was not removed. */
+  shrink(cluster: string, hosts: string[]): Promise<{removed: string[]; drained: string[]; failed: string[]}>
 }
 
 export interface AutoscaleStatus {
@@ -105,8 +105,10 @@ export class Autoscaler {
       } else {
         await event('shrink', `removing ${decision.hosts.join(', ')}: ${decision.reason}`)
         this.deps.log(`autoscale ${cluster}: removing ${decision.hosts.join(', ')}: ${decision.reason}`)
-        const {removed, failed} = await this.deps.actions.shrink(cluster, decision.hosts)
-        await event(failed.length > 0 ? 'shrink-failed' : 'shrunk', `removed ${removed.join(', ') || 'no host'} in ${seconds(started)}${failed.length > 0 ? `; not removed: ${failed.join('; ')}` : ''}`)
+        const {removed, drained, failed} = await this.deps.actions.shrink(cluster, decision.hosts)
+        // The drains' own words: a drain the engine did not finish in time (the host removed anyway) is on record.
+        const how = drained.length > 0 ? ` (${drained.join('; ')})` : ''
+        await event(failed.length > 0 ? 'shrink-failed' : 'shrunk', `removed ${removed.join(', ') || 'no host'} in ${seconds(started)}${how}${failed.length > 0 ? `; not removed: ${failed.join('; ')}` : ''}`)
       }
       memory.failures = 0
     } catch (error) {
@@ -167,7 +169,12 @@ export function clusterActions(run: RunOptions, log: (line: string) => void): Sc
     async shrink(cluster, hosts) {
       const {removeHosts} = await import('../../cluster/remove.js')
       const report = await removeHosts({name: cluster, hosts, graceSeconds: 30}, quiet(cluster))
-      return {removed: report.removed.filter((r) => r.ok).map((r) => r.host), failed: report.removed.filter((r) => !r.ok).map((r) => `${r.host}: ${r.error ?? 'failed'}`)}
+      const removed = report.removed.filter((r) => r.ok)
+      return {
+        removed: removed.map((r) => r.host),
+        drained: removed.filter((r) => r.detail).map((r) => `${r.host}: ${r.detail}`),
+        failed: report.removed.filter((r) => !r.ok).map((r) => `${r.host}: ${r.error ?? 'failed'}`),
+      }
     },
   }
 }
