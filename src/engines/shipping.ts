@@ -86,7 +86,9 @@ export class Shipment {
       return 'uploaded'
     }
     if (isHead) {
-      if (state.archiveBytes !== a.bytes && (!state.unpacked || this.shared)) {
+      // The head keeps an archive for the others only when they fetch it: never one only the head needs (on a rerun
+      // or `add` it is unpacked there already, and its archive was never kept).
+      if (state.archiveBytes !== a.bytes && (!state.unpacked || (this.shared && !a.headOnly))) {
         await this.upload(ctx, a, paths, report)
         delivery = 'uploaded'
       }

@@ -153,6 +153,11 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect((await namenode(headIp)).clusterId).toBe(before.clusterId)
     expect(await docker('exec', head, 'cat', `/root/.cms/clusters/${NAME}/run/namenode.pid`)).toBe(pid)
     expect((await hdfs(head, 'dfs', '-cat', '/keep.txt')).trim()).toBe('cms-hdfs-data')
+    // Spark went into its unpack on the head as it arrived (no other host needs it): the rerun uploads no copy of
+    // its archive there, and so does \`add\` below, which has no local Spark archive to send.
+    const spark = (await webhdfs<{FileStatuses: {FileStatus: Array<{pathSuffix: string}>}}>(headIp, '/cms/spark', 'LISTSTATUS')).FileStatuses.FileStatus.map((f) => f.pathSuffix)
+    expect(spark).toHaveLength(1)
+    expect((await docker('exec', head, 'ls', '/root/.cms/dist')).split('\n')).not.toContain(`${spark[0]}.tgz`)
   })
 
   it('put streams local files into HDFS and get brings them back; an existing target stops both unless --force', async () => {

@@ -85,6 +85,19 @@ describe('Shipment', () => {
     }
   })
 
+  it('leaves an archive only the head needs alone once it is unpacked there, when hosts join (add, a rerun of create)', async () => {
+    const log: string[] = []
+    const head = fakeHost('head', log)
+    const run = head.session.run.bind(head.session)
+    head.session.run = (async (script: string, opts: {label: string}) => (opts.label.startsWith('check ') ? (log.push(`head: ${opts.label}`), 'unpacked=1 archive=0') : run(script, opts as never))) as never
+    // `cms cluster add` knows the Spark runtime by its id only: it has no local archive to upload.
+    const headOnly: Artifact = {...artifact('Spark', 's3'), path: undefined, headOnly: true}
+    const shipment = new Shipment([hadoop, headOnly], true)
+    expect(await shipment.deliver(head, true, {update() {}}, [headOnly])).toEqual(['present'])
+    expect(log).toEqual(['head: check Spark'])
+    expect(shipment.uploadedBytes).toBe(0)
+  })
+
   it('fails the hosts waiting for an archive the head could not receive', async () => {
     const head = fakeHost('head', [])
     head.session.upload = async () => {
