@@ -322,8 +322,15 @@ export class TaskService {
 
   /** Cancels a queued task; kills a running one on its engine first (a kill the engine refuses changes nothing). */
   async cancel(id: string, actor: string): Promise<TaskView> {
+    let killed: string | undefined
     for (let i = 0; i < 5; i++) {
       const task = await this.mustGet(id)
+      // The tracker may see the job end (our kill) on the engine before this request records it: the kill is done,
+      // and the audit trail says who asked for it.
+      if (killed && task.state === 'KILLED' && task.engine_job_id === killed) {
+        await this.store.note(id, 'KILLED', actor, `killed ${killed} on ${task.cluster}`)
+        return this.task(id)
+      }
       if (FINISHED.has(task.state)) throw new ApiError(409, `task ${id} has already finished (${task.state})`)
       if (task.state === 'QUEUED' || (task.state === 'SUBMITTED' && !task.engine_job_id)) {
         // A submission in flight is killed on its engine when it returns (the dispatcher sees the task moved on).
@@ -336,6 +343,7 @@ export class TaskService {
         await this.links.withJobs(task.cluster, (jobs) => jobs.kill(jobId, {purge: false})).catch((error: Error) => {
           throw new ApiError(502, `could not kill job ${jobId} on ${task.cluster}: ${error.message.split('\n')[0]}`)
         })
+        killed = jobId
         const ok = await this.store.move(id, {from: [task.state], to: 'KILLED', actor, detail: `killed ${jobId} on ${task.cluster}`, attempt: task.attempts, patch: {finished_at: Date.now()}, attemptPatch: {state: 'KILLED', finished_at: Date.now()}})
         if (ok) return this.task(id)
       }
