@@ -8,8 +8,7 @@ import {yarnJobCases, type YarnJobCluster} from './hadoop-jobs.cases.js'
 import {notebookCases} from './notebook.cases.js'
 import {s3SparkCases} from './s3-spark.cases.js'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, sparkRuntimeHome, waitUntil} from './helpers.js'
-import {makeKey, piPyPath, startServer, taskForm, waitForTasks} from './serve-harness.js'
-import Database from 'better-sqlite3'
+import {clusterEvents, makeKey, piPyPath, startServer, taskForm, waitForTasks} from './serve-harness.js'
 
 const NAME = 'e2e-hadoop'
 const HADOOP_DIST = process.env.CMS_HADOOP_DIST
@@ -278,14 +277,6 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   })
 
   it('cms serve admits Spark-on-YARN tasks by the ResourceManager\'s figures and grows and shrinks the cluster with the queue', async () => {
-    const clusterEvents = () => {
-      const db = new Database(join(home, 'serve.db'), {readonly: true})
-      try {
-        return db.prepare('SELECT kind, detail FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string; detail: string}>
-      } finally {
-        db.close()
-      }
-    }
     const key = await makeKey(env, 'yarn-ci', 'submit')
     const before = new Set((await labelledContainers(NAME)).map((c) => c.name))
     const server = await startServer(env, ['--cluster', NAME, '--autoscale', `${NAME}:min=2,max=3,idle=15s,wait=3s`])
@@ -321,7 +312,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       expect(removed).toHaveLength(1)
       expect(left.has(head)).toBe(true)
       const gone = removed[0]!
-      const shrunk = clusterEvents().map((e) => `${e.kind}: ${e.detail}`).join('\n')
+      const shrunk = clusterEvents(home, NAME).map((e) => `${e.kind}: ${e.detail}`).join('\n')
       expect(shrunk).toMatch(new RegExp(`^shrunk: removed ${gone.name} in `, 'm'))
       expect((await rmNodes(headIp)).find((n) => n.id.startsWith(`${gone.ip}:`))?.state, shrunk).toBe('DECOMMISSIONED')
       const nn = await namenode(headIp)
@@ -330,7 +321,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     } finally {
       await server.stop()
     }
-    expect(clusterEvents().map((e) => e.kind)).toEqual(['grow', 'grown', 'shrink', 'shrunk'])
+    expect(clusterEvents(home, NAME).map((e) => e.kind)).toEqual(['grow', 'grown', 'shrink', 'shrunk'])
   })
 
   it('kill leaves no container', async () => {

@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, labelledContainers, makeCmsHome, removeClusterContainers, waitUntil} from './helpers.js'
-import {makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
+import {clusterEvents, makeKey, startServer, taskForm, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve --autoscale on a real 1-host Spark cluster on docker: the hosts are counted by Docker (the provider),
 // the workers and their apps by the Spark master, the actions by the service's database.
@@ -88,16 +88,9 @@ describe('cms serve --autoscale on a docker Spark cluster', () => {
     expect((await labelledContainers(NAME))[0]!.role).toBe('head')
     await waitUntil('1 live worker', async () => (await master(headIp)).aliveworkers === 1, 60_000)
     // Every action is in the cluster's audit trail in the database, and the API and the Clusters view show it.
-    await waitUntil('the shrink to be recorded', async () => {
-      const db = new Database(join(home, 'serve.db'), {readonly: true})
-      try {
-        return (db.prepare('SELECT kind FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string}>).some((e) => e.kind === 'shrunk')
-      } finally {
-        db.close()
-      }
-    }, 60_000)
+    await waitUntil('the shrink to be recorded', async () => clusterEvents(home, NAME).some((e) => e.kind === 'shrunk'), 60_000)
+    const events = clusterEvents(home, NAME)
     const db = new Database(join(home, 'serve.db'), {readonly: true})
-    const events = db.prepare('SELECT kind, actor, detail FROM cluster_events WHERE cluster = ? ORDER BY id').all(NAME) as Array<{kind: string; actor: string; detail: string}>
     expect(db.prepare('SELECT COUNT(*) AS n FROM cluster_leases').get()).toEqual({n: 0})
     db.close()
     const kinds = events.map((e) => e.kind)

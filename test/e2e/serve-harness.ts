@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {execFileSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import Database from 'better-sqlite3'
 import {cms, startCms} from './helpers.js'
 
 /** Spark's own pi.py, from the runtime the clusters run (CMS_SPARK_DIST), unpacked once under `work`: its path. */
@@ -148,4 +149,14 @@ export async function waitForTasks(server: TestServer, key: string, ids: string[
     await new Promise((r) => setTimeout(r, 1000))
   }
   throw new Error(`tasks not all ${states.join('/')}: ${last.map((t) => `${t?.id}=${t?.state}`).join(', ')}`)
+}
+
+/** A cluster's audit trail (autoscaler actions), read from the service's SQLite database under CMS_HOME. */
+export function clusterEvents(home: string, cluster: string): Array<{kind: string; actor: string; detail: string}> {
+  const db = new Database(join(home, 'serve.db'), {readonly: true})
+  try {
+    return db.prepare('SELECT kind, actor, detail FROM cluster_events WHERE cluster = ? ORDER BY id').all(cluster) as Array<{kind: string; actor: string; detail: string}>
+  } finally {
+    db.close()
+  }
 }
