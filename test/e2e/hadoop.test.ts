@@ -55,6 +55,11 @@ function hdfs(head: string, ...args: string[]): Promise<string> {
   return docker('exec', head, 'bash', '-c', `HADOOP_CONF_DIR=${CONF} HADOOP_ROOT_LOGGER=WARN,console /root/.cms/dist/*/hadoop-*/bin/hdfs ${quoted}`)
 }
 
+/** How many of the daemon's memory mappings are of a class data archive (hadoop.jsa): its JVM maps one it can use. */
+async function classDataMappings(container: string, daemon: string): Promise<number> {
+  return Number(await docker('exec', container, 'bash', '-c', `p=$(pgrep -f -- '-Dproc_${daemon} ' | head -n 1); grep -c '/hadoop\\.jsa$' /proc/$p/maps || true`))
+}
+
 describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
   const {home, cleanup} = makeCmsHome()
   const env = {CMS_HOME: home}
@@ -118,6 +123,11 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
       const spark = await docker('exec', c.name, 'sh', '-c', 'ls -d /root/.cms/dist/*/spark-* 2>/dev/null | wc -l')
       expect(spark, c.name).toBe(c.role === 'head' ? '1' : '0')
     }
+    // The class data archive for the hosts' Java: made on the head by this create (or an earlier one, and then
+    // shipped and mapped by every daemon), kept on this machine, and nothing of the dump left on the head.
+    const kept = execFileSync('bash', ['-c', 'ls "${CMS_DIST_CACHE:-$HOME/.cache/cms/dist}"/hadoop-class-data/*.tgz 2>/dev/null || true'], {encoding: 'utf8'})
+    expect(kept).toMatch(/\.tgz$/m)
+    expect(await docker('exec', head, 'sh', '-c', `ls /root/.cms/clusters/${NAME}/data`)).not.toMatch(/class-data/)
   })
 
   it('binds every listener to the private address (but the MapReduce shuffle port, which Hadoop cannot bind)', async () => {
@@ -252,6 +262,9 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     expect(added.code, added.stderr).toBe(0)
     const third = (await labelledContainers(NAME)).find((c) => c.name.endsWith('-3'))!
     expect((await rmNodes(headIp)).filter((n) => n.state === 'RUNNING')).toHaveLength(3)
+    // The new host's JVMs start from the class data archive the create kept.
+    expect(await classDataMappings(third.name, 'datanode')).toBeGreaterThan(0)
+    expect(await classDataMappings(third.name, 'nodemanager')).toBeGreaterThan(0)
     expect((await namenode(headIp)).live.map((d) => d.xferaddr.replace(/:\d+$/, ''))).toContain(third.ip)
     // Written from the new host: HDFS puts the first replica of every block on the writer's own DataNode.
     await docker('exec', third.name, 'sh', '-c', 'head -c 3000000 /dev/urandom > /tmp/blocks.bin')

@@ -12,6 +12,7 @@ import {sharedLine} from '../../output/progress.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
+import {cachedClassData, CLASS_DATA_FILE, classDataNeed, keepClassData, startDumpScript} from './class-data.js'
 import {readHadoopState} from './cluster-state.js'
 import {checkDataNodesLeft, hadoopHomeOn} from './hdfs-beside.js'
 import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
@@ -76,9 +77,10 @@ export class HadoopEngine implements Engine {
         input.log(`Each host counts ${settings.hostMemoryMb} MB: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB`)
       }
     }
+    const classData = await cachedClassData(hadoop.id)
     return {
       // Spark only on the head, where jobs are submitted (the other hosts get its jars from HDFS).
-      artifacts: [hadoop, {...sparkArtifact(spark), headOnly: true}],
+      artifacts: [hadoop, {...sparkArtifact(spark), headOnly: true}, ...(classData ? [classData] : [])],
       settings: {
         ...hadoopDistSettings(hadoop),
         ...distSettings(spark),
@@ -92,7 +94,7 @@ export class HadoopEngine implements Engine {
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment} = input
-    const [hadoopDist, sparkDist] = shipment.artifacts as [Artifact, Artifact]
+    const [hadoopDist, sparkDist, classData] = shipment.artifacts as [Artifact, Artifact, Artifact?]
     const settings = hadoopSettingsFromRecord(input.plan.settings)
     const head = input.hosts[0]
     const headAddress = new Deferred<string>()
@@ -100,7 +102,7 @@ export class HadoopEngine implements Engine {
     // When each host may start its daemons: YARN's once the head formatted HDFS (the ResourceManager starts during the
     // format; NodeManagers retry until it answers), HDFS's once the NameNode is started.
     const mayStart = {yarn: new Deferred<void>(), hdfs: new Deferred<void>()}
-    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]} = {}
+    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]; classData?: string; namenodeStarted?: boolean; dumping?: boolean} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
     const outcomes = await input.perHost(async (host, line): Promise<HostOutcome> => {
@@ -114,7 +116,7 @@ export class HadoopEngine implements Engine {
         const layout = hadoopLayout(ctx.facts.home, cluster)
         // Spark is needed only by jobs, and only on the head, where they are submitted (the other hosts get its jars
         // from HDFS): it arrives while HDFS and YARN start.
-        const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, [hadoopDist])
+        const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, classData ? [hadoopDist, classData] : [hadoopDist])
         const sparkShipped = isHead
           ? shipment.deliver(ctx, isHead, sparkLine, [sparkDist]).then(async ([delivery]) => {
               sparkLine.update('')
@@ -123,7 +125,16 @@ export class HadoopEngine implements Engine {
           : undefined
         sparkShipped?.catch(() => undefined)
         const hadoopHome = await shipment.root(ctx, hadoopDist)
-        if (isHead) homes.hadoop = hadoopHome
+        const classDataArchive = classData ? `${await shipment.root(ctx, classData)}/${CLASS_DATA_FILE}` : undefined
+        if (isHead) {
+          homes.hadoop = hadoopHome
+          homes.classData = classDataArchive
+          // None kept yet for this runtime: the head makes one while the cluster starts.
+          if (!classData) {
+            await ctx.session.run(startDumpScript(layout, hadoopHome), {label: 'start the class data dump'})
+            homes.dumping = true
+          }
+        }
         const computes = !isHead || settings.headComputes
         report.update(isHead ? 'configuring' : 'waiting for the head')
         const conf = {...renderHadoopConf({
@@ -146,7 +157,9 @@ export class HadoopEngine implements Engine {
           const states = await Promise.all(
             daemons.map(async (daemon) => {
               const jvm = daemon === 'nodemanager' ? [`-Djdk.net.hosts.file=${nodeManagerHostsFile(layout)}`] : []
-              return `${daemon} ${(await ctx.session.run(scripts.startDaemonScript(layout, hadoopHome, daemon, configHash, jvm), {label: `start ${daemon}`, timeoutMs: 120_000})).trim()}`
+              const state = (await ctx.session.run(scripts.startDaemonScript(layout, hadoopHome, daemon, configHash, jvm, classDataArchive), {label: `start ${daemon}`, timeoutMs: 120_000})).trim()
+              if (daemon === 'namenode') homes.namenodeStarted = state !== 'running'
+              return `${daemon} ${state}`
             }),
           )
           started.push(...states)
@@ -184,7 +197,7 @@ export class HadoopEngine implements Engine {
           // The ResourceManager needs no HDFS: it starts while the NameNode is formatted (a JVM of its own).
           const rmStarted = settled ? start(['resourcemanager']) : undefined
           rmStarted?.catch(() => undefined)
-          const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
+          const formatted = (await ctx.session.run(scripts.formatScript(layout, hadoopHome, `cms-${cluster}`, classDataArchive), {label: 'format the NameNode', timeoutMs: 120_000})).trim()
           if (formatted === 'formatted') started.push('HDFS formatted')
           if (settled) {
             mayStart.yarn.resolve()
@@ -250,6 +263,16 @@ export class HadoopEngine implements Engine {
     const headCtx = await headReady.promise
     // A NameNode with blocks leaves safe mode once the DataNodes reported them.
     await waitFor(READY_TIMEOUT_MS, async () => !(await readHadoopState(headCtx.session, headCtx.address)).namenode.Safemode, 'the NameNode stayed in safe mode').catch((e: Error) => input.log(e.message))
+    await keepClassData({
+      session: headCtx.session,
+      layout: hadoopLayout(headCtx.facts.home, cluster),
+      hadoopHome: homes.hadoop,
+      hadoopId: hadoopDist.id,
+      need: classDataNeed(Boolean(homes.classData), Boolean(homes.namenodeStarted)),
+      shipped: homes.classData,
+      dumping: Boolean(homes.dumping),
+      log: input.log,
+    })
     return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!, sparkHdfsDir: homes.sparkHdfsDir!, pysparkZips: homes.pysparkZips!.join(',')}}
   }
 

@@ -49,6 +49,11 @@ export function hadoopEnv(l: HadoopLayout): string {
   return `HADOOP_CONF_DIR=${shq(l.confDir)} HADOOP_LOG_DIR=${shq(l.logDir)}`
 }
 
+/** HADOOP_CDS_ARCHIVE for the runtime's launcher, when a class data archive was shipped (see class-data.ts). */
+function classDataEnv(archive: string | undefined): string[] {
+  return archive ? [`HADOOP_CDS_ARCHIVE=${shq(archive)}`] : []
+}
+
 /** hadoopEnv for a command that only administers the cluster and exits (format, dfsadmin, rmadmin, yarn logs). */
 export function hadoopToolEnv(l: HadoopLayout): string {
   return `${hadoopEnv(l)} HADOOP_OPTS=${shq(SHORT_LIVED_JVM_OPTS)}`
@@ -58,11 +63,11 @@ export function hadoopToolEnv(l: HadoopLayout): string {
  * Formats the NameNode's storage once: a folder holding current/VERSION is never formatted again (that would lose
  * the file system). Prints `formatted` or `present`.
  */
-export function formatScript(l: HadoopLayout, hadoopHome: string, clusterId: string): string {
+export function formatScript(l: HadoopLayout, hadoopHome: string, clusterId: string, classData?: string): string {
   return [
     'set -e',
     `if [ -f ${shq(`${l.dirs.name}/current/VERSION`)} ]; then echo present; exit 0; fi`,
-    `if ! env ${hadoopToolEnv(l)} ${shq(`${hadoopHome}/bin/hadoop-daemon`)} format -clusterid ${shq(clusterId)} > ${shq(`${l.logDir}/format.log`)} 2>&1; then`,
+    `if ! env ${[hadoopToolEnv(l), ...classDataEnv(classData)].join(' ')} ${shq(`${hadoopHome}/bin/hadoop-daemon`)} format -clusterid ${shq(clusterId)} > ${shq(`${l.logDir}/format.log`)} 2>&1; then`,
     `  tail -n 20 ${shq(`${l.logDir}/format.log`)} >&2; exit 5`,
     'fi',
     'echo formatted',
@@ -90,12 +95,13 @@ function stopDaemonLines(l: HadoopLayout, daemon: HadoopDaemon): string[] {
 
 /**
  * Starts a daemon unless it already runs with the same configuration; a changed configuration restarts it.
- * `jvmOptions` go to HADOOP_OPTS. Prints `running`, `started` or `restarted`.
+ * `jvmOptions` go to HADOOP_OPTS; `classData` is a class data archive for its JVM. Prints `running`, `started` or
+ * `restarted`.
  */
-export function startDaemonScript(l: HadoopLayout, hadoopHome: string, daemon: HadoopDaemon, configHash: string, jvmOptions: string[] = []): string {
+export function startDaemonScript(l: HadoopLayout, hadoopHome: string, daemon: HadoopDaemon, configHash: string, jvmOptions: string[] = [], classData?: string): string {
   const hashFile = shq(`${l.runDir}/${daemon}.config`)
   const log = shq(`${l.logDir}/${daemon}.log`)
-  const env = [hadoopEnv(l), `HADOOP_HEAPSIZE_MAX=${DAEMON_HEAP[daemon]}`, ...(jvmOptions.length ? [`HADOOP_OPTS=${shq(jvmOptions.join(' '))}`] : [])]
+  const env = [hadoopEnv(l), `HADOOP_HEAPSIZE_MAX=${DAEMON_HEAP[daemon]}`, ...(jvmOptions.length ? [`HADOOP_OPTS=${shq(jvmOptions.join(' '))}`] : []), ...classDataEnv(classData)]
   return [
     'set -e',
     OWN_PROCESS_FUNCTION,

@@ -1,0 +1,96 @@
+import {execFileSync} from 'node:child_process'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {cachedClassData, classDataCachePath, classDataNeed, dumpStateScript, mappedScript, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
+import {hadoopLayout, pidFile} from '../../../../src/engines/hadoop/layout.js'
+import {formatScript, startDaemonScript} from '../../../../src/engines/hadoop/scripts.js'
+
+const bash = (script: string) => execFileSync('bash', ['-c', script], {encoding: 'utf8'}).trim()
+
+/** A runtime whose bin/hadoop-daemon stands in for the real one: `cds-dump FILE` writes FILE, or fails if told to. */
+function fakeRuntime(dir: string, fail: boolean): string {
+  const home = join(dir, 'hadoop')
+  mkdirSync(join(home, 'bin'), {recursive: true})
+  const daemon = join(home, 'bin', 'hadoop-daemon')
+  writeFileSync(daemon, `#!/usr/bin/env bash\n[ "$1" = cds-dump ] || exit 2\n${fail ? 'echo "Error: no class list" >&2; exit 1' : 'printf archive > "$2"'}\n`)
+  chmodSync(daemon, 0o755)
+  return home
+}
+
+function waitForDump(script: string): string {
+  for (let i = 0; i < 100; i++) {
+    const state = bash(script)
+    if (state !== 'running') return state
+    execFileSync('sleep', ['0.1'])
+  }
+  return 'running'
+}
+
+describe('hadoop class data', () => {
+  it('is made once none was shipped, checked when the NameNode started with one, left alone otherwise', () => {
+    expect(classDataNeed(false, true)).toBe('make')
+    expect(classDataNeed(false, false)).toBe('make')
+    expect(classDataNeed(true, true)).toBe('check')
+    expect(classDataNeed(true, false)).toBe('none')
+  })
+
+  it('is kept per Hadoop runtime in the dist cache, and shipped as an archive of its own once there', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
+    const before = process.env.CMS_DIST_CACHE
+    process.env.CMS_DIST_CACHE = cache
+    try {
+      expect(classDataCachePath('abc')).toBe(join(cache, 'hadoop-class-data', 'abc.tgz'))
+      expect(await cachedClassData('abc')).toBeUndefined()
+      mkdirSync(join(cache, 'hadoop-class-data'))
+      writeFileSync(classDataCachePath('abc'), 'x'.repeat(10))
+      const artifact = await cachedClassData('abc')
+      expect(artifact).toMatchObject({what: 'Hadoop class data', bytes: 10, archiveExt: '.tgz', probe: 'hadoop.jsa'})
+      expect(artifact!.id).toMatch(/^[0-9a-f]{16}$/)
+    } finally {
+      if (before === undefined) delete process.env.CMS_DIST_CACHE
+      else process.env.CMS_DIST_CACHE = before
+    }
+  })
+
+  it('is dumped on the head in the background into one archive, in a real shell', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-cds-'))
+    const l = hadoopLayout(dir, 'c1')
+    expect(bash(dumpStateScript(l))).toBe('running')
+    bash(startDumpScript(l, fakeRuntime(dir, false)))
+    expect(waitForDump(dumpStateScript(l))).toBe('made')
+    const listed = bash(`tar -tzf ${l.dataDir}/class-data/class-data.tgz`).split('\n')
+    expect(listed).toContain('class-data-hadoop/hadoop.jsa')
+    expect(bash(`tar -xzOf ${l.dataDir}/class-data/class-data.tgz class-data-hadoop/hadoop.jsa`)).toBe('archive')
+    bash(removeDumpScript(l))
+    expect(existsSync(join(l.dataDir, 'class-data'))).toBe(false)
+  })
+
+  it('says why a dump failed, and leaves no archive', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-cds-'))
+    const l = hadoopLayout(dir, 'c1')
+    bash(startDumpScript(l, fakeRuntime(dir, true)))
+    expect(waitForDump(dumpStateScript(l))).toBe('failed: Error: no class list')
+    expect(existsSync(join(l.dataDir, 'class-data', 'class-data.tgz'))).toBe(false)
+  })
+
+  it("reads from the NameNode's memory map whether its JVM mapped the archive", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-cds-'))
+    const l = hadoopLayout(dir, 'c1')
+    mkdirSync(l.runDir, {recursive: true})
+    expect(bash(mappedScript(l, '/x/hadoop.jsa'))).toBe('not-mapped')
+    // This test's own process stands in for the NameNode: node is mapped in it, a made-up archive is not.
+    writeFileSync(pidFile(l, 'namenode'), String(process.pid))
+    expect(bash(mappedScript(l, process.execPath))).toBe('mapped')
+    expect(bash(mappedScript(l, join(dir, 'hadoop.jsa')))).toBe('not-mapped')
+  })
+
+  it('reaches the launcher of daemons and of the format only when an archive was shipped', () => {
+    const l = hadoopLayout('/home/u', 'c1')
+    expect(startDaemonScript(l, '/h', 'datanode', 'abc', [], '/d/hadoop.jsa')).toMatch(/HADOOP_CDS_ARCHIVE='?\/d\/hadoop\.jsa/)
+    expect(startDaemonScript(l, '/h', 'datanode', 'abc')).not.toContain('HADOOP_CDS_ARCHIVE')
+    expect(formatScript(l, '/h', 'cms-c1', '/d/hadoop.jsa')).toMatch(/HADOOP_CDS_ARCHIVE='?\/d\/hadoop\.jsa/)
+    expect(formatScript(l, '/h', 'cms-c1')).not.toContain('HADOOP_CDS_ARCHIVE')
+  })
+})
