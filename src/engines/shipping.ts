@@ -20,7 +20,7 @@ export class Shipment {
   uploadedBytes = 0
   private readonly head = new Deferred<HostContext>()
   /** Per archive: settled once the head holds it (or failed before it did). */
-  private readonly onHead: ReadonlyMap<string, Deferred<HostContext>>
+  private readonly onHead: Map<string, Deferred<HostContext>>
   private server: {pid: number; port: number} | undefined
   private readonly serve = once(async () => {
     const ctx = await this.head.promise
@@ -39,6 +39,16 @@ export class Shipment {
     private readonly shared: boolean,
   ) {
     this.onHead = new Map(artifacts.map((a) => [a.id, new Deferred<HostContext>()]))
+  }
+
+  /**
+   * One more archive, known only once the head was asked (the Hadoop class data its JVM can use): the head takes it
+   * in before any host delivers it.
+   */
+  include(a: Artifact): void {
+    if (this.onHead.has(a.id)) return
+    this.artifacts.push(a)
+    this.onHead.set(a.id, new Deferred<HostContext>())
   }
 
   get totalBytes(): number {

@@ -125,7 +125,7 @@ describe.skipIf(!HADOOP_DIST)('hadoop engine on docker hosts', () => {
     }
     // The class data archive for the hosts' Java: made on the head by this create (or an earlier one, and then
     // shipped and mapped by every daemon), kept on this machine, and nothing of the dump left on the head.
-    const kept = execFileSync('bash', ['-c', 'ls "${CMS_DIST_CACHE:-$HOME/.cache/cms/dist}"/hadoop-class-data/*.tgz 2>/dev/null || true'], {encoding: 'utf8'})
+    const kept = execFileSync('bash', ['-c', 'ls "${CMS_DIST_CACHE:-$HOME/.cache/cms/dist}"/hadoop-class-data/*/*.tgz 2>/dev/null || true'], {encoding: 'utf8'})
     expect(kept).toMatch(/\.tgz$/m)
     expect(await docker('exec', head, 'sh', '-c', `ls /root/.cms/clusters/${NAME}/data`)).not.toMatch(/class-data/)
   })

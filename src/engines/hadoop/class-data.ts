@@ -11,8 +11,8 @@ import {pidFile, type HadoopLayout} from './layout.js'
  * Class data sharing for Hadoop's JVMs: a daemon that maps an archive of Hadoop's classes, parsed and verified
  * already, starts on ~40% less CPU. An archive serves only the JVM build that made it, so cms makes it on a cluster's
  * head (`hadoop-daemon cds-dump`, from the class list the runtime carries), keeps it in this machine's cache for that
- * Hadoop runtime, and ships it beside the runtime to the hosts of the clusters made after. A JVM of another build
- * ignores it; cms then sees the NameNode did not map it and makes a new one.
+ * Hadoop runtime and that JVM (named by its libjvm.so's hash), and ships it beside the runtime to the hosts of the
+ * clusters made after whose head runs the same JVM. A host whose JVM is another build ignores it.
  */
 export const CLASS_DATA_FILE = 'hadoop.jsa'
 const TOP = 'class-data-hadoop'
@@ -20,16 +20,31 @@ const DUMP_TIMEOUT_MS = 300_000
 
 const KIND: ArtifactKind = {what: 'Hadoop class data', flag: '--hadoop-dist', envVar: 'CMS_DIST_CACHE', extensions: ['.tgz']}
 
-/** Where this machine keeps the archive made for the Hadoop runtime `hadoopId`. */
-export function classDataCachePath(hadoopId: string): string {
-  return join(localPaths.distCache(), 'hadoop-class-data', `${hadoopId}.tgz`)
+/** Where this machine keeps the archive made for the Hadoop runtime `hadoopId` and the JVM `jvmId`. */
+export function classDataCachePath(hadoopId: string, jvmId: string): string {
+  return join(localPaths.distCache(), 'hadoop-class-data', hadoopId, `${jvmId}.tgz`)
 }
 
-/** The archive kept for this runtime, as one more archive to ship; none before a cluster made it. */
-export async function cachedClassData(hadoopId: string): Promise<Artifact | undefined> {
-  const path = classDataCachePath(hadoopId)
+/** The archive kept for this runtime and JVM, as one more archive to ship; none before a cluster made it. */
+export async function cachedClassData(hadoopId: string, jvmId: string): Promise<Artifact | undefined> {
+  const path = classDataCachePath(hadoopId, jvmId)
   if (!existsSync(path)) return undefined
   return resolveArtifact(path, KIND, {log: () => undefined, probe: CLASS_DATA_FILE})
+}
+
+/**
+ * Prints the first 16 hex digits of the sha256 of the libjvm.so the runtime's launchers run (they pick JAVA_HOME):
+ * the JVM build an archive is for. Prints nothing when there is no such file.
+ */
+export function jvmIdScript(hadoopHome: string): string {
+  const inner = '. "$1/libexec/hadoop-config.sh" >/dev/null 2>&1 && f="$JAVA_HOME/lib/server/libjvm.so" && [ -f "$f" ] && sha256sum "$f" | cut -c1-16 || true'
+  return `bash -c ${shq(inner)} _ ${shq(hadoopHome)}`
+}
+
+/** The JVM id jvmIdScript printed, or undefined. */
+export function parseJvmId(out: string): string | undefined {
+  const id = out.trim()
+  return /^[0-9a-f]{16}$/.test(id) ? id : undefined
 }
 
 /** The folder on the head where an archive is made. */
@@ -97,6 +112,7 @@ export async function keepClassData(input: {
   layout: HadoopLayout
   hadoopHome: string
   hadoopId: string
+  jvmId: string
   need: ClassDataNeed
   /** The archive shipped to the hosts (its path there), when one was. */
   shipped?: string
@@ -109,7 +125,7 @@ export async function keepClassData(input: {
   try {
     if (need === 'check') {
       if ((await session.run(mappedScript(layout, input.shipped!), {label: 'check the class data'})).trim() === 'mapped') return
-      log(`The NameNode did not use the kept class data archive (the hosts run another Java build): making one for it on the head`)
+      log(`The NameNode did not use the kept class data archive: making it again on the head`)
     } else log(`Making the class data archive of Hadoop for the hosts' Java on the head (once per Java build and Hadoop runtime: the daemons of later clusters start on less CPU)`)
     if (!input.dumping) await session.run(startDumpScript(layout, input.hadoopHome), {label: 'start the class data dump'})
     let state = 'running'
@@ -121,7 +137,7 @@ export async function keepClassData(input: {
     if (state !== 'made') throw new Error(`the class data dump ${state}`)
     const archive = await session.readFile(`${layout.dataDir}/class-data/class-data.tgz`)
     if (!archive?.length) throw new Error('the class data archive is missing on the head')
-    const path = classDataCachePath(input.hadoopId)
+    const path = classDataCachePath(input.hadoopId, input.jvmId)
     mkdirSync(dirname(path), {recursive: true})
     writeFileSync(`${path}.part`, archive)
     renameSync(`${path}.part`, path)

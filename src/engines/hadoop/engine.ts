@@ -12,7 +12,7 @@ import {sharedLine} from '../../output/progress.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
-import {cachedClassData, CLASS_DATA_FILE, classDataNeed, keepClassData, startDumpScript} from './class-data.js'
+import {cachedClassData, CLASS_DATA_FILE, classDataNeed, jvmIdScript, keepClassData, parseJvmId, startDumpScript} from './class-data.js'
 import {readHadoopState} from './cluster-state.js'
 import {checkDataNodesLeft, hadoopHomeOn} from './hdfs-beside.js'
 import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
@@ -77,10 +77,9 @@ export class HadoopEngine implements Engine {
         input.log(`Each host counts ${settings.hostMemoryMb} MB: ${input.totalHosts} hosts share this machine's ${(machine.memoryMb / 1024).toFixed(1)} GiB`)
       }
     }
-    const classData = await cachedClassData(hadoop.id)
     return {
       // Spark only on the head, where jobs are submitted (the other hosts get its jars from HDFS).
-      artifacts: [hadoop, {...sparkArtifact(spark), headOnly: true}, ...(classData ? [classData] : [])],
+      artifacts: [hadoop, {...sparkArtifact(spark), headOnly: true}],
       settings: {
         ...hadoopDistSettings(hadoop),
         ...distSettings(spark),
@@ -94,7 +93,9 @@ export class HadoopEngine implements Engine {
 
   async converge(input: ConvergeInput): Promise<ConvergeResult> {
     const {cluster, shipment} = input
-    const [hadoopDist, sparkDist, classData] = shipment.artifacts as [Artifact, Artifact, Artifact?]
+    const [hadoopDist, sparkDist] = shipment.artifacts as [Artifact, Artifact]
+    // The class data archive kept for the head's JVM, if any: the head decides, every host then takes it.
+    const classDataChoice = new Deferred<Artifact | undefined>()
     const settings = hadoopSettingsFromRecord(input.plan.settings)
     const head = input.hosts[0]
     const headAddress = new Deferred<string>()
@@ -102,7 +103,7 @@ export class HadoopEngine implements Engine {
     // When each host may start its daemons: YARN's once the head formatted HDFS (the ResourceManager starts during the
     // format; NodeManagers retry until it answers), HDFS's once the NameNode is started.
     const mayStart = {yarn: new Deferred<void>(), hdfs: new Deferred<void>()}
-    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]; classData?: string; namenodeStarted?: boolean; dumping?: boolean} = {}
+    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]; jvmId?: string; classData?: string; namenodeStarted?: boolean; dumping?: boolean} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
     const outcomes = await input.perHost(async (host, line): Promise<HostOutcome> => {
@@ -116,7 +117,7 @@ export class HadoopEngine implements Engine {
         const layout = hadoopLayout(ctx.facts.home, cluster)
         // Spark is needed only by jobs, and only on the head, where they are submitted (the other hosts get its jars
         // from HDFS): it arrives while HDFS and YARN start.
-        const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, classData ? [hadoopDist, classData] : [hadoopDist])
+        const [hadoopDelivery] = await shipment.deliver(ctx, isHead, report, [hadoopDist])
         const sparkShipped = isHead
           ? shipment.deliver(ctx, isHead, sparkLine, [sparkDist]).then(async ([delivery]) => {
               sparkLine.update('')
@@ -125,16 +126,23 @@ export class HadoopEngine implements Engine {
           : undefined
         sparkShipped?.catch(() => undefined)
         const hadoopHome = await shipment.root(ctx, hadoopDist)
-        const classDataArchive = classData ? `${await shipment.root(ctx, classData)}/${CLASS_DATA_FILE}` : undefined
         if (isHead) {
           homes.hadoop = hadoopHome
-          homes.classData = classDataArchive
-          // None kept yet for this runtime: the head makes one while the cluster starts.
-          if (!classData) {
+          homes.jvmId = parseJvmId(await ctx.session.run(jvmIdScript(hadoopHome), {label: "identify the head's JVM"}))
+          const kept = homes.jvmId ? await cachedClassData(hadoopDist.id, homes.jvmId) : undefined
+          if (kept) shipment.include(kept)
+          else if (homes.jvmId) {
+            // None kept yet for this runtime and JVM: the head makes one while the cluster starts.
             await ctx.session.run(startDumpScript(layout, hadoopHome), {label: 'start the class data dump'})
             homes.dumping = true
           }
+          classDataChoice.resolve(kept)
         }
+        else report.update('waiting for the head')
+        const classData = await classDataChoice.promise
+        if (classData) await shipment.deliver(ctx, isHead, report, [classData])
+        const classDataArchive = classData ? `${await shipment.root(ctx, classData)}/${CLASS_DATA_FILE}` : undefined
+        if (isHead) homes.classData = classDataArchive
         const computes = !isHead || settings.headComputes
         report.update(isHead ? 'configuring' : 'waiting for the head')
         const conf = {...renderHadoopConf({
@@ -251,6 +259,7 @@ export class HadoopEngine implements Engine {
           const reason = new Error(`the head ${head.id} failed: ${(error as Error).message}`)
           shipment.headFailed(reason)
           headAddress.reject(reason)
+          classDataChoice.reject(reason)
           headReady.reject(reason)
           mayStart.yarn.reject(reason)
           mayStart.hdfs.reject(reason)
@@ -263,11 +272,12 @@ export class HadoopEngine implements Engine {
     const headCtx = await headReady.promise
     // A NameNode with blocks leaves safe mode once the DataNodes reported them.
     await waitFor(READY_TIMEOUT_MS, async () => !(await readHadoopState(headCtx.session, headCtx.address)).namenode.Safemode, 'the NameNode stayed in safe mode').catch((e: Error) => input.log(e.message))
-    await keepClassData({
+    if (homes.jvmId) await keepClassData({
       session: headCtx.session,
       layout: hadoopLayout(headCtx.facts.home, cluster),
       hadoopHome: homes.hadoop,
       hadoopId: hadoopDist.id,
+      jvmId: homes.jvmId,
       need: classDataNeed(Boolean(homes.classData), Boolean(homes.namenodeStarted)),
       shipped: homes.classData,
       dumping: Boolean(homes.dumping),

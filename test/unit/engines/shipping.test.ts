@@ -57,6 +57,21 @@ describe('Shipment', () => {
     expect(log.filter((l) => l === 'head: start distribution server')).toHaveLength(1)
   })
 
+  it('takes in one more archive once the head was asked (once), and the other hosts fetch it from the head', async () => {
+    const log: string[] = []
+    const head = fakeHost('head', log)
+    const worker = fakeHost('worker', log)
+    const shipment = new Shipment([hadoop], true)
+    const classData = artifact('Hadoop class data', 'c1')
+    shipment.include(classData)
+    shipment.include(classData)
+    expect(shipment.artifacts.map((a) => a.id)).toEqual(['h1', 'c1'])
+    expect(shipment.totalBytes).toBe(200)
+    expect(await shipment.deliver(head, true, {update() {}}, [classData])).toEqual(['uploaded'])
+    expect(await shipment.deliver(worker, false, {update() {}}, [classData])).toEqual(['from-head'])
+    expect(log).toContain('worker: fetch Hadoop class data from head')
+  })
+
   it('streams an archive only the head needs into its unpack (no separate upload, no copy kept, nothing for the others)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cms-ship-'))
     try {

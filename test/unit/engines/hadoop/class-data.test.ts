@@ -3,7 +3,7 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {cachedClassData, classDataCachePath, classDataNeed, dumpStateScript, mappedScript, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
+import {cachedClassData, classDataCachePath, classDataNeed, dumpStateScript, jvmIdScript, mappedScript, parseJvmId, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
 import {hadoopLayout, pidFile} from '../../../../src/engines/hadoop/layout.js'
 import {formatScript, startDaemonScript} from '../../../../src/engines/hadoop/scripts.js'
 
@@ -36,22 +36,38 @@ describe('hadoop class data', () => {
     expect(classDataNeed(true, false)).toBe('none')
   })
 
-  it('is kept per Hadoop runtime in the dist cache, and shipped as an archive of its own once there', async () => {
+  it('is kept per Hadoop runtime and JVM build in the dist cache, and shipped as an archive of its own once there', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
     const before = process.env.CMS_DIST_CACHE
     process.env.CMS_DIST_CACHE = cache
     try {
-      expect(classDataCachePath('abc')).toBe(join(cache, 'hadoop-class-data', 'abc.tgz'))
-      expect(await cachedClassData('abc')).toBeUndefined()
-      mkdirSync(join(cache, 'hadoop-class-data'))
-      writeFileSync(classDataCachePath('abc'), 'x'.repeat(10))
-      const artifact = await cachedClassData('abc')
+      expect(classDataCachePath('abc', '0123456789abcdef')).toBe(join(cache, 'hadoop-class-data', 'abc', '0123456789abcdef.tgz'))
+      expect(await cachedClassData('abc', '0123456789abcdef')).toBeUndefined()
+      mkdirSync(join(cache, 'hadoop-class-data', 'abc'), {recursive: true})
+      writeFileSync(classDataCachePath('abc', '0123456789abcdef'), 'x'.repeat(10))
+      expect(await cachedClassData('abc', 'fedcba9876543210')).toBeUndefined()
+      const artifact = await cachedClassData('abc', '0123456789abcdef')
       expect(artifact).toMatchObject({what: 'Hadoop class data', bytes: 10, archiveExt: '.tgz', probe: 'hadoop.jsa'})
       expect(artifact!.id).toMatch(/^[0-9a-f]{16}$/)
     } finally {
       if (before === undefined) delete process.env.CMS_DIST_CACHE
       else process.env.CMS_DIST_CACHE = before
     }
+  })
+
+  it("names the JVM the runtime's launchers pick by its libjvm.so's hash, in a real shell", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cms-cds-'))
+    const home = join(dir, 'hadoop')
+    const javaHome = join(dir, 'jdk')
+    mkdirSync(join(home, 'libexec'), {recursive: true})
+    mkdirSync(join(javaHome, 'lib', 'server'), {recursive: true})
+    // The runtime's hadoop-config.sh picks JAVA_HOME; this one names the fake JDK.
+    writeFileSync(join(home, 'libexec', 'hadoop-config.sh'), `export JAVA_HOME=${javaHome}\n`)
+    expect(parseJvmId(bash(jvmIdScript(home)))).toBeUndefined()
+    writeFileSync(join(javaHome, 'lib', 'server', 'libjvm.so'), 'jvm')
+    const expected = execFileSync('sha256sum', [join(javaHome, 'lib', 'server', 'libjvm.so')], {encoding: 'utf8'}).slice(0, 16)
+    expect(parseJvmId(bash(jvmIdScript(home)))).toBe(expected)
+    expect(parseJvmId('sha256sum: x: No such file\n')).toBeUndefined()
   })
 
   it('is dumped on the head in the background into one archive, in a real shell', () => {
