@@ -5,6 +5,7 @@ import type {SshSession} from '../../remote/session.js'
 import {shq} from '../../remote/shell.js'
 import {resolveArtifact, type Artifact, type ArtifactKind} from '../artifact.js'
 import {waitFor} from '../coordination.js'
+import type {Shipment} from '../shipping.js'
 import {pidFile, type HadoopLayout} from './layout.js'
 
 /**
@@ -45,6 +46,28 @@ export function jvmIdScript(hadoopHome: string): string {
 export function parseJvmId(out: string): string | undefined {
   const id = out.trim()
   return /^[0-9a-f]{16}$/.test(id) ? id : undefined
+}
+
+/**
+ * On the head, before its daemons start: the archive kept for its JVM, taken into the shipment for every host; or,
+ * none being kept, the dump started (it runs while the cluster starts). No JVM found: neither.
+ */
+export async function classDataOnHead(
+  session: SshSession,
+  shipment: Shipment,
+  layout: HadoopLayout,
+  hadoopHome: string,
+  hadoopId: string,
+): Promise<{jvmId?: string; kept?: Artifact; dumping: boolean}> {
+  const jvmId = parseJvmId(await session.run(jvmIdScript(hadoopHome), {label: "identify the head's JVM"}))
+  if (!jvmId) return {dumping: false}
+  const kept = await cachedClassData(hadoopId, jvmId)
+  if (kept) {
+    shipment.include(kept)
+    return {jvmId, kept, dumping: false}
+  }
+  await session.run(startDumpScript(layout, hadoopHome), {label: 'start the class data dump'})
+  return {jvmId, dumping: true}
 }
 
 /** The folder on the head where an archive is made. */

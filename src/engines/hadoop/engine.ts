@@ -12,7 +12,7 @@ import {sharedLine} from '../../output/progress.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
-import {cachedClassData, CLASS_DATA_FILE, classDataNeed, jvmIdScript, keepClassData, parseJvmId, startDumpScript} from './class-data.js'
+import {CLASS_DATA_FILE, classDataNeed, classDataOnHead, keepClassData} from './class-data.js'
 import {readHadoopState} from './cluster-state.js'
 import {checkDataNodesLeft, hadoopHomeOn} from './hdfs-beside.js'
 import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
@@ -128,17 +128,10 @@ export class HadoopEngine implements Engine {
         const hadoopHome = await shipment.root(ctx, hadoopDist)
         if (isHead) {
           homes.hadoop = hadoopHome
-          homes.jvmId = parseJvmId(await ctx.session.run(jvmIdScript(hadoopHome), {label: "identify the head's JVM"}))
-          const kept = homes.jvmId ? await cachedClassData(hadoopDist.id, homes.jvmId) : undefined
-          if (kept) shipment.include(kept)
-          else if (homes.jvmId) {
-            // None kept yet for this runtime and JVM: the head makes one while the cluster starts.
-            await ctx.session.run(startDumpScript(layout, hadoopHome), {label: 'start the class data dump'})
-            homes.dumping = true
-          }
-          classDataChoice.resolve(kept)
-        }
-        else report.update('waiting for the head')
+          const choice = await classDataOnHead(ctx.session, shipment, layout, hadoopHome, hadoopDist.id)
+          Object.assign(homes, {jvmId: choice.jvmId, dumping: choice.dumping})
+          classDataChoice.resolve(choice.kept)
+        } else report.update('waiting for the head')
         const classData = await classDataChoice.promise
         if (classData) await shipment.deliver(ctx, isHead, report, [classData])
         const classDataArchive = classData ? `${await shipment.root(ctx, classData)}/${CLASS_DATA_FILE}` : undefined

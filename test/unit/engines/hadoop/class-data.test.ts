@@ -3,9 +3,11 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {cachedClassData, classDataCachePath, classDataNeed, dumpStateScript, jvmIdScript, mappedScript, parseJvmId, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
+import {cachedClassData, classDataCachePath, classDataNeed, classDataOnHead, dumpStateScript, jvmIdScript, mappedScript, parseJvmId, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
 import {hadoopLayout, pidFile} from '../../../../src/engines/hadoop/layout.js'
 import {formatScript, startDaemonScript} from '../../../../src/engines/hadoop/scripts.js'
+import type {SshSession} from '../../../../src/remote/session.js'
+import {Shipment} from '../../../../src/engines/shipping.js'
 
 const bash = (script: string) => execFileSync('bash', ['-c', script], {encoding: 'utf8'}).trim()
 
@@ -49,6 +51,45 @@ describe('hadoop class data', () => {
       const artifact = await cachedClassData('abc', '0123456789abcdef')
       expect(artifact).toMatchObject({what: 'Hadoop class data', bytes: 10, archiveExt: '.tgz', probe: 'hadoop.jsa'})
       expect(artifact!.id).toMatch(/^[0-9a-f]{16}$/)
+    } finally {
+      if (before === undefined) delete process.env.CMS_DIST_CACHE
+      else process.env.CMS_DIST_CACHE = before
+    }
+  })
+
+  it("on the head: ships the archive kept for the head's JVM to every host, or starts the dump when none is", async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
+    const before = process.env.CMS_DIST_CACHE
+    process.env.CMS_DIST_CACHE = cache
+    try {
+      const labels: string[] = []
+      const session = (jvm: string) => ({
+        async run(_script: string, opts: {label: string}) {
+          labels.push(opts.label)
+          return opts.label === "identify the head's JVM" ? `${jvm}\n` : ''
+        },
+      }) as unknown as SshSession
+      const l = hadoopLayout('/root', 'c1')
+      const hadoop = {what: 'Hadoop', id: 'h1', path: '/x.tgz', bytes: 1, archiveExt: '.tgz' as const, flag: '--hadoop-dist', probe: 'bin/hadoop'}
+      const fresh = new Shipment([hadoop], true)
+      expect(await classDataOnHead(session('0123456789abcdef'), fresh, l, '/h', 'h1')).toEqual({jvmId: '0123456789abcdef', dumping: true})
+      expect(labels).toContain('start the class data dump')
+      expect(fresh.artifacts).toHaveLength(1)
+
+      mkdirSync(join(cache, 'hadoop-class-data', 'h1'), {recursive: true})
+      writeFileSync(classDataCachePath('h1', '0123456789abcdef'), 'archive')
+      labels.length = 0
+      const warm = new Shipment([hadoop], true)
+      const choice = await classDataOnHead(session('0123456789abcdef'), warm, l, '/h', 'h1')
+      expect(choice).toMatchObject({jvmId: '0123456789abcdef', dumping: false, kept: {what: 'Hadoop class data'}})
+      expect(warm.artifacts.map((a) => a.what)).toEqual(['Hadoop', 'Hadoop class data'])
+      expect(labels).not.toContain('start the class data dump')
+
+      // Another JVM build on the head: the archive kept for the first is not shipped; one is made for this one.
+      const other = new Shipment([hadoop], true)
+      expect(await classDataOnHead(session('fedcba9876543210'), other, l, '/h', 'h1')).toEqual({jvmId: 'fedcba9876543210', dumping: true})
+      expect(other.artifacts).toHaveLength(1)
+      expect(await classDataOnHead(session(''), other, l, '/h', 'h1')).toEqual({dumping: false})
     } finally {
       if (before === undefined) delete process.env.CMS_DIST_CACHE
       else process.env.CMS_DIST_CACHE = before
