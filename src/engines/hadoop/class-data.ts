@@ -6,6 +6,7 @@ import {shq} from '../../remote/shell.js'
 import {resolveArtifact, type Artifact, type ArtifactKind} from '../artifact.js'
 import {waitFor} from '../coordination.js'
 import type {Shipment} from '../shipping.js'
+import {artifactPaths} from '../shipping-scripts.js'
 import {pidFile, type HadoopLayout} from './layout.js'
 
 /**
@@ -15,7 +16,7 @@ import {pidFile, type HadoopLayout} from './layout.js'
  * Hadoop runtime and that JVM (named by its libjvm.so's hash), and ships it beside the runtime to the hosts of the
  * clusters made after whose head runs the same JVM. A host whose JVM is another build ignores it.
  */
-export const CLASS_DATA_FILE = 'hadoop.jsa'
+const CLASS_DATA_FILE = 'hadoop.jsa'
 const TOP = 'class-data-hadoop'
 const DUMP_TIMEOUT_MS = 300_000
 
@@ -58,16 +59,21 @@ export async function classDataOnHead(
   layout: HadoopLayout,
   hadoopHome: string,
   hadoopId: string,
-): Promise<{jvmId?: string; kept?: Artifact; dumping: boolean}> {
+): Promise<{jvmId?: string; kept?: Artifact}> {
   const jvmId = parseJvmId(await session.run(jvmIdScript(hadoopHome), {label: "identify the head's JVM"}))
-  if (!jvmId) return {dumping: false}
+  if (!jvmId) return {}
   const kept = await cachedClassData(hadoopId, jvmId)
   if (kept) {
     shipment.include(kept)
-    return {jvmId, kept, dumping: false}
+    return {jvmId, kept}
   }
   await session.run(startDumpScript(layout, hadoopHome), {label: 'start the class data dump'})
-  return {jvmId, dumping: true}
+  return {jvmId}
+}
+
+/** Where the shipped archive is on a host: its one top folder, unpacked like every archive (no need to ask the host). */
+export function shippedClassDataPath(home: string, a: Artifact): string {
+  return `${artifactPaths(home, a.id, a.archiveExt).distDir}/${TOP}/${CLASS_DATA_FILE}`
 }
 
 /** The folder on the head where an archive is made. */
@@ -136,21 +142,20 @@ export async function keepClassData(input: {
   hadoopHome: string
   hadoopId: string
   jvmId: string
-  need: ClassDataNeed
-  /** The archive shipped to the hosts (its path there), when one was. */
+  /** The archive shipped to the hosts (its path there), when one was; when none was, classDataOnHead started the dump. */
   shipped?: string
-  /** A dump was started on the head during the converge. */
-  dumping: boolean
+  namenodeStartedNow: boolean
   log: (line: string) => void
 }): Promise<void> {
-  const {session, layout, need, log} = input
+  const {session, layout, log} = input
+  const need = classDataNeed(Boolean(input.shipped), input.namenodeStartedNow)
   if (need === 'none') return
   try {
     if (need === 'check') {
       if ((await session.run(mappedScript(layout, input.shipped!), {label: 'check the class data'})).trim() === 'mapped') return
       log(`The NameNode did not use the kept class data archive: making it again on the head`)
     } else log(`Making the class data archive of Hadoop for the hosts' Java on the head (once per Java build and Hadoop runtime: the daemons of later clusters start on less CPU)`)
-    if (!input.dumping) await session.run(startDumpScript(layout, input.hadoopHome), {label: 'start the class data dump'})
+    if (need === 'check') await session.run(startDumpScript(layout, input.hadoopHome), {label: 'start the class data dump'})
     let state = 'running'
     await waitFor(
       DUMP_TIMEOUT_MS,

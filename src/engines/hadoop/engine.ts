@@ -12,7 +12,7 @@ import {sharedLine} from '../../output/progress.js'
 import type {ConvergeInput, ConvergeResult, DescribeInput, DrainInput, Endpoint, Engine, EnginePlan, HostOutcome, JobService, JobsInput, LoadedJob, NotebookInput, PlanInput} from '../engine.js'
 import type {HostContext} from '../host-context.js'
 import {checkSparkDistSource, distFromSettings, distSettings, resolveSparkDist, sparkArtifact} from '../spark/dist.js'
-import {CLASS_DATA_FILE, classDataNeed, classDataOnHead, keepClassData} from './class-data.js'
+import {classDataOnHead, keepClassData, shippedClassDataPath} from './class-data.js'
 import {readHadoopState} from './cluster-state.js'
 import {checkDataNodesLeft, hadoopHomeOn} from './hdfs-beside.js'
 import {dataNodesByAddress, hadoopClusterInfo, hdfsListFields, nodeManagersByAddress} from './describe.js'
@@ -103,7 +103,7 @@ export class HadoopEngine implements Engine {
     // When each host may start its daemons: YARN's once the head formatted HDFS (the ResourceManager starts during the
     // format; NodeManagers retry until it answers), HDFS's once the NameNode is started.
     const mayStart = {yarn: new Deferred<void>(), hdfs: new Deferred<void>()}
-    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]; jvmId?: string; classData?: string; namenodeStarted?: boolean; dumping?: boolean} = {}
+    const homes: {hadoop?: string; spark?: string; sparkHdfsDir?: string; pysparkZips?: string[]; jvmId?: string; classData?: string; namenodeStarted?: boolean} = {}
     const status = sharedPoll(headReady.promise, (ctx) => readHadoopState(ctx.session, ctx.address))
 
     const outcomes = await input.perHost(async (host, line): Promise<HostOutcome> => {
@@ -128,13 +128,13 @@ export class HadoopEngine implements Engine {
         const hadoopHome = await shipment.root(ctx, hadoopDist)
         if (isHead) {
           homes.hadoop = hadoopHome
-          const choice = await classDataOnHead(ctx.session, shipment, layout, hadoopHome, hadoopDist.id)
-          Object.assign(homes, {jvmId: choice.jvmId, dumping: choice.dumping})
-          classDataChoice.resolve(choice.kept)
+          const {jvmId, kept} = await classDataOnHead(ctx.session, shipment, layout, hadoopHome, hadoopDist.id)
+          homes.jvmId = jvmId
+          classDataChoice.resolve(kept)
         } else report.update('waiting for the head')
         const classData = await classDataChoice.promise
         if (classData) await shipment.deliver(ctx, isHead, report, [classData])
-        const classDataArchive = classData ? `${await shipment.root(ctx, classData)}/${CLASS_DATA_FILE}` : undefined
+        const classDataArchive = classData ? shippedClassDataPath(ctx.facts.home, classData) : undefined
         if (isHead) homes.classData = classDataArchive
         const computes = !isHead || settings.headComputes
         report.update(isHead ? 'configuring' : 'waiting for the head')
@@ -271,9 +271,8 @@ export class HadoopEngine implements Engine {
       hadoopHome: homes.hadoop,
       hadoopId: hadoopDist.id,
       jvmId: homes.jvmId,
-      need: classDataNeed(Boolean(homes.classData), Boolean(homes.namenodeStarted)),
       shipped: homes.classData,
-      dumping: Boolean(homes.dumping),
+      namenodeStartedNow: Boolean(homes.namenodeStarted),
       log: input.log,
     })
     return {outcomes, settings: {hadoopHome: homes.hadoop, sparkHome: homes.spark!, sparkHdfsDir: homes.sparkHdfsDir!, pysparkZips: homes.pysparkZips!.join(',')}}

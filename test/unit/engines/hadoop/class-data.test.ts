@@ -3,11 +3,12 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {cachedClassData, classDataCachePath, classDataNeed, classDataOnHead, dumpStateScript, jvmIdScript, mappedScript, parseJvmId, removeDumpScript, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
+import {cachedClassData, classDataCachePath, classDataNeed, classDataOnHead, dumpStateScript, jvmIdScript, mappedScript, parseJvmId, removeDumpScript, shippedClassDataPath, startDumpScript} from '../../../../src/engines/hadoop/class-data.js'
 import {hadoopLayout, pidFile} from '../../../../src/engines/hadoop/layout.js'
 import {formatScript, startDaemonScript} from '../../../../src/engines/hadoop/scripts.js'
 import type {SshSession} from '../../../../src/remote/session.js'
 import {Shipment} from '../../../../src/engines/shipping.js'
+import {artifactPaths, artifactRootScript, unpackUploadedScript} from '../../../../src/engines/shipping-scripts.js'
 
 const bash = (script: string) => execFileSync('bash', ['-c', script], {encoding: 'utf8'}).trim()
 
@@ -30,6 +31,19 @@ function waitForDump(script: string): string {
   return 'running'
 }
 
+/** Runs `fn` with CMS_DIST_CACHE pointing at a fresh folder (given to it), then puts the variable back. */
+async function withDistCache(fn: (cache: string) => Promise<void>): Promise<void> {
+  const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
+  const before = process.env.CMS_DIST_CACHE
+  process.env.CMS_DIST_CACHE = cache
+  try {
+    await fn(cache)
+  } finally {
+    if (before === undefined) delete process.env.CMS_DIST_CACHE
+    else process.env.CMS_DIST_CACHE = before
+  }
+}
+
 describe('hadoop class data', () => {
   it('is made once none was shipped, checked when the NameNode started with one, left alone otherwise', () => {
     expect(classDataNeed(false, true)).toBe('make')
@@ -39,10 +53,7 @@ describe('hadoop class data', () => {
   })
 
   it('is kept per Hadoop runtime and JVM build in the dist cache, and shipped as an archive of its own once there', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
-    const before = process.env.CMS_DIST_CACHE
-    process.env.CMS_DIST_CACHE = cache
-    try {
+    await withDistCache(async (cache) => {
       expect(classDataCachePath('abc', '0123456789abcdef')).toBe(join(cache, 'hadoop-class-data', 'abc', '0123456789abcdef.tgz'))
       expect(await cachedClassData('abc', '0123456789abcdef')).toBeUndefined()
       mkdirSync(join(cache, 'hadoop-class-data', 'abc'), {recursive: true})
@@ -51,17 +62,11 @@ describe('hadoop class data', () => {
       const artifact = await cachedClassData('abc', '0123456789abcdef')
       expect(artifact).toMatchObject({what: 'Hadoop class data', bytes: 10, archiveExt: '.tgz', probe: 'hadoop.jsa'})
       expect(artifact!.id).toMatch(/^[0-9a-f]{16}$/)
-    } finally {
-      if (before === undefined) delete process.env.CMS_DIST_CACHE
-      else process.env.CMS_DIST_CACHE = before
-    }
+    })
   })
 
   it("on the head: ships the archive kept for the head's JVM to every host, or starts the dump when none is", async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'cms-cds-cache-'))
-    const before = process.env.CMS_DIST_CACHE
-    process.env.CMS_DIST_CACHE = cache
-    try {
+    await withDistCache(async (cache) => {
       const labels: string[] = []
       const session = (jvm: string) => ({
         async run(_script: string, opts: {label: string}) {
@@ -72,7 +77,7 @@ describe('hadoop class data', () => {
       const l = hadoopLayout('/root', 'c1')
       const hadoop = {what: 'Hadoop', id: 'h1', path: '/x.tgz', bytes: 1, archiveExt: '.tgz' as const, flag: '--hadoop-dist', probe: 'bin/hadoop'}
       const fresh = new Shipment([hadoop], true)
-      expect(await classDataOnHead(session('0123456789abcdef'), fresh, l, '/h', 'h1')).toEqual({jvmId: '0123456789abcdef', dumping: true})
+      expect(await classDataOnHead(session('0123456789abcdef'), fresh, l, '/h', 'h1')).toEqual({jvmId: '0123456789abcdef'})
       expect(labels).toContain('start the class data dump')
       expect(fresh.artifacts).toHaveLength(1)
 
@@ -81,19 +86,20 @@ describe('hadoop class data', () => {
       labels.length = 0
       const warm = new Shipment([hadoop], true)
       const choice = await classDataOnHead(session('0123456789abcdef'), warm, l, '/h', 'h1')
-      expect(choice).toMatchObject({jvmId: '0123456789abcdef', dumping: false, kept: {what: 'Hadoop class data'}})
+      expect(choice).toMatchObject({jvmId: '0123456789abcdef', kept: {what: 'Hadoop class data'}})
       expect(warm.artifacts.map((a) => a.what)).toEqual(['Hadoop', 'Hadoop class data'])
       expect(labels).not.toContain('start the class data dump')
 
       // Another JVM build on the head: the archive kept for the first is not shipped; one is made for this one.
       const other = new Shipment([hadoop], true)
-      expect(await classDataOnHead(session('fedcba9876543210'), other, l, '/h', 'h1')).toEqual({jvmId: 'fedcba9876543210', dumping: true})
+      labels.length = 0
+      expect(await classDataOnHead(session('fedcba9876543210'), other, l, '/h', 'h1')).toEqual({jvmId: 'fedcba9876543210'})
+      expect(labels).toContain('start the class data dump')
       expect(other.artifacts).toHaveLength(1)
-      expect(await classDataOnHead(session(''), other, l, '/h', 'h1')).toEqual({dumping: false})
-    } finally {
-      if (before === undefined) delete process.env.CMS_DIST_CACHE
-      else process.env.CMS_DIST_CACHE = before
-    }
+      labels.length = 0
+      expect(await classDataOnHead(session(''), other, l, '/h', 'h1')).toEqual({})
+      expect(labels).not.toContain('start the class data dump')
+    })
   })
 
   it("names the JVM the runtime's launchers pick by its libjvm.so's hash, in a real shell", () => {
@@ -120,6 +126,13 @@ describe('hadoop class data', () => {
     const listed = bash(`tar -tzf ${l.dataDir}/class-data/class-data.tgz`).split('\n')
     expect(listed).toContain('class-data-hadoop/hadoop.jsa')
     expect(bash(`tar -xzOf ${l.dataDir}/class-data/class-data.tgz class-data-hadoop/hadoop.jsa`)).toBe('archive')
+    // Shipped to a host and unpacked there like every archive: the path cms derives is the file the host holds.
+    const shipped = {what: 'Hadoop class data', id: 'c1', bytes: 1, archiveExt: '.tgz' as const, flag: '--hadoop-dist', probe: 'hadoop.jsa'}
+    const paths = artifactPaths(dir, shipped.id, shipped.archiveExt)
+    bash(`mkdir -p ${paths.distRoot} && cp ${l.dataDir}/class-data/class-data.tgz ${paths.distArchive}`)
+    bash(unpackUploadedScript(paths, '.tgz', shipped.probe, shipped.what))
+    expect(`${bash(artifactRootScript(paths))}/hadoop.jsa`).toBe(shippedClassDataPath(dir, shipped))
+    expect(bash(`cat ${shippedClassDataPath(dir, shipped)}`)).toBe('archive')
     bash(removeDumpScript(l))
     expect(existsSync(join(l.dataDir, 'class-data'))).toBe(false)
   })
