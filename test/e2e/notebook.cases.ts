@@ -97,29 +97,22 @@ export interface NotebookCase {
  * Runs the first cell with Shift+Enter, and presses again (at most twice more) when its prompt shows that the key
  * did not start it ([*] while it runs, [1] once done): a press can be lost to a page still settling.
  */
-async function runCell(page: Page, editor: Locator): Promise<void> {
-  const prompt = page.locator('.jp-Notebook .jp-Cell .jp-InputArea-prompt').first()
+/**
+ * Presses KEY in the notebook (focused first) until `done`, up to 3 times, `timeoutMs` each: a shortcut pressed
+ * while the page's focus is elsewhere does nothing. `failure` says what did not happen.
+ */
+async function pressUntil(page: Page, editor: Locator, key: string, done: () => Promise<boolean>, timeoutMs: number, failure: () => Promise<string>): Promise<void> {
   for (let press = 1; ; press++) {
     await editor.click()
-    await page.keyboard.press('Shift+Enter')
-    const started = await waitUntil('the cell to start', async () => /\[(\*|\d+)\]/.test(await prompt.innerText()), 30_000).then(() => true, () => false)
-    if (started) return
-    if (press === 3) throw new Error(`the cell did not start after ${press} presses of Shift+Enter (its prompt: ${JSON.stringify(await prompt.innerText())})`)
+    await page.keyboard.press(key)
+    if (await waitUntil(`${key} to take effect`, done, timeoutMs).then(() => true, () => false)) return
+    if (press === 3) throw new Error(`${await failure()} after ${press} presses of ${key}`)
   }
 }
 
-/**
- * Saves the notebook with JupyterLab's Ctrl+S and waits until its contents API holds the cell's output. The notebook
- * is focused first, and the press repeated: a shortcut pressed while the page's focus is elsewhere does nothing (a
- * rehearsal under load waited 60 s for a save that never happened, after the cell had run).
- */
-async function saveNotebook(page: Page, editor: Locator, saved: () => Promise<boolean>): Promise<void> {
-  for (let press = 1; ; press++) {
-    await editor.click()
-    await page.keyboard.press('Control+s')
-    if (await waitUntil('the saved output', saved, 20_000).then(() => true, () => false)) return
-    if (press === 3) throw new Error(`the notebook's output was not saved after ${press} presses of Ctrl+S`)
-  }
+async function runCell(page: Page, editor: Locator): Promise<void> {
+  const prompt = page.locator('.jp-Notebook .jp-Cell .jp-InputArea-prompt').first()
+  await pressUntil(page, editor, 'Shift+Enter', async () => /\[(\*|\d+)\]/.test(await prompt.innerText()), 30_000, async () => `the cell did not start (its prompt: ${JSON.stringify(await prompt.innerText())})`)
 }
 
 const RESULT = new RegExp(`sum ${SUM}|Traceback|\\w+(Error|Exception)\\b`)
@@ -183,7 +176,8 @@ export function notebookCases(c: NotebookCase) {
       await cellResult(page, c)
       await page.screenshot({path: join(SHOTS, `${c.name}.png`), fullPage: true})
       await c.executors(c.hosts())
-      await saveNotebook(page, editor, async () => JSON.stringify(await (await jupyter(nb, `/api/contents/${NOTEBOOK}`)).json()).includes(`sum ${SUM}`))
+      // Saved with JupyterLab's Ctrl+S (a rehearsal under load once waited 60 s for a save that never happened).
+      await pressUntil(page, editor, 'Control+s', async () => JSON.stringify(await (await jupyter(nb, `/api/contents/${NOTEBOOK}`)).json()).includes(`sum ${SUM}`), 20_000, async () => "the notebook's output was not saved")
       await page.context().close()
       await nb.stop()
 
