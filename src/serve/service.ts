@@ -320,17 +320,14 @@ export class TaskService {
 
   // ---- changes ---------------------------------------------------------------------------------------------------
 
-  /** Cancels a queued task; kills a running one on its engine first (a kill the engine refuses changes nothing). */
+  /**
+   * Cancels a queued task, or kills a running one's job on its engine. The kill is recorded on the task first, so
+   * that it is carried out even if this server stops or the engine does not answer now: the tracker then ends the
+   * task KILLED in this key's name (never retried) and tells the engine again while the job runs.
+   */
   async cancel(id: string, actor: string): Promise<TaskView> {
-    let killed: string | undefined
     for (let i = 0; i < 5; i++) {
       const task = await this.mustGet(id)
-      // The tracker may see the job end (our kill) on the engine before this request records it: the kill is done,
-      // and the audit trail says who asked for it.
-      if (killed && task.state === 'KILLED' && task.engine_job_id === killed) {
-        await this.store.note(id, 'KILLED', actor, `killed ${killed} on ${task.cluster}`)
-        return this.task(id)
-      }
       if (FINISHED.has(task.state)) throw new ApiError(409, `task ${id} has already finished (${task.state})`)
       if (task.state === 'QUEUED' || (task.state === 'SUBMITTED' && !task.engine_job_id)) {
         // A submission in flight is killed on its engine when it returns (the dispatcher sees the task moved on).
@@ -338,17 +335,21 @@ export class TaskService {
         if (ok) return this.task(id)
         continue
       }
-      if (ACTIVE.has(task.state) && task.engine_job_id) {
-        const jobId = task.engine_job_id
-        await this.links.withJobs(task.cluster, (jobs) => jobs.kill(jobId, {purge: false})).catch((error: Error) => {
-          throw new ApiError(502, `could not kill job ${jobId} on ${task.cluster}: ${error.message.split('\n')[0]}`)
-        })
-        killed = jobId
-        const ok = await this.store.move(id, {from: [task.state], to: 'KILLED', actor, detail: `killed ${jobId} on ${task.cluster}`, attempt: task.attempts, patch: {finished_at: Date.now()}, attemptPatch: {state: 'KILLED', finished_at: Date.now()}})
-        if (ok) return this.task(id)
-      }
+      if (ACTIVE.has(task.state) && task.engine_job_id && (await this.store.requestKill(task, actor))) return this.killJob(task, actor)
     }
     throw new ApiError(409, `task ${id} kept changing state; try again`)
+  }
+
+  /** Tells the engine to kill the job of a task whose kill is recorded, and records the end (unless the tracker did). */
+  private async killJob(task: TaskRow, actor: string): Promise<TaskView> {
+    const jobId = task.engine_job_id!
+    await this.links.withJobs(task.cluster, (jobs) => jobs.kill(jobId, {purge: false})).catch((error: Error) => {
+      throw new ApiError(502, `could not kill job ${jobId} on ${task.cluster} now (${error.message.split('\n')[0]}); the kill is recorded and is sent again while the job runs`)
+    })
+    const now = Date.now()
+    await this.store.move(task.id, {from: ['SUBMITTED', 'RUNNING'], to: 'KILLED', actor, detail: `killed ${jobId} on ${task.cluster}`, attempt: task.attempts, patch: {finished_at: now}, attemptPatch: {state: 'KILLED', finished_at: now}})
+    // Not moved: the tracker saw the job end first and recorded it (KILLED in the asker's name, or how it ended).
+    return this.task(task.id)
   }
 
   /** Deletes a finished task and its history (attempts, events, files no other task uses). */
@@ -368,7 +369,7 @@ export class TaskService {
     const files = await this.store.files(id)
     const missing = files.find((f) => !this.files.has(f))
     if (missing) throw new ApiError(409, `task ${id}: its file ${missing.name} is no longer stored`)
-    const ok = await this.store.move(id, {from: [task.state], to: 'QUEUED', actor, detail: 'rerun', patch: {not_before: 0, finished_at: null, engine_job_id: null, runs: 0, cluster: firstChoice(task)}})
+    const ok = await this.store.move(id, {from: [task.state], to: 'QUEUED', actor, detail: 'rerun', patch: {not_before: 0, finished_at: null, engine_job_id: null, runs: 0, cluster: firstChoice(task), kill_requested_by: null, kill_requested_at: null}})
     if (!ok) throw new ApiError(409, `task ${id} changed state; try again`)
     this.dispatchLoop.poke()
     return this.task(id)

@@ -3,6 +3,7 @@
  * added). Times are ISO 8601.
  */
 import {originOf} from './notify/notifier.js'
+import {ACTIVE} from './queue/states.js'
 import type {AttemptRow, EventRow, FileRef, TaskRow} from './store/store.js'
 
 export interface AttemptView {
@@ -40,6 +41,8 @@ export interface TaskView {
   /** A queued task after a failure: not before this time. */
   notBefore?: string
   engineJobId?: string
+  /** While its job runs: the kill asked for (DELETE), by which key and when; the job is being killed. */
+  killRequested?: {by: string; at: string}
   demand: {cores: number; memoryMb: number}
   /** While queued: how many tasks come first on its cluster and what it waits for. */
   queue?: {position: number; waitingFor: string}
@@ -88,6 +91,7 @@ export function taskView(t: TaskRow, extra: {attempts?: AttemptRow[]; files?: Fi
     finishedAt: iso(t.finished_at),
     notBefore: t.state === 'QUEUED' && t.not_before > Date.now() ? iso(t.not_before) : undefined,
     engineJobId: t.engine_job_id ?? undefined,
+    killRequested: t.kill_requested_by !== null && ACTIVE.has(t.state) ? {by: t.kill_requested_by, at: iso(t.kill_requested_at)!} : undefined,
     demand: {cores: t.demand_cores, memoryMb: t.demand_memory_mb},
     queue: extra.queue,
     attempts: extra.attempts?.map(attemptView),

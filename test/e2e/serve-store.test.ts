@@ -136,8 +136,8 @@ function storeCases(backend: Backend): void {
   const count = async (sql: string, params: Array<string | number> = []) => Number((await db.all<{n: number}>(sql, params))[0]!.n)
 
   it('migrates an empty database once; a second run applies nothing', async () => {
-    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7])
-    expect(firstMigration).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(migrationFiles(db.dialect).map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(firstMigration).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     expect(await migrate(db)).toEqual([])
     expect(await migrate(db)).toEqual([])
     const rows = await db.all<{version: number; name: string}>('SELECT version, name FROM schema_migrations ORDER BY version')
@@ -149,6 +149,7 @@ function storeCases(backend: Backend): void {
       {version: 5, name: 'sources'},
       {version: 6, name: 'cluster-scaling'},
       {version: 7, name: 'partial-indexes'},
+      {version: 8, name: 'kill-intent'},
     ])
     await store.ping()
     if (opened!.schema) {
@@ -188,6 +189,8 @@ function storeCases(backend: Backend): void {
       schedule: null,
       source: null,
       notify: null,
+      kill_requested_by: null,
+      kill_requested_at: null,
     })
     expect(await store.get('a')).toEqual(r!.task)
     expect(await eventsOf('a')).toEqual([{from: null, to: 'QUEUED', actor: 'alice', detail: null}])
@@ -357,6 +360,30 @@ function storeCases(backend: Backend): void {
     expect(await store.get('b')).toMatchObject({state: 'KILLED', engine_job_id: null, runs: 0})
     expect(await store.attempt('b', 1)).toMatchObject({engine_job_id: 'app-2', state: 'KILLED'})
     expect(await store.events('b')).toHaveLength(n)
+  })
+
+  it('requestKill: recorded with its event on the running job only; the first asker is kept; a rerun clears it', async () => {
+    await store.insertTasks([newTask('k')], 'alice', 100)
+    await claim([pick('k')], 1000)
+    // No job yet: nothing to kill on an engine (cancel moves such a task itself).
+    expect(await store.requestKill((await store.get('k'))!, 'bob', 1100)).toBe(false)
+    expect(await store.recordSubmitted('k', 1, 'app-1', 'service', 1200)).toBe(true)
+    const running = (await store.get('k'))!
+    expect(await store.requestKill(running, 'bob', 1300)).toBe(true)
+    expect(await store.get('k')).toMatchObject({state: 'SUBMITTED', kill_requested_by: 'bob', kill_requested_at: 1300, updated_at: 1200})
+    expect((await eventsOf('k')).at(-1)).toEqual({from: 'SUBMITTED', to: 'SUBMITTED', actor: 'bob', detail: 'kill requested: app-1 on c1'})
+    // A second request: its own event, the first asker and time kept.
+    expect(await store.requestKill(running, 'carol', 1400)).toBe(true)
+    expect(await store.get('k')).toMatchObject({kill_requested_by: 'bob', kill_requested_at: 1300})
+    expect((await eventsOf('k')).at(-1)).toMatchObject({actor: 'carol', detail: 'kill requested: app-1 on c1'})
+    // What was read is stale (another attempt, another job, another state): nothing is recorded.
+    const n = (await store.events('k')).length
+    for (const stale of [{attempts: 2}, {engine_job_id: 'app-0'}, {state: 'RUNNING' as const}]) expect(await store.requestKill({...running, ...stale}, 'dave')).toBe(false)
+    expect(await store.events('k')).toHaveLength(n)
+    // Ended, then run again: the new run carries no kill.
+    expect(await store.move('k', {from: ['SUBMITTED'], to: 'KILLED', attempt: 1, actor: 'bob', patch: {finished_at: 1500}})).toBe(true)
+    expect(await store.move('k', {from: ['KILLED'], to: 'QUEUED', actor: 'alice', detail: 'rerun', patch: {finished_at: null, engine_job_id: null, kill_requested_by: null, kill_requested_at: null}})).toBe(true)
+    expect(await store.get('k')).toMatchObject({state: 'QUEUED', kill_requested_by: null, kill_requested_at: null})
   })
 
   it('takeOverExpired: only unrecorded submissions whose lease ran out, each taken by one server', async () => {

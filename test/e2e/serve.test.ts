@@ -5,6 +5,9 @@ import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cms, docker, labelledContainers, makeCmsHome, removeClusterContainers, ROOT, waitUntil} from './helpers.js'
 import {networkGateway, s3TestCredentials, startS3Store} from './s3-store.js'
+import {KILL_AGAIN_MS} from '../../src/serve/queue/kill-intent.js'
+import {openSqlite} from '../../src/serve/store/sqlite-db.js'
+import {TaskStore} from '../../src/serve/store/store.js'
 import {freshPgSchema, makeKey, piPyPath, startServer, taskForm, testAmqpUrl, waitForTasks, type TestServer} from './serve-harness.js'
 
 // cms serve in front of a real Spark cluster (2 hosts, 2 cores each): what the engine runs is read from the
@@ -489,6 +492,35 @@ describe('cms serve on a Spark cluster', () => {
     expect(done.map((t) => t.state)).toEqual(Array(8).fill('SUCCEEDED'))
     const jobs = await engineJobs()
     for (const id of ids) expect(jobsOfTask(jobs, id, id).map((j) => j.state), id).toEqual(['SUCCEEDED'])
+  })
+
+  it('a kill recorded by a server that died before telling the engine: after the restart the engine kills the job, the task ends KILLED in the asker\'s name, not retried', async () => {
+    const r = await server.call('POST', '/task', {key: submit, form: taskForm({id: 'doomed', cluster: NAME, retries: 2, spec: {name: 'doomed', app: 'long.py'}}, {'long.py': 'import time\ntime.sleep(600)\n'})})
+    expect(r.status, r.text).toBe(201)
+    const [running] = await waitForTasks(server, read, ['doomed'], ['RUNNING'], 120_000)
+    expect(running!.engineJobId).toBeTruthy()
+    await server.kill9()
+    // What DELETE /task/doomed records before it tells the engine, as a server that died right after left it (the
+    // store's own code), a little longer ago than the tracker waits for a kill under way.
+    const db = openSqlite(join(home, 'serve.db'))
+    try {
+      const store = new TaskStore(db)
+      expect(await store.requestKill((await store.get('doomed'))!, 'ci', Date.now() - KILL_AGAIN_MS - 1000)).toBe(true)
+    } finally {
+      await db.close()
+    }
+    server = await startServer(env)
+    expect((await server.call('GET', '/task/doomed', {key: read})).body.killRequested).toMatchObject({by: 'ci'})
+    const [done] = await waitForTasks(server, read, ['doomed'], ['KILLED', 'SUCCEEDED', 'DEAD'], 180_000)
+    expect(done!.state).toBe('KILLED')
+    expect(jobsOfTask(await engineJobs(), 'doomed', 'doomed').map((j) => j.state)).toEqual(['KILLED'])
+    const view = (await server.call('GET', '/task/doomed', {key: read})).body
+    expect({runs: view.runs, attempts: view.attempts.map((a: {state: string}) => a.state), killRequested: view.killRequested}).toEqual({runs: 1, attempts: ['KILLED'], killRequested: undefined})
+    const events = (await server.call('GET', '/task/doomed/events', {key: read})).body.events as Array<{to: string; actor: string; detail?: string}>
+    expect(events.slice(-2).map((e) => [e.to, e.actor, e.detail])).toEqual([
+      ['RUNNING', 'ci', `kill requested: ${running!.engineJobId} on ${NAME}`],
+      ['KILLED', 'ci', `attempt 1: killed ${running!.engineJobId} on ${NAME}`],
+    ])
   })
 
   it('two servers on one PostgreSQL share 16 tasks: each is submitted once; a job source made through one runs on both', async () => {

@@ -39,6 +39,9 @@ export interface TaskRow {
   source: string | null
   /** JSON {url, on}: the task's webhook. */
   notify: string | null
+  /** The key that asked for the current attempt's job to be killed (DELETE /task/{id}), and when. */
+  kill_requested_by: string | null
+  kill_requested_at: number | null
 }
 
 /** The cluster a task names first (where it is counted while queued). */
@@ -105,10 +108,10 @@ export interface KeyRow {
   revoked_at: number | null
 }
 
-type TaskPatch = Partial<Pick<TaskRow, 'cluster' | 'engine' | 'priority' | 'attempts' | 'runs' | 'not_before' | 'engine_job_id' | 'lease_owner' | 'lease_until' | 'finished_at'>>
+type TaskPatch = Partial<Pick<TaskRow, 'cluster' | 'engine' | 'priority' | 'attempts' | 'runs' | 'not_before' | 'engine_job_id' | 'lease_owner' | 'lease_until' | 'finished_at' | 'kill_requested_by' | 'kill_requested_at'>>
 type AttemptPatch = Partial<Pick<AttemptRow, 'engine_job_id' | 'state' | 'started_at' | 'finished_at' | 'exit_code' | 'detail'>>
 
-const TASK_PATCH = new Set(['cluster', 'engine', 'priority', 'attempts', 'runs', 'not_before', 'engine_job_id', 'lease_owner', 'lease_until', 'finished_at'])
+const TASK_PATCH = new Set(['cluster', 'engine', 'priority', 'attempts', 'runs', 'not_before', 'engine_job_id', 'lease_owner', 'lease_until', 'finished_at', 'kill_requested_by', 'kill_requested_at'])
 const ATTEMPT_PATCH = new Set(['engine_job_id', 'state', 'started_at', 'finished_at', 'exit_code', 'detail'])
 
 /** The row a new task gets (what the INSERT writes), without reading it back. */
@@ -140,6 +143,8 @@ function newRow(t: NewTask, seq: number, actor: string, now: number): TaskRow {
     schedule: t.schedule ?? null,
     source: t.source ?? null,
     notify: t.notify ?? null,
+    kill_requested_by: null,
+    kill_requested_at: null,
   }
 }
 
@@ -234,7 +239,7 @@ export function positionSql(cluster: string, priority: string, seq: string): str
 }
 
 const CHUNK = 200
-const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source, notify'
+const WITHOUT_BODY = 'seq, id, name, kind, clusters, cluster, engine, priority, retries, demand_cores, demand_memory_mb, state, attempts, runs, not_before, engine_job_id, lease_owner, lease_until, created_by, created_at, updated_at, finished_at, schedule, source, notify, kill_requested_by, kill_requested_at'
 
 /** The queue and the audit trail in SQL shared by SQLite and PostgreSQL. Every state change writes its event row in the same transaction. */
 export class TaskStore {
@@ -438,6 +443,22 @@ export class TaskStore {
   }
 
   /** An event that changes no state (a priority change, a note). */
+  /**
+   * Records that `actor` asked for the running job `jobId` (the task's current attempt) to be killed, with its event,
+   * before the engine is told. False when the task moved on meanwhile. A second request keeps the first asker.
+   */
+  async requestKill(task: Pick<TaskRow, 'id' | 'state' | 'attempts' | 'engine_job_id' | 'cluster'>, actor: string, now = Date.now()): Promise<boolean> {
+    return this.db.tx(async (db) => {
+      const changed = await db.run(
+        "UPDATE tasks SET kill_requested_by = COALESCE(kill_requested_by, $1), kill_requested_at = COALESCE(kill_requested_at, $2) WHERE id = $3 AND state = $4 AND attempts = $5 AND engine_job_id = $6",
+        [actor, now, task.id, task.state, task.attempts, task.engine_job_id],
+      )
+      if (changed === 0) return false
+      await this.note(task.id, task.state, actor, `kill requested: ${task.engine_job_id} on ${task.cluster}`, db)
+      return true
+    })
+  }
+
   async note(id: string, state: TaskState, actor: string, detail: string, db: Db = this.db): Promise<void> {
     await db.run('INSERT INTO events (task_id, at, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $3, $4, $5)', [id, Date.now(), state, actor, detail])
   }
