@@ -38,6 +38,9 @@ describe('html', () => {
     expect(clusters).not.toContain('<script>')
     expect(clusters).toContain('<strong>grow-failed</strong>')
     expect(clusters).toContain('min=1,max=3,idle=15m,wait=1m')
+    const dying = taskPage({task: {...task, state: 'RUNNING', killRequested: {by: EVIL, at: '2026-12-03T20:01:00.000Z'}}, events: [], session: admin}).text
+    expect(dying).toContain(`Being killed: asked for by ${escapeHtml(EVIL)} <time datetime="2026-12-03T20:01:00.000Z">`)
+    expect(taskPage({task, events: [], session: admin}).text).not.toContain('Being killed')
   })
 
   it('a read-only key sees no buttons and no Submit or Keys page; every form carries the CSRF token', () => {

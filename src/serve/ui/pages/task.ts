@@ -16,6 +16,7 @@ export function taskPage(input: {task: TaskView; events: EventView[]; session: S
 ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 <p>${stateChip(t.state)} <strong>${t.name}</strong> on ${t.cluster}${t.engine ? html` (${t.engine})` : ''}, priority ${t.priority}, ${t.runs} of ${t.retries + 1} runs used${t.schedule ? html`, a run of schedule <a href="/ui/schedules#${t.schedule}">${t.schedule}</a>` : ''}${t.source ? html`, from source ${t.source}` : ''}.</p>
 ${t.queue ? html`<p>Queued: number ${t.queue.position + 1} on ${t.cluster}; waiting for ${t.queue.waitingFor}.</p>` : ''}
+${t.killRequested ? html`<p role="status">Being killed: asked for by ${t.killRequested.by} ${when(t.killRequested.at)}; the engine is told again every 30 s while the job runs.</p>` : ''}
 ${
   canChange
     ? html`<div class="actions" aria-label="Actions">
