@@ -8,7 +8,9 @@
 #   - PostgreSQL (scripts/postgres.sh, database cms_bench, a fresh schema per phase) against the peer pg-boss 10
 #     (devDependency) inserting the same jobs (the same JSON payloads) into the same database (its own schema,
 #     dropped before each phase) with boss.insert(), BENCH_SERVE_BATCH per call, one call in flight, with the same
-#     read loop on boss.getJobById(). Goal: cms/pg-boss >= 1.0.
+#     read loop on boss.getJobById(). Goal: cms/pg-boss >= 1.0. A third side, not a peer: cms's own store alone
+#     (src/serve/store, in the client's process, schema PREFIX_store) writing the same tasks, B per call, one call in
+#     flight, with no HTTP, key or validation: how much of a cms batch the database's work is.
 # Every task names a real 1-host docker Spark cluster (the service refuses unknown clusters) and asks for 100,000
 # cores (`resources`), more than the cluster has in all: admission (src/serve/queue/admission.ts) lets such a task
 # wait without blocking the others, and the service runs with --max-running 1 and --cluster NAME, so nothing is
@@ -75,6 +77,7 @@ cleanup() {
   if [[ -n "$PG_URL" && -f "$BUNDLE" ]]; then
     node "$BUNDLE" schema --pg "$PG_URL" --schema "${PREFIX}_cms" --drop 2>/dev/null
     node "$BUNDLE" schema --pg "$PG_URL" --schema "${PREFIX}_pgboss" --drop 2>/dev/null
+    node "$BUNDLE" schema --pg "$PG_URL" --schema "${PREFIX}_store" --drop 2>/dev/null
   fi
   kill_cms_clusters
   rm -rf "$WORK"
@@ -128,7 +131,7 @@ start_serve() {
 rss_mb() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo n/a; }
 
 CLIENT_ARGS=(--tasks "$TASKS" --batch "$BATCH" --read-every "$READ_EVERY" --read-max "$READ_MAX" --after-reads "$AFTER_READS")
-SQLITE=() PGCMS=() PGBOSS=() SQLITE_RSS=() PG_RSS=() LOADS_S=() LOADS_C=() LOADS_B=()
+SQLITE=() PGCMS=() PGBOSS=() PGSTORE=() SQLITE_RSS=() PG_RSS=() LOADS_S=() LOADS_C=() LOADS_B=() LOADS_T=()
 
 phase_sqlite() { # phase_sqlite RUN
   local tag="sqlite$1" load0 line
@@ -163,6 +166,14 @@ phase_pgboss() {
   PGBOSS+=("$line") LOADS_B+=("$load0 / $(cut -d ' ' -f 1 /proc/loadavg)")
   log "  $(jq -r '"\(.perSecond) jobs/s, getJobById p99 \(.readsDuring.p99Ms) ms during (\(.readsDuring.n) reads)"' <<<"$line")"
 }
+phase_store() {
+  local load0 line
+  load0=$(cut -d ' ' -f 1 /proc/loadavg)
+  log "cms store alone run $1: $TASKS tasks, insertTasks() $BATCH at a time"
+  line=$(timeout 900 node "$BUNDLE" store --pg "$PG_URL" --schema "${PREFIX}_store" --tasks "$TASKS" --batch "$BATCH" --tag "store$1") || die "the store-alone intake failed"
+  PGSTORE+=("$line") LOADS_T+=("$load0 / $(cut -d ' ' -f 1 /proc/loadavg)")
+  log "  $(jq -r '"\(.perSecond) tasks/s"' <<<"$line")"
+}
 
 CODE=$(code_line)
 LOAD_BEFORE=$(load_avg)
@@ -171,6 +182,7 @@ for ((r = 1; r <= RUNS; r++)); do
   if [[ "$WITH_PG" != 0 ]]; then
     # Alternating order, so a change in machine load hits both alike.
     if ((r % 2)); then phase_pg_cms "$r"; phase_pgboss "$r"; else phase_pgboss "$r"; phase_pg_cms "$r"; fi
+    phase_store "$r"
   fi
 done
 LOAD_AFTER=$(load_avg)
@@ -200,6 +212,7 @@ verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r + 0 >= g ? "met" : "NOT me
     for ((i = 0; i < RUNS; i++)); do
       row "PostgreSQL: cms serve" "$((i + 1))" "${PGCMS[$i]}" "${PG_RSS[$i]}" "${LOADS_C[$i]}"
       row "PostgreSQL: pg-boss insert (peer)" "$((i + 1))" "${PGBOSS[$i]}" "-" "${LOADS_B[$i]}"
+      row "PostgreSQL: cms store alone (no HTTP, key, validation)" "$((i + 1))" "${PGSTORE[$i]}" "-" "${LOADS_T[$i]}"
     done
   fi
   echo
@@ -208,6 +221,8 @@ verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r + 0 >= g ? "met" : "NOT me
     C_TPS=$(col .perSecond "${PGCMS[@]}") B_TPS=$(col .perSecond "${PGBOSS[@]}")
     RATIO=$(ratio "$C_TPS" "$B_TPS")
     echo "- PostgreSQL: cms **$C_TPS tasks/s**, pg-boss $B_TPS jobs/s: cms/pg-boss **${RATIO}x** (goal >= 1.0: $(verdict "$RATIO" 1.0)); read p99 during the intake: cms $(col .readsDuring.p99Ms "${PGCMS[@]}") ms, pg-boss $(col .readsDuring.p99Ms "${PGBOSS[@]}") ms"
+    T_TPS=$(col .perSecond "${PGSTORE[@]}")
+    echo "- PostgreSQL, the database's share: cms's store alone $T_TPS tasks/s, store/pg-boss $(ratio "$T_TPS" "$B_TPS")x, cms serve/store alone $(ratio "$C_TPS" "$T_TPS")x (the rest of a batch is the service's own work: HTTP, key, validation, reply)"
   fi
   echo "- cms: HTTP + JSON + API key + validation of every task (the portable spec's schema) + one transaction per batch (task and QUEUED event rows), with the service's loops running; pg-boss: one INSERT per call from the same process, no HTTP"
   echo
@@ -222,7 +237,8 @@ cat >"$RESULTS_DIR/serve-intake.json" <<EOF
   "loadBefore": "$LOAD_BEFORE", "loadAfter": "$LOAD_AFTER",
   "sqlite": $(jarr "${SQLITE[@]}"), "sqliteServeRssMb": $(jstr "${SQLITE_RSS[@]}"),
   "postgresCms": $(jarr "${PGCMS[@]}"), "postgresServeRssMb": $(jstr "${PG_RSS[@]}"),
-  "postgresPgBoss": $(jarr "${PGBOSS[@]}")
+  "postgresPgBoss": $(jarr "${PGBOSS[@]}"),
+  "postgresStoreAlone": $(jarr "${PGSTORE[@]}")
 }
 EOF
 jq . "$RESULTS_DIR/serve-intake.json" >/dev/null || die "wrote invalid JSON to $RESULTS_DIR/serve-intake.json"

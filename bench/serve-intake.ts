@@ -12,6 +12,11 @@
 //          The peer: pg-boss (its own schema S, dropped and made anew before the phase) inserting the same N jobs
 //          (the same JSON payloads) with boss.insert(), B per call, one call in flight; meanwhile
 //          boss.getJobById() on inserted jobs, paced as above. Checks the queue holds N jobs.
+//   store  --pg URL --schema S --tasks N --batch B [--tag T]
+//          The service's own store (src/serve/store) alone, in this process: the same N tasks as the service writes
+//          them (task and QUEUED event rows; the spec parsed once, before the clock), B per insertTasks() call, one
+//          call in flight, into schema S made anew and migrated as `cms serve` does. No HTTP, no key, no validation,
+//          no service loops: the database's share of a cms batch, to set against pg-boss's whole one.
 //   schema --pg URL --schema S [--drop]
 //          Drops schema S (CASCADE) and, without --drop, makes it again: a fresh database for one cms phase.
 //
@@ -22,6 +27,10 @@ import {performance} from 'node:perf_hooks'
 import {parseArgs} from 'node:util'
 import pg from 'pg'
 import PgBoss from 'pg-boss'
+import {migrate} from '../src/serve/store/migrate.js'
+import {openPostgres} from '../src/serve/store/postgres-db.js'
+import {TaskStore, type NewTask} from '../src/serve/store/store.js'
+import {parseTask} from '../src/serve/task-input.js'
 
 const {positionals, values: opt} = parseArgs({
   allowPositionals: true,
@@ -184,6 +193,38 @@ async function pgbossPhase(): Promise<void> {
   console.log(JSON.stringify({side: 'pg-boss', tasks: TASKS, batch: BATCH, wallMs: round(wallMs), perSecond: Math.round((TASKS / wallMs) * 1000), batchP50Ms: summary(batchMs, 0).p50Ms, batchMaxMs: summary(batchMs, 0).maxMs, readsDuring: summary(during.ms, during.errors), readsAfter: summary(after.ms, after.errors), queued: size}))
 }
 
+async function storePhase(): Promise<void> {
+  const schema = need('schema')
+  await dropSchema(need('pg'), schema, false)
+  const url = new URL(need('pg'))
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  const db = await openPostgres(url.toString())
+  try {
+    await migrate(db)
+    const store = new TaskStore(db)
+    const t = parseTask({cluster: 'benchq', spec: SPEC, resources: {cores: 100_000, memory: '1g'}})
+    const body = JSON.stringify(t.spec)
+    const batches: NewTask[][] = []
+    for (let i = 0; i < TASKS; i += BATCH) {
+      batches.push(Array.from({length: Math.min(BATCH, TASKS - i)}, (_, k) => ({id: `${opt.tag}-${i + k}`, name: t.name, kind: t.kind, body, clusters: t.clusters, engine: 'spark', priority: t.priority, retries: t.retries, demand: t.demand!, files: []})))
+    }
+    const batchMs: number[] = []
+    const t0 = performance.now()
+    for (const tasks of batches) {
+      const b0 = performance.now()
+      const stored = await store.insertTasks(tasks, 'bench')
+      if (stored.some((s) => !s.created)) throw new Error('the store found some of the tasks already there')
+      batchMs.push(performance.now() - b0)
+    }
+    const wallMs = performance.now() - t0
+    const queued = Number((await db.all<{n: number}>("SELECT COUNT(*) AS n FROM tasks WHERE state = 'QUEUED'"))[0]!.n)
+    if (queued !== TASKS) throw new Error(`the store holds ${queued} queued tasks, expected ${TASKS}`)
+    console.log(JSON.stringify({side: 'store', tasks: TASKS, batch: BATCH, wallMs: round(wallMs), perSecond: Math.round((TASKS / wallMs) * 1000), batchP50Ms: summary(batchMs, 0).p50Ms, batchMaxMs: summary(batchMs, 0).maxMs, queued}))
+  } finally {
+    await db.close()
+  }
+}
+
 async function dropSchema(url: string, schema: string, dropOnly: boolean): Promise<void> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`--schema: not a plain lowercase identifier: ${schema}`)
   const client = new pg.Client({connectionString: url})
@@ -202,10 +243,12 @@ async function main(): Promise<void> {
       return cmsPhase()
     case 'pgboss':
       return pgbossPhase()
+    case 'store':
+      return storePhase()
     case 'schema':
       return dropSchema(need('pg'), need('schema'), opt.drop!)
     default:
-      throw new Error('usage: serve-intake cms|pgboss|schema [options] (see the header of bench/serve-intake.ts)')
+      throw new Error('usage: serve-intake cms|pgboss|store|schema [options] (see the header of bench/serve-intake.ts)')
   }
 }
 
