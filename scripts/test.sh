@@ -2,9 +2,9 @@
 # Every test: installs and starts what the tests need (Docker engine, base image, Spark runtime, Nomad, Kubernetes
 # and CoreDNS builds, the EC2 emulator for the aws tests, a private LXD daemon for the lxd tests, a private OpenStack
 # for the openstack tests, a private PostgreSQL and RabbitMQ for cms serve, Chromium for the dashboard), builds cms,
-# runs the unit tests, then the end-to-end tests against real container hosts in two lanes at once, the second
-# followed by the unit tests and the bad-input end-to-end tests again on Node.js 22 and 24, and the lifecycle one on
-# 24 (cms supports 20.18+, 22 and 24).
+# then the unit tests and the end-to-end tests against real container hosts in two lanes at once (the unit tests
+# lead the second), the second followed by the unit tests and the bad-input end-to-end tests again on Node.js 22 and
+# 24, and the lifecycle one on 24 (cms supports 20.18+, 22 and 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,12 +61,12 @@ else
   echo "scripts/openstack.sh failed (above): the openstack provider's tests will fail" >&2
   status=1
 fi
-npx vitest run --config vitest.config.ts --reporter=default --reporter=json --outputFile=.cache/unit.json || status=$?
 
 # The end-to-end files run in two lanes at once, each one file at a time (every file makes and names its own
-# clusters, and checks only what it made). Lane B: the files that make no long-running JVM work (APIs, providers,
-# bad input, the CLI's conventions) and a few mid-size ones to even the lanes out, then the passes on Node.js 22 and
-# 24; lane A: every other file (a new file lands there). Lane B's output is printed when both are done.
+# clusters, and checks only what it made). Lane B: the unit tests first (lane A's first file need not wait for them),
+# the files that make no long-running JVM work (APIs, providers, bad input, the CLI's conventions) and a few mid-size
+# ones to even the lanes out, then the passes on Node.js 22 and 24; lane A: every other file (a new file lands
+# there). Lane B's output is printed when both are done.
 # Lane B starts with the OpenStack files: then OpenStack stops, as its services' periodic work would take about 3 %
 # of the CPU for the rest of the run.
 LANE_B_OPENSTACK=(openstack-provider openstack-engines)
@@ -86,6 +86,7 @@ done
 
 lane_b() {
   local rc=0 major node e2e
+  npx vitest run --config vitest.config.ts --reporter=default --reporter=json --outputFile=.cache/unit.json </dev/null || rc=1
   npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e-b-openstack.json "${lane_b_openstack_files[@]}" </dev/null || rc=1
   bash scripts/openstack.sh --stop || true
   npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e-b.json "${lane_b_files[@]}" </dev/null || rc=1
@@ -106,12 +107,12 @@ lane_b() {
   fi
   return "$rc"
 }
-rm -f .cache/e2e-a.json .cache/e2e-b-openstack.json .cache/e2e-b.json .cache/unit-node*.json .cache/e2e-node*.json
+rm -f .cache/unit.json .cache/e2e-a.json .cache/e2e-b-openstack.json .cache/e2e-b.json .cache/unit-node*.json .cache/e2e-node*.json
 lane_b >.cache/lane-b.log 2>&1 &
 lane_b_pid=$!
 npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=.cache/e2e-a.json "${lane_a_files[@]}" || status=$?
 wait "$lane_b_pid" || status=1
-echo "== lane B: ${LANE_B_OPENSTACK[*]}; then ${LANE_B[*]}; then Node.js 22 and 24"
+echo "== lane B: the unit tests; then ${LANE_B_OPENSTACK[*]}; then ${LANE_B[*]}; then Node.js 22 and 24"
 cat .cache/lane-b.log
 results=(.cache/unit.json .cache/e2e-a.json .cache/e2e-b-openstack.json .cache/e2e-b.json .cache/unit-node22.json .cache/e2e-node22.json .cache/unit-node24.json .cache/e2e-node24.json)
 node scripts/test-summary.js "${results[@]}"
