@@ -346,8 +346,7 @@ export class TaskService {
     await this.links.withJobs(task.cluster, (jobs) => jobs.kill(jobId, {purge: false})).catch((error: Error) => {
       throw new ApiError(502, `could not kill job ${jobId} on ${task.cluster} now (${error.message.split('\n')[0]}); the kill is recorded and is sent again while the job runs`)
     })
-    const now = Date.now()
-    await this.store.move(task.id, {from: ['SUBMITTED', 'RUNNING'], to: 'KILLED', actor, detail: `killed ${jobId} on ${task.cluster}`, attempt: task.attempts, patch: {finished_at: now}, attemptPatch: {state: 'KILLED', finished_at: now}})
+    await this.store.endKilled(task, actor, `killed ${jobId} on ${task.cluster}`)
     // Not moved: the tracker saw the job end first and recorded it (KILLED in the asker's name, or how it ended).
     return this.task(task.id)
   }

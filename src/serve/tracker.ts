@@ -155,17 +155,7 @@ export class Tracker {
   }
 
   private async endKilled(t: TaskRow, actor: string, detail: string): Promise<void> {
-    const now = Date.now()
-    const moved = await this.store.move(t.id, {
-      from: ['SUBMITTED', 'RUNNING'],
-      to: 'KILLED',
-      attempt: t.attempts,
-      actor,
-      detail,
-      patch: {finished_at: now},
-      attemptPatch: {state: 'KILLED', finished_at: now},
-    })
-    if (moved) this.onChange(t.cluster)
+    if (await this.store.endKilled(t, actor, detail)) this.onChange(t.cluster)
   }
 
   /** The current attempt failed: back to the queue after a backoff while retries remain, else DEAD. */

@@ -94,10 +94,6 @@ export interface NotebookCase {
 }
 
 /**
- * Runs the first cell with Shift+Enter, and presses again (at most twice more) when its prompt shows that the key
- * did not start it ([*] while it runs, [1] once done): a press can be lost to a page still settling.
- */
-/**
  * Presses KEY in the notebook (focused first) until `done`, up to 3 times, `timeoutMs` each: a shortcut pressed
  * while the page's focus is elsewhere does nothing. `failure` says what did not happen.
  */
@@ -110,6 +106,10 @@ async function pressUntil(page: Page, editor: Locator, key: string, done: () => 
   }
 }
 
+/**
+ * Runs the first cell with Shift+Enter, and presses again (at most twice more) when its prompt shows that the key
+ * did not start it ([*] while it runs, [1] once done): a press can be lost to a page still settling.
+ */
 async function runCell(page: Page, editor: Locator): Promise<void> {
   const prompt = page.locator('.jp-Notebook .jp-Cell .jp-InputArea-prompt').first()
   await pressUntil(page, editor, 'Shift+Enter', async () => /\[(\*|\d+)\]/.test(await prompt.innerText()), 30_000, async () => `the cell did not start (its prompt: ${JSON.stringify(await prompt.innerText())})`)

@@ -442,10 +442,9 @@ export class TaskStore {
     return true
   }
 
-  /** An event that changes no state (a priority change, a note). */
   /**
-   * Records that `actor` asked for the running job `jobId` (the task's current attempt) to be killed, with its event,
-   * before the engine is told. False when the task moved on meanwhile. A second request keeps the first asker.
+   * Records that `actor` asked for the task's running job (its current attempt's) to be killed, with its event, before
+   * the engine is told. False when the task moved on meanwhile. A second request keeps the first asker.
    */
   async requestKill(task: Pick<TaskRow, 'id' | 'state' | 'attempts' | 'engine_job_id' | 'cluster'>, actor: string, now = Date.now()): Promise<boolean> {
     return this.db.tx(async (db) => {
@@ -459,6 +458,12 @@ export class TaskStore {
     })
   }
 
+  /** The current attempt's job is gone by a kill: the task ends KILLED with it (false when the task moved on). */
+  async endKilled(task: Pick<TaskRow, 'id' | 'attempts'>, actor: string, detail: string, now = Date.now()): Promise<boolean> {
+    return this.move(task.id, {from: ['SUBMITTED', 'RUNNING'], to: 'KILLED', attempt: task.attempts, actor, detail, now, patch: {finished_at: now}, attemptPatch: {state: 'KILLED', finished_at: now}})
+  }
+
+  /** An event that changes no state (a priority change, a note). */
   async note(id: string, state: TaskState, actor: string, detail: string, db: Db = this.db): Promise<void> {
     await db.run('INSERT INTO events (task_id, at, from_state, to_state, actor, detail) VALUES ($1, $2, $3, $3, $4, $5)', [id, Date.now(), state, actor, detail])
   }
